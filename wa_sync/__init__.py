@@ -1,0 +1,3 @@
+"""wa-sync: WhatsApp onboarding as code."""
+
+__version__ = "0.1.0"

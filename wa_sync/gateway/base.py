@@ -1,0 +1,96 @@
+"""The Gateway protocol: the only door to Twilio. Model types in and out.
+
+No SDK object or exception gets past a gateway: Twilio's refusals become the
+`TwilioError` subclasses below, keeping Twilio's code and link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from wa_sync.errors import TwilioError
+from wa_sync.model import (
+    Customer,
+    LiveAccount,
+    LiveContent,
+    LiveEstate,
+    LiveSender,
+    Sender,
+    Template,
+)
+
+
+class NotFound(TwilioError):
+    """HTTP 404 / Twilio 20404."""
+
+
+class AuthFailed(TwilioError):
+    """HTTP 401 / Twilio 20003: wrong credentials, or a Standard API key on /Accounts."""
+
+
+class RateLimited(TwilioError):
+    """HTTP 429 / Twilio 20429 after the retries ran out."""
+
+
+class ContentLocked(TwilioError):
+    """Twilio 92009: content already submitted for approval cannot change."""
+
+
+class TooManySubaccounts(TwilioError):
+    """Twilio 21480: the parent reached its subaccount limit (1,000 by default)."""
+
+
+class Unavailable(TwilioError):
+    """5xx, timeouts or dropped connections after the retries ran out."""
+
+
+class Gateway(Protocol):
+    """What the reconciler needs from Twilio. Implementations are thread-safe."""
+
+    @property
+    def parent_sid(self) -> str: ...
+
+    @property
+    def emulated(self) -> bool:
+        """True when the gateway talks to the wa-sync emulator rather than Twilio."""
+        ...
+
+    def read(self, customers: Collection[Customer]) -> LiveEstate:
+        """One listing of the parent's subaccounts, then per matched customer one
+        Senders listing and one ContentAndApprovals listing."""
+        ...
+
+    def read_subaccount(
+        self, account: LiveAccount
+    ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
+        """The senders and contents of one subaccount (used by import and after writes)."""
+        ...
+
+    def create_subaccount(self, customer: Customer) -> LiveAccount:
+        """Create `wa-sync:<id>`; if the outcome of the POST is unknown, list by
+        FriendlyName before re-sending so that no duplicate is made."""
+        ...
+
+    def rename_subaccount(self, account: LiveAccount, friendly_name: str) -> LiveAccount: ...
+
+    def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender: ...
+
+    def update_sender(
+        self, account: LiveAccount, sid: str, sender: Sender, waba_id: str
+    ) -> LiveSender: ...
+
+    def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
+
+    def create_content(
+        self, account: LiveAccount, template: Template, friendly_name: str
+    ) -> LiveContent:
+        """Create a content named `friendly_name` (the template's name or name_vN);
+        a lost response is recovered by listing and matching name, language and types."""
+        ...
+
+    def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
+        """Submit a content for WhatsApp approval under `name` and `category`."""
+        ...
+
+    def delete_content(self, account: LiveAccount, sid: str) -> None: ...

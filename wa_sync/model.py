@@ -1,0 +1,285 @@
+"""The domain model: what the repository declares (desired) and what Twilio holds (live).
+
+Every value is a frozen dataclass; mappings are read-only (`freeze`) so that a model
+can be shared between threads and never changes under the diff. `thaw` gives plain
+dicts and lists back for JSON, digests and deepdiff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from wa_sync.errors import Location
+
+FRIENDLY_NAME_PREFIX = "wa-sync:"
+CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}$")
+VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)$")
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+NOWHERE = Location("")
+
+
+def _empty() -> Mapping[str, Any]:
+    return EMPTY
+
+
+def _nowhere() -> Location:
+    return NOWHERE
+
+
+def freeze(value: Any) -> Any:
+    """A deep read-only copy: dicts become MappingProxyType, lists become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """The plain-JSON form of a frozen value: mappings become dicts, tuples lists."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+# --- desired state ---------------------------------------------------------------
+
+
+class BusinessVerification(StrEnum):
+    NOT_STARTED = "not_started"
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class AccessRequest(StrEnum):
+    NOT_SUBMITTED = "not_submitted"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class Invitation(StrEnum):
+    NOT_SENT = "not_sent"
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Onboarding:
+    """The manual onboarding steps (SPEC §1, steps 2-5 and 7), as people recorded them."""
+
+    terms_accepted: bool = False
+    business_verification: BusinessVerification = BusinessVerification.NOT_STARTED
+    access_request: AccessRequest = AccessRequest.NOT_SUBMITTED
+    invitation: Invitation = Invitation.NOT_SENT
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Isv:
+    name: str = ""
+    email: str = ""
+    facebook_business_manager_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    parallelism: int = 8
+    prune: bool = False
+    max_delete_fraction: float = 0.25
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Sender:
+    """A WhatsApp sender as declared. `profile` uses the YAML's shape (emails and websites
+    are lists of strings); the gateway translates to and from Twilio's shape."""
+
+    phone_number: str  # E.164, e.g. "+14155550123"
+    display_name: str
+    # about, description, address, emails, websites, vertical, logo_url
+    profile: Mapping[str, Any] = field(default_factory=_empty)
+    webhook: Mapping[str, Any] = field(
+        default_factory=_empty
+    )  # callback_url, callback_method, status_callback_url, ...
+    where: Location = field(default_factory=_nowhere)
+    lines: Mapping[str, int] = field(
+        default_factory=_empty
+    )  # key path relative to the sender -> line
+
+    @property
+    def sender_id(self) -> str:
+        """Identity within a subaccount (SPEC §4.3)."""
+        return f"whatsapp:{self.phone_number}"
+
+    @property
+    def address(self) -> str:
+        return f"sender.{self.sender_id}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Template:
+    """One WhatsApp template in one language, as a Twilio Content `types` object."""
+
+    name: str
+    language: str
+    category: str  # MARKETING | UTILITY | AUTHENTICATION
+    types: Mapping[str, Any]  # e.g. {"twilio/text": {"body": "Hi {{1}}"}}
+    variables: Mapping[str, str] = field(default_factory=_empty)  # sample values, "1" -> "Maria"
+    library: str = ""  # the `use:` library template it was rendered from, "" when inline
+    where: Location = field(default_factory=_nowhere)
+    lines: Mapping[str, int] = field(
+        default_factory=_empty
+    )  # key path relative to the template -> line
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity within a subaccount (SPEC §4.3): (name, language)."""
+        return (self.name, self.language)
+
+    @property
+    def address(self) -> str:
+        return f"template.{self.name}[{self.language}]"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Customer:
+    id: str
+    name: str
+    facebook_business_manager_id: str | None = None
+    customer_account_sid: str | None = None
+    account_sid: str | None = None  # adopt this subaccount instead of matching by FriendlyName
+    waba_id: str | None = None
+    onboarding: Onboarding = field(default_factory=Onboarding)
+    senders: tuple[Sender, ...] = ()
+    templates: tuple[Template, ...] = ()
+    where: Location = field(default_factory=_nowhere)
+    lines: Mapping[str, int] = field(
+        default_factory=_empty
+    )  # key path -> line within the customer file
+
+    @property
+    def friendly_name(self) -> str:
+        """The subaccount FriendlyName that identifies this customer (SPEC §4.3)."""
+        return f"{FRIENDLY_NAME_PREFIX}{self.id}"
+
+    @property
+    def address(self) -> str:
+        return f"customer.{self.id}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    """The whole repository, loaded, rendered and validated."""
+
+    root: str
+    isv: Isv = field(default_factory=Isv)
+    settings: Settings = field(default_factory=Settings)
+    customers: tuple[Customer, ...] = ()
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return next((c for c in self.customers if c.id == customer_id), None)
+
+
+# --- live state --------------------------------------------------------------------
+
+
+class ApprovalStatus(StrEnum):
+    """Twilio's WhatsApp approval status for a content (lowercase, as Twilio sends it)."""
+
+    UNSUBMITTED = "unsubmitted"
+    RECEIVED = "received"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+
+    @property
+    def in_review(self) -> bool:
+        return self in (ApprovalStatus.RECEIVED, ApprovalStatus.PENDING)
+
+    @property
+    def locked(self) -> bool:
+        """Submitted content can no longer change (Twilio error 92009)."""
+        return self is not ApprovalStatus.UNSUBMITTED
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LiveAccount:
+    sid: str
+    friendly_name: str
+    status: str = "active"  # active | suspended | closed
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer id encoded in a wa-sync FriendlyName, or None."""
+        if self.friendly_name.startswith(FRIENDLY_NAME_PREFIX):
+            return self.friendly_name[len(FRIENDLY_NAME_PREFIX) :]
+        return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LiveSender:
+    sid: str
+    sender_id: str  # "whatsapp:+14155550123"
+    status: str  # CREATING | ONLINE | OFFLINE | PENDING_VERIFICATION | ...
+    display_name: str
+    profile: Mapping[str, Any] = field(
+        default_factory=_empty
+    )  # the model's shape (see Sender.profile)
+    webhook: Mapping[str, Any] = field(default_factory=_empty)
+    waba_id: str | None = None
+    pending_display_name: str | None = None
+    pending_display_name_status: str | None = None
+    offline_reasons: tuple[str, ...] = ()
+
+    @property
+    def phone_number(self) -> str:
+        return self.sender_id.removeprefix("whatsapp:")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LiveContent:
+    sid: str
+    friendly_name: str  # the WhatsApp name: <name> or <name>_vN
+    language: str
+    types: Mapping[str, Any]
+    variables: Mapping[str, str] = field(default_factory=_empty)
+    approval_status: ApprovalStatus = ApprovalStatus.UNSUBMITTED
+    approval_name: str = ""
+    approval_category: str = ""
+    rejection_reason: str = ""
+    date_created: str = ""
+
+    @property
+    def base_name_and_version(self) -> tuple[str, int]:
+        """("reminder", 3) for "reminder_v3"; ("reminder", 1) for "reminder"."""
+        match = VERSION_SUFFIX.match(self.friendly_name)
+        if match:
+            return match["base"], int(match["n"])
+        return self.friendly_name, 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LiveCustomer:
+    """What Twilio holds for one customer; `account` is None when no subaccount exists."""
+
+    customer_id: str
+    account: LiveAccount | None = None
+    senders: tuple[LiveSender, ...] = ()
+    contents: tuple[LiveContent, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LiveEstate:
+    parent_sid: str
+    accounts: tuple[LiveAccount, ...] = ()  # every subaccount of the parent
+    customers: Mapping[str, LiveCustomer] = field(default_factory=_empty)

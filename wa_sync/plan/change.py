@@ -1,0 +1,147 @@
+"""The plan is a value: Actions, Phases, Gates, Changes, Notes and the Plan itself.
+
+A Change is what apply will do (or, when BLOCKED, would do once a person acts).
+A Note is something worth telling that is not a change: a template in review, a
+sender being verified, a rejection to fix, an unmanaged subaccount.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    SUBMIT = "submit"
+    BLOCKED = "blocked"
+
+
+class Phase(IntEnum):
+    """Apply order within a customer (SPEC §4.2)."""
+
+    SUBACCOUNT = 1
+    SENDER = 2
+    CONTENT = 3
+    APPROVAL = 4
+    CLEANUP = 5  # deletions of superseded template versions and undeclared objects
+
+
+class Cause(StrEnum):
+    CONFIG = "config"  # the YAML changed
+    DRIFT = "drift"  # someone changed Twilio outside wa-sync
+
+
+class Actor(StrEnum):
+    ISV = "ISV"
+    CUSTOMER = "customer"
+    META = "Twilio/Meta"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Gate:
+    """An onboarding prerequisite (SPEC §1) that blocks a change, and who must act."""
+
+    step: int  # 1-8, the row of SPEC §1
+    name: str  # "access request"
+    actor: Actor
+    action: str  # what the person must do, in plain words
+
+    def describe(self) -> str:
+        return f"step {self.step} ({self.name}): {self.actor} must {self.action}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Change:
+    customer: str  # the customer id
+    address: str  # "customer.acme-dental/template.appointment_reminder[en]"
+    action: Action
+    phase: Phase
+    before: Mapping[str, Any] | None = None  # normalised, read-only
+    after: Mapping[str, Any] | None = None
+    cause: Cause = Cause.CONFIG
+    reason: str = ""  # shown to people; apply never branches on it
+    blocked_by: Gate | None = None
+    ref: str | None = None  # the live SID the change acts on, when there is one
+    # The desired object apply needs (Customer, Sender or Template); never serialised.
+    subject: Any = field(default=None, compare=False, repr=False)
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.customer, int(self.phase), self.address, self.action.value)
+
+
+class NoteKind(StrEnum):
+    WAITING = "waiting"  # on Twilio or Meta: a template in review, a sender verifying
+    WARNING = "warning"  # worth a person's attention: a rejection, an unmanaged account
+    INFO = "info"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Note:
+    customer: str
+    address: str
+    kind: NoteKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    notes: tuple[Note, ...] = ()
+    config_digest: str = ""
+    live_digests: Mapping[str, str] = field(default_factory=dict)  # customer id -> digest
+    customers: tuple[str, ...] = ()  # the customers in scope, sorted
+    emulator: bool = False  # computed against the emulator, not Twilio
+
+    @classmethod
+    def of(
+        cls,
+        changes: Iterable[Change],
+        notes: Iterable[Note] = (),
+        **kwargs: Any,
+    ) -> Plan:
+        """The one constructor that sorts: customer, phase, address."""
+        return cls(
+            tuple(sorted(changes, key=Change.sort_key)),
+            tuple(sorted(notes, key=lambda n: (n.customer, n.address, n.kind, n.message))),
+            **kwargs,
+        )
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        """The changes apply will make (everything but BLOCKED)."""
+        return tuple(c for c in self.changes if c.action is not Action.BLOCKED)
+
+    @property
+    def blocked(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is Action.BLOCKED)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    def counts(self) -> Counter[Action]:
+        return Counter(c.action for c in self.changes)
+
+    def for_customer(self, customer_id: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.customer == customer_id)
+
+
+def summary_line(plan: Plan) -> str:
+    """The one summary line every renderer ends with (SPEC §4.1)."""
+    if not plan.has_changes:
+        blocked = len(plan.blocked)
+        suffix = f" {blocked} blocked." if blocked else ""
+        return f"No changes. Twilio matches the configuration.{suffix}"
+    n = plan.counts()
+    return (
+        f"Plan: {n[Action.CREATE]} to create, {n[Action.UPDATE]} to update, "
+        f"{n[Action.REPLACE]} to replace, {n[Action.DELETE]} to delete, "
+        f"{n[Action.SUBMIT]} to submit; {n[Action.BLOCKED]} blocked."
+    )
