@@ -106,13 +106,12 @@ class Sender:
     display_name: str
     # about, description, address, emails, websites, vertical, logo_url
     profile: Mapping[str, Any] = field(default_factory=_empty)
-    webhook: Mapping[str, Any] = field(
-        default_factory=_empty
-    )  # callback_url, callback_method, status_callback_url, ...
-    where: Location = field(default_factory=_nowhere)
-    lines: Mapping[str, int] = field(
-        default_factory=_empty
-    )  # key path relative to the sender -> line
+    # callback_url, callback_method, status_callback_url, fallback_url, ...
+    webhook: Mapping[str, Any] = field(default_factory=_empty)
+    where: Location = field(default_factory=_nowhere)  # the file and line of the entry
+    path: str = ""  # the entry's key path in its file, e.g. "senders[0]"
+    # key path relative to the entry (e.g. "profile.about") -> line in `where.file`
+    lines: Mapping[str, int] = field(default_factory=_empty)
 
     @property
     def sender_id(self) -> str:
@@ -134,10 +133,13 @@ class Template:
     types: Mapping[str, Any]  # e.g. {"twilio/text": {"body": "Hi {{1}}"}}
     variables: Mapping[str, str] = field(default_factory=_empty)  # sample values, "1" -> "Maria"
     library: str = ""  # the `use:` library template it was rendered from, "" when inline
+    # Where the template is written: an inline entry in the customer file, or the
+    # localization in the library file it was rendered from.
     where: Location = field(default_factory=_nowhere)
-    lines: Mapping[str, int] = field(
-        default_factory=_empty
-    )  # key path relative to the template -> line
+    path: str = ""  # the entry's key path in its file: "templates[1]" or "localizations.es"
+    # key path relative to the entry, in the model's terms ("types.twilio/text.body",
+    # "variables.1", "category") -> line in `where.file`
+    lines: Mapping[str, int] = field(default_factory=_empty)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -160,10 +162,8 @@ class Customer:
     onboarding: Onboarding = field(default_factory=Onboarding)
     senders: tuple[Sender, ...] = ()
     templates: tuple[Template, ...] = ()
-    where: Location = field(default_factory=_nowhere)
-    lines: Mapping[str, int] = field(
-        default_factory=_empty
-    )  # key path -> line within the customer file
+    where: Location = field(default_factory=_nowhere)  # the customer file
+    lines: Mapping[str, int] = field(default_factory=_empty)  # key path -> line in the file
 
     @property
     def friendly_name(self) -> str:
