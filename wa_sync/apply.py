@@ -1,0 +1,251 @@
+"""The apply executor: a Plan and a Gateway in, one Outcome per change out.
+
+Per customer the changes run in phase order (subaccount, senders, contents,
+approvals, clean-up); customers run in parallel. A failure stops only its own
+customer: the rest of that customer's changes are skipped, since later phases
+depend on earlier ones. Every write is idempotent by identity (SPEC §4.3), so the
+next apply completes whatever an interrupted one left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from wa_sync.errors import WaSyncError
+from wa_sync.gateway.base import Gateway, NotFound
+from wa_sync.model import Config, Customer, LiveAccount, LiveEstate, Sender, Template
+from wa_sync.plan.change import Action, Change, Phase, Plan
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Result(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # an earlier change of the same customer failed
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    change: Change
+    result: Result
+    error: str = ""
+    sid: str | None = None
+    finished_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
+
+    @property
+    def ok(self) -> bool:
+        return self.result is Result.OK
+
+    def as_record(self) -> dict[str, object]:
+        """The audit-trail form (apply --report): no secret can be in it."""
+        c = self.change
+        return {
+            "address": c.address,
+            "customer": c.customer,
+            "action": c.action.value,
+            "phase": c.phase.name.lower(),
+            "cause": c.cause.value,
+            "result": self.result.value,
+            "error": self.error,
+            "sid": self.sid or c.ref,
+            "time": self.finished_at,
+        }
+
+
+OnOutcome = Callable[[Outcome], None]
+
+
+def apply_plan(
+    plan: Plan,
+    config: Config,
+    live: LiveEstate,
+    gateway: Gateway,
+    *,
+    parallelism: int,
+    on_outcome: OnOutcome = lambda outcome: None,
+) -> list[Outcome]:
+    """Carry out every actionable change; return the outcomes in completion order."""
+    by_customer: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.actionable:
+        by_customer[change.customer].append(change)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def report(outcome: Outcome) -> None:
+        with lock:
+            outcomes.append(outcome)
+            on_outcome(outcome)
+
+    def run(customer_id: str) -> None:
+        customer = config.customer(customer_id)
+        if customer is None:  # a plan never holds changes for undeclared customers
+            raise WaSyncError(f"customer {customer_id!r} is not in the configuration")
+        account = live.customers[customer_id].account if customer_id in live.customers else None
+        _CustomerRun(customer, account, gateway, report).run(by_customer[customer_id])
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for future in [pool.submit(run, cid) for cid in sorted(by_customer)]:
+            future.result()
+    return outcomes
+
+
+class _CustomerRun:
+    """The sequential work for one customer, holding what earlier phases produced."""
+
+    def __init__(
+        self,
+        customer: Customer,
+        account: LiveAccount | None,
+        gateway: Gateway,
+        report: OnOutcome,
+    ):
+        self.customer = customer
+        self.account = account
+        self.gateway = gateway
+        self.report = report
+        self.created_contents: dict[str, str] = {}  # change address -> new content SID
+
+    def run(self, changes: list[Change]) -> None:
+        ordered = sorted(changes, key=lambda c: (int(c.phase), c.address))
+        for index, change in enumerate(ordered):
+            try:
+                sid = self.execute(change)
+            except WaSyncError as exc:
+                self.report(Outcome(change, Result.FAILED, error=str(exc)))
+                for rest in ordered[index + 1 :]:
+                    reason = f"skipped: {change.address} failed first"
+                    self.report(Outcome(rest, Result.SKIPPED, error=reason))
+                return
+            self.report(Outcome(change, Result.OK, sid=sid))
+
+    def require_account(self) -> LiveAccount:
+        if self.account is None:
+            raise WaSyncError(f"{self.customer.id}: the subaccount does not exist yet")
+        return self.account
+
+    def execute(self, change: Change) -> str | None:
+        if change.action is Action.DELETE:  # senders and contents, whatever the phase
+            is_sender = "/sender." in change.address
+            return self.delete_sender(change) if is_sender else self.delete_content(change)
+        handler = _HANDLERS.get((change.phase, change.action))
+        if handler is None:
+            raise WaSyncError(
+                f"{change.address}: apply cannot {change.action} in {change.phase.name}"
+            )
+        return handler(self, change)
+
+    # --- subaccount -------------------------------------------------------------
+
+    def create_subaccount(self, change: Change) -> str:
+        self.account = self.gateway.create_subaccount(self.customer)
+        return self.account.sid
+
+    def rename_subaccount(self, change: Change) -> str:
+        self.account = self.gateway.rename_subaccount(
+            self.require_account(), self.customer.friendly_name
+        )
+        return self.account.sid
+
+    # --- senders ----------------------------------------------------------------
+
+    def _sender(self, change: Change) -> Sender:
+        if not isinstance(change.subject, Sender):
+            raise WaSyncError(f"{change.address}: no declared sender to apply")
+        return change.subject
+
+    def _waba_id(self) -> str:
+        if not self.customer.waba_id:
+            raise WaSyncError(f"{self.customer.id}: waba_id is required to register senders")
+        return self.customer.waba_id
+
+    def create_sender(self, change: Change) -> str:
+        sender = self._sender(change)
+        return self.gateway.create_sender(self.require_account(), sender, self._waba_id()).sid
+
+    def update_sender(self, change: Change) -> str:
+        sender, sid = self._sender(change), _ref(change)
+        return self.gateway.update_sender(self.require_account(), sid, sender, self._waba_id()).sid
+
+    def delete_sender(self, change: Change) -> str:
+        _ignore_missing(lambda: self.gateway.delete_sender(self.require_account(), _ref(change)))
+        return _ref(change)
+
+    # --- contents and approvals -------------------------------------------------
+
+    def _template(self, change: Change) -> Template:
+        if not isinstance(change.subject, Template):
+            raise WaSyncError(f"{change.address}: no declared template to apply")
+        return change.subject
+
+    def _friendly_name(self, change: Change) -> str:
+        after = change.after or {}
+        return str(after.get("friendly_name") or self._template(change).name)
+
+    def create_content(self, change: Change) -> str:
+        template = self._template(change)
+        content = self.gateway.create_content(
+            self.require_account(), template, self._friendly_name(change)
+        )
+        self.created_contents[change.address] = content.sid
+        return content.sid
+
+    def replace_content(self, change: Change) -> str:
+        """A rollout (`_vN`) keeps the old content in service; a replacement under
+        the same name (never submitted, or rejected) deletes the old one first."""
+        template = self._template(change)
+        if change.ref and self._friendly_name(change) == template.name:
+            account = self.require_account()
+            _ignore_missing(lambda: self.gateway.delete_content(account, str(change.ref)))
+        return self.create_content(change)
+
+    def submit(self, change: Change) -> str:
+        template = self._template(change)
+        sid = self.created_contents.get(change.address) or change.ref
+        if not sid:
+            raise WaSyncError(f"{change.address}: no content to submit (its creation failed)")
+        after = change.after or {}
+        name = str(after.get("name") or template.name)
+        category = str(after.get("category") or template.category)
+        self.gateway.submit(self.require_account(), sid, name, category)
+        return sid
+
+    def delete_content(self, change: Change) -> str:
+        _ignore_missing(lambda: self.gateway.delete_content(self.require_account(), _ref(change)))
+        return _ref(change)
+
+
+def _ref(change: Change) -> str:
+    if not change.ref:
+        raise WaSyncError(f"{change.address}: the plan names no Twilio SID to act on")
+    return change.ref
+
+
+def _ignore_missing(delete: Callable[[], None]) -> None:
+    """A delete whose object is already gone has reached its goal (a rerun after a
+    lost response, or someone deleted it by hand)."""
+    with contextlib.suppress(NotFound):
+        delete()
+
+
+Handler = Callable[[_CustomerRun, Change], str | None]
+_HANDLERS: Mapping[tuple[Phase, Action], Handler] = {
+    (Phase.SUBACCOUNT, Action.CREATE): _CustomerRun.create_subaccount,
+    (Phase.SUBACCOUNT, Action.UPDATE): _CustomerRun.rename_subaccount,
+    (Phase.SENDER, Action.CREATE): _CustomerRun.create_sender,
+    (Phase.SENDER, Action.UPDATE): _CustomerRun.update_sender,
+    (Phase.CONTENT, Action.CREATE): _CustomerRun.create_content,
+    (Phase.CONTENT, Action.REPLACE): _CustomerRun.replace_content,
+    (Phase.APPROVAL, Action.SUBMIT): _CustomerRun.submit,
+}

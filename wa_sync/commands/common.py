@@ -1,0 +1,74 @@
+"""What the commands that talk to Twilio share: load, scope, connect, read, plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TextIO
+
+from wa_sync.config.repo import load_repo
+from wa_sync.connect import open_gateway
+from wa_sync.errors import Problem
+from wa_sync.gateway.base import Gateway
+from wa_sync.model import Config, LiveEstate
+from wa_sync.plan.build import build_plan
+from wa_sync.plan.change import Plan
+from wa_sync.plan.scope import select_customers
+from wa_sync.runtime import Runtime
+
+EMULATOR_BANNER = "(against the wa-sync emulator, not Twilio)"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: Config
+    scope: tuple[str, ...]
+
+
+def load(
+    root: str,
+    *,
+    only: Sequence[str] | None,
+    shard: tuple[int, int] | None = None,
+    err: TextIO,
+) -> Loaded:
+    """Load and validate the repository (raises ConfigInvalid), print its warnings,
+    and choose the customers in scope."""
+    config, warnings = load_repo(root, customers=only or None)
+    print_warnings(warnings, err)
+    known = [c.id for c in config.customers]
+    return Loaded(config, select_customers(known, only=only, shard=shard))
+
+
+def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
+    for problem in warnings:
+        err.write(f"warning: {problem}\n")
+
+
+@contextmanager
+def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) -> Iterator[Gateway]:
+    with open_gateway(
+        environ=runtime.environ, root=root, emulator=emulator, parallelism=parallelism
+    ) as gateway:
+        yield gateway
+
+
+def read_and_plan(
+    loaded: Loaded,
+    gateway: Gateway,
+    *,
+    prune: bool | None,
+    allow_mass_delete: bool,
+) -> tuple[LiveEstate, Plan]:
+    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
+    live = gateway.read(customers)
+    plan = build_plan(
+        loaded.config,
+        live,
+        customers=loaded.scope,
+        prune=prune,
+        allow_mass_delete=allow_mass_delete,
+        emulator=gateway.emulated,
+    )
+    return live, plan

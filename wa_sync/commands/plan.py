@@ -1,0 +1,83 @@
+"""`wa-sync plan`: validate, read live Twilio state, print the plan (SPEC §3, §4.1)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from wa_sync.commands.common import connect, load, read_and_plan
+from wa_sync.errors import UsageError
+from wa_sync.plan.change import Plan
+from wa_sync.render.json import render_json
+from wa_sync.render.markdown import render_markdown
+from wa_sync.render.text import render_text
+from wa_sync.runtime import Runtime
+
+EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    return run(
+        root=args.root,
+        only=args.customer,
+        shard=args.shard,
+        fmt=args.format,
+        out=args.out,
+        detailed_exitcode=args.detailed_exitcode,
+        prune=args.prune,
+        allow_mass_delete=args.allow_mass_delete,
+        emulator=args.emulator,
+        color=runtime.use_color(no_color_flag=args.no_color),
+        verbose=bool(args.verbose),
+        runtime=runtime,
+    )
+
+
+def run(
+    *,
+    root: str,
+    only: Sequence[str] | None,
+    shard: tuple[int, int] | None,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    prune: bool | None,
+    allow_mass_delete: bool,
+    emulator: bool,
+    color: bool,
+    verbose: bool,
+    runtime: Runtime,
+) -> int:
+    loaded = load(root, only=only, shard=shard, err=runtime.stderr)
+    parallelism = loaded.config.settings.parallelism
+    with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
+        _live, plan = read_and_plan(
+            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete
+        )
+    if out:
+        save_plan(plan, out)
+    runtime.stdout.write(render(plan, fmt, color=color, verbose=verbose))
+    if out:
+        runtime.stderr.write(f"Saved the plan to {out}; apply it with `wa-sync apply {out}`.\n")
+    if detailed_exitcode:
+        return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
+    return 0
+
+
+def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) -> str:
+    if fmt == "json":
+        text = render_json(plan)
+    elif fmt == "markdown":
+        text = render_markdown(plan)
+    else:
+        text = render_text(plan, color=color, verbose=verbose)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def save_plan(plan: Plan, out: str) -> None:
+    path = Path(out)
+    try:
+        path.write_text(render_json(plan), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the plan: {exc.strerror}") from exc
