@@ -1,0 +1,291 @@
+"""Where each customer stands in Twilio's ISV onboarding (SPEC §1), and the
+access-request form check (SPEC §4.7). Pure functions of the model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wa_sync.model import (
+    AccessRequest,
+    ApprovalStatus,
+    BusinessVerification,
+    Customer,
+    Invitation,
+    Isv,
+    LiveAccount,
+    LiveCustomer,
+)
+from wa_sync.plan.change import Actor
+
+STEPS = {
+    1: "subaccount",
+    2: "Terms of Service",
+    3: "Business Manager ID",
+    4: "business verification",
+    5: "access request",
+    6: "WhatsApp sender",
+    7: "Twilio invitation",
+    8: "message templates",
+}
+ONBOARDED = 9  # every step done
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    step: int  # the first step not done, 1-8; ONBOARDED when all are
+    next_action: str
+    actor: Actor | None  # who must act; None when onboarded
+    waiting: bool = False  # the ball is with Twilio or Meta
+
+    @property
+    def name(self) -> str:
+        return STEPS.get(self.step, "onboarded")
+
+
+def onboarding_stage(customer: Customer, live: LiveCustomer) -> Stage:
+    """The first onboarding step that is not done, with who must act next."""
+    for check in (_subaccount, _manual_steps, _access, _sender, _invitation, _templates):
+        stage = check(customer, live)
+        if stage is not None:
+            return stage
+    return Stage(ONBOARDED, "nothing: every template is approved", None)
+
+
+def _subaccount(customer: Customer, live: LiveCustomer) -> Stage | None:
+    if live.account is None:
+        return Stage(1, "run `wa-sync apply` to create the subaccount", Actor.ISV)
+    return None
+
+
+def _manual_steps(customer: Customer, live: LiveCustomer) -> Stage | None:
+    ob = customer.onboarding
+    if not ob.terms_accepted:
+        return Stage(
+            2,
+            "accept the WhatsApp Terms of Service in their own Twilio project, then record "
+            "`onboarding.terms_accepted: true`",
+            Actor.CUSTOMER,
+        )
+    if not customer.facebook_business_manager_id:
+        return Stage(
+            3,
+            "give their Facebook Business Manager ID (facebook_business_manager_id)",
+            Actor.CUSTOMER,
+        )
+    verification = ob.business_verification
+    if verification is BusinessVerification.PENDING:
+        return Stage(
+            4,
+            "wait for Facebook Business Verification (can take over a week)",
+            Actor.META,
+            waiting=True,
+        )
+    if verification is BusinessVerification.REJECTED:
+        return Stage(4, "fix and resubmit Facebook Business Verification", Actor.CUSTOMER)
+    if verification is not BusinessVerification.VERIFIED:
+        return Stage(
+            4, "complete Facebook Business Verification in Business Manager", Actor.CUSTOMER
+        )
+    return None
+
+
+def _access(customer: Customer, live: LiveCustomer) -> Stage | None:
+    access = customer.onboarding.access_request
+    if access is AccessRequest.NOT_SUBMITTED:
+        return Stage(
+            5, f"submit the access request (see `wa-sync access-request {customer.id}`)", Actor.ISV
+        )
+    if access is AccessRequest.SUBMITTED:
+        return Stage(
+            5,
+            "screen the access request; record `access_request: approved` when Twilio confirms",
+            Actor.META,
+            waiting=True,
+        )
+    if access is AccessRequest.DENIED:
+        return Stage(5, "fix the access request and resubmit it", Actor.ISV)
+    return None
+
+
+def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
+    if not customer.waba_id:
+        return Stage(
+            6, "complete Embedded Signup so that the `waba_id` can be recorded", Actor.CUSTOMER
+        )
+    if not customer.senders:
+        return Stage(6, "declare a sender in the customer file", Actor.ISV)
+    live_ids = {s.sender_id: s for s in live.senders}
+    missing = [s for s in customer.senders if s.sender_id not in live_ids]
+    if missing:
+        return Stage(6, "run `wa-sync apply` to register the sender", Actor.ISV)
+    offline = [
+        s
+        for s in live.senders
+        if s.status != "ONLINE" and s.sender_id in {d.sender_id for d in customer.senders}
+    ]
+    if offline:
+        sender = offline[0]
+        return Stage(
+            6,
+            f"wait for sender {sender.phone_number} to come online (status {sender.status})",
+            Actor.META,
+            waiting=True,
+        )
+    return None
+
+
+def _invitation(customer: Customer, live: LiveCustomer) -> Stage | None:
+    if customer.onboarding.invitation is not Invitation.APPROVED:
+        return Stage(
+            7,
+            "approve Twilio's invitation in Business Manager, then record "
+            "`onboarding.invitation: approved`",
+            Actor.CUSTOMER,
+        )
+    return None
+
+
+def _templates(customer: Customer, live: LiveCustomer) -> Stage | None:
+    statuses = [c.approval_status for c in live.contents]
+    if len(live.contents) < len({t.key for t in customer.templates}) or (
+        ApprovalStatus.UNSUBMITTED in statuses
+    ):
+        return Stage(8, "run `wa-sync apply` to create and submit the templates", Actor.ISV)
+    if ApprovalStatus.REJECTED in statuses:
+        return Stage(8, "change the rejected templates and apply again", Actor.ISV)
+    if any(s.in_review for s in statuses):
+        return Stage(8, "wait for WhatsApp to review the templates", Actor.META, waiting=True)
+    return None
+
+
+# --- the access-request form (SPEC §4.7) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    label: str
+    value: str
+    source: str  # where the value comes from, so a person can fix it
+
+
+@dataclass(frozen=True, slots=True)
+class FormProblem:
+    field: str
+    message: str
+    fix: str
+
+
+def access_request_form(
+    isv: Isv, customer: Customer, account: LiveAccount | None
+) -> tuple[FormField, ...]:
+    return (
+        FormField("Email", isv.email, "wa-sync.yaml: isv.email"),
+        FormField(
+            "Facebook Business Manager ID",
+            customer.facebook_business_manager_id or "",
+            f"customers/{customer.id}.yaml: facebook_business_manager_id",
+        ),
+        FormField(
+            "Twilio Account SID",
+            customer.customer_account_sid or "",
+            f"customers/{customer.id}.yaml: customer_account_sid",
+        ),
+        FormField(
+            "Alternate Account SID",
+            account.sid if account else "",
+            f"the subaccount wa-sync:{customer.id}",
+        ),
+    )
+
+
+def check_access_request(
+    isv: Isv,
+    customer: Customer,
+    account: LiveAccount | None,
+    *,
+    parent_sid: str,
+    subaccount_sids: Sequence[str],
+) -> list[FormProblem]:
+    """The mistakes the seed document warns about, each with its fix."""
+    problems = []
+    cfile = f"customers/{customer.id}.yaml"
+    if not isv.email:
+        problems.append(
+            FormProblem("Email", "the ISV's email is missing", "set isv.email in wa-sync.yaml")
+        )
+    bm = customer.facebook_business_manager_id
+    if not bm:
+        problems.append(
+            FormProblem(
+                "Facebook Business Manager ID",
+                "the customer's Business Manager ID is missing",
+                f"ask the customer for it and set facebook_business_manager_id in {cfile}",
+            )
+        )
+    elif isv.facebook_business_manager_id and bm == isv.facebook_business_manager_id:
+        problems.append(
+            FormProblem(
+                "Facebook Business Manager ID",
+                f"{bm} is the ISV's own Business Manager ID (isv.facebook_business_manager_id in "
+                "wa-sync.yaml), not the customer's",
+                f"set the CUSTOMER's Business Manager ID in {cfile}",
+            )
+        )
+    problems += _check_account_sid(customer, account, parent_sid, subaccount_sids, cfile)
+    if account is None:
+        problems.append(
+            FormProblem(
+                "Alternate Account SID",
+                "the customer's subaccount does not exist yet",
+                "run `wa-sync apply` first; it creates the subaccount",
+            )
+        )
+    if not customer.onboarding.terms_accepted:
+        problems.append(
+            FormProblem(
+                "Terms of Service",
+                "the customer has not accepted the WhatsApp Terms of Service",
+                "the customer accepts them in their own Twilio project; then set "
+                f"onboarding.terms_accepted: true in {cfile}",
+            )
+        )
+    return problems
+
+
+def _check_account_sid(
+    customer: Customer,
+    account: LiveAccount | None,
+    parent_sid: str,
+    subaccount_sids: Sequence[str],
+    cfile: str,
+) -> list[FormProblem]:
+    sid = customer.customer_account_sid
+    label = "Twilio Account SID"
+    if not sid:
+        return [
+            FormProblem(
+                label,
+                "the customer's own Twilio Account SID is missing",
+                f"ask the customer and set customer_account_sid in {cfile}",
+            )
+        ]
+    if account is not None and sid == account.sid:
+        return [
+            FormProblem(
+                label,
+                f"{sid} is the ISV's subaccount for this customer, not the customer's own "
+                "project; it belongs in Alternate Account SID",
+                f"set customer_account_sid in {cfile} to the SID of the customer's own Twilio "
+                "project, where they accepted the Terms of Service",
+            )
+        ]
+    if sid == parent_sid or sid in subaccount_sids:
+        return [
+            FormProblem(
+                label,
+                f"{sid} is one of the ISV's own accounts, not the customer's",
+                f"set customer_account_sid in {cfile} to the customer's own project SID",
+            )
+        ]
+    return []
