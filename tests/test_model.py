@@ -39,3 +39,24 @@ def test_submitted_content_is_locked():
     assert not ApprovalStatus.UNSUBMITTED.locked
     assert ApprovalStatus.APPROVED.locked
     assert ApprovalStatus.RECEIVED.in_review
+
+
+def test_versions_of_a_template_are_its_name_and_v_suffixes_in_one_language_oldest_first():
+    from wa_sync.model import LiveCustomer
+
+    def content(sid, name, language="en"):
+        return LiveContent(sid=sid, friendly_name=name, language=language, types={})
+
+    live = LiveCustomer(
+        customer_id="acme",
+        contents=(
+            content("HX3", "promo_v3"),
+            content("HX1", "promo"),
+            content("HX2", "promo_v2"),
+            content("HX4", "promo", "es"),
+            content("HX5", "promotion"),
+        ),
+    )
+    assert [c.sid for c in live.versions("promo", "en")] == ["HX1", "HX2", "HX3"]
+    assert [c.sid for c in live.versions("promo", "es")] == ["HX4"]
+    assert live.versions("other", "en") == ()

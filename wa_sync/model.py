@@ -277,6 +277,16 @@ class LiveCustomer:
     senders: tuple[LiveSender, ...] = ()
     contents: tuple[LiveContent, ...] = ()
 
+    def versions(self, name: str, language: str) -> tuple[LiveContent, ...]:
+        """The live versions of template (name, language), oldest first: `name`, then
+        `name_v2`, `name_v3`... (SPEC §4.4)."""
+        found = [
+            c
+            for c in self.contents
+            if c.language == language and c.base_name_and_version[0] == name
+        ]
+        return tuple(sorted(found, key=lambda c: c.base_name_and_version[1]))
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LiveEstate:

@@ -63,7 +63,7 @@ def run(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(customer_yaml(customer_id, live, now=datetime.now(UTC)), encoding="utf-8")
     runtime.stdout.write(
-        f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live.contents))} "
+        f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
         f"template(s). Add what the lines marked ACTION NEEDED ask for, then run `wa-sync plan`.\n"
     )
     return 0
@@ -94,7 +94,7 @@ def customer_yaml(customer_id: str, live: LiveCustomer, *, now: datetime) -> str
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
     if live.contents:
-        body["templates"] = [_template(c) for c in _newest(live.contents)]
+        body["templates"] = [_template(c) for c in _newest(live)]
     if body:
         lines.append(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100).rstrip())
     return "\n".join(lines) + "\n"
@@ -131,15 +131,10 @@ def _sender(sender: LiveSender) -> dict[str, Any]:
     return doc
 
 
-def _newest(contents: tuple[LiveContent, ...]) -> list[LiveContent]:
+def _newest(live: LiveCustomer) -> list[LiveContent]:
     """One content per (name, language): the newest `_vN` version of each."""
-    newest: dict[tuple[str, str], LiveContent] = {}
-    for content in contents:
-        base, version = content.base_name_and_version
-        key = (base, content.language)
-        if key not in newest or newest[key].base_name_and_version[1] < version:
-            newest[key] = content
-    return [newest[key] for key in sorted(newest)]
+    keys = sorted({(c.base_name_and_version[0], c.language) for c in live.contents})
+    return [live.versions(*key)[-1] for key in keys]
 
 
 def _template(content: LiveContent) -> dict[str, Any]:

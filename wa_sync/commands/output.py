@@ -1,0 +1,112 @@
+"""`wa-sync output`: per customer, template and language, the ContentSid the sending
+application should use — the approved version while a `_vN` rollout is in review —
+with its approval status and WhatsApp name (SPEC §3, §4.4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wa_sync.commands.common import EMULATOR_BANNER, connect, load
+from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
+from wa_sync.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class SendTarget:
+    customer: str
+    template: str
+    language: str
+    content: LiveContent | None  # what to send with; None when nothing exists yet
+    pending: LiveContent | None  # a newer version in review or not yet approved
+
+
+def send_target(customer: Customer, live: LiveCustomer, name: str, language: str) -> SendTarget:
+    """The approved version in service if there is one, else the newest version."""
+    versions = live.versions(name, language)
+    approved = [c for c in versions if c.approval_status is ApprovalStatus.APPROVED]
+    serving = approved[-1] if approved else (versions[-1] if versions else None)
+    newest = versions[-1] if versions else None
+    pending = newest if newest is not None and newest is not serving else None
+    return SendTarget(customer.id, name, language, serving, pending)
+
+
+def send_targets(customers: Sequence[Customer], live: dict[str, LiveCustomer]) -> list[SendTarget]:
+    return [
+        send_target(customer, live[customer.id], *template.key)
+        for customer in customers
+        for template in sorted(customer.templates, key=lambda t: t.key)
+    ]
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    return run(
+        root=args.root, only=args.customer, fmt=args.format, emulator=args.emulator, runtime=runtime
+    )
+
+
+def run(
+    *, root: str, only: Sequence[str] | None, fmt: str, emulator: bool, runtime: Runtime
+) -> int:
+    loaded = load(root, only=only, err=runtime.stderr)
+    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
+    parallelism = loaded.config.settings.parallelism
+    with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
+        live = gateway.read(customers)
+        emulated = gateway.emulated
+    targets = send_targets(customers, dict(live.customers))
+    text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
+    runtime.stdout.write(text)
+    return 0
+
+
+def _version(content: LiveContent | None) -> dict | None:
+    if content is None:
+        return None
+    return {
+        "content_sid": content.sid,
+        "status": content.approval_status.value,
+        "whatsapp_name": content.friendly_name,
+    }
+
+
+def as_json(targets: Sequence[SendTarget], emulated: bool) -> str:
+    """{"customers": {id: {template: {language: {content_sid, status, whatsapp_name,
+    pending}}}}}: what a sending application reads."""
+    tree: dict[str, dict[str, dict[str, object]]] = {}
+    for t in targets:
+        entry = _version(t.content) or {
+            "content_sid": None,
+            "status": "not_created",
+            "whatsapp_name": None,
+        }
+        entry["pending"] = _version(t.pending)
+        tree.setdefault(t.customer, {}).setdefault(t.template, {})[t.language] = entry
+    return json.dumps({"emulator": emulated, "customers": tree}, indent=2, sort_keys=True) + "\n"
+
+
+def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
+    rows = [("CUSTOMER", "TEMPLATE", "LANG", "CONTENT SID", "STATUS", "WHATSAPP NAME")]
+    for t in targets:
+        c = t.content
+        rows.append(
+            (
+                t.customer,
+                t.template,
+                t.language,
+                c.sid if c else "-",
+                c.approval_status.value if c else "not created",
+                c.friendly_name if c else "-",
+            )
+        )
+        if t.pending is not None:
+            p = t.pending
+            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.friendly_name))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [EMULATOR_BANNER] if emulated else []
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    return "\n".join(lines) + "\n"
