@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import customer_doc
+from tests.e2e.helpers import customer_doc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import customer_doc
+from tests.e2e.helpers import customer_doc
 
 
 def managed_accounts(emu) -> list[dict]:

@@ -1,0 +1,111 @@
+"""End-to-end helpers: customer documents and a repository in a temporary directory."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ONBOARDED = {
+    "terms_accepted": True,
+    "business_verification": "verified",
+    "access_request": "approved",
+    "invitation": "approved",
+}
+
+REMINDER = {
+    "name": "appointment_reminder",
+    "category": "UTILITY",
+    "params": ["clinic_name"],
+    "localizations": {
+        "en": {
+            "body": "Hi {{1}}, ${{ clinic_name }} reminds you of your appointment on {{2}}. "
+            "Reply to confirm.",
+            "variables": {"1": "Maria", "2": "June 3 at 10:00"},
+        },
+        "es": {
+            "types": {
+                "twilio/quick-reply": {
+                    "body": "Hola {{1}}, ${{ clinic_name }} le recuerda su cita el {{2}}. "
+                    "Elija una opción.",
+                    "actions": [
+                        {"title": "Confirmar", "id": "confirm"},
+                        {"title": "Cambiar", "id": "reschedule"},
+                    ],
+                }
+            },
+            "variables": {"1": "María", "2": "3 de junio, 10:00"},
+        },
+    },
+}
+
+
+def customer_doc(n: int = 1, *, onboarded: bool = True, **overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": f"Clinic Number {n}",
+        "facebook_business_manager_id": f"1234567890{n:05d}",
+        "customer_account_sid": f"AC{n:032x}",
+        "onboarding": dict(ONBOARDED) if onboarded else {"terms_accepted": False},
+        "senders": [
+            {
+                "phone_number": f"+1415555{n:04d}",
+                "display_name": f"Clinic Number {n}",
+                "profile": {
+                    "about": "Family dentistry since 1990",
+                    "vertical": "Medical and Health",
+                    "websites": [f"https://clinic{n}.example"],
+                    "emails": [f"hello@clinic{n}.example"],
+                },
+            }
+        ],
+        "templates": [
+            {"use": "appointment_reminder", "with": {"clinic_name": f"Clinic {n}"}},
+            {
+                "name": "recall_offer",
+                "language": "en",
+                "category": "MARKETING",
+                "body": "Hi {{1}}, it is time for your check-up. Book now and get 10% off.",
+                "variables": {"1": "Maria"},
+            },
+        ],
+    }
+    if onboarded:
+        doc["waba_id"] = f"10400000000{n:04d}"
+    doc.update(overrides)
+    return doc
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Repo:
+    """A configuration repository in a temporary directory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "customers").mkdir(parents=True)
+        (root / "templates").mkdir()
+        self.write("templates/appointment_reminder.yaml", REMINDER)
+
+    def write(self, relative: str, doc: Any) -> Path:
+        path = self.root / relative
+        path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def customer(self, cid: str, doc: dict[str, Any]) -> Path:
+        return self.write(f"customers/{cid}.yaml", doc)
+
+    def read(self, relative: str) -> Any:
+        return yaml.safe_load((self.root / relative).read_text(encoding="utf-8"))
+
+    def edit(self, relative: str, change: Any) -> None:
+        doc = copy.deepcopy(self.read(relative))
+        change(doc)
+        self.write(relative, doc)
