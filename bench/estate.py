@@ -26,7 +26,10 @@ def library_template(index: int) -> dict:
                     "twilio/quick-reply": {
                         "body": f"Hola {{{{1}}}}, ${{{{ business }}}} tiene el aviso {index} para "
                         "su pedido {{2}}. Elija una opción.",
-                        "actions": [{"title": "Ver", "id": "view"}, {"title": "Ayuda", "id": "help"}],
+                        "actions": [
+                            {"title": "Ver", "id": "view"},
+                            {"title": "Ayuda", "id": "help"},
+                        ],
                     }
                 },
                 "variables": {"1": "María", "2": "A-1001"},

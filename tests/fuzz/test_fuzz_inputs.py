@@ -18,8 +18,10 @@ from wa_sync.runtime import Runtime
 VALID_CUSTOMER = yaml.safe_dump(customer_doc(1), sort_keys=False, allow_unicode=True)
 VALID_TEMPLATE = yaml.safe_dump(REMINDER, sort_keys=False, allow_unicode=True)
 YAML_ALPHABET = st.sampled_from(
-    list("abcz019 :-_{}[]!&*|>'\"#%@`,?\n\t\\+.~")
-    + ["\u00e9", "{{1}}", "${{", "}}", "{%", "%}", "!!python/object:os.system", "&a", "*a"]
+    [
+        *"abcz019 :-_{}[]!&*|>'\"#%@`,?\n\t\\+.~",
+        *["\u00e9", "{{1}}", "${{", "}}", "{%", "%}", "!!python/object:os.system", "&a", "*a"],
+    ]
 )
 FUZZ = settings(
     max_examples=60,
