@@ -135,7 +135,9 @@ def test_markdown_escapes_user_text():
     evil = "[click](https://evil.example) <img src=x onerror=alert(1)> **bold**"
     c = customer(senders=(replace(customer().senders[0], display_name=evil),))
     plan = build_plan(
-        Config(root=".", customers=(c,)), estate(live(c, contents=())), customers=["acme"]
+        Config(root=".", customers=(c,)),
+        estate(live(c, senders=(), contents=())),
+        customers=["acme"],
     )
     md = render_markdown(plan)
     assert "<img" not in md

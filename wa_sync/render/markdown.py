@@ -37,8 +37,13 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
 
 
+_PRE_SPECIAL = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
+
+
 def pre(text: str) -> str:
-    return html.escape(text, quote=False)
+    """User text inside <pre>: HTML-escaped, and the characters markdown could still
+    read as links or emphasis turned into entities (they render the same)."""
+    return html.escape(text, quote=False).translate(str.maketrans(_PRE_SPECIAL)) or " "
 
 
 def render_markdown(plan: Plan) -> str:
