@@ -74,6 +74,18 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code, stdout
 
 
+def wait_ready(control, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _ = control.parent_sid
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def wa_sync(*args: str) -> list[str]:
     return [sys.executable, "-m", "wa_sync", *args]
 
@@ -121,7 +133,7 @@ def main() -> int:
     )
     control = EmulatorControl(url)
     try:
-        control.wait_ready(timeout=30)
+        wait_ready(control, timeout=30)
         results = measure(args, root, env, control)
     finally:
         emulator.terminate()
