@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from wa_sync.errors import Location, Problem, Severity
 from wa_sync.model import Config, Customer, Sender, Template
@@ -236,3 +237,15 @@ def below(
             f"{lenient} but under the strictest documented minimum of {strictest}"
         )
     return None
+
+
+def split_url(value: object) -> SplitResult | None:
+    """The parts of a URL, or None when `value` is not a string or not parseable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value)
+        _ = parts.hostname, parts.port  # both raise ValueError on a malformed netloc
+    except ValueError:
+        return None
+    return parts

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -14,6 +13,7 @@ from wa_sync.config.rules._common import (
     actions,
     beyond,
     problem,
+    split_url,
     templates,
 )
 from wa_sync.errors import Problem
@@ -131,7 +131,8 @@ def url_buttons(config: Config) -> Iterator[Problem]:
                     "the variable in a button URL must be at its end",
                     "move the variable to the end, e.g. https://example.com/orders/{{1}}",
                 )
-            host = (urlsplit(PLACEHOLDER.sub("x", url)).hostname or "").lower()
+            parts = split_url(PLACEHOLDER.sub("x", url))
+            host = (parts.hostname or "").lower() if parts else ""
             if host == "wa.me" or host.endswith(".wa.me"):
                 yield problem(
                     t,

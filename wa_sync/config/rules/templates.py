@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from urllib.parse import urlsplit
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -18,6 +17,7 @@ from wa_sync.config.rules._common import (
     customer_problem,
     placeholders,
     problem,
+    split_url,
     strings,
     templates,
     texts,
@@ -291,8 +291,8 @@ def template_header_media(config: Config) -> Iterator[Problem]:
         for _type_name, rel, media in _media(t):
             for i, item in enumerate(media):
                 where = f"{rel}[{i}]"
-                scheme = urlsplit(item).scheme.lower() if isinstance(item, str) else ""
-                if scheme not in ("http", "https"):
+                parts = split_url(PLACEHOLDER.sub("x", item) if isinstance(item, str) else None)
+                if parts is None or parts.scheme.lower() not in ("http", "https"):
                     yield problem(
                         t,
                         where,
@@ -301,7 +301,7 @@ def template_header_media(config: Config) -> Iterator[Problem]:
                         "sample file WhatsApp can fetch",
                         "give the public https URL of an image, video or document",
                     )
-                elif PLACEHOLDER.sub("", urlsplit(item).path).lower().endswith(".gif"):
+                elif parts.path.lower().endswith(".gif"):
                     yield problem(
                         t,
                         where,

@@ -171,7 +171,10 @@ def sequence(config: Config) -> Iterator[Problem]:
 
 def _trailing_punctuation(text: str) -> str:
     end = len(text)
-    while end and (text[end - 1].isspace() or unicodedata.category(text[end - 1])[0] == "P"):
+    while end and text[end - 1] != "}":
+        char = text[end - 1]
+        if not (char.isspace() or unicodedata.category(char).startswith("P")):
+            break
         end -= 1
     return text[:end]
 
