@@ -46,8 +46,14 @@ CASES = [
     (
         "TPL-NAME-LEN",
         config(templates=(template(name="a" * 513),)),
-        config(templates=(template(name="a" * 512),)),
+        config(templates=(template(name="a" * 508),)),
         ERROR,
+    ),
+    (
+        "TPL-NAME-LEN",
+        config(templates=(template(name="a" * 509),)),
+        config(templates=(template(name="a" * 508),)),
+        WARNING,
     ),
     (
         "TPL-NAME-UNIQUE",

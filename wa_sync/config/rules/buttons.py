@@ -181,7 +181,7 @@ def button_labels(config: Config) -> Iterator[Problem]:
                 len(title),
                 strictest=LABEL_MAX_STRICTEST,
                 lenient=LABEL_MAX_LENIENT,
-                what=f"{kind.lower() or 'button'} button title {title!r}",
+                what=f"{kind or 'button'} title {title!r}",
             )
             if found:
                 severity, message = found
@@ -189,7 +189,7 @@ def button_labels(config: Config) -> Iterator[Problem]:
                     t,
                     f"{rel}[{i}].title",
                     "BTN-LABEL-LEN",
-                    f"{message} (Meta: 25; some Twilio type pages: 20)",
+                    f"{message}; Meta: 25, some Twilio type pages: 20",
                     f"keep button titles to {LABEL_MAX_STRICTEST} characters",
                     severity,
                 )

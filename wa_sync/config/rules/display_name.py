@@ -48,7 +48,7 @@ def length(config: Config) -> Iterator[Problem]:
             yield _dn(
                 sender,
                 "DN-LEN",
-                f"{message} (WhatsApp FAQ: more than 3; Meta API: 2 to 75; Twilio: 1 to 255)",
+                f"{message}; WhatsApp FAQ: more than 3, Meta API: 2 to 75, Twilio: 1 to 255",
                 f"use {MIN_STRICTEST} to {MAX_STRICTEST} characters",
                 severity,
             )

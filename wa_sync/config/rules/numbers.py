@@ -20,12 +20,12 @@ def sender_number(config: Config) -> Iterator[Problem]:
         number = s.phone_number if isinstance(s.phone_number, str) else str(s.phone_number)
         if E164.match(number):
             continue
-        digits = re.sub(r"[^0-9]", "", number.removeprefix("whatsapp:"))
-        fix = (
-            "drop the 'whatsapp:' prefix; wa-sync adds it"
-            if number.startswith("whatsapp:")
-            else f"write it as + country code and number, e.g. '+{digits or '14155550123'}'"
-        )
+        if number.startswith("whatsapp:"):
+            fix = "drop the 'whatsapp:' prefix; wa-sync adds it"
+        elif re.fullmatch(r"00[1-9][0-9 ()./-]+", number):
+            fix = f"write it as '+{re.sub(r'[^0-9]', '', number)[2:]}'"
+        else:
+            fix = "write it as + country code and number, without spaces, e.g. '+14155550123'"
         yield problem(
             s,
             "phone_number",

@@ -126,7 +126,7 @@ def description(config: Config) -> Iterator[Problem]:
                 s,
                 "profile.description",
                 "PRF-DESC",
-                f"{message} (Meta OpenAPI v23.0: 256; other copies of Meta's reference: 512)",
+                f"{message}; Meta OpenAPI v23.0: 256, other copies of Meta's reference: 512",
                 f"keep it to {DESC_MAX_STRICTEST} characters",
                 severity,
             )

@@ -28,6 +28,7 @@ from wa_sync.model import BusinessVerification, Config, Template
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
 NAME_MAX = 512
+VERSION_ROOM = "_v99"  # the suffix wa-sync adds to a replaced template (SPEC §4.4)
 CATEGORIES = ("AUTHENTICATION", "MARKETING", "UTILITY")
 LEGACY_CATEGORIES = {
     "TRANSACTIONAL": "UTILITY",
@@ -92,6 +93,16 @@ def template_name(config: Config) -> Iterator[Problem]:
                 "TPL-NAME-LEN",
                 f"template name is {len(name)} characters; WhatsApp allows 1 to {NAME_MAX}",
                 f"use a name of 1 to {NAME_MAX} characters",
+            )
+        elif len(name) > NAME_MAX - len(VERSION_ROOM):
+            yield problem(
+                t,
+                "name",
+                "TPL-NAME-LEN",
+                f"template name is {len(name)} characters; a new version of it "
+                f"({name[:8]}...{VERSION_ROOM}, SPEC §4.4) would pass WhatsApp's {NAME_MAX}",
+                f"keep names to {NAME_MAX - len(VERSION_ROOM)} characters",
+                WARNING,
             )
         if name and not NAME_PATTERN.match(name):
             fixed = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "my_template"

@@ -411,7 +411,7 @@ def otp_length(config: Config) -> Iterator[Problem]:
                     t,
                     f"variables.{key}",
                     "VAR-AUTH-LEN",
-                    f"{message} (Meta: at most 15; Twilio: fewer than 15)",
+                    f"{message}; Meta: at most 15, Twilio: fewer than 15",
                     f"use a code of at most {OTP_MAX_STRICTEST} characters",
                     severity,
                 )
