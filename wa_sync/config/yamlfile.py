@@ -89,8 +89,7 @@ def parent_path(path: str) -> str:
 
 def read_yaml(root: str | os.PathLike[str], relative: str) -> YamlDoc:
     """Load `root/relative` as plain data with lines; raises YamlFileError."""
-    text = _read_text(Path(root), relative)
-    return parse_yaml(text, relative)
+    return parse_yaml(read_text(root, relative), relative)
 
 
 def parse_yaml(text: str, file: str) -> YamlDoc:
@@ -120,7 +119,10 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
 # --- reading the bytes ------------------------------------------------------------------
 
 
-def _read_text(root: Path, relative: str) -> str:
+def read_text(root: str | os.PathLike[str], relative: str) -> str:
+    """The text of `root/relative`: a regular UTF-8 file inside the root, at most
+    MAX_FILE_BYTES long; raises YamlFileError otherwise."""
+    root = Path(root)
     path = root / relative
     try:
         real = path.resolve(strict=True)
