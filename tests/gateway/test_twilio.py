@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from twilio.rest import Client
 
 from wa_sync.emulator import Emulator
 from wa_sync.errors import TwilioError
@@ -215,6 +216,21 @@ def test_two_subaccounts_with_one_name_are_an_error_naming_both(emu, gateway):
     # account_sid picks one
     live = gateway.read([customer("acme", account_sid=two)])
     assert live.customers["acme"].account.sid == two
+
+
+def test_a_suspended_subaccount_is_read_without_its_contents(emu, gateway):
+    account = gateway.create_subaccount(customer("acme"))
+    gateway.create_content(account, template(), "appointment_reminder")
+    parent = Client(
+        emu.parent_sid, emu.parent_token, http_client=RetryingHttpClient(base_url=emu.url)
+    )
+    parent.api.v2010.accounts(account.sid).update(status="suspended")
+    emu.clear_request_log()
+    live = gateway.read([customer("acme")]).customers["acme"]
+    assert live.account is not None
+    assert live.account.status == "suspended"
+    assert live.contents == ()
+    assert len(emu.request_log()) == 1
 
 
 def test_an_account_sid_that_is_not_a_subaccount_is_an_error(emu, gateway):
