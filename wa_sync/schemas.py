@@ -1,0 +1,22 @@
+"""The JSON Schemas of schema/*.schema.json, as installed with the package.
+
+The files live in the repository's `schema/` directory, where editors find them;
+`wa_sync/schema` is a symlink to that directory and pyproject.toml installs its
+files as package data, so the same files serve a checkout, an editable install
+and a wheel.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    """The schema named `<kind>.schema.json` (customer, template, wa-sync, plan)."""
+    text = resources.files("wa_sync").joinpath("schema", f"{kind}.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
