@@ -177,7 +177,8 @@ class TwilioGateway:
             customer_id, account = item
             if account is None:
                 return LiveCustomer(customer_id=customer_id)
-            if account.status == "closed":
+            if account.status != "active":
+                # Twilio refuses a suspended or closed account's own credentials.
                 return LiveCustomer(customer_id=customer_id, account=account)
             senders, contents = self.read_subaccount(account)
             return LiveCustomer(
@@ -486,6 +487,8 @@ class TwilioGateway:
         kw: dict[str, Any] = {"status": status, "code": code, "more_info": more_info}
         if code == 20404 or status == 404:
             return NotFound(text, **kw)
+        if code == 20005:
+            return AuthFailed(f"{text}; the account is suspended or closed", **kw)
         if code == 20003 or status in (401, 403):
             hint = (
                 f"the subaccount {subaccount} refused its own credentials"
