@@ -14,9 +14,12 @@ from importlib import resources
 from typing import Any
 
 
+def schema_file_text(kind: str) -> str:
+    """The text of `<kind>.schema.json` (customer, template, wa-sync, plan)."""
+    return resources.files("wa_sync").joinpath("schema", f"{kind}.schema.json").read_text("utf-8")
+
+
 @cache
 def load_schema(kind: str) -> dict[str, Any]:
-    """The schema named `<kind>.schema.json` (customer, template, wa-sync, plan)."""
-    text = resources.files("wa_sync").joinpath("schema", f"{kind}.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_file_text(kind))
     return schema
