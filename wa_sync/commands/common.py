@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from wa_sync.config.repo import load_repo
@@ -39,8 +40,13 @@ def load(
     and choose the customers in scope."""
     config, warnings = load_repo(root, customers=only or None)
     print_warnings(warnings, err)
-    known = [c.id for c in config.customers]
+    # every customer file, also those --customer left unloaded: for "Did you mean"
+    known = sorted({c.id for c in config.customers} | set(customer_file_ids(root)))
     return Loaded(config, select_customers(known, only=only, shard=shard))
+
+
+def customer_file_ids(root: str) -> list[str]:
+    return [path.stem for path in (Path(root) / "customers").glob("*.yaml")]
 
 
 def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
