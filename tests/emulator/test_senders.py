@@ -108,6 +108,8 @@ def test_a_number_registers_once(emu, sub, parent):
         ({"sender_id": "whatsapp:+14155550100", "configuration": {"waba_id": "1"},
           "profile": {"name": "A", "websites": ["https://a.example"]}}, "websites"),
         ({"sender_id": "whatsapp:+14155550100", "configuration": {"waba_id": "1"},
+          "profile": {"name": "A", "emails": [{"email": "a@b.example"}]}}, "emails"),
+        ({"sender_id": "whatsapp:+14155550100", "configuration": {"waba_id": "1"},
           "profile": {"name": "A"}, "webhook": {"callback_method": "GET"}}, "callback_method"),
     ],
 )  # fmt: skip
