@@ -66,7 +66,11 @@ def run(
     workers = parallelism or loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=workers) as gateway:
         live, plan = read_and_plan(
-            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete
+            loaded,
+            gateway,
+            prune=prune,
+            allow_mass_delete=allow_mass_delete,
+            environ=runtime.environ,
         )
         if saved is not None and planfile:
             check_fresh(

@@ -123,12 +123,13 @@ class App:
         """Serve one API request, faults included."""
         headers = {name.lower(): value for name, value in headers.items()}
         path, _, query = target.partition("?")
+        started = time.monotonic()
         decision = self.faults.decide(method, path)
         if decision.latency_s:
             time.sleep(decision.latency_s)
         found = match(method, path)
         entry = {"method": method, "path": path, "template": found.template, "status": 0,
-                 "account_sid": None}  # fmt: skip
+                 "account_sid": None, "started": started}  # fmt: skip
         if decision.action == "drop":
             return self._logged(entry, Outcome(0, drop=True))
         if decision.action == "rate_limit":
@@ -171,6 +172,7 @@ class App:
 
     def _logged(self, entry: dict[str, Any], outcome: Outcome) -> Outcome:
         entry["status"] = outcome.status
+        entry["finished"] = time.monotonic()  # with "started": how many were in flight at once
         with self._log_lock:
             self._log.append(entry)
         return outcome
@@ -178,7 +180,8 @@ class App:
     # -- request log -----------------------------------------------------------------
 
     def request_log(self) -> list[dict[str, Any]]:
-        """Every API request served: method, path, template, status (0: dropped), account_sid."""
+        """Every API request served: method, path, template, status (0: dropped), account_sid,
+        and the monotonic times it started and finished."""
         with self._log_lock:
             return [dict(e) for e in self._log]
 

@@ -1,0 +1,155 @@
+"""`wa-sync validate`: check the repository offline (SPEC §3, §4.6).
+
+Three views of one list of problems: text for people, JSON for tools, and GitHub
+Actions workflow commands that annotate the pull request. Exit 0 when valid, 1 when
+not; warnings fail only with --strict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from wa_sync.config.repo import load_repo
+from wa_sync.errors import ConfigInvalid, Problem
+from wa_sync.model import Config
+from wa_sync.plan.scope import select_customers
+from wa_sync.runtime import Runtime
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    return run(
+        root=args.root,
+        customers=args.customer,
+        output=args.format,
+        strict=args.strict,
+        out=runtime.stdout,
+    )
+
+
+def run(
+    *,
+    root: str,
+    customers: Sequence[str] | None,
+    output: str,
+    strict: bool,
+    out: TextIO,
+) -> int:
+    if customers:  # an unknown id is a usage error, with a hint
+        known = [p.stem for p in Path(root, "customers").glob("*.yaml")]
+        select_customers(known, only=customers)
+    config: Config | None = None
+    try:
+        config, problems = load_repo(root, customers=customers or None)
+    except ConfigInvalid as exc:
+        problems = list(exc.problems)
+    problems = sorted(problems, key=Problem.sort_key)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    valid = not errors and not (strict and warnings)
+    render = {"json": _json, "github": _github}.get(output, _text)
+    out.write(render(errors, warnings, config, valid=valid, strict=strict))
+    return 0 if valid else 1
+
+
+def _text(
+    errors: list[Problem],
+    warnings: list[Problem],
+    config: Config | None,
+    *,
+    valid: bool,
+    strict: bool,
+) -> str:
+    lines = [f"{'error' if p.is_error else 'warning'}: {p}" for p in [*errors, *warnings]]
+    if lines:
+        lines.append("")
+    lines.append(_summary(errors, warnings, config, valid=valid, strict=strict))
+    return "\n".join(lines) + "\n"
+
+
+def _summary(
+    errors: list[Problem],
+    warnings: list[Problem],
+    config: Config | None,
+    *,
+    valid: bool,
+    strict: bool,
+) -> str:
+    counts = f"{_plural(len(errors), 'error')}, {_plural(len(warnings), 'warning')}"
+    if not valid:
+        why = " (--strict fails on warnings)" if strict and not errors else ""
+        return f"Invalid: {counts}{why}."
+    assert config is not None
+    templates = sum(len(c.templates) for c in config.customers)
+    senders = sum(len(c.senders) for c in config.customers)
+    return (
+        f"Valid: {_plural(len(config.customers), 'customer')}, "
+        f"{_plural(senders, 'sender')}, {_plural(templates, 'template')}; {counts}."
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _json(
+    errors: list[Problem],
+    warnings: list[Problem],
+    config: Config | None,
+    *,
+    valid: bool,
+    strict: bool,
+) -> str:
+    document = {
+        "valid": valid,
+        "errors": [_record(p) for p in errors],
+        "warnings": [_record(p) for p in warnings],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _record(problem: Problem) -> dict[str, object]:
+    return {
+        "file": problem.where.file,
+        "line": problem.where.line,
+        "key": problem.key,
+        "rule": problem.rule,
+        "message": problem.message,
+        "fix": problem.fix,
+    }
+
+
+def _github(
+    errors: list[Problem],
+    warnings: list[Problem],
+    config: Config | None,
+    *,
+    valid: bool,
+    strict: bool,
+) -> str:
+    """GitHub Actions workflow commands: one annotation per problem."""
+    lines = []
+    for problem in [*errors, *warnings]:
+        level = "error" if problem.is_error else "warning"
+        props = f"file={_property(Path(problem.where.file).as_posix())}"
+        if problem.where.line:
+            props += f",line={problem.where.line}"
+        text = f"{problem.key}: {problem.message}" if problem.key else problem.message
+        if problem.rule:
+            text += f" [{problem.rule}]"
+        if problem.fix:
+            text += f" Fix: {problem.fix}"
+        lines.append(f"::{level} {props}::{_data(text)}")
+    lines.append(_summary(errors, warnings, config, valid=valid, strict=strict))
+    return "\n".join(lines) + "\n"
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,428 @@
+"""The template library (templates/<name>.yaml), rendered per customer (SPEC §2.3).
+
+Every string of a localization is a Jinja2 template in a sandbox with strict undefined
+variables: `${{ param }}` inserts a param, `{% ... %}` are statements, and WhatsApp's
+own `{{1}}` placeholders pass through untouched. Templates are text, not programs:
+each library file is checked once when loaded, and only plain expressions, `if`,
+`for` (two levels at most) and a few text filters are accepted; attribute access,
+calls, macros and includes are refused. The sandbox, a bound on operators and a cap
+on output remain as a second line of defence at render time. Rendered results are
+cached per (library, params, languages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.runtime import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from wa_sync.config.yamlfile import YamlDoc, join
+from wa_sync.errors import Location, Problem, Severity
+from wa_sync.model import Template, freeze
+
+LIBRARY_NAME = re.compile(r"^[a-z0-9_]+$")
+MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
+MAX_PARAM_CHARS = 1_000
+MAX_LOOP_DEPTH = 2
+SAFE_FILTERS = frozenset(
+    [
+        "upper",
+        "lower",
+        "title",
+        "capitalize",
+        "trim",
+        "replace",
+        "truncate",
+        "default",
+        "d",
+        "string",
+        "int",
+        "float",
+        "round",
+        "abs",
+        "length",
+    ]
+)
+ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Filter,
+    nodes.Test,
+    nodes.If,
+    nodes.For,
+    nodes.CondExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Neg,
+    nodes.Pos,
+    nodes.Concat,
+    nodes.Add,
+    nodes.Sub,
+    nodes.Mul,
+    nodes.Div,
+    nodes.FloorDiv,
+    nodes.Mod,
+    nodes.Assign,
+    nodes.Tuple,
+    nodes.List,
+    nodes.Keyword,
+)
+# `${{2}}` is a Jinja expression printing 2, not "$" before placeholder {{2}}
+DOLLAR_PLACEHOLDER = re.compile(r"\$\{\{\s*\d+\s*\}\}")
+JINJA_MARKERS = ("${{", "{%", "{#")
+BODY_TYPE = "twilio/text"
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with `*`, `**` and `%` bounded so no expression can exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+        if op == "**":
+            raise SecurityError("`**` is not allowed in templates")
+        if op == "%" and isinstance(left, str):
+            raise SecurityError("`%` formatting is not allowed in templates")
+        if op == "*" and _repeats(left, right) > MAX_OUTPUT_CHARS:
+            raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
+        return super().call_binop(context, op, left, right)
+
+
+def _repeats(left: Any, right: Any) -> int:
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(count, int):
+            return len(seq) * max(count, 0)
+    return 0
+
+
+def _environment() -> SandboxedEnvironment:
+    env = _Sandbox(
+        undefined=StrictUndefined,
+        variable_start_string="${{",
+        variable_end_string="}}",
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.globals.clear()  # no range, lipsum, cycler, joiner, namespace: only params
+    for name in set(env.filters) - SAFE_FILTERS:
+        del env.filters[name]
+    return env
+
+
+ENV = _environment()
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """One library file, checked and compiled once."""
+
+    name: str  # the file name without .yaml: what `use:` refers to
+    doc: YamlDoc
+    category: str
+    params: tuple[str, ...]
+    localizations: Mapping[str, Any]  # language -> the localization's plain data
+    compiled: Mapping[str, Any] = field(default_factory=dict)  # key path -> jinja Template
+
+    def path(self, language: str) -> str:
+        return join("localizations", language)
+
+
+def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]]:
+    """Check a schema-valid library file once: its name, Jinja syntax, the names it uses."""
+    data = doc.data
+    problems: list[Problem] = []
+    if data["name"] != name:
+        problems.append(
+            doc.problem(
+                "name",
+                f"the template is named {data['name']!r} but its file is {name}.yaml",
+                f"rename the file to templates/{data['name']}.yaml, or set `name: {name}`",
+            )
+        )
+    params = tuple(data.get("params", ()))
+    compiled: dict[str, Any] = {}
+    used: set[str] = set()
+    for path, text in _strings(data["localizations"], "localizations"):
+        template, names, found = _compile(doc, path, text, params)
+        problems += found
+        used |= names
+        if template is not None:
+            compiled[path] = template
+    for param in params:
+        if param not in used:
+            problems.append(
+                doc.problem(
+                    "params",
+                    f"the param {param!r} is declared but never used as ${{{{ {param} }}}}",
+                    "use it in the text or remove it from params",
+                    severity=Severity.WARNING,
+                )
+            )
+    if any(p.is_error for p in problems):
+        return None, problems
+    library = Library(
+        name=name,
+        doc=doc,
+        category=data["category"],
+        params=params,
+        localizations=data["localizations"],
+        compiled=compiled,
+    )
+    return library, problems
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string value under `value` with its key path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _strings(child, join(path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _strings(child, join(path, index))
+
+
+def _compile(
+    doc: YamlDoc, path: str, text: str, params: Sequence[str]
+) -> tuple[Any, set[str], list[Problem]]:
+    if not any(marker in text for marker in JINJA_MARKERS):
+        return None, set(), []
+    dollar = DOLLAR_PLACEHOLDER.search(text)
+    if dollar:
+        number = re.sub(r"\D", "", dollar.group())
+        return (
+            None,
+            set(),
+            [
+                doc.problem(
+                    path,
+                    f"{dollar.group()} is a Jinja expression that prints {number}, "
+                    f"not a dollar sign before the placeholder {{{{{number}}}}}",
+                    f"write {{% raw %}}${{{{{number}}}}}{{% endraw %}} for a dollar sign "
+                    "before the placeholder",
+                )
+            ],
+        )
+    try:
+        tree = ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        return None, set(), [_syntax_problem(doc, path, exc)]
+    problems = list(_forbidden(doc, path, tree))
+    names = _names(tree)
+    for unknown in sorted(names - set(params)):
+        problems.append(
+            doc.problem(
+                path,
+                f"${{{{ {unknown} }}}} is not a param of this template",
+                f"add {unknown!r} to `params:` (and each customer's `with:`), or fix the "
+                "name; only params are available in templates",
+            )
+        )
+    if problems:
+        return None, names, problems
+    return ENV.from_string(tree), names, []
+
+
+def _forbidden(doc: YamlDoc, path: str, tree: nodes.Template) -> Iterator[Problem]:
+    """Anything beyond inserting params, conditions and simple loops."""
+    fix = (
+        "templates may only insert params (${{ name }}), with text filters such as "
+        "upper or default, and use {% if %} and {% for %}"
+    )
+    for node in _walk(tree):
+        if isinstance(node, nodes.Getattr | nodes.Getitem):
+            what = getattr(node, "attr", None) or "[...]"
+            yield doc.problem(
+                path, f"attribute access ({what!r}) is not allowed in the template sandbox", fix
+            )
+            return
+        if not isinstance(node, ALLOWED_NODES):
+            kind = type(node).__name__.lower()
+            yield doc.problem(path, f"a Jinja {kind} is not allowed in templates", fix)
+            return
+        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
+            yield doc.problem(path, f"the filter {node.name!r} is not allowed", fix)
+            return
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        yield doc.problem(path, f"loops are nested more than {MAX_LOOP_DEPTH} deep", fix)
+
+
+def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
+    yield node
+    for child in node.iter_child_nodes():
+        yield from _walk(child)
+
+
+def _loop_depth(node: nodes.Node) -> int:
+    inner = max((_loop_depth(child) for child in node.iter_child_nodes()), default=0)
+    return inner + (1 if isinstance(node, nodes.For) else 0)
+
+
+def _names(tree: nodes.Template) -> set[str]:
+    """Names read but not assigned in the template (the params it needs)."""
+    stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+    return loaded - stored - {"loop"}
+
+
+def _syntax_problem(doc: YamlDoc, path: str, exc: TemplateSyntaxError) -> Problem:
+    base = doc.line(path)
+    line = base + (exc.lineno or 1) - 1 if base else None
+    return Problem(
+        Location(doc.file, line),
+        path,
+        f"Jinja syntax error: {exc.message}",
+        "check the ${{ ... }} and {% ... %} around here; WhatsApp placeholders are "
+        "written {{1}}, without the $",
+    )
+
+
+# --- rendering for a customer ---------------------------------------------------------------
+
+
+class RenderError(Exception):
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+@dataclass
+class Renderer:
+    """Renders library templates for customers, once per (library, params, languages)."""
+
+    cache: dict[tuple[Any, ...], tuple[Template, ...] | RenderError] = field(default_factory=dict)
+
+    def render(
+        self, library: Library, params: Mapping[str, Any], languages: Sequence[str]
+    ) -> tuple[Template, ...]:
+        """The library's templates in `languages` with `params`; raises RenderError."""
+        key = (library.name, tuple(sorted((k, repr(v)) for k, v in params.items())), *languages)
+        if key not in self.cache:
+            try:
+                self.cache[key] = tuple(_render(library, params, lang) for lang in languages)
+            except RenderError as exc:
+                self.cache[key] = exc
+        result = self.cache[key]
+        if isinstance(result, RenderError):
+            raise result
+        return result
+
+
+def _render(library: Library, params: Mapping[str, Any], language: str) -> Template:
+    path = library.path(language)
+    rendered = _render_value(library, library.localizations[language], path, dict(params))
+    return build_template(
+        library.doc,
+        path,
+        rendered,
+        name=library.doc.data["name"],
+        language=language,
+        category=library.category,
+        library=library.name,
+        extra_lines={"name": "name", "category": "category"},
+    )
+
+
+def _render_value(library: Library, value: Any, path: str, params: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        template = library.compiled.get(path)
+        return value if template is None else render_string(template, params, path)
+    if isinstance(value, Mapping):
+        return {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_value(library, v, join(path, i), params) for i, v in enumerate(value)]
+    return value
+
+
+def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
+    """One compiled string with `params`; every failure becomes a RenderError."""
+    out: list[str] = []
+    size = 0
+    try:
+        for chunk in template.generate(params):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderError(path, f"renders to more than {MAX_OUTPUT_CHARS} characters")
+            out.append(chunk)
+    except SecurityError as exc:
+        raise RenderError(path, f"refused by the template sandbox: {exc}") from None
+    except UndefinedError as exc:
+        raise RenderError(path, f"uses an undefined value: {exc}") from None
+    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        raise RenderError(path, f"cannot be rendered: {exc}") from None
+    return "".join(out)
+
+
+# --- one template entry to the model ----------------------------------------------------------
+
+
+def build_template(
+    doc: YamlDoc,
+    path: str,
+    entry: Mapping[str, Any],
+    *,
+    name: str,
+    language: str,
+    category: str,
+    library: str = "",
+    extra_lines: Mapping[str, str] | None = None,
+) -> Template:
+    """A Template from an inline entry or a (rendered) localization at `path` in `doc`."""
+    types = entry["types"] if "types" in entry else {BODY_TYPE: {"body": entry["body"]}}
+    lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
+    for key, doc_path in (extra_lines or {}).items():
+        line = doc.lines.get(doc_path)
+        if line is not None:
+            lines.setdefault(key, line)
+    return Template(
+        name=name,
+        language=language,
+        category=category,
+        types=freeze(types),
+        variables=freeze({str(k): v for k, v in entry.get("variables", {}).items()}),
+        library=library,
+        where=doc.where(path),
+        path=path,
+        lines=freeze(lines),
+    )
+
+
+def relative_lines(
+    doc: YamlDoc, path: str, rename: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """The lines under `path`, keyed relative to it ("types.twilio/text.body" -> 12)."""
+    prefix = f"{path}."
+    found: dict[str, int] = {}
+    for key, line in doc.lines.items():
+        if not key.startswith(prefix):
+            continue
+        relative = key[len(prefix) :]
+        for old, new in (rename or {}).items():
+            if relative == old or relative.startswith(f"{old}."):
+                relative = new + relative[len(old) :]
+        found[relative] = line
+    return found
+
+
+def check_params(library: Library, given: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(key path under the `use:` entry, param, "missing" | "unknown" | "too long")."""
+    found = [("with", param, "missing") for param in library.params if param not in given]
+    for param, value in given.items():
+        if param not in library.params:
+            found.append((f"with.{param}", param, "unknown"))
+        elif isinstance(value, str) and len(value) > MAX_PARAM_CHARS:
+            found.append((f"with.{param}", param, "too long"))
+    return found

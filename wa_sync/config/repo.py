@@ -1,0 +1,384 @@
+"""The repository's files -> the validated, normalised model (SPEC §2, §4.6).
+
+`load_repo` reads wa-sync.yaml, customers/*.yaml and templates/*.yaml once: each file
+is scanned for credentials, parsed (yamlfile), checked against its JSON Schema
+(schema), and turned into model objects, library templates rendered per customer
+(library). Then the cross-file checks and the WhatsApp policy lint run on the model.
+Every problem is collected before anything is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wa_sync.config import schema
+from wa_sync.config.library import (
+    LIBRARY_NAME,
+    Library,
+    Renderer,
+    RenderError,
+    build_template,
+    check_params,
+    load_library,
+    relative_lines,
+)
+from wa_sync.config.lint import lint_config
+from wa_sync.config.secrets import scan_credentials
+from wa_sync.config.yamlfile import YamlDoc, YamlFileError, join, parse_yaml, read_text
+from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
+from wa_sync.model import (
+    CUSTOMER_ID_PATTERN,
+    AccessRequest,
+    BusinessVerification,
+    Config,
+    Customer,
+    Invitation,
+    Isv,
+    Onboarding,
+    Sender,
+    Settings,
+    Template,
+    freeze,
+)
+
+SETTINGS_FILE = "wa-sync.yaml"
+CUSTOMERS_DIR = "customers"
+TEMPLATES_DIR = "templates"
+
+
+def load_repo(root: str, customers: Sequence[str] | None = None) -> tuple[Config, list[Problem]]:
+    """The repository at `root` as a Config, with its warnings.
+
+    Raises ConfigInvalid with every problem (errors and warnings) when there is any
+    error. With `customers`, only those customer files (and the library templates they
+    use) are loaded; ids without a file are left for the caller to report.
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise UsageError(f"--root {root}: no such directory")
+    loader = _Loader(base, set(customers) if customers is not None else None)
+    config = loader.load()
+    problems = list(dict.fromkeys(loader.problems))  # a shared library's lint, once
+    if any(problem.is_error for problem in problems):
+        raise ConfigInvalid(problems)
+    return config, [problem for problem in problems if not problem.is_error]
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """Where a customer file declares a template or phone number (for duplicates)."""
+
+    customer: str
+    where: Location
+    key: str
+
+
+@dataclass
+class _Loader:
+    root: Path
+    only: set[str] | None
+    problems: list[Problem] = field(default_factory=list)
+    libraries: dict[str, Library | None] = field(default_factory=dict)
+    renderer: Renderer = field(default_factory=Renderer)
+    phones: dict[str, _Declared] = field(default_factory=dict)
+    library_files: dict[str, str] = field(default_factory=dict)
+
+    def load(self) -> Config:
+        isv, settings = self._settings()
+        self.library_files = self._yaml_files(TEMPLATES_DIR, self._library_stem_ok)
+        if self.only is None:
+            for name in self.library_files:
+                self._library(name)
+        customers = []
+        for stem, relative in self._yaml_files(CUSTOMERS_DIR, self._customer_stem_ok).items():
+            if self.only is None or stem in self.only:
+                customer = self._customer(stem, relative)
+                if customer is not None:
+                    customers.append(customer)
+        config = Config(root=str(self.root), isv=isv, settings=settings, customers=tuple(customers))
+        self.problems += lint_config(config)
+        return config
+
+    # --- files -----------------------------------------------------------------------------
+
+    def _read(self, relative: str, kind: str) -> YamlDoc | None:
+        """A file parsed and schema-valid, or None with its problems recorded."""
+        try:
+            text = read_text(self.root, relative)
+        except YamlFileError as exc:
+            self.problems.append(exc.problem)
+            return None
+        secrets = scan_credentials(text, relative)
+        self.problems += secrets
+        try:
+            doc = parse_yaml(text, relative)
+        except YamlFileError as exc:
+            self.problems.append(exc.problem)
+            return None
+        found = schema.validate(doc, kind)
+        if secrets:  # never echo a credential's value through a schema message
+            lines = {p.where.line for p in secrets}
+            found = [p for p in found if p.where.line not in lines]
+        self.problems += found
+        return None if any(p.is_error for p in found) else doc
+
+    def _yaml_files(self, directory: str, stem_ok: Callable[[str, str], bool]) -> dict[str, str]:
+        """stem -> relative path of each directory/*.yaml, in name order."""
+        path = self.root / directory
+        if not path.exists() and not path.is_symlink():
+            return {}
+        if not path.is_dir():
+            self._error(directory, f"{directory} is not a directory", "make it a directory")
+            return {}
+        found: dict[str, str] = {}
+        for entry in sorted(path.iterdir(), key=lambda p: p.name):
+            relative = f"{directory}/{entry.name}"
+            if entry.name.startswith("."):
+                continue
+            if entry.suffix == ".yml":
+                self._error(
+                    relative,
+                    "has the extension .yml; wa-sync reads only .yaml files",
+                    f"rename it to {directory}/{entry.stem}.yaml",
+                )
+            elif entry.suffix == ".yaml" and stem_ok(entry.stem, relative):
+                found[entry.stem] = relative
+        return found
+
+    def _customer_stem_ok(self, stem: str, relative: str) -> bool:
+        if CUSTOMER_ID_PATTERN.match(stem):
+            return True
+        suggestion = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")
+        self._error(
+            relative,
+            f"the file name {stem!r} is not a valid customer id: the id is the file name, "
+            "2-56 characters of a-z, 0-9 and -, starting with a letter or digit",
+            f"rename it, for example to customers/{suggestion or 'my-customer'}.yaml",
+        )
+        return False
+
+    def _library_stem_ok(self, stem: str, relative: str) -> bool:
+        if LIBRARY_NAME.match(stem):
+            return True
+        suggestion = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
+        self._error(
+            relative,
+            f"the file name {stem!r} is not a valid template name (a-z, 0-9 and _ only)",
+            f"rename it, for example to templates/{suggestion or 'my_template'}.yaml",
+        )
+        return False
+
+    def _error(self, file: str, message: str, fix: str = "", line: int | None = None) -> None:
+        self.problems.append(Problem(Location(file, line), "", message, fix))
+
+    # --- wa-sync.yaml ----------------------------------------------------------------------
+
+    def _settings(self) -> tuple[Isv, Settings]:
+        if (self.root / "wa-sync.yml").exists():
+            self._error(
+                "wa-sync.yml",
+                "wa-sync reads wa-sync.yaml, not wa-sync.yml",
+                "rename it to wa-sync.yaml",
+            )
+        path = self.root / SETTINGS_FILE
+        if not path.exists() and not path.is_symlink():
+            return Isv(), Settings()
+        doc = self._read(SETTINGS_FILE, "wa-sync")
+        if doc is None:
+            return Isv(), Settings()
+        return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
+
+    # --- templates/*.yaml --------------------------------------------------------------------
+
+    def _library(self, name: str) -> Library | None:
+        if name not in self.libraries:
+            library = None
+            relative = self.library_files.get(name)
+            doc = self._read(relative, "template") if relative else None
+            if doc is not None:
+                library, found = load_library(doc, name)
+                self.problems += found
+            self.libraries[name] = library
+        return self.libraries[name]
+
+    # --- customers/*.yaml --------------------------------------------------------------------
+
+    def _customer(self, cid: str, relative: str) -> Customer | None:
+        doc = self._read(relative, "customer")
+        if doc is None:
+            return None
+        data = doc.data
+        before = len(self.problems)
+        senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
+        templates = self._templates(cid, doc)
+        if any(p.is_error for p in self.problems[before:]):
+            return None
+        onboarding = data.get("onboarding", {})
+        return Customer(
+            id=cid,
+            name=data["name"],
+            facebook_business_manager_id=data.get("facebook_business_manager_id"),
+            customer_account_sid=data.get("customer_account_sid"),
+            account_sid=data.get("account_sid"),
+            waba_id=data.get("waba_id"),
+            onboarding=Onboarding(
+                terms_accepted=onboarding.get("terms_accepted", False),
+                business_verification=BusinessVerification(
+                    onboarding.get("business_verification", "not_started")
+                ),
+                access_request=AccessRequest(onboarding.get("access_request", "not_submitted")),
+                invitation=Invitation(onboarding.get("invitation", "not_sent")),
+            ),
+            senders=senders,
+            templates=templates,
+            where=Location(relative),
+            lines=doc.lines,
+        )
+
+    def _sender(self, cid: str, doc: YamlDoc, index: int, entry: Mapping[str, Any]) -> Sender:
+        path = join("senders", index)
+        phone = entry["phone_number"]
+        key = join(path, "phone_number")
+        first = self.phones.get(phone)
+        if first is None:
+            self.phones[phone] = _Declared(cid, doc.where(key), key)
+        else:
+            owner = "this customer" if first.customer == cid else f"customer {first.customer!r}"
+            self.problems.append(
+                doc.problem(
+                    key,
+                    f"the phone number {phone} is declared twice: also by {owner} "
+                    f"at {first.where} ({first.key})",
+                    "a WhatsApp sender belongs to exactly one customer: remove one of the two",
+                )
+            )
+        return Sender(
+            phone_number=phone,
+            display_name=entry["display_name"],
+            profile=freeze(entry.get("profile", {})),
+            webhook=freeze(entry.get("webhook", {})),
+            where=doc.where(path),
+            path=path,
+            lines=freeze(relative_lines(doc, path)),
+        )
+
+    def _templates(self, cid: str, doc: YamlDoc) -> tuple[Template, ...]:
+        declared: dict[tuple[str, str], _Declared] = {}
+        templates: list[Template] = []
+        for index, entry in enumerate(doc.data.get("templates", ())):
+            path = join("templates", index)
+            if "use" in entry:
+                made: Iterable[Template] = self._use(cid, doc, path, entry)
+            else:
+                made = [
+                    build_template(
+                        doc,
+                        path,
+                        entry,
+                        name=entry["name"],
+                        language=entry["language"],
+                        category=entry["category"],
+                    )
+                ]
+            for template in made:
+                first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
+                if first.key != path:
+                    self.problems.append(_duplicate(doc, path, template, first))
+                    continue
+                templates.append(template)
+        return tuple(templates)
+
+    def _use(self, cid: str, doc: YamlDoc, path: str, entry: Mapping[str, Any]) -> list[Template]:
+        name = entry["use"]
+        if name not in self.library_files:
+            close = difflib.get_close_matches(name, list(self.library_files), n=1)
+            self.problems.append(
+                doc.problem(
+                    join(path, "use"),
+                    f"customer {cid!r}: unknown library template {name!r}: there is no "
+                    f"file templates/{name}.yaml",
+                    f"Did you mean {close[0]!r}?" if close else _available(self.library_files),
+                )
+            )
+            return []
+        library = self._library(name)
+        if library is None:  # its own problems are reported against its file
+            return []
+        given = entry.get("with", {})
+        problems = [
+            _param_problem(doc, path, cid, library, *found)
+            for found in check_params(library, given)
+        ]
+        languages = entry.get("languages") or list(library.localizations)
+        for index, language in enumerate(languages):
+            if language not in library.localizations:
+                problems.append(
+                    doc.problem(
+                        join(path, f"languages[{index}]"),
+                        f"customer {cid!r}, template {name!r}: the language {language!r} is "
+                        f"not in templates/{name}.yaml",
+                        f"choose from {', '.join(library.localizations)}, or add a "
+                        f"localization for {language} to the library template",
+                    )
+                )
+        self.problems += problems
+        if problems:
+            return []
+        try:
+            return list(self.renderer.render(library, given, languages))
+        except RenderError as exc:
+            self.problems.append(
+                library.doc.problem(
+                    exc.path,
+                    f"{exc} (rendering it for customer {cid!r}, {doc.where(path)})",
+                    "templates may only insert params; check the ${{ ... }} here",
+                )
+            )
+            return []
+
+
+def _duplicate(doc: YamlDoc, path: str, template: Template, first: _Declared) -> Problem:
+    via = f" (from library template {template.library!r})" if template.library else ""
+    return doc.problem(
+        path,
+        f"the template {template.name!r} in language {template.language!r}{via} is declared "
+        f"twice in this customer: also at {first.where} ({first.key})",
+        "a template is identified by its name and language: remove one, or rename it",
+        rule="TPL-NAME-UNIQUE",
+    )
+
+
+def _param_problem(
+    doc: YamlDoc, path: str, cid: str, library: Library, key: str, param: str, kind: str
+) -> Problem:
+    head = f"customer {cid!r}, template {library.name!r}: "
+    if kind == "missing":
+        return doc.problem(
+            join(path, key),
+            head + f"the param {param!r} is missing",
+            f"add it under `with:`, for example `with: {{{param}: ...}}`",
+        )
+    if kind == "unknown":
+        close = difflib.get_close_matches(param, library.params, n=1)
+        hint = f"Did you mean {close[0]!r}? " if close else ""
+        declared = ", ".join(library.params) or "none"
+        return doc.problem(
+            join(path, key),
+            head + f"{param!r} is not a param of the template",
+            f"{hint}The params of templates/{library.name}.yaml are: {declared}",
+        )
+    return doc.problem(
+        join(path, key),
+        head + f"the value of {param!r} is too long",
+        "keep param values under 1000 characters",
+    )
+
+
+def _available(files: Mapping[str, str]) -> str:
+    if not files:
+        return "there are no library templates: add templates/<name>.yaml, or write it inline"
+    return f"the library templates are: {', '.join(files)}"

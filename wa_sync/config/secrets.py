@@ -1,0 +1,76 @@
+"""Credentials pasted into YAML (SPEC §4.6): found by shape, reported without the value.
+
+The raw text is scanned, comments included, since a token in a comment is committed
+to git just the same. Twilio SIDs (AC..., HX..., SK... followed by 32 hex digits) are
+identifiers, not secrets, and the 32 hex digits inside them are not reported as tokens;
+an API key SID (SK...) is reported, since it is only ever written down with its secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from wa_sync.errors import Location, Problem
+
+# 32 hex digits on their own: an auth token (a file name such as <md5>.png is not one)
+AUTH_TOKEN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9]|\.[A-Za-z]{2,4}\b)")
+# 32 letters and digits of both cases on their own: an API key secret
+API_SECRET = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
+    r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])"
+)
+API_KEY_SID = re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+SECRET_KEY = re.compile(
+    r"^\s*-?\s*[\"']?(auth_?token|api_?secret|api_?key|secret|password|token)[\"']?\s*:\s*\S",
+    re.IGNORECASE,
+)
+
+FIX = (
+    "remove it from the file (and from git history), and rotate it in the Twilio Console "
+    "if it was ever committed; wa-sync reads credentials only from the environment: "
+    "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with TWILIO_API_SECRET"
+)
+
+
+def scan_credentials(text: str, file: str) -> list[Problem]:
+    """One error per line that holds something shaped like a credential."""
+    return list(_scan(text, file))
+
+
+def _scan(text: str, file: str) -> Iterator[Problem]:
+    if not _maybe(text):
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        what = _kind(line)
+        if what:
+            yield Problem(
+                Location(file, number),
+                "",
+                f"this line holds what looks like {what}; credentials never belong in "
+                "configuration files (the value is not shown)",
+                FIX,
+            )
+
+
+def _maybe(text: str) -> bool:
+    """A quick test that rules out most files without looking at each line."""
+    return bool(
+        AUTH_TOKEN.search(text)
+        or API_SECRET.search(text)
+        or API_KEY_SID.search(text)
+        or re.search(r"(?i)token|secret|password|api_?key", text)
+    )
+
+
+def _kind(line: str) -> str:
+    if API_KEY_SID.search(line):
+        return "a Twilio API key SID (SK...), which comes with a secret"
+    if AUTH_TOKEN.search(line):
+        return "a Twilio auth token (32 hexadecimal digits)"
+    if API_SECRET.search(line):
+        return "an API secret (32 letters and digits)"
+    match = SECRET_KEY.match(line)
+    if match:
+        return f"a credential (the key {match.group(1)!r})"
+    return ""
