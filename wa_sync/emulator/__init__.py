@@ -41,7 +41,9 @@ choice, so that code passing here does not break on Twilio:
 - Senders need `configuration.waba_id` and `profile.name`; `sender_id` is
   `whatsapp:<E.164>`, unique across all accounts (a number registers once); profile
   limits (about 139, description 512, address 256, 2 websites, vertical from Twilio's
-  list) are enforced; `Channel` is required on the list. Updates merge per key in each
+  list) are enforced; profile `websites`, `emails` and `phone_numbers` items need both
+  their value and a `label` (as in all of Twilio's examples); `Channel` is required on
+  the list. Updates merge per key in each
   section, `""` clears a key.
 - Subaccounts cannot create subaccounts (401 20003); only the owner may change a
   subaccount's status; the main account cannot be suspended or closed; a closed account

@@ -115,7 +115,10 @@ def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
 def _check_list(key: str, items: Any) -> None:
     field = LISTS[key]
     if not isinstance(items, list) or not all(
-        isinstance(i, dict) and isinstance(i.get(field), str) and set(i) <= {field, "label"}
+        isinstance(i, dict)
+        and set(i) == {field, "label"}
+        and isinstance(i[field], str)
+        and isinstance(i["label"], str)
         for i in items
     ):
         raise bad_request(f"profile.{key} must be a list of {{{field}, label}} objects")
