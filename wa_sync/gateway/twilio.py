@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.base.page import Page
+from twilio.base.version import Version
 from twilio.rest import Client
 
 from wa_sync.errors import TwilioError, WaSyncError
@@ -56,6 +59,30 @@ _log = logging.getLogger("wa_sync.gateway")
 
 PAGE_SIZE = 1000
 CHANNEL = "whatsapp"
+_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+# The fields of Twilio's JSON the translations below read.
+ACCOUNT_FIELDS = ("sid", "auth_token", "friendly_name", "status")
+SENDER_FIELDS = (
+    "sid",
+    "sender_id",
+    "status",
+    "profile",
+    "configuration",
+    "webhook",
+    "offline_reasons",
+    "pending_display_name",
+    "pending_display_name_status",
+)
+CONTENT_FIELDS = (
+    "sid",
+    "friendly_name",
+    "language",
+    "types",
+    "variables",
+    "approval_requests",
+    "date_created",
+)
 
 # The profile keys of the model (YAML) and the webhook keys of Twilio's Senders API.
 PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
@@ -126,6 +153,29 @@ class _RawRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return self._body
+
+
+class _Records(Page):
+    """A page of the SDK's list machinery whose records stay Twilio's JSON: building
+    the SDK's instance objects (and parsing each one's dates) was most of the CPU a
+    listing took. Paging, errors and the HTTP client are the SDK's own."""
+
+    def get_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+
+def _records(version: Version, uri: str, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    """Every record of a list endpoint of `version`, PAGE_SIZE a page, as the SDK's
+    `list()` requests them."""
+    params = {**query, "PageSize": PAGE_SIZE}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    first = _Records(version, version.page(method="GET", uri=uri, params=params, headers=headers))
+    return version.stream(first)
+
+
+def _fields(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON-named attributes of an SDK instance (what create/update/fetch return)."""
+    return {name: getattr(instance, name, None) for name in names}
 
 
 class TwilioGateway:
@@ -201,13 +251,13 @@ class TwilioGateway:
     def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
         client = self._subclient(account.sid)
         with self._errors(f"listing the senders of subaccount {account.sid}", account.sid):
-            found = client.messaging.v2.channels_senders.list(channel=CHANNEL, page_size=PAGE_SIZE)
+            found = _records(client.messaging.v2, "/Channels/Senders", {"Channel": CHANNEL})
             return tuple(_live_sender(s) for s in found)
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
         client = self._subclient(account.sid)
         with self._errors(f"listing the contents of subaccount {account.sid}", account.sid):
-            found = client.content.v1.content_and_approvals.list(page_size=PAGE_SIZE)
+            found = _records(client.content.v1, "/ContentAndApprovals", {})
             return tuple(_live_content(c) for c in found)
 
     # --- subaccounts -----------------------------------------------------------------------
@@ -218,7 +268,7 @@ class TwilioGateway:
         def send() -> LiveAccount:
             with self._errors(f"creating subaccount {name!r}"):
                 created = self._parent.api.v2010.accounts.create(friendly_name=name)
-            return self._remember(created)
+            return self._remember(_fields(created, ACCOUNT_FIELDS))
 
         def find() -> LiveAccount | None:
             found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
@@ -236,7 +286,7 @@ class TwilioGateway:
                 updated = self._parent.api.v2010.accounts(account.sid).update(
                     friendly_name=friendly_name
                 )
-            return self._remember(updated)
+            return self._remember(_fields(updated, ACCOUNT_FIELDS))
 
         return self._idempotent(send, what)
 
@@ -250,7 +300,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 created = client.messaging.v2.channels_senders.create(_RawRequest(body))
-            return _live_sender(created)
+            return _live_sender(_fields(created, SENDER_FIELDS))
 
         def find() -> LiveSender | None:
             return next(
@@ -269,7 +319,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
-            return _live_sender(updated)
+            return _live_sender(_fields(updated, SENDER_FIELDS))
 
         return self._idempotent(send, what)
 
@@ -296,7 +346,7 @@ class TwilioGateway:
         def send() -> LiveContent:
             with self._errors(what, account.sid):
                 created = client.content.v1.contents.create(_RawRequest(body))
-            return _live_content(created)
+            return _live_content(_fields(created, CONTENT_FIELDS))
 
         def find() -> LiveContent | None:
             same = [
@@ -378,28 +428,25 @@ class TwilioGateway:
 
     def _list_accounts(self, friendly_name: str | None = None) -> list[LiveAccount]:
         what = "listing the parent's subaccounts"
+        query = {} if friendly_name is None else {"FriendlyName": friendly_name}
         with self._errors(what):
-            if friendly_name is None:
-                found = self._parent.api.v2010.accounts.list(page_size=PAGE_SIZE)
-            else:
-                found = self._parent.api.v2010.accounts.list(
-                    friendly_name=friendly_name, page_size=PAGE_SIZE
-                )
-            return [self._remember(a) for a in found if a.sid != self.parent_sid]
+            found = _records(self._parent.api.v2010, "/Accounts.json", query)
+            return [self._remember(a) for a in found if a.get("sid") != self.parent_sid]
 
-    def _remember(self, account: Any) -> LiveAccount:
-        """A LiveAccount from an SDK AccountInstance; its auth token kept in memory."""
-        token = account.auth_token
+    def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
+        """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
+        sid = str(account.get("sid") or "")
+        token = account.get("auth_token")
         if token:
             with self._lock:
-                old = self._tokens.get(account.sid)
+                old = self._tokens.get(sid)
                 if old is None or old.reveal() != token:
-                    self._tokens[account.sid] = Secret(token)
-                    self._subclients.pop(account.sid, None)
+                    self._tokens[sid] = Secret(token)
+                    self._subclients.pop(sid, None)
         return LiveAccount(
-            sid=account.sid,
-            friendly_name=account.friendly_name or "",
-            status=str(account.status or "active"),
+            sid=sid,
+            friendly_name=account.get("friendly_name") or "",
+            status=str(account.get("status") or "active"),
         )
 
     def _subclient(self, sid: str) -> Client:
@@ -411,7 +458,8 @@ class TwilioGateway:
             return client
         if token is None:
             with self._errors(f"reading subaccount {sid}"):
-                self._remember(self._parent.api.v2010.accounts(sid).fetch())
+                fetched = self._parent.api.v2010.accounts(sid).fetch()
+                self._remember(_fields(fetched, ACCOUNT_FIELDS))
             with self._lock:
                 token = self._tokens.get(sid)
         if not token:
@@ -568,20 +616,20 @@ def _webhook(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return freeze({k: raw[k] for k in keys if raw.get(k) not in (None, "")})
 
 
-def _live_sender(instance: Any) -> LiveSender:
-    profile = instance.profile or {}
-    configuration = instance.configuration or {}
-    reasons = instance.offline_reasons or []
+def _live_sender(data: Mapping[str, Any]) -> LiveSender:
+    profile = data.get("profile") or {}
+    configuration = data.get("configuration") or {}
+    reasons = data.get("offline_reasons") or []
     return LiveSender(
-        sid=instance.sid,
-        sender_id=instance.sender_id or "",
-        status=str(instance.status or ""),
+        sid=data["sid"],
+        sender_id=data.get("sender_id") or "",
+        status=str(data.get("status") or ""),
         display_name=str(profile.get("name") or ""),
         profile=_profile(profile),
-        webhook=_webhook(instance.webhook),
+        webhook=_webhook(data.get("webhook")),
         waba_id=configuration.get("waba_id") or None,
-        pending_display_name=instance.pending_display_name or None,
-        pending_display_name_status=instance.pending_display_name_status or None,
+        pending_display_name=data.get("pending_display_name") or None,
+        pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in reasons),
     )
 
@@ -593,19 +641,19 @@ def _reason(reason: Any) -> str:
     return str(reason)
 
 
-def _live_content(instance: Any) -> LiveContent:
-    approval = getattr(instance, "approval_requests", None) or {}
+def _live_content(data: Mapping[str, Any]) -> LiveContent:
+    approval = data.get("approval_requests") or {}
     return LiveContent(
-        sid=instance.sid,
-        friendly_name=instance.friendly_name or "",
-        language=instance.language or "",
-        types=freeze(instance.types or {}),
-        variables=freeze({str(k): str(v) for k, v in (instance.variables or {}).items()}),
+        sid=data["sid"],
+        friendly_name=data.get("friendly_name") or "",
+        language=data.get("language") or "",
+        types=freeze(data.get("types") or {}),
+        variables=freeze({str(k): str(v) for k, v in (data.get("variables") or {}).items()}),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
         rejection_reason=str(approval.get("rejection_reason") or ""),
-        date_created=_iso(instance.date_created),
+        date_created=_iso(data.get("date_created")),
     )
 
 
@@ -623,7 +671,15 @@ def _approval_status(value: Any) -> ApprovalStatus:
 
 
 def _iso(value: Any) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` from a datetime (an SDK instance's) or Twilio's ISO text."""
+    if isinstance(value, str) and not _ISO_UTC.match(value):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "")
 
