@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway.base import (
     AuthFailed,
     ContentLocked,
+    CustomerHint,
     NotFound,
     RateLimited,
     TooManySubaccounts,
@@ -42,6 +43,7 @@ from wa_sync.gateway.base import (
 )
 from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable
 from wa_sync.model import (
+    FRIENDLY_NAME_PREFIX,
     ApprovalStatus,
     Customer,
     LiveAccount,
@@ -96,6 +98,7 @@ MAIN_KEY_HINT = (
 )
 
 T = TypeVar("T")
+SubaccountState = tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]
 
 
 class Secret:
@@ -199,9 +202,13 @@ class TwilioGateway:
         self._parent = self._client(
             credentials.username, credentials.secret, credentials.account_sid
         )
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._accounts: Future[list[LiveAccount]] | None = None
+        self._reads: dict[str, Future[SubaccountState]] = {}
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"TwilioGateway(parent_sid={self.parent_sid!r}, emulated={self._emulated})"
@@ -215,37 +222,109 @@ class TwilioGateway:
         return self._emulated
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     # --- reads ---------------------------------------------------------------------------
 
+    def prefetch(self, hints: Collection[CustomerHint]) -> None:
+        """Start, in the background, the reads that `read` will make: the accounts
+        listing, then the subaccount of every hinted customer (by its `account_sid`,
+        else by the FriendlyName `wa-sync:<id>`). `read` takes what was fetched for
+        the accounts it matches and reads the rest itself, so a wrong hint costs
+        requests, never correctness. Errors surface when `read` needs the result."""
+        with self._lock:
+            if self._accounts is not None:
+                return
+            self._accounts = self._executor().submit(self._list_accounts)
+        hinted = [(cid, sid) for cid, sid in hints]
+
+        def read_hinted(done: Future[list[LiveAccount]]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            accounts = done.result()
+            by_sid = {a.sid: a for a in accounts}
+            by_name: dict[str, list[LiveAccount]] = {}
+            for account in accounts:
+                if account.status != "closed":
+                    by_name.setdefault(account.friendly_name, []).append(account)
+            for customer_id, sid in hinted:
+                named = by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
+                account = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
+                if account is not None and account.status == "active":
+                    try:
+                        self._subaccount_future(account)
+                    except WaSyncError:  # closed meanwhile: nobody will read it
+                        return
+
+        self._accounts.add_done_callback(read_hinted)
+
     def read(self, customers: Collection[Customer]) -> LiveEstate:
-        accounts = self._list_accounts()
+        try:
+            return self._read(customers)
+        finally:
+            with self._lock:  # a later read (after writes) reads afresh
+                self._accounts = None
+                self._reads.clear()
+
+    def _read(self, customers: Collection[Customer]) -> LiveEstate:
+        with self._lock:
+            listing = self._accounts
+        accounts = listing.result() if listing is not None else self._list_accounts()
         matched = {c.id: self._match(c, accounts) for c in customers}
-
-        def read_one(item: tuple[str, LiveAccount | None]) -> LiveCustomer:
-            customer_id, account = item
+        reads = {
+            account.sid: self._subaccount_future(account)
+            for account in matched.values()
+            if account is not None and account.status == "active"
+        }
+        live = []
+        for customer_id, account in matched.items():
             if account is None:
-                return LiveCustomer(customer_id=customer_id)
-            if account.status != "active":
+                live.append(LiveCustomer(customer_id=customer_id))
+            elif account.status != "active":
                 # Twilio refuses a suspended or closed account's own credentials.
-                return LiveCustomer(customer_id=customer_id, account=account)
-            senders, contents = self.read_subaccount(account)
-            return LiveCustomer(
-                customer_id=customer_id, account=account, senders=senders, contents=contents
-            )
-
-        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="wa-sync-read") as pool:
-            live = list(pool.map(read_one, matched.items()))
+                live.append(LiveCustomer(customer_id=customer_id, account=account))
+            else:
+                senders, contents = reads[account.sid].result()
+                live.append(
+                    LiveCustomer(
+                        customer_id=customer_id,
+                        account=account,
+                        senders=senders,
+                        contents=contents,
+                    )
+                )
         return LiveEstate(
             parent_sid=self.parent_sid,
             accounts=tuple(accounts),
             customers=MappingProxyType({c.customer_id: c for c in live}),
         )
 
-    def read_subaccount(
-        self, account: LiveAccount
-    ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
+    def _executor(self) -> ThreadPoolExecutor:
+        """The pool of every read: at most `parallelism` requests at once."""
+        with self._lock:
+            if self._closed:
+                raise WaSyncError("the Twilio gateway is closed")
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._parallelism, thread_name_prefix="wa-sync-read"
+                )
+            return self._pool
+
+    def _subaccount_future(self, account: LiveAccount) -> Future[SubaccountState]:
+        """The read of one subaccount's senders and contents, started once."""
+        pool = self._executor()
+        with self._lock:
+            future = self._reads.get(account.sid)
+            if future is None:
+                future = self._reads[account.sid] = pool.submit(self.read_subaccount, account)
+            return future
+
+    def read_subaccount(self, account: LiveAccount) -> SubaccountState:
         return self.list_senders(account), self.list_contents(account)
 
     def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
