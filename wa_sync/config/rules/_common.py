@@ -182,7 +182,9 @@ def _is_mapping(value: Any) -> bool:
 
 # What the helpers above found per template, while `remembering()` is on: the rules
 # ask the same questions of every template (the model is read-only, so answers hold).
-_MEMO: ContextVar[dict[tuple[Callable[..., Any], int], tuple[object, Any]] | None] = ContextVar(
+# compute -> id(template) -> (template, answer); the template is kept alive with its
+# answer, so its id stays its own.
+_MEMO: ContextVar[dict[Callable[..., Any], dict[int, tuple[object, Any]]] | None] = ContextVar(
     "wa_sync_lint_memo", default=None
 )
 T = TypeVar("T")
@@ -192,13 +194,26 @@ def _remembered(compute: Callable[[Template], T], template: Template) -> T:
     memo = _MEMO.get()
     if memo is None:
         return compute(template)
-    key = (compute, id(template))
-    hit = memo.get(key)
+    table = memo.get(compute)
+    if table is None:
+        table = memo[compute] = {}
+    hit = table.get(id(template))
     if hit is not None and hit[0] is template:
         return cast(T, hit[1])
     value = compute(template)
-    memo[key] = (template, value)  # the template is kept alive: its id stays its own
+    table[id(template)] = (template, value)
     return value
+
+
+def remembered(compute: Callable[[Template], T]) -> Callable[[Template], T]:
+    """`compute(template)` once per template while `remembering()` is on (for a rule
+    module's own helpers); its answer must be read-only (a tuple, say)."""
+
+    def lookup(template: Template) -> T:
+        return _remembered(compute, template)
+
+    lookup.__doc__ = compute.__doc__
+    return lookup
 
 
 @contextmanager

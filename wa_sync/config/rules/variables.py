@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from functools import cache
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -15,6 +16,7 @@ from wa_sync.config.rules._common import (
     beyond,
     bodies,
     problem,
+    remembered,
     templates,
     texts,
     type_objects,
@@ -34,23 +36,25 @@ BAD_WHITESPACE = re.compile(r"[\r\n\t]| {5,}")
 SPECIAL = re.compile(r"[#$%]")
 SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*[A-Za-z0-9_]{1,20}\s*\}(?!\})")
 ADJACENT = re.compile(r"\{\{[^{}]*\}\}\s*\{\{[^{}]*\}\}")
+_ALNUM = re.compile(r"[^\W_]")  # a character for which str.isalnum() is true
 URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/{}?#]+/")
 
 
+@cache
 def _is_positional(key: str) -> bool:
     return key.isascii() and key.isdigit()
 
 
+@cache
 def _well_formed(key: str) -> bool:
     """Keys the key-format rules accept; the other rules only look at these."""
     return bool(key) and TW_KEY.match(key) is not None and len(key) <= TW_KEY_MAX
 
 
-def _usages(t: Template) -> Iterator[tuple[str, str]]:
+@remembered
+def _usages(t: Template) -> tuple[tuple[str, str], ...]:
     """(relative key of the text, placeholder key) for every placeholder in the types."""
-    for rel, text in texts(t):
-        for key in PLACEHOLDER.findall(text):
-            yield rel, key
+    return tuple((rel, key) for rel, text in texts(t) for key in PLACEHOLDER.findall(text))
 
 
 def _samples(t: Template) -> Mapping[str, object]:
@@ -226,6 +230,11 @@ def adjacent(config: Config) -> Iterator[Problem]:
                 )
 
 
+def _unplaced(token: str) -> str:
+    """A word without its placeholders."""
+    return PLACEHOLDER.sub("", token) if "{" in token else token
+
+
 @rule("VAR-DENSITY")
 def density(config: Config) -> Iterator[Problem]:
     for t in templates(config):
@@ -233,9 +242,7 @@ def density(config: Config) -> Iterator[Problem]:
             count = len(PLACEHOLDER.findall(body))
             if not count:
                 continue
-            words = sum(
-                1 for token in body.split() if any(c.isalnum() for c in PLACEHOLDER.sub("", token))
-            )
+            words = sum(1 for token in body.split() if _ALNUM.search(_unplaced(token)))
             if words < 2 * count + 1:
                 yield problem(
                     t,
