@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, nodes
@@ -24,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import Location, Problem, Severity
-from wa_sync.model import Template, freeze
+from wa_sync.model import EMPTY, Template, freeze
 
 LIBRARY_NAME = re.compile(r"^[a-z0-9_]+$")
 MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
@@ -134,6 +135,8 @@ class Library:
     params: tuple[str, ...]
     localizations: Mapping[str, Any]  # language -> the localization's plain data
     compiled: Mapping[str, Any] = field(default_factory=dict)  # key path -> jinja Template
+    # language -> what rendering it needs, made on first use (see _Shape)
+    shapes: dict[str, _Shape] = field(default_factory=dict, compare=False, repr=False)
 
     def path(self, language: str) -> str:
         return join("localizations", language)
@@ -322,29 +325,111 @@ class Renderer:
 
 
 def _render(library: Library, params: Mapping[str, Any], language: str) -> Template:
-    path = library.path(language)
-    rendered = _render_value(library, library.localizations[language], path, dict(params))
-    return build_template(
-        library.doc,
-        path,
-        rendered,
-        name=library.doc.data["name"],
-        language=language,
-        category=library.category,
-        library=library.name,
-        extra_lines={"name": "name", "category": "category"},
-    )
+    shape = library.shapes.get(language)
+    if shape is None:
+        shape = library.shapes[language] = _Shape.of(library, language)
+    return shape.template(dict(params))
 
 
-def _render_value(library: Library, value: Any, path: str, params: dict[str, Any]) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What one localization of a library is for every customer: where it is, its lines,
+    and a plan of its values in which only the strings with Jinja are rendered per
+    customer; everything else is frozen once and shared (the model is read-only).
+    The Template is what `build_template` makes of the rendered localization."""
+
+    name: str
+    language: str
+    category: str
+    library: str
+    path: str
+    where: Location
+    lines: Mapping[str, int]
+    plan: _Plan
+
+    @staticmethod
+    def of(library: Library, language: str) -> _Shape:
+        doc, path = library.doc, library.path(language)
+        lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
+        for key, doc_path in (("name", "name"), ("category", "category")):
+            line = doc.lines.get(doc_path)
+            if line is not None:
+                lines.setdefault(key, line)
+        return _Shape(
+            name=doc.data["name"],
+            language=language,
+            category=library.category,
+            library=library.name,
+            path=path,
+            where=doc.where(path),
+            lines=freeze(lines),
+            plan=_plan(library, library.localizations[language], path),
+        )
+
+    def template(self, params: dict[str, Any]) -> Template:
+        entry = self.plan.value(params)
+        if "types" in entry:
+            types = entry["types"]
+        else:
+            types = MappingProxyType({BODY_TYPE: MappingProxyType({"body": entry["body"]})})
+        return Template(
+            name=self.name,
+            language=self.language,
+            category=self.category,
+            types=types,
+            variables=entry.get("variables", EMPTY),
+            library=self.library,
+            where=self.where,
+            path=self.path,
+            lines=self.lines,
+        )
+
+
+class _Plan:
+    """A value to render: `fixed` when nothing in it depends on params (then frozen)."""
+
+    __slots__ = ("children", "compiled", "fixed", "frozen", "is_list", "path")
+
+    def __init__(
+        self,
+        *,
+        frozen: Any = None,
+        path: str = "",
+        compiled: Any = None,
+        children: list[tuple[str, _Plan]] | None = None,
+        is_list: bool = False,
+    ):
+        self.fixed = compiled is None and children is None
+        self.frozen = frozen
+        self.path = path
+        self.compiled = compiled
+        self.children = children
+        self.is_list = is_list
+
+    def value(self, params: dict[str, Any]) -> Any:
+        if self.fixed:
+            return self.frozen
+        if self.compiled is not None:
+            return render_string(self.compiled, params, self.path)
+        assert self.children is not None
+        if self.is_list:
+            return tuple(child.value(params) for _, child in self.children)
+        return MappingProxyType({key: child.value(params) for key, child in self.children})
+
+
+def _plan(library: Library, value: Any, path: str) -> _Plan:
     if isinstance(value, str):
         template = library.compiled.get(path)
-        return value if template is None else render_string(template, params, path)
-    if isinstance(value, Mapping):
-        return {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render_value(library, v, join(path, i), params) for i, v in enumerate(value)]
-    return value
+        if template is None:
+            return _Plan(frozen=value)
+        return _Plan(path=path, compiled=template)
+    if isinstance(value, Mapping | list):
+        items = value.items() if isinstance(value, Mapping) else enumerate(value)
+        children = [(str(k), _plan(library, v, join(path, k))) for k, v in items]
+        if all(child.fixed for _, child in children):
+            return _Plan(frozen=freeze(value))
+        return _Plan(children=children, is_list=isinstance(value, list))
+    return _Plan(frozen=value)
 
 
 def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
