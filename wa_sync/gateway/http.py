@@ -14,7 +14,14 @@ so every Twilio request of wa-sync goes through `RetryingHttpClient`:
   `OutcomeUnknown` instead, so that the caller can list and match by identity before
   sending it again: Twilio's POSTs take no idempotency key.
 - at most `per_account_limit` requests are in flight per authenticated account
-  (Twilio limits concurrency per account), over one pooled `requests.Session`.
+  (Twilio limits concurrency per account), over pooled keep-alive connections.
+
+The transport is urllib3, which `requests` (the SDK's default) is built on, used
+directly: `requests` added a third of a millisecond of CPU to every request, a second
+over a plan of 1,000 customers. What `requests` did for the SDK is done here too:
+form and JSON bodies, HTTP Basic, proxies from the environment (HTTP(S)_PROXY,
+NO_PROXY; never for loopback), its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else
+certifi's), gzip; no cookies are kept.
 
 Credentials pass through to `requests` as HTTP Basic auth and appear in no log line,
 no exception message and no attribute other than the SDK's own.
@@ -22,21 +29,31 @@ no exception message and no attribute other than the SDK's own.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_environ_proxies, select_proxy
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+)
 
 from wa_sync.errors import WaSyncError
 
@@ -143,17 +160,13 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _never_sent(exc: requests.RequestException) -> bool:
+def _never_sent(exc: BaseException) -> bool:
     """True when the request certainly did not reach the server: the connection
     could not be established (refused, DNS failure, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        name = type(inner).__name__
-        return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
-    return False
+    if isinstance(exc, ProxyError):
+        inner = exc.original_error if hasattr(exc, "original_error") else None
+        return isinstance(inner, ConnectTimeoutError | ConnectionRefusedError)
+    return isinstance(exc, ConnectTimeoutError | ConnectionRefusedError)
 
 
 class RetryingHttpClient(TwilioHttpClient):
@@ -194,15 +207,20 @@ class RetryingHttpClient(TwilioHttpClient):
         self._caps: dict[str, threading.BoundedSemaphore] = {}
         self._caps_lock = threading.Lock()
 
-        session = requests.Session()
-        # No cookie may carry over from one account's responses to another's requests.
-        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, pool_maxsize), max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        if self.base_url and _is_loopback(urlsplit(self.base_url).hostname):
-            session.trust_env = False  # never send loopback traffic to an HTTP(S)_PROXY
-        self.session = session
+        self._loopback = bool(self.base_url) and _is_loopback(
+            urlsplit(self.base_url or "").hostname
+        )
+        bundle = _ca_bundle()
+        self._pool_kw: dict[str, Any] = {
+            "num_pools": 4,
+            "maxsize": max(1, pool_maxsize),
+            "retries": False,
+            "cert_reqs": "CERT_REQUIRED",
+            ("ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"): bundle,
+        }
+        self._direct = urllib3.PoolManager(**self._pool_kw)
+        self._proxied: dict[str, urllib3.ProxyManager] = {}
+        self._pools_lock = threading.Lock()
 
     # --- the SDK's entry point -------------------------------------------------------
 
@@ -228,7 +246,7 @@ class RetryingHttpClient(TwilioHttpClient):
                 response = self._send(
                     method, url, params, data, headers, auth, timeout, allow_redirects
                 )
-            except requests.RequestException as exc:
+            except (HTTPError, OSError) as exc:
                 reason = _describe(exc)
                 if method == "POST" and not _never_sent(exc):
                     raise OutcomeUnknown(method, url, reason) from None
@@ -288,7 +306,11 @@ class RetryingHttpClient(TwilioHttpClient):
             self._sleep(0.0)
 
     def close(self) -> None:
-        self.session.close()
+        with self._pools_lock:
+            managers = [self._direct, *self._proxied.values()]
+            self._proxied.clear()
+        for manager in managers:
+            manager.clear()
 
     # --- internals ---------------------------------------------------------------------
 
@@ -311,35 +333,59 @@ class RetryingHttpClient(TwilioHttpClient):
         timeout: float | None,
         allow_redirects: bool,
     ) -> Response:
-        kwargs: dict[str, Any] = {
-            "method": method,
-            "url": url,
-            "params": params,
-            "headers": dict(headers or {}),
-            "auth": auth,
-        }
-        if headers and headers.get("Content-Type") in _JSON_TYPES:
-            kwargs["json"] = data
-        else:
-            kwargs["data"] = data
-        prepared = self.session.prepare_request(requests.Request(**kwargs))
-        settings = self.session.merge_environment_settings(
-            prepared.url or url, self.proxy, None, None, None
-        )
+        sent = dict(headers or {})
+        body: bytes | None = None
+        if sent.get("Content-Type") in _JSON_TYPES:
+            if data is not None:
+                body = json.dumps(data).encode("utf-8")
+        elif data:
+            body = _form(data).encode("ascii")
+            sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if params:
+            query = _form(params)
+            if query:
+                url = f"{url}{'&' if urlsplit(url).query else '?'}{query}"
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            sent["Authorization"] = f"Basic {token}"
+        sent.setdefault("Accept-Encoding", "gzip, deflate")
+        manager = self._manager(url)
         with self._cap(auth):
             started = time.monotonic()
-            raw = self.session.send(
-                prepared, allow_redirects=allow_redirects, timeout=timeout, **settings
+            raw = manager.urlopen(
+                method,
+                url,
+                body=body,
+                headers=sent,
+                redirect=allow_redirects,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                retries=False,
+                preload_content=True,
             )
-            text = raw.text
         self.logger.debug(
             "%s %s -> %s in %.0f ms",
             method,
             urlsplit(url).path,
-            raw.status_code,
+            raw.status,
             (time.monotonic() - started) * 1000,
         )
-        return Response(int(raw.status_code), text, raw.headers)
+        text = raw.data.decode(_charset(raw.headers.get("Content-Type")), errors="replace")
+        return Response(int(raw.status), text, raw.headers)
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        """The direct pool, or the pool of the proxy the environment (or `proxy`) sets
+        for `url`; never a proxy for loopback."""
+        if self._loopback:
+            return self._direct
+        proxies = {**get_environ_proxies(url), **(self.proxy or {})}
+        proxy = select_proxy(url, proxies) if proxies else None
+        if not proxy:
+            return self._direct
+        with self._pools_lock:
+            manager = self._proxied.get(proxy)
+            if manager is None:
+                manager = self._proxied[proxy] = urllib3.ProxyManager(proxy, **self._pool_kw)
+            return manager
 
     def _log_retry(self, method: str, url: str, reason: str, attempt: int) -> None:
         self.logger.info(
@@ -359,12 +405,49 @@ def _header(headers: Any, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def _describe(exc: requests.RequestException) -> str:
+def _describe(exc: BaseException) -> str:
     """A short, credential-free description of a transport failure."""
-    if isinstance(exc, requests.ConnectTimeout):
+    if isinstance(exc, NewConnectionError | ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectTimeoutError):
         return "connect timeout"
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, ReadTimeoutError | TimeoutError):
         return "read timeout"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection refused" if _never_sent(exc) else "connection dropped"
+    if isinstance(exc, ProxyError):
+        return "proxy unreachable"
+    if isinstance(exc, ProtocolError | ConnectionError | OSError):
+        return "connection dropped"
     return type(exc).__name__
+
+
+def _form(values: Mapping[str, object]) -> str:
+    """A query string or form body as `requests` encodes one: lists repeat the key,
+    None is left out."""
+    pairs: list[tuple[str, object]] = []
+    for key, value in values.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        pairs += [(key, item) for item in items if item is not None]
+    return urlencode(pairs)
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset of a Content-Type header; UTF-8 (JSON's) when it names none."""
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip("\"' ")
+            try:
+                "".encode(charset)
+            except LookupError:
+                return "utf-8"
+            return charset
+    return "utf-8"
+
+
+def _ca_bundle() -> str:
+    """The CA bundle `requests` would use: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, certifi."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value:
+            return value
+    return str(DEFAULT_CA_BUNDLE_PATH)
