@@ -34,18 +34,24 @@ def _nowhere() -> Location:
 
 def freeze(value: Any) -> Any:
     """A deep read-only copy: dicts become MappingProxyType, lists become tuples."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool or kind is float:
+        return value
+    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
         return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     return value
 
 
 def thaw(value: Any) -> Any:
     """The plain-JSON form of a frozen value: mappings become dicts, tuples lists."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool or kind is float:
+        return value
+    if kind is MappingProxyType or kind is dict or isinstance(value, Mapping):
         return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is tuple or kind is list or isinstance(value, list | tuple):
         return [thaw(v) for v in value]
     return value
 
