@@ -288,16 +288,22 @@ class LiveCustomer:
     account: LiveAccount | None = None
     senders: tuple[LiveSender, ...] = ()
     contents: tuple[LiveContent, ...] = ()
+    # (base name, language) -> versions, filled on first use (the model stays read-only)
+    _versions: dict[tuple[str, str], tuple[LiveContent, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def versions(self, name: str, language: str) -> tuple[LiveContent, ...]:
         """The live versions of template (name, language), oldest first: `name`, then
         `name_v2`, `name_v3`... (SPEC §4.4)."""
-        found = [
-            c
-            for c in self.contents
-            if c.language == language and c.base_name_and_version[0] == name
-        ]
-        return tuple(sorted(found, key=lambda c: c.base_name_and_version[1]))
+        if not self._versions and self.contents:
+            found: dict[tuple[str, str], list[tuple[int, int, LiveContent]]] = {}
+            for index, content in enumerate(self.contents):
+                base, version = content.base_name_and_version
+                found.setdefault((base, content.language), []).append((version, index, content))
+            index = {key: tuple(c for _, _, c in sorted(items)) for key, items in found.items()}
+            self._versions.update(index)  # one step, for other threads
+        return self._versions.get((name, language), ())
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
