@@ -42,8 +42,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import certifi
 import urllib3
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_environ_proxies, select_proxy
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from urllib3.exceptions import (
@@ -377,6 +377,8 @@ class RetryingHttpClient(TwilioHttpClient):
         for `url`; never a proxy for loopback."""
         if self._loopback:
             return self._direct
+        from requests.utils import get_environ_proxies, select_proxy
+
         proxies = {**get_environ_proxies(url), **(self.proxy or {})}
         proxy = select_proxy(url, proxies) if proxies else None
         if not proxy:
@@ -450,4 +452,4 @@ def _ca_bundle() -> str:
         value = os.environ.get(name)
         if value:
             return value
-    return str(DEFAULT_CA_BUNDLE_PATH)
+    return str(certifi.where())
