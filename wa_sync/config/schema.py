@@ -15,17 +15,16 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, relevance
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any
 
 from wa_sync.config.fastschema import compile_schema
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import Problem
 from wa_sync.schemas import schema_file_text
+
+if TYPE_CHECKING:  # jsonschema is imported when a file fails the quick check
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 KINDS = ("wa-sync", "customer", "template")
 SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{32})(?![A-Za-z0-9])")
@@ -45,6 +44,10 @@ def schema(kind: str) -> Mapping[str, Any]:
 @cache
 def validator(kind: str) -> Draft202012Validator:
     """The validator of one file kind; the customer schema refers to the template one."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     registry: Registry = Registry().with_resources(
         (f"{name}.schema.json", Resource.from_contents(schema(name), DRAFT202012)) for name in KINDS
     )
@@ -63,6 +66,8 @@ def validate(doc: YamlDoc, kind: str) -> list[Problem]:
     check = quick_check(kind)
     if check is not None and check(doc.data):
         return []  # valid: jsonschema, ten times slower, would find nothing
+    from jsonschema.exceptions import relevance
+
     errors = sorted(validator(kind).iter_errors(doc.data), key=relevance, reverse=True)
     problems: dict[tuple[str, str], Problem] = {}
     for error in errors:
@@ -120,6 +125,8 @@ def _choice(error: ValidationError, doc: YamlDoc, path: str) -> Problem:
         present = [k for k in ("body", "types") if k in error.instance]
         what = "has both `body:` and `types:`" if len(present) == 2 else "has no content"
         return doc.problem(path, f"{what}: {message}", "")
+    from jsonschema.exceptions import relevance
+
     deepest = max(error.context, key=relevance, default=None)
     if deepest is not None:
         return next(_translate(deepest, doc))
