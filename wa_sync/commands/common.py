@@ -119,13 +119,15 @@ def _no_cycle_collection() -> Iterator[None]:
     """Loading makes hundreds of thousands of small objects that live until the end
     of the command (the model, its rendered templates, the live state): the cycle
     collector's full passes over them took over a second at 1,000 customers and
-    found nothing to free. It runs again when the command is done."""
+    found nothing to free. It runs again when the command is done, over objects made
+    from then on (what exists is frozen, or its first pass would walk it all)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
 
 
