@@ -23,6 +23,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +49,9 @@ class Run:
     floor_s: float | None = None
     wall_over_floor: float | None = None
     exit_code: int = 0
+    max_in_flight: int = 0  # requests the emulator served at once, from its request log
+    max_in_flight_per_account: int = 0
+    emulator_cpu_s: float | None = None
 
 
 def free_port() -> int:
@@ -86,6 +90,36 @@ def wait_ready(control, *, timeout: float) -> None:
             time.sleep(0.1)
 
 
+def in_flight(log: list[dict]) -> tuple[int, int]:
+    """The most requests in flight at once, overall and for any one account, from the
+    emulator's request log (each entry has its monotonic start and finish)."""
+
+    def peak(entries: list[dict]) -> int:
+        events = sorted(
+            [(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries],
+            key=lambda ev: (ev[0], ev[1]),  # a finish before a start at the same instant
+        )
+        current = best = 0
+        for _, step in events:
+            current += step
+            best = max(best, current)
+        return best
+
+    by_account: dict[str, list[dict]] = {}
+    for entry in log:
+        by_account.setdefault(entry.get("account_sid") or "", []).append(entry)
+    return peak(log), max((peak(e) for e in by_account.values()), default=0)
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wa_sync(*args: str) -> list[str]:
     return [sys.executable, "-m", "wa_sync", *args]
 
@@ -96,12 +130,25 @@ def main() -> int:
     parser.add_argument("--templates", type=int, default=10, help="library templates per customer")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--parallelism", type=int, default=16)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=10,
+        help="WA_SYNC_TWILIO_CONCURRENCY: the cap on requests in flight per account",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the estate and database")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args()
 
     from wa_sync.emulator import EmulatorControl  # the emulator runs as its own process
 
+    # as an installed package is: byte-compiled once, not at every start
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "wa_sync")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     work = Path(tempfile.mkdtemp(prefix="wa-sync-bench-"))
     root = work / "estate"
     write_estate(root, customers=args.customers, templates=args.templates)
@@ -111,6 +158,7 @@ def main() -> int:
         "PYTHONPATH": str(REPO),
         "TWILIO_ACCOUNT_SID": parent_sid,
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "WA_SYNC_TWILIO_CONCURRENCY": str(args.concurrency),
     }
     port = free_port()
     env["WA_SYNC_TWILIO_URL"] = url = f"http://127.0.0.1:{port}"
@@ -134,37 +182,52 @@ def main() -> int:
     control = EmulatorControl(url)
     try:
         wait_ready(control, timeout=30)
-        results = measure(args, root, env, control)
+        results = measure(args, root, env, control, emulator.pid)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     report(args, results)
     return 0
 
 
-def measure(args: argparse.Namespace, root: Path, env: dict[str, str], control) -> list[Run]:
+def measure(
+    args: argparse.Namespace, root: Path, env: dict[str, str], control, emulator_pid: int
+) -> list[Run]:
     n, latency = args.customers, args.latency_ms / 1000
     par = ["--parallelism", str(args.parallelism)]
     print(f"estate: {n} customers x {args.templates} templates x 2 languages + 1 sender")
     print("setting up: applying the estate once (no latency)...", flush=True)
     control.set_faults()
+    control.clear_request_log()
     wall, _, _, code, _ = timed(
         wa_sync("apply", "--auto-approve", "--root", str(root), *par), env, REPO
     )
     if code != 0:
         raise SystemExit("the set-up apply failed")
-    print(f"  set-up apply took {wall:.1f} s", flush=True)
+    peak, per_account = in_flight(control.request_log())
+    print(
+        f"  set-up apply took {wall:.1f} s; at most {peak} requests in flight, "
+        f"{per_account} for one account (cap {args.concurrency})",
+        flush=True,
+    )
     control.set_faults(latency_ms=args.latency_ms)
-    minimal_plan = math.ceil(n / 1000) + 2 * n
+    # the parent's listing holds the parent too: n + 1 accounts, 1,000 a page
+    minimal_plan = math.ceil((n + 1) / 1000) + 2 * n
     runs = []
 
     def run(name: str, argv: list[str], minimal: int | None) -> Run:
         control.clear_request_log()
+        emulator_before = process_cpu(emulator_pid)
         wall, cpu, rss, code, stdout = timed(argv, env, REPO)
+        emulator_after = process_cpu(emulator_pid)
         if stdout.startswith("{"):  # bench.cpu reports its own in-process figures
             inner = json.loads(stdout)
             wall, cpu = inner["wall_s"], inner["cpu_s"]
-        count = sum(control.request_counts().values())
+        log = control.request_log()
+        count = len(log)
+        peak, per_account = in_flight(log)
         floor = minimal * latency / args.parallelism if minimal else None
         result = Run(
             name,
@@ -176,6 +239,11 @@ def measure(args: argparse.Namespace, root: Path, env: dict[str, str], control) 
             round(floor, 3) if floor else None,
             round(wall / floor, 3) if floor else None,
             code,
+            peak,
+            per_account,
+            None
+            if emulator_before is None or emulator_after is None
+            else round(emulator_after - emulator_before, 2),
         )
         print(f"  {name}: {wall:.2f} s wall, {count} requests", flush=True)
         runs.append(result)
@@ -198,22 +266,39 @@ def measure(args: argparse.Namespace, root: Path, env: dict[str, str], control) 
 
 def report(args: argparse.Namespace, runs: list[Run]) -> None:
     header = (
-        f"{'run':28} {'wall s':>8} {'cpu s':>8} {'rss MB':>8} {'requests':>9} "
-        f"{'req/cust':>9} {'floor s':>8} {'wall/floor':>10}"
+        f"{'run':26} {'wall s':>7} {'cpu s':>6} {'rss MB':>7} {'requests':>8} "
+        f"{'req/cust':>8} {'floor s':>7} {'wall/floor':>10} {'in flight':>9} "
+        f"{'per acct':>8} {'emu cpu':>7}"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for r in runs:
-        floor = f"{r.floor_s:8.2f}" if r.floor_s else f"{'':>8}"
+        floor = f"{r.floor_s:7.2f}" if r.floor_s else f"{'':>7}"
         ratio = f"{r.wall_over_floor:10.2f}" if r.wall_over_floor else f"{'':>10}"
+        emu = f"{r.emulator_cpu_s:7.2f}" if r.emulator_cpu_s is not None else f"{'':>7}"
         print(
-            f"{r.name:28} {r.wall_s:8.2f} {r.cpu_s:8.2f} {r.peak_rss_mb:8.1f} "
-            f"{r.requests:9d} {r.requests_per_customer:9.3f} {floor} {ratio}"
+            f"{r.name:26} {r.wall_s:7.2f} {r.cpu_s:6.2f} {r.peak_rss_mb:7.1f} "
+            f"{r.requests:8d} {r.requests_per_customer:8.3f} {floor} {ratio} "
+            f"{r.max_in_flight:9d} {r.max_in_flight_per_account:8d} {emu}"
         )
     by_name = {r.name: r for r in runs}
     naive, noop = by_name.get("naive baseline"), by_name["a. no-op plan"]
+    cpu_part = by_name.get("d. CPU part (no network)")
     speedup = round(naive.wall_s / noop.wall_s, 1) if naive else None
+    targets = {
+        "no-op plan requests per customer <= 2.05": noop.requests_per_customer <= 2.05,
+        "no-op plan wall <= 1.2 x floor": (noop.wall_over_floor or 99) <= 1.2,
+        "CPU part <= 3 s": cpu_part is not None and cpu_part.wall_s <= 3.0,
+        "peak RSS <= 300 MB": max(r.peak_rss_mb for r in runs if r.name != "naive baseline") <= 300,
+        "in flight per account <= WA_SYNC_TWILIO_CONCURRENCY": all(
+            r.max_in_flight_per_account <= args.concurrency for r in runs
+        ),
+    }
     if speedup:
         print(f"\nno-op plan is {speedup}x faster than the naive baseline")
+        targets[">= 10x faster than the naive baseline"] = speedup >= 10
+    print("\ntargets (issue 7):")
+    for name, met in targets.items():
+        print(f"  {'met    ' if met else 'NOT MET'}  {name}")
     doc = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -225,8 +310,10 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
         },
         "latency_ms": args.latency_ms,
         "parallelism": args.parallelism,
+        "concurrency_per_account": args.concurrency,
         "runs": [asdict(r) for r in runs],
         "speedup_over_naive": speedup,
+        "targets": targets,
     }
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -34,8 +34,8 @@ class _Rewrite(TwilioHttpClient):
 def read_customer(account, http: TwilioHttpClient) -> int:
     client = Client(account.sid, account.auth_token, http_client=http)
     objects = 0
-    for sender in client.messaging.v2.channels.senders.list(channel="whatsapp"):
-        client.messaging.v2.channels.senders(sender.sid).fetch()
+    for sender in client.messaging.v2.channels_senders.list(channel="whatsapp"):
+        client.messaging.v2.channels_senders(sender.sid).fetch()
         objects += 1
     for content in client.content.v1.contents.list():
         client.content.v1.contents(content.sid).fetch()

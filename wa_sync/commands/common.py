@@ -29,6 +29,7 @@ __all__ = [
     "customer_hints",
     "load",
     "load_and_connect",
+    "no_cycle_collection",
     "read_and_plan",
 ]
 
@@ -94,7 +95,7 @@ def load_and_connect(
     `connect`: an invalid configuration is reported before missing credentials.
     `parallelism` overrides the settings' for the gateway."""
     with ExitStack() as stack:
-        stack.enter_context(_no_cycle_collection())
+        stack.enter_context(no_cycle_collection())
         gateway: Gateway | None = None
         if Path(root).is_dir():  # else load reports it, and nothing is created there
             workers = parallelism or load_settings(root).parallelism
@@ -115,7 +116,7 @@ def load_and_connect(
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Loading makes hundreds of thousands of small objects that live until the end
     of the command (the model, its rendered templates, the live state): the cycle
     collector's full passes over them took over a second at 1,000 customers and
