@@ -732,12 +732,13 @@ def _reason(reason: Any) -> str:
 
 def _live_content(data: Mapping[str, Any]) -> LiveContent:
     approval = data.get("approval_requests") or {}
+    variables = data.get("variables") or {}
     return LiveContent(
         sid=data["sid"],
         friendly_name=data.get("friendly_name") or "",
         language=data.get("language") or "",
-        types=freeze(data.get("types") or {}),
-        variables=freeze({str(k): str(v) for k, v in (data.get("variables") or {}).items()}),
+        types=_frozen(data.get("types") or {}),
+        variables=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
@@ -746,7 +747,24 @@ def _live_content(data: Mapping[str, Any]) -> LiveContent:
     )
 
 
+def _frozen(value: Any) -> Any:
+    """`freeze` for what json.loads makes (plain dicts with string keys, lists, scalars),
+    without its generality: a listing freezes every content's types."""
+    kind = type(value)
+    if kind is dict:
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if kind is list:
+        return tuple([_frozen(v) for v in value])
+    return freeze(value)
+
+
+_STATUSES = {status.value: status for status in ApprovalStatus}
+
+
 def _approval_status(value: Any) -> ApprovalStatus:
+    known = _STATUSES.get(value) if isinstance(value, str) else None
+    if known is not None:
+        return known
     text = str(value or "").strip().lower()
     if not text:
         return ApprovalStatus.UNSUBMITTED
