@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from wa_sync.commands.background import cancel as cancel_load
+from wa_sync.commands.background import load_in_background
 from wa_sync.config.repo import load_repo, load_settings
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
@@ -51,10 +53,15 @@ def load(
     only: Sequence[str] | None,
     shard: tuple[int, int] | None = None,
     err: TextIO,
+    loading: Callable[[], tuple[Config, list[Problem]]] | None = None,
 ) -> Loaded:
     """Load and validate the repository (raises ConfigInvalid), print its warnings,
-    and choose the customers in scope."""
-    config, warnings = load_repo(root, customers=only or None)
+    and choose the customers in scope. `loading` gives the result of a load already
+    started (see background.load_in_background)."""
+    if loading is None:
+        config, warnings = load_repo(root, customers=only or None)
+    else:
+        config, warnings = loading()
     print_warnings(warnings, err)
     # every customer file, also those --customer left unloaded: for "Did you mean"
     known = sorted({c.id for c in config.customers} | set(customer_file_ids(root)))
@@ -88,16 +95,21 @@ def load_and_connect(
     emulator: bool,
     parallelism: int | None = None,
 ) -> Iterator[tuple[Loaded, Gateway]]:
-    """`load` and `connect` overlapped: the gateway opens first and starts the reads a
-    plan needs (Gateway.prefetch, from the customer files' names and `account_sid`
-    lines) while the configuration loads, renders and lints, so that waiting on
-    Twilio and the CPU work happen at once. Errors keep the order of `load` then
+    """`load` and `connect` overlapped: the configuration loads, renders and lints in a
+    child process on another core (a large repository; see background.py) while the
+    gateway opens and starts the reads a plan needs (Gateway.prefetch, from the
+    customer files' names and `account_sid` lines), so that waiting on Twilio and the
+    CPU work happen at once. Errors keep the order of `load` then
     `connect`: an invalid configuration is reported before missing credentials.
     `parallelism` overrides the settings' for the gateway."""
     with ExitStack() as stack:
         stack.enter_context(no_cycle_collection())
         gateway: Gateway | None = None
+        loading = None
         if Path(root).is_dir():  # else load reports it, and nothing is created there
+            # on another core, started before any thread of this process exists
+            loading = load_in_background(root, only or None)
+            stack.callback(cancel_load, loading)
             workers = parallelism or load_settings(root).parallelism
             try:
                 gateway = stack.enter_context(
@@ -106,7 +118,7 @@ def load_and_connect(
                 gateway.prefetch(customer_hints(root, only=only, shard=shard))
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
-        loaded = load(root, only=only, shard=shard, err=runtime.stderr)
+        loaded = load(root, only=only, shard=shard, err=runtime.stderr, loading=loading)
         if gateway is None:
             workers = parallelism or loaded.config.settings.parallelism
             gateway = stack.enter_context(

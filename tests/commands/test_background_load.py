@@ -1,0 +1,115 @@
+"""Loading in a forked child gives exactly what loading in this process gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.estate import write_estate
+from wa_sync.commands import background
+from wa_sync.config.repo import load_repo
+from wa_sync.errors import ConfigInvalid
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _always_fork(monkeypatch):
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 0)
+
+
+@pytest.fixture
+def estate(tmp_path):
+    root = tmp_path / "estate"
+    write_estate(root, customers=4, templates=3)
+    return root
+
+
+def test_the_model_is_the_one_loaded_here(estate):
+    pending = background.load_in_background(str(estate), None)
+    assert isinstance(pending, background._Pending)
+    assert pending() == load_repo(str(estate))
+
+
+def test_the_repository_example_and_a_customer_subset(tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "customers", root / "customers")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy(REPO / "wa-sync.yaml", root / "wa-sync.yaml")
+    assert background.load_in_background(str(root), None)() == load_repo(str(root))
+    one = ["acme-dental"]
+    assert background.load_in_background(str(root), one)() == load_repo(str(root), one)
+
+
+def test_an_invalid_configuration_raises_the_same_problems(estate):
+    (estate / "customers" / "bench-00002.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(ConfigInvalid) as here:
+        load_repo(str(estate))
+    with pytest.raises(ConfigInvalid) as there:
+        background.load_in_background(str(estate), None)()
+    assert there.value.problems == here.value.problems
+    assert str(there.value) == str(here.value)
+
+
+def test_a_child_that_sends_nothing_means_loading_here(estate, monkeypatch):
+    monkeypatch.setattr(background, "_send", lambda writer, root, customers: None)
+    assert background.load_in_background(str(estate), None)() == load_repo(str(estate))
+
+
+def test_another_error_in_the_child_is_raised_as_loading_here_raises_it(estate, monkeypatch):
+    calls = []
+
+    def failing(root, customers=None):
+        calls.append(os.getpid())
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(background, "load_repo", failing)
+    with pytest.raises(RuntimeError, match="boom"):
+        background.load_in_background(str(estate), None)()
+    assert calls == [os.getpid()]  # the child's call is not seen here: one call, ours
+
+
+def test_a_cancelled_load_leaves_no_child(estate):
+    pending = background.load_in_background(str(estate), None)
+    background.cancel(pending)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pending.pid, os.WNOHANG)
+
+
+def test_small_repositories_load_here(estate, monkeypatch):
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 100)
+    pending = background.load_in_background(str(estate), None)
+    assert not isinstance(pending, background._Pending)
+    assert pending() == load_repo(str(estate))
+
+
+def plan_output(root: Path) -> tuple[int, str, str]:
+    import io
+
+    from wa_sync.cli import main
+    from wa_sync.runtime import Runtime
+
+    out, err = io.StringIO(), io.StringIO()
+    runtime = Runtime(environ={}, stdin=io.StringIO(), stdout=out, stderr=err)
+    code = main(["plan", "--root", str(root), "--emulator", "--no-color"], runtime)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_plan_is_the_same_either_way(estate, monkeypatch):
+    forked = plan_output(estate)
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 10**9)
+    assert plan_output(estate) == forked
+    assert forked[0] == 0
+    assert "customer.bench-00004" in forked[1]
+
+
+def test_a_plan_of_an_invalid_configuration_reports_it_either_way(estate, monkeypatch):
+    (estate / "templates" / "bench_notice_1.yaml").write_text("name: bench_notice_1\n")
+    forked = plan_output(estate)
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 10**9)
+    assert plan_output(estate) == forked
+    assert forked[0] == 1
+    assert "bench_notice_1" in forked[2]
