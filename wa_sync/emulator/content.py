@@ -57,12 +57,15 @@ def content_type(types: dict[str, Any]) -> str:
     return (rich or keys or [""])[0]
 
 
-def approval_json(row: sqlite3.Row) -> dict[str, Any]:
+def approval_json(row: sqlite3.Row, types: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The WhatsApp approval of a content row (`types`: its types, if already decoded)."""
     submitted = row["approval_status"] != "unsubmitted"
+    if submitted and types is None:
+        types = json.loads(row["types"])
     return {
         "name": row["approval_name"] if submitted else "",
         "category": row["approval_category"] if submitted else "",
-        "content_type": content_type(json.loads(row["types"])) if submitted else "",
+        "content_type": content_type(types or {}) if submitted else "",
         "status": row["approval_status"],
         "rejection_reason": row["rejection_reason"],
         "allow_category_change": True,
@@ -254,7 +257,11 @@ def list_contents(req: Request) -> Response:
 def list_content_and_approvals(req: Request) -> Response:
     pg = paging(req)
     sl = req.store.page("contents", "account_sid = ?", [req.account_sid], pg.size, pg.token)
-    items = [{**_base_json(row), "approval_requests": approval_json(row)} for row in sl.rows]
+    items = []
+    for row in sl.rows:
+        item = _base_json(row)
+        item["approval_requests"] = approval_json(row, item["types"])
+        items.append(item)
     return Response(200, list_meta(req, "contents", items, pg, sl, {}))
 
 

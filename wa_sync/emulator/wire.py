@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -16,6 +17,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 MAX_PAGE_SIZE = 1000
 
 
+@lru_cache(maxsize=4096)  # many rows share a second: a listing formats each once
 def rfc2822(ts: float) -> str:
     """`Thu, 30 Jul 2015 20:00:00 +0000` (2010 API), locale-independent."""
     t = time.gmtime(ts)
@@ -25,6 +27,7 @@ def rfc2822(ts: float) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def iso(ts: float) -> str:
     """`2015-07-30T19:00:00Z` (v1/v2 APIs): no fraction, no offset; the SDK parses it strictly."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
@@ -135,7 +138,14 @@ def _int_param(req: Request, name: str, default: int) -> int:
 
 
 def _link(path: str, query: dict[str, str], size: int, page: int, token: str | None) -> str:
-    params = {**query, "PageSize": str(size), "Page": str(page)}
+    return _encoded_link(path, tuple(query.items()), size, page, token)
+
+
+@lru_cache(maxsize=1024)  # every subaccount's listing has the same links
+def _encoded_link(
+    path: str, query: tuple[tuple[str, str], ...], size: int, page: int, token: str | None
+) -> str:
+    params = {**dict(query), "PageSize": str(size), "Page": str(page)}
     if token:
         params["PageToken"] = token
     return f"{path}?{urlencode(params)}"
