@@ -18,7 +18,7 @@ from wa_sync.errors import Problem, WaSyncError
 from wa_sync.gateway.base import CustomerHint, Gateway
 from wa_sync.gitinfo import cause_from_git
 from wa_sync.model import Config, LiveEstate
-from wa_sync.plan.build import build_plan
+from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
 from wa_sync.render.text import EMULATOR_BANNER
@@ -174,14 +174,14 @@ def read_and_plan(
     environ: Mapping[str, str],
 ) -> tuple[LiveEstate, Plan]:
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    live = gateway.read(customers)
-    plan = build_plan(
+    builder = PlanBuilder(
         loaded.config,
-        live,
         customers=loaded.scope,
         prune=prune,
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
         cause_of=cause_from_git(loaded.config.root, environ),
     )
-    return live, plan
+    # each customer is diffed while the others are still being read
+    live = gateway.read(customers, on_customer=builder.add)
+    return live, builder.finish(live)

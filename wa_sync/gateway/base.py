@@ -6,7 +6,7 @@ No SDK object or exception gets past a gateway: Twilio's refusals become the
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 from wa_sync.errors import TwilioError
@@ -14,6 +14,7 @@ from wa_sync.model import (
     Customer,
     LiveAccount,
     LiveContent,
+    LiveCustomer,
     LiveEstate,
     LiveSender,
     Sender,
@@ -66,9 +67,15 @@ class Gateway(Protocol):
         before the configuration is loaded; `read` uses what matches its customers."""
         ...
 
-    def read(self, customers: Collection[Customer]) -> LiveEstate:
+    def read(
+        self,
+        customers: Collection[Customer],
+        on_customer: Callable[[LiveCustomer], None] | None = None,
+    ) -> LiveEstate:
         """One listing of the parent's subaccounts, then per matched customer one
-        Senders listing and one ContentAndApprovals listing."""
+        Senders listing and one ContentAndApprovals listing. `on_customer` is called,
+        in the calling thread, with each customer's state as soon as it is read (the
+        very objects the LiveEstate holds)."""
         ...
 
     def read_subaccount(

@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -271,45 +271,53 @@ class TwilioGateway:
 
         self._accounts.add_done_callback(read_hinted)
 
-    def read(self, customers: Collection[Customer]) -> LiveEstate:
+    def read(
+        self,
+        customers: Collection[Customer],
+        on_customer: Callable[[LiveCustomer], None] | None = None,
+    ) -> LiveEstate:
         try:
-            return self._read(customers)
+            return self._read(customers, on_customer)
         finally:
             with self._lock:  # a later read (after writes) reads afresh
                 self._accounts = None
                 self._reads.clear()
 
-    def _read(self, customers: Collection[Customer]) -> LiveEstate:
+    def _read(
+        self,
+        customers: Collection[Customer],
+        on_customer: Callable[[LiveCustomer], None] | None,
+    ) -> LiveEstate:
         with self._lock:
             listing = self._accounts
         accounts = listing.result() if listing is not None else self._list_accounts()
         matched = {c.id: self._match(c, accounts) for c in customers}
-        reads = {
-            account.sid: self._subaccount_future(account)
-            for account in matched.values()
-            if account is not None and account.status == "active"
-        }
-        live = []
+        live: dict[str, LiveCustomer] = {}
+        waiting: dict[Future[SubaccountState], list[tuple[str, LiveAccount]]] = {}
         for customer_id, account in matched.items():
             if account is None:
-                live.append(LiveCustomer(customer_id=customer_id))
+                live[customer_id] = LiveCustomer(customer_id=customer_id)
             elif account.status != "active":
                 # Twilio refuses a suspended or closed account's own credentials.
-                live.append(LiveCustomer(customer_id=customer_id, account=account))
+                live[customer_id] = LiveCustomer(customer_id=customer_id, account=account)
             else:
-                senders, contents = reads[account.sid].result()
-                live.append(
-                    LiveCustomer(
-                        customer_id=customer_id,
-                        account=account,
-                        senders=senders,
-                        contents=contents,
-                    )
+                future = self._subaccount_future(account)
+                waiting.setdefault(future, []).append((customer_id, account))
+        if on_customer is not None:
+            for known in live.values():
+                on_customer(known)
+        for future in as_completed(waiting):  # in the order Twilio answers
+            senders, contents = future.result()
+            for customer_id, account in waiting[future]:
+                current = live[customer_id] = LiveCustomer(
+                    customer_id=customer_id, account=account, senders=senders, contents=contents
                 )
+                if on_customer is not None:
+                    on_customer(current)
         return LiveEstate(
             parent_sid=self.parent_sid,
             accounts=tuple(accounts),
-            customers=MappingProxyType({c.customer_id: c for c in live}),
+            customers=MappingProxyType({cid: live[cid] for cid in matched}),
         )
 
     def _executor(self) -> ThreadPoolExecutor:

@@ -4,6 +4,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
 from wa_sync.plan.change import Change, Note, NoteKind, Plan
@@ -25,50 +26,97 @@ def build_plan(
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
-    with remembering_states():
-        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of)
-
-
-def _build(
-    config: Config,
-    live: LiveEstate,
-    customers: Sequence[str],
-    prune: bool | None,
-    allow_mass_delete: bool,
-    emulator: bool,
-    cause_of: CauseOf,
-) -> Plan:
-    pruning = config.settings.prune if prune is None else prune
-    scope = sorted(customers)
-    changes: list[Change] = []
-    notes: list[Note] = []
-    digests: dict[str, str] = {}
-    for customer_id in scope:
-        customer = config.customer(customer_id)
-        if customer is None:
-            continue
-        current = live.customers.get(customer_id) or LiveCustomer(customer_id=customer_id)
-        found, told = diff_customer(customer, current, prune=pruning, cause_of=cause_of)
-        changes += found
-        notes += told
-        digests[customer_id] = live_digest(current)
-    notes += _orphans(config, live, scope)
-    check_mass_delete(
-        changes,
-        live.customers,
-        max_delete_fraction=config.settings.max_delete_fraction,
-        allowed=allow_mass_delete,
-    )
-    return Plan.of(
-        changes,
-        notes,
-        config_digest=config_digest(config, scope),
-        live_digests=digests,
-        customers=tuple(scope),
-        emulator=emulator,
-        prune=pruning,
+    builder = PlanBuilder(
+        config,
+        customers=customers,
+        prune=prune,
         allow_mass_delete=allow_mass_delete,
+        emulator=emulator,
+        cause_of=cause_of,
     )
+    return builder.finish(live)
+
+
+class PlanBuilder:
+    """`build_plan` in steps, for a caller that gets the live state one customer at a
+    time: `add` diffs a customer as soon as its state is known, `finish` diffs the
+    rest and makes the plan. The plan is the one `build_plan` makes of the same state:
+    a customer's diff is used only if `finish` is given that very LiveCustomer."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        customers: Sequence[str],
+        prune: bool | None = None,
+        allow_mass_delete: bool = False,
+        emulator: bool = False,
+        cause_of: CauseOf = always_config,
+    ):
+        self.config = config
+        self.scope = sorted(customers)
+        self.wanted = set(self.scope)
+        self.pruning = config.settings.prune if prune is None else prune
+        self.allow_mass_delete = allow_mass_delete
+        self.emulator = emulator
+        self.cause_of = cause_of
+        self.states: dict[int, Any] = {}  # content states, shared by every step
+        self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
+
+    def add(self, current: LiveCustomer) -> None:
+        """Diff one customer of the scope now (one outside it is ignored)."""
+        if current.customer_id in self.wanted:
+            with remembering_states(self.states):
+                self._diff(current.customer_id, current)
+
+    def finish(self, live: LiveEstate) -> Plan:
+        """The plan against `live`; raises MassDelete as build_plan does."""
+        with remembering_states(self.states):
+            return self._finish(live)
+
+    def _diff(
+        self, customer_id: str, current: LiveCustomer
+    ) -> tuple[LiveCustomer, list[Change], list[Note], str] | None:
+        customer = self.config.customer(customer_id)
+        if customer is None:
+            return None
+        done = self.diffs.get(customer_id)
+        if done is not None and done[0] is current:
+            return done
+        found, told = diff_customer(customer, current, prune=self.pruning, cause_of=self.cause_of)
+        done = self.diffs[customer_id] = (current, found, told, live_digest(current))
+        return done
+
+    def _finish(self, live: LiveEstate) -> Plan:
+        changes: list[Change] = []
+        notes: list[Note] = []
+        digests: dict[str, str] = {}
+        for customer_id in self.scope:
+            current = live.customers.get(customer_id) or LiveCustomer(customer_id=customer_id)
+            done = self._diff(customer_id, current)
+            if done is None:
+                continue
+            _, found, told, digest = done
+            changes += found
+            notes += told
+            digests[customer_id] = digest
+        notes += _orphans(self.config, live, self.scope)
+        check_mass_delete(
+            changes,
+            live.customers,
+            max_delete_fraction=self.config.settings.max_delete_fraction,
+            allowed=self.allow_mass_delete,
+        )
+        return Plan.of(
+            changes,
+            notes,
+            config_digest=config_digest(self.config, self.scope),
+            live_digests=digests,
+            customers=tuple(self.scope),
+            emulator=self.emulator,
+            prune=self.pruning,
+            allow_mass_delete=self.allow_mass_delete,
+        )
 
 
 def _orphans(config: Config, live: LiveEstate, scope: Sequence[str]) -> list[Note]:

@@ -92,10 +92,11 @@ def content_state(item: Template | LiveContent) -> dict[str, Any]:
 
 
 @contextmanager
-def remembering_states() -> Iterator[None]:
+def remembering_states(memo: dict[int, Any] | None = None) -> Iterator[None]:
     """Compute each template's and content's state once in this block: a plan needs
-    each one for the diff and again for its digests."""
-    token = _STATES.set({})
+    each one for the diff and again for its digests. Pass the same `memo` (a dict) to
+    blocks that belong to one plan."""
+    token = _STATES.set({} if memo is None else memo)
     try:
         yield
     finally:
