@@ -121,6 +121,17 @@ def process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def commit_estate(root: Path) -> None:
+    """Make the estate a git repository, as in CI: a plan then asks git which files
+    changed, and tells configuration changes from drift."""
+    git = shutil.which("git")
+    if git is None:
+        return
+    who = ["-c", "user.name=wa-sync bench", "-c", "user.email=bench@example.invalid"]
+    for argv in (["init", "-q"], ["add", "-A"], [*who, "commit", "-q", "-m", "estate"]):
+        subprocess.run([git, "-C", str(root), *argv], check=True, stdout=subprocess.DEVNULL)
+
+
 def wa_sync(*args: str) -> list[str]:
     return [sys.executable, "-m", "wa_sync", *args]
 
@@ -159,6 +170,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="wa-sync-bench-"))
     root = work / "estate"
     write_estate(root, customers=args.customers, templates=args.templates)
+    commit_estate(root)
     parent_sid = "AC" + secrets.token_hex(16)
     env = {
         **os.environ,

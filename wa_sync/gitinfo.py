@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from wa_sync.plan.change import Cause
 from wa_sync.plan.diff import CauseOf, always_config
@@ -54,8 +55,12 @@ def cause_from_git(root: str, environ: Mapping[str, str]) -> CauseOf:
     if changed is None:
         return always_config
 
+    @cache  # asked for every template: each customer file once, not 20 times
+    def real(file: str) -> str:
+        return os.path.realpath(os.path.join(root, file))
+
     def cause_of(files: Iterable[str]) -> Cause:
-        paths = {os.path.realpath(os.path.join(root, f)) for f in files if f}
+        paths = {real(f) for f in files if f}
         return Cause.CONFIG if paths & changed else Cause.DRIFT
 
     return cause_of
