@@ -136,11 +136,12 @@ class _Loader:
             self.problems.append(exc.problem)
             return None
         found = schema.validate(doc, kind)
+        invalid = bool(secrets) or any(p.is_error for p in found)
         if secrets:  # never echo a credential's value through a schema message
             lines = {p.where.line for p in secrets}
             found = [p for p in found if p.where.line not in lines]
         self.problems += found
-        return None if any(p.is_error for p in found) else doc
+        return None if invalid else doc
 
     def _yaml_files(self, directory: str, stem_ok: Callable[[str, str], bool]) -> dict[str, str]:
         """stem -> relative path of each directory/*.yaml, in name order."""

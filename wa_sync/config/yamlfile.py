@@ -125,16 +125,16 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
     root = Path(root)
     try:
         real = _inside(root, relative)
+        if real is None:
+            raise _fail(
+                relative,
+                None,
+                "is a symbolic link to a file outside the repository",
+                "keep every configuration file inside the repository; copy the file in",
+            )
         info = real.stat()
     except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
         raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
-    if real is None:
-        raise _fail(
-            relative,
-            None,
-            "is a symbolic link to a file outside the repository",
-            "keep every configuration file inside the repository; copy the file in",
-        )
     if stat.S_ISDIR(info.st_mode):
         raise _fail(relative, None, "is a directory, but a YAML file is expected here", "")
     if not stat.S_ISREG(info.st_mode):
@@ -151,7 +151,7 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
     return decode(raw, relative)
 
 
-def _inside(root: Path, relative: str) -> Any:
+def _inside(root: Path, relative: str) -> Path | None:
     """The file's real path, or None when a symbolic link leads outside `root`. Plain
     files cost one lstat per path component; only links are resolved."""
     path = root
