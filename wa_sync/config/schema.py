@@ -82,8 +82,8 @@ def _translate(error: ValidationError, doc: YamlDoc) -> Iterator[Problem]:
         if isinstance(error.instance, Mapping):  # otherwise a type error says it all
             yield _choice(error, doc, path)
         return
-    if error.validator == "propertyNames" and error.context:
-        path = join(path, str(error.context[0].instance))
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        path = join(path, error.instance)  # a bad key: point at the key itself
     handler = _HANDLERS.get(str(error.validator), _generic)
     message, fix = handler(error)
     yield doc.problem(path, message, fix, rule=rule)
@@ -201,15 +201,6 @@ def _size(error: ValidationError) -> tuple[str, str]:
     return words[str(error.validator)], _describe(error)
 
 
-def _property_names(error: ValidationError) -> tuple[str, str]:
-    # jsonschema reports the bad key's own error in the context
-    inner = error.context[0] if error.context else None
-    bad = inner.instance if inner is not None else error.instance
-    if inner is not None and inner.validator == "enum":
-        return _enum(inner)
-    return f"the key {_show(bad)} is not valid here", _describe(inner or error)
-
-
 def _generic(error: ValidationError) -> tuple[str, str]:
     return f"{_show(error.instance)} is not valid here ({error.validator})", _describe(error)
 
@@ -220,7 +211,6 @@ _HANDLERS = {
     "const": _enum,
     "pattern": _pattern,
     "required": _required,
-    "propertyNames": _property_names,
     **dict.fromkeys(
         (
             "minLength",
