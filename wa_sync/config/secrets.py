@@ -67,7 +67,5 @@ def _kind(line: str) -> str:
             return "a Twilio auth token (32 hexadecimal digits)"
         if not (word.isdigit() or word.isalpha() or word.islower() or word.isupper()):
             return "an API secret (32 letters and digits)"
-    match = SECRET_KEY.match(line)
-    if match:
-        return f"a credential (the key {match.group(1)!r})"
-    return ""
+    named = SECRET_KEY.match(line)
+    return f"a credential (the key {named.group(1)!r})" if named else ""

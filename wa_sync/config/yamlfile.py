@@ -228,6 +228,7 @@ class _Walker:
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
+        assert isinstance(node, yaml.MappingNode)
         self._check_tag(node, MAP_TAG)
         return self._mapping(node, path, depth)
 
