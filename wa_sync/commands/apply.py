@@ -61,14 +61,26 @@ def run(
     saved = _read_saved(planfile) if planfile else None
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
         only, shard = list(saved.customers), None
-        prune, allow_mass_delete, emulator = saved.prune, saved.allow_mass_delete, saved.emulator
+        prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     loaded = load(root, only=only, shard=shard, err=runtime.stderr)
     workers = parallelism or loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=workers) as gateway:
         live, plan = read_and_plan(
-            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete
+            loaded,
+            gateway,
+            prune=prune,
+            allow_mass_delete=allow_mass_delete,
+            environ=runtime.environ,
         )
         if saved is not None and planfile:
+            if saved.emulator != gateway.emulated:
+                made, now = (
+                    ("the emulator", "Twilio") if saved.emulator else ("Twilio", "the emulator")
+                )
+                raise UsageError(
+                    f"the saved plan {planfile} was made against {made}, but this apply "
+                    f"would run against {now}. Nothing was changed."
+                )
             check_fresh(
                 source=planfile,
                 saved_config_digest=saved.config_digest,

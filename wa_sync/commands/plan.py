@@ -53,7 +53,11 @@ def run(
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         _live, plan = read_and_plan(
-            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete
+            loaded,
+            gateway,
+            prune=prune,
+            allow_mass_delete=allow_mass_delete,
+            environ=runtime.environ,
         )
     if out:
         save_plan(plan, out)

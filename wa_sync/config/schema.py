@@ -1,7 +1,8 @@
 """JSON Schema validation (draft 2020-12), with every error rewritten in plain words.
 
-The schemas ship inside the package (`wa_sync/schemas/`, identical to the repository's
-`schema/`, which editors use through yaml-language-server). Each error becomes a
+The schemas are the repository's `schema/` files, which editors use through
+yaml-language-server; `wa_sync.schemas` reads them as installed with the package.
+Each error becomes a
 Problem with the file, the line of the offending key, its key path, what is wrong and
 how to fix it: an unknown key gets "Did you mean ...?", a number where a string is
 expected gets "put it in quotes". Values that look like credentials are never shown.
@@ -15,7 +16,6 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -25,6 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import Problem
+from wa_sync.schemas import schema_file_text
 
 KINDS = ("wa-sync", "customer", "template")
 SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{32})(?![A-Za-z0-9])")
@@ -32,7 +33,7 @@ SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{32})(
 
 def schema_text(kind: str) -> str:
     """The JSON text of `schema/<kind>.schema.json`, as packaged."""
-    return (resources.files("wa_sync") / "schemas" / f"{kind}.schema.json").read_text("utf-8")
+    return schema_file_text(kind)
 
 
 @cache

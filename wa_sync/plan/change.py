@@ -98,6 +98,8 @@ class Plan:
     live_digests: Mapping[str, str] = field(default_factory=dict)  # customer id -> digest
     customers: tuple[str, ...] = ()  # the customers in scope, sorted
     emulator: bool = False  # computed against the emulator, not Twilio
+    prune: bool = False  # the options it was computed with, which `apply PLANFILE` reuses
+    allow_mass_delete: bool = False
 
     @classmethod
     def of(

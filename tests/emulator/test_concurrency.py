@@ -1,0 +1,36 @@
+"""64 clients at once: no refused connection, no error, no lost write."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.emulator.helpers import make_content
+
+CLIENTS = 64
+
+
+def test_64_concurrent_connections(emu, parent, client_for):
+    accounts = [parent.api.v2010.accounts.create(friendly_name=f"wa-sync:c{n}") for n in range(8)]
+    emu.set_faults(latency_ms=100)  # every request is in flight at the same time as the others
+    barrier = threading.Barrier(CLIENTS)
+
+    def work(n: int) -> str:
+        account = accounts[n % len(accounts)]
+        client = client_for(account.sid, account.auth_token)
+        barrier.wait()
+        made = make_content(client, f"t{n}")
+        client.content.v1.content_and_approvals.list()
+        return made.sid
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        sids = list(pool.map(work, range(CLIENTS)))
+    elapsed = time.monotonic() - started
+    assert len(set(sids)) == CLIENTS
+    assert sum(len(c) for c in emu.state()["contents"].values()) == CLIENTS
+    log = emu.request_log()
+    assert len(log) >= 2 * CLIENTS
+    assert all(e["status"] in (200, 201) for e in log[-2 * CLIENTS :])
+    assert elapsed < CLIENTS * 2 * 0.1 / 4  # served in parallel, not one by one

@@ -1,0 +1,112 @@
+"""A tiny scripted HTTP server on loopback: real sockets, real HTTP, no mocks.
+
+Each request takes the next scripted reply (or the default 200): a status with
+headers and a body, a dropped connection, or a reply after a delay.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: object = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering
+    delay: float = 0.0  # seconds to wait before answering
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def user(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return None
+        return base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+
+
+class ScriptedServer:
+    def __init__(self) -> None:
+        self.script: deque[Reply] = deque()
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        self.active_by_user: dict[str | None, int] = {}
+        self.max_active_by_user: dict[str | None, int] = {}
+        self.hold = 0.0  # every request waits this long (for concurrency tests)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, self.path, dict(self.headers), body)
+                with server.lock:
+                    server.seen.append(seen)
+                    reply = server.script.popleft() if server.script else Reply()
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                    n = server.active_by_user.get(seen.user, 0) + 1
+                    server.active_by_user[seen.user] = n
+                    server.max_active_by_user[seen.user] = max(
+                        server.max_active_by_user.get(seen.user, 0), n
+                    )
+                try:
+                    time.sleep(server.hold + reply.delay)
+                    if reply.drop:
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
+                    payload = b"" if reply.status == 204 else json.dumps(reply.body).encode()
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass
+                finally:
+                    with server.lock:
+                        server.active -= 1
+                        server.active_by_user[seen.user] -= 1
+
+            do_GET = do_POST = do_DELETE = do_PUT = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def __enter__(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def then(self, *replies: Reply) -> ScriptedServer:
+        self.script.extend(replies)
+        return self

@@ -1,0 +1,188 @@
+"""`wa-sync new customer|template`: what it writes, and what it refuses."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wa_sync.cli import main
+from wa_sync.runtime import Runtime
+
+
+def run(root: Path, *argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    runtime = Runtime(environ={}, stdin=io.StringIO(), stdout=out, stderr=err, cwd=str(root))
+    code = main(["--root", str(root), *argv], runtime)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_new_customer_writes_a_commented_first_stage_file(tmp_path: Path) -> None:
+    code, out, err = run(tmp_path, "new", "customer", "acme-dental")
+    assert (code, err) == (0, "")
+    path = tmp_path / "customers" / "acme-dental.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/customer.schema.json"
+    data = yaml.safe_load(text)
+    assert data == {
+        "name": "Acme Dental",
+        "onboarding": {
+            "terms_accepted": False,
+            "business_verification": "not_started",
+            "access_request": "not_submitted",
+            "invitation": "not_sent",
+        },
+    }
+    # the sender example is there, commented out, and parses once uncommented
+    assert "# senders:" in text
+    uncommented = re.sub(r"(?m)^# ", "", text.split("# senders:", 1)[1].split("\n\n")[0])
+    sender = yaml.safe_load("senders:" + uncommented)["senders"][0]
+    assert sender["phone_number"] == "+14155550123"
+    assert sender["display_name"] == "Acme Dental"
+    assert "Wrote customers/acme-dental.yaml." in out
+    assert "Next steps:" in out
+    assert "wa-sync plan --customer acme-dental" in out
+
+
+def test_new_template_writes_one_localization_with_a_sample(tmp_path: Path) -> None:
+    code, out, _ = run(tmp_path, "new", "template", "order_update")
+    assert code == 0
+    text = (tmp_path / "templates" / "order_update.yaml").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/template.schema.json"
+    data = yaml.safe_load(text)
+    assert data["name"] == "order_update"
+    assert data["category"] == "UTILITY"
+    assert list(data["localizations"]) == ["en"]
+    en = data["localizations"]["en"]
+    assert re.findall(r"\{\{(\d+)\}\}", en["body"]) == ["1"]
+    assert en["variables"] == {"1": "Maria"}
+    assert not en["body"].startswith("{{")
+    assert not en["body"].rstrip(".!?").endswith("}}")
+    # the commented Spanish example uncomments to a valid second localization
+    spanish = re.sub(r"(?m)^  # ", "  ", text.split("localizations:", 1)[1])
+    assert set(yaml.safe_load("localizations:" + spanish)["localizations"]) == {"en", "es"}
+    assert "- use: order_update" in out
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "relative"),
+    [("customer", "acme", "customers/acme.yaml"), ("template", "promo", "templates/promo.yaml")],
+)
+def test_refuses_to_overwrite_without_force(
+    tmp_path: Path, kind: str, name: str, relative: str
+) -> None:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    path.write_text("# mine\n", encoding="utf-8")
+    code, out, err = run(tmp_path, "new", kind, name)
+    assert code == 1
+    assert out == ""
+    assert f"{relative} already exists" in err
+    assert "--force" in err
+    assert "Traceback" not in err
+    assert path.read_text(encoding="utf-8") == "# mine\n"
+
+    code, out, err = run(tmp_path, "new", kind, name, "--force")
+    assert (code, err) == (0, "")
+    assert path.read_text(encoding="utf-8").startswith("# yaml-language-server:")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_refuses_when_a_yml_file_exists(tmp_path: Path) -> None:
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "acme.yml").write_text("name: Acme\n", encoding="utf-8")
+    code, _, err = run(tmp_path, "new", "customer", "acme")
+    assert code == 1
+    assert "customers/acme.yml already exists" in err
+    assert not (tmp_path / "customers" / "acme.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("Acme Dental", "did you mean 'acme-dental'?"),
+        ("a", ""),
+        ("ACME", "did you mean 'acme'?"),
+        ("acme_dental", "did you mean 'acme-dental'?"),
+        ("x" * 57, ""),
+        ("acme/../../etc", ""),
+    ],
+)
+def test_bad_customer_id(tmp_path: Path, name: str, hint: str) -> None:
+    code, out, err = run(tmp_path, "new", "customer", name)
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"Error: {name!r} is not a valid customer id")
+    assert hint in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "customers").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Order Update", "did you mean 'order_update'?"),
+        ("order-update", "did you mean 'order_update'?"),
+        ("x" * 513, "not a valid WhatsApp template name"),
+        ("x" * 251, "251-character name cannot be a library file"),
+        ("order_update_v2", "ends like a rollout version of 'order_update'"),
+    ],
+)
+def test_bad_template_name(tmp_path: Path, name: str, message: str) -> None:
+    code, _, err = run(tmp_path, "new", "template", name)
+    assert code == 1
+    assert message in err
+    assert not (tmp_path / "templates").exists()
+
+
+def test_longest_names_are_accepted(tmp_path: Path) -> None:
+    assert run(tmp_path, "new", "customer", "a" * 56)[0] == 0
+    assert run(tmp_path, "new", "template", "a" * 250)[0] == 0
+    assert run(tmp_path, "new", "template", "reminder_v1")[0] == 0  # _v1 is never a rollout
+
+
+# --- the scaffolds pass `wa-sync validate` as written, and with their examples uncommented ---
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def validate(root: Path) -> tuple[int, str]:
+    code, out, err = run(root, "validate", "--strict")
+    return code, out + err
+
+
+def test_scaffolds_pass_validate_as_written(tmp_path: Path) -> None:
+    assert run(tmp_path, "new", "customer", "acme-dental")[0] == 0
+    assert run(tmp_path, "new", "template", "order_update")[0] == 0
+    code, output = validate(tmp_path)
+    assert code == 0, output
+    assert "0 errors, 0 warnings" in output
+
+
+def test_scaffold_examples_pass_validate_once_uncommented(tmp_path: Path) -> None:
+    assert run(tmp_path, "new", "customer", "acme-dental")[0] == 0
+    assert run(tmp_path, "new", "template", "order_update")[0] == 0
+    library = REPO / "templates" / "appointment_reminder.yaml"  # the commented `use:` example
+    (tmp_path / "templates" / library.name).write_text(library.read_text(encoding="utf-8"))
+
+    customer = tmp_path / "customers" / "acme-dental.yaml"
+    text = customer.read_text(encoding="utf-8")
+    text = re.sub(
+        r"(?m)^# (senders:|templates:|  |facebook_business_manager_id|waba_id)", r"\1", text
+    )
+    customer.write_text(text, encoding="utf-8")
+    template = tmp_path / "templates" / "order_update.yaml"
+    template.write_text(
+        re.sub(r"(?m)^  # ", "  ", template.read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    data = yaml.safe_load(text)
+    assert len(data["senders"]) == 1
+    assert len(data["templates"]) == 2
+    assert set(yaml.safe_load(template.read_text())["localizations"]) == {"en", "es"}
+
+    code, output = validate(tmp_path)
+    assert code == 0, output
+    assert "0 errors, 0 warnings" in output

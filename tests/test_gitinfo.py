@@ -1,0 +1,42 @@
+"""config vs drift: files changed since the base revision cause `config` changes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from wa_sync.gitinfo import cause_from_git
+from wa_sync.plan.change import Cause
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_edited_file_is_config_and_untouched_file_is_drift(tmp_path):
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "user.email", "t@example.com")
+    git(tmp_path, "config", "user.name", "t")
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "a.yaml").write_text("name: A\n")
+    (tmp_path / "customers" / "b.yaml").write_text("name: B\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "init")
+    (tmp_path / "customers" / "a.yaml").write_text("name: A2\n")
+    (tmp_path / "customers" / "c.yaml").write_text("name: C\n")  # untracked counts too
+
+    cause_of = cause_from_git(str(tmp_path), {})
+    assert cause_of(["customers/a.yaml"]) is Cause.CONFIG
+    assert cause_of(["customers/c.yaml"]) is Cause.CONFIG
+    assert cause_of(["customers/b.yaml"]) is Cause.DRIFT
+    assert cause_of([str(tmp_path / "customers" / "a.yaml")]) is Cause.CONFIG
+
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "edit")
+    assert cause_from_git(str(tmp_path), {})(["customers/a.yaml"]) is Cause.DRIFT
+    against_parent = cause_from_git(str(tmp_path), {"WA_SYNC_BASE_REF": "HEAD~1"})
+    assert against_parent(["customers/a.yaml"]) is Cause.CONFIG
+
+
+def test_outside_git_everything_is_config(tmp_path):
+    assert cause_from_git(str(tmp_path), {})(["customers/a.yaml"]) is Cause.CONFIG

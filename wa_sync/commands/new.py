@@ -1,0 +1,232 @@
+"""`wa-sync new customer ID` and `wa-sync new template NAME`: scaffold a commented file.
+
+The files validate as written: a brand-new customer is at the first value of every
+onboarding step and declares no sender or template yet (both are shown as commented
+examples); a new library template has one `en` localization with a placeholder and its
+sample. Each starts with the `# yaml-language-server: $schema=` line so that editors
+complete and check it against the schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+from typing import TextIO
+
+from wa_sync.errors import UsageError
+from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX
+from wa_sync.runtime import Runtime
+
+TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}$")
+
+# Most file systems stop file names at 255 bytes: NAME.yaml leaves 250 for the name.
+MAX_FILE_STEM = 250
+
+SCHEMA_LINE = "# yaml-language-server: $schema=../schema/{kind}.schema.json"
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    run(kind=args.kind, name=args.name, root=args.root, force=args.force, out=runtime.stdout)
+    return 0
+
+
+def run(*, kind: str, name: str, root: str, force: bool, out: TextIO) -> Path:
+    """Write the scaffold for `kind` ("customer" or "template") and say what to do next."""
+    if kind == "customer":
+        check_customer_id(name)
+        text, folder = customer_yaml(name), "customers"
+    elif kind == "template":
+        check_template_name(name)
+        text, folder = template_yaml(name), "templates"
+    else:
+        raise UsageError(f"cannot scaffold a {kind!r}: choose customer or template")
+    relative = Path(folder) / f"{name}.yaml"
+    target = Path(root) / relative
+    _write(target, text, force=force, shown=relative)
+    out.write(f"Wrote {relative}.\n\n{next_steps(kind, name, relative)}")
+    return target
+
+
+def check_customer_id(customer_id: str) -> None:
+    if CUSTOMER_ID_PATTERN.match(customer_id):
+        return
+    hint = _suggest(customer_id, "-", CUSTOMER_ID_PATTERN)
+    raise UsageError(
+        f"{customer_id!r} is not a valid customer id: use 2 to 56 characters from a-z, 0-9 "
+        "and -, starting with a letter or digit (the subaccount is named wa-sync:<id>, "
+        f"within Twilio's 64 characters){hint}"
+    )
+
+
+def check_template_name(name: str) -> None:
+    if not TEMPLATE_NAME_PATTERN.match(name):
+        hint = _suggest(name, "_", TEMPLATE_NAME_PATTERN)
+        raise UsageError(
+            f"{name!r} is not a valid WhatsApp template name: use 1 to 512 characters from "
+            f"a-z, 0-9 and _{hint}"
+        )
+    if len(name) > MAX_FILE_STEM:
+        raise UsageError(
+            f"a {len(name)}-character name cannot be a library file: file names stop at "
+            f"{MAX_FILE_STEM} characters plus .yaml. Declare the template inline in the "
+            "customer file instead (WhatsApp allows up to 512 characters there)"
+        )
+    version = VERSION_SUFFIX.match(name)
+    if version:
+        raise UsageError(
+            f"{name!r} ends like a rollout version of {version['base']!r}: wa-sync names "
+            f"new versions of a changed template <name>_v2, <name>_v3…, so choose a name "
+            f"that does not end in _v{version['n']}"
+        )
+
+
+def _suggest(value: str, separator: str, pattern: re.Pattern[str]) -> str:
+    candidate = re.sub(r"[^a-z0-9]+", separator, value.strip().lower()).strip("-_")
+    if candidate and candidate != value and pattern.match(candidate):
+        return f"; did you mean {candidate!r}?"
+    return ""
+
+
+def _write(target: Path, text: str, *, force: bool, shown: Path) -> None:
+    siblings = [target, target.with_suffix(".yml")]
+    existing = next((p for p in siblings if p.exists()), None)
+    if existing is not None and not force:
+        raise UsageError(
+            f"{shown.parent / existing.name} already exists; edit it, or pass --force to "
+            "replace it with a fresh scaffold"
+        )
+    tmp = target.with_name(f".wa-sync-new.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target, then link or rename: never half a file, and without
+        # --force never over a file that appeared meanwhile.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if force:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError as exc:
+        raise UsageError(f"{shown} already exists; pass --force to replace it") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+
+
+def _display_name(customer_id: str) -> str:
+    return " ".join(word.capitalize() for word in customer_id.split("-") if word)
+
+
+def customer_yaml(customer_id: str) -> str:
+    """A new customer: valid as written, every onboarding step at its first value."""
+    text = (
+        _CUSTOMER.replace("@ID@", customer_id)
+        .replace("@NAME@", _display_name(customer_id))
+        .replace("@SNAKE@", customer_id.replace("-", "_"))
+    )
+    return SCHEMA_LINE.format(kind="customer") + "\n" + text
+
+
+def template_yaml(name: str) -> str:
+    """A new library template: one `en` localization with a placeholder and its sample."""
+    return SCHEMA_LINE.format(kind="template") + "\n" + _TEMPLATE.replace("@NAME@", name)
+
+
+def next_steps(kind: str, name: str, relative: Path) -> str:
+    if kind == "customer":
+        steps = [
+            f"Edit {relative}: the business's name, then each onboarding fact as it happens.",
+            f"Check it: wa-sync validate, then wa-sync plan --customer {name} (a new "
+            f"subaccount wa-sync:{name} is planned).",
+            "Open a pull request; merging it runs apply, which creates the subaccount.",
+            f"When the customer has accepted WhatsApp's terms: wa-sync access-request {name} "
+            "prints the access-request form, checked.",
+            "Once access is approved, uncomment and fill in a sender and its templates.",
+        ]
+    else:
+        steps = [
+            f"Edit {relative}: the category, and the message in each language, with a "
+            "sample value for every {{N}} placeholder.",
+            f"Offer it to customers: add `- use: {name}` under `templates:` in their "
+            "customers/<id>.yaml.",
+            "Check it: wa-sync validate, then wa-sync plan.",
+        ]
+    numbered = "".join(f"  {i}. {step}\n" for i, step in enumerate(steps, 1))
+    return f"Next steps:\n{numbered}"
+
+
+_CUSTOMER = """\
+# Customer @ID@: one business onboarded to WhatsApp on Twilio.
+# The file name is the customer id. On the next apply, wa-sync creates (or adopts) the
+# Twilio subaccount "wa-sync:@ID@" for it, then its senders and templates once the
+# onboarding steps below allow. See docs/gitops.md for the workflow.
+
+name: "@NAME@"  # the business's name, as the customer writes it (required)
+
+# Needed for the WhatsApp access request (`wa-sync access-request @ID@`):
+# facebook_business_manager_id: "123456789012345"  # the CUSTOMER's Business Manager ID
+# customer_account_sid: AC...  # the customer's own Twilio project, where they accepted the terms
+
+# account_sid: AC...  # optional: adopt this existing subaccount instead of creating one
+# waba_id: "104000000000001"  # the WhatsApp Business Account ID, once known (senders need it)
+
+# What people did outside Twilio's API. Update each line as it happens; wa-sync shows
+# the senders and templates that wait on a step as "blocked" until then.
+onboarding:
+  terms_accepted: false  # false | true: the customer accepted WhatsApp's Terms of Service
+  business_verification: not_started  # not_started | pending | verified | rejected
+  access_request: not_submitted  # not_submitted | submitted | approved | denied
+  invitation: not_sent  # not_sent | pending | approved: Twilio's invitation in Business Manager
+
+# WhatsApp senders (registered once the access request is approved). The display name
+# must follow WhatsApp's rules: a rejected name caps the number at 250 business-initiated
+# messages a day.
+# senders:
+#   - phone_number: "+14155550123"  # E.164, as a string
+#     display_name: @NAME@
+#     profile:
+#       about: What the business does, in one line
+#       address: 1 Main St, San Francisco, CA
+#       emails: [hello@example.com]
+#       websites: [https://example.com]
+#       vertical: Other
+#     webhook:
+#       callback_url: https://hooks.example.com/whatsapp/@ID@
+
+# Message templates: from the library in templates/, or written inline.
+# templates:
+#   - use: appointment_reminder  # templates/appointment_reminder.yaml
+#     with: {clinic_name: "@NAME@"}  # values for the library template's params
+#   - name: @SNAKE@_welcome  # an inline template
+#     language: en
+#     category: UTILITY
+#     body: "Hi {{1}}, welcome to @NAME@. Reply here with any questions."
+#     variables: {"1": "Maria"}
+"""
+
+_TEMPLATE = """\
+# Library template @NAME@: shared by every customer that lists `- use: @NAME@`.
+# A customer's copy is named @NAME@ in its WhatsApp Business Account, one per language.
+
+name: @NAME@  # the WhatsApp template name: a-z, 0-9 and _ only
+category: UTILITY  # UTILITY | MARKETING | AUTHENTICATION: WhatsApp may re-categorise it
+
+# Values each customer supplies with `with:`, used in the text as ${{ param }}:
+# params: [company_name]
+
+# One entry per language (WhatsApp codes: en, en_US, es, pt_BR...). {{1}}, {{2}}... are
+# WhatsApp placeholders, filled in when a message is sent: number them from 1 without
+# gaps, never start or end the body with one, and give each a sample in `variables`.
+localizations:
+  en:
+    body: "Hi {{1}}, this is an update about your request. Reply here with any questions."
+    variables: {"1": "Maria"}
+  # es:
+  #   body: "Hola {{1}}, le escribimos sobre su solicitud. Responda aquí con sus preguntas."
+  #   variables: {"1": "María"}
+"""

@@ -1,0 +1,251 @@
+"""What the rule modules share: locating a key, walking a template's text, counting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from wa_sync.errors import Location, Problem, Severity
+from wa_sync.model import Config, Customer, Sender, Template
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+
+# A well-formed placeholder's braces and whatever is between them.
+PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+
+# Content types whose text is a WhatsApp template body, and the key holding it.
+BODY_KEYS: Mapping[str, str] = {
+    "twilio/text": "body",
+    "twilio/media": "body",
+    "twilio/quick-reply": "body",
+    "twilio/call-to-action": "body",
+    "twilio/card": "title",  # on WhatsApp all of a card's text goes in `title`
+    "whatsapp/card": "body",
+}
+# Content types that carry buttons in `actions`.
+ACTION_TYPES = (
+    "twilio/quick-reply",
+    "twilio/call-to-action",
+    "twilio/card",
+    "whatsapp/card",
+    "whatsapp/authentication",
+)
+
+
+def _line(lines: Mapping[str, int], rel: str, default: int | None) -> int | None:
+    """The line of `rel`, or of its nearest ancestor key that has one."""
+    key = rel
+    while key:
+        if key in lines:
+            return lines[key]
+        cut = max(key.rfind("."), key.rfind("["))
+        key = key[:cut] if cut > 0 else ""
+    return default
+
+
+def location(entry: Template | Sender, rel: str) -> Location:
+    return Location(entry.where.file, _line(entry.lines, rel, entry.where.line))
+
+
+def key_path(entry: Template | Sender, rel: str) -> str:
+    if not rel:
+        return entry.path
+    return f"{entry.path}.{rel}" if entry.path else rel
+
+
+def problem(
+    entry: Template | Sender,
+    rel: str,
+    rule_id: str,
+    message: str,
+    fix: str,
+    severity: Severity = ERROR,
+) -> Problem:
+    """A Problem at key `rel` (relative to the entry, in the model's terms)."""
+    return Problem(
+        where=location(entry, rel),
+        key=key_path(entry, rel),
+        message=message,
+        fix=fix,
+        rule=rule_id,
+        severity=severity,
+    )
+
+
+def customer_problem(
+    customer: Customer, rel: str, rule_id: str, message: str, fix: str, severity: Severity = ERROR
+) -> Problem:
+    return Problem(
+        where=Location(customer.where.file, _line(customer.lines, rel, customer.where.line)),
+        key=rel,
+        message=message,
+        fix=fix,
+        rule=rule_id,
+        severity=severity,
+    )
+
+
+def templates(config: Config) -> Iterator[Template]:
+    for customer in config.customers:
+        yield from customer.templates
+
+
+def senders(config: Config) -> Iterator[Sender]:
+    for customer in config.customers:
+        yield from customer.senders
+
+
+def type_objects(template: Template) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(content type, its object) for every type that is a mapping."""
+    if not isinstance(template.types, Mapping):
+        return
+    for name, value in template.types.items():
+        if isinstance(value, Mapping):
+            yield str(name), value
+
+
+def bodies(template: Template) -> Iterator[tuple[str, str, str]]:
+    """(content type, relative key, text) of every WhatsApp template body present."""
+    for type_name, obj in type_objects(template):
+        body_key = BODY_KEYS.get(type_name)
+        if body_key and isinstance(obj.get(body_key), str):
+            yield type_name, f"types.{type_name}.{body_key}", obj[body_key]
+
+
+def actions(template: Template) -> Iterator[tuple[str, str, list[Mapping[str, Any]]]]:
+    """(content type, relative key of its actions, the actions) for each type with buttons."""
+    for type_name, obj in type_objects(template):
+        if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
+            items = [a if isinstance(a, Mapping) else {} for a in obj["actions"]]
+            yield type_name, f"types.{type_name}.actions", items
+
+
+def action_type(type_name: str, action: Mapping[str, Any]) -> str:
+    """An action's button type; quick-reply actions may leave it out."""
+    kind = action.get("type")
+    if isinstance(kind, str) and kind:
+        return kind.upper()
+    return "QUICK_REPLY" if type_name == "twilio/quick-reply" else ""
+
+
+def strings(value: Any, rel: str) -> Iterator[tuple[str, str]]:
+    """(relative key, text) of every string inside `value`, depth first."""
+    if isinstance(value, str):
+        yield rel, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from strings(v, f"{rel}.{k}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from strings(v, f"{rel}[{i}]")
+
+
+def texts(template: Template) -> Iterator[tuple[str, str]]:
+    """(relative key, text) of every string in the template's types, where placeholders
+    can appear."""
+    for type_name, obj in type_objects(template):
+        yield from strings(obj, f"types.{type_name}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The keys of the well-formed placeholders in `text`, in order, as written."""
+    return PLACEHOLDER.findall(text)
+
+
+def is_emoji(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x1F000 <= code <= 0x1FAFF
+        or 0x2600 <= code <= 0x27BF
+        or 0x2B00 <= code <= 0x2BFF
+        or 0x2190 <= code <= 0x21FF
+        or 0x2300 <= code <= 0x23FF
+        or 0x1F1E6 <= code <= 0x1F1FF
+        or (unicodedata.category(char) == "So" and code > 0x2000)
+    )
+
+
+def count_emoji(text: str) -> int:
+    """Emoji in `text`: a ZWJ sequence, a keycap or a flag counts once."""
+    count = 0
+    previous = ""
+    pending_flag = False
+    for char in text:
+        code = ord(char)
+        if 0x1F1E6 <= code <= 0x1F1FF:  # regional indicators pair into one flag
+            if pending_flag:
+                pending_flag = False
+            else:
+                pending_flag = True
+                count += 1
+        elif is_emoji(char) and previous != "\u200d":
+            pending_flag = False
+            count += 1
+        elif code == 0x20E3:  # keycap: "1" + U+20E3
+            count += 1
+        else:
+            pending_flag = False
+        if code not in (0xFE0F, 0xFE0E):
+            previous = char
+    return count
+
+
+def beyond(
+    value: int,
+    *,
+    strictest: int,
+    lenient: int,
+    what: str,
+    unit: str = "characters",
+) -> tuple[Severity, str] | None:
+    """For a confidence-B upper limit: past the most lenient documented value is an
+    error, past only the strictest a warning. Both values are named."""
+    if value > lenient:
+        return ERROR, (
+            f"{what} is {value} {unit}, over the most lenient documented limit of {lenient} "
+            f"(strictest documented: {strictest})"
+        )
+    if value > strictest:
+        return WARNING, (
+            f"{what} is {value} {unit}, within the most lenient documented limit of {lenient} "
+            f"but over the strictest documented limit of {strictest}"
+        )
+    return None
+
+
+def below(
+    value: int,
+    *,
+    strictest: int,
+    lenient: int,
+    what: str,
+    unit: str = "characters",
+) -> tuple[Severity, str] | None:
+    """The same as `beyond` for a confidence-B lower limit."""
+    if value < lenient:
+        return ERROR, (
+            f"{what} is {value} {unit}, under the most lenient documented minimum of "
+            f"{lenient} (strictest documented: {strictest})"
+        )
+    if value < strictest:
+        return WARNING, (
+            f"{what} is {value} {unit}, within the most lenient documented minimum of "
+            f"{lenient} but under the strictest documented minimum of {strictest}"
+        )
+    return None
+
+
+def split_url(value: object) -> SplitResult | None:
+    """The parts of a URL, or None when `value` is not a string or not parseable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value)
+        _ = parts.hostname, parts.port  # both raise ValueError on a malformed netloc
+    except ValueError:
+        return None
+    return parts

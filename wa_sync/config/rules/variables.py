@@ -1,0 +1,417 @@
+"""Placeholder and sample-value rules (whatsapp-rules.md §1 "Variables")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+
+from wa_sync.config.lint import rule
+from wa_sync.config.rules._common import (
+    PLACEHOLDER,
+    WARNING,
+    action_type,
+    actions,
+    beyond,
+    bodies,
+    problem,
+    templates,
+    texts,
+    type_objects,
+)
+from wa_sync.errors import Problem
+from wa_sync.model import Config, Template
+
+NAMED = re.compile(r"^[a-z_]+$")
+TW_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+TW_KEY_MAX = 16
+TW_COUNT_MAX = 100
+# VAR-TW-VALUE (B): 1600 in Twilio's current docs, 255 in the older page
+VALUE_MAX_STRICTEST, VALUE_MAX_LENIENT = 255, 1600
+# VAR-AUTH-LEN (B): Meta "maximum 15", Twilio "fewer than 15"
+OTP_MAX_STRICTEST, OTP_MAX_LENIENT = 14, 15
+BAD_WHITESPACE = re.compile(r"[\r\n\t]| {5,}")
+SPECIAL = re.compile(r"[#$%]")
+SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*[A-Za-z0-9_]{1,20}\s*\}(?!\})")
+ADJACENT = re.compile(r"\{\{[^{}]*\}\}\s*\{\{[^{}]*\}\}")
+URL_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/{}?#]+/")
+
+
+def _is_positional(key: str) -> bool:
+    return key.isascii() and key.isdigit()
+
+
+def _well_formed(key: str) -> bool:
+    """Keys the key-format rules accept; the other rules only look at these."""
+    return bool(key) and TW_KEY.match(key) is not None and len(key) <= TW_KEY_MAX
+
+
+def _usages(t: Template) -> Iterator[tuple[str, str]]:
+    """(relative key of the text, placeholder key) for every placeholder in the types."""
+    for rel, text in texts(t):
+        for key in PLACEHOLDER.findall(text):
+            yield rel, key
+
+
+def _samples(t: Template) -> Mapping[str, object]:
+    return t.variables if isinstance(t.variables, Mapping) else {}
+
+
+def _is_auth(t: Template) -> bool:
+    return t.category == "AUTHENTICATION" or "whatsapp/authentication" in t.types
+
+
+@rule("VAR-BRACES")
+def braces(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for rel, text in texts(t):
+            rest = PLACEHOLDER.sub(lambda m: "" if m.group(1) else "{{}}", text)
+            single = SINGLE_BRACES.search(rest)
+            if "{{" in rest or "}}" in rest or "{{{" in text or "}}}" in text or single:
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-BRACES",
+                    "malformed placeholder: braces missing or mismatched "
+                    f"({(single.group(0) if single else 'unbalanced {{ }}')!r})",
+                    "write every variable as {{1}} (two braces each side, a key between)",
+                )
+
+
+@rule("VAR-TW-KEY")
+def twilio_key(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        reported: set[str] = set()
+        found = [(rel, key) for rel, key in _usages(t) if key]
+        found += [(f"variables.{key}", key) for key in _samples(t)]
+        for rel, key in found:
+            if _well_formed(key) or key in reported:
+                continue
+            reported.add(key)
+            if re.search(r"\s", key):
+                why = "contains whitespace"
+                fix = f"write {{{{{key.strip()}}}}}" if TW_KEY.match(key.strip()) else ""
+            elif len(key) > TW_KEY_MAX:
+                why = f"is {len(key)} characters, over Twilio's {TW_KEY_MAX}"
+                fix = ""
+            else:
+                why = "may only use letters, digits and underscores"
+                fix = ""
+            yield problem(
+                t,
+                rel,
+                "VAR-TW-KEY",
+                f"variable key {key!r} {why}",
+                fix
+                or f"use a number such as {{{{1}}}} or a short key of up to {TW_KEY_MAX} "
+                "letters, digits and underscores",
+            )
+
+
+@rule("VAR-POS-FORMAT")
+def positional_format(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for rel, key in _usages(t):
+            if _is_positional(key) and (int(key) == 0 or key.startswith("0")):
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-POS-FORMAT",
+                    f"positional variable {{{{{key}}}}} is not a number from 1 without "
+                    "leading zeros",
+                    f"number variables {{{{1}}}}, {{{{2}}}}, ... (here {{{{{int(key) or 1}}}}})",
+                )
+
+
+@rule("VAR-NAMED-FORMAT")
+def named_format(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        used = [(rel, key) for rel, key in _usages(t) if _well_formed(key)]
+        named = [(rel, key) for rel, key in used if not _is_positional(key)]
+        for rel, key in named:
+            if not NAMED.match(key):
+                suggestion = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()
+                suggestion = re.sub(r"[^a-z_]", "", suggestion) or "name"
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-NAMED-FORMAT",
+                    f"named variable {{{{{key}}}}}: WhatsApp named parameters use only "
+                    "lowercase letters and underscores",
+                    f"rename it to {{{{{suggestion}}}}} (and its sample)",
+                )
+        if named and len(named) != len(used):
+            rel = next(rel for rel, key in used if _is_positional(key))
+            yield problem(
+                t,
+                rel,
+                "VAR-NAMED-FORMAT",
+                "the template mixes positional ({{1}}) and named variables; WhatsApp takes "
+                "one parameter format per template",
+                "use either numbers or names throughout",
+            )
+
+
+@rule("VAR-SEQ")
+def sequence(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        numbers = {int(k) for _, k in _usages(t) if _is_positional(k) and int(k) > 0}
+        missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
+        if missing:
+            shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
+            yield problem(
+                t,
+                "types",
+                "VAR-SEQ",
+                f"variables are numbered up to {{{{{max(numbers)}}}}} but {shown} "
+                "never appear; WhatsApp needs 1..n without gaps",
+                "renumber the variables so they run 1, 2, 3, ... (any order in the text)",
+            )
+
+
+def _trailing_punctuation(text: str) -> str:
+    end = len(text)
+    while end and text[end - 1] != "}":
+        char = text[end - 1]
+        if not (char.isspace() or unicodedata.category(char).startswith("P")):
+            break
+        end -= 1
+    return text[:end]
+
+
+@rule("VAR-EDGE")
+def edge(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for type_name, rel, body in bodies(t):
+            start = body.lstrip()
+            if PLACEHOLDER.match(start):
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-EDGE",
+                    f"{type_name} body starts with a variable; WhatsApp rejects bodies that "
+                    "start or end with one",
+                    "begin the body with fixed text, e.g. 'Hello {{1}}, ...'",
+                )
+            end = _trailing_punctuation(body)
+            found = list(PLACEHOLDER.finditer(end))
+            if found and found[-1].end() == len(end):
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-EDGE",
+                    f"{type_name} body ends with a variable (only punctuation after it "
+                    "counts as the end)",
+                    "end the body with fixed text, e.g. '... on {{2}}. See you soon!'",
+                )
+
+
+@rule("VAR-ADJ")
+def adjacent(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        fields = [(rel, body) for _, rel, body in bodies(t)]
+        for type_name, obj in type_objects(t):
+            if isinstance(obj.get("header_text"), str):
+                fields.append((f"types.{type_name}.header_text", obj["header_text"]))
+        for rel, text in fields:
+            match = ADJACENT.search(text)
+            if match:
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-ADJ",
+                    f"variables {match.group(0)!r} are next to each other (only whitespace "
+                    "between them)",
+                    "put fixed words between the variables, e.g. '{{1}} and {{2}}'",
+                )
+
+
+@rule("VAR-DENSITY")
+def density(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for type_name, rel, body in bodies(t):
+            count = len(PLACEHOLDER.findall(body))
+            if not count:
+                continue
+            words = sum(
+                1 for token in body.split() if any(c.isalnum() for c in PLACEHOLDER.sub("", token))
+            )
+            if words < 2 * count + 1:
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-DENSITY",
+                    f"{type_name} body has {count} variables and {words} fixed words; "
+                    f"WhatsApp wants at least {2 * count + 1} (2 per variable, plus 1)",
+                    "add fixed text or use fewer variables",
+                )
+
+
+@rule("VAR-SAMPLE")
+def samples(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        given = _samples(t)
+        used: dict[str, str] = {}
+        for rel, key in _usages(t):
+            if _well_formed(key):
+                used.setdefault(key, rel)
+        for key, rel in used.items():
+            if key not in given:
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-SAMPLE",
+                    f"variable {{{{{key}}}}} has no sample value; WhatsApp needs one for every "
+                    "variable to review the template",
+                    f"add variables: {{{key!r}: <a realistic example>}}",
+                )
+        if _is_auth(t):
+            continue  # the OTP sample has no placeholder in the types
+        for key in given:
+            if key not in used:
+                yield problem(
+                    t,
+                    f"variables.{key}",
+                    "VAR-SAMPLE",
+                    f"sample {key!r} is for a variable the template does not use",
+                    "remove the sample or use the variable in the text",
+                    WARNING,
+                )
+
+
+@rule("VAR-SAMPLE-WS", "VAR-SPECIAL")
+def sample_values(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for key, value in _samples(t).items():
+            rel = f"variables.{key}"
+            text = value if isinstance(value, str) else str(value)
+            if not text.strip():
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-SAMPLE-WS",
+                    f"sample {key!r} is empty; WhatsApp rejects empty values (Twilio error 63013)",
+                    "give a realistic example value",
+                )
+            elif BAD_WHITESPACE.search(text):
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-SAMPLE-WS",
+                    f"sample {key!r} contains a newline, tab or 5+ spaces in a row, which "
+                    "WhatsApp rejects in variables (Twilio error 63013)",
+                    "use one line with single spaces",
+                )
+            special = sorted(set(SPECIAL.findall(text)))
+            if special:
+                yield problem(
+                    t,
+                    rel,
+                    "VAR-SPECIAL",
+                    f"sample {key!r} contains {' '.join(special)}; special characters "
+                    "#, $ and % in parameters get templates rejected",
+                    "use a value without #, $ or % (e.g. 'USD 25' for '$25')",
+                )
+
+
+@rule("VAR-TW-VALUE")
+def value_length(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for key, value in _samples(t).items():
+            text = value if isinstance(value, str) else str(value)
+            found = beyond(
+                len(text),
+                strictest=VALUE_MAX_STRICTEST,
+                lenient=VALUE_MAX_LENIENT,
+                what=f"sample {key!r}",
+            )
+            if found:
+                severity, message = found
+                yield problem(
+                    t,
+                    f"variables.{key}",
+                    "VAR-TW-VALUE",
+                    message,
+                    f"keep variable values to {VALUE_MAX_STRICTEST} characters",
+                    severity,
+                )
+
+
+@rule("VAR-TW-COUNT")
+def variable_count(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        keys = {k for _, k in _usages(t) if k} | set(_samples(t))
+        if len(keys) > TW_COUNT_MAX:
+            yield problem(
+                t,
+                "variables",
+                "VAR-TW-COUNT",
+                f"the template has {len(keys)} variables; Twilio allows at most {TW_COUNT_MAX}",
+                "use fewer variables",
+            )
+
+
+def _url_fields(t: Template) -> Iterator[tuple[str, str]]:
+    for type_name, rel, items in actions(t):
+        for i, action in enumerate(items):
+            url = action.get("url")
+            if action_type(type_name, action) == "URL" and isinstance(url, str):
+                yield f"{rel}[{i}].url", url
+    for type_name, obj in type_objects(t):
+        media = obj.get("media")
+        if isinstance(media, list | tuple):
+            for i, item in enumerate(media):
+                if isinstance(item, str):
+                    yield f"types.{type_name}.media[{i}]", item
+
+
+@rule("VAR-URL-SLASH")
+def url_variables(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        for rel, url in _url_fields(t):
+            for match in PLACEHOLDER.finditer(url):
+                prefix = url[: match.start()]
+                if not URL_START.match(prefix):
+                    yield problem(
+                        t,
+                        rel,
+                        "VAR-URL-SLASH",
+                        f"URL {url!r} has a variable in the scheme or domain; the part up to "
+                        "the domain must be static",
+                        "write the full https://domain/ yourself and put the variable after it",
+                    )
+                    break
+                if not prefix.endswith("/"):
+                    yield problem(
+                        t,
+                        rel,
+                        "VAR-URL-SLASH",
+                        f"in URL {url!r} the variable {match.group(0)} does not follow a '/'",
+                        "put the variable right after a slash, e.g. https://example.com/{{1}}",
+                    )
+                    break
+
+
+@rule("VAR-AUTH-LEN")
+def otp_length(config: Config) -> Iterator[Problem]:
+    for t in templates(config):
+        if not _is_auth(t):
+            continue
+        for key, value in _samples(t).items():
+            text = value if isinstance(value, str) else str(value)
+            found = beyond(
+                len(text),
+                strictest=OTP_MAX_STRICTEST,
+                lenient=OTP_MAX_LENIENT,
+                what=f"one-time code sample {key!r}",
+            )
+            if found:
+                severity, message = found
+                yield problem(
+                    t,
+                    f"variables.{key}",
+                    "VAR-AUTH-LEN",
+                    f"{message}; Meta: at most 15, Twilio: fewer than 15",
+                    f"use a code of at most {OTP_MAX_STRICTEST} characters",
+                    severity,
+                )

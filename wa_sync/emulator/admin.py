@@ -1,0 +1,149 @@
+"""What tests and demos do to the emulator's state directly: lifecycles, seeds, a snapshot."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wa_sync.emulator.accounts import MAX_FRIENDLY_NAME, create_account_row
+from wa_sync.emulator.content import approval_json
+from wa_sync.emulator.senders import PROFILE, SECTIONS, STATUSES
+from wa_sync.emulator.store import Store, new_secret, new_sid
+
+
+class UnknownObject(LookupError):
+    """No content or sender with that SID."""
+
+
+def tick(store: Store) -> None:
+    """Move lifecycles that are due on the emulated clock: approvals, senders coming online."""
+    now = store.now()
+    due = store.one(
+        "SELECT EXISTS (SELECT 1 FROM contents WHERE approval_status = 'received'"
+        " AND approve_at IS NOT NULL AND approve_at <= ?) OR EXISTS (SELECT 1 FROM senders"
+        " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?)",
+        (now, now),
+    )
+    if not due or not due[0]:
+        return
+    with store.tx() as db:
+        db.execute(
+            "UPDATE contents SET approval_status = 'approved', approve_at = NULL"
+            " WHERE approval_status = 'received' AND approve_at IS NOT NULL AND approve_at <= ?",
+            (now,),
+        )
+        db.execute(
+            "UPDATE senders SET status = 'ONLINE', online_at = NULL, updated = ?"
+            " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?",
+            (now, now),
+        )
+
+
+def set_approval(store: Store, content_sid: str, status: str, reason: str = "") -> None:
+    """Decide a submission as WhatsApp would. An unsubmitted content cannot be decided."""
+    with store.lock:
+        row = store.one("SELECT approval_status FROM contents WHERE sid = ?", (content_sid,))
+        if row is None:
+            raise UnknownObject(f"no content {content_sid}")
+        if row["approval_status"] == "unsubmitted":
+            raise ValueError(f"content {content_sid} has not been submitted for approval")
+        with store.tx() as db:
+            db.execute(
+                "UPDATE contents SET approval_status = ?, rejection_reason = ?, approve_at = NULL"
+                " WHERE sid = ?",
+                (status, reason, content_sid),
+            )
+
+
+def set_sender_status(store: Store, sender_sid: str, status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    with store.tx() as db:
+        cursor = db.execute(
+            "UPDATE senders SET status = ?, online_at = NULL, updated = ? WHERE sid = ?",
+            (status, store.now(), sender_sid),
+        )
+        if cursor.rowcount == 0:
+            raise UnknownObject(f"no sender {sender_sid}")
+
+
+def create_api_key(store: Store, account_sid: str, *, main: bool) -> tuple[str, str]:
+    if store.one("SELECT 1 FROM accounts WHERE sid = ?", (account_sid,)) is None:
+        raise UnknownObject(f"no account {account_sid}")
+    sid, secret = new_sid("SK"), new_secret()
+    with store.tx() as db:
+        db.execute(
+            "INSERT INTO api_keys (sid, account_sid, secret, main, created) VALUES (?, ?, ?, ?, ?)",
+            (sid, account_sid, secret, int(main), store.now()),
+        )
+    return sid, secret
+
+
+def create_subaccount(store: Store, parent_sid: str, friendly_name: str) -> dict[str, Any]:
+    if len(friendly_name) > MAX_FRIENDLY_NAME:
+        raise ValueError(f"friendly_name must be at most {MAX_FRIENDLY_NAME} characters")
+    sid = create_account_row(store, parent_sid, friendly_name, store.now())
+    return _account(store, sid)
+
+
+def _account(store: Store, sid: str) -> dict[str, Any]:
+    row = store.one("SELECT * FROM accounts WHERE sid = ?", (sid,))
+    assert row is not None
+    return {
+        "sid": row["sid"],
+        "friendly_name": row["friendly_name"],
+        "status": row["status"],
+        "auth_token": row["auth_token"],
+        "owner_account_sid": row["owner_sid"],
+    }
+
+
+def snapshot(store: Store, parent_sid: str) -> dict[str, Any]:
+    """The whole state in plain data: subaccounts, and contents and senders per account."""
+    tick(store)
+    with store.lock:
+        subs = store.query(
+            "SELECT sid FROM accounts WHERE owner_sid = ? AND sid != ? ORDER BY seq",
+            (parent_sid, parent_sid),
+        )
+        contents = store.query("SELECT * FROM contents ORDER BY seq")
+        senders = store.query("SELECT * FROM senders ORDER BY seq")
+        accounts = [_account(store, row["sid"]) for row in subs]
+    per_account: dict[str, Any] = {parent_sid: [], **{a["sid"]: [] for a in accounts}}
+    state: dict[str, Any] = {
+        "accounts": accounts,
+        "contents": {sid: [] for sid in per_account},
+        "senders": {sid: [] for sid in per_account},
+    }
+    for row in contents:
+        approval = approval_json(row)
+        state["contents"].setdefault(row["account_sid"], []).append(
+            {
+                "sid": row["sid"],
+                "friendly_name": row["friendly_name"],
+                "language": row["language"],
+                "types": json.loads(row["types"]),
+                "variables": json.loads(row["variables"]),
+                "approval": {
+                    "status": approval["status"],
+                    "name": row["approval_name"],
+                    "category": row["approval_category"],
+                    "rejection_reason": row["rejection_reason"],
+                    "content_type": approval["content_type"],
+                },
+            }
+        )
+    for row in senders:
+        sections = {name: json.loads(row[name]) for name in SECTIONS}
+        state["senders"].setdefault(row["account_sid"], []).append(
+            {
+                "sid": row["sid"],
+                "sender_id": row["sender_id"],
+                "status": row["status"],
+                "friendly_name": row["friendly_name"],
+                "profile": {key: sections["profile"].get(key) for key in PROFILE},
+                "webhook": sections["webhook"],
+                "configuration": sections["configuration"],
+            }
+        )
+    return state

@@ -1,0 +1,281 @@
+"""The emulator without its socket: state, settings, faults, the request log, and dispatch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from wa_sync.emulator import admin
+from wa_sync.emulator.auth import authenticate
+from wa_sync.emulator.errors import (
+    METHOD_NOT_ALLOWED,
+    TOO_MANY_REQUESTS,
+    ApiError,
+    error_body,
+    not_found,
+)
+from wa_sync.emulator.faults import Faults
+from wa_sync.emulator.routes import match
+from wa_sync.emulator.store import Store, new_secret, new_sid
+from wa_sync.emulator.wire import Request, Response, Settings
+
+
+@dataclass
+class Outcome:
+    """What the HTTP layer must do: answer, or drop the connection (`drop`)."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+class App:
+    def __init__(
+        self,
+        db: str | None = None,
+        parent_sid: str | None = None,
+        parent_token: str | None = None,
+        latency_ms: int = 0,
+        fault_rate: float = 0.0,
+        approve_after: float | None = None,
+        sender_online_after: float = 0.0,
+        subaccount_limit: int = 1000,
+    ) -> None:
+        self.store = Store(db)
+        sid, token = self._parent(parent_sid, parent_token)
+        self.settings = Settings(
+            parent_sid=sid,
+            parent_token=token,
+            approve_after=approve_after,
+            sender_online_after=sender_online_after,
+            subaccount_limit=subaccount_limit,
+        )
+        self.faults = Faults()
+        self._default_faults = (latency_ms, fault_rate)
+        self.faults.set(latency_ms=latency_ms, error_rate=fault_rate)
+        self._log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+
+    @property
+    def parent_sid(self) -> str:
+        return self.settings.parent_sid
+
+    @property
+    def parent_token(self) -> str:
+        return self.settings.parent_token
+
+    def _parent(self, sid: str | None, token: str | None) -> tuple[str, str]:
+        """The parent account, made on first use and kept in the database.
+
+        A token the emulator generated is stored; one supplied by the caller (it may be
+        a real credential from the environment) never is: only its SHA-256, to check
+        that a later run presents the same one.
+        """
+        store = self.store
+        with store.lock:
+            stored = store.meta("parent_sid")
+            if stored is None:
+                sid = sid or new_sid("AC")
+                now = store.now()
+                with store.tx() as db:
+                    db.execute(
+                        "INSERT INTO accounts (sid, owner_sid, friendly_name, status, auth_token,"
+                        " created, updated) VALUES (?, ?, ?, 'active', NULL, ?, ?)",
+                        (sid, sid, "wa-sync emulator parent", now, now),
+                    )
+                if token is None:
+                    token = new_secret()
+                    store.set_meta("parent_token", token)
+                else:
+                    store.set_meta("parent_token_sha256", _sha256(token))
+                store.set_meta("parent_sid", sid)
+                return sid, token
+        if sid and sid != stored:
+            raise ValueError(f"the emulator database belongs to parent {stored}, not {sid}")
+        kept = store.meta("parent_token")
+        if kept is not None:
+            if token is not None and token != kept:
+                raise ValueError("the emulator database's parent has another auth token")
+            return stored, kept
+        if token is None or _sha256(token) != store.meta("parent_token_sha256"):
+            raise ValueError(
+                "the emulator database's parent token was supplied from outside and is not"
+                " stored: pass the same parent_token again"
+            )
+        return stored, token
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- the API ---------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Outcome:
+        """Serve one API request, faults included."""
+        headers = {name.lower(): value for name, value in headers.items()}
+        path, _, query = target.partition("?")
+        started = time.monotonic()
+        decision = self.faults.decide(method, path)
+        if decision.latency_s:
+            time.sleep(decision.latency_s)
+        found = match(method, path)
+        entry = {"method": method, "path": path, "template": found.template, "status": 0,
+                 "account_sid": None, "started": started}  # fmt: skip
+        if decision.action == "drop":
+            return self._logged(entry, Outcome(0, drop=True))
+        if decision.action == "rate_limit":
+            extra = (
+                {} if decision.retry_after is None else {"Retry-After": str(decision.retry_after)}
+            )
+            return self._logged(entry, _error(429, TOO_MANY_REQUESTS, "Too Many Requests", extra))
+        if decision.action == "error":
+            return self._logged(entry, _fault(decision.status, "Injected fault"))
+        req = Request(
+            method=method,
+            path=path,
+            query=dict(parse_qsl(query, keep_blank_values=True)),
+            body=body,
+            content_type=headers.get("content-type") or "",
+            host=headers.get("host") or "127.0.0.1",
+            store=self.store,
+            settings=self.settings,
+            params=found.params,
+        )
+        try:
+            req.principal = authenticate(self.store, self.settings, headers.get("authorization"))
+            entry["account_sid"] = req.principal.account_sid
+            if found.route is None:
+                if found.allowed:
+                    raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
+                raise not_found(path)
+            admin.tick(self.store)
+            response = found.route.handler(req)
+        except ApiError as exc:
+            response = Response(exc.status, exc.body())
+        except Exception:  # a bug in the emulator: answer 500 and say where on stderr
+            traceback.print_exc(file=sys.stderr)
+            response = Response(500, error_body(500, 20500, "Internal Server Error"))
+        if decision.action == "commit_then_drop":
+            return self._logged(entry, Outcome(0, drop=True))
+        if decision.action == "commit_then_error":
+            return self._logged(entry, _fault(decision.status, "Injected fault after the work"))
+        return self._logged(entry, _encode(response))
+
+    def _logged(self, entry: dict[str, Any], outcome: Outcome) -> Outcome:
+        entry["status"] = outcome.status
+        entry["finished"] = time.monotonic()  # with "started": how many were in flight at once
+        with self._log_lock:
+            self._log.append(entry)
+        return outcome
+
+    # -- request log -----------------------------------------------------------------
+
+    def request_log(self) -> list[dict[str, Any]]:
+        """Every API request served: method, path, template, status (0: dropped), account_sid,
+        and the monotonic times it started and finished."""
+        with self._log_lock:
+            return [dict(e) for e in self._log]
+
+    def request_counts(self) -> dict[str, int]:
+        with self._log_lock:
+            return dict(Counter(f"{e['method']} {e['template']}" for e in self._log))
+
+    def clear_request_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    # -- controls --------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return admin.snapshot(self.store, self.parent_sid)
+
+    def approve(self, content_sid: str) -> None:
+        admin.set_approval(self.store, content_sid, "approved")
+
+    def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
+        admin.set_approval(self.store, content_sid, "rejected", reason)
+
+    def set_sender_status(self, sender_sid: str, status: str) -> None:
+        admin.set_sender_status(self.store, sender_sid, status)
+
+    def advance_clock(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.store.advance(seconds)
+        admin.tick(self.store)
+
+    def set_faults(
+        self,
+        rate_limit_rate: float = 0.0,
+        retry_after: int | None = 1,
+        error_rate: float = 0.0,
+        error_status: int = 500,
+        drop_rate: float = 0.0,
+        latency_ms: int = 0,
+        methods: list[str] | None = None,
+    ) -> None:
+        """Replace the fault rates; no arguments clears them (pending fail_next rules stay)."""
+        self.faults.set(
+            rate_limit_rate=rate_limit_rate,
+            retry_after=retry_after,
+            error_rate=error_rate,
+            error_status=error_status,
+            drop_rate=drop_rate,
+            latency_ms=latency_ms,
+            methods=methods,
+        )
+
+    def fail_next(
+        self, method: str, path_regex: str, status: int = 500, count: int = 1, mode: str = "error"
+    ) -> None:
+        self.faults.fail_next(method, path_regex, status=status, count=count, mode=mode)
+
+    def reset(self) -> None:
+        """Back to a fresh emulator with the same parent: no state, faults, log or clock offset."""
+        self.store.clear(keep_account=self.parent_sid)
+        self.faults.clear()
+        latency_ms, fault_rate = self._default_faults
+        self.faults.set(latency_ms=latency_ms, error_rate=fault_rate)
+        self.clear_request_log()
+
+    def create_api_key(self, main: bool = True, account_sid: str | None = None) -> tuple[str, str]:
+        """A key (SID, secret) of the parent, or of `account_sid`; Main keys may use /Accounts."""
+        return admin.create_api_key(self.store, account_sid or self.parent_sid, main=main)
+
+    def create_subaccount(self, friendly_name: str) -> dict[str, Any]:
+        """A subaccount of the parent, made behind wa-sync's back (for tests)."""
+        return admin.create_subaccount(self.store, self.parent_sid, friendly_name)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _fault(status: int, message: str) -> Outcome:
+    """An injected error: Twilio's codes are 20000 + status (20500, 20503...)."""
+    return _error(status, 20000 + status, message)
+
+
+def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
+    outcome = _encode(Response(status, error_body(status, code, message)))
+    outcome.headers.update(headers or {})
+    return outcome
+
+
+def _encode(response: Response) -> Outcome:
+    headers = dict(response.headers)
+    if response.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Basic realm="Twilio API"')
+    if response.body is None:
+        return Outcome(response.status, b"", headers)
+    headers["Content-Type"] = "application/json; charset=utf-8"
+    return Outcome(response.status, json.dumps(response.body).encode("utf-8"), headers)

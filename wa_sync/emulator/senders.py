@@ -1,0 +1,227 @@
+"""Senders API v2 (WhatsApp): register, list, fetch, update and delete senders.
+
+A new sender is CREATING and goes ONLINE `sender_online_after` seconds later on the
+emulated clock (or when a test sets its status). Updates merge per key within each
+section; an empty string clears a key (the SDK can never send null).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from wa_sync.emulator.errors import CONFLICT, ApiError, bad_request, not_found
+from wa_sync.emulator.store import new_sid
+from wa_sync.emulator.wire import Request, Response, list_meta, paging
+
+STATUSES = (
+    "CREATING",
+    "ONLINE",
+    "OFFLINE",
+    "PENDING_VERIFICATION",
+    "VERIFYING",
+    "ONLINE:UPDATING",
+    "TWILIO_REVIEW",
+    "DRAFT",
+    "STUBBED",
+)
+SENDER_ID = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
+CONFIGURATION = ("waba_id", "verification_method", "verification_code", "voice_application_sid",
+                 "account_type")  # fmt: skip
+WEBHOOK = ("callback_url", "callback_method", "fallback_url", "fallback_method",
+           "status_callback_url", "status_callback_method")  # fmt: skip
+PROFILE = ("name", "about", "address", "description", "logo_url", "banner_url", "privacy_url",
+           "terms_of_service_url", "accent_color", "vertical", "websites", "emails",
+           "phone_numbers", "use_case")  # fmt: skip
+LISTS = {"websites": "website", "emails": "email", "phone_numbers": "phone_number"}
+ENUMS = {
+    "verification_method": ("sms", "voice"),
+    "account_type": ("ISV", "ISVSubAccount"),
+    "callback_method": ("POST", "PUT"),
+    "fallback_method": ("POST", "PUT"),
+    "status_callback_method": ("POST", "PUT"),
+}
+VERTICALS = ("Alcohol", "Automotive", "Beauty, Spa and Salon", "Clothing and Apparel", "Education",
+             "Entertainment", "Event Planning and Service", "Finance and Banking",
+             "Food and Grocery", "Hotel and Lodging", "Matrimony Service", "Medical and Health",
+             "Non-profit", "Online Gambling", "OTC Drugs", "Other", "Physical Gambling",
+             "Professional Services", "Public Service", "Restaurant", "Shopping and Retail",
+             "Travel and Transportation")  # fmt: skip
+# WhatsApp Business Profile limits (Meta), enforced as the stricter choice.
+MAX_LENGTH = {"about": 139, "description": 512, "address": 256}
+MAX_WEBSITES = 2
+SECTIONS = {"configuration": CONFIGURATION, "webhook": WEBHOOK, "profile": PROFILE}
+
+
+def sender_json(req: Request, row: sqlite3.Row) -> dict[str, Any]:
+    sections = {name: json.loads(row[name]) for name in SECTIONS}
+    online = row["status"] == "ONLINE"
+    configuration = {key: sections["configuration"].get(key) for key in CONFIGURATION}
+    configuration["verification_method"] = configuration["verification_method"] or "sms"
+    return {
+        "sid": row["sid"],
+        "status": row["status"],
+        "sender_id": row["sender_id"],
+        "friendly_name": row["friendly_name"],
+        "configuration": configuration,
+        "webhook": {key: sections["webhook"].get(key) for key in WEBHOOK},
+        "profile": {key: sections["profile"].get(key) for key in PROFILE if key != "use_case"},
+        "properties": {
+            "quality_rating": "HIGH" if online else None,
+            "messaging_limit": "1K Customers/24hr" if online else None,
+        },
+        "offline_reasons": [
+            {
+                "code": "30008",
+                "message": "The sender is offline",
+                "more_info": "https://www.twilio.com/docs/errors/30008",
+            }
+        ]
+        if row["status"] == "OFFLINE"
+        else None,
+        "compliance": None,
+        "url": f"{req.base_url}/v2/Channels/Senders/{row['sid']}",
+    }
+
+
+def _own(req: Request, sid: str) -> sqlite3.Row:
+    row = req.store.one(
+        "SELECT * FROM senders WHERE sid = ? AND account_sid = ?", (sid, req.account_sid)
+    )
+    if row is None:
+        raise not_found(req.path)
+    return row
+
+
+def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name, {})
+    if not isinstance(value, dict):
+        raise bad_request(f"{name} must be an object")
+    unknown = sorted(set(value) - set(SECTIONS[name]))
+    if unknown:
+        raise bad_request(f"Unknown {name} parameters: {', '.join(unknown)}")
+    for key, item in value.items():
+        if key in ENUMS and item not in (*ENUMS[key], ""):
+            raise bad_request(f"{name}.{key} must be one of {', '.join(ENUMS[key])}")
+        if key in LISTS:
+            _check_list(key, item)
+        elif not isinstance(item, str):
+            raise bad_request(f"{name}.{key} must be a string")
+    return value
+
+
+def _check_list(key: str, items: Any) -> None:
+    field = LISTS[key]
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict)
+        and set(i) == {field, "label"}
+        and isinstance(i[field], str)
+        and isinstance(i["label"], str)
+        for i in items
+    ):
+        raise bad_request(f"profile.{key} must be a list of {{{field}, label}} objects")
+
+
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = {**old, **new}
+    return {key: value for key, value in merged.items() if value not in ("", None)}
+
+
+def _check_profile(profile: dict[str, Any]) -> None:
+    if not profile.get("name"):
+        raise bad_request("profile.name (the display name) is required for WhatsApp senders")
+    vertical = profile.get("vertical")
+    if vertical and vertical not in VERTICALS:
+        raise bad_request(f"profile.vertical must be one of: {'; '.join(VERTICALS)}")
+    for key, limit in MAX_LENGTH.items():
+        if len(profile.get(key) or "") > limit:
+            raise bad_request(f"profile.{key} must be at most {limit} characters")
+    if len(profile.get("websites") or []) > MAX_WEBSITES:
+        raise bad_request(f"profile.websites takes at most {MAX_WEBSITES} websites")
+
+
+def create_sender(req: Request) -> Response:
+    body = req.json()
+    unknown = sorted(set(body) - {"sender_id", "friendly_name", *SECTIONS})
+    if unknown:
+        raise bad_request(f"Unknown parameters: {', '.join(unknown)}")
+    sender_id = body.get("sender_id")
+    if not isinstance(sender_id, str) or not SENDER_ID.match(sender_id):
+        raise bad_request("sender_id is required: whatsapp:<E.164 phone number>")
+    sections = {name: _merge({}, _section(body, name)) for name in SECTIONS}
+    if not sections["configuration"].get("waba_id"):
+        raise bad_request("configuration.waba_id is required to register a WhatsApp sender")
+    _check_profile(sections["profile"])
+    friendly_name = body.get("friendly_name")
+    if friendly_name is not None and not isinstance(friendly_name, str):
+        raise bad_request("friendly_name must be a string")
+    sid = new_sid("XE")
+    with req.store.lock:
+        taken = req.store.one("SELECT sid FROM senders WHERE sender_id = ?", (sender_id,))
+        if taken is not None:
+            raise ApiError(409, CONFLICT, f"Sender {sender_id} is already registered")
+        now = req.store.now()
+        with req.store.tx() as db:
+            db.execute(
+                "INSERT INTO senders (sid, account_sid, sender_id, status, friendly_name,"
+                " configuration, webhook, profile, created, updated, online_at)"
+                " VALUES (?, ?, ?, 'CREATING', ?, ?, ?, ?, ?, ?, ?)",
+                (sid, req.account_sid, sender_id, friendly_name or None,
+                 json.dumps(sections["configuration"]), json.dumps(sections["webhook"]),
+                 json.dumps(sections["profile"]), now, now,
+                 now + req.settings.sender_online_after),
+            )  # fmt: skip
+    return Response(202, sender_json(req, _own(req, sid)))
+
+
+def update_sender(req: Request) -> Response:
+    body = req.json()
+    unknown = sorted(set(body) - {"friendly_name", *SECTIONS})
+    if unknown:
+        raise bad_request(f"Unknown parameters: {', '.join(unknown)}")
+    with req.store.lock:
+        row = _own(req, req.params["Sid"])
+        sections = {name: _merge(json.loads(row[name]), _section(body, name)) for name in SECTIONS}
+        _check_profile(sections["profile"])
+        friendly_name = body.get("friendly_name", row["friendly_name"])
+        if friendly_name is not None and not isinstance(friendly_name, str):
+            raise bad_request("friendly_name must be a string")
+        with req.store.tx() as db:
+            db.execute(
+                "UPDATE senders SET friendly_name = ?, configuration = ?, webhook = ?, profile = ?,"
+                " updated = ? WHERE sid = ?",
+                (friendly_name or None, json.dumps(sections["configuration"]),
+                 json.dumps(sections["webhook"]), json.dumps(sections["profile"]),
+                 req.store.now(), row["sid"]),
+            )  # fmt: skip
+    return Response(202, sender_json(req, _own(req, row["sid"])))
+
+
+def fetch_sender(req: Request) -> Response:
+    return Response(200, sender_json(req, _own(req, req.params["Sid"])))
+
+
+def delete_sender(req: Request) -> Response:
+    with req.store.lock:
+        row = _own(req, req.params["Sid"])
+        with req.store.tx() as db:
+            db.execute("DELETE FROM senders WHERE sid = ?", (row["sid"],))
+    return Response(204)
+
+
+def list_senders(req: Request) -> Response:
+    channel = req.query.get("Channel")
+    if channel not in ("whatsapp", "rcs"):
+        raise bad_request("Channel is required: whatsapp or rcs")
+    pg = paging(req, default_size=20)
+    sl = req.store.page(
+        "senders",
+        "account_sid = ? AND sender_id LIKE ?",
+        [req.account_sid, f"{channel}:%"],
+        pg.size,
+        pg.token,
+    )
+    items = [sender_json(req, row) for row in sl.rows]
+    return Response(200, list_meta(req, "senders", items, pg, sl, {"Channel": channel}))

@@ -1,0 +1,174 @@
+"""The HTTP layer: a ThreadingHTTPServer with keep-alive, and the Emulator that runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from wa_sync.emulator import control
+from wa_sync.emulator.app import App, Outcome
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+    app: App
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (or a connection we dropped) is no error worth printing."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+    def close_connections(self) -> None:
+        """End keep-alive connections too, so no handler thread serves after a stop."""
+        with self.connections_lock:
+            open_ones = list(self.connections)
+        for conn in open_ones:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Twilio; every response has a length
+    server_version = "wa-sync-emulator"
+    timeout = 120  # an idle keep-alive connection's thread ends after this
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without this, Nagle and delayed ACKs
+        # add ~40 ms to every keep-alive request
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the request log is in memory (request_log()), never on stderr."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        app = self.server.app
+        if self.path.startswith(control.PREFIX):
+            outcome = control.handle(app, self.command, self.path, body)
+        else:
+            outcome = app.handle(self.command, self.path, dict(self.headers.items()), body)
+        self._write(outcome)
+
+    def _write(self, outcome: Outcome) -> None:
+        if outcome.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(outcome.status)
+        for name, value in outcome.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(outcome.body)))
+        self.end_headers()
+        if outcome.body:
+            self.wfile.write(outcome.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+class Emulator(App):
+    """A stateful Twilio emulator served over HTTP on `url` (see the package docstring)."""
+
+    def __init__(
+        self,
+        db: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        parent_sid: str | None = None,
+        parent_token: str | None = None,
+        latency_ms: int = 0,
+        fault_rate: float = 0.0,
+        approve_after: float | None = None,
+        sender_online_after: float = 0.0,
+        subaccount_limit: int = 1000,
+    ) -> None:
+        super().__init__(
+            db=db,
+            parent_sid=parent_sid,
+            parent_token=parent_token,
+            latency_ms=latency_ms,
+            fault_rate=fault_rate,
+            approve_after=approve_after,
+            sender_online_after=sender_online_after,
+            subaccount_limit=subaccount_limit,
+        )
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started: use start() or a with block")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Emulator:
+        """Serve in a daemon thread; port 0 picks a free port (see `url`)."""
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self.port))
+        server.app = self
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True,
+            name=f"wa-sync-emulator:{self.port}",
+        )  # fmt: skip
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block while serving (Ctrl-C interrupts it in the main thread)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,217 @@
+"""The emulator's state: one SQLite database (a file, or memory) behind one lock.
+
+Every read goes to the database, so two processes sharing a file (a served emulator and
+a script approving templates) see each other's writes. Times are seconds on the
+emulated clock: the wall clock plus an offset kept in the database (`advance`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from wa_sync.emulator.errors import bad_request
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    owner_sid TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    auth_token TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    sid TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    main INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    account_sid TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    types TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    approval_status TEXT NOT NULL DEFAULT 'unsubmitted',
+    approval_name TEXT NOT NULL DEFAULT '',
+    approval_category TEXT NOT NULL DEFAULT '',
+    rejection_reason TEXT NOT NULL DEFAULT '',
+    submitted REAL,
+    approve_at REAL
+);
+CREATE INDEX IF NOT EXISTS contents_account ON contents (account_sid, seq);
+CREATE TABLE IF NOT EXISTS retired_names (
+    account_sid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    deleted REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS senders (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    account_sid TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    friendly_name TEXT,
+    configuration TEXT NOT NULL,
+    webhook TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    online_at REAL
+);
+CREATE INDEX IF NOT EXISTS senders_account ON senders (account_sid, seq);
+"""
+
+RESET_TABLES = ("api_keys", "contents", "retired_names", "senders")
+
+_TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
+
+
+def new_sid(prefix: str) -> str:
+    """A Twilio SID: two letters and 32 lowercase hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+def new_secret() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass
+class Slice:
+    """One page of rows, with the tokens of its neighbours (None at either end)."""
+
+    rows: list[sqlite3.Row]
+    next_token: str | None
+    previous_token: str | None
+
+
+class Store:
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path or ":memory:"
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._db.row_factory = sqlite3.Row
+        with self.lock:
+            if path:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; rolled back when the block raises."""
+        with self.lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self._db.execute(sql, params).fetchone()
+
+    # -- meta and clock -------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def now(self) -> float:
+        """Seconds since the epoch on the emulated clock (whole seconds, as Twilio shows)."""
+        return float(int(time.time() + float(self.meta("clock_offset") or 0.0)))
+
+    def advance(self, seconds: float) -> None:
+        with self.tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
+            offset = float(row["value"]) if row else 0.0
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_offset', ?)",
+                (repr(offset + float(seconds)),),
+            )
+
+    def clear(self, keep_account: str) -> None:
+        """Everything but one account (the parent) goes; the clock starts again."""
+        with self.tx() as db:
+            for table in RESET_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            db.execute("DELETE FROM accounts WHERE sid != ?", (keep_account,))
+            db.execute("DELETE FROM meta WHERE key = 'clock_offset'")
+
+    # -- pagination -------------------------------------------------------------
+
+    def page(
+        self, table: str, where: str, params: Sequence[Any], size: int, token: str | None
+    ) -> Slice:
+        """Keyset pagination over `seq`: PA<seq> = rows after seq, PB<seq> = rows before it."""
+        base = f"SELECT * FROM {table} WHERE {where}"  # noqa: S608 - callers pass fixed SQL
+        with self.lock:
+            if token is None:
+                rows = self._db.execute(
+                    f"{base} ORDER BY seq ASC LIMIT ?", (*params, size)
+                ).fetchall()
+            else:
+                match = _TOKEN.match(token)
+                if not match:
+                    raise bad_request(f"Invalid PageToken: {token}")
+                direction, seq = match.group(1), int(match.group(2))
+                if direction == "A":
+                    rows = self._db.execute(
+                        f"{base} AND seq > ? ORDER BY seq ASC LIMIT ?", (*params, seq, size)
+                    ).fetchall()
+                else:
+                    rows = self._db.execute(
+                        f"{base} AND seq < ? ORDER BY seq DESC LIMIT ?", (*params, seq, size)
+                    ).fetchall()
+                    rows.reverse()
+            if not rows:
+                return Slice([], None, None if token is None else _before(token))
+            first, last = rows[0]["seq"], rows[-1]["seq"]
+            more = self._db.execute(f"{base} AND seq > ? LIMIT 1", (*params, last)).fetchone()
+            less = self._db.execute(f"{base} AND seq < ? LIMIT 1", (*params, first)).fetchone()
+        return Slice(
+            rows,
+            f"PA{last}" if more else None,
+            f"PB{first}" if less else None,
+        )
+
+
+def _before(token: str) -> str | None:
+    """An empty page reached by a token still leads back to where it came from."""
+    match = _TOKEN.match(token)
+    if match and match.group(1) == "A":
+        return f"PB{int(match.group(2)) + 1}"
+    return None

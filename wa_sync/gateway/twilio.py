@@ -1,0 +1,661 @@
+"""The Twilio gateway: the Gateway protocol on the official twilio SDK, over RetryingHttpClient.
+
+Authentication follows SPEC §5: the parent's credentials (account SID and auth token, or
+a Main API key) for the 2010 Accounts API only; each subaccount's own SID and auth token,
+read from the parent's account listing and held in memory only, for its Content and
+Senders. Twilio ignores `account_sid=` on those products and would act on the parent's
+own data.
+
+Reads take the fewest requests: one paged listing of the parent's subaccounts, then per
+matched customer one Senders listing and one ContentAndApprovals listing, customers in
+parallel. Creates whose outcome is unknown (`OutcomeUnknown`) are recovered by listing
+and matching by identity before anything is sent again (SPEC §4.3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.rest import Client
+
+from wa_sync.errors import TwilioError, WaSyncError
+from wa_sync.gateway.base import (
+    AuthFailed,
+    ContentLocked,
+    NotFound,
+    RateLimited,
+    TooManySubaccounts,
+    Unavailable,
+)
+from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable
+from wa_sync.model import (
+    ApprovalStatus,
+    Customer,
+    LiveAccount,
+    LiveContent,
+    LiveCustomer,
+    LiveEstate,
+    LiveSender,
+    Sender,
+    Template,
+    freeze,
+    thaw,
+)
+
+_log = logging.getLogger("wa_sync.gateway")
+
+PAGE_SIZE = 1000
+CHANNEL = "whatsapp"
+
+# The profile keys of the model (YAML) and the webhook keys of Twilio's Senders API.
+PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
+PROFILE_LIST_KEYS = {"emails": ("email", "Email"), "websites": ("website", "Website")}
+WEBHOOK_URL_KEYS = ("callback_url", "fallback_url", "status_callback_url")
+WEBHOOK_METHOD_KEYS = ("callback_method", "fallback_method", "status_callback_method")
+
+MAIN_KEY_HINT = (
+    "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; an API key (TWILIO_API_KEY) must be a "
+    "Main key, because a Standard key cannot read or create subaccounts"
+)
+
+T = TypeVar("T")
+
+
+class Secret:
+    """A credential held in memory only: its repr and str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class ParentCredentials:
+    """The ISV's parent account: `username` is the account SID (with its auth token)
+    or an API key SID (with its secret)."""
+
+    account_sid: str
+    username: str
+    secret: Secret
+
+    @property
+    def uses_api_key(self) -> bool:
+        return self.username != self.account_sid
+
+
+class AmbiguousSubaccount(WaSyncError):
+    """Two subaccounts carry the FriendlyName of one customer."""
+
+
+class UnknownSubaccount(WaSyncError):
+    """A customer's `account_sid` is not a subaccount of the parent."""
+
+
+class _RawRequest:
+    """What the SDK's typed request models are to `create()`: something with `to_dict`.
+    The SDK's own models drop unknown keys (any Content type they do not know); this
+    one sends the validated dict as is."""
+
+    def __init__(self, body: Mapping[str, Any]):
+        self._body = thaw(body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._body
+
+
+class TwilioGateway:
+    """The Gateway protocol over Twilio's REST API (or the emulator), thread-safe."""
+
+    def __init__(
+        self,
+        credentials: ParentCredentials,
+        *,
+        http_client: RetryingHttpClient,
+        parallelism: int = 8,
+        emulated: bool = False,
+        edge: str | None = None,
+        region: str | None = None,
+    ):
+        self._credentials = credentials
+        self._http = http_client
+        self._parallelism = max(1, parallelism)
+        self._emulated = emulated
+        self._sdk_environment = {"TWILIO_EDGE": edge or "", "TWILIO_REGION": region or ""}
+        self._parent = self._client(
+            credentials.username, credentials.secret, credentials.account_sid
+        )
+        self._lock = threading.Lock()
+        self._tokens: dict[str, Secret] = {}
+        self._subclients: dict[str, Client] = {}
+
+    def __repr__(self) -> str:
+        return f"TwilioGateway(parent_sid={self.parent_sid!r}, emulated={self._emulated})"
+
+    @property
+    def parent_sid(self) -> str:
+        return self._credentials.account_sid
+
+    @property
+    def emulated(self) -> bool:
+        return self._emulated
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def read(self, customers: Collection[Customer]) -> LiveEstate:
+        accounts = self._list_accounts()
+        matched = {c.id: self._match(c, accounts) for c in customers}
+
+        def read_one(item: tuple[str, LiveAccount | None]) -> LiveCustomer:
+            customer_id, account = item
+            if account is None:
+                return LiveCustomer(customer_id=customer_id)
+            if account.status != "active":
+                # Twilio refuses a suspended or closed account's own credentials.
+                return LiveCustomer(customer_id=customer_id, account=account)
+            senders, contents = self.read_subaccount(account)
+            return LiveCustomer(
+                customer_id=customer_id, account=account, senders=senders, contents=contents
+            )
+
+        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="wa-sync-read") as pool:
+            live = list(pool.map(read_one, matched.items()))
+        return LiveEstate(
+            parent_sid=self.parent_sid,
+            accounts=tuple(accounts),
+            customers=MappingProxyType({c.customer_id: c for c in live}),
+        )
+
+    def read_subaccount(
+        self, account: LiveAccount
+    ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
+        return self.list_senders(account), self.list_contents(account)
+
+    def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
+        client = self._subclient(account.sid)
+        with self._errors(f"listing the senders of subaccount {account.sid}", account.sid):
+            found = client.messaging.v2.channels_senders.list(channel=CHANNEL, page_size=PAGE_SIZE)
+            return tuple(_live_sender(s) for s in found)
+
+    def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
+        client = self._subclient(account.sid)
+        with self._errors(f"listing the contents of subaccount {account.sid}", account.sid):
+            found = client.content.v1.content_and_approvals.list(page_size=PAGE_SIZE)
+            return tuple(_live_content(c) for c in found)
+
+    # --- subaccounts -----------------------------------------------------------------------
+
+    def create_subaccount(self, customer: Customer) -> LiveAccount:
+        name = customer.friendly_name
+
+        def send() -> LiveAccount:
+            with self._errors(f"creating subaccount {name!r}"):
+                created = self._parent.api.v2010.accounts.create(friendly_name=name)
+            return self._remember(created)
+
+        def find() -> LiveAccount | None:
+            found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
+            if len(found) > 1:
+                raise AmbiguousSubaccount(_ambiguity(customer, found))
+            return found[0] if found else None
+
+        return self._create_once(send, find, f"creating subaccount {name!r}")
+
+    def rename_subaccount(self, account: LiveAccount, friendly_name: str) -> LiveAccount:
+        what = f"renaming subaccount {account.sid} to {friendly_name!r}"
+
+        def send() -> LiveAccount:
+            with self._errors(what):
+                updated = self._parent.api.v2010.accounts(account.sid).update(
+                    friendly_name=friendly_name
+                )
+            return self._remember(updated)
+
+        return self._idempotent(send, what)
+
+    # --- senders -----------------------------------------------------------------------------
+
+    def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender:
+        client = self._subclient(account.sid)
+        what = f"creating sender {sender.sender_id} in subaccount {account.sid}"
+        body = {"sender_id": sender.sender_id, **_sender_body(sender, waba_id, clear=False)}
+
+        def send() -> LiveSender:
+            with self._errors(what, account.sid):
+                created = client.messaging.v2.channels_senders.create(_RawRequest(body))
+            return _live_sender(created)
+
+        def find() -> LiveSender | None:
+            return next(
+                (s for s in self.list_senders(account) if s.sender_id == sender.sender_id), None
+            )
+
+        return self._create_once(send, find, what)
+
+    def update_sender(
+        self, account: LiveAccount, sid: str, sender: Sender, waba_id: str
+    ) -> LiveSender:
+        client = self._subclient(account.sid)
+        what = f"updating sender {sender.sender_id} ({sid}) in subaccount {account.sid}"
+        body = _sender_body(sender, waba_id, clear=True)
+
+        def send() -> LiveSender:
+            with self._errors(what, account.sid):
+                updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
+            return _live_sender(updated)
+
+        return self._idempotent(send, what)
+
+    def delete_sender(self, account: LiveAccount, sid: str) -> None:
+        client = self._subclient(account.sid)
+        with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):
+            client.messaging.v2.channels_senders(sid).delete()
+
+    # --- contents ------------------------------------------------------------------------------
+
+    def create_content(
+        self, account: LiveAccount, template: Template, friendly_name: str
+    ) -> LiveContent:
+        client = self._subclient(account.sid)
+        what = f"creating content {friendly_name!r} [{template.language}] in {account.sid}"
+        body: dict[str, Any] = {
+            "friendly_name": friendly_name,
+            "language": template.language,
+            "types": thaw(template.types),
+        }
+        if template.variables:
+            body["variables"] = thaw(template.variables)
+
+        def send() -> LiveContent:
+            with self._errors(what, account.sid):
+                created = client.content.v1.contents.create(_RawRequest(body))
+            return _live_content(created)
+
+        def find() -> LiveContent | None:
+            same = [
+                c
+                for c in self.list_contents(account)
+                if c.friendly_name == friendly_name and c.language == template.language
+            ]
+            exact = [c for c in same if _same_json(c.types, template.types)]
+            # The plan creates a (name, language) only when none exists, so a namesake
+            # found now is the lost create even if Twilio normalised its types.
+            found = exact or same
+            return min(found, key=lambda c: (c.date_created, c.sid)) if found else None
+
+        return self._create_once(send, find, what)
+
+    def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
+        client = self._subclient(account.sid)
+        what = f"submitting content {content_sid} ({name}) for WhatsApp approval"
+        body = {"name": name, "category": category}
+
+        def send() -> bool:
+            with self._errors(what, account.sid):
+                client.content.v1.contents(content_sid).approval_create.create(
+                    content_approval_request=_RawRequest(body)
+                )
+            return True
+
+        def find() -> bool | None:
+            with self._errors(f"reading the approval of content {content_sid}", account.sid):
+                approval = client.content.v1.contents(content_sid).approval_fetch().fetch()
+            status = str((approval.whatsapp or {}).get("status") or "").lower()
+            return True if status and status != ApprovalStatus.UNSUBMITTED else None
+
+        self._create_once(send, find, what)
+
+    def delete_content(self, account: LiveAccount, sid: str) -> None:
+        client = self._subclient(account.sid)
+        with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
+            client.content.v1.contents(sid).delete()
+
+    # --- recovery of lost responses ------------------------------------------------------------
+
+    def _create_once(self, send: Callable[[], T], find: Callable[[], T | None], what: str) -> T:
+        """Send a create; when its outcome is unknown, look for its result by identity
+        and send again only when nothing was made."""
+        attempts = self._http.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return send()
+            except OutcomeUnknown as lost:
+                _log.info("%s: %s; looking for the result before sending again", what, lost)
+                self._http.pause(attempt, lost.retry_after)
+                found = find()
+                if found is not None:
+                    return found
+        raise Unavailable(f"{what}: Twilio's answer was lost {attempts} times; try again later")
+
+    def _idempotent(self, send: Callable[[], T], what: str) -> T:
+        """Send a request that may safely be repeated (an update to the same values)."""
+        attempts = self._http.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return send()
+            except OutcomeUnknown as lost:
+                _log.info("%s: %s; sending again", what, lost)
+                self._http.pause(attempt, lost.retry_after)
+        raise Unavailable(f"{what}: Twilio's answer was lost {attempts} times; try again later")
+
+    # --- accounts and credentials ----------------------------------------------------------------
+
+    def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
+        return Client(
+            username,
+            secret.reveal(),
+            account_sid=account_sid,
+            http_client=self._http,
+            environment=self._sdk_environment,
+        )
+
+    def _list_accounts(self, friendly_name: str | None = None) -> list[LiveAccount]:
+        what = "listing the parent's subaccounts"
+        with self._errors(what):
+            if friendly_name is None:
+                found = self._parent.api.v2010.accounts.list(page_size=PAGE_SIZE)
+            else:
+                found = self._parent.api.v2010.accounts.list(
+                    friendly_name=friendly_name, page_size=PAGE_SIZE
+                )
+            return [self._remember(a) for a in found if a.sid != self.parent_sid]
+
+    def _remember(self, account: Any) -> LiveAccount:
+        """A LiveAccount from an SDK AccountInstance; its auth token kept in memory."""
+        token = account.auth_token
+        if token:
+            with self._lock:
+                old = self._tokens.get(account.sid)
+                if old is None or old.reveal() != token:
+                    self._tokens[account.sid] = Secret(token)
+                    self._subclients.pop(account.sid, None)
+        return LiveAccount(
+            sid=account.sid,
+            friendly_name=account.friendly_name or "",
+            status=str(account.status or "active"),
+        )
+
+    def _subclient(self, sid: str) -> Client:
+        """A client that authenticates as subaccount `sid` (its SID and auth token)."""
+        with self._lock:
+            client = self._subclients.get(sid)
+            token = self._tokens.get(sid)
+        if client is not None:
+            return client
+        if token is None:
+            with self._errors(f"reading subaccount {sid}"):
+                self._remember(self._parent.api.v2010.accounts(sid).fetch())
+            with self._lock:
+                token = self._tokens.get(sid)
+        if not token:
+            raise AuthFailed(
+                f"Twilio returned no auth token for subaccount {sid}, so wa-sync cannot act "
+                f"on its senders and templates; use the parent's TWILIO_ACCOUNT_SID and "
+                f"TWILIO_AUTH_TOKEN (a Main API key may not reveal subaccount tokens)",
+                status=401,
+            )
+        client = self._client(sid, token, sid)
+        with self._lock:
+            return self._subclients.setdefault(sid, client)
+
+    def _match(self, customer: Customer, accounts: list[LiveAccount]) -> LiveAccount | None:
+        if customer.account_sid:
+            found = next((a for a in accounts if a.sid == customer.account_sid), None)
+            if found is None:
+                raise UnknownSubaccount(
+                    f"{_who(customer)}: account_sid {customer.account_sid} is "
+                    f"not a subaccount of the parent account {self.parent_sid}\n"
+                    f"  fix: correct account_sid, or remove it to match the subaccount "
+                    f"named {customer.friendly_name!r}"
+                )
+            return found
+        named = [
+            a
+            for a in accounts
+            if a.friendly_name == customer.friendly_name and a.status != "closed"
+        ]
+        if len(named) > 1:
+            raise AmbiguousSubaccount(_ambiguity(customer, named))
+        return named[0] if named else None
+
+    # --- errors -----------------------------------------------------------------------------------
+
+    def _secrets(self) -> list[str]:
+        with self._lock:
+            tokens = [t.reveal() for t in self._tokens.values()]
+        return [s for s in (self._credentials.secret.reveal(), *tokens) if s]
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    @contextmanager
+    def _errors(self, what: str, subaccount: str | None = None) -> Iterator[None]:
+        """Turn SDK and transport exceptions into the TwilioError family of base.py."""
+        try:
+            yield
+        except (TwilioRestException, TwilioServiceException) as exc:
+            message = getattr(exc, "msg", None) or getattr(exc, "detail", None)
+            message = message or getattr(exc, "title", "") or ""
+            raise self._translate(what, exc.status, exc.code, str(message), subaccount) from None
+        except Unreachable as exc:
+            raise Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from None
+        except TwilioException as exc:
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            if status is None:
+                raise TwilioError(f"{what}: {self._scrub(str(exc.args[0]))}") from None
+            body = _json_object(getattr(response, "text", ""))
+            code = body.get("code") if isinstance(body.get("code"), int) else status
+            message = str(body.get("message") or "Unable to fetch page")
+            raise self._translate(what, status, code, message, subaccount) from None
+
+    def _translate(
+        self, what: str, status: int | None, code: int | None, message: str, subaccount: str | None
+    ) -> TwilioError:
+        message = self._scrub(message.split(": ", 1)[1] if ": " in message else message)
+        more_info = f"https://www.twilio.com/docs/errors/{code}" if code and code >= 10000 else ""
+        text = f"{what}: {message}" if message else what
+        kw: dict[str, Any] = {"status": status, "code": code, "more_info": more_info}
+        if code == 20404 or status == 404:
+            return NotFound(text, **kw)
+        if code == 20005:
+            return AuthFailed(f"{text}; the account is suspended or closed", **kw)
+        if code == 20003 or status in (401, 403):
+            hint = (
+                f"the subaccount {subaccount} refused its own credentials"
+                if subaccount
+                else MAIN_KEY_HINT
+                if self._credentials.uses_api_key or status == 403
+                else "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )
+            return AuthFailed(f"{text}; {hint}", **kw)
+        if code == 20429 or status == 429:
+            return RateLimited(f"{text}; Twilio kept rate-limiting, try again later", **kw)
+        if code == 92009:
+            return ContentLocked(text, **kw)
+        if code == 21480:
+            return TooManySubaccounts(
+                f"{text}; the parent account reached its subaccount limit (1,000 by default): "
+                f"close unused subaccounts or ask Twilio support to raise it",
+                **kw,
+            )
+        if status is not None and status >= 500:
+            return Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
+        return TwilioError(text, **kw)
+
+
+# --- translation between Twilio's shapes and the model's ----------------------------------------
+
+
+def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
+    """The Senders API body for `sender`. With `clear`, keys the sender does not declare
+    are sent empty so that an update removes them (the SDK can never send null)."""
+    declared = thaw(sender.profile)
+    profile: dict[str, Any] = {"name": sender.display_name}
+    for key in PROFILE_TEXT_KEYS:
+        value = declared.get(key)
+        if value not in (None, ""):
+            profile[key] = value
+        elif clear:
+            profile[key] = ""
+    for key, (field, label) in PROFILE_LIST_KEYS.items():
+        values = declared.get(key) or []
+        if values or clear:
+            profile[key] = [{field: v, "label": label} for v in values]
+    webhook = {k: v for k, v in thaw(sender.webhook).items() if v not in (None, "")}
+    if clear:
+        for key in WEBHOOK_URL_KEYS:
+            webhook.setdefault(key, "")
+    body: dict[str, Any] = {"configuration": {"waba_id": waba_id}, "profile": profile}
+    if webhook:
+        body["webhook"] = webhook
+    return body
+
+
+def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Twilio's profile in the model's shape: emails and websites as lists of strings,
+    only the keys the model knows, nothing empty."""
+    raw = raw or {}
+    out: dict[str, Any] = {}
+    for key in PROFILE_TEXT_KEYS:
+        value = raw.get(key)
+        if value not in (None, ""):
+            out[key] = value
+    for key, (field, _label) in PROFILE_LIST_KEYS.items():
+        items = raw.get(key) or []
+        values = [
+            str(item.get(field)) if isinstance(item, Mapping) else str(item)
+            for item in items
+            if item not in (None, "") and not (isinstance(item, Mapping) and not item.get(field))
+        ]
+        if values:
+            out[key] = values
+    return freeze(out)
+
+
+def _webhook(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    raw = raw or {}
+    keys = (*WEBHOOK_URL_KEYS, *WEBHOOK_METHOD_KEYS)
+    return freeze({k: raw[k] for k in keys if raw.get(k) not in (None, "")})
+
+
+def _live_sender(instance: Any) -> LiveSender:
+    profile = instance.profile or {}
+    configuration = instance.configuration or {}
+    reasons = instance.offline_reasons or []
+    return LiveSender(
+        sid=instance.sid,
+        sender_id=instance.sender_id or "",
+        status=str(instance.status or ""),
+        display_name=str(profile.get("name") or ""),
+        profile=_profile(profile),
+        webhook=_webhook(instance.webhook),
+        waba_id=configuration.get("waba_id") or None,
+        pending_display_name=instance.pending_display_name or None,
+        pending_display_name_status=instance.pending_display_name_status or None,
+        offline_reasons=tuple(_reason(r) for r in reasons),
+    )
+
+
+def _reason(reason: Any) -> str:
+    if isinstance(reason, Mapping):
+        code, message = reason.get("code"), reason.get("message")
+        return ": ".join(str(p) for p in (code, message) if p)
+    return str(reason)
+
+
+def _live_content(instance: Any) -> LiveContent:
+    approval = getattr(instance, "approval_requests", None) or {}
+    return LiveContent(
+        sid=instance.sid,
+        friendly_name=instance.friendly_name or "",
+        language=instance.language or "",
+        types=freeze(instance.types or {}),
+        variables=freeze({str(k): str(v) for k, v in (instance.variables or {}).items()}),
+        approval_status=_approval_status(approval.get("status")),
+        approval_name=str(approval.get("name") or ""),
+        approval_category=str(approval.get("category") or ""),
+        rejection_reason=str(approval.get("rejection_reason") or ""),
+        date_created=_iso(instance.date_created),
+    )
+
+
+def _approval_status(value: Any) -> ApprovalStatus:
+    text = str(value or "").strip().lower()
+    if not text:
+        return ApprovalStatus.UNSUBMITTED
+    try:
+        return ApprovalStatus(text)
+    except ValueError:
+        # A status this version does not know is treated as "in review": submitted,
+        # hence locked, and never re-submitted.
+        _log.warning("unknown WhatsApp approval status %r, treated as pending", text)
+        return ApprovalStatus.PENDING
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value or "")
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    return _drop_empty(thaw(a)) == _drop_empty(thaw(b))
+
+
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _ambiguity(customer: Customer, accounts: list[LiveAccount]) -> str:
+    sids = " and ".join(a.sid for a in accounts)
+    return (
+        f"{_who(customer)}: {len(accounts)} subaccounts are named "
+        f"{customer.friendly_name!r}: {sids}\n"
+        f"  fix: set account_sid to the one to manage, and rename or close the other"
+    )
+
+
+def _who(customer: Customer) -> str:
+    return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id

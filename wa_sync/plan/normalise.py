@@ -1,0 +1,97 @@
+"""One canonical form for each object, desired or live, so the diff compares like
+with like and never shows a spurious change.
+
+Twilio echoes back what it was sent, but fills absent fields with null, empty
+strings or empty lists; the canonical form drops every such empty value, keeps
+list order (it is meaningful: buttons, websites) and turns every scalar sample
+value into a string, as Twilio stores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from wa_sync.model import LiveContent, LiveSender, Sender, Template, thaw
+
+# Twilio's defaults for webhook methods: declaring them or not is the same thing.
+_WEBHOOK_DEFAULTS = {"callback_method": "POST", "fallback_method": "POST"}
+
+
+def prune_empty(value: Any) -> Any:
+    """`value` without None, "", [] and {} anywhere inside it (plain JSON out)."""
+    if isinstance(value, Mapping):
+        pruned = {str(k): prune_empty(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if not _is_empty(v)}
+    if isinstance(value, list | tuple):
+        return [prune_empty(v) for v in value if not _is_empty(prune_empty(v))]
+    return value
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _webhook(webhook: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned = prune_empty(thaw(webhook))
+    return {k: v for k, v in cleaned.items() if _WEBHOOK_DEFAULTS.get(k) != v}
+
+
+def sender_state(sender: Sender | LiveSender) -> dict[str, Any]:
+    """What wa-sync manages of a sender: its display name, profile and webhook."""
+    return {
+        "display_name": sender.display_name,
+        "profile": prune_empty(thaw(sender.profile)),
+        "webhook": _webhook(sender.webhook),
+    }
+
+
+def _variables(variables: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in sorted(variables.items(), key=lambda kv: _num(kv[0]))}
+
+
+def _num(key: Any) -> tuple[int, str]:
+    text = str(key)
+    return (int(text), "") if text.isdigit() else (1 << 30, text)
+
+
+def content_state(item: Template | LiveContent) -> dict[str, Any]:
+    """What makes two contents the same: language, types and sample variables.
+    The friendly name is identity, not content, and is compared separately."""
+    return {
+        "language": item.language,
+        "types": prune_empty(thaw(item.types)),
+        "variables": _variables(item.variables),
+    }
+
+
+def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that differ, as {"profile.about": {"before": ..., "after": ...}};
+    a field absent on one side is None there."""
+    diff = DeepDiff(thaw(before), thaw(after), verbose_level=2, view="tree")
+    changed: dict[str, Any] = {}
+    for level in sorted(_levels(diff), key=_path):
+        old, new = level.t1, level.t2
+        changed[_path(level)] = {
+            "before": None if isinstance(old, NotPresent) else old,
+            "after": None if isinstance(new, NotPresent) else new,
+        }
+    return changed
+
+
+def _levels(diff: DeepDiff) -> list[Any]:
+    return [level for levels in diff.values() for level in levels]
+
+
+def _path(level: Any) -> str:
+    """deepdiff's root['profile']['websites'][0] as profile.websites[0]."""
+    parts = []
+    for step in level.path(output_format="list"):
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        else:
+            parts.append(f".{step}" if parts else str(step))
+    return "".join(parts)

@@ -1,0 +1,152 @@
+"""The plan as a pull-request comment: a summary table, a folded section per
+customer, under GitHub's 65,536-character comment limit (SPEC §4.1).
+
+Every piece of user text (names, template bodies, profile fields, Twilio's
+rejection reasons) is escaped: a customer name full of markdown or HTML must not
+become a link, an image or markup in the comment. Detail goes inside
+<pre> blocks, where GitHub renders no markdown and escaped HTML stays text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from wa_sync.plan.change import Action, Change, NoteKind, Plan, summary_line
+from wa_sync.render.text import EMULATOR_BANNER, SYMBOLS, change_details
+
+LIMIT = 65_000
+MARKER = "<!-- wa-sync-plan -->"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+COLUMNS = (
+    Action.CREATE,
+    Action.UPDATE,
+    Action.REPLACE,
+    Action.DELETE,
+    Action.SUBMIT,
+    Action.BLOCKED,
+)
+
+
+def escape(text: str) -> str:
+    """User text for markdown outside code: HTML-escaped, markdown specials
+    backslash-escaped, line breaks flattened."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+
+
+_PRE_SPECIAL = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
+
+
+def pre(text: str) -> str:
+    """User text inside <pre>: HTML-escaped, and the characters markdown could still
+    read as links or emphasis turned into entities (they render the same)."""
+    return html.escape(text, quote=False).translate(str.maketrans(_PRE_SPECIAL)) or " "
+
+
+def render_markdown(plan: Plan) -> str:
+    """The fullest rendering that fits in LIMIT characters."""
+    for level in (_full, _lines_only, _counts_only):
+        text = _document(plan, level)
+        if len(text) <= LIMIT:
+            return text
+    return _document(plan, _counts_only)
+
+
+Section = Callable[[Plan, str], list[str]]
+
+
+def _document(plan: Plan, section: Section) -> str:
+    head = [MARKER, "### wa-sync plan", ""]
+    if plan.emulator:
+        head += [f"_{escape(EMULATOR_BANNER)}_", ""]
+    head += [f"**{escape(summary_line(plan))}**", ""]
+    customers = sorted(
+        {c.customer for c in plan.changes}
+        | {n.customer for n in plan.notes if n.kind is not NoteKind.INFO}
+    )
+    if customers:
+        head += _table(plan, customers)
+    body: list[str] = []
+    for customer_id in customers:
+        body += section(plan, customer_id)
+    if section is _counts_only:
+        body.insert(
+            0,
+            "_The plan is too long for one comment: detail is folded away. "
+            "Run `wa-sync plan` to see it all._\n",
+        )
+    return "\n".join(head + body + ["", f"**{escape(summary_line(plan))}**", ""])
+
+
+def _table(plan: Plan, customers: list[str]) -> list[str]:
+    header = "| customer | " + " | ".join(a.value for a in COLUMNS) + " |"
+    rows = [header, "|---" * (len(COLUMNS) + 1) + "|"]
+    for customer_id in customers:
+        counts = Counter(c.action for c in plan.for_customer(customer_id))
+        cells = " | ".join(str(counts[a]) if counts[a] else "" for a in COLUMNS)
+        rows.append(f"| {escape(customer_id)} | {cells} |")
+    return [*rows, ""]
+
+
+def _line(change: Change) -> str:
+    return f"{SYMBOLS[change.action]} {change.address}"
+
+
+def _notes(plan: Plan, customer_id: str) -> list[str]:
+    return [
+        f"{'waiting' if n.kind is NoteKind.WAITING else 'warning'}: {n.address}: {n.message}"
+        for n in plan.notes
+        if n.customer == customer_id and n.kind is not NoteKind.INFO
+    ]
+
+
+def _full(plan: Plan, customer_id: str) -> list[str]:
+    lines: list[str] = []
+    for change in plan.for_customer(customer_id):
+        lines.append(_line(change))
+        lines += [f"    {d}" for d in change_details(change, verbose=True)]
+    lines += _notes(plan, customer_id)
+    return _fold(plan, customer_id, lines)
+
+
+def _lines_only(plan: Plan, customer_id: str) -> list[str]:
+    lines = []
+    for change in plan.for_customer(customer_id):
+        line = _line(change)
+        if change.blocked_by is not None:
+            line += f"  (blocked at {change.blocked_by.describe()})"
+        lines.append(line)
+    return _fold(plan, customer_id, lines)
+
+
+def _counts_only(plan: Plan, customer_id: str) -> list[str]:
+    """Blocked items are never dropped; everything else is only counted."""
+    blocked = [c for c in plan.for_customer(customer_id) if c.action is Action.BLOCKED]
+    if not blocked:
+        return []
+    lines = [
+        f"- {escape(c.address)}: blocked at {escape(c.blocked_by.describe())}"
+        for c in blocked
+        if c.blocked_by is not None
+    ]
+    return [f"**{escape(customer_id)}**", *lines, ""]
+
+
+def _fold(plan: Plan, customer_id: str, lines: list[str]) -> list[str]:
+    if not lines:
+        return []
+    counts = Counter(c.action for c in plan.for_customer(customer_id))
+    summary = ", ".join(f"{n} {a.value}" for a, n in sorted(counts.items())) or "notes only"
+    return [
+        "<details>",
+        f"<summary><b>{pre(customer_id)}</b>: {pre(summary)}</summary>",
+        "",
+        "<pre>",
+        *[pre(line) for line in lines],
+        "</pre>",
+        "</details>",
+        "",
+    ]

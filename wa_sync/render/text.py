@@ -1,0 +1,106 @@
+"""The plan for people at a terminal: one line per change, grouped by customer,
+field-level detail for updates and replacements, one summary line (SPEC §4.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
+from wa_sync.plan.normalise import field_diff
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.SUBMIT: ">",
+    Action.BLOCKED: "!",
+}
+NOTE_SYMBOLS = {NoteKind.WAITING: "…", NoteKind.WARNING: "⚠", NoteKind.INFO: "i"}
+_COLORS = {
+    Action.CREATE: "32",
+    Action.UPDATE: "33",
+    Action.REPLACE: "35",
+    Action.DELETE: "31",
+    Action.SUBMIT: "36",
+    Action.BLOCKED: "1;31",
+}
+EMULATOR_BANNER = "(against the wa-sync emulator, not Twilio)"
+MAX_VALUE = 200  # characters of a value shown inline before it is cut
+
+
+def paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def show_value(value: Any, *, limit: int = MAX_VALUE) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    if value is None:
+        text = "(none)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_details(change: Change, *, verbose: bool) -> list[str]:
+    """The indented lines under a change: what differs, or what it creates."""
+    lines: list[str] = []
+    before, after = change.before, change.after
+    if change.action is Action.BLOCKED and change.blocked_by is not None:
+        lines.append(f"blocked at {change.blocked_by.describe()}")
+    elif change.reason and change.action is not Action.UPDATE:
+        lines.append(change.reason)
+    if before is not None and after is not None:
+        for path, values in field_diff(before, after).items():
+            if path == "approval_status":
+                continue
+            old, new = show_value(values["before"]), show_value(values["after"])
+            lines.append(f"{path}: {old} → {new}")
+    elif verbose and (after or before):
+        for key, value in _flat(after or before or {}).items():
+            lines.append(f"{key}: {show_value(value)}")
+    if change.cause.value == "drift":
+        lines.append("cause: drift (Twilio was changed outside wa-sync)")
+    return lines
+
+
+def _flat(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat |= _flat(value, path)
+        else:
+            flat[path] = value
+    return flat
+
+
+def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    out: list[str] = []
+    if plan.emulator:
+        out.append(EMULATOR_BANNER)
+        out.append("")
+    notes_by_customer: dict[str, list[Note]] = {}
+    for note in plan.notes:
+        notes_by_customer.setdefault(note.customer, []).append(note)
+    customers = sorted({c.customer for c in plan.changes} | set(notes_by_customer))
+    for customer_id in customers:
+        changes = plan.for_customer(customer_id)
+        notes = notes_by_customer.get(customer_id, [])
+        if not changes and not (verbose or any(n.kind is not NoteKind.INFO for n in notes)):
+            continue
+        out.append(paint(f"customer.{customer_id}", "1", color))
+        for change in changes:
+            symbol = SYMBOLS[change.action]
+            out.append(f"  {paint(symbol, _COLORS[change.action], color)} {change.address}")
+            out += [f"      {line}" for line in change_details(change, verbose=verbose)]
+        for note in notes:
+            if note.kind is NoteKind.INFO and not verbose:
+                continue
+            out.append(f"  {NOTE_SYMBOLS[note.kind]} {note.address}: {note.message}")
+        out.append("")
+    hidden = sum(1 for n in plan.notes if n.kind is NoteKind.INFO)
+    if hidden and not verbose:
+        out.append(f"({hidden} informational note(s) hidden; -v shows them)")
+    out.append(paint(summary_line(plan), "1", color))
+    return "\n".join(out) + "\n"

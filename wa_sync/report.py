@@ -1,0 +1,208 @@
+"""The audit trail of `wa-sync apply --report FILE`: JSON Lines, one line per change.
+
+    {"type": "header", "format_version": 1, "started_at": ..., "wa_sync_version": ...,
+     "git_commit": ..., "git_dirty": ..., "ci": {"provider", "run_id", "run_url", "actor", "ref"}}
+    {"type": "change", "address": ..., "customer": ..., "action": ..., "result": "ok", ...}
+    ...
+    {"type": "summary", "completed": true, "changes": 3, "counts": {"ok": 3}, ...}
+
+Each line is flushed as it is written, so a killed apply leaves every change it made on
+record. No secret is ever written: every string is scrubbed of the Twilio secrets found
+in the environment (and any given to the writer) before it reaches the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import IO, Any
+
+from wa_sync import __version__
+from wa_sync.errors import UsageError
+
+FORMAT_VERSION = 1
+REDACTED = "[REDACTED]"
+SECRET_VARIABLES = ("TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET")
+# Shorter values are not credentials (an unset secret in CI is ""); scrubbing them would
+# mangle ordinary text.
+MIN_SECRET_LENGTH = 8
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ReportWriter:
+    """Writes the audit trail; use as a context manager. `write` is thread-safe."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        environ: Mapping[str, str],
+        secrets: Iterable[str] = (),
+        repo_root: str | None = None,
+    ):
+        self.path = path
+        self.environ = environ
+        self.repo_root = repo_root
+        values = [environ.get(name, "") for name in SECRET_VARIABLES] + list(secrets)
+        # longest first, so that a secret containing another is redacted whole
+        self._secrets = sorted(
+            {v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = None
+        self._counts: Counter[str] = Counter()
+        self._changes = 0
+        self._redactions = 0
+
+    def __enter__(self) -> ReportWriter:
+        try:
+            self._file = open(self.path, "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise UsageError(f"--report {self.path}: cannot write it: {exc.strerror}") from exc
+        self._emit(self.header())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            if self._file is None:
+                return
+            summary: dict[str, Any] = {
+                "type": "summary",
+                "completed": exc_type is None,
+                "changes": self._changes,
+                "counts": dict(sorted(self._counts.items())),
+                "redacted": self._redactions,
+                "finished_at": _now(),
+            }
+            if exc_type is not None:
+                summary["interrupted_by"] = exc_type.__name__
+            self._emit_locked(summary)
+            with contextlib.suppress(OSError):
+                os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        """Append one change's record (`Outcome.as_record()`), flushed at once."""
+        line = {"type": "change", **record}
+        with self._lock:
+            if self._file is None:
+                raise RuntimeError("ReportWriter.write() outside its `with` block")
+            self._changes += 1
+            self._counts[str(record.get("result", "unknown"))] += 1
+            self._emit_locked(line)
+
+    def header(self) -> dict[str, Any]:
+        commit, dirty = git_state(self.environ, self.repo_root)
+        return {
+            "type": "header",
+            "format_version": FORMAT_VERSION,
+            "started_at": _now(),
+            "wa_sync_version": __version__,
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "ci": ci_context(self.environ),
+        }
+
+    def _emit(self, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._emit_locked(record)
+
+    def _emit_locked(self, record: Mapping[str, Any]) -> None:
+        assert self._file is not None
+        text = json.dumps(self._scrub(record), ensure_ascii=False, default=str)
+        for secret in self._secrets:  # the last line of defence, after the JSON escaping
+            for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}:
+                if form in text:
+                    self._redactions += text.count(form)
+                    text = text.replace(form, REDACTED)
+        self._file.write(text + "\n")
+        self._file.flush()
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    self._redactions += value.count(secret)
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, Mapping):
+            return {self._scrub(str(k)): self._scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._scrub(v) for v in value]
+        return value
+
+
+def git_state(environ: Mapping[str, str], repo_root: str | None) -> tuple[str | None, bool | None]:
+    """The commit being applied: CI's (GITHUB_SHA, CI_COMMIT_SHA), else `git rev-parse HEAD`;
+    and whether the work tree had uncommitted changes (None when git cannot tell)."""
+    commit = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or None
+    head = _git(["rev-parse", "HEAD"], repo_root)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], repo_root)
+    dirty = None if status is None else bool(status.strip())
+    return commit or (head.strip() if head else None), dirty
+
+
+def _git(args: list[str], cwd: str | None) -> str | None:
+    try:
+        proc = subprocess.run(  # noqa: S603
+            ["git", *args],  # noqa: S607
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def ci_context(environ: Mapping[str, str]) -> dict[str, str | None] | None:
+    """Who ran this, where: GitHub Actions or GitLab CI; None outside CI."""
+    e = environ
+    if e.get("GITHUB_ACTIONS") == "true" or e.get("GITHUB_RUN_ID"):
+        run_id = e.get("GITHUB_RUN_ID")
+        server, repo = e.get("GITHUB_SERVER_URL", "https://github.com"), e.get("GITHUB_REPOSITORY")
+        run_url = f"{server}/{repo}/actions/runs/{run_id}" if repo and run_id else None
+        attempt = e.get("GITHUB_RUN_ATTEMPT")
+        if run_url and attempt and attempt != "1":
+            run_url += f"/attempts/{attempt}"
+        return {
+            "provider": "github-actions",
+            "run_id": run_id,
+            "run_url": run_url,
+            "actor": e.get("GITHUB_ACTOR"),
+            "ref": e.get("GITHUB_REF"),
+            "workflow": e.get("GITHUB_WORKFLOW"),
+            "event": e.get("GITHUB_EVENT_NAME"),
+        }
+    if e.get("GITLAB_CI") == "true":
+        return {
+            "provider": "gitlab-ci",
+            "run_id": e.get("CI_PIPELINE_ID"),
+            "run_url": e.get("CI_PIPELINE_URL") or e.get("CI_JOB_URL"),
+            "actor": e.get("GITLAB_USER_LOGIN"),
+            "ref": e.get("CI_COMMIT_REF_NAME"),
+            "workflow": e.get("CI_PROJECT_PATH"),
+            "event": e.get("CI_PIPELINE_SOURCE"),
+        }
+    if e.get("CI", "").lower() in ("true", "1"):
+        keys = ("provider", "run_id", "run_url", "actor", "ref", "workflow", "event")
+        return {k: ("unknown" if k == "provider" else None) for k in keys}
+    return None
