@@ -1,6 +1,7 @@
 """The corpus of bad inputs (issue 2, item 10): each case in tests/fixtures/bad/<case>/
 is laid over a small valid repository, and `wa-sync validate` must exit 1 with a message
-naming the file and, where there is one, the line and what is wrong, never a traceback."""
+naming the file and, where there is one, the line and what is wrong, never a traceback.
+A case may add arguments in expect.json (`--strict` for rules that only warn)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ def test_bad_input_is_reported_with_file_and_line(case: Path, base_repo: Path):
     expect = json.loads((case / "expect.json").read_text(encoding="utf-8"))
     overlay(case / "repo", base_repo)
 
-    result = run_cli("validate", "--root", str(base_repo), "--format", "json")
+    args = expect.get("args", [])
+    result = run_cli("validate", "--root", str(base_repo), "--format", "json", *args)
 
     assert result.code == 1, result.output
     assert "Traceback" not in result.output
     assert "internal error" not in result.output
-    errors = json.loads(result.out)["errors"]
+    document = json.loads(result.out)
+    errors = document["errors"] + (document["warnings"] if "--strict" in args else [])
     matching = [e for e in errors if e["file"] == expect["file"]]
     if expect["line"] is not None:
         matching = [e for e in matching if e["line"] == expect["line"]]
@@ -44,12 +47,14 @@ def test_text_and_github_formats_name_the_file(case: Path, base_repo: Path):
     expect = json.loads((case / "expect.json").read_text(encoding="utf-8"))
     overlay(case / "repo", base_repo)
     place = expect["file"] + (f":{expect['line']}" if expect["line"] else "")
-    annotation = f"::error file={expect['file']}" + (
+    args = expect.get("args", [])
+    level = "warning" if "--strict" in args else "error"
+    annotation = f"::{level} file={expect['file']}" + (
         f",line={expect['line']}::" if expect["line"] else ""
     )
 
-    text = run_cli("validate", "--root", str(base_repo))
-    github = run_cli("validate", "--root", str(base_repo), "--format", "github")
+    text = run_cli("validate", "--root", str(base_repo), *args)
+    github = run_cli("validate", "--root", str(base_repo), "--format", "github", *args)
 
     assert text.code == github.code == 1
     assert place in text.out
