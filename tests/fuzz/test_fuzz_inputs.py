@@ -23,6 +23,13 @@ YAML_ALPHABET = st.sampled_from(
         *["\u00e9", "{{1}}", "${{", "}}", "{%", "%}", "!!python/object:os.system", "&a", "*a"],
     ]
 )
+
+
+def yaml_text(max_size: int) -> st.SearchStrategy[str]:
+    """Strings made of YAML-significant characters and multi-character tokens."""
+    return st.lists(YAML_ALPHABET, max_size=max_size).map("".join)
+
+
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -68,12 +75,12 @@ def mutate(text: str, data: st.DataObject) -> str:
         elif kind == "indent":
             lines[index] = data.draw(st.sampled_from([" ", "\t", "   "])) + lines[index]
         elif kind == "insert":
-            lines.insert(index, data.draw(st.text(YAML_ALPHABET, max_size=30)))
+            lines.insert(index, data.draw(yaml_text(30)))
         else:
             head = lines[index].split(":", 1)[0]
             junk = data.draw(
                 st.one_of(
-                    st.text(YAML_ALPHABET, max_size=20),
+                    yaml_text(20),
                     st.integers().map(str),
                     st.just("[]"),
                     st.just("{}"),
@@ -84,7 +91,7 @@ def mutate(text: str, data: st.DataObject) -> str:
 
 
 @FUZZ
-@given(text=st.text(YAML_ALPHABET, max_size=200))
+@given(text=yaml_text(200))
 def test_generated_documents_never_crash_validate(tmp_path_factory, text):
     root = make_repo(tmp_path_factory.mktemp("gen"), text)
     assert_clean_failure(*run_cli(root, "validate"), file="customers/fuzzed.yaml")

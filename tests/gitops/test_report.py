@@ -199,7 +199,9 @@ def test_secret_needing_json_escapes_is_redacted(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     with ReportWriter(str(path), environ={"TWILIO_API_SECRET": odd}) as report:
         report.write({"address": "x", "result": "failed", "error": f"<{odd}>"})
-    assert "ab" not in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert odd not in text
+    assert json.dumps(odd)[1:-1] not in text  # nor its JSON-escaped form
     assert lines(path)[1]["error"] == f"<{REDACTED}>"
 
 

@@ -204,3 +204,14 @@ def test_cause_comes_from_the_files_that_changed():
 
 def _fields(onboarding: Onboarding) -> dict:
     return {f: getattr(onboarding, f) for f in onboarding.__dataclass_fields__}
+
+
+def test_a_customer_without_a_subaccount_has_nothing_that_drifted():
+    c = customer()
+    changes, _ = diff_customer(
+        c,
+        live(c, account=False, senders=(), contents=()),
+        prune=False,
+        cause_of=lambda files: Cause.DRIFT,
+    )
+    assert {ch.cause for ch in changes} == {Cause.CONFIG}

@@ -72,6 +72,8 @@ def diff_customer(
     prune: bool,
     cause_of: CauseOf = always_config,
 ) -> tuple[list[Change], list[Note]]:
+    if live.account is None:  # nothing of this customer is in Twilio yet: nothing drifted
+        cause_of = always_config
     out = _Out(customer, cause_of)
     _subaccount(out, live)
     planned_senders = _senders(out, live, prune=prune)

@@ -59,7 +59,7 @@ def change_details(change: Change, *, verbose: bool) -> list[str]:
     elif verbose and (after or before):
         for key, value in _flat(after or before or {}).items():
             lines.append(f"{key}: {show_value(value)}")
-    if change.cause.value == "drift":
+    if change.cause.value == "drift" and change.action is not Action.BLOCKED:
         lines.append("cause: drift (Twilio was changed outside wa-sync)")
     return lines
 
