@@ -82,8 +82,7 @@ def set_display_name_status(
         if status is not None:
             current = json.loads(row["profile"]).get("name") or ""
             db.execute(
-                "INSERT INTO display_names (sender_sid, name, status, changed)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO display_names (sender_sid, name, status, changed) VALUES (?, ?, ?, ?)",
                 (sender_sid, name or current, status, store.now()),
             )
 
