@@ -99,7 +99,8 @@ def _access(customer: Customer, live: LiveCustomer) -> Stage | None:
     if access is AccessRequest.SUBMITTED:
         return Stage(
             5,
-            "screen the access request; record `access_request: approved` when Twilio confirms",
+            "screen the access request (the ISV then records "
+            "`onboarding.access_request: approved`)",
             Actor.META,
             waiting=True,
         )

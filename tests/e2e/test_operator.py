@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from tests.e2e.helpers import customer_doc
-from tests.e2e.test_reconcile import account_of, approve_all, contents_of
+from tests.e2e.test_reconcile import account_of, approve_all, contents_of, senders_of
+from wa_sync.commands.status import (
+    SUBACCOUNT_LIMIT,
+    subaccount_limit_warning,
+    template_limit_warning,
+)
 
 ISV = {
     "isv": {
@@ -29,14 +35,34 @@ def estate(repo):
 # --- status ----------------------------------------------------------------------
 
 
+def status_json(cli, *args: str) -> dict:
+    result = cli("status", "--format", "json", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def details(out: str, customer: str) -> str:
+    """The indented lines under a customer's row in the text table, joined into one text
+    (wrapped lines rejoined)."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(customer + " "))
+    block = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        block.append(line.strip())
+    return " ".join(block)
+
+
 def test_status_shows_stage_next_action_and_who(estate, cli, emulator):
-    before = json.loads(cli("status", "--format", "json").out)
+    before = status_json(cli)
     stages = {c["id"]: c["stage"] for c in before["customers"]}
     assert stages["clinic-one"]["step"] == 1
     assert stages["clinic-one"]["actor"] == "ISV"
+    assert stages["clinic-one"]["next_action"] == "run `wa-sync apply` to create the subaccount"
 
     assert cli("apply", "--auto-approve").code == 0
-    after = json.loads(cli("status", "--format", "json").out)
+    after = status_json(cli)
     by_id = {c["id"]: c for c in after["customers"]}
     assert by_id["newbie"]["stage"]["step"] == 2
     assert by_id["newbie"]["stage"]["actor"] == "customer"
@@ -47,28 +73,219 @@ def test_status_shows_stage_next_action_and_who(estate, cli, emulator):
         "waiting": True,
         "next_action": "wait for WhatsApp to review the templates",
     }
-    assert by_id["clinic-one"]["senders"][0]["status"] == "ONLINE"
+    assert by_id["clinic-one"]["senders"] == [
+        {
+            "phone_number": "+14155550001",
+            "status": "ONLINE",
+            "display_name": "Clinic Number 1",
+            "pending_display_name": None,
+            "pending_display_name_status": None,
+            "offline_reasons": [],
+        }
+    ]
     assert by_id["clinic-one"]["templates"] == {"received": 3}
+    assert by_id["clinic-one"]["subaccount_sid"] == account_of(emulator, "clinic-one")["sid"]
+    assert by_id["newbie"]["templates"] == {"unsubmitted": 3}
+    assert after["subaccounts"] == 2
+    assert after["warnings"] == []
+    assert all(c["warnings"] == [] for c in after["customers"])
 
-    text = cli("status")
-    assert text.code == 0
-    assert "clinic-one" in text.out
-    assert "0 of 2 customers fully onboarded." in text.out
 
-
-def test_status_quotes_rejection_reasons_and_counts_onboarded(estate, cli, emulator):
+def test_status_text_is_a_table_with_the_next_action_below_each_row(estate, cli, emulator):
     assert cli("apply", "--auto-approve").code == 0
-    first, *rest = contents_of(emulator, "clinic-one")
+    result = cli("status")
+    assert result.code == 0
+    banner, *lines = result.out.splitlines()
+    assert banner == "(against the wa-sync emulator, not Twilio)"
+    header = lines[0]
+    assert header.split() == ["CUSTOMER", "STAGE", "ACTION", "BY", "SENDERS", "TEMPLATES"]
+    clinic = next(line for line in lines if line.startswith("clinic-one "))
+    assert clinic.split() == [
+        "clinic-one",
+        "8/8",
+        "message",
+        "templates",
+        "Twilio/Meta",
+        "+14155550001",
+        "ONLINE",
+        "3",
+        "received",
+    ]
+    # the columns line up under their headings
+    for column in ("STAGE", "ACTION BY", "SENDERS", "TEMPLATES"):
+        at = header.index(column)
+        assert clinic[at - 2 : at] == "  ", column
+        assert clinic[at] != " ", column
+    assert details(result.out, "clinic-one") == "next: wait for WhatsApp to review the templates"
+    # a long next action wraps at word boundaries, whole, on indented lines
+    newbie = details(result.out, "newbie")
+    assert newbie == (
+        "next: accept the WhatsApp Terms of Service in their own Twilio project, then "
+        "record `onboarding.terms_accepted: true`"
+    )
+    assert all(len(line) <= 100 for line in lines if line.startswith("  "))
+    assert result.out.endswith("0 of 2 customers fully onboarded.\n")
+
+
+def test_status_lists_each_sender_on_its_own_row(repo, cli, emulator):
+    doc = customer_doc(1)
+    doc["senders"].append({**doc["senders"][0], "phone_number": "+14155559999"})
+    repo.customer("clinic-one", doc)
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.set_sender_status(senders_of(emulator, "clinic-one")[1]["sid"], "OFFLINE")
+    lines = cli("status").out.splitlines()
+    at = lines[1].index("SENDERS")
+    row = next(i for i, line in enumerate(lines) if line.startswith("clinic-one "))
+    assert lines[row][at:].startswith("+14155550001 ONLINE")
+    assert lines[row + 1].strip() == "+14155559999 OFFLINE"
+    assert lines[row + 1][at:].startswith("+14155559999 OFFLINE")
+    assert "next: wait for sender +14155559999 to come online (status OFFLINE)" in (
+        details(cli("status").out, "clinic-one")
+    )
+
+
+def test_status_counts_templates_and_quotes_rejection_reasons(estate, cli, emulator):
+    assert cli("apply", "--auto-approve").code == 0
+    first, second, third = contents_of(emulator, "clinic-one")
     emulator.reject(first["sid"], reason="INVALID_FORMAT: variables at the edge")
-    for content in rest:
-        emulator.approve(content["sid"])
+    emulator.approve(second["sid"])
+    emulator.approve(third["sid"])
+
+    clinic = status_json(cli, "--customer", "clinic-one")["customers"][0]
+    assert clinic["templates"] == {"approved": 2, "rejected": 1}
+    assert clinic["rejections"] == [
+        {
+            "name": first["friendly_name"],
+            "language": first["language"],
+            "reason": "INVALID_FORMAT: variables at the edge",
+        }
+    ]
+    assert clinic["stage"]["next_action"] == "change the rejected templates and apply again"
+    assert clinic["stage"]["actor"] == "ISV"
+
     out = cli("status", "--customer", "clinic-one").out
-    assert 'rejected: "INVALID_FORMAT: variables at the edge"' in out
-    assert "newbie" not in out
+    row = next(line for line in out.splitlines() if line.startswith("clinic-one "))
+    assert row.endswith("2 approved, 1 rejected")
+    assert (
+        f"rejected: {first['friendly_name']}[{first['language']}]: "
+        '"INVALID_FORMAT: variables at the edge"'
+    ) in details(out, "clinic-one")
 
     emulator.approve(first["sid"])
     out = cli("status", "--customer", "clinic-one").out
+    assert "onboarded" in out.splitlines()[2]
+    assert details(out, "clinic-one") == ""  # nothing left to do
     assert "1 of 1 customers fully onboarded." in out
+
+
+def test_status_customer_option_narrows_it(estate, cli, emulator):
+    assert [c["id"] for c in status_json(cli, "--customer", "newbie")["customers"]] == ["newbie"]
+    assert [c["id"] for c in status_json(cli)["customers"]] == ["clinic-one", "newbie"]
+    out = cli("status", "--customer", "clinic-one").out
+    assert "clinic-one" in out
+    assert "newbie" not in out
+    unknown = cli("status", "--customer", "clinic-1")
+    assert unknown.code == 1
+    assert "clinic-one" in unknown.err  # did you mean
+
+
+def test_status_warns_of_a_rejected_display_name_and_the_daily_cap(estate, cli, emulator):
+    assert cli("apply", "--auto-approve").code == 0
+    sender = senders_of(emulator, "clinic-one")[0]
+    emulator.set_display_name_status(sender["sid"], "PENDING_REVIEW", name="Best Clinic Deals")
+    assert status_json(cli, "--customer", "clinic-one")["customers"][0]["warnings"] == []
+
+    emulator.set_display_name_status(sender["sid"], "DECLINED", name="Best Clinic Deals")
+    clinic = status_json(cli, "--customer", "clinic-one")["customers"][0]
+    assert clinic["senders"][0]["pending_display_name"] == "Best Clinic Deals"
+    assert clinic["senders"][0]["pending_display_name_status"] == "DECLINED"
+    (warning,) = clinic["warnings"]
+    assert "+14155550001: WhatsApp rejected the display name 'Best Clinic Deals'" in warning
+    assert "capped at 250 business-initiated messages a day" in warning
+    text = details(cli("status", "--customer", "clinic-one").out, "clinic-one")
+    assert "warning: +14155550001: WhatsApp rejected the display name" in text
+    assert "capped at 250 business-initiated messages a day" in text
+
+
+def test_status_warns_when_the_parent_nears_its_subaccount_limit(estate, cli, emulator):
+    assert cli("apply", "--auto-approve").code == 0  # 2 subaccounts
+    for n in range(SUBACCOUNT_LIMIT * 9 // 10 - 3):
+        emulator.create_subaccount(f"another ISV product {n}")
+    assert status_json(cli)["warnings"] == []  # 899 of 1,000
+
+    emulator.create_subaccount("one more")
+    report = status_json(cli)
+    assert report["subaccounts"] == 900
+    assert report["warnings"] == [
+        "the parent account has 900 subaccounts; Twilio's default limit is 1,000 (error 21480 "
+        "when reached): ask Twilio support to raise it, or close unused ones"
+    ]
+    out = cli("status", "--customer", "newbie").out
+    assert "warning: the parent account has 900 subaccounts" in out
+
+
+def seed_submitted_templates(emulator, account: dict, count: int, first: int = 0) -> None:
+    """`count` templates submitted to WhatsApp in a subaccount, behind wa-sync's back."""
+    auth = (account["sid"], account["auth_token"])
+    for n in range(first, first + count):
+        name = f"seeded_{n}"
+        created = requests.post(
+            f"{emulator.url}/v1/Content",
+            auth=auth,
+            json={"friendly_name": name, "language": "en", "types": {"twilio/text": {
+                "body": f"Notice {n}"}}},
+            timeout=10,
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        submitted = requests.post(
+            f"{emulator.url}/v1/Content/{created.json()['sid']}/ApprovalRequests/whatsapp",
+            auth=auth,
+            json={"name": name, "category": "UTILITY"},
+            timeout=10,
+        )
+        assert submitted.status_code == 201, submitted.text
+
+
+def test_status_warns_when_a_whatsapp_account_nears_250_templates(estate, cli, emulator):
+    assert cli("apply", "--auto-approve").code == 0  # 3 templates submitted
+    seed_submitted_templates(emulator, account_of(emulator, "clinic-one"), 221)
+    assert status_json(cli, "--customer", "clinic-one")["customers"][0]["warnings"] == []
+
+    seed_submitted_templates(emulator, account_of(emulator, "clinic-one"), 1, first=221)
+    clinic = status_json(cli, "--customer", "clinic-one")["customers"][0]
+    assert clinic["warnings"] == [template_limit_warning(225)]
+    assert "225 templates submitted to WhatsApp" in clinic["warnings"][0]
+    assert "at most 250 until the business is verified" in clinic["warnings"][0]
+    assert "warning: 225 templates submitted" in details(cli("status").out, "clinic-one")
+    # unsubmitted drafts are not WhatsApp templates: newbie's 3 do not count
+    assert status_json(cli, "--customer", "newbie")["customers"][0]["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, None),
+        (224, None),
+        (225, "225 templates submitted to WhatsApp; a WhatsApp Business Account holds at most "
+              "250 until the business is verified"),
+        (250, "at most 250 until"),
+        (251, None),  # past 250, the business is verified: 6,000
+        (5399, None),
+        (5400, "5,400 templates submitted to WhatsApp; a WhatsApp Business Account holds at "
+               "most 6,000"),
+        (6000, "6,000 templates"),
+    ],
+)  # fmt: skip
+def test_template_limit_thresholds(count, expected):
+    warning = template_limit_warning(count)
+    assert (warning is None) if expected is None else (expected in warning)
+
+
+@pytest.mark.parametrize(
+    ("count", "warns"), [(0, False), (899, False), (900, True), (1000, True), (1500, True)]
+)
+def test_subaccount_limit_threshold(count, warns):
+    assert (subaccount_limit_warning(count) is not None) is warns
 
 
 # --- access-request ------------------------------------------------------------------
