@@ -296,51 +296,205 @@ def test_access_request_prints_the_four_fields_when_all_is_right(estate, cli, em
     result = cli("access-request", "clinic-one", "--format", "json")
     assert result.code == 0, result.out
     doc = json.loads(result.out)
-    assert doc["valid"] is True
-    assert doc["fields"] == {
-        "Email": "onboarding@example-isv.com",
-        "Facebook Business Manager ID": "123456789000001",
-        "Twilio Account SID": f"AC{1:032x}",
-        "Alternate Account SID": account_of(emulator, "clinic-one")["sid"],
+    assert doc == {
+        "customer": "clinic-one",
+        "emulator": True,
+        "valid": True,
+        "access_request": "approved",
+        "fields": {
+            "Email": "onboarding@example-isv.com",
+            "Facebook Business Manager ID": "123456789000001",
+            "Twilio Account SID": f"AC{1:032x}",
+            "Alternate Account SID": account_of(emulator, "clinic-one")["sid"],
+        },
+        "problems": [],
     }
+    text = cli("access-request", "clinic-one")
+    assert text.code == 0
+    assert text.out.splitlines()[1:6] == [
+        "WhatsApp access request for clinic-one:",
+        "  Email                         onboarding@example-isv.com",
+        "  Facebook Business Manager ID  123456789000001",
+        f"  Twilio Account SID            AC{1:032x}",
+        f"  Alternate Account SID         {account_of(emulator, 'clinic-one')['sid']}",
+    ]
+    assert "already approved; nothing to submit" in text.out
 
 
 @pytest.mark.parametrize(
-    ("edit", "expected"),
+    ("state", "expected"),
     [
-        (
-            lambda d, sub: d.update(facebook_business_manager_id="100000000000001"),
-            "is the ISV's own Business Manager ID",
-        ),
-        (
-            lambda d, sub: d.update(customer_account_sid=sub),
-            "is the ISV's subaccount for this customer",
-        ),
-        (
-            lambda d, sub: d["onboarding"].update(terms_accepted=False),
-            "has not accepted the WhatsApp Terms of Service",
-        ),
-        (
-            lambda d, sub: d.pop("facebook_business_manager_id"),
-            "the customer's Business Manager ID is missing",
-        ),
+        ("not_submitted", "submit the form, then record `onboarding.access_request: submitted`"),
+        ("submitted", "when Twilio approves it, record `onboarding.access_request: approved`"),
+        ("denied", "The last request was denied"),
     ],
-    ids=["isv-bm-id", "subaccount-as-customer-sid", "no-terms", "no-bm-id"],
 )
-def test_access_request_pitfalls_are_distinct_errors(estate, cli, emulator, edit, expected):
+def test_access_request_says_what_to_do_with_a_good_form(estate, cli, emulator, state, expected):
+    estate.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["onboarding"].update(access_request=state, invitation="not_sent"),
+    )
     assert cli("apply", "--auto-approve").code == 0
-    sub = account_of(emulator, "clinic-one")["sid"]
-    estate.edit("customers/clinic-one.yaml", lambda d: edit(d, sub))
     result = cli("access-request", "clinic-one")
-    assert result.code == 1
+    assert result.code == 0, result.out
     assert expected in result.out
-    assert "fix:" in result.out
+    assert (
+        json.loads(cli("access-request", "clinic-one", "--format", "json").out)["access_request"]
+        == state
+    )
+
+
+def _isv_without_email(repo, sids):
+    repo.write("wa-sync.yaml", {"isv": {**ISV["isv"], "email": ""}})
+
+
+def _edit(change):
+    def edit(repo, sids):
+        repo.edit("customers/clinic-one.yaml", lambda d: change(d, sids))
+
+    return edit
+
+
+# (case, setup, field, rule, what the message says, what the fix says)
+PITFALLS = [
+    (
+        "isv-bm-id",
+        _edit(lambda d, sids: d.update(facebook_business_manager_id="100000000000001")),
+        "Facebook Business Manager ID",
+        "AR-ISV-BM-ID",
+        "100000000000001 is the ISV's own Business Manager ID",
+        "to the CUSTOMER's Business Manager ID",
+    ),
+    (
+        "subaccount-as-customer-sid",
+        _edit(lambda d, sids: d.update(customer_account_sid=sids["sub"])),
+        "Twilio Account SID",
+        "AR-SUBACCOUNT-AS-CUSTOMER-SID",
+        "is the ISV's subaccount for this customer, not the customer's own project; it "
+        "belongs in Alternate Account SID",
+        "to the SID of the customer's own Twilio project",
+    ),
+    (
+        "parent-as-customer-sid",
+        _edit(lambda d, sids: d.update(customer_account_sid=sids["parent"])),
+        "Twilio Account SID",
+        "AR-PARENT-AS-CUSTOMER-SID",
+        "is the ISV's own parent account, not the customer's",
+        "to the SID of the customer's own Twilio project",
+    ),
+    (
+        "other-subaccount-as-customer-sid",
+        _edit(lambda d, sids: d.update(customer_account_sid=sids["other"])),
+        "Twilio Account SID",
+        "AR-OTHER-SUBACCOUNT-AS-CUSTOMER-SID",
+        "is another of the ISV's subaccounts",
+        "to the SID of the customer's own Twilio project",
+    ),
+    (
+        "no-terms",
+        _edit(lambda d, sids: d["onboarding"].update(terms_accepted=False)),
+        "Terms of Service",
+        "AR-NO-TERMS",
+        "the customer has not accepted the WhatsApp Terms of Service",
+        "set onboarding.terms_accepted: true in customers/clinic-one.yaml",
+    ),
+    (
+        "no-bm-id",
+        _edit(lambda d, sids: d.pop("facebook_business_manager_id")),
+        "Facebook Business Manager ID",
+        "AR-NO-BM-ID",
+        "the customer's Business Manager ID is missing",
+        "set facebook_business_manager_id in customers/clinic-one.yaml",
+    ),
+    (
+        "no-customer-sid",
+        _edit(lambda d, sids: d.pop("customer_account_sid")),
+        "Twilio Account SID",
+        "AR-NO-CUSTOMER-SID",
+        "the customer's own Twilio Account SID is missing",
+        "set customer_account_sid in customers/clinic-one.yaml",
+    ),
+    (
+        "no-email",
+        _isv_without_email,
+        "Email",
+        "AR-NO-EMAIL",
+        "the ISV's email is missing",
+        "set isv.email in wa-sync.yaml",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "field", "rule", "message", "fix"),
+    [p[1:] for p in PITFALLS],
+    ids=[p[0] for p in PITFALLS],
+)
+def test_access_request_pitfalls_are_distinct_errors(
+    estate, cli, emulator, setup, field, rule, message, fix
+):
+    assert cli("apply", "--auto-approve").code == 0
+    sids = {
+        "sub": account_of(emulator, "clinic-one")["sid"],
+        "other": account_of(emulator, "newbie")["sid"],
+        "parent": emulator.parent_sid,
+    }
+    setup(estate, sids)
+
+    result = cli("access-request", "clinic-one", "--format", "json")
+    assert result.code == 1
+    doc = json.loads(result.out)
+    assert doc["valid"] is False
+    (problem,) = doc["problems"]  # exactly this one mistake, nothing else
+    assert problem["field"] == field
+    assert problem["rule"] == rule
+    assert message in problem["message"]
+    assert fix in problem["fix"]
+
+    text = cli("access-request", "clinic-one")
+    assert text.code == 1
+    assert "1 problem(s); do not submit the form yet:" in text.out
+    assert f"  ✗ {field}: {problem['message']} [{rule}]" in text.out
+    assert f"    fix: {problem['fix']}" in text.out
+    assert "check out" not in text.out
+
+
+def test_access_request_pitfall_rules_are_distinct():
+    rules = [p[3] for p in PITFALLS] + ["AR-NO-SUBACCOUNT"]
+    assert len(set(rules)) == len(rules)
 
 
 def test_access_request_before_apply_says_to_run_apply(estate, cli):
-    result = cli("access-request", "clinic-one")
+    result = cli("access-request", "clinic-one", "--format", "json")
     assert result.code == 1
-    assert "run `wa-sync apply` first" in result.out
+    doc = json.loads(result.out)
+    assert doc["fields"]["Alternate Account SID"] == ""
+    assert doc["problems"] == [
+        {
+            "field": "Alternate Account SID",
+            "rule": "AR-NO-SUBACCOUNT",
+            "message": "the customer's subaccount does not exist yet, so there is no SID to give",
+            "fix": "run `wa-sync apply` first; it creates the subaccount",
+        }
+    ]
+    text = cli("access-request", "clinic-one")
+    assert text.code == 1
+    assert "  Alternate Account SID         (missing)" in text.out
+    assert "fix: run `wa-sync apply` first; it creates the subaccount" in text.out
+
+
+def test_access_request_lists_every_problem_at_once(estate, cli):
+    result = cli("access-request", "newbie", "--format", "json")
+    assert result.code == 1
+    rules = [p["rule"] for p in json.loads(result.out)["problems"]]
+    assert rules == ["AR-NO-SUBACCOUNT", "AR-NO-TERMS"]
+
+
+def test_access_request_unknown_customer_is_a_plain_error(estate, cli):
+    result = cli("access-request", "clinic-two")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert "clinic-two" in result.err
 
 
 # --- import ----------------------------------------------------------------------------
