@@ -499,57 +499,200 @@ def test_access_request_unknown_customer_is_a_plain_error(estate, cli):
 
 # --- import ----------------------------------------------------------------------------
 
-
-def test_import_round_trip_has_no_changes(repo, cli, emulator):
-    doc = customer_doc(1)
-    doc["templates"].append(
-        {
-            "name": "visit_links",
-            "language": "en",
-            "category": "UTILITY",
-            "types": {
-                "twilio/call-to-action": {
-                    "body": "Hi {{1}}, manage your visit online or call the front desk.",
-                    "actions": [
-                        {
-                            "type": "URL",
-                            "title": "Manage visit",
-                            "url": "https://clinic1.example/v",
-                        },
-                        {"type": "PHONE_NUMBER", "title": "Call us", "phone": "+14155550100"},
-                    ],
-                }
-            },
-            "variables": {"1": "Maria"},
+VISIT_LINKS = {
+    "name": "visit_links",
+    "language": "en",
+    "category": "UTILITY",
+    "types": {
+        "twilio/call-to-action": {
+            "body": "Hi {{1}}, manage your visit online or call the front desk.",
+            "actions": [
+                {"type": "URL", "title": "Manage visit", "url": "https://clinic1.example/v"},
+                {"type": "PHONE_NUMBER", "title": "Call us", "phone": "+14155550100"},
+            ],
         }
-    )
+    },
+    "variables": {"1": "Maria"},
+}
+
+
+@pytest.fixture
+def live_source(repo, cli, emulator) -> str:
+    """A customer onboarded by wa-sync, mid-rollout, whose file is then lost: its
+    subaccount holds en text and es quick-reply versions of a library template, a
+    call-to-action template, and recall_offer with recall_offer_v2 in review."""
+    repo.write("wa-sync.yaml", ISV)
+    doc = customer_doc(1)
+    doc["templates"].append(VISIT_LINKS)
     repo.customer("source", doc)
     assert cli("apply", "--auto-approve").code == 0
     approve_all(emulator)
-    sid = account_of(emulator, "source")["sid"]
+    repo.edit(
+        "customers/source.yaml",
+        lambda d: d["templates"][1].update(body="Hi {{1}}, your check-up is due: 10% off."),
+    )
+    assert cli("apply", "--auto-approve").code == 0
     (repo.root / "customers" / "source.yaml").unlink()
+    return account_of(emulator, "source")["sid"]
 
-    imported = cli("import", "acme", "--account-sid", sid)
+
+def test_import_writes_a_file_that_validates_and_plans_no_changes(repo, cli, live_source):
+    imported = cli("import", "acme", "--account-sid", live_source)
     assert imported.code == 0, imported.err
-    text = (repo.root / "customers" / "acme.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=../schema/customer.schema.json")
-    assert "access_request: approved  # implied" in text
-    assert "facebook_business_manager_id" in text  # as a comment asking a person
+    assert imported.out.splitlines()[-1] == (
+        "Wrote " + str(repo.root / "customers" / "acme.yaml") + ": 1 sender(s), 4 template(s). "
+        "Add what the lines marked ACTION NEEDED ask for, then run `wa-sync plan`."
+    )
 
     assert cli("validate").code == 0
     plan = cli("plan", "--customer", "acme", "--detailed-exitcode")
     assert plan.code == 0, plan.out
     assert "No changes." in plan.out
+    whole = cli("plan", "--detailed-exitcode")  # the adopted subaccount is no orphan
+    assert whole.code == 0, whole.out
+    assert "no customer file" not in whole.out
 
-    again = cli("import", "acme", "--account-sid", sid)
+
+def test_import_keeps_languages_and_content_types(repo, cli, live_source):
+    assert cli("import", "acme", "--account-sid", live_source).code == 0
+    doc = repo.read("customers/acme.yaml")
+    templates = {(t["name"], t["language"]): t for t in doc["templates"]}
+    assert sorted(templates) == [
+        ("appointment_reminder", "en"),
+        ("appointment_reminder", "es"),
+        ("recall_offer", "en"),
+        ("visit_links", "en"),
+    ]
+    assert templates["appointment_reminder", "en"]["body"].startswith("Hi {{1}}, Clinic 1 ")
+    quick = templates["appointment_reminder", "es"]["types"]["twilio/quick-reply"]
+    assert [a["id"] for a in quick["actions"]] == ["confirm", "reschedule"]
+    assert templates["appointment_reminder", "es"]["variables"] == {
+        "1": "María",
+        "2": "3 de junio, 10:00",
+    }
+    assert templates["visit_links", "en"]["types"] == VISIT_LINKS["types"]
+    # the newest version of a rollout is what the configuration declares
+    assert templates["recall_offer", "en"]["body"] == "Hi {{1}}, your check-up is due: 10% off."
+    assert templates["recall_offer", "en"]["category"] == "MARKETING"
+    assert doc["senders"][0]["phone_number"] == "+14155550001"
+    assert doc["senders"][0]["profile"]["websites"] == ["https://clinic1.example"]
+    assert doc["waba_id"] == "104000000000001"
+    assert doc["name"] == "Clinic Number 1"
+
+
+def test_import_comments_what_it_implies_and_what_a_person_must_add(repo, cli, live_source):
+    assert cli("import", "acme", "--account-sid", live_source).code == 0
+    text = (repo.root / "customers" / "acme.yaml").read_text()
+    lines = text.splitlines()
+    assert lines[0] == "# yaml-language-server: $schema=../schema/customer.schema.json"
+    assert lines[1].startswith(f"# Imported by `wa-sync import acme --account-sid {live_source}`")
+    implied = "  # implied: a sender is ONLINE in the subaccount"
+    for fact in (
+        "terms_accepted: true",
+        "business_verification: verified",
+        "access_request: approved",
+        "invitation: approved",
+    ):
+        assert f"  {fact}{implied}" in lines
+    assert "name: Clinic Number 1  # the business's name, from the sender's display name: " in (
+        text
+    )
+    assert "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:" in (
+        lines
+    )
+    assert '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID' in lines
+    assert any(line.startswith("# customer_account_sid: AC...") for line in lines)
+    doc = repo.read("customers/acme.yaml")
+    assert "facebook_business_manager_id" not in doc
+    assert "customer_account_sid" not in doc
+    assert doc["account_sid"] == live_source
+
+    # the person adds what was asked for: the file still validates, the form checks out
+    text = text.replace(
+        '# facebook_business_manager_id: "..."', 'facebook_business_manager_id: "123456789000001"'
+    ).replace("# customer_account_sid: AC...", f"customer_account_sid: AC{1:032x}")
+    (repo.root / "customers" / "acme.yaml").write_text(text)
+    assert cli("validate").code == 0
+    assert cli("access-request", "acme").code == 0
+    assert cli("plan", "--customer", "acme", "--detailed-exitcode").code == 0
+
+
+def test_import_refuses_to_overwrite_without_force(repo, cli, live_source):
+    target = repo.root / "customers" / "acme.yaml"
+    target.write_text("name: Hand Written\n")
+    again = cli("import", "acme", "--account-sid", live_source)
     assert again.code == 1
-    assert "--force" in again.err
-    assert cli("import", "acme", "--account-sid", sid, "--force").code == 0
+    assert f"{target} already exists; pass --force to overwrite it" in again.err
+    assert target.read_text() == "name: Hand Written\n"
+    forced = cli("import", "acme", "--account-sid", live_source, "--force")
+    assert forced.code == 0, forced.err
+    assert repo.read("customers/acme.yaml")["account_sid"] == live_source
 
 
-def test_import_rejects_bad_ids_and_sids(repo, cli):
+def test_import_of_a_customer_not_yet_online_records_nothing_as_done(repo, cli, emulator):
+    repo.customer("newbie", customer_doc(3, onboarded=False))
+    assert cli("apply", "--auto-approve").code == 0
+    sid = account_of(emulator, "newbie")["sid"]
+    (repo.root / "customers" / "newbie.yaml").unlink()
+    assert cli("import", "fresh", "--account-sid", sid).code == 0
+    text = (repo.root / "customers" / "fresh.yaml").read_text()
+    assert "onboarding:  # no sender is registered yet: record each step as it happens" in text
+    assert "implied" not in text
+    doc = repo.read("customers/fresh.yaml")
+    assert doc["onboarding"]["terms_accepted"] is False
+    assert doc["name"] == "newbie"  # from the subaccount's name, with a comment to check it
+    assert "senders" not in doc
+    assert len(doc["templates"]) == 3
+    assert cli("validate").code == 0
+    status = json.loads(cli("status", "--format", "json").out)["customers"][0]
+    assert status["stage"]["step"] == 2
+
+
+def test_import_rejects_bad_ids_and_sids(repo, cli, emulator):
     assert "not a valid customer id" in cli("import", "Acme!", "--account-sid", "AC" + "0" * 32).err
     assert "is not an Account SID" in cli("import", "acme", "--account-sid", "ACnope").err
+    unknown = cli("import", "acme", "--account-sid", "AC" + "0" * 32)
+    assert unknown.code == 1
+    assert "is not a subaccount of the parent account" in unknown.err
+    parent = cli("import", "acme", "--account-sid", emulator.parent_sid)
+    assert parent.code == 1
+    assert "is the parent account itself, not a subaccount" in parent.err
+    assert not (repo.root / "customers" / "acme.yaml").exists()
+
+
+def test_import_refuses_a_subaccount_another_file_manages(repo, cli, emulator):
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    sid = account_of(emulator, "clinic-one")["sid"]
+    result = cli("import", "acme", "--account-sid", sid)
+    assert result.code == 1
+    assert f"subaccount {sid} (wa-sync:clinic-one) already belongs to" in result.err
+    assert f"wa-sync import clinic-one --account-sid {sid} --force" in result.err
+    assert not (repo.root / "customers" / "acme.yaml").exists()
+
+
+def test_import_refuses_a_closed_subaccount(repo, cli, emulator):
+    other = emulator.create_subaccount("Old Customer")
+    closed = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{other['sid']}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": "closed"},
+        timeout=10,
+    )
+    assert closed.status_code == 200, closed.text
+    result = cli("import", "old", "--account-sid", other["sid"])
+    assert result.code == 1
+    assert f"subaccount {other['sid']} is closed" in result.err
+
+
+def test_plan_for_some_customers_reports_no_orphans(repo, cli, emulator):
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    assert cli("apply", "--auto-approve").code == 0
+    narrowed = cli("plan", "--customer", "clinic-one")
+    assert "no customer file" not in narrowed.out
+    (repo.root / "customers" / "clinic-two.yaml").unlink()
+    assert "wa-sync:clinic-two) has no customer file" in cli("plan").out
 
 
 # --- output ---------------------------------------------------------------------------
