@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -698,19 +699,49 @@ def test_plan_for_some_customers_reports_no_orphans(repo, cli, emulator):
 # --- output ---------------------------------------------------------------------------
 
 
+def output_rows(out: str) -> list[list[str]]:
+    """The text table's rows as cells (split on runs of two or more spaces)."""
+    banner, header, *rows = out.splitlines()
+    assert banner == "(against the wa-sync emulator, not Twilio)"
+    assert re.split(r"\s{2,}", header) == [
+        "CUSTOMER",
+        "TEMPLATE",
+        "LANG",
+        "CONTENT SID",
+        "STATUS",
+        "WHATSAPP NAME",
+    ]
+    return [re.split(r"\s{2,}", row.strip()) for row in rows]
+
+
 def test_output_points_at_the_approved_version_during_a_rollout(repo, cli, emulator):
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
     approve_all(emulator)
 
     def recall() -> dict:
-        doc = json.loads(cli("output", "--format", "json").out)
-        return doc["customers"]["clinic-one"]["recall_offer"]["en"]
+        result = cli("output", "--format", "json")
+        assert result.code == 0
+        return json.loads(result.out)["customers"]["clinic-one"]["recall_offer"]["en"]
+
+    def recall_rows() -> list[list[str]]:
+        result = cli("output")
+        assert result.code == 0
+        rows = output_rows(result.out)
+        at = next(i for i, row in enumerate(rows) if row[:2] == ["clinic-one", "recall_offer"])
+        following = rows[at + 1 : at + 2]
+        return [rows[at], *(r for r in following if r[0].startswith("(next: "))]
 
     original = recall()
-    assert original["status"] == "approved"
-    assert original["whatsapp_name"] == "recall_offer"
-    assert original["pending"] is None
+    assert original == {
+        "content_sid": original["content_sid"],
+        "status": "approved",
+        "whatsapp_name": "recall_offer",
+        "pending": None,
+    }
+    assert recall_rows() == [
+        ["clinic-one", "recall_offer", "en", original["content_sid"], "approved", "recall_offer"]
+    ]
 
     repo.edit(
         "customers/clinic-one.yaml",
@@ -720,13 +751,75 @@ def test_output_points_at_the_approved_version_during_a_rollout(repo, cli, emula
     )
     assert cli("apply", "--auto-approve").code == 0
     during = recall()
-    assert during["content_sid"] == original["content_sid"]
-    assert during["pending"]["whatsapp_name"] == "recall_offer_v2"
-    assert during["pending"]["status"] == "received"
-    assert "recall_offer_v2" in cli("output").out
+    assert during["content_sid"] == original["content_sid"]  # still sending the approved one
+    assert during["status"] == "approved"
+    assert during["whatsapp_name"] == "recall_offer"
+    assert during["pending"] == {
+        "content_sid": during["pending"]["content_sid"],
+        "status": "received",
+        "whatsapp_name": "recall_offer_v2",
+    }
+    assert during["pending"]["content_sid"] != original["content_sid"]
+    assert recall_rows() == [
+        ["clinic-one", "recall_offer", "en", original["content_sid"], "approved", "recall_offer"],
+        [f"(next: {during['pending']['content_sid']})", "received", "recall_offer_v2"],
+    ]
 
     emulator.approve(during["pending"]["content_sid"])
     after = recall()
-    assert after["whatsapp_name"] == "recall_offer_v2"
-    assert after["status"] == "approved"
-    assert after["pending"] is None
+    assert after == {
+        "content_sid": during["pending"]["content_sid"],
+        "status": "approved",
+        "whatsapp_name": "recall_offer_v2",
+        "pending": None,
+    }
+    assert recall_rows() == [
+        [
+            "clinic-one",
+            "recall_offer",
+            "en",
+            during["pending"]["content_sid"],
+            "approved",
+            "recall_offer_v2",
+        ]
+    ]
+
+
+def test_output_keeps_the_approved_version_when_the_new_one_is_rejected(repo, cli, emulator):
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    approve_all(emulator)
+    repo.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["templates"][1].update(body="Hi {{1}}, BUY NOW!!! 10% off."),
+    )
+    assert cli("apply", "--auto-approve").code == 0
+    v2 = next(c for c in contents_of(emulator, "clinic-one") if c["friendly_name"].endswith("_v2"))
+    emulator.reject(v2["sid"], reason="PROMOTIONAL_CONTENT")
+    doc = json.loads(cli("output", "--format", "json").out)
+    recall = doc["customers"]["clinic-one"]["recall_offer"]["en"]
+    assert recall["whatsapp_name"] == "recall_offer"
+    assert recall["status"] == "approved"
+    assert recall["pending"]["status"] == "rejected"
+
+
+def test_output_before_apply_and_for_some_customers(estate, cli, emulator):
+    doc = json.loads(cli("output", "--format", "json", "--customer", "clinic-one").out)
+    assert list(doc["customers"]) == ["clinic-one"]
+    assert doc["emulator"] is True
+    assert doc["customers"]["clinic-one"]["appointment_reminder"]["es"] == {
+        "content_sid": None,
+        "status": "not_created",
+        "whatsapp_name": None,
+        "pending": None,
+    }
+    rows = output_rows(cli("output", "--customer", "clinic-one").out)
+    assert ["clinic-one", "appointment_reminder", "es", "-", "not created", "-"] in rows
+    assert len(rows) == 3
+
+    assert cli("apply", "--auto-approve").code == 0
+    doc = json.loads(cli("output", "--format", "json").out)
+    assert sorted(doc["customers"]) == ["clinic-one", "newbie"]
+    newbie = doc["customers"]["newbie"]["recall_offer"]["en"]
+    assert newbie["status"] == "unsubmitted"
+    assert newbie["content_sid"].startswith("HX")
