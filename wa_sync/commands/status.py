@@ -151,9 +151,9 @@ def render(report: dict) -> str:
     header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
     rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
-        cells = _rows(customer)
-        rows += [(cell, []) for cell in cells[:-1]]
-        rows.append((cells[-1], _details(customer)))
+        *above, last = _rows(customer)  # the details go below a customer's last sender
+        rows += [(row, []) for row in above]
+        rows.append((last, _details(customer)))
     widths = [max(len(r[i]) for r in [header, *(c for c, _ in rows)]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
@@ -161,8 +161,8 @@ def render(report: dict) -> str:
 
     lines = [EMULATOR_BANNER] if report["emulator"] else []
     lines.append(line(header))
-    for cells, details in rows:
-        lines += [line(cells), *details]
+    for row, details in rows:
+        lines += [line(row), *details]
     lines += [f"warning: {w}" for w in report["warnings"]]
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
