@@ -356,12 +356,13 @@ def render(outputs: dict[str, str]) -> str:
     prose = (REPO / "scripts" / "readme_commands.md").read_text(encoding="utf-8")
     used = set(re.findall(r"^@(\w+)$", prose, flags=re.M))
     assert used == set(outputs), (sorted(used - set(outputs)), sorted(set(outputs) - used))
-    return re.sub(r"^@(\w+)$", lambda m: outputs[m[1]].rstrip(), prose, flags=re.M).rstrip() + "\n"
+    filled = re.sub(r"^@(\w+)$", lambda m: outputs[m[1]].rstrip() + "\n", prose, flags=re.M)
+    return filled.rstrip() + "\n"
 
 
 def replace_section(readme: str, section: str) -> str:
     """Put `section` between the markers (or in place of `<!-- commands -->`)."""
-    wrapped = f"{START}\n{section}{END}"
+    wrapped = f"{START}\n{section}\n{END}"
     if START in readme and END in readme:
         head, rest = readme.split(START, 1)
         _, tail = rest.split(END, 1)
