@@ -206,6 +206,8 @@ def test_status_warns_of_a_rejected_display_name_and_the_daily_cap(estate, cli, 
     text = details(cli("status", "--customer", "clinic-one").out, "clinic-one")
     assert "warning: +14155550001: WhatsApp rejected the display name" in text
     assert "capped at 250 business-initiated messages a day" in text
+    plan = cli("plan", "--customer", "clinic-one")  # the plan warns too, as Twilio says it
+    assert "the display name 'Best Clinic Deals' was rejected by Meta" in plan.out
 
 
 def test_status_warns_when_the_parent_nears_its_subaccount_limit(estate, cli, emulator):
