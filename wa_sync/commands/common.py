@@ -80,5 +80,6 @@ def read_and_plan(
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
         cause_of=cause_from_git(loaded.config.root, environ),
+        estate=customer_file_ids(loaded.config.root),
     )
     return live, plan

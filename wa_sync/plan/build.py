@@ -21,8 +21,11 @@ def build_plan(
     allow_mass_delete: bool = False,
     emulator: bool = False,
     cause_of: CauseOf = always_config,
+    estate: Sequence[str] | None = None,
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
+    `estate` is every customer id with a file (default: the config's customers; pass it
+    when the config was loaded for some customers only).
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     pruning = config.settings.prune if prune is None else prune
     scope = sorted(customers)
@@ -38,7 +41,7 @@ def build_plan(
         changes += found
         notes += told
         digests[customer_id] = live_digest(current)
-    notes += _orphans(config, live, scope)
+    notes += _orphans(config, live, scope, estate)
     check_mass_delete(
         changes,
         live.customers,
@@ -57,10 +60,12 @@ def build_plan(
     )
 
 
-def _orphans(config: Config, live: LiveEstate, scope: Sequence[str]) -> list[Note]:
+def _orphans(
+    config: Config, live: LiveEstate, scope: Sequence[str], estate: Sequence[str] | None
+) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
     closed (SPEC §4.5). Only on a whole-estate plan, where "gone" is certain."""
-    declared = {c.id for c in config.customers}
+    declared = {c.id for c in config.customers} | set(estate or ())
     if set(scope) != declared:
         return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}
