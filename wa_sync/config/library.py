@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, nodes, pass_context
@@ -29,9 +30,9 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context, StrictUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from wa_sync.config.yamlfile import YamlDoc, join
+from wa_sync.config.yamlfile import YamlDoc, join, parent_path
 from wa_sync.errors import Location, Problem, Severity
-from wa_sync.model import Template, freeze
+from wa_sync.model import EMPTY, Template, freeze
 
 LIBRARY_NAME = re.compile(r"^[a-z0-9_]+$")
 MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
@@ -265,6 +266,9 @@ class Library:
     params: tuple[str, ...]
     localizations: Mapping[str, Any]  # language -> the localization's plain data
     compiled: Mapping[str, Any] = field(default_factory=dict)  # key path -> jinja Template
+    frozen: Mapping[str, Any] = field(default_factory=dict)  # language -> frozen localization
+    dynamic: frozenset[str] = frozenset()  # compiled paths and their ancestors
+    lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # language -> lines
 
     def path(self, language: str) -> str:
         return join("localizations", language)
@@ -303,6 +307,11 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
             )
     if any(p.is_error for p in problems):
         return None, problems
+    dynamic: set[str] = set()
+    for path in compiled:
+        while path and path not in dynamic:
+            dynamic.add(path)
+            path = parent_path(path)
     library = Library(
         name=name,
         doc=doc,
@@ -310,8 +319,19 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
         params=params,
         localizations=data["localizations"],
         compiled=compiled,
+        frozen={lang: freeze(loc) for lang, loc in data["localizations"].items()},
+        dynamic=frozenset(dynamic),
+        lines={lang: _lines(doc, join("localizations", lang)) for lang in data["localizations"]},
     )
     return library, problems
+
+
+def _lines(doc: YamlDoc, path: str) -> Mapping[str, int]:
+    lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
+    for key in ("name", "category"):
+        if key in doc.lines:
+            lines.setdefault(key, doc.lines[key])
+    return freeze(lines)
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -454,28 +474,34 @@ class Renderer:
 
 def _render(library: Library, params: Mapping[str, Any], language: str) -> Template:
     path = library.path(language)
-    rendered = _render_value(library, library.localizations[language], path, dict(params))
-    return build_template(
-        library.doc,
-        path,
-        rendered,
+    rendered = _render_value(library, library.frozen[language], path, params)
+    types = rendered.get("types") or MappingProxyType(
+        {BODY_TYPE: MappingProxyType({"body": rendered["body"]})}
+    )
+    return Template(
         name=library.doc.data["name"],
         language=language,
         category=library.category,
+        types=types,
+        variables=rendered.get("variables", EMPTY),
         library=library.name,
-        extra_lines={"name": "name", "category": "category"},
+        where=library.doc.where(path),
+        path=path,
+        lines=library.lines[language],
     )
 
 
-def _render_value(library: Library, value: Any, path: str, params: dict[str, Any]) -> Any:
+def _render_value(library: Library, value: Any, path: str, params: Mapping[str, Any]) -> Any:
+    """The frozen `value` with its compiled strings rendered; static parts are shared."""
+    if path not in library.dynamic:
+        return value
     if isinstance(value, str):
-        template = library.compiled.get(path)
-        return value if template is None else render_string(template, params, path)
+        return render_string(library.compiled[path], params, path)
     if isinstance(value, Mapping):
-        return {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render_value(library, v, join(path, i), params) for i, v in enumerate(value)]
-    return value
+        return MappingProxyType(
+            {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
+        )
+    return tuple(_render_value(library, v, join(path, i), params) for i, v in enumerate(value))
 
 
 def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
@@ -512,15 +538,10 @@ def build_template(
     language: str,
     category: str,
     library: str = "",
-    extra_lines: Mapping[str, str] | None = None,
 ) -> Template:
     """A Template from an inline entry or a (rendered) localization at `path` in `doc`."""
     types = entry["types"] if "types" in entry else {BODY_TYPE: {"body": entry["body"]}}
     lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
-    for key, doc_path in (extra_lines or {}).items():
-        line = doc.lines.get(doc_path)
-        if line is not None:
-            lines.setdefault(key, line)
     return Template(
         name=name,
         language=language,

@@ -125,31 +125,44 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
     """The text of `root/relative`: a regular UTF-8 file inside the root, at most
     MAX_FILE_BYTES long; raises YamlFileError otherwise."""
     root = Path(root)
-    path = root / relative
     try:
-        real = path.resolve(strict=True)
-        base = root.resolve(strict=True)
+        real = _inside(root, relative)
+        if real is None:
+            raise _fail(
+                relative,
+                None,
+                "is a symbolic link to a file outside the repository",
+                "keep every configuration file inside the repository; copy the file in",
+            )
+        info = real.stat()
     except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
         raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
-    if not real.is_relative_to(base):
-        raise _fail(
-            relative,
-            None,
-            "is a symbolic link to a file outside the repository",
-            "keep every configuration file inside the repository; copy the file in",
-        )
-    info = real.stat()
     if stat.S_ISDIR(info.st_mode):
         raise _fail(relative, None, "is a directory, but a YAML file is expected here", "")
     if not stat.S_ISREG(info.st_mode):
         raise _fail(relative, None, "is not a regular file", "replace it with a YAML file")
     if info.st_size > MAX_FILE_BYTES:
         raise _fail(relative, None, _too_large(info.st_size), "split or shorten the file")
-    with open(real, "rb") as handle:
-        raw = handle.read(MAX_FILE_BYTES + 1)
+    try:
+        with open(real, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
     if len(raw) > MAX_FILE_BYTES:  # grew while we looked
         raise _fail(relative, None, _too_large(len(raw)), "split or shorten the file")
     return decode(raw, relative)
+
+
+def _inside(root: Path, relative: str) -> Path | None:
+    """The file's real path, or None when a symbolic link leads outside `root`. Plain
+    files cost one lstat per path component; only links are resolved."""
+    path = root
+    for part in Path(relative).parts:
+        path = path / part
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            real = (root / relative).resolve(strict=True)
+            return real if real.is_relative_to(root.resolve(strict=True)) else None
+    return path
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -219,6 +232,7 @@ class _Walker:
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
+        assert isinstance(node, yaml.MappingNode)
         self._check_tag(node, MAP_TAG)
         return self._mapping(node, path, depth)
 

@@ -37,7 +37,7 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
 
 
-_PRE_SPECIAL = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
+_PRE_SPECIAL: dict[str, str | int | None] = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
 
 
 def pre(text: str) -> str:

@@ -159,9 +159,14 @@ def sequence(config: Config) -> Iterator[Problem]:
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
         if missing:
             shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
+            # point at the text that holds the highest number: the gap shows there
+            rel = next(
+                (r for r, k in _usages(t) if _is_positional(k) and int(k) == max(numbers)),
+                "types",
+            )
             yield problem(
                 t,
-                "types",
+                rel,
                 "VAR-SEQ",
                 f"variables are numbered up to {{{{{max(numbers)}}}}} but {shown} "
                 "never appear; WhatsApp needs 1..n without gaps",
