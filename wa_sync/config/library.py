@@ -34,7 +34,7 @@ from wa_sync.config.yamlfile import YamlDoc, join, parent_path
 from wa_sync.errors import Location, Problem, Severity
 from wa_sync.model import EMPTY, Template, freeze
 
-LIBRARY_NAME = re.compile(r"^[a-z0-9_]+$")
+LIBRARY_NAME = re.compile(r"^[a-z0-9_]+\Z")
 MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
 MAX_PARAM_CHARS = 1_000
 MAX_LOOP_DEPTH = 2
