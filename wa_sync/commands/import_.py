@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from wa_sync.model import (
 )
 from wa_sync.runtime import Runtime
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -54,19 +55,42 @@ def run(
         )
     if not ACCOUNT_SID.match(account_sid):
         raise UsageError(f"--account-sid {account_sid!r} is not an Account SID (AC + 32 hex)")
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
     target = Path(root) / "customers" / f"{customer_id}.yaml"
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     probe = Customer(id=customer_id, name=customer_id, account_sid=account_sid)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([probe]).customers[customer_id]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(customer_yaml(customer_id, live, now=datetime.now(UTC)), encoding="utf-8")
+    _write(target, customer_yaml(customer_id, live, now=datetime.now(UTC)), force=force)
     runtime.stdout.write(
         f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
         f"template(s). Add what the lines marked ACTION NEEDED ask for, then run `wa-sync plan`.\n"
     )
     return 0
+
+
+def _write(target: Path, text: str, *, force: bool) -> None:
+    """Write beside the target, then rename (--force) or link it into place: never half
+    a file, never through a symbolic link or into a FIFO that sits at the target."""
+    tmp = target.with_name(f".wa-sync-import.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if force:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def customer_yaml(customer_id: str, live: LiveCustomer, *, now: datetime) -> str:
