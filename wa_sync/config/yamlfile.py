@@ -312,6 +312,13 @@ class _Walker:
             self._refuse_tag(node)
         if node.value == "":
             raise _fail(self.file, _line(node), "a key is empty", "write the key's name")
+        if not node.value.isprintable():
+            raise _fail(
+                self.file,
+                _line(node),
+                f"the key {node.value!r} holds a line break or another control character",
+                "keys are plain words: remove it",
+            )
         return str(node.value)  # as written: `1:` is the key "1", `yes:` the key "yes"
 
 
