@@ -375,3 +375,15 @@ def test_import_force_replaces_a_fifo_instead_of_hanging(repo, env, emulator):
         pytest.fail("import --force blocked on a FIFO")
     assert done.returncode == 0, done.stderr
     assert path.is_file()
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "..", "a/../b"])
+@pytest.mark.parametrize(
+    "command", [["access-request"], ["plan", "--customer"], ["status", "--customer"]]
+)
+def test_customer_ids_on_the_command_line_are_never_paths(repo, cli, emulator, command, bad):
+    repo.customer("clinic-1", customer_doc(1))
+    result = cli(*command, bad)
+    output = assert_clean_error(result)
+    assert "root:" not in output
+    assert sum(emulator.request_counts().values()) == 0
