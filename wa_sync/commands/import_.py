@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from wa_sync.model import (
 )
 from wa_sync.runtime import Runtime
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -55,8 +56,10 @@ def run(
         )
     if not ACCOUNT_SID.match(account_sid):
         raise UsageError(f"--account-sid {account_sid!r} is not an Account SID (AC + 32 hex)")
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
     target = Path(root) / "customers" / f"{customer_id}.yaml"
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         account = _subaccount(gateway.read([]), account_sid)
@@ -67,8 +70,7 @@ def run(
         customer_id=customer_id, account=account, senders=senders, contents=contents
     )
     text = customer_yaml(customer_id, live, now=datetime.now(UTC), emulated=emulated)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    _write(target, text, force=force)
     banner = [EMULATOR_BANNER] if emulated else []
     runtime.stdout.write(
         "\n".join(
@@ -122,6 +124,28 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
                 "--force` to refresh that file instead"
             )
+
+
+def _write(target: Path, text: str, *, force: bool) -> None:
+    """Write beside the target, then rename (--force) or link it into place: never half
+    a file, never through a symbolic link or into a FIFO that sits at the target."""
+    tmp = target.with_name(f".wa-sync-import.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if force:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def customer_yaml(

@@ -153,7 +153,7 @@ class _Loader:
             return {}
         found: dict[str, str] = {}
         for entry in sorted(path.iterdir(), key=lambda p: p.name):
-            relative = f"{directory}/{entry.name}"
+            relative = f"{directory}/{printable(entry.name)}"
             if entry.name.startswith("."):
                 continue
             if entry.suffix == ".yml":
@@ -356,6 +356,13 @@ class _Loader:
                 )
             )
             return []
+
+
+def printable(name: str) -> str:
+    """A file name as shown in messages: a line break or control character in it is
+    written as an escape, so that it cannot start a line of output (a CI log reads a
+    line starting with `::` as a command). Such a name is never a valid id or name."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def _duplicate(doc: YamlDoc, path: str, template: Template, first: _Declared) -> Problem:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -43,12 +43,31 @@ def schema(kind: str) -> Mapping[str, Any]:
 
 
 @cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema `pattern` read as JSON Schema (ECMA-262) reads it: `$` ends the string.
+    Python's `$` also matches before a final newline, which would let "+14155550001\\n"
+    or "recall_offer\\n" through every anchored pattern."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
+
+
+@cache
 def validator(kind: str) -> Draft202012Validator:
     """The validator of one file kind; the customer schema refers to the template one."""
     registry: Registry = Registry().with_resources(
         (f"{name}.schema.json", Resource.from_contents(schema(name), DRAFT202012)) for name in KINDS
     )
-    return Draft202012Validator(schema(kind), registry=registry)
+    made: Draft202012Validator = _Validator(schema(kind), registry=registry)
+    return made
 
 
 def validate(doc: YamlDoc, kind: str) -> list[Problem]:
@@ -311,7 +330,7 @@ def _keyword(keyword: str, value: Any, node: Mapping[str, Any], kind: str) -> Ch
         allowed = frozenset(value)
         return lambda instance: isinstance(instance, str) and instance in allowed
     if keyword == "pattern":
-        regex = re.compile(value)
+        regex = ecma_regex(value)
         return lambda instance: not isinstance(instance, str) or bool(regex.search(instance))
     if keyword in _SIZES:
         measure, compare, applies = _SIZES[keyword]

@@ -10,6 +10,7 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far beyond any hand-written configuration file
 MAX_NODES = 100_000  # nodes after alias expansion, per file
 MAX_DEPTH = 64  # nesting levels
+MAX_INT_BITS = 256  # an integer scalar: far more digits than any phone number or id
 
 _TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -164,6 +166,8 @@ def _inside(root: Path, relative: str) -> Path | None:
 
 
 def decode(raw: bytes, file: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32 LE starts so too
+        raise _fail(file, 1, "is UTF-16 (or UTF-32) encoded, not UTF-8", "save the file as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -237,7 +241,18 @@ class _Walker:
             self._refuse_tag(node)
         if node.tag == _TAG + "timestamp":  # no date fields here: keep what was written
             return node.value
-        return self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except ValueError:  # Python's cap on the digits of an int read from text
+            value = None
+        if (value is None and node.tag == _TAG + "int") or _int_too_long(value):
+            raise _fail(
+                self.file,
+                _line(node),
+                f"the number starting {node.value[:20]}... is too long",
+                "quote it if it is text, or write a shorter number",
+            )
+        return value
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag != expected:
@@ -297,7 +312,19 @@ class _Walker:
             self._refuse_tag(node)
         if node.value == "":
             raise _fail(self.file, _line(node), "a key is empty", "write the key's name")
+        if not node.value.isprintable():
+            raise _fail(
+                self.file,
+                _line(node),
+                f"the key {node.value!r} holds a line break or another control character",
+                "keys are plain words: remove it",
+            )
         return str(node.value)  # as written: `1:` is the key "1", `yes:` the key "yes"
+
+
+def _int_too_long(value: Any) -> bool:
+    """An integer no configuration value needs, whose digits Python may refuse to print."""
+    return isinstance(value, int) and value.bit_length() > MAX_INT_BITS
 
 
 def _line(node: yaml.Node) -> int:

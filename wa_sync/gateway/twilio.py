@@ -455,7 +455,7 @@ class TwilioGateway:
     def _scrub(self, text: str) -> str:
         for secret in self._secrets():
             text = text.replace(secret, "***")
-        return text
+        return one_line(text)
 
     @contextmanager
     def _errors(self, what: str, subaccount: str | None = None) -> Iterator[None]:
@@ -586,11 +586,18 @@ def _live_sender(instance: Any) -> LiveSender:
     )
 
 
+def one_line(text: str) -> str:
+    """Twilio's free text (error messages, rejection and offline reasons) on one line: a
+    line break in it must not start a line of wa-sync's output, where a CI log could
+    read `::command::` (GitHub Actions) or a comment could read markup."""
+    return " ".join(text.split())
+
+
 def _reason(reason: Any) -> str:
     if isinstance(reason, Mapping):
         code, message = reason.get("code"), reason.get("message")
-        return ": ".join(str(p) for p in (code, message) if p)
-    return str(reason)
+        return one_line(": ".join(str(p) for p in (code, message) if p))
+    return one_line(str(reason))
 
 
 def _live_content(instance: Any) -> LiveContent:
@@ -604,7 +611,7 @@ def _live_content(instance: Any) -> LiveContent:
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
-        rejection_reason=str(approval.get("rejection_reason") or ""),
+        rejection_reason=one_line(str(approval.get("rejection_reason") or "")),
         date_created=_iso(instance.date_created),
     )
 

@@ -22,8 +22,8 @@ from wa_sync.config.rules._common import (
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
 
-NAMED = re.compile(r"^[a-z_]+$")
-TW_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+NAMED = re.compile(r"^[a-z_]+\Z")
+TW_KEY = re.compile(r"^[A-Za-z0-9_]+\Z")
 TW_KEY_MAX = 16
 TW_COUNT_MAX = 100
 # VAR-TW-VALUE (B): 1600 in Twilio's current docs, 255 in the older page
