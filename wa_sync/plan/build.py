@@ -9,6 +9,7 @@ from wa_sync.model import Config, LiveCustomer, LiveEstate
 from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, live_digest
+from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.safety import check_mass_delete
 
 
@@ -27,6 +28,19 @@ def build_plan(
     `estate` is every customer id with a file (default: the config's customers; pass it
     when the config was loaded for some customers only).
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
+    with remembering_states():
+        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of)
+
+
+def _build(
+    config: Config,
+    live: LiveEstate,
+    customers: Sequence[str],
+    prune: bool | None,
+    allow_mass_delete: bool,
+    emulator: bool,
+    cause_of: CauseOf,
+) -> Plan:
     pruning = config.settings.prune if prune is None else prune
     scope = sorted(customers)
     changes: list[Change] = []
