@@ -102,7 +102,9 @@ def load_and_connect(
                 gateway = stack.enter_context(
                     connect(runtime, root=root, emulator=emulator, parallelism=workers)
                 )
-                gateway.prefetch(customer_hints(root, only=only, shard=shard))
+                hints = customer_hints(root, only=only, shard=shard)
+                if hints is not None:  # a bad --customer: not one request to Twilio
+                    gateway.prefetch(hints)
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
         loaded = load(root, only=only, shard=shard, err=runtime.stderr)
@@ -131,14 +133,14 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def customer_hints(
     root: str, *, only: Sequence[str] | None, shard: tuple[int, int] | None
-) -> list[CustomerHint]:
+) -> list[CustomerHint] | None:
     """(customer id, account_sid or None) of the customer files in scope, read without
-    parsing them; empty when the scope is invalid (load reports that)."""
+    parsing them; None when the scope is invalid (load reports that)."""
     files = {path.stem: path for path in (Path(root) / "customers").glob("*.yaml")}
     try:
         scope = select_customers(list(files), only=only, shard=shard)
     except WaSyncError:
-        return []
+        return None
     hints: list[CustomerHint] = []
     for customer_id in scope:
         try:
