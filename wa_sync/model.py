@@ -184,8 +184,14 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     customers: tuple[Customer, ...] = ()
 
+    # customer id -> Customer, filled on first use (the model stays read-only)
+    _by_id: dict[str, Customer] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     def customer(self, customer_id: str) -> Customer | None:
-        return next((c for c in self.customers if c.id == customer_id), None)
+        if not self._by_id and self.customers:
+            index = {c.id: c for c in reversed(self.customers)}  # the first one wins
+            self._by_id.update(index)  # one step, for other threads
+        return self._by_id.get(customer_id)
 
 
 # --- live state --------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from wa_sync.apply import Outcome, Result, apply_plan
-from wa_sync.commands.common import EMULATOR_BANNER, connect, load, read_and_plan
+from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_and_plan
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.plan.change import Action, Plan
@@ -62,9 +62,10 @@ def run(
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
         only, shard = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
-    loaded = load(root, only=only, shard=shard, err=runtime.stderr)
-    workers = parallelism or loaded.config.settings.parallelism
-    with connect(runtime, root=root, emulator=emulator, parallelism=workers) as gateway:
+    with load_and_connect(
+        runtime, root=root, only=only, shard=shard, emulator=emulator, parallelism=parallelism
+    ) as (loaded, gateway):
+        workers = parallelism or loaded.config.settings.parallelism
         live, plan = read_and_plan(
             loaded,
             gateway,

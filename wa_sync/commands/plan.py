@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from wa_sync.commands.common import connect, load, read_and_plan
+from wa_sync.commands.common import load_and_connect, read_and_plan
 from wa_sync.errors import UsageError
 from wa_sync.plan.change import Plan
 from wa_sync.render.json import render_json
@@ -49,9 +49,10 @@ def run(
     verbose: bool,
     runtime: Runtime,
 ) -> int:
-    loaded = load(root, only=only, shard=shard, err=runtime.stderr)
-    parallelism = loaded.config.settings.parallelism
-    with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
+    with load_and_connect(runtime, root=root, only=only, shard=shard, emulator=emulator) as (
+        loaded,
+        gateway,
+    ):
         _live, plan = read_and_plan(
             loaded,
             gateway,

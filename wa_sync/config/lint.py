@@ -59,7 +59,10 @@ def rule(*ids: str) -> Callable[[Rule], Rule]:
 
 def lint_config(config: Config) -> list[Problem]:
     """Every WhatsApp policy problem in `config`, errors and warnings."""
-    return [problem for check in RULES for problem in check(config)]
+    from wa_sync.config.rules._common import remembering
+
+    with remembering():
+        return [problem for check in RULES for problem in check(config)]
 
 
 # Importing the rule modules registers their rules.

@@ -84,6 +84,17 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def load_settings(root: str) -> Settings:
+    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for
+    what must start before `load_repo`, which reports the file's problems)."""
+    loader = _Loader(Path(root), set())
+    try:
+        _isv, settings = loader._settings()
+    except (TypeError, ValueError):
+        return Settings()
+    return Settings() if any(p.is_error for p in loader.problems) else settings
+
+
 @dataclass(frozen=True, slots=True)
 class _Declared:
     """Where a customer file declares a template or phone number (for duplicates)."""

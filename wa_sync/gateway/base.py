@@ -45,6 +45,11 @@ class Unavailable(TwilioError):
     """5xx, timeouts or dropped connections after the retries ran out."""
 
 
+# A customer id and the account_sid its file declares, if any: enough to find its
+# subaccount before the configuration is loaded (Gateway.prefetch).
+CustomerHint = tuple[str, str | None]
+
+
 class Gateway(Protocol):
     """What the reconciler needs from Twilio. Implementations are thread-safe."""
 
@@ -54,6 +59,11 @@ class Gateway(Protocol):
     @property
     def emulated(self) -> bool:
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
+        ...
+
+    def prefetch(self, hints: Collection[CustomerHint]) -> None:
+        """Start the reads `read` will make in the background, from hints available
+        before the configuration is loaded; `read` uses what matches its customers."""
         ...
 
     def read(self, customers: Collection[Customer]) -> LiveEstate:

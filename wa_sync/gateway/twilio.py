@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,12 +27,15 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.base.page import Page
+from twilio.base.version import Version
 from twilio.rest import Client
 
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway.base import (
     AuthFailed,
     ContentLocked,
+    CustomerHint,
     NotFound,
     RateLimited,
     TooManySubaccounts,
@@ -39,6 +43,7 @@ from wa_sync.gateway.base import (
 )
 from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable
 from wa_sync.model import (
+    FRIENDLY_NAME_PREFIX,
     ApprovalStatus,
     Customer,
     LiveAccount,
@@ -56,6 +61,30 @@ _log = logging.getLogger("wa_sync.gateway")
 
 PAGE_SIZE = 1000
 CHANNEL = "whatsapp"
+_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+# The fields of Twilio's JSON the translations below read.
+ACCOUNT_FIELDS = ("sid", "auth_token", "friendly_name", "status")
+SENDER_FIELDS = (
+    "sid",
+    "sender_id",
+    "status",
+    "profile",
+    "configuration",
+    "webhook",
+    "offline_reasons",
+    "pending_display_name",
+    "pending_display_name_status",
+)
+CONTENT_FIELDS = (
+    "sid",
+    "friendly_name",
+    "language",
+    "types",
+    "variables",
+    "approval_requests",
+    "date_created",
+)
 
 # The profile keys of the model (YAML) and the webhook keys of Twilio's Senders API.
 PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
@@ -69,6 +98,7 @@ MAIN_KEY_HINT = (
 )
 
 T = TypeVar("T")
+SubaccountState = tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]
 
 
 class Secret:
@@ -128,6 +158,29 @@ class _RawRequest:
         return self._body
 
 
+class _Records(Page):
+    """A page of the SDK's list machinery whose records stay Twilio's JSON: building
+    the SDK's instance objects (and parsing each one's dates) was most of the CPU a
+    listing took. Paging, errors and the HTTP client are the SDK's own."""
+
+    def get_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+
+def _records(version: Version, uri: str, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    """Every record of a list endpoint of `version`, PAGE_SIZE a page, as the SDK's
+    `list()` requests them."""
+    params = {**query, "PageSize": PAGE_SIZE}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    first = _Records(version, version.page(method="GET", uri=uri, params=params, headers=headers))
+    return version.stream(first)
+
+
+def _fields(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON-named attributes of an SDK instance (what create/update/fetch return)."""
+    return {name: getattr(instance, name, None) for name in names}
+
+
 class TwilioGateway:
     """The Gateway protocol over Twilio's REST API (or the emulator), thread-safe."""
 
@@ -149,9 +202,13 @@ class TwilioGateway:
         self._parent = self._client(
             credentials.username, credentials.secret, credentials.account_sid
         )
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._accounts: Future[list[LiveAccount]] | None = None
+        self._reads: dict[str, Future[SubaccountState]] = {}
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"TwilioGateway(parent_sid={self.parent_sid!r}, emulated={self._emulated})"
@@ -165,49 +222,121 @@ class TwilioGateway:
         return self._emulated
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     # --- reads ---------------------------------------------------------------------------
 
+    def prefetch(self, hints: Collection[CustomerHint]) -> None:
+        """Start, in the background, the reads that `read` will make: the accounts
+        listing, then the subaccount of every hinted customer (by its `account_sid`,
+        else by the FriendlyName `wa-sync:<id>`). `read` takes what was fetched for
+        the accounts it matches and reads the rest itself, so a wrong hint costs
+        requests, never correctness. Errors surface when `read` needs the result."""
+        with self._lock:
+            if self._accounts is not None:
+                return
+            self._accounts = self._executor().submit(self._list_accounts)
+        hinted = [(cid, sid) for cid, sid in hints]
+
+        def read_hinted(done: Future[list[LiveAccount]]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            accounts = done.result()
+            by_sid = {a.sid: a for a in accounts}
+            by_name: dict[str, list[LiveAccount]] = {}
+            for account in accounts:
+                if account.status != "closed":
+                    by_name.setdefault(account.friendly_name, []).append(account)
+            for customer_id, sid in hinted:
+                named = by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
+                account = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
+                if account is not None and account.status == "active":
+                    try:
+                        self._subaccount_future(account)
+                    except WaSyncError:  # closed meanwhile: nobody will read it
+                        return
+
+        self._accounts.add_done_callback(read_hinted)
+
     def read(self, customers: Collection[Customer]) -> LiveEstate:
-        accounts = self._list_accounts()
+        try:
+            return self._read(customers)
+        finally:
+            with self._lock:  # a later read (after writes) reads afresh
+                self._accounts = None
+                self._reads.clear()
+
+    def _read(self, customers: Collection[Customer]) -> LiveEstate:
+        with self._lock:
+            listing = self._accounts
+        accounts = listing.result() if listing is not None else self._list_accounts()
         matched = {c.id: self._match(c, accounts) for c in customers}
-
-        def read_one(item: tuple[str, LiveAccount | None]) -> LiveCustomer:
-            customer_id, account = item
+        reads = {
+            account.sid: self._subaccount_future(account)
+            for account in matched.values()
+            if account is not None and account.status == "active"
+        }
+        live = []
+        for customer_id, account in matched.items():
             if account is None:
-                return LiveCustomer(customer_id=customer_id)
-            if account.status != "active":
+                live.append(LiveCustomer(customer_id=customer_id))
+            elif account.status != "active":
                 # Twilio refuses a suspended or closed account's own credentials.
-                return LiveCustomer(customer_id=customer_id, account=account)
-            senders, contents = self.read_subaccount(account)
-            return LiveCustomer(
-                customer_id=customer_id, account=account, senders=senders, contents=contents
-            )
-
-        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="wa-sync-read") as pool:
-            live = list(pool.map(read_one, matched.items()))
+                live.append(LiveCustomer(customer_id=customer_id, account=account))
+            else:
+                senders, contents = reads[account.sid].result()
+                live.append(
+                    LiveCustomer(
+                        customer_id=customer_id,
+                        account=account,
+                        senders=senders,
+                        contents=contents,
+                    )
+                )
         return LiveEstate(
             parent_sid=self.parent_sid,
             accounts=tuple(accounts),
             customers=MappingProxyType({c.customer_id: c for c in live}),
         )
 
-    def read_subaccount(
-        self, account: LiveAccount
-    ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
+    def _executor(self) -> ThreadPoolExecutor:
+        """The pool of every read: at most `parallelism` requests at once."""
+        with self._lock:
+            if self._closed:
+                raise WaSyncError("the Twilio gateway is closed")
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._parallelism, thread_name_prefix="wa-sync-read"
+                )
+            return self._pool
+
+    def _subaccount_future(self, account: LiveAccount) -> Future[SubaccountState]:
+        """The read of one subaccount's senders and contents, started once."""
+        pool = self._executor()
+        with self._lock:
+            future = self._reads.get(account.sid)
+            if future is None:
+                future = self._reads[account.sid] = pool.submit(self.read_subaccount, account)
+            return future
+
+    def read_subaccount(self, account: LiveAccount) -> SubaccountState:
         return self.list_senders(account), self.list_contents(account)
 
     def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
         client = self._subclient(account.sid)
         with self._errors(f"listing the senders of subaccount {account.sid}", account.sid):
-            found = client.messaging.v2.channels_senders.list(channel=CHANNEL, page_size=PAGE_SIZE)
+            found = _records(client.messaging.v2, "/Channels/Senders", {"Channel": CHANNEL})
             return tuple(_live_sender(s) for s in found)
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
         client = self._subclient(account.sid)
         with self._errors(f"listing the contents of subaccount {account.sid}", account.sid):
-            found = client.content.v1.content_and_approvals.list(page_size=PAGE_SIZE)
+            found = _records(client.content.v1, "/ContentAndApprovals", {})
             return tuple(_live_content(c) for c in found)
 
     # --- subaccounts -----------------------------------------------------------------------
@@ -218,7 +347,7 @@ class TwilioGateway:
         def send() -> LiveAccount:
             with self._errors(f"creating subaccount {name!r}"):
                 created = self._parent.api.v2010.accounts.create(friendly_name=name)
-            return self._remember(created)
+            return self._remember(_fields(created, ACCOUNT_FIELDS))
 
         def find() -> LiveAccount | None:
             found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
@@ -236,7 +365,7 @@ class TwilioGateway:
                 updated = self._parent.api.v2010.accounts(account.sid).update(
                     friendly_name=friendly_name
                 )
-            return self._remember(updated)
+            return self._remember(_fields(updated, ACCOUNT_FIELDS))
 
         return self._idempotent(send, what)
 
@@ -250,7 +379,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 created = client.messaging.v2.channels_senders.create(_RawRequest(body))
-            return _live_sender(created)
+            return _live_sender(_fields(created, SENDER_FIELDS))
 
         def find() -> LiveSender | None:
             return next(
@@ -269,7 +398,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
-            return _live_sender(updated)
+            return _live_sender(_fields(updated, SENDER_FIELDS))
 
         return self._idempotent(send, what)
 
@@ -296,7 +425,7 @@ class TwilioGateway:
         def send() -> LiveContent:
             with self._errors(what, account.sid):
                 created = client.content.v1.contents.create(_RawRequest(body))
-            return _live_content(created)
+            return _live_content(_fields(created, CONTENT_FIELDS))
 
         def find() -> LiveContent | None:
             same = [
@@ -378,28 +507,25 @@ class TwilioGateway:
 
     def _list_accounts(self, friendly_name: str | None = None) -> list[LiveAccount]:
         what = "listing the parent's subaccounts"
+        query = {} if friendly_name is None else {"FriendlyName": friendly_name}
         with self._errors(what):
-            if friendly_name is None:
-                found = self._parent.api.v2010.accounts.list(page_size=PAGE_SIZE)
-            else:
-                found = self._parent.api.v2010.accounts.list(
-                    friendly_name=friendly_name, page_size=PAGE_SIZE
-                )
-            return [self._remember(a) for a in found if a.sid != self.parent_sid]
+            found = _records(self._parent.api.v2010, "/Accounts.json", query)
+            return [self._remember(a) for a in found if a.get("sid") != self.parent_sid]
 
-    def _remember(self, account: Any) -> LiveAccount:
-        """A LiveAccount from an SDK AccountInstance; its auth token kept in memory."""
-        token = account.auth_token
+    def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
+        """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
+        sid = str(account.get("sid") or "")
+        token = account.get("auth_token")
         if token:
             with self._lock:
-                old = self._tokens.get(account.sid)
+                old = self._tokens.get(sid)
                 if old is None or old.reveal() != token:
-                    self._tokens[account.sid] = Secret(token)
-                    self._subclients.pop(account.sid, None)
+                    self._tokens[sid] = Secret(token)
+                    self._subclients.pop(sid, None)
         return LiveAccount(
-            sid=account.sid,
-            friendly_name=account.friendly_name or "",
-            status=str(account.status or "active"),
+            sid=sid,
+            friendly_name=account.get("friendly_name") or "",
+            status=str(account.get("status") or "active"),
         )
 
     def _subclient(self, sid: str) -> Client:
@@ -411,7 +537,8 @@ class TwilioGateway:
             return client
         if token is None:
             with self._errors(f"reading subaccount {sid}"):
-                self._remember(self._parent.api.v2010.accounts(sid).fetch())
+                fetched = self._parent.api.v2010.accounts(sid).fetch()
+                self._remember(_fields(fetched, ACCOUNT_FIELDS))
             with self._lock:
                 token = self._tokens.get(sid)
         if not token:
@@ -568,20 +695,20 @@ def _webhook(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return freeze({k: raw[k] for k in keys if raw.get(k) not in (None, "")})
 
 
-def _live_sender(instance: Any) -> LiveSender:
-    profile = instance.profile or {}
-    configuration = instance.configuration or {}
-    reasons = instance.offline_reasons or []
+def _live_sender(data: Mapping[str, Any]) -> LiveSender:
+    profile = data.get("profile") or {}
+    configuration = data.get("configuration") or {}
+    reasons = data.get("offline_reasons") or []
     return LiveSender(
-        sid=instance.sid,
-        sender_id=instance.sender_id or "",
-        status=str(instance.status or ""),
+        sid=data["sid"],
+        sender_id=data.get("sender_id") or "",
+        status=str(data.get("status") or ""),
         display_name=str(profile.get("name") or ""),
         profile=_profile(profile),
-        webhook=_webhook(instance.webhook),
+        webhook=_webhook(data.get("webhook")),
         waba_id=configuration.get("waba_id") or None,
-        pending_display_name=instance.pending_display_name or None,
-        pending_display_name_status=instance.pending_display_name_status or None,
+        pending_display_name=data.get("pending_display_name") or None,
+        pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in reasons),
     )
 
@@ -600,19 +727,19 @@ def _reason(reason: Any) -> str:
     return one_line(str(reason))
 
 
-def _live_content(instance: Any) -> LiveContent:
-    approval = getattr(instance, "approval_requests", None) or {}
+def _live_content(data: Mapping[str, Any]) -> LiveContent:
+    approval = data.get("approval_requests") or {}
     return LiveContent(
-        sid=instance.sid,
-        friendly_name=instance.friendly_name or "",
-        language=instance.language or "",
-        types=freeze(instance.types or {}),
-        variables=freeze({str(k): str(v) for k, v in (instance.variables or {}).items()}),
+        sid=data["sid"],
+        friendly_name=data.get("friendly_name") or "",
+        language=data.get("language") or "",
+        types=freeze(data.get("types") or {}),
+        variables=freeze({str(k): str(v) for k, v in (data.get("variables") or {}).items()}),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
         rejection_reason=one_line(str(approval.get("rejection_reason") or "")),
-        date_created=_iso(instance.date_created),
+        date_created=_iso(data.get("date_created")),
     )
 
 
@@ -630,7 +757,15 @@ def _approval_status(value: Any) -> ApprovalStatus:
 
 
 def _iso(value: Any) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` from a datetime (an SDK instance's) or Twilio's ISO text."""
+    if isinstance(value, str) and not _ISO_UTC.match(value):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "")
 

@@ -9,7 +9,10 @@ value into a string, as Twilio stores them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -22,13 +25,26 @@ _WEBHOOK_DEFAULTS = {"callback_method": "POST", "fallback_method": "POST"}
 
 
 def prune_empty(value: Any) -> Any:
-    """`value` without None, "", [] and {} anywhere inside it (plain JSON out)."""
-    if isinstance(value, Mapping):
-        pruned = {str(k): prune_empty(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if not _is_empty(v)}
-    if isinstance(value, list | tuple):
-        return [prune_empty(v) for v in value if not _is_empty(prune_empty(v))]
+    """`value` without None, "", [] and {} anywhere inside it (plain JSON out): frozen
+    mappings and tuples come out as dicts and lists, so no `thaw` is needed first."""
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool or kind is float:
+        return value
+    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            item = prune_empty(item)
+            if item or _kept_falsy(item):
+                out[str(key)] = item
+        return out
+    if kind is tuple or kind is list:
+        return [item for item in map(prune_empty, value) if item or _kept_falsy(item)]
     return value
+
+
+def _kept_falsy(value: Any) -> bool:
+    """False, 0 and 0.0 are values; None, "", [] and {} are not."""
+    return not _is_empty(value)
 
 
 def _is_empty(value: Any) -> bool:
@@ -36,7 +52,7 @@ def _is_empty(value: Any) -> bool:
 
 
 def _webhook(webhook: Mapping[str, Any]) -> dict[str, Any]:
-    cleaned = prune_empty(thaw(webhook))
+    cleaned = prune_empty(webhook)
     return {k: v for k, v in cleaned.items() if _WEBHOOK_DEFAULTS.get(k) != v}
 
 
@@ -44,7 +60,7 @@ def sender_state(sender: Sender | LiveSender) -> dict[str, Any]:
     """What wa-sync manages of a sender: its display name, profile and webhook."""
     return {
         "display_name": sender.display_name,
-        "profile": prune_empty(thaw(sender.profile)),
+        "profile": prune_empty(sender.profile),
         "webhook": _webhook(sender.webhook),
     }
 
@@ -60,12 +76,38 @@ def _num(key: Any) -> tuple[int, str]:
 
 def content_state(item: Template | LiveContent) -> dict[str, Any]:
     """What makes two contents the same: language, types and sample variables.
-    The friendly name is identity, not content, and is compared separately."""
-    return {
+    The friendly name is identity, not content, and is compared separately.
+    Within `remembering_states()` each object's state is computed once (and shared:
+    callers must not change it)."""
+    memo = _STATES.get()
+    if memo is not None:
+        hit = memo.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1]
+    state = {
         "language": item.language,
-        "types": prune_empty(thaw(item.types)),
+        "types": prune_empty(item.types),
         "variables": _variables(item.variables),
     }
+    if memo is not None:
+        memo[id(item)] = (item, state)  # the item is kept alive, so its id stays its own
+    return state
+
+
+@contextmanager
+def remembering_states() -> Iterator[None]:
+    """Compute each template's and content's state once in this block: a plan needs
+    each one for the diff and again for its digests."""
+    token = _STATES.set({})
+    try:
+        yield
+    finally:
+        _STATES.reset(token)
+
+
+_STATES: ContextVar[dict[int, tuple[object, dict[str, Any]]] | None] = ContextVar(
+    "wa_sync_content_states", default=None
+)
 
 
 def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
 from urllib.parse import SplitResult, urlsplit
 
 from wa_sync.errors import Location, Problem, Severity
@@ -99,29 +102,43 @@ def senders(config: Config) -> Iterator[Sender]:
         yield from customer.senders
 
 
-def type_objects(template: Template) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def type_objects(template: Template) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """(content type, its object) for every type that is a mapping."""
-    if not isinstance(template.types, Mapping):
-        return
-    for name, value in template.types.items():
-        if isinstance(value, Mapping):
-            yield str(name), value
+    return _remembered(_type_objects, template)
 
 
-def bodies(template: Template) -> Iterator[tuple[str, str, str]]:
+def _type_objects(template: Template) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    if not _is_mapping(template.types):
+        return ()
+    return tuple((str(name), value) for name, value in template.types.items() if _is_mapping(value))
+
+
+def bodies(template: Template) -> tuple[tuple[str, str, str], ...]:
     """(content type, relative key, text) of every WhatsApp template body present."""
+    return _remembered(_bodies, template)
+
+
+def _bodies(template: Template) -> tuple[tuple[str, str, str], ...]:
+    found = []
     for type_name, obj in type_objects(template):
         body_key = BODY_KEYS.get(type_name)
         if body_key and isinstance(obj.get(body_key), str):
-            yield type_name, f"types.{type_name}.{body_key}", obj[body_key]
+            found.append((type_name, f"types.{type_name}.{body_key}", obj[body_key]))
+    return tuple(found)
 
 
-def actions(template: Template) -> Iterator[tuple[str, str, list[Mapping[str, Any]]]]:
+def actions(template: Template) -> tuple[tuple[str, str, list[Mapping[str, Any]]], ...]:
     """(content type, relative key of its actions, the actions) for each type with buttons."""
+    return _remembered(_actions, template)
+
+
+def _actions(template: Template) -> tuple[tuple[str, str, list[Mapping[str, Any]]], ...]:
+    found = []
     for type_name, obj in type_objects(template):
         if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
-            items = [a if isinstance(a, Mapping) else {} for a in obj["actions"]]
-            yield type_name, f"types.{type_name}.actions", items
+            items = [a if _is_mapping(a) else {} for a in obj["actions"]]
+            found.append((type_name, f"types.{type_name}.actions", items))
+    return tuple(found)
 
 
 def action_type(type_name: str, action: Mapping[str, Any]) -> str:
@@ -136,7 +153,7 @@ def strings(value: Any, rel: str) -> Iterator[tuple[str, str]]:
     """(relative key, text) of every string inside `value`, depth first."""
     if isinstance(value, str):
         yield rel, value
-    elif isinstance(value, Mapping):
+    elif _is_mapping(value):
         for k, v in value.items():
             yield from strings(v, f"{rel}.{k}")
     elif isinstance(value, list | tuple):
@@ -144,11 +161,54 @@ def strings(value: Any, rel: str) -> Iterator[tuple[str, str]]:
             yield from strings(v, f"{rel}[{i}]")
 
 
-def texts(template: Template) -> Iterator[tuple[str, str]]:
+def texts(template: Template) -> tuple[tuple[str, str], ...]:
     """(relative key, text) of every string in the template's types, where placeholders
     can appear."""
-    for type_name, obj in type_objects(template):
-        yield from strings(obj, f"types.{type_name}")
+    return _remembered(_texts, template)
+
+
+def _texts(template: Template) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        found
+        for type_name, obj in type_objects(template)
+        for found in strings(obj, f"types.{type_name}")
+    )
+
+
+def _is_mapping(value: Any) -> bool:
+    kind = type(value)
+    return kind is MappingProxyType or kind is dict or isinstance(value, Mapping)
+
+
+# What the helpers above found per template, while `remembering()` is on: the rules
+# ask the same questions of every template (the model is read-only, so answers hold).
+_MEMO: ContextVar[dict[tuple[Callable[..., Any], int], tuple[object, Any]] | None] = ContextVar(
+    "wa_sync_lint_memo", default=None
+)
+T = TypeVar("T")
+
+
+def _remembered(compute: Callable[[Template], T], template: Template) -> T:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute(template)
+    key = (compute, id(template))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is template:
+        return cast(T, hit[1])
+    value = compute(template)
+    memo[key] = (template, value)  # the template is kept alive: its id stays its own
+    return value
+
+
+@contextmanager
+def remembering() -> Iterator[None]:
+    """Answer each helper's question once per template in this block (one lint run)."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def placeholders(text: str) -> list[str]:
@@ -169,8 +229,15 @@ def is_emoji(char: str) -> bool:
     )
 
 
+# Every character count_emoji can count is at or above U+2000 (emoji, symbols, keycap
+# and regional indicators): text without one has no emoji.
+_MAYBE_EMOJI = re.compile("[\u2000-\U0010ffff]")
+
+
 def count_emoji(text: str) -> int:
     """Emoji in `text`: a ZWJ sequence, a keycap or a flag counts once."""
+    if _MAYBE_EMOJI.search(text) is None:
+        return 0
     count = 0
     previous = ""
     pending_flag = False
