@@ -29,7 +29,7 @@ def build_plan(
     when the config was loaded for some customers only).
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     with remembering_states():
-        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of)
+        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of, estate)
 
 
 def _build(
@@ -40,6 +40,7 @@ def _build(
     allow_mass_delete: bool,
     emulator: bool,
     cause_of: CauseOf,
+    estate: Sequence[str] | None,
 ) -> Plan:
     pruning = config.settings.prune if prune is None else prune
     scope = sorted(customers)
