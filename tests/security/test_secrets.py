@@ -111,11 +111,17 @@ def test_no_secret_in_any_output_file_or_log(estate, cli, emulator, credentials,
     assert seen["file plan.json"]
     account = next(a for a in emulator.state()["accounts"] if a["friendly_name"].endswith("two"))
     imported = cli(
-        "import", "imported", "--account-sid", account["sid"], "-vv", environ=credentials
+        "import",
+        "clinic-two",
+        "--account-sid",
+        account["sid"],
+        "--force",
+        "-vv",
+        environ=credentials,
     )
     assert imported.code == 0, imported.err
     seen["import"] = imported.out + imported.err
-    seen["file customers/imported.yaml"] = (estate.root / "customers/imported.yaml").read_text()
+    seen["file customers/clinic-two.yaml"] = (estate.root / "customers/clinic-two.yaml").read_text()
     secrets = secrets_of(emulator, credentials)
     assert len(secrets) >= 4  # the parent's, and one per subaccount
     for where, text in seen.items():
