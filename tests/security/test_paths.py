@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.helpers import customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
+from wa_sync.commands.common import customer_hints
 
 SECRET_TEXT = "name: stolen\n# the contents of a file outside the repository\n"
 
@@ -386,4 +387,30 @@ def test_customer_ids_on_the_command_line_are_never_paths(repo, cli, emulator, c
     result = cli(*command, bad)
     output = assert_clean_error(result)
     assert "root:" not in output
-    assert sum(emulator.request_counts().values()) == 0
+    assert [r for r in emulator.request_log() if r["method"] != "GET"] == []
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["status"], ["output"]])
+def test_a_fifo_in_customers_does_not_hang_commands_that_read_twilio(repo, cli, emulator, command):
+    repo.customer("clinic-2", customer_doc(2))
+    path = repo.root / "customers" / "clinic-1.yaml"
+    os.mkfifo(path)
+    _FIFOS.append(path)
+    try:
+        result = _within(15, lambda: cli(*command))
+    finally:
+        _FIFOS.remove(path)
+    assert "customers/clinic-1.yaml: is not a regular file" in assert_clean_error(result)
+
+
+def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_path):
+    """Reads start before the configuration is checked (prefetch, from each customer
+    file's account_sid line): they too never follow a link out of the repository."""
+    account = emulator.create_subaccount("someone else")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(f"name: x\naccount_sid: {account['sid']}\n", encoding="utf-8")
+    (repo.root / "customers" / "clinic-1.yaml").symlink_to(outside)
+    assert customer_hints(str(repo.root), only=None, shard=None) == [("clinic-1", None)]
+    emulator.clear_request_log()
+    assert_clean_error(cli("plan"))
+    assert not [r for r in emulator.request_log() if r["account_sid"] == account["sid"]]

@@ -112,9 +112,14 @@ def test_no_secret_in_any_output_file_or_log(estate, cli, emulator, credentials,
     account = next(a for a in emulator.state()["accounts"] if a["friendly_name"].endswith("two"))
     # re-import clinic-two's own file (import refuses a subaccount another file manages)
     imported = cli(
-        "import", "clinic-two", "--account-sid", account["sid"], "--force", "-vv",
+        "import",
+        "clinic-two",
+        "--account-sid",
+        account["sid"],
+        "--force",
+        "-vv",
         environ=credentials,
-    )  # fmt: skip
+    )
     assert imported.code == 0, imported.err
     seen["import"] = imported.out + imported.err
     seen["file customers/clinic-two.yaml"] = (estate.root / "customers/clinic-two.yaml").read_text()

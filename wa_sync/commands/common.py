@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from wa_sync.config.repo import load_repo, load_settings
+from wa_sync.config.yamlfile import YamlFileError, read_text
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
 from wa_sync.gateway.base import CustomerHint, Gateway
@@ -143,9 +144,9 @@ def customer_hints(
         return None
     hints: list[CustomerHint] = []
     for customer_id in scope:
-        try:
-            text = files[customer_id].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        try:  # as the loader reads: never a FIFO, a device or a link out of the root
+            text = read_text(root, f"customers/{files[customer_id].name}")
+        except (YamlFileError, OSError):
             text = ""
         found = _ACCOUNT_SID_LINE.search(text)
         hints.append((customer_id, found.group(2) if found else None))
