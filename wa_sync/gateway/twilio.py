@@ -254,10 +254,10 @@ class TwilioGateway:
                     by_name.setdefault(account.friendly_name, []).append(account)
             for customer_id, sid in hinted:
                 named = by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
-                account = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
-                if account is not None and account.status == "active":
+                found = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
+                if found is not None and found.status == "active":
                     try:
-                        self._subaccount_future(account)
+                        self._subaccount_future(found)
                     except WaSyncError:  # closed meanwhile: nobody will read it
                         return
 
