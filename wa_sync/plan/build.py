@@ -22,11 +22,14 @@ def build_plan(
     allow_mass_delete: bool = False,
     emulator: bool = False,
     cause_of: CauseOf = always_config,
+    estate: Sequence[str] | None = None,
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
+    `estate` is every customer id with a file (default: the config's customers; pass it
+    when the config was loaded for some customers only).
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     with remembering_states():
-        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of)
+        return _build(config, live, customers, prune, allow_mass_delete, emulator, cause_of, estate)
 
 
 def _build(
@@ -37,6 +40,7 @@ def _build(
     allow_mass_delete: bool,
     emulator: bool,
     cause_of: CauseOf,
+    estate: Sequence[str] | None,
 ) -> Plan:
     pruning = config.settings.prune if prune is None else prune
     scope = sorted(customers)
@@ -52,7 +56,7 @@ def _build(
         changes += found
         notes += told
         digests[customer_id] = live_digest(current)
-    notes += _orphans(config, live, scope)
+    notes += _orphans(config, live, scope, estate)
     check_mass_delete(
         changes,
         live.customers,
@@ -71,10 +75,12 @@ def _build(
     )
 
 
-def _orphans(config: Config, live: LiveEstate, scope: Sequence[str]) -> list[Note]:
+def _orphans(
+    config: Config, live: LiveEstate, scope: Sequence[str], estate: Sequence[str] | None
+) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
     closed (SPEC §4.5). Only on a whole-estate plan, where "gone" is certain."""
-    declared = {c.id for c in config.customers}
+    declared = {c.id for c in config.customers} | set(estate or ())
     if set(scope) != declared:
         return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}
