@@ -17,8 +17,8 @@ from typing import Any
 from wa_sync.errors import Location
 
 FRIENDLY_NAME_PREFIX = "wa-sync:"
-CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}$")
-VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)$")
+CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
+VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)\Z")
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 NOWHERE = Location("")

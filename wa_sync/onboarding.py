@@ -99,7 +99,8 @@ def _access(customer: Customer, live: LiveCustomer) -> Stage | None:
     if access is AccessRequest.SUBMITTED:
         return Stage(
             5,
-            "screen the access request; record `access_request: approved` when Twilio confirms",
+            "screen the access request (the ISV then records "
+            "`onboarding.access_request: approved`)",
             Actor.META,
             waiting=True,
         )
@@ -174,6 +175,7 @@ class FormProblem:
     field: str
     message: str
     fix: str
+    rule: str  # a stable id per mistake, e.g. AR-ISV-BM-ID
 
 
 def access_request_form(
@@ -207,50 +209,71 @@ def check_access_request(
     parent_sid: str,
     subaccount_sids: Sequence[str],
 ) -> list[FormProblem]:
-    """The mistakes the seed document warns about, each with its fix."""
-    problems = []
+    """The mistakes the seed document warns about, each with its fix (SPEC §4.7).
+    `subaccount_sids` are the parent's other subaccounts (not this customer's)."""
     cfile = f"customers/{customer.id}.yaml"
+    problems = []
     if not isv.email:
         problems.append(
-            FormProblem("Email", "the ISV's email is missing", "set isv.email in wa-sync.yaml")
-        )
-    bm = customer.facebook_business_manager_id
-    if not bm:
-        problems.append(
             FormProblem(
-                "Facebook Business Manager ID",
-                "the customer's Business Manager ID is missing",
-                f"ask the customer for it and set facebook_business_manager_id in {cfile}",
+                "Email",
+                "the ISV's email is missing",
+                "set isv.email in wa-sync.yaml",
+                "AR-NO-EMAIL",
             )
         )
-    elif isv.facebook_business_manager_id and bm == isv.facebook_business_manager_id:
-        problems.append(
-            FormProblem(
-                "Facebook Business Manager ID",
-                f"{bm} is the ISV's own Business Manager ID (isv.facebook_business_manager_id in "
-                "wa-sync.yaml), not the customer's",
-                f"set the CUSTOMER's Business Manager ID in {cfile}",
-            )
-        )
+    problems += _check_bm_id(isv, customer, cfile)
     problems += _check_account_sid(customer, account, parent_sid, subaccount_sids, cfile)
     if account is None:
         problems.append(
             FormProblem(
                 "Alternate Account SID",
-                "the customer's subaccount does not exist yet",
+                "the customer's subaccount does not exist yet, so there is no SID to give",
                 "run `wa-sync apply` first; it creates the subaccount",
+                "AR-NO-SUBACCOUNT",
             )
         )
     if not customer.onboarding.terms_accepted:
         problems.append(
             FormProblem(
                 "Terms of Service",
-                "the customer has not accepted the WhatsApp Terms of Service",
+                "the customer has not accepted the WhatsApp Terms of Service, which the "
+                "access request requires",
                 "the customer accepts them in their own Twilio project; then set "
                 f"onboarding.terms_accepted: true in {cfile}",
+                "AR-NO-TERMS",
             )
         )
     return problems
+
+
+def _check_bm_id(isv: Isv, customer: Customer, cfile: str) -> list[FormProblem]:
+    label = "Facebook Business Manager ID"
+    bm = customer.facebook_business_manager_id
+    if not bm:
+        return [
+            FormProblem(
+                label,
+                "the customer's Business Manager ID is missing",
+                "ask the customer for the ID of their own Business Manager (Meta Business "
+                f"Suite > Business settings > Business info) and set "
+                f"facebook_business_manager_id in {cfile}",
+                "AR-NO-BM-ID",
+            )
+        ]
+    if isv.facebook_business_manager_id and bm == isv.facebook_business_manager_id:
+        return [
+            FormProblem(
+                label,
+                f"{bm} is the ISV's own Business Manager ID (isv.facebook_business_manager_id "
+                "in wa-sync.yaml), not the customer's: the sender would be registered to the "
+                "ISV's business",
+                f"set facebook_business_manager_id in {cfile} to the CUSTOMER's Business "
+                "Manager ID",
+                "AR-ISV-BM-ID",
+            )
+        ]
+    return []
 
 
 def _check_account_sid(
@@ -262,12 +285,17 @@ def _check_account_sid(
 ) -> list[FormProblem]:
     sid = customer.customer_account_sid
     label = "Twilio Account SID"
+    own_project = (
+        f"set customer_account_sid in {cfile} to the SID of the customer's own Twilio "
+        "project, where they accepted the Terms of Service"
+    )
     if not sid:
         return [
             FormProblem(
                 label,
                 "the customer's own Twilio Account SID is missing",
-                f"ask the customer and set customer_account_sid in {cfile}",
+                f"ask the customer for it and set customer_account_sid in {cfile}",
+                "AR-NO-CUSTOMER-SID",
             )
         ]
     if account is not None and sid == account.sid:
@@ -276,16 +304,26 @@ def _check_account_sid(
                 label,
                 f"{sid} is the ISV's subaccount for this customer, not the customer's own "
                 "project; it belongs in Alternate Account SID",
-                f"set customer_account_sid in {cfile} to the SID of the customer's own Twilio "
-                "project, where they accepted the Terms of Service",
+                own_project,
+                "AR-SUBACCOUNT-AS-CUSTOMER-SID",
             )
         ]
-    if sid == parent_sid or sid in subaccount_sids:
+    if sid == parent_sid:
         return [
             FormProblem(
                 label,
-                f"{sid} is one of the ISV's own accounts, not the customer's",
-                f"set customer_account_sid in {cfile} to the customer's own project SID",
+                f"{sid} is the ISV's own parent account, not the customer's",
+                own_project,
+                "AR-PARENT-AS-CUSTOMER-SID",
+            )
+        ]
+    if sid in subaccount_sids:
+        return [
+            FormProblem(
+                label,
+                f"{sid} is another of the ISV's subaccounts, not the customer's own project",
+                own_project,
+                "AR-OTHER-SUBACCOUNT-AS-CUSTOMER-SID",
             )
         ]
     return []

@@ -1,9 +1,8 @@
 """The JSON Schemas of schema/*.schema.json, as installed with the package.
 
-The files live in the repository's `schema/` directory, where editors find them;
-`wa_sync/schema` is a symlink to that directory and pyproject.toml installs its
-files as package data, so the same files serve a checkout, an editable install
-and a wheel.
+The files live in `wa_sync/schema/`, installed as package data; the repository's
+`schema/`, where editors find them, is a link to that directory, so the same
+files serve a checkout, an editable install and a wheel.
 """
 
 from __future__ import annotations

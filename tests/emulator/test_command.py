@@ -143,3 +143,15 @@ def test_a_database_of_another_parent_is_refused(tmp_path):
     )  # fmt: skip
     assert code == 1
     assert "belongs to parent" in err
+
+
+def test_subaccount_limit_option_is_twilio_21480(serve):
+    served = serve("--show-token", "--subaccount-limit", "1")
+    sid = re.search(r"TWILIO_ACCOUNT_SID=(\S+)", served.text).group(1)
+    token = re.search(r"TWILIO_AUTH_TOKEN=([0-9a-f]{32})", served.text).group(1)
+    create = ("POST", "/2010-04-01/Accounts.json", (sid, token))
+    assert raw(served.url, *create, data={"FriendlyName": "one"}).status_code == 201
+    refused = raw(served.url, *create, data={"FriendlyName": "two"})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == 21480
+    assert stop(served)[0] == 0

@@ -26,6 +26,12 @@ def test_control_over_http_drives_the_same_state(emu, parent):
     sender = make_sender(parent)
     control.set_sender_status(sender.sid, "OFFLINE")
     assert emu.state()["senders"][emu.parent_sid][0]["status"] == "OFFLINE"
+    control.set_display_name_status(sender.sid, "DECLINED", name="Cheapest Deals")
+    fetched = parent.messaging.v2.channels_senders(sender.sid).fetch()
+    assert (fetched.pending_display_name, fetched.pending_display_name_status) == (
+        "Cheapest Deals",
+        "DECLINED",
+    )
     key_sid, secret = control.create_api_key(main=True)
     assert raw(emu.url, "GET", "/2010-04-01/Accounts.json", (key_sid, secret)).status_code == 200
     counts = control.request_counts()

@@ -41,6 +41,27 @@ def test_status_set_by_command(emu, sub):
         emu.set_sender_status("XE" + "0" * 32, "ONLINE")
 
 
+def test_display_name_review_set_by_command(emu, sub):
+    sender = make_sender(sub)
+    assert sender.pending_display_name_status is None  # no change made: the fields are absent
+    emu.set_display_name_status(sender.sid, "DECLINED", name="Acme Dental Best Deals")
+    fetched = sub.messaging.v2.channels_senders(sender.sid).fetch()
+    assert fetched.pending_display_name == "Acme Dental Best Deals"
+    assert fetched.pending_display_name_status == "DECLINED"
+    assert fetched.pending_display_name_status_date is not None
+    assert fetched.profile["name"] == "Acme Dental"  # the active name stays
+    emu.set_display_name_status(sender.sid, "PENDING_REVIEW")
+    assert sub.messaging.v2.channels_senders(sender.sid).fetch().pending_display_name == (
+        "Acme Dental"
+    )
+    emu.set_display_name_status(sender.sid, None)
+    assert sub.messaging.v2.channels_senders(sender.sid).fetch().pending_display_name is None
+    with pytest.raises(ValueError):
+        emu.set_display_name_status(sender.sid, "REJECTED")
+    with pytest.raises(LookupError):
+        emu.set_display_name_status("XE" + "0" * 32, "DECLINED")
+
+
 def test_response_has_every_profile_key(emu, sub):
     sender = make_sender(sub, vertical="Medical and Health")
     assert sender.profile["name"] == "Acme Dental"

@@ -423,7 +423,10 @@ def test_dropped_reads_are_retried(emu, gateway):
     assert gateway.read([customer("acme")]).accounts == ()
 
 
-def test_thirty_percent_faults_on_reads_and_deletes(emu, gateway):
+def test_thirty_percent_faults_on_reads_and_deletes(emu, sleeps):
+    # 12 attempts: the odds that some request of ~50 meets 12 faults in a row (0.3^12
+    # each) are negligible, where with 5 attempts they were ~10% a run: a flaky test.
+    gateway = make_gateway(emu, sleeps, attempts=12)
     accounts = [gateway.create_subaccount(customer(f"c{n}")) for n in range(4)]
     contents = [gateway.create_content(a, template(), "appointment_reminder") for a in accounts]
     emu.set_faults(rate_limit_rate=0.15, retry_after=0, error_rate=0.15, error_status=500)

@@ -13,6 +13,7 @@ from typing import TextIO
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import load_in_background
 from wa_sync.config.repo import load_repo, load_settings
+from wa_sync.config.yamlfile import YamlFileError, read_text
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
 from wa_sync.gateway.base import CustomerHint, Gateway
@@ -115,7 +116,9 @@ def load_and_connect(
                 gateway = stack.enter_context(
                     connect(runtime, root=root, emulator=emulator, parallelism=workers)
                 )
-                gateway.prefetch(customer_hints(root, only=only, shard=shard))
+                hints = customer_hints(root, only=only, shard=shard)
+                if hints is not None:  # a bad --customer: not one request to Twilio
+                    gateway.prefetch(hints)
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
         loaded = load(root, only=only, shard=shard, err=runtime.stderr, loading=loading)
@@ -146,19 +149,19 @@ def no_cycle_collection() -> Iterator[None]:
 
 def customer_hints(
     root: str, *, only: Sequence[str] | None, shard: tuple[int, int] | None
-) -> list[CustomerHint]:
+) -> list[CustomerHint] | None:
     """(customer id, account_sid or None) of the customer files in scope, read without
-    parsing them; empty when the scope is invalid (load reports that)."""
+    parsing them; None when the scope is invalid (load reports that)."""
     files = {path.stem: path for path in (Path(root) / "customers").glob("*.yaml")}
     try:
         scope = select_customers(list(files), only=only, shard=shard)
     except WaSyncError:
-        return []
+        return None
     hints: list[CustomerHint] = []
     for customer_id in scope:
-        try:
-            text = files[customer_id].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        try:  # as the loader reads: never a FIFO, a device or a link out of the root
+            text = read_text(root, f"customers/{files[customer_id].name}")
+        except (YamlFileError, OSError):
             text = ""
         found = _ACCOUNT_SID_LINE.search(text)
         hints.append((customer_id, found.group(2) if found else None))
@@ -181,6 +184,7 @@ def read_and_plan(
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
         cause_of=cause_from_git(loaded.config.root, environ),
+        estate=customer_file_ids(loaded.config.root),
     )
     # each customer is diffed while the others are still being read
     live = gateway.read(customers, on_customer=builder.add)

@@ -32,6 +32,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             latency_ms=args.latency_ms,
             fault_rate=args.fault_rate,
             approve_after=args.approve_after,
+            subaccount_limit=args.subaccount_limit,
         )
     except ValueError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from None

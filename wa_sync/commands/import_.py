@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,19 +19,20 @@ from typing import Any
 
 import yaml
 
-from wa_sync.commands.common import connect
+from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.errors import UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
-    Customer,
+    LiveAccount,
     LiveContent,
     LiveCustomer,
+    LiveEstate,
     LiveSender,
     thaw,
 )
 from wa_sync.runtime import Runtime
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -54,33 +56,112 @@ def run(
         )
     if not ACCOUNT_SID.match(account_sid):
         raise UsageError(f"--account-sid {account_sid!r} is not an Account SID (AC + 32 hex)")
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
     target = Path(root) / "customers" / f"{customer_id}.yaml"
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
-    probe = Customer(id=customer_id, name=customer_id, account_sid=account_sid)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
-        live = gateway.read([probe]).customers[customer_id]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(customer_yaml(customer_id, live, now=datetime.now(UTC)), encoding="utf-8")
+        account = _subaccount(gateway.read([]), account_sid)
+        _refuse_managed_elsewhere(root, customer_id, account)
+        senders, contents = gateway.read_subaccount(account)
+        emulated = gateway.emulated
+    live = LiveCustomer(
+        customer_id=customer_id, account=account, senders=senders, contents=contents
+    )
+    text = customer_yaml(customer_id, live, now=datetime.now(UTC), emulated=emulated)
+    _write(target, text, force=force)
+    banner = [EMULATOR_BANNER] if emulated else []
     runtime.stdout.write(
-        f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
-        f"template(s). Add what the lines marked ACTION NEEDED ask for, then run `wa-sync plan`.\n"
+        "\n".join(
+            [
+                *banner,
+                f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
+                "template(s). Add what the lines marked ACTION NEEDED ask for, then run "
+                "`wa-sync plan`.",
+            ]
+        )
+        + "\n"
     )
     return 0
 
 
-def customer_yaml(customer_id: str, live: LiveCustomer, *, now: datetime) -> str:
+def _subaccount(estate: LiveEstate, account_sid: str) -> LiveAccount:
+    account = next((a for a in estate.accounts if a.sid.lower() == account_sid.lower()), None)
+    if account is None and account_sid.lower() == estate.parent_sid.lower():
+        raise UsageError(
+            f"--account-sid {account_sid} is the parent account itself, not a subaccount: "
+            "import reads one customer's subaccount"
+        )
+    if account is None:
+        raise UsageError(
+            f"--account-sid {account_sid} is not a subaccount of the parent account whose "
+            "credentials are in use: import reads an existing subaccount of that parent"
+        )
+    if account.status != "active":
+        raise UsageError(
+            f"subaccount {account.sid} is {account.status}: Twilio refuses its credentials, "
+            "so its senders and templates cannot be read"
+            + ("; reactivate it first" if account.status == "suspended" else "")
+        )
+    return account
+
+
+def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount) -> None:
+    """One subaccount, one customer file: another file that adopts or names this
+    subaccount would make two customers fight over it."""
+    for path in sorted((Path(root) / "customers").glob("*.yaml")):
+        if path.stem == customer_id:
+            continue
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        adopted = isinstance(doc, dict) and doc.get("account_sid") == account.sid
+        if adopted or account.customer_id == path.stem:
+            raise UsageError(
+                f"subaccount {account.sid} ({account.friendly_name}) already belongs to "
+                f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
+                "--force` to refresh that file instead"
+            )
+
+
+def _write(target: Path, text: str, *, force: bool) -> None:
+    """Write beside the target, then rename (--force) or link it into place: never half
+    a file, never through a symbolic link or into a FIFO that sits at the target."""
+    tmp = target.with_name(f".wa-sync-import.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if force:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def customer_yaml(
+    customer_id: str, live: LiveCustomer, *, now: datetime, emulated: bool = False
+) -> str:
     """The customer file for a live subaccount: a pure function of live state."""
     assert live.account is not None
     online = any(s.status == "ONLINE" for s in live.senders)
-    submitted = any(c.approval_status.locked for c in live.contents)
     waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
-    name = live.account.customer_id or live.account.friendly_name
+    name, source = _business_name(live)
+    where = "the wa-sync emulator" if emulated else "Twilio"
     lines = [
         "# yaml-language-server: $schema=../schema/customer.schema.json",
         f"# Imported by `wa-sync import {customer_id} --account-sid {live.account.sid}` "
-        f"on {now:%Y-%m-%d} from the live subaccount.",
-        f"name: {_scalar(name)}  # the business's name, from the subaccount: check it",
+        f"on {now:%Y-%m-%d} from the live subaccount in {where}.",
+        f"name: {_scalar(name)}  # the business's name, {source}: check it",
         "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:",
         '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID',
         "# customer_account_sid: AC...  # the customer's own Twilio project (where ToS was "
@@ -89,34 +170,53 @@ def customer_yaml(customer_id: str, live: LiveCustomer, *, now: datetime) -> str
     ]
     if waba_id:
         lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
-    lines += _onboarding(online, submitted)
+    lines += _onboarding(online, registered=bool(live.senders))
     body: dict[str, Any] = {}
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
-    if live.contents:
-        body["templates"] = [_template(c) for c in _newest(live)]
     if body:
         lines.append(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100).rstrip())
+    if live.contents:
+        lines.append(
+            "# Templates as Twilio holds them (the newest _vN of each name and language), "
+            "inline:\n# where one is a library template, `use:` it from templates/ instead."
+        )
+        templates = {"templates": [_template(c) for c in _newest(live)]}
+        lines.append(
+            yaml.safe_dump(templates, sort_keys=False, allow_unicode=True, width=100).rstrip()
+        )
     return "\n".join(lines) + "\n"
 
 
-def _onboarding(online: bool, submitted: bool) -> list[str]:
-    implied = "implied: a sender is ONLINE in the subaccount"
+def _business_name(live: LiveCustomer) -> tuple[str, str]:
+    assert live.account is not None
+    display = sorted((s.sender_id, s.display_name) for s in live.senders if s.display_name)
+    if display:
+        return display[0][1], "from the sender's display name"
+    return live.account.customer_id or live.account.friendly_name, "from the subaccount's name"
+
+
+def _onboarding(online: bool, *, registered: bool) -> list[str]:
     if not online:
+        why = (
+            "a sender is registered but none is ONLINE yet"
+            if registered
+            else "no sender is registered yet"
+        )
         return [
-            "onboarding:  # no sender is online yet: record each step as it happens",
+            f"onboarding:  # {why}: record each step as it happens",
             "  terms_accepted: false",
             "  business_verification: not_started",
             "  access_request: not_submitted",
             "  invitation: not_sent",
         ]
+    implied = "implied: a sender is ONLINE in the subaccount"
     return [
         "onboarding:",
         f"  terms_accepted: true  # {implied}",
         f"  business_verification: verified  # {implied}",
         f"  access_request: approved  # {implied}",
-        "  invitation: approved  # "
-        + ("implied: templates were submitted for approval" if submitted else implied),
+        f"  invitation: approved  # {implied}",
     ]
 
 

@@ -19,7 +19,7 @@ from wa_sync.errors import UsageError
 from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX
 from wa_sync.runtime import Runtime
 
-TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}$")
+TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")
 
 # Most file systems stop file names at 255 bytes: NAME.yaml leaves 250 for the name.
 MAX_FILE_STEM = 250
@@ -42,6 +42,8 @@ def run(*, kind: str, name: str, root: str, force: bool, out: TextIO) -> Path:
         text, folder = template_yaml(name), "templates"
     else:
         raise UsageError(f"cannot scaffold a {kind!r}: choose customer or template")
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
     relative = Path(folder) / f"{name}.yaml"
     target = Path(root) / relative
     _write(target, text, force=force, shown=relative)

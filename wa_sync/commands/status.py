@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -16,9 +17,13 @@ from wa_sync.onboarding import ONBOARDED, onboarding_stage
 from wa_sync.runtime import Runtime
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
-TEMPLATE_LIMITS = (250, 6000)  # per WABA: unverified portfolio / verified (LC-LIMIT-COUNT)
-NEAR = 0.9  # warn at 90% of a limit
-DECLINED = {"DECLINED", "REJECTED"}
+# Templates per WhatsApp Business Account, each name+language counting (LC-LIMIT-COUNT):
+# 250 until the business is verified and its display name approved, then 6,000.
+TEMPLATE_LIMITS = (250, 6000)
+NEAR = 0.9  # warn from 90% of a limit
+DECLINED = {"DECLINED", "REJECTED"}  # Twilio reports Meta's refusal of a display name as DECLINED
+DAILY_CAP = 250  # business-initiated messages a day while the display name is rejected
+WIDTH = 100  # where the text view wraps a customer's detail lines
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -44,14 +49,42 @@ def run(
 
 def status_report(customers: Sequence[Customer], live: LiveEstate, *, emulated: bool) -> dict:
     rows = [_customer_status(c, live.customers[c.id]) for c in customers]
-    warnings = []
     count = len(live.accounts)
-    if count >= NEAR * SUBACCOUNT_LIMIT:
-        warnings.append(
-            f"the parent account has {count} subaccounts; Twilio's default limit is "
-            f"{SUBACCOUNT_LIMIT} (error 21480): ask Twilio support to raise it before it is reached"
+    warning = subaccount_limit_warning(count)
+    return {
+        "emulator": emulated,
+        "subaccounts": count,
+        "customers": rows,
+        "warnings": [warning] if warning else [],
+    }
+
+
+def subaccount_limit_warning(count: int, limit: int = SUBACCOUNT_LIMIT) -> str | None:
+    """A warning once the parent holds 90% of Twilio's default subaccount limit."""
+    if count < NEAR * limit:
+        return None
+    return (
+        f"the parent account has {count:,} subaccounts; Twilio's default limit is {limit:,} "
+        f"(error 21480 when reached): ask Twilio support to raise it, or close unused ones"
+    )
+
+
+def template_limit_warning(count: int) -> str | None:
+    """A warning when a WhatsApp Business Account nears its template limit: 250 until
+    the business is verified (more than 250 means it is), then 6,000."""
+    small, large = TEMPLATE_LIMITS
+    if count >= NEAR * large:
+        return (
+            f"{count:,} templates submitted to WhatsApp; a WhatsApp Business Account holds "
+            f"at most {large:,}: delete unused ones (prune removes superseded _vN versions)"
         )
-    return {"emulator": emulated, "subaccounts": count, "customers": rows, "warnings": warnings}
+    if NEAR * small <= count <= small:
+        return (
+            f"{count} templates submitted to WhatsApp; a WhatsApp Business Account holds at "
+            f"most {small} until the business is verified and its display name approved "
+            f"(then {large:,}): verify the business, or delete unused templates"
+        )
+    return None
 
 
 def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
@@ -91,49 +124,80 @@ def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
 
 def _customer_warnings(live: LiveCustomer) -> list[str]:
     warnings = []
+    if live.account is not None and live.account.status != "active":
+        warnings.append(
+            f"subaccount {live.account.sid} is {live.account.status}: Twilio refuses its "
+            "credentials, so its senders and templates cannot be read or changed"
+        )
     for sender in live.senders:
         if (sender.pending_display_name_status or "").upper() in DECLINED:
             warnings.append(
-                f"{sender.phone_number}: display name {sender.pending_display_name!r} was "
-                "rejected; the sender is capped at 250 business-initiated messages a day until "
-                "an approved name is registered"
+                f"{sender.phone_number}: WhatsApp rejected the display name "
+                f"{sender.pending_display_name!r}; until a display name is approved the sender "
+                f"is capped at {DAILY_CAP} business-initiated messages a day: choose a name "
+                "that follows WhatsApp's display name rules and apply again"
             )
-    count = len(live.contents)
-    for limit in TEMPLATE_LIMITS:
-        if NEAR * limit <= count < limit or count >= limit == TEMPLATE_LIMITS[-1]:
-            warnings.append(
-                f"{count} templates: a WhatsApp account may hold {limit} "
-                f"({'unverified' if limit == TEMPLATE_LIMITS[0] else 'verified'} business)"
-            )
-    return warnings
+    submitted = sum(c.approval_status.locked for c in live.contents)
+    warning = template_limit_warning(submitted)
+    return [*warnings, warning] if warning else warnings
+
+
+# --- the text view -----------------------------------------------------------------
 
 
 def render(report: dict) -> str:
-    lines = [EMULATOR_BANNER] if report["emulator"] else []
-    header = ("CUSTOMER", "STAGE", "NEXT ACTION", "SENDERS", "TEMPLATES")
-    table = [header] + [_row(c) for c in report["customers"]]
-    widths = [min(max(len(r[i]) for r in table), 60) for i in range(len(header) - 1)]
-    for row in table:
-        cells = [cell[:60].ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    """A table a person can scan (one row per customer and sender), each customer's next
+    action, rejections and warnings on indented lines below its row."""
+    header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
+    rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
-        for rejection in customer["rejections"]:
-            lines.append(
-                f"{customer['id']}: template {rejection['name']}[{rejection['language']}] "
-                f'rejected: "{rejection["reason"]}"'
-            )
-        lines += [f"{customer['id']}: warning: {w}" for w in customer["warnings"]]
+        *above, last = _rows(customer)  # the details go below a customer's last sender
+        rows += [(row, []) for row in above]
+        rows.append((last, _details(customer)))
+    widths = [max(len(r[i]) for r in [header, *(c for c, _ in rows)]) for i in range(4)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, [*widths, 0], strict=True)).rstrip()
+
+    lines = [EMULATOR_BANNER] if report["emulator"] else []
+    lines.append(line(header))
+    for row, details in rows:
+        lines += [line(row), *details]
     lines += [f"warning: {w}" for w in report["warnings"]]
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
     return "\n".join(lines) + "\n"
 
 
-def _row(customer: dict) -> tuple[str, str, str, str, str]:
+def _rows(customer: dict) -> list[tuple[str, ...]]:
+    """The customer's row, then one more row per further sender."""
     stage = customer["stage"]
     step = f"{stage['step']}/8 {stage['name']}" if stage["step"] else "onboarded"
-    who = f"{stage['actor']}: " if stage["actor"] else ""
-    wait = " (waiting)" if stage["waiting"] else ""
-    senders = ", ".join(f"{s['phone_number']} {s['status']}" for s in customer["senders"]) or "-"
+    actor = stage["actor"] or "-"
+    senders = [f"{s['phone_number']} {s['status']}" for s in customer["senders"]] or ["-"]
     templates = ", ".join(f"{n} {k}" for k, n in customer["templates"].items()) or "-"
-    return (customer["id"], step, f"{who}{stage['next_action']}{wait}", senders, templates)
+    first = (customer["id"], step, actor, senders[0], templates)
+    return [first, *(("", "", "", sender, "") for sender in senders[1:])]
+
+
+def _details(customer: dict) -> list[str]:
+    stage = customer["stage"]
+    lines = []
+    if stage["step"] is not None:
+        lines += _wrapped("next: ", stage["next_action"])
+    for r in customer["rejections"]:
+        lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
+    for warning in customer["warnings"]:
+        lines += _wrapped("warning: ", warning)
+    return lines
+
+
+def _wrapped(label: str, text: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent="  " + label,
+        subsequent_indent=" " * (2 + len(label)),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

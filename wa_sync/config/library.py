@@ -5,32 +5,42 @@ variables: `${{ param }}` inserts a param, `{% ... %}` are statements, and Whats
 own `{{1}}` placeholders pass through untouched. Templates are text, not programs:
 each library file is checked once when loaded, and only plain expressions, `if`,
 `for` (two levels at most) and a few text filters are accepted; attribute access,
-calls, macros and includes are refused. The sandbox, a bound on operators and a cap
-on output remain as a second line of defence at render time. Rendered results are
-cached per (library, params, languages).
+calls, macros and includes are refused. The sandbox remains as a second line of
+defence at render time, with bounds on everything that could cost unbounded time or
+memory: the size of every value `*`, `+`, `~` and the filters make (checked before it
+is made), the size of what is printed, the bits of an integer product, and the number
+of loop iterations per rendered string. Rendered results are cached per (library,
+params, languages).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, nodes
+from jinja2 import TemplateError, TemplateSyntaxError, nodes, pass_context
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.runtime import StrictUndefined
+from jinja2.runtime import Context, StrictUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from wa_sync.config.yamlfile import YamlDoc, join
+from wa_sync.config.yamlfile import YamlDoc, join, parent_path
 from wa_sync.errors import Location, Problem, Severity
 from wa_sync.model import EMPTY, Template, freeze
 
-LIBRARY_NAME = re.compile(r"^[a-z0-9_]+$")
+LIBRARY_NAME = re.compile(r"^[a-z0-9_]+\Z")
 MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
 MAX_PARAM_CHARS = 1_000
 MAX_LOOP_DEPTH = 2
+MAX_LOOP_ITERATIONS = 10_000  # per rendered string, all loops together
+MAX_INT_BITS = 4_096  # of a product: no digit string longer than ~1200 characters
+LOOP_FILTER = "wa_sync_bounded_loop"  # wraps every loop's iterable; not for templates
 SAFE_FILTERS = frozenset(
     [
         "upper",
@@ -86,10 +96,58 @@ JINJA_MARKERS = ("${{", "{%", "{#")
 BODY_TYPE = "twilio/text"
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with `*`, `**` and `%` bounded so no expression can exhaust memory."""
+_LOOP_BUDGET: ContextVar[list[int] | None] = ContextVar("wa_sync_loop_budget", default=None)
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+
+def _size(value: Any, limit: int = MAX_OUTPUT_CHARS) -> int:
+    """At least len(str(value)), computed without making the string; stops past `limit`."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() // 3 + 2  # decimal digits are bits * 0.302
+    if isinstance(value, float):
+        return 24
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        total = 2
+        items = value.items() if isinstance(value, dict) else ((item, None) for item in value)
+        for key, item in items:
+            for part in (key, item):  # a str inside a container is shown by repr: x10 at most
+                total += 4 + (10 * len(part) if isinstance(part, str) else _size(part, limit))
+            if total > limit:
+                break
+        return total
+    return 0  # Undefined, loop state, generators: small, or they fail on their own
+
+
+def _check_size(value: Any, what: str = "the value") -> None:
+    if _size(value) > MAX_OUTPUT_CHARS:
+        raise SecurityError(f"{what} would exceed {MAX_OUTPUT_CHARS} characters")
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's compiler with `~` bounded and every loop's iterable counted."""
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        for loop in node.find_all(nodes.For):
+            if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_FILTER):
+                loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None)
+        super().visit_Template(node, frame)
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with every operator that can grow a value bounded."""
+
+    code_generator_class = _CodeGenerator
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
         if op == "**":
@@ -98,7 +156,29 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError("`%` formatting is not allowed in templates")
         if op == "*" and _repeats(left, right) > MAX_OUTPUT_CHARS:
             raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
+        if op == "*" and _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
+            raise SecurityError(f"the product would exceed {MAX_INT_BITS} bits")
+        if op == "+" and _joined(left, right) > MAX_OUTPUT_CHARS:
+            raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
         return super().call_binop(context, op, left, right)
+
+    def bounded_concat(self, values: Sequence[Any]) -> str:
+        """`a ~ b`: str_join, refused before it makes a string that is too long."""
+        total = 0
+        for value in values:
+            total += _size(value)
+            if total > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"`~` would make more than {MAX_OUTPUT_CHARS} characters")
+        return "".join(map(str, values))
+
+
+def _int_bits(value: Any) -> int:
+    return value.bit_length() if isinstance(value, int) else 0
+
+
+def _joined(left: Any, right: Any) -> int:
+    sized = (str, list, tuple)
+    return len(left) + len(right) if isinstance(left, sized) and isinstance(right, sized) else 0
 
 
 def _repeats(left: Any, right: Any) -> int:
@@ -108,6 +188,53 @@ def _repeats(left: Any, right: Any) -> int:
     return 0
 
 
+def _finalize(value: Any) -> Any:
+    """Every printed value, before Jinja turns it into a string."""
+    _check_size(value, "the printed value")
+    return value
+
+
+@pass_context
+def _bounded_loop(context: Context, iterable: Iterable[Any]) -> Iterator[Any]:
+    """A loop's iterable, counted against the rendered string's iteration budget."""
+    budget = _LOOP_BUDGET.get()
+    if budget is None:
+        raise SecurityError("library templates are rendered only through render_string")
+    for item in iterable:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SecurityError(f"loops would run more than {MAX_LOOP_ITERATIONS} times")
+        yield item
+
+
+def _guarded(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose arguments and result are size-checked (`replace` before it runs)."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if not isinstance(value, Undefined):
+                _check_size(value, f"an argument of the filter {name!r}")
+        if name == "replace":
+            _check_replace(signature.bind(*args, **kwargs).arguments)
+        result = func(*args, **kwargs)
+        _check_size(result, f"the result of the filter {name!r}")
+        return result
+
+    return guarded
+
+
+def _check_replace(arguments: Mapping[str, Any]) -> None:
+    text, old, new = (str(arguments[key]) for key in ("s", "old", "new"))
+    found = len(text) + 1 if not old else text.count(old)
+    count = arguments.get("count")
+    if isinstance(count, int) and count >= 0:
+        found = min(found, count)
+    if len(text) + found * max(0, len(new) - len(old)) > MAX_OUTPUT_CHARS:
+        raise SecurityError(f"`replace` would make more than {MAX_OUTPUT_CHARS} characters")
+
+
 def _environment() -> SandboxedEnvironment:
     env = _Sandbox(
         undefined=StrictUndefined,
@@ -115,10 +242,14 @@ def _environment() -> SandboxedEnvironment:
         variable_end_string="}}",
         autoescape=False,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.globals.clear()  # no range, lipsum, cycler, joiner, namespace: only params
     for name in set(env.filters) - SAFE_FILTERS:
         del env.filters[name]
+    for name in SAFE_FILTERS:
+        env.filters[name] = _guarded(name, env.filters[name])
+    env.filters[LOOP_FILTER] = _bounded_loop
     return env
 
 
@@ -135,8 +266,9 @@ class Library:
     params: tuple[str, ...]
     localizations: Mapping[str, Any]  # language -> the localization's plain data
     compiled: Mapping[str, Any] = field(default_factory=dict)  # key path -> jinja Template
-    # language -> what rendering it needs, made on first use (see _Shape)
-    shapes: dict[str, _Shape] = field(default_factory=dict, compare=False, repr=False)
+    frozen: Mapping[str, Any] = field(default_factory=dict)  # language -> frozen localization
+    dynamic: frozenset[str] = frozenset()  # compiled paths and their ancestors
+    lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # language -> lines
 
     def path(self, language: str) -> str:
         return join("localizations", language)
@@ -175,6 +307,11 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
             )
     if any(p.is_error for p in problems):
         return None, problems
+    dynamic: set[str] = set()
+    for path in compiled:
+        while path and path not in dynamic:
+            dynamic.add(path)
+            path = parent_path(path)
     library = Library(
         name=name,
         doc=doc,
@@ -182,8 +319,19 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
         params=params,
         localizations=data["localizations"],
         compiled=compiled,
+        frozen={lang: freeze(loc) for lang, loc in data["localizations"].items()},
+        dynamic=frozenset(dynamic),
+        lines={lang: _lines(doc, join("localizations", lang)) for lang in data["localizations"]},
     )
     return library, problems
+
+
+def _lines(doc: YamlDoc, path: str) -> Mapping[str, int]:
+    lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
+    for key in ("name", "category"):
+        if key in doc.lines:
+            lines.setdefault(key, doc.lines[key])
+    return freeze(lines)
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -325,117 +473,42 @@ class Renderer:
 
 
 def _render(library: Library, params: Mapping[str, Any], language: str) -> Template:
-    shape = library.shapes.get(language)
-    if shape is None:
-        shape = library.shapes[language] = _Shape.of(library, language)
-    return shape.template(dict(params))
+    path = library.path(language)
+    rendered = _render_value(library, library.frozen[language], path, params)
+    types = rendered.get("types") or MappingProxyType(
+        {BODY_TYPE: MappingProxyType({"body": rendered["body"]})}
+    )
+    return Template(
+        name=library.doc.data["name"],
+        language=language,
+        category=library.category,
+        types=types,
+        variables=rendered.get("variables", EMPTY),
+        library=library.name,
+        where=library.doc.where(path),
+        path=path,
+        lines=library.lines[language],
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """What one localization of a library is for every customer: where it is, its lines,
-    and a plan of its values in which only the strings with Jinja are rendered per
-    customer; everything else is frozen once and shared (the model is read-only).
-    The Template is what `build_template` makes of the rendered localization."""
-
-    name: str
-    language: str
-    category: str
-    library: str
-    path: str
-    where: Location
-    lines: Mapping[str, int]
-    plan: _Plan
-
-    @staticmethod
-    def of(library: Library, language: str) -> _Shape:
-        doc, path = library.doc, library.path(language)
-        lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
-        for key, doc_path in (("name", "name"), ("category", "category")):
-            line = doc.lines.get(doc_path)
-            if line is not None:
-                lines.setdefault(key, line)
-        return _Shape(
-            name=doc.data["name"],
-            language=language,
-            category=library.category,
-            library=library.name,
-            path=path,
-            where=doc.where(path),
-            lines=freeze(lines),
-            plan=_plan(library, library.localizations[language], path),
-        )
-
-    def template(self, params: dict[str, Any]) -> Template:
-        entry = self.plan.value(params)
-        if "types" in entry:
-            types = entry["types"]
-        else:
-            types = MappingProxyType({BODY_TYPE: MappingProxyType({"body": entry["body"]})})
-        return Template(
-            name=self.name,
-            language=self.language,
-            category=self.category,
-            types=types,
-            variables=entry.get("variables", EMPTY),
-            library=self.library,
-            where=self.where,
-            path=self.path,
-            lines=self.lines,
-        )
-
-
-class _Plan:
-    """A value to render: `fixed` when nothing in it depends on params (then frozen)."""
-
-    __slots__ = ("children", "compiled", "fixed", "frozen", "is_list", "path")
-
-    def __init__(
-        self,
-        *,
-        frozen: Any = None,
-        path: str = "",
-        compiled: Any = None,
-        children: list[tuple[str, _Plan]] | None = None,
-        is_list: bool = False,
-    ):
-        self.fixed = compiled is None and children is None
-        self.frozen = frozen
-        self.path = path
-        self.compiled = compiled
-        self.children = children
-        self.is_list = is_list
-
-    def value(self, params: dict[str, Any]) -> Any:
-        if self.fixed:
-            return self.frozen
-        if self.compiled is not None:
-            return render_string(self.compiled, params, self.path)
-        assert self.children is not None
-        if self.is_list:
-            return tuple(child.value(params) for _, child in self.children)
-        return MappingProxyType({key: child.value(params) for key, child in self.children})
-
-
-def _plan(library: Library, value: Any, path: str) -> _Plan:
+def _render_value(library: Library, value: Any, path: str, params: Mapping[str, Any]) -> Any:
+    """The frozen `value` with its compiled strings rendered; static parts are shared."""
+    if path not in library.dynamic:
+        return value
     if isinstance(value, str):
-        template = library.compiled.get(path)
-        if template is None:
-            return _Plan(frozen=value)
-        return _Plan(path=path, compiled=template)
-    if isinstance(value, Mapping | list):
-        items = value.items() if isinstance(value, Mapping) else enumerate(value)
-        children = [(str(k), _plan(library, v, join(path, k))) for k, v in items]
-        if all(child.fixed for _, child in children):
-            return _Plan(frozen=freeze(value))
-        return _Plan(children=children, is_list=isinstance(value, list))
-    return _Plan(frozen=value)
+        return render_string(library.compiled[path], params, path)
+    if isinstance(value, Mapping):
+        return MappingProxyType(
+            {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
+        )
+    return tuple(_render_value(library, v, join(path, i), params) for i, v in enumerate(value))
 
 
 def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
     """One compiled string with `params`; every failure becomes a RenderError."""
     out: list[str] = []
     size = 0
+    budget = _LOOP_BUDGET.set([MAX_LOOP_ITERATIONS])
     try:
         for chunk in template.generate(params):
             size += len(chunk)
@@ -448,6 +521,8 @@ def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> s
         raise RenderError(path, f"uses an undefined value: {exc}") from None
     except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise RenderError(path, f"cannot be rendered: {exc}") from None
+    finally:
+        _LOOP_BUDGET.reset(budget)
     return "".join(out)
 
 
@@ -463,15 +538,10 @@ def build_template(
     language: str,
     category: str,
     library: str = "",
-    extra_lines: Mapping[str, str] | None = None,
 ) -> Template:
     """A Template from an inline entry or a (rendered) localization at `path` in `doc`."""
     types = entry["types"] if "types" in entry else {BODY_TYPE: {"body": entry["body"]}}
     lines = relative_lines(doc, path, rename={"body": f"types.{BODY_TYPE}.body"})
-    for key, doc_path in (extra_lines or {}).items():
-        line = doc.lines.get(doc_path)
-        if line is not None:
-            lines.setdefault(key, line)
     return Template(
         name=name,
         language=language,

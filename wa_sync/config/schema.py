@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import difflib
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from wa_sync.config.fastschema import compile_schema
+# jsonschema is imported only when a file fails the fast check (the common case is a
+# valid file): its import alone is a noticeable share of a no-op plan's start-up.
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import Problem
 from wa_sync.schemas import schema_file_text
-
-if TYPE_CHECKING:  # jsonschema is imported when a file fails the quick check
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import ValidationError
 
 KINDS = ("wa-sync", "customer", "template")
 SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{32})(?![A-Za-z0-9])")
@@ -42,30 +44,41 @@ def schema(kind: str) -> Mapping[str, Any]:
 
 
 @cache
-def validator(kind: str) -> Draft202012Validator:
-    """The validator of one file kind; the customer schema refers to the template one."""
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema `pattern` read as JSON Schema (ECMA-262) reads it: `$` ends the string.
+    Python's `$` also matches before a final newline, which would let "+14155550001\\n"
+    or "recall_offer\\n" through every anchored pattern."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
-    registry: Registry = Registry().with_resources(
-        (f"{name}.schema.json", Resource.from_contents(schema(name), DRAFT202012)) for name in KINDS
-    )
-    return Draft202012Validator(schema(kind), registry=registry)
+
+def _pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @cache
-def quick_check(kind: str) -> Callable[[Any], bool] | None:
-    """A compiled yes/no check of one file kind (see fastschema), None if unavailable."""
-    files = {f"{name}.schema.json": schema(name) for name in KINDS}
-    return compile_schema(f"{kind}.schema.json", files)
+def validator(kind: str) -> Draft202012Validator:
+    """The validator of one file kind; the customer schema refers to the template one."""
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    extended = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
+    registry: Registry = Registry().with_resources(
+        (f"{name}.schema.json", Resource.from_contents(schema(name), DRAFT202012)) for name in KINDS
+    )
+    made: Draft202012Validator = extended(schema(kind), registry=registry)
+    return made
 
 
 def validate(doc: YamlDoc, kind: str) -> list[Problem]:
     """Every schema problem in `doc`, most relevant first, one per key path and kind."""
-    check = quick_check(kind)
-    if check is not None and check(doc.data):
-        return []  # valid: jsonschema, ten times slower, would find nothing
+    if fast_check(kind)(doc.data):
+        return []
     from jsonschema.exceptions import relevance
 
     errors = sorted(validator(kind).iter_errors(doc.data), key=relevance, reverse=True)
@@ -96,8 +109,8 @@ def _translate(error: ValidationError, doc: YamlDoc) -> Iterator[Problem]:
         if isinstance(error.instance, Mapping):  # otherwise a type error says it all
             yield _choice(error, doc, path)
         return
-    if error.validator == "propertyNames" and error.context:
-        path = join(path, str(error.context[0].instance))
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        path = join(path, error.instance)  # a bad key: point at the key itself
     handler = _HANDLERS.get(str(error.validator), _generic)
     message, fix = handler(error)
     yield doc.problem(path, message, fix, rule=rule)
@@ -217,15 +230,6 @@ def _size(error: ValidationError) -> tuple[str, str]:
     return words[str(error.validator)], _describe(error)
 
 
-def _property_names(error: ValidationError) -> tuple[str, str]:
-    # jsonschema reports the bad key's own error in the context
-    inner = error.context[0] if error.context else None
-    bad = inner.instance if inner is not None else error.instance
-    if inner is not None and inner.validator == "enum":
-        return _enum(inner)
-    return f"the key {_show(bad)} is not valid here", _describe(inner or error)
-
-
 def _generic(error: ValidationError) -> tuple[str, str]:
     return f"{_show(error.instance)} is not valid here ({error.validator})", _describe(error)
 
@@ -236,7 +240,6 @@ _HANDLERS = {
     "const": _enum,
     "pattern": _pattern,
     "required": _required,
-    "propertyNames": _property_names,
     **dict.fromkeys(
         (
             "minLength",
@@ -282,3 +285,136 @@ def _show(value: Any) -> str:
 def all_problems(docs: Iterable[tuple[YamlDoc, str]]) -> list[Problem]:
     """Schema problems of several (doc, kind) pairs."""
     return [problem for doc, kind in docs for problem in validate(doc, kind)]
+
+
+# --- a fast yes/no check ------------------------------------------------------------------------
+#
+# jsonschema takes about a millisecond per customer file, too slow for estates of
+# thousands of customers. Valid files are the common case, so each schema is also
+# compiled into plain Python predicates for the keywords our schemas use; only a file
+# that fails this quick check goes through jsonschema for the detailed errors.
+# tests/config/test_schema.py checks that both agree.
+
+Check = Callable[[Any], bool]
+ANNOTATIONS = frozenset(
+    {"$schema", "$defs", "title", "description", "examples", "default", "x-rule", "x-message"}
+)
+
+
+@cache
+def fast_check(kind: str) -> Check:
+    return _compile(schema(kind), kind)
+
+
+def _resolve(ref: str, kind: str) -> tuple[Mapping[str, Any], str]:
+    file, _, pointer = ref.partition("#")
+    target_kind = file.removesuffix(".schema.json") if file else kind
+    node: Any = schema(target_kind)
+    for part in filter(None, pointer.split("/")):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node, target_kind
+
+
+def _compile(node: Mapping[str, Any] | bool, kind: str) -> Check:
+    if isinstance(node, bool):
+        return (lambda _: True) if node else (lambda _: False)
+    checks: list[Check] = []
+    for keyword, value in node.items():
+        if keyword in ANNOTATIONS:
+            continue
+        checks.append(_keyword(keyword, value, node, kind))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda instance: all(check(instance) for check in checks)
+
+
+def _keyword(keyword: str, value: Any, node: Mapping[str, Any], kind: str) -> Check:
+    if keyword == "$ref":
+        target, target_kind = _resolve(value, kind)
+        return _compile(target, target_kind)
+    if keyword == "type":
+        names = (value,) if isinstance(value, str) else tuple(value)
+        return lambda instance: any(_is_type(instance, name) for name in names)
+    if keyword == "enum" and all(isinstance(v, str) for v in value):
+        allowed = frozenset(value)
+        return lambda instance: isinstance(instance, str) and instance in allowed
+    if keyword == "pattern":
+        regex = ecma_regex(value)
+        return lambda instance: not isinstance(instance, str) or bool(regex.search(instance))
+    if keyword in _SIZES:
+        measure, compare, applies = _SIZES[keyword]
+        return lambda instance: not applies(instance) or compare(measure(instance), value)
+    if keyword == "uniqueItems":
+        return lambda instance: not value or not isinstance(instance, list) or _unique(instance)
+    if keyword == "required":
+        return lambda instance: not isinstance(instance, dict) or all(k in instance for k in value)
+    if keyword in ("properties", "additionalProperties", "propertyNames"):
+        return _object_keyword(keyword, value, node, kind)
+    if keyword == "items":
+        item = _compile(value, kind)
+        return lambda instance: not isinstance(instance, list) or all(map(item, instance))
+    if keyword == "if":
+        test = _compile(value, kind)
+        then = _compile(node.get("then", True), kind)
+        other = _compile(node.get("else", True), kind)
+        return lambda instance: then(instance) if test(instance) else other(instance)
+    if keyword in ("then", "else"):
+        return lambda _: True  # evaluated with "if"
+    if keyword == "oneOf":
+        options = [_compile(option, kind) for option in value]
+        return lambda instance: sum(1 for option in options if option(instance)) == 1
+    raise ValueError(f"the fast schema check does not support the keyword {keyword!r}")
+
+
+def _object_keyword(keyword: str, value: Any, node: Mapping[str, Any], kind: str) -> Check:
+    if keyword == "properties":
+        props = {name: _compile(sub, kind) for name, sub in value.items()}
+        return lambda instance: (
+            not isinstance(instance, dict)
+            or all(props[k](v) for k, v in instance.items() if k in props)
+        )
+    if keyword == "propertyNames":
+        check_name = _compile(value, kind)
+        return lambda instance: not isinstance(instance, dict) or all(map(check_name, instance))
+    known = frozenset(node.get("properties", ()))
+    extra = _compile(value, kind)
+    return lambda instance: (
+        not isinstance(instance, dict)
+        or all(extra(v) for k, v in instance.items() if k not in known)
+    )
+
+
+def _is_type(instance: Any, name: str) -> bool:
+    if name == "string":
+        return isinstance(instance, str)
+    if name == "object":
+        return isinstance(instance, dict)
+    if name == "array":
+        return isinstance(instance, list)
+    if name == "boolean":
+        return isinstance(instance, bool)
+    if name == "null":
+        return instance is None
+    if isinstance(instance, bool) or not isinstance(instance, int | float):
+        return False
+    return name == "number" or isinstance(instance, int) or instance.is_integer()
+
+
+def _unique(items: list[Any]) -> bool:
+    seen = {json.dumps(item, sort_keys=True) for item in items}
+    return len(seen) == len(items)
+
+
+def _number(instance: Any) -> bool:
+    return isinstance(instance, int | float) and not isinstance(instance, bool)
+
+
+_SIZES: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], bool], Check]] = {
+    "minLength": (len, operator.ge, lambda i: isinstance(i, str)),
+    "maxLength": (len, operator.le, lambda i: isinstance(i, str)),
+    "minItems": (len, operator.ge, lambda i: isinstance(i, list)),
+    "maxItems": (len, operator.le, lambda i: isinstance(i, list)),
+    "minProperties": (len, operator.ge, lambda i: isinstance(i, dict)),
+    "minimum": (lambda i: i, operator.ge, _number),
+    "maximum": (lambda i: i, operator.le, _number),
+}

@@ -13,18 +13,16 @@ from collections.abc import Iterator
 
 from wa_sync.errors import Location, Problem
 
-# 32 hex digits on their own: an auth token (a file name such as <md5>.png is not one)
-AUTH_TOKEN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9]|\.[A-Za-z]{2,4}\b)")
-# 32 letters and digits of both cases on their own: an API key secret
-API_SECRET = re.compile(
-    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
-    r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])"
-)
-API_KEY_SID = re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+# a word of 32 letters and digits (34 with an SK prefix), file names such as <md5>.png aside
+CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32,34}(?![A-Za-z0-9]|\.[A-Za-z]{2,4}\b)")
+HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+KEY_SID = re.compile(r"SK[0-9a-fA-F]{32}")
 SECRET_KEY = re.compile(
     r"^\s*-?\s*[\"']?(auth_?token|api_?secret|api_?key|secret|password|token)[\"']?\s*:\s*\S",
     re.IGNORECASE,
 )
+
+SECRET_WORDS = re.compile(r"(?i)token|secret|password|api_?key")
 
 FIX = (
     "remove it from the file (and from git history), and rotate it in the Twilio Console "
@@ -55,22 +53,19 @@ def _scan(text: str, file: str) -> Iterator[Problem]:
 
 def _maybe(text: str) -> bool:
     """A quick test that rules out most files without looking at each line."""
-    return bool(
-        AUTH_TOKEN.search(text)
-        or API_SECRET.search(text)
-        or API_KEY_SID.search(text)
-        or re.search(r"(?i)token|secret|password|api_?key", text)
-    )
+    return bool(CANDIDATE.search(text) or SECRET_WORDS.search(text))
 
 
 def _kind(line: str) -> str:
-    if API_KEY_SID.search(line):
-        return "a Twilio API key SID (SK...), which comes with a secret"
-    if AUTH_TOKEN.search(line):
-        return "a Twilio auth token (32 hexadecimal digits)"
-    if API_SECRET.search(line):
-        return "an API secret (32 letters and digits)"
-    match = SECRET_KEY.match(line)
-    if match:
-        return f"a credential (the key {match.group(1)!r})"
-    return ""
+    for match in CANDIDATE.finditer(line):
+        word = match.group()
+        if KEY_SID.fullmatch(word):
+            return "a Twilio API key SID (SK...), which comes with a secret"
+        if len(word) != 32:
+            continue  # a SID such as AC... or HX...: an identifier, not a secret
+        if HEX32.fullmatch(word):
+            return "a Twilio auth token (32 hexadecimal digits)"
+        if not (word.isdigit() or word.isalpha() or word.islower() or word.isupper()):
+            return "an API secret (32 letters and digits)"
+    named = SECRET_KEY.match(line)
+    return f"a credential (the key {named.group(1)!r})" if named else ""

@@ -10,6 +10,7 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far beyond any hand-written configuration file
 MAX_NODES = 100_000  # nodes after alias expansion, per file
 MAX_DEPTH = 64  # nesting levels
+MAX_INT_BITS = 256  # an integer scalar: far more digits than any phone number or id
 
 _TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -123,34 +125,49 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
     """The text of `root/relative`: a regular UTF-8 file inside the root, at most
     MAX_FILE_BYTES long; raises YamlFileError otherwise."""
     root = Path(root)
-    path = root / relative
     try:
-        real = path.resolve(strict=True)
-        base = root.resolve(strict=True)
+        real = _inside(root, relative)
+        if real is None:
+            raise _fail(
+                relative,
+                None,
+                "is a symbolic link to a file outside the repository",
+                "keep every configuration file inside the repository; copy the file in",
+            )
+        info = real.stat()
     except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
         raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
-    if not real.is_relative_to(base):
-        raise _fail(
-            relative,
-            None,
-            "is a symbolic link to a file outside the repository",
-            "keep every configuration file inside the repository; copy the file in",
-        )
-    info = real.stat()
     if stat.S_ISDIR(info.st_mode):
         raise _fail(relative, None, "is a directory, but a YAML file is expected here", "")
     if not stat.S_ISREG(info.st_mode):
         raise _fail(relative, None, "is not a regular file", "replace it with a YAML file")
     if info.st_size > MAX_FILE_BYTES:
         raise _fail(relative, None, _too_large(info.st_size), "split or shorten the file")
-    with open(real, "rb") as handle:
-        raw = handle.read(MAX_FILE_BYTES + 1)
+    try:
+        with open(real, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
     if len(raw) > MAX_FILE_BYTES:  # grew while we looked
         raise _fail(relative, None, _too_large(len(raw)), "split or shorten the file")
     return decode(raw, relative)
 
 
+def _inside(root: Path, relative: str) -> Path | None:
+    """The file's real path, or None when a symbolic link leads outside `root`. Plain
+    files cost one lstat per path component; only links are resolved."""
+    path = root
+    for part in Path(relative).parts:
+        path = path / part
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            real = (root / relative).resolve(strict=True)
+            return real if real.is_relative_to(root.resolve(strict=True)) else None
+    return path
+
+
 def decode(raw: bytes, file: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32 LE starts so too
+        raise _fail(file, 1, "is UTF-16 (or UTF-32) encoded, not UTF-8", "save the file as UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -215,6 +232,7 @@ class _Walker:
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
+        assert isinstance(node, yaml.MappingNode)
         self._check_tag(node, MAP_TAG)
         return self._mapping(node, path, depth)
 
@@ -223,7 +241,18 @@ class _Walker:
             self._refuse_tag(node)
         if node.tag == _TAG + "timestamp":  # no date fields here: keep what was written
             return node.value
-        return self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except ValueError:  # Python's cap on the digits of an int read from text
+            value = None
+        if (value is None and node.tag == _TAG + "int") or _int_too_long(value):
+            raise _fail(
+                self.file,
+                _line(node),
+                f"the number starting {node.value[:20]}... is too long",
+                "quote it if it is text, or write a shorter number",
+            )
+        return value
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag != expected:
@@ -283,7 +312,19 @@ class _Walker:
             self._refuse_tag(node)
         if node.value == "":
             raise _fail(self.file, _line(node), "a key is empty", "write the key's name")
+        if not node.value.isprintable():
+            raise _fail(
+                self.file,
+                _line(node),
+                f"the key {node.value!r} holds a line break or another control character",
+                "keys are plain words: remove it",
+            )
         return str(node.value)  # as written: `1:` is the key "1", `yes:` the key "yes"
+
+
+def _int_too_long(value: Any) -> bool:
+    """An integer no configuration value needs, whose digits Python may refuse to print."""
+    return isinstance(value, int) and value.bit_length() > MAX_INT_BITS
 
 
 def _line(node: yaml.Node) -> int:

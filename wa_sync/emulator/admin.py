@@ -7,7 +7,7 @@ from typing import Any
 
 from wa_sync.emulator.accounts import MAX_FRIENDLY_NAME, create_account_row
 from wa_sync.emulator.content import approval_json
-from wa_sync.emulator.senders import PROFILE, SECTIONS, STATUSES
+from wa_sync.emulator.senders import DISPLAY_NAME_STATUSES, PROFILE, SECTIONS, STATUSES
 from wa_sync.emulator.store import Store, new_secret, new_sid
 
 
@@ -65,6 +65,26 @@ def set_sender_status(store: Store, sender_sid: str, status: str) -> None:
         )
         if cursor.rowcount == 0:
             raise UnknownObject(f"no sender {sender_sid}")
+
+
+def set_display_name_status(
+    store: Store, sender_sid: str, status: str | None, name: str | None = None
+) -> None:
+    """Meta's review of a display-name change: `name` (default: the sender's current
+    profile name) with `status` (PENDING_REVIEW, DECLINED...); None forgets the change."""
+    if status is not None and status not in DISPLAY_NAME_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(DISPLAY_NAME_STATUSES)}")
+    with store.tx() as db:
+        row = db.execute("SELECT profile FROM senders WHERE sid = ?", (sender_sid,)).fetchone()
+        if row is None:
+            raise UnknownObject(f"no sender {sender_sid}")
+        db.execute("DELETE FROM display_names WHERE sender_sid = ?", (sender_sid,))
+        if status is not None:
+            current = json.loads(row["profile"]).get("name") or ""
+            db.execute(
+                "INSERT INTO display_names (sender_sid, name, status, changed) VALUES (?, ?, ?, ?)",
+                (sender_sid, name or current, status, store.now()),
+            )
 
 
 def create_api_key(store: Store, account_sid: str, *, main: bool) -> tuple[str, str]:

@@ -207,6 +207,13 @@ class App:
     def set_sender_status(self, sender_sid: str, status: str) -> None:
         admin.set_sender_status(self.store, sender_sid, status)
 
+    def set_display_name_status(
+        self, sender_sid: str, status: str | None, name: str | None = None
+    ) -> None:
+        """Meta's review of a sender's display-name change (DECLINED caps the sender at
+        250 business-initiated messages a day); None forgets the change."""
+        admin.set_display_name_status(self.store, sender_sid, status, name)
+
     def advance_clock(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("the clock only moves forward")

@@ -36,6 +36,8 @@ def _routes(app: App) -> dict[tuple[str, str], Callable[[dict[str, Any]], tuple[
         ("POST", "approve"): lambda b: _done(app.approve, b["sid"]),
         ("POST", "reject"): lambda b: _done(app.reject, b["sid"], **_pick(b, "reason")),
         ("POST", "sender-status"): lambda b: _done(app.set_sender_status, b["sid"], b["status"]),
+        ("POST", "display-name"): lambda b: _done(app.set_display_name_status, b["sid"],
+                                                  b.get("status"), b.get("name")),
         ("POST", "clock"): lambda b: _done(app.advance_clock, float(b["seconds"])),
         ("POST", "faults"): lambda b: _done(app.set_faults, **b),
         ("GET", "faults"): lambda b: _ok(app.faults.describe()),
@@ -119,6 +121,11 @@ class EmulatorControl:
 
     def set_sender_status(self, sender_sid: str, status: str) -> None:
         self._call("POST", "sender-status", {"sid": sender_sid, "status": status})
+
+    def set_display_name_status(
+        self, sender_sid: str, status: str | None, name: str | None = None
+    ) -> None:
+        self._call("POST", "display-name", {"sid": sender_sid, "status": status, "name": name})
 
     def advance_clock(self, seconds: float) -> None:
         self._call("POST", "clock", {"seconds": seconds})

@@ -14,7 +14,7 @@ from typing import Any
 
 from wa_sync.emulator.errors import CONFLICT, ApiError, bad_request, not_found
 from wa_sync.emulator.store import new_sid
-from wa_sync.emulator.wire import Request, Response, list_meta, paging
+from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging
 
 STATUSES = (
     "CREATING",
@@ -27,6 +27,10 @@ STATUSES = (
     "DRAFT",
     "STUBBED",
 )
+# A display-name change under Meta's review (`pending_display_name_status`), as the SDK's
+# ChannelsSenderInstance documents it; set by tests through `set_display_name_status`.
+DISPLAY_NAME_STATUSES = ("PENDING_REVIEW", "APPROVED", "DECLINED", "PIN_MISMATCH",
+                         "REGISTRATION_FAILED", "EXPIRED", "COMPLETED")  # fmt: skip
 SENDER_ID = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
 CONFIGURATION = ("waba_id", "verification_method", "verification_code", "voice_application_sid",
                  "account_type")  # fmt: skip
@@ -60,7 +64,7 @@ def sender_json(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     online = row["status"] == "ONLINE"
     configuration = {key: sections["configuration"].get(key) for key in CONFIGURATION}
     configuration["verification_method"] = configuration["verification_method"] or "sms"
-    return {
+    doc = {
         "sid": row["sid"],
         "status": row["status"],
         "sender_id": row["sender_id"],
@@ -83,6 +87,20 @@ def sender_json(req: Request, row: sqlite3.Row) -> dict[str, Any]:
         else None,
         "compliance": None,
         "url": f"{req.base_url}/v2/Channels/Senders/{row['sid']}",
+    }
+    return doc | _display_name_change(req, row["sid"])
+
+
+def _display_name_change(req: Request, sid: str) -> dict[str, Any]:
+    """The three `pending_display_name*` fields: present together, or absent when no
+    display-name change was made."""
+    change = req.store.one("SELECT * FROM display_names WHERE sender_sid = ?", (sid,))
+    if change is None:
+        return {}
+    return {
+        "pending_display_name": change["name"],
+        "pending_display_name_status": change["status"],
+        "pending_display_name_status_date": iso(change["changed"]),
     }
 
 
@@ -208,6 +226,7 @@ def delete_sender(req: Request) -> Response:
         row = _own(req, req.params["Sid"])
         with req.store.tx() as db:
             db.execute("DELETE FROM senders WHERE sid = ?", (row["sid"],))
+            db.execute("DELETE FROM display_names WHERE sender_sid = ?", (row["sid"],))
     return Response(204)
 
 

@@ -80,11 +80,17 @@ CREATE TABLE IF NOT EXISTS senders (
     online_at REAL
 );
 CREATE INDEX IF NOT EXISTS senders_account ON senders (account_sid, seq);
+CREATE TABLE IF NOT EXISTS display_names (
+    sender_sid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    changed REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
     WHERE status = 'CREATING' AND online_at IS NOT NULL;
 """
 
-RESET_TABLES = ("api_keys", "contents", "retired_names", "senders")
+RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names")
 
 _TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
 

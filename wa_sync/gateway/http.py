@@ -102,31 +102,51 @@ class Unreachable(Exception):
 
 
 def validate_base_url(base_url: str) -> str:
-    """`base_url` without a trailing slash, or WaSyncError when it is not http(s)."""
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """`base_url` without a trailing slash, or WaSyncError when it is not a plain
+    http(s) base URL: another scheme, no host, a bad port, a query or fragment, or
+    credentials in it are refused before any connection is made."""
+    shown = _redacted(base_url)
+    try:
+        parts = urlsplit(base_url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise WaSyncError(
             f"WA_SYNC_TWILIO_URL must be an http:// or https:// URL such as "
-            f"http://127.0.0.1:4010, not {_redacted(base_url)!r}"
+            f"http://127.0.0.1:4010, not {shown!r}"
         )
+    if "@" in parts.netloc:
+        raise WaSyncError(
+            f"WA_SYNC_TWILIO_URL must not hold credentials (user:password@), not {shown!r}; "
+            "wa-sync sends TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY with "
+            "TWILIO_API_SECRET) from the environment"
+        )
+    if not port_ok:
+        raise WaSyncError(f"WA_SYNC_TWILIO_URL has an invalid port: {shown!r}")
     if parts.query or parts.fragment:
         raise WaSyncError(
-            f"WA_SYNC_TWILIO_URL must be a base URL without a query or fragment, "
-            f"not {_redacted(base_url)!r}"
+            f"WA_SYNC_TWILIO_URL must be a base URL without a query or fragment, not {shown!r}"
         )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _redacted(url: str) -> str:
-    """The URL with any user:password@ replaced, safe to show."""
+    """The URL safe to show: any user:password@ and the values of a query or fragment
+    (where a token could hide) replaced."""
+    text = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
     except ValueError:
         return "<unparsable URL>"
-    if "@" in parts.netloc:
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, ""))
-    return url.strip()
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "***" if parts.query else ""
+    fragment = "***" if parts.fragment else ""
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return text
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def _is_loopback(host: str | None) -> bool:

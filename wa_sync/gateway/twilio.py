@@ -262,10 +262,10 @@ class TwilioGateway:
                     by_name.setdefault(account.friendly_name, []).append(account)
             for customer_id, sid in hinted:
                 named = by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
-                account = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
-                if account is not None and account.status == "active":
+                found = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
+                if found is not None and found.status == "active":
                     try:
-                        self._subaccount_future(account)
+                        self._subaccount_future(found)
                     except WaSyncError:  # closed meanwhile: nobody will read it
                         return
 
@@ -600,7 +600,7 @@ class TwilioGateway:
     def _scrub(self, text: str) -> str:
         for secret in self._secrets():
             text = text.replace(secret, "***")
-        return text
+        return one_line(text)
 
     @contextmanager
     def _errors(self, what: str, subaccount: str | None = None) -> Iterator[None]:
@@ -731,11 +731,18 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
     )
 
 
+def one_line(text: str) -> str:
+    """Twilio's free text (error messages, rejection and offline reasons) on one line: a
+    line break in it must not start a line of wa-sync's output, where a CI log could
+    read `::command::` (GitHub Actions) or a comment could read markup."""
+    return " ".join(text.split())
+
+
 def _reason(reason: Any) -> str:
     if isinstance(reason, Mapping):
         code, message = reason.get("code"), reason.get("message")
-        return ": ".join(str(p) for p in (code, message) if p)
-    return str(reason)
+        return one_line(": ".join(str(p) for p in (code, message) if p))
+    return one_line(str(reason))
 
 
 def _live_content(data: Mapping[str, Any]) -> LiveContent:
@@ -750,7 +757,7 @@ def _live_content(data: Mapping[str, Any]) -> LiveContent:
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
-        rejection_reason=str(approval.get("rejection_reason") or ""),
+        rejection_reason=one_line(str(approval.get("rejection_reason") or "")),
         date_created=_iso(data.get("date_created")),
     )
 

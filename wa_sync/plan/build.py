@@ -23,8 +23,11 @@ def build_plan(
     allow_mass_delete: bool = False,
     emulator: bool = False,
     cause_of: CauseOf = always_config,
+    estate: Sequence[str] | None = None,
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
+    `estate` is every customer id with a file (default: the config's customers; pass it
+    when the config was loaded for some customers only).
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     builder = PlanBuilder(
         config,
@@ -33,6 +36,7 @@ def build_plan(
         allow_mass_delete=allow_mass_delete,
         emulator=emulator,
         cause_of=cause_of,
+        estate=estate,
     )
     return builder.finish(live)
 
@@ -52,8 +56,10 @@ class PlanBuilder:
         allow_mass_delete: bool = False,
         emulator: bool = False,
         cause_of: CauseOf = always_config,
+        estate: Sequence[str] | None = None,
     ):
         self.config = config
+        self.estate = estate
         self.scope = sorted(customers)
         self.wanted = set(self.scope)
         self.pruning = config.settings.prune if prune is None else prune
@@ -100,7 +106,7 @@ class PlanBuilder:
             changes += found
             notes += told
             digests[customer_id] = digest
-        notes += _orphans(self.config, live, self.scope)
+        notes += _orphans(self.config, live, self.scope, self.estate)
         check_mass_delete(
             changes,
             live.customers,
@@ -119,10 +125,12 @@ class PlanBuilder:
         )
 
 
-def _orphans(config: Config, live: LiveEstate, scope: Sequence[str]) -> list[Note]:
+def _orphans(
+    config: Config, live: LiveEstate, scope: Sequence[str], estate: Sequence[str] | None
+) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
     closed (SPEC §4.5). Only on a whole-estate plan, where "gone" is certain."""
-    declared = {c.id for c in config.customers}
+    declared = {c.id for c in config.customers} | set(estate or ())
     if set(scope) != declared:
         return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}

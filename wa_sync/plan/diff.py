@@ -212,7 +212,8 @@ def _sender_notes(out: _Out, local: str, current: LiveSender) -> None:
             NoteKind.WARNING,
             f"sender {current.sender_id} is {current.status}" + (f": {reasons}" if reasons else ""),
         )
-    if (current.pending_display_name_status or "").upper() == "REJECTED":
+    # Twilio reports Meta's refusal as DECLINED (ChannelsSenderInstance docs)
+    if (current.pending_display_name_status or "").upper() in ("DECLINED", "REJECTED"):
         out.note(
             local,
             NoteKind.WARNING,

@@ -30,14 +30,26 @@ COLUMNS = (
 )
 
 
+# Outside code, GitHub turns @name into a mention, #12 into a reference and bare URLs,
+# www. names and e-mail addresses into links, whatever escaping markdown saw; an
+# invisible WORD JOINER after the sign (or inside "://" and "www.") stops each.
+_LINKING = re.compile(r"[@#](?=[A-Za-z0-9])|:(?=//)|(?<![A-Za-z0-9])www(?=\.)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
+
+
+def unlinked(text: str) -> str:
+    """Text in which GitHub finds no mention, reference or link to make."""
+    return _LINKING.sub(lambda match: match.group(0) + _WORD_JOINER, text)
+
+
 def escape(text: str) -> str:
     """User text for markdown outside code: HTML-escaped, markdown specials
-    backslash-escaped, line breaks flattened."""
+    backslash-escaped, line breaks flattened, mentions and references broken."""
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(unlinked(flat), quote=True))
 
 
-_PRE_SPECIAL = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
+_PRE_SPECIAL: dict[str, str | int | None] = {c: f"&#{ord(c)};" for c in "[]()*_`!|~\\"}
 
 
 def pre(text: str) -> str:
@@ -52,7 +64,27 @@ def render_markdown(plan: Plan) -> str:
         text = _document(plan, level)
         if len(text) <= LIMIT:
             return text
-    return _document(plan, _counts_only)
+    return _cut(text, plan)
+
+
+def _cut(text: str, plan: Plan) -> str:
+    """The counts-only document cut at a line to fit (thousands of customers, or of
+    blocked items): it holds no HTML block, so any line is a safe place to stop."""
+    tail = [
+        "",
+        "_The rest of the plan does not fit in one comment: run `wa-sync plan` to see it._",
+        "",
+        f"**{escape(summary_line(plan))}**",
+        "",
+    ]
+    room = LIMIT - len("\n".join(tail)) - 1
+    kept: list[str] = []
+    for line in text.split("\n"):
+        room -= len(line) + 1
+        if room < 0:
+            break
+        kept.append(line)
+    return "\n".join([*kept, *tail])
 
 
 Section = Callable[[Plan, str], list[str]]
@@ -142,7 +174,7 @@ def _fold(plan: Plan, customer_id: str, lines: list[str]) -> list[str]:
     summary = ", ".join(f"{n} {a.value}" for a, n in sorted(counts.items())) or "notes only"
     return [
         "<details>",
-        f"<summary><b>{pre(customer_id)}</b>: {pre(summary)}</summary>",
+        f"<summary><b>{pre(unlinked(customer_id))}</b>: {pre(summary)}</summary>",
         "",
         "<pre>",
         *[pre(line) for line in lines],

@@ -27,7 +27,7 @@ PHONE_MAX = 20
 CODE_MAX = 20
 # BTN-LABEL-LEN (B): Meta and Twilio's common components say 25, some Twilio type pages 20
 LABEL_MAX_STRICTEST, LABEL_MAX_LENIENT = 20, 25
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 PHONE_TYPES = ("PHONE_NUMBER", "VOICE_CALL")
 
 

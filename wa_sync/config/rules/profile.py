@@ -18,7 +18,7 @@ ADDRESS_MAX = 256
 EMAIL_MAX = 128
 WEBSITES_MAX = 2
 WEBSITE_MAX = 256
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}\Z")
 MARKDOWN = re.compile(
     r"(\*[^*\s][^*]*\*|(?<!\w)_[^_\s][^_]*_(?!\w)|~[^~\s][^~]*~|```|`[^`]+`"
     r"|\[[^\]]+\]\([^)]+\)|^\s*#{1,6}\s)",

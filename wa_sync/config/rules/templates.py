@@ -26,7 +26,7 @@ from wa_sync.config.rules._common import (
 from wa_sync.errors import Problem
 from wa_sync.model import BusinessVerification, Config, Template
 
-NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
+NAME_PATTERN = re.compile(r"^[a-z0-9_]+\Z")
 NAME_MAX = 512
 VERSION_ROOM = "_v99"  # the suffix wa-sync adds to a replaced template (SPEC §4.4)
 CATEGORIES = ("AUTHENTICATION", "MARKETING", "UTILITY")

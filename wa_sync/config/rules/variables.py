@@ -24,8 +24,8 @@ from wa_sync.config.rules._common import (
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
 
-NAMED = re.compile(r"^[a-z_]+$")
-TW_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+NAMED = re.compile(r"^[a-z_]+\Z")
+TW_KEY = re.compile(r"^[A-Za-z0-9_]+\Z")
 TW_KEY_MAX = 16
 TW_COUNT_MAX = 100
 # VAR-TW-VALUE (B): 1600 in Twilio's current docs, 255 in the older page
@@ -163,9 +163,14 @@ def sequence(config: Config) -> Iterator[Problem]:
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
         if missing:
             shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
+            # point at the text that holds the highest number: the gap shows there
+            rel = next(
+                (r for r, k in _usages(t) if _is_positional(k) and int(k) == max(numbers)),
+                "types",
+            )
             yield problem(
                 t,
-                "types",
+                rel,
                 "VAR-SEQ",
                 f"variables are numbered up to {{{{{max(numbers)}}}}} but {shown} "
                 "never appear; WhatsApp needs 1..n without gaps",
