@@ -59,13 +59,28 @@ def load_repo(root: str, customers: Sequence[str] | None = None) -> tuple[Config
     error. With `customers`, only those customer files (and the library templates they
     use) are loaded; ids without a file are left for the caller to report.
     """
+    return finish_load(*load_model(root, customers))
+
+
+def load_model(root: str, customers: Sequence[str] | None = None) -> tuple[Config, list[Problem]]:
+    """The first part of `load_repo`: every file read, checked and rendered into the
+    model, with the problems found so far (errors too: nothing is raised for them).
+    `finish_load` lints the model and gives load_repo's verdict."""
     base = Path(root)
     if not base.is_dir():
         raise UsageError(f"--root {root}: no such directory")
     loader = _Loader(base, set(customers) if customers is not None else None)
     with _no_gc():
         config = loader.load()
-    problems = list(dict.fromkeys(loader.problems))  # a shared library's lint, once
+    return config, loader.problems
+
+
+def finish_load(config: Config, found: Sequence[Problem]) -> tuple[Config, list[Problem]]:
+    """The second part of `load_repo`: the WhatsApp lint over the model, then the
+    verdict on every problem (ConfigInvalid, or the config and its warnings)."""
+    with _no_gc():
+        linted = lint_config(config)
+    problems = list(dict.fromkeys([*found, *linted]))  # a shared library's lint, once
     if any(problem.is_error for problem in problems):
         raise ConfigInvalid(problems)
     return config, [problem for problem in problems if not problem.is_error]
@@ -126,9 +141,7 @@ class _Loader:
                 customer = self._customer(stem, relative)
                 if customer is not None:
                     customers.append(customer)
-        config = Config(root=str(self.root), isv=isv, settings=settings, customers=tuple(customers))
-        self.problems += lint_config(config)
-        return config
+        return Config(root=str(self.root), isv=isv, settings=settings, customers=tuple(customers))
 
     # --- files -----------------------------------------------------------------------------
 
