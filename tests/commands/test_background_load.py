@@ -66,10 +66,46 @@ def test_another_error_in_the_child_is_raised_as_loading_here_raises_it(estate, 
         calls.append(os.getpid())
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(background, "load_repo", failing)
+    monkeypatch.setattr(background, "load_model", failing)  # in the child
+    monkeypatch.setattr(background, "load_repo", failing)  # here
     with pytest.raises(RuntimeError, match="boom"):
         background.load_in_background(str(estate), None)()
     assert calls == [os.getpid()]  # the child's call is not seen here: one call, ours
+
+
+def test_the_model_comes_early_and_stands_when_the_lint_passes(estate):
+    pending = background.load_in_background(str(estate), None)
+    early = background.early_model(pending)
+    assert early is not None
+    config, warnings = pending()
+    assert config is early
+    assert (config, warnings) == load_repo(str(estate))
+
+
+def test_no_early_model_for_a_configuration_with_errors(estate):
+    (estate / "customers" / "bench-00002.yaml").write_text("name: [unclosed\n")
+    pending = background.load_in_background(str(estate), None)
+    assert background.early_model(pending) is None
+    with pytest.raises(ConfigInvalid):
+        pending()
+
+
+def test_an_early_model_the_lint_refuses_is_not_used(estate):
+    library = estate / "templates" / "bench_notice_0.yaml"
+    library.write_text(library.read_text().replace("UTILITY", "MARKETING", 1) + "\n")
+    (estate / "customers" / "bench-00003.yaml").write_text(
+        (estate / "customers" / "bench-00003.yaml")
+        .read_text()
+        .replace("Open every day of the week", "x" * 200)
+    )
+    with pytest.raises(ConfigInvalid) as here:
+        load_repo(str(estate))
+    assert all(p.rule for p in here.value.problems if p.is_error)  # lint errors only
+    pending = background.load_in_background(str(estate), None)
+    assert background.early_model(pending) is not None
+    with pytest.raises(ConfigInvalid) as there:
+        pending()
+    assert there.value.problems == here.value.problems
 
 
 def test_a_cancelled_load_leaves_no_child(estate):
@@ -113,3 +149,26 @@ def test_a_plan_of_an_invalid_configuration_reports_it_either_way(estate, monkey
     assert plan_output(estate) == forked
     assert forked[0] == 1
     assert "bench_notice_1" in forked[2]
+
+
+def test_a_plan_refused_by_the_lint_after_an_early_model_is_reported_the_same(estate, monkeypatch):
+    path = estate / "customers" / "bench-00003.yaml"
+    path.write_text(path.read_text().replace("Open every day of the week", "x" * 200))
+    forked = plan_output(estate)
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 10**9)
+    assert plan_output(estate) == forked
+    assert forked[0] == 1
+    assert forked[1] == ""  # no plan
+    assert "bench-00003" in forked[2]
+
+
+def test_warnings_of_an_early_model_are_printed_once(estate, monkeypatch):
+    path = estate / "templates" / "bench_notice_0.yaml"  # a sample no text uses: a warning
+    path.write_text(path.read_text().replace("'2': A-1001", "'2': A-1001\n      '9': spare", 1))
+    forked = plan_output(estate)
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", 10**9)
+    here = plan_output(estate)
+    assert here == forked
+    assert here[0] == 0
+    assert here[2].count("warning:") >= 1
+    assert "'9'" in here[2]

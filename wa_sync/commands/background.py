@@ -2,9 +2,11 @@
 
 Loading is pure CPU (parse, schema, render, lint: two seconds at 1,000 customers) and
 Python runs one thread at a time, so loading in a thread would only take turns with
-the reads. `load_in_background` forks before any thread exists; the child runs
-`load_repo` and sends back the model (pickled) or the problems that make it invalid,
-and the parent, reading Twilio meanwhile, takes the result when it needs it.
+the reads. `load_in_background` forks before any thread exists; the child loads the
+model and sends it (pickled) as soon as the files make one without errors, then lints
+it and sends the verdict: the warnings, or every problem when it is invalid. The
+parent, reading Twilio meanwhile, may diff with the model while the lint runs
+(`early_model`), and uses nothing of that work unless the verdict then says valid.
 
 Everything else, and anything unexpected (no `fork` on this platform, a child that
 dies or fails in another way), falls back to loading in this process, so the errors a
@@ -24,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from wa_sync.config.repo import load_repo
+from wa_sync.config.repo import finish_load, load_model, load_repo
 from wa_sync.errors import ConfigInvalid, Problem
 from wa_sync.model import Config
 
@@ -69,29 +71,50 @@ def load_in_background(root: str, customers: Sequence[str] | None) -> Callable[[
 
 
 class _Pending:
+    """The parent's end of the pipe. The child sends ("model", config) as soon as the
+    files make a model without errors, then ("ok", warnings) after the lint; or
+    ("invalid", problems); or ("other", None) for anything else."""
+
     def __init__(self, pid: int, reader: int, here: Callable[[], Loaded]):
         self.pid = pid
-        self.reader = reader
+        self.pipe = os.fdopen(reader, "rb")
         self.here = here
         self.done = False
+        self.early: Config | None = None
+        self.final: tuple[str, Any] | None = None
+
+    def model(self) -> Config | None:
+        """The model before the lint has passed on it (None if there is none to use
+        early); it stands only if the call to this object then returns."""
+        if self.early is None and self.final is None and not self.done:
+            message = self._receive()
+            if message[0] == "model":
+                self.early = message[1]
+            else:
+                self.final = message
+        return self.early
 
     def __call__(self) -> Loaded:
         if self.done:
             raise RuntimeError("the background load was already collected")
+        self.model()
+        final = self.final or self._receive()
         self.done = True
-        with os.fdopen(self.reader, "rb") as pipe:
-            data = pipe.read()  # the GIL is released while waiting: reads go on
+        self.pipe.close()
         os.waitpid(self.pid, 0)
-        try:
-            kind, value = pickle.loads(data)  # noqa: S301 - our own child, through a pipe
-        except Exception:  # the child died or failed otherwise: load here, as usual
-            return self.here()
+        kind, value = final
         if kind == "invalid":
             raise ConfigInvalid(value)
-        if kind != "ok":  # an error other than an invalid configuration: as usual
-            return self.here()
-        config, warnings = value
-        return config, warnings
+        if kind == "ok" and self.early is not None:
+            return self.early, value
+        return self.here()  # an error other than an invalid configuration: as usual
+
+    def _receive(self) -> tuple[str, Any]:
+        try:  # the GIL is released while waiting: reads go on
+            message = pickle.load(self.pipe)  # noqa: S301 - our own child, through a pipe
+        except Exception:  # the child died or failed otherwise
+            return ("other", None)
+        return message if isinstance(message, tuple) and len(message) == 2 else ("other", None)
 
     def cancel(self) -> None:
         """Stop the child when its result is no longer wanted."""
@@ -100,8 +123,13 @@ class _Pending:
         self.done = True
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGTERM)
-        os.close(self.reader)
+        self.pipe.close()
         os.waitpid(self.pid, 0)
+
+
+def early_model(pending: Callable[[], Loaded]) -> Config | None:
+    """The model of a background load before its lint is done, if there is one."""
+    return pending.model() if isinstance(pending, _Pending) else None
 
 
 def cancel(pending: Callable[[], Loaded]) -> None:
@@ -111,15 +139,19 @@ def cancel(pending: Callable[[], Loaded]) -> None:
 
 
 def _send(writer: int, root: str, customers: Sequence[str] | None) -> None:
-    try:
-        outcome: tuple[str, Any] = ("ok", load_repo(root, customers=customers))
-    except ConfigInvalid as exc:
-        outcome = ("invalid", list(exc.problems))
-    except BaseException:  # anything else: the parent loads again and reports it
-        outcome = ("other", None)
-    data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
     with os.fdopen(writer, "wb") as pipe:
-        pipe.write(data)
+        try:
+            config, found = load_model(root, customers)
+            if not any(problem.is_error for problem in found):
+                pickle.dump(("model", config), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
+            _config, warnings = finish_load(config, found)
+            outcome: tuple[str, Any] = ("ok", warnings)
+        except ConfigInvalid as exc:
+            outcome = ("invalid", list(exc.problems))
+        except BaseException:  # anything else: the parent loads again and reports it
+            outcome = ("other", None)
+        pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _customer_files(root: str) -> int:

@@ -6,12 +6,12 @@ import gc
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from wa_sync.commands.background import cancel as cancel_load
-from wa_sync.commands.background import load_in_background
+from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.repo import load_repo, load_settings
 from wa_sync.config.yamlfile import YamlFileError, read_text
 from wa_sync.connect import open_gateway
@@ -46,6 +46,14 @@ _ACCOUNT_SID_LINE = re.compile(
 class Loaded:
     config: Config
     scope: tuple[str, ...]
+    # for a model used before the lint's verdict: waits for it (raises ConfigInvalid)
+    verdict: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    def confirm(self) -> None:
+        """Make sure the configuration is valid (it is, unless loaded early) and its
+        warnings are printed; call before using anything made from it."""
+        if self.verdict is not None:
+            self.verdict()
 
 
 def load(
@@ -121,13 +129,53 @@ def load_and_connect(
                     gateway.prefetch(hints)
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
-        loaded = load(root, only=only, shard=shard, err=runtime.stderr, loading=loading)
+        loaded = None
+        if loading is not None and gateway is not None:
+            loaded = _early(loading, root, only=only, shard=shard, err=runtime.stderr)
+        if loaded is None:
+            loaded = load(root, only=only, shard=shard, err=runtime.stderr, loading=loading)
         if gateway is None:
             workers = parallelism or loaded.config.settings.parallelism
             gateway = stack.enter_context(
                 connect(runtime, root=root, emulator=emulator, parallelism=workers)
             )
         yield loaded, gateway
+
+
+def _early(
+    loading: Callable[[], tuple[Config, list[Problem]]],
+    root: str,
+    *,
+    only: Sequence[str] | None,
+    shard: tuple[int, int] | None,
+    err: TextIO,
+) -> Loaded | None:
+    """The model of a background load before its lint is done, with the verdict to
+    wait for (Loaded.confirm); None when there is none to use early, or when the
+    scope is wrong (then `load` reports the configuration's errors first)."""
+    config = early_model(loading)
+    if config is None:
+        return None
+    known = sorted({c.id for c in config.customers} | set(customer_file_ids(root)))
+    try:
+        scope = select_customers(known, only=only, shard=shard)
+    except WaSyncError:
+        return None
+    outcome: list[BaseException | None] = []
+
+    def verdict() -> None:
+        if not outcome:
+            try:
+                _config, warnings = loading()
+            except BaseException as exc:
+                outcome.append(exc)
+                raise
+            outcome.append(None)
+            print_warnings(warnings, err)
+        elif outcome[0] is not None:
+            raise outcome[0]
+
+    return Loaded(config, scope, verdict)
 
 
 @contextmanager
@@ -186,6 +234,12 @@ def read_and_plan(
         cause_of=cause_from_git(loaded.config.root, environ),
         estate=customer_file_ids(loaded.config.root),
     )
-    # each customer is diffed while the others are still being read
-    live = gateway.read(customers, on_customer=builder.add)
+    # each customer is diffed while the others are still being read (and, with a
+    # model loaded early, while the lint still runs)
+    try:
+        live = gateway.read(customers, on_customer=builder.add)
+    except WaSyncError:
+        loaded.confirm()  # a configuration error is reported before Twilio's
+        raise
+    loaded.confirm()
     return live, builder.finish(live)
