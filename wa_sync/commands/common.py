@@ -241,5 +241,6 @@ def read_and_plan(
     except WaSyncError:
         loaded.confirm()  # a configuration error is reported before Twilio's
         raise
+    builder.prepare()  # while a model loaded early still waits for its lint
     loaded.confirm()
     return live, builder.finish(live)

@@ -68,12 +68,20 @@ class PlanBuilder:
         self.cause_of = cause_of
         self.states: dict[int, Any] = {}  # content states, shared by every step
         self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
+        self._config_digest: str | None = None
 
     def add(self, current: LiveCustomer) -> None:
         """Diff one customer of the scope now (one outside it is ignored)."""
         if current.customer_id in self.wanted:
             with remembering_states(self.states):
                 self._diff(current.customer_id, current)
+
+    def prepare(self) -> None:
+        """Work out what does not depend on the live state (the configuration's digest)
+        ahead of `finish`, e.g. while waiting for something else."""
+        if self._config_digest is None:
+            with remembering_states(self.states):
+                self._config_digest = config_digest(self.config, self.scope)
 
     def finish(self, live: LiveEstate) -> Plan:
         """The plan against `live`; raises MassDelete as build_plan does."""
@@ -116,7 +124,7 @@ class PlanBuilder:
         return Plan.of(
             changes,
             notes,
-            config_digest=config_digest(self.config, self.scope),
+            config_digest=self._config_digest or config_digest(self.config, self.scope),
             live_digests=digests,
             customers=tuple(self.scope),
             emulator=self.emulator,
