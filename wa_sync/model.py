@@ -298,9 +298,9 @@ class LiveCustomer:
         `name_v2`, `name_v3`... (SPEC §4.4)."""
         if not self._versions and self.contents:
             found: dict[tuple[str, str], list[tuple[int, int, LiveContent]]] = {}
-            for index, content in enumerate(self.contents):
+            for position, content in enumerate(self.contents):
                 base, version = content.base_name_and_version
-                found.setdefault((base, content.language), []).append((version, index, content))
+                found.setdefault((base, content.language), []).append((version, position, content))
             index = {key: tuple(c for _, _, c in sorted(items)) for key, items in found.items()}
             self._versions.update(index)  # one step, for other threads
         return self._versions.get((name, language), ())

@@ -46,6 +46,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    raw_requestline: bytes  # set by handle_one_request before parse_request
     protocol_version = "HTTP/1.1"  # keep-alive, as Twilio; every response has a length
     server_version = "wa-sync-emulator"
     timeout = 120  # an idle keep-alive connection's thread ends after this
