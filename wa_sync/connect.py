@@ -138,6 +138,11 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
     from wa_sync.emulator import Emulator
 
     state = Path(root) / STATE_DIR
+    if state.is_symlink() or (state / EMULATOR_DB).is_symlink():
+        # the state belongs in the repository: never follow a link out of it
+        raise UsageError(
+            f"{state} is a symbolic link: remove it; the emulator keeps its state there"
+        )
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

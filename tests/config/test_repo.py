@@ -184,3 +184,14 @@ def test_yaml_refusals_name_the_line(text: str, line: int, message: str):
 
     assert caught.value.problem.where == Location("f.yaml", line)
     assert message in caught.value.problem.message
+
+
+def test_a_business_name_has_a_length_limit(tmp_path):
+    from wa_sync.config.repo import load_repo
+    from wa_sync.errors import ConfigInvalid
+
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "long-name.yaml").write_text(f"name: {'x' * 300}\n")
+    with pytest.raises(ConfigInvalid) as refused:
+        load_repo(str(tmp_path))
+    assert "customers/long-name.yaml:1" in str(refused.value)

@@ -414,3 +414,13 @@ def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_
     emulator.clear_request_log()
     assert_clean_error(cli("plan"))
     assert not [r for r in emulator.request_log() if r["account_sid"] == account["sid"]]
+
+
+def test_the_emulator_state_is_never_a_link_out_of_the_repository(repo, cli, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo.root / ".wa-sync").symlink_to(outside)
+    result = cli("--emulator", "plan", environ={})
+    assert result.code == 1
+    assert "is a symbolic link" in result.err
+    assert list(outside.iterdir()) == []
