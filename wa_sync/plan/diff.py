@@ -27,6 +27,7 @@ from wa_sync.plan.gates import sender_gate, submit_gate
 from wa_sync.plan.normalise import content_state, field_diff, sender_state
 
 ONLINE = "ONLINE"
+UNDECLARED = "not declared in the configuration (prune is on)"
 # Sender statuses that mean Twilio or Meta is still working on it.
 SENDER_WAITING = {"CREATING", "PENDING_VERIFICATION", "VERIFYING", "TWILIO_REVIEW", "DRAFT"}
 
@@ -63,6 +64,28 @@ class _Out:
         self.notes.append(
             Note(customer=self.customer.id, address=self.address(local), kind=kind, message=message)
         )
+
+    def gated(
+        self, local: str, action: Action, phase: Phase, gate: Gate | None, *, would: str, **kw: Any
+    ) -> bool:
+        """The change, or the same change BLOCKED at `gate`; True when actionable."""
+        if gate is None:
+            self.change(local, action, phase, **kw)
+            return True
+        kw["reason"] = f"would {would}; blocked at {gate.describe()}"
+        self.change(local, Action.BLOCKED, phase, blocked_by=gate, **kw)
+        return False
+
+    def unwanted(
+        self, local: str, *, prune: bool, before: Any, ref: str, cause: Cause, why: str, kept: str
+    ) -> None:
+        """An object the configuration no longer wants: deleted with prune, else a note."""
+        if prune:
+            self.change(
+                local, Action.DELETE, Phase.CLEANUP, before=before, ref=ref, cause=cause, reason=why
+            )
+        else:
+            self.note(local, NoteKind.INFO, kept)
 
 
 def diff_customer(
@@ -136,27 +159,20 @@ def _senders(out: _Out, live: LiveCustomer, *, prune: bool) -> bool:
         if before != after:
             actionable |= _sender_change(out, sender, current, gate, cause)
         _sender_notes(out, sender.address, current)
+    declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
-        if any(s.sender_id == current.sender_id for s in customer.senders):
+        if current.sender_id in declared:
             continue
-        local = f"sender.{current.sender_id}"
-        if prune:
-            out.change(
-                local,
-                Action.DELETE,
-                Phase.CLEANUP,
-                before=sender_state(current),
-                ref=current.sid,
-                cause=out.cause_of([customer.where.file]),
-                reason="not declared in the configuration (prune is on)",
-            )
-        else:
-            out.note(
-                local,
-                NoteKind.INFO,
-                f"sender {current.sender_id} ({current.sid}) is not declared; kept "
-                "because prune is off",
-            )
+        out.unwanted(
+            f"sender.{current.sender_id}",
+            prune=prune,
+            before=sender_state(current),
+            ref=current.sid,
+            cause=out.cause_of([customer.where.file]),
+            why=UNDECLARED,
+            kept=f"sender {current.sender_id} ({current.sid}) is not declared; kept "
+            "because prune is off",
+        )
     return actionable
 
 
@@ -170,24 +186,12 @@ def _sender_change(
         before = sender_state(current)
         changed = field_diff(before, after)
         action, reason = Action.UPDATE, "changed: " + ", ".join(changed)
-    if gate is not None:
-        out.change(
-            sender.address,
-            Action.BLOCKED,
-            Phase.SENDER,
-            before=before,
-            after=after,
-            cause=cause,
-            blocked_by=gate,
-            subject=sender,
-            ref=current.sid if current else None,
-            reason=f"would {action.value} the sender; blocked at {gate.describe()}",
-        )
-        return False
-    out.change(
+    return out.gated(
         sender.address,
         action,
         Phase.SENDER,
+        gate,
+        would=f"{action.value} the sender",
         before=before,
         after=after,
         cause=cause,
@@ -195,7 +199,6 @@ def _sender_change(
         subject=sender,
         ref=current.sid if current else None,
     )
-    return True
 
 
 def _sender_notes(out: _Out, local: str, current: LiveSender) -> None:
@@ -259,24 +262,16 @@ def _templates(out: _Out, live: LiveCustomer, *, prune: bool, sender_ready: bool
         base, _ = content.base_name_and_version
         if (base, content.language) in declared:
             continue
-        local = f"template.{content.friendly_name}[{content.language}]"
-        if prune:
-            out.change(
-                local,
-                Action.DELETE,
-                Phase.CLEANUP,
-                before=_content_before(content),
-                ref=content.sid,
-                cause=out.cause_of([customer.where.file]),
-                reason="not declared in the configuration (prune is on)",
-            )
-        else:
-            out.note(
-                local,
-                NoteKind.INFO,
-                f"template {content.friendly_name} [{content.language}] ({content.sid}) "
-                "is not declared; kept because prune is off",
-            )
+        out.unwanted(
+            f"template.{content.friendly_name}[{content.language}]",
+            prune=prune,
+            before=_content_before(content),
+            ref=content.sid,
+            cause=out.cause_of([customer.where.file]),
+            why=UNDECLARED,
+            kept=f"template {content.friendly_name} [{content.language}] ({content.sid}) "
+            "is not declared; kept because prune is off",
+        )
 
 
 def _kept_versions(versions: tuple[LiveContent, ...]) -> set[str]:
@@ -292,24 +287,16 @@ def _kept_versions(versions: tuple[LiveContent, ...]) -> set[str]:
 
 
 def _superseded(out: _Out, template: Template, old: LiveContent, prune: bool) -> None:
-    local = f"template.{old.friendly_name}[{old.language}]"
-    if prune:
-        out.change(
-            local,
-            Action.DELETE,
-            Phase.CLEANUP,
-            before=_content_before(old),
-            ref=old.sid,
-            cause=Cause.CONFIG,
-            reason=f"superseded by a newer version of {template.name}",
-        )
-    else:
-        out.note(
-            local,
-            NoteKind.INFO,
-            f"{old.friendly_name} [{old.language}] ({old.sid}) is superseded by a newer "
-            "version; `--prune` deletes it",
-        )
+    out.unwanted(
+        f"template.{old.friendly_name}[{old.language}]",
+        prune=prune,
+        before=_content_before(old),
+        ref=old.sid,
+        cause=Cause.CONFIG,
+        why=f"superseded by a newer version of {template.name}",
+        kept=f"{old.friendly_name} [{old.language}] ({old.sid}) is superseded by a newer "
+        "version; `--prune` deletes it",
+    )
 
 
 def _template(
@@ -416,25 +403,13 @@ def _submit(
     gate: Gate | None,
     cause: Cause,
 ) -> None:
-    after = {"name": name, "category": template.category, "language": template.language}
-    if gate is not None:
-        out.change(
-            template.address,
-            Action.BLOCKED,
-            Phase.APPROVAL,
-            after=after,
-            ref=ref,
-            cause=cause,
-            blocked_by=gate,
-            subject=template,
-            reason=f"would submit {name} for WhatsApp approval; blocked at {gate.describe()}",
-        )
-        return
-    out.change(
+    out.gated(
         template.address,
         Action.SUBMIT,
         Phase.APPROVAL,
-        after=after,
+        gate,
+        would=f"submit {name} for WhatsApp approval",
+        after={"name": name, "category": template.category, "language": template.language},
         ref=ref,
         cause=cause,
         subject=template,
