@@ -11,7 +11,6 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
+from wa_sync.commands.files import write_file
 from wa_sync.errors import UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
@@ -70,7 +70,7 @@ def run(
         customer_id=customer_id, account=account, senders=senders, contents=contents
     )
     text = customer_yaml(customer_id, live, now=datetime.now(UTC), emulated=emulated)
-    _write(target, text, force=force)
+    write_file(target, text, force=force)
     banner = [EMULATOR_BANNER] if emulated else []
     runtime.stdout.write(
         "\n".join(
@@ -124,28 +124,6 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
                 "--force` to refresh that file instead"
             )
-
-
-def _write(target: Path, text: str, *, force: bool) -> None:
-    """Write beside the target, then rename (--force) or link it into place: never half
-    a file, never through a symbolic link or into a FIFO that sits at the target."""
-    tmp = target.with_name(f".wa-sync-import.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            if force:
-                os.replace(tmp, target)
-            else:
-                os.link(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    except FileExistsError:
-        raise UsageError(f"{target} already exists; pass --force to overwrite it") from None
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def customer_yaml(

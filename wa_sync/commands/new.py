@@ -10,11 +10,11 @@ complete and check it against the schema.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 from typing import TextIO
 
+from wa_sync.commands.files import write_file
 from wa_sync.errors import UsageError
 from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX
 from wa_sync.runtime import Runtime
@@ -46,7 +46,13 @@ def run(*, kind: str, name: str, root: str, force: bool, out: TextIO) -> Path:
         raise UsageError(f"--root {root}: no such directory")
     relative = Path(folder) / f"{name}.yaml"
     target = Path(root) / relative
-    _write(target, text, force=force, shown=relative)
+    existing = next((p for p in (target, target.with_suffix(".yml")) if p.exists()), None)
+    if existing is not None and not force:
+        raise UsageError(
+            f"{relative.parent / existing.name} already exists; edit it, or pass --force to "
+            "replace it with a fresh scaffold"
+        )
+    write_file(target, text, force=force, shown=relative)
     out.write(f"Wrote {relative}.\n\n{next_steps(kind, name, relative)}")
     return target
 
@@ -89,35 +95,6 @@ def _suggest(value: str, separator: str, pattern: re.Pattern[str]) -> str:
     if candidate and candidate != value and pattern.match(candidate):
         return f"; did you mean {candidate!r}?"
     return ""
-
-
-def _write(target: Path, text: str, *, force: bool, shown: Path) -> None:
-    siblings = [target, target.with_suffix(".yml")]
-    existing = next((p for p in siblings if p.exists()), None)
-    if existing is not None and not force:
-        raise UsageError(
-            f"{shown.parent / existing.name} already exists; edit it, or pass --force to "
-            "replace it with a fresh scaffold"
-        )
-    tmp = target.with_name(f".wa-sync-new.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target, then link or rename: never half a file, and without
-        # --force never over a file that appeared meanwhile.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            if force:
-                os.replace(tmp, target)
-            else:
-                os.link(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    except FileExistsError as exc:
-        raise UsageError(f"{shown} already exists; pass --force to replace it") from exc
-    except OSError as exc:
-        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from exc
 
 
 def _display_name(customer_id: str) -> str:

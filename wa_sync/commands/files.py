@@ -1,0 +1,33 @@
+"""Writing the files `new` and `import` make in the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wa_sync.errors import UsageError
+
+
+def write_file(target: Path, text: str, *, force: bool, shown: Path | None = None) -> None:
+    """Write beside the target, then rename (--force) or link it into place: never half
+    a file, never through a symbolic link or into a FIFO that sits at the target, and
+    without --force never over a file that appeared meanwhile. `shown` is the path the
+    messages name (default: the target)."""
+    shown = shown or target
+    tmp = target.with_name(f".wa-sync.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if force:
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{shown} already exists; pass --force to replace it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
