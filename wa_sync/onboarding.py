@@ -16,18 +16,8 @@ from wa_sync.model import (
     LiveAccount,
     LiveCustomer,
 )
-from wa_sync.plan.change import Actor
+from wa_sync.plan.change import STEPS, Actor
 
-STEPS = {
-    1: "subaccount",
-    2: "Terms of Service",
-    3: "Business Manager ID",
-    4: "business verification",
-    5: "access request",
-    6: "WhatsApp sender",
-    7: "Twilio invitation",
-    8: "message templates",
-}
 ONBOARDED = 9  # every step done
 
 

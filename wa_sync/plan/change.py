@@ -44,6 +44,19 @@ class Actor(StrEnum):
     META = "Twilio/Meta"
 
 
+# The onboarding steps of SPEC §1, by number.
+STEPS = {
+    1: "subaccount",
+    2: "Terms of Service",
+    3: "Business Manager ID",
+    4: "business verification",
+    5: "access request",
+    6: "WhatsApp sender",
+    7: "Twilio invitation",
+    8: "message templates",
+}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Gate:
     """An onboarding prerequisite (SPEC §1) that blocks a change, and who must act."""
