@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -12,7 +11,7 @@ from typing import TextIO
 
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
-from wa_sync.config.repo import load_repo, load_settings
+from wa_sync.config.repo import load_repo, load_settings, no_cycle_collection
 from wa_sync.config.yamlfile import YamlFileError, read_text
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
@@ -46,6 +45,7 @@ _ACCOUNT_SID_LINE = re.compile(
 class Loaded:
     config: Config
     scope: tuple[str, ...]
+    known: tuple[str, ...] = ()  # every customer id with a file, loaded or not
     # for a model used before the lint's verdict: waits for it (raises ConfigInvalid)
     verdict: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
@@ -72,9 +72,14 @@ def load(
     else:
         config, warnings = loading()
     print_warnings(warnings, err)
-    # every customer file, also those --customer left unloaded: for "Did you mean"
-    known = sorted({c.id for c in config.customers} | set(customer_file_ids(root)))
-    return Loaded(config, select_customers(known, only=only, shard=shard))
+    known = _known(config, root)
+    return Loaded(config, select_customers(known, only=only, shard=shard), known)
+
+
+def _known(config: Config, root: str) -> tuple[str, ...]:
+    """Every customer id, also those --customer left unloaded ("Did you mean", and
+    which subaccounts have no file)."""
+    return tuple(sorted({c.id for c in config.customers} | set(customer_file_ids(root))))
 
 
 def customer_file_ids(root: str) -> list[str]:
@@ -156,7 +161,7 @@ def _early(
     config = early_model(loading)
     if config is None:
         return None
-    known = sorted({c.id for c in config.customers} | set(customer_file_ids(root)))
+    known = _known(config, root)
     try:
         scope = select_customers(known, only=only, shard=shard)
     except WaSyncError:
@@ -175,24 +180,7 @@ def _early(
         elif outcome[0] is not None:
             raise outcome[0]
 
-    return Loaded(config, scope, verdict)
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Loading makes hundreds of thousands of small objects that live until the end
-    of the command (the model, its rendered templates, the live state): the cycle
-    collector's full passes over them took over a second at 1,000 customers and
-    found nothing to free. It runs again when the command is done, over objects made
-    from then on (what exists is frozen, or its first pass would walk it all)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
+    return Loaded(config, scope, known, verdict)
 
 
 def customer_hints(
@@ -232,7 +220,7 @@ def read_and_plan(
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
         cause_of=cause_from_git(loaded.config.root, environ),
-        estate=customer_file_ids(loaded.config.root),
+        estate=loaded.known,
     )
     # each customer is diffed while the others are still being read (and, with a
     # model loaded early, while the lint still runs)
