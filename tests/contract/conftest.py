@@ -10,14 +10,13 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from openapi_core import Config, OpenAPI
-from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from tests.contract.adapters import Exchange
+from tests.emulator.helpers import EmulatorHttpClient
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_FILES = {
@@ -75,12 +74,11 @@ def specs() -> dict[str, OpenAPI]:
     }
 
 
-class RecordingHttpClient(TwilioHttpClient):
+class RecordingHttpClient(EmulatorHttpClient):
     """Routes the SDK to the emulator and keeps every exchange for validation."""
 
     def __init__(self, base_url: str, exchanges: list[Exchange]) -> None:
-        super().__init__()
-        self._base = urlsplit(base_url)
+        super().__init__(base_url)
         self.exchanges = exchanges
 
     def request(
@@ -94,10 +92,8 @@ class RecordingHttpClient(TwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        parts = urlsplit(url)
-        local = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
         response = super().request(
-            method, local, params=params, data=data, headers=headers, auth=auth,
+            method, url, params=params, data=data, headers=headers, auth=auth,
             timeout=timeout or 10, allow_redirects=allow_redirects,
         )  # fmt: skip
         self.exchanges.append(

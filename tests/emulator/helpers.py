@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentInstance, ContentList
 from twilio.rest.content.v1.content.approval_create import (
@@ -79,3 +82,35 @@ def assert_error(response: requests.Response, status: int, code: int) -> dict[st
     assert body["status"] == status
     assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
     return body
+
+
+class EmulatorHttpClient(TwilioHttpClient):
+    """Sends `https://<product>.twilio.com/...` (and any absolute URL) to the emulator."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base = urlsplit(base_url.rstrip("/"))
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        auth: Any = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        parts = urlsplit(url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        return super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout if timeout is not None else 10,
+            allow_redirects=allow_redirects,
+        )
