@@ -24,10 +24,6 @@ from wa_sync.model import Config, Customer, LiveAccount, LiveEstate, Sender, Tem
 from wa_sync.plan.change import Action, Change, Phase, Plan
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Result(StrEnum):
     OK = "ok"
     FAILED = "failed"

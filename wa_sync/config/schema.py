@@ -14,7 +14,7 @@ import difflib
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -280,11 +280,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return _plain(value)
-
-
-def all_problems(docs: Iterable[tuple[YamlDoc, str]]) -> list[Problem]:
-    """Schema problems of several (doc, kind) pairs."""
-    return [problem for doc, kind in docs for problem in validate(doc, kind)]
 
 
 # --- a fast yes/no check ------------------------------------------------------------------------

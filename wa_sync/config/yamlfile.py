@@ -89,11 +89,6 @@ def parent_path(path: str) -> str:
     return path[: bracket + 1] if bracket >= 0 else ""
 
 
-def read_yaml(root: str | os.PathLike[str], relative: str) -> YamlDoc:
-    """Load `root/relative` as plain data with lines; raises YamlFileError."""
-    return parse_yaml(read_text(root, relative), relative)
-
-
 def parse_yaml(text: str, file: str) -> YamlDoc:
     """Parse YAML text (the contents of `file`) into a YamlDoc; raises YamlFileError."""
     loader = SafeLoader(text)
