@@ -384,7 +384,41 @@ def _compile(
         )
     if problems:
         return None, names, problems
-    return ENV.from_string(tree), names, []
+    return _Substitution.of(tree) or ENV.from_string(tree), names, []
+
+
+class _Substitution:
+    """A string that only inserts params (`Hi ${{ name }}`, the common case), rendered
+    by joining its parts: what Jinja's compiled code does for such a tree (finalize,
+    then str; an undefined name fails as StrictUndefined does), without Jinja's
+    per-render context. tests/config/test_library checks that both agree."""
+
+    def __init__(self, parts: tuple[tuple[str, bool], ...]):
+        self.parts = parts  # (literal text, False) or (param name, True)
+
+    @classmethod
+    def of(cls, tree: nodes.Template) -> _Substitution | None:
+        parts: list[tuple[str, bool]] = []
+        for output in tree.body:
+            if not isinstance(output, nodes.Output):
+                return None
+            for node in output.nodes:
+                if isinstance(node, nodes.TemplateData):
+                    parts.append((node.data, False))
+                elif isinstance(node, nodes.Name) and node.ctx == "load":
+                    parts.append((node.name, True))
+                else:
+                    return None
+        return cls(tuple(parts))
+
+    def generate(self, params: Mapping[str, Any]) -> Iterator[str]:
+        for text, is_name in self.parts:
+            if not is_name:
+                yield text
+            elif text in params:
+                yield str(_finalize(params[text]))
+            else:
+                raise UndefinedError(f"{text!r} is undefined")
 
 
 def _forbidden(doc: YamlDoc, path: str, tree: nodes.Template) -> Iterator[Problem]:

@@ -291,7 +291,8 @@ class TwilioGateway:
         with self._lock:
             listing = self._accounts
         accounts = listing.result() if listing is not None else self._list_accounts()
-        matched = {c.id: self._match(c, accounts) for c in customers}
+        index = _AccountIndex(accounts)
+        matched = {c.id: self._match(c, index) for c in customers}
         live: dict[str, LiveCustomer] = {}
         waiting: dict[Future[SubaccountState], list[tuple[str, LiveAccount]]] = {}
         for customer_id, account in matched.items():
@@ -570,9 +571,9 @@ class TwilioGateway:
         with self._lock:
             return self._subclients.setdefault(sid, client)
 
-    def _match(self, customer: Customer, accounts: list[LiveAccount]) -> LiveAccount | None:
+    def _match(self, customer: Customer, index: _AccountIndex) -> LiveAccount | None:
         if customer.account_sid:
-            found = next((a for a in accounts if a.sid == customer.account_sid), None)
+            found = index.by_sid.get(customer.account_sid)
             if found is None:
                 raise UnknownSubaccount(
                     f"{_who(customer)}: account_sid {customer.account_sid} is "
@@ -581,11 +582,7 @@ class TwilioGateway:
                     f"named {customer.friendly_name!r}"
                 )
             return found
-        named = [
-            a
-            for a in accounts
-            if a.friendly_name == customer.friendly_name and a.status != "closed"
-        ]
+        named = index.open_by_name.get(customer.friendly_name, [])
         if len(named) > 1:
             raise AmbiguousSubaccount(_ambiguity(customer, named))
         return named[0] if named else None
@@ -824,6 +821,20 @@ def _json_object(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+class _AccountIndex:
+    """The parent's subaccounts by SID (the first listed wins, as a scan would find it)
+    and, of those not closed, by friendly name in listing order: matching each
+    customer is a lookup, not a scan of every account."""
+
+    def __init__(self, accounts: list[LiveAccount]):
+        self.by_sid: dict[str, LiveAccount] = {}
+        self.open_by_name: dict[str, list[LiveAccount]] = {}
+        for account in accounts:
+            self.by_sid.setdefault(account.sid, account)
+            if account.status != "closed":
+                self.open_by_name.setdefault(account.friendly_name, []).append(account)
 
 
 def _ambiguity(customer: Customer, accounts: list[LiveAccount]) -> str:
