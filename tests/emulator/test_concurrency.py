@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from tests.emulator.helpers import make_content
 
@@ -34,3 +36,21 @@ def test_64_concurrent_connections(emu, parent, client_for):
     assert len(log) >= 2 * CLIENTS
     assert all(e["status"] in (200, 201) for e in log[-2 * CLIENTS :])
     assert elapsed < CLIENTS * 2 * 0.1 / 4  # served in parallel, not one by one
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(emu):
+    """Responses are buffered and sent whole; the interim 100 must still go out at once
+    (curl sends `Expect: 100-continue` with larger bodies and waits for it)."""
+    parts = urlsplit(emu.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as conn:
+        conn.sendall(
+            b"POST /v1/Content HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        )
+        interim = conn.recv(1024)  # times out (fails) if the 100 waited in the buffer
+        conn.sendall(b"{}")
+        final = b""
+        while b"\r\n\r\n" not in final:
+            final += conn.recv(4096)
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
+    assert final.startswith(b"HTTP/1.1 401 ")  # no credentials: refused, and answered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -23,6 +24,28 @@ def test_latency_applies_to_the_chosen_methods_only(emu, parent):
     started = time.monotonic()
     make_content(parent, "fast")
     assert time.monotonic() - started < 0.25
+
+
+def test_latency_is_the_time_to_answer_with_the_work_done_first(emu, parent):
+    """Latency models a remote API's response time: the emulator does the work at once
+    and holds the answer back, so its own processing is inside the latency, not on top."""
+    emu.set_faults(latency_ms=1500, methods=["POST"])
+    answered = threading.Event()
+    worker = threading.Thread(target=lambda: (make_content(parent, "held"), answered.set()))
+    started = time.monotonic()
+    worker.start()
+    deadline = started + 1.2
+    while time.monotonic() < deadline and not emu.state()["contents"][emu.parent_sid]:
+        time.sleep(0.02)
+    committed = [c["friendly_name"] for c in emu.state()["contents"][emu.parent_sid]]
+    waiting = not answered.is_set()
+    worker.join(timeout=10)
+    assert committed == ["held"]  # the write is done before the answer is sent
+    assert waiting  # ...and the answer waits for the latency
+    assert time.monotonic() - started >= 1.5
+    entry = emu.request_log()[-1]
+    assert entry["finished"] - entry["started"] >= 1.5
+    assert "answer_at" not in entry
 
 
 def test_rate_limit_is_429_with_retry_after_and_does_nothing(emu, parent):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -22,6 +23,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
     delay: float = 0.0  # seconds to wait before answering
+    raw: bytes | None = None  # the body as is, instead of `body` as JSON
+    close_after: bool = False  # answer, then close the keep-alive connection unannounced
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's address: the same for a reused connection
 
     @property
     def user(self) -> str | None:
@@ -49,6 +53,7 @@ class ScriptedServer:
         self.active_by_user: dict[str | None, int] = {}
         self.max_active_by_user: dict[str | None, int] = {}
         self.hold = 0.0  # every request waits this long (for concurrency tests)
+        self.closed = threading.Event()  # a `close_after` reply has closed its connection
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,7 +65,7 @@ class ScriptedServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, self.path, dict(self.headers), body)
+                seen = Seen(self.command, self.path, dict(self.headers), body, self.client_address)
                 with server.lock:
                     server.seen.append(seen)
                     reply = server.script.popleft() if server.script else Reply()
@@ -78,6 +83,8 @@ class ScriptedServer:
                         self.connection.shutdown(2)
                         return
                     payload = b"" if reply.status == 204 else json.dumps(reply.body).encode()
+                    if reply.raw is not None:
+                        payload = reply.raw
                     self.send_response(reply.status)
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
@@ -85,6 +92,11 @@ class ScriptedServer:
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
+                    if reply.close_after:
+                        self.wfile.flush()
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        server.closed.set()
                 except OSError:
                     pass
                 finally:
@@ -92,7 +104,7 @@ class ScriptedServer:
                         server.active -= 1
                         server.active_by_user[seen.user] -= 1
 
-            do_GET = do_POST = do_DELETE = do_PUT = _handle
+            do_GET = do_POST = do_DELETE = do_PUT = do_CONNECT = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

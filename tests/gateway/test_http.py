@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import logging
 import random
 import socket
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -308,3 +311,96 @@ def test_credentials_appear_in_no_log_and_no_exception(server, sleeps, caplog):
     assert TOKEN not in str(caught.value)
     assert TOKEN not in repr(caught.value)
     assert "retrying GET /v1/Content after HTTP 429" in caplog.text
+
+
+# --- the transport: keep-alive, encodings, proxies, TLS ---------------------------------
+
+
+def test_keep_alive_connections_are_reused(server, sleeps):
+    client = client_for(server, sleeps)
+    get(client)
+    get(client)
+    assert len({seen.peer for seen in server.seen}) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used(server, sleeps):
+    """The server may close an idle keep-alive connection at any time: the next
+    request must go on a new one, not fail (a POST would become OutcomeUnknown)."""
+    server.then(Reply(close_after=True), Reply(201))
+    client = client_for(server, sleeps)
+    get(client)
+    assert server.closed.wait(5)  # (closing while the next request is sent is a race)
+    assert post(client).status_code == 201
+    assert sleeps == []  # not retried: never sent on the dead connection
+    assert len({seen.peer for seen in server.seen}) == 2
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, no zlib header
+    ],
+)
+def test_compressed_bodies_are_decoded(server, sleeps, encoding, compress):
+    body = json.dumps({"sid": "HX1", "text": "é" * 50}).encode()
+    server.then(Reply(raw=compress(body), headers={"Content-Encoding": encoding}))
+    response = get(client_for(server, sleeps))
+    assert json.loads(response.text) == {"sid": "HX1", "text": "é" * 50}
+    assert "gzip" in server.seen[0].headers["Accept-Encoding"]
+
+
+def test_a_body_that_does_not_decompress_is_a_transport_failure(server, sleeps):
+    server.then(*[Reply(raw=b"not gzip", headers={"Content-Encoding": "gzip"})] * 4)
+    with pytest.raises(Unreachable, match="undecodable response body"):
+        get(client_for(server, sleeps))
+    assert len(server.seen) == 4
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        for variant in (name, name.lower()):
+            monkeypatch.delenv(variant, raising=False)
+    return monkeypatch
+
+
+def test_a_plain_http_target_goes_through_the_proxy_with_its_credentials(server, sleeps, proxy_env):
+    proxy_env.setenv("HTTP_PROXY", server.url.replace("http://", "http://ops:p%40ss@"))
+    client = RetryingHttpClient(sleep=sleeps, max_attempts=2, timeout=2.0)
+    client.request("GET", "http://api.example.test/v1/Things?x=1", auth=AUTH)
+    seen = server.seen[0]
+    assert seen.path == "http://api.example.test/v1/Things?x=1"
+    assert seen.headers["Host"] == "api.example.test"
+    assert seen.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops:p@ss").decode()
+
+
+def test_https_through_a_proxy_is_a_tunnel_and_a_refused_one_is_never_sent(
+    server, sleeps, proxy_env
+):
+    """CONNECT refused: nothing reached Twilio, so even a POST may be tried again."""
+    server.then(*[Reply(407)] * 3)
+    proxy_env.setenv("HTTPS_PROXY", server.url)
+    client = RetryingHttpClient(sleep=sleeps, max_attempts=3, timeout=2.0)
+    with pytest.raises(Unreachable, match="the proxy refused the tunnel"):
+        post(client)
+    assert [seen.method for seen in server.seen] == ["CONNECT"] * 3
+    assert server.seen[0].path == "content.twilio.com:443"
+
+
+def test_a_proxy_that_is_not_http_is_refused_clearly(sleeps, proxy_env):
+    proxy_env.setenv("HTTPS_PROXY", "socks5://user:secret@proxy.example.test:1080")
+    client = RetryingHttpClient(sleep=sleeps, max_attempts=1)
+    with pytest.raises(WaSyncError, match="must be an http:// proxy") as caught:
+        post(client)
+    assert "secret" not in str(caught.value)
+
+
+def test_https_is_verified_so_a_server_without_tls_never_gets_the_request(server, sleeps):
+    client = RetryingHttpClient(
+        base_url=server.url.replace("http://", "https://"), sleep=sleeps, max_attempts=2
+    )
+    with pytest.raises(Unreachable, match="TLS handshake failed"):
+        post(client)
+    assert server.seen == []  # the TLS hello is no HTTP request

@@ -125,11 +125,12 @@ class App:
         path, _, query = target.partition("?")
         started = time.monotonic()
         decision = self.faults.decide(method, path)
-        if decision.latency_s:
-            time.sleep(decision.latency_s)
         found = match(method, path)
+        # Injected latency is the time to answer, the emulator's own work included (as a
+        # remote API's is): the answer is held back until `started + latency`.
         entry = {"method": method, "path": path, "template": found.template, "status": 0,
-                 "account_sid": None, "started": started}  # fmt: skip
+                 "account_sid": None, "started": started,
+                 "answer_at": started + decision.latency_s}  # fmt: skip
         if decision.action == "drop":
             return self._logged(entry, Outcome(0, drop=True))
         if decision.action == "rate_limit":
@@ -171,6 +172,9 @@ class App:
         return self._logged(entry, _encode(response))
 
     def _logged(self, entry: dict[str, Any], outcome: Outcome) -> Outcome:
+        wait = entry.pop("answer_at") - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         entry["status"] = outcome.status
         entry["finished"] = time.monotonic()  # with "started": how many were in flight at once
         with self._log_lock:

@@ -50,12 +50,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Twilio; every response has a length
     server_version = "wa-sync-emulator"
     timeout = 120  # an idle keep-alive connection's thread ends after this
+    # A response is written whole and sent at once when the request is done (one send,
+    # not one for the headers and one for the body): a list page fits.
+    wbufsize = 256 * 1024
     server: _Server
 
     def setup(self) -> None:
         super().setup()
-        # headers and body go out in two writes: without this, Nagle and delayed ACKs
-        # add ~40 ms to every keep-alive request
+        # a response larger than the write buffer goes out in several writes: without
+        # this, Nagle and delayed ACKs add ~40 ms to every keep-alive request
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
@@ -107,6 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
         if expect == "100-continue" and self.request_version == "HTTP/1.1":
             return bool(self.handle_expect_100())
         return True
+
+    def handle_expect_100(self) -> bool:
+        """http.server's, with the interim response sent now, not at the end."""
+        accepted = bool(super().handle_expect_100())
+        self.wfile.flush()
+        return accepted
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -16,12 +16,15 @@ so every Twilio request of wa-sync goes through `RetryingHttpClient`:
 - at most `per_account_limit` requests are in flight per authenticated account
   (Twilio limits concurrency per account), over pooled keep-alive connections.
 
-The transport is urllib3, which `requests` (the SDK's default) is built on, used
-directly: `requests` added a third of a millisecond of CPU to every request, a second
-over a plan of 1,000 customers. What `requests` did for the SDK is done here too:
-form and JSON bodies, HTTP Basic, proxies from the environment (HTTP(S)_PROXY,
-NO_PROXY; never for loopback), its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else
-certifi's), gzip; no cookies are kept.
+The transport is the standard library's `http.client` over keep-alive connections
+kept per origin (`_Connections`): `requests` (the SDK's default) and then urllib3 under
+it each cost about a third of a millisecond of CPU per request, a second over a plan
+of 1,000 customers, for features no Twilio call uses (redirects are not followed: the
+API answers none). What `requests` did for the SDK is done here too: form and JSON
+bodies, HTTP Basic, proxies from the environment (HTTP(S)_PROXY, NO_PROXY, with
+user:password; never for loopback; HTTPS through an http:// proxy's CONNECT tunnel),
+its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi's) with host name
+checks, gzip and deflate; no cookies are kept.
 
 Credentials pass through to `requests` as HTTP Basic auth and appear in no log line,
 no exception message and no attribute other than the SDK's own.
@@ -30,30 +33,26 @@ no exception message and no attribute other than the SDK's own.
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
 import json
 import logging
 import os
 import random
+import select
+import socket
+import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import certifi
-import urllib3
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ProxyError,
-    ReadTimeoutError,
-)
 
 from wa_sync.errors import WaSyncError
 
@@ -180,13 +179,77 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
+class NotConnected(OSError):
+    """No connection could be made (refused, unknown host, connect timeout, a proxy's
+    refused tunnel, a TLS handshake that failed): nothing of the request was sent."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class MalformedResponse(http.client.HTTPException):
+    """A response whose body cannot be decoded as its Content-Encoding says."""
+
+
 def _never_sent(exc: BaseException) -> bool:
     """True when the request certainly did not reach the server: the connection
-    could not be established (refused, DNS failure, connect timeout)."""
-    if isinstance(exc, ProxyError):
-        inner = exc.original_error if hasattr(exc, "original_error") else None
-        return isinstance(inner, ConnectTimeoutError | ConnectionRefusedError)
-    return isinstance(exc, ConnectTimeoutError | ConnectionRefusedError)
+    could not be established."""
+    return isinstance(exc, NotConnected)
+
+
+class _Connections:
+    """Idle keep-alive connections per origin (scheme, host, port, proxy), at most
+    `maxsize` of each kept; any number may be open at once. A connection that the
+    server closed while it was idle is noticed before use (it reads as ready) and
+    dropped, as urllib3 does, so a request is never written to a dead socket."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._idle: dict[tuple[str, str, int, str | None], list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, origin: tuple[str, str, int, str | None]) -> http.client.HTTPConnection | None:
+        while True:
+            with self._lock:
+                idle = self._idle.get(origin)
+                connection = idle.pop() if idle else None
+            if connection is None or not _dropped(connection):
+                return connection
+            connection.close()
+
+    def give(
+        self, origin: tuple[str, str, int, str | None], connection: http.client.HTTPConnection
+    ) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < self.maxsize:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            connections = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for connection in connections:
+            connection.close()
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle connection with something to read has been closed by the server (or
+    holds bytes nobody asked for): either way it cannot carry a request."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 class RetryingHttpClient(TwilioHttpClient):
@@ -230,17 +293,9 @@ class RetryingHttpClient(TwilioHttpClient):
         self._loopback = bool(self.base_url) and _is_loopback(
             urlsplit(self.base_url or "").hostname
         )
-        bundle = _ca_bundle()
-        self._pool_kw: dict[str, Any] = {
-            "num_pools": 4,
-            "maxsize": max(1, pool_maxsize),
-            "retries": False,
-            "cert_reqs": "CERT_REQUIRED",
-            ("ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"): bundle,
-        }
-        self._direct = urllib3.PoolManager(**self._pool_kw)
-        self._proxied: dict[str, urllib3.ProxyManager] = {}
-        self._pools_lock = threading.Lock()
+        self._connections = _Connections(max(1, pool_maxsize))
+        self._tls_context: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
 
     # --- the SDK's entry point -------------------------------------------------------
 
@@ -266,7 +321,7 @@ class RetryingHttpClient(TwilioHttpClient):
                 response = self._send(
                     method, url, params, data, headers, auth, timeout, allow_redirects
                 )
-            except (HTTPError, OSError) as exc:
+            except (http.client.HTTPException, OSError) as exc:
                 reason = _describe(exc)
                 if method == "POST" and not _never_sent(exc):
                     raise OutcomeUnknown(method, url, reason) from None
@@ -326,11 +381,7 @@ class RetryingHttpClient(TwilioHttpClient):
             self._sleep(0.0)
 
     def close(self) -> None:
-        with self._pools_lock:
-            managers = [self._direct, *self._proxied.values()]
-            self._proxied.clear()
-        for manager in managers:
-            manager.clear()
+        self._connections.clear()
 
     # --- internals ---------------------------------------------------------------------
 
@@ -369,45 +420,107 @@ class RetryingHttpClient(TwilioHttpClient):
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             sent["Authorization"] = f"Basic {token}"
         sent.setdefault("Accept-Encoding", "gzip, deflate")
-        manager = self._manager(url)
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        proxy = self._proxy_for(url)
+        target = f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
+        if proxy is not None and scheme == "http":  # a plain proxy takes the whole URL
+            target = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
+            sent.update(_proxy_authorization(proxy))
+        origin = (scheme, host, port, proxy)
         with self._cap(auth):
             started = time.monotonic()
-            raw = manager.urlopen(
-                method,
-                url,
-                body=body,
-                headers=sent,
-                redirect=allow_redirects,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                retries=False,
-                preload_content=True,
-            )
+            connection = self._connections.take(origin)
+            if connection is None:
+                connection = self._connect(scheme, host, port, proxy, timeout)
+            elif connection.timeout != timeout and connection.sock is not None:
+                connection.timeout = timeout
+                connection.sock.settimeout(timeout)
+            try:
+                connection.request(method, target, body=body, headers=sent)
+                raw = connection.getresponse()
+                data = _decoded(raw.read(), raw.getheader("Content-Encoding"))
+            except BaseException:
+                connection.close()
+                raise
+            if raw.will_close:
+                connection.close()
+            else:
+                self._connections.give(origin, connection)
         self.logger.debug(
             "%s %s -> %s in %.0f ms",
             method,
-            urlsplit(url).path,
+            parts.path,
             raw.status,
             (time.monotonic() - started) * 1000,
         )
-        text = raw.data.decode(_charset(raw.headers.get("Content-Type")), errors="replace")
+        text = data.decode(_charset(raw.getheader("Content-Type")), errors="replace")
         return Response(int(raw.status), text, raw.headers)
 
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        """The direct pool, or the pool of the proxy the environment (or `proxy`) sets
-        for `url`; never a proxy for loopback."""
+    def _connect(
+        self, scheme: str, host: str, port: int, proxy: str | None, timeout: float | None
+    ) -> http.client.HTTPConnection:
+        """A new connection to the origin, made now (NotConnected when it cannot be):
+        directly, or through `proxy` (a CONNECT tunnel for https)."""
+        connection: http.client.HTTPConnection
+        if proxy is None:
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    host, port, timeout=timeout, context=self._tls()
+                )
+            else:
+                connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        else:
+            via = urlsplit(proxy)
+            via_port = via.port or 80
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    via.hostname or "", via_port, timeout=timeout, context=self._tls()
+                )
+                connection.set_tunnel(host, port, headers=_proxy_authorization(proxy))
+            else:
+                connection = http.client.HTTPConnection(
+                    via.hostname or "", via_port, timeout=timeout
+                )
+        try:
+            connection.connect()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise NotConnected(exc) from None
+        return connection  # http.client sets TCP_NODELAY itself
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates checked against the CA bundle `requests` would use, host names
+        included; made once."""
+        with self._tls_lock:
+            if self._tls_context is None:
+                bundle = _ca_bundle()
+                if os.path.isdir(bundle):
+                    self._tls_context = ssl.create_default_context(capath=bundle)
+                else:
+                    self._tls_context = ssl.create_default_context(cafile=bundle)
+            return self._tls_context
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The proxy the environment (or `proxy`) sets for `url`; never one for
+        loopback. Only http:// proxies are supported (as a tunnel for https)."""
         if self._loopback:
-            return self._direct
+            return None
         from requests.utils import get_environ_proxies, select_proxy
 
         proxies = {**get_environ_proxies(url), **(self.proxy or {})}
         proxy = select_proxy(url, proxies) if proxies else None
         if not proxy:
-            return self._direct
-        with self._pools_lock:
-            manager = self._proxied.get(proxy)
-            if manager is None:
-                manager = self._proxied[proxy] = urllib3.ProxyManager(proxy, **self._pool_kw)
-            return manager
+            return None
+        if "://" not in proxy:
+            proxy = f"http://{proxy}"
+        if urlsplit(proxy).scheme != "http":
+            raise WaSyncError(
+                f"the proxy for {urlsplit(url).hostname} must be an http:// proxy "
+                f"(HTTPS goes through its CONNECT tunnel), not {_redacted(proxy)!r}"
+            )
+        return proxy
 
     def _log_retry(self, method: str, url: str, reason: str, attempt: int) -> None:
         self.logger.info(
@@ -429,17 +542,53 @@ def _header(headers: Any, name: str) -> str | None:
 
 def _describe(exc: BaseException) -> str:
     """A short, credential-free description of a transport failure."""
-    if isinstance(exc, NewConnectionError | ConnectionRefusedError):
+    if isinstance(exc, NotConnected):
+        cause = exc.cause
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "TLS certificate verification failed"
+        if isinstance(cause, ssl.SSLError):
+            return "TLS handshake failed"
+        if isinstance(cause, TimeoutError):
+            return "connect timeout"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if "Tunnel connection failed" in str(cause):
+            return "the proxy refused the tunnel"
         return "connection refused"
-    if isinstance(exc, ConnectTimeoutError):
-        return "connect timeout"
-    if isinstance(exc, ReadTimeoutError | TimeoutError):
+    if isinstance(exc, TimeoutError):
         return "read timeout"
-    if isinstance(exc, ProxyError):
-        return "proxy unreachable"
-    if isinstance(exc, ProtocolError | ConnectionError | OSError):
+    if isinstance(exc, MalformedResponse):
+        return "undecodable response body"
+    if isinstance(exc, http.client.HTTPException | OSError):
         return "connection dropped"
     return type(exc).__name__
+
+
+def _decoded(data: bytes, encoding: str | None) -> bytes:
+    """A body as its Content-Encoding says (gzip, deflate, or none)."""
+    kind = (encoding or "").strip().lower()
+    try:
+        if kind in ("gzip", "x-gzip"):
+            return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+        if kind == "deflate":
+            try:
+                return zlib.decompress(data)
+            except zlib.error:  # raw deflate, as some servers send it
+                return zlib.decompress(data, -zlib.MAX_WBITS)
+    except zlib.error:
+        raise MalformedResponse(f"a {kind} body that does not decompress") from None
+    return data
+
+
+def _proxy_authorization(proxy: str) -> dict[str, str]:
+    """Proxy-Authorization for a proxy URL with user:password (percent-decoded)."""
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return {}
+    from urllib.parse import unquote
+
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode("ascii")}
 
 
 def _form(values: Mapping[str, object]) -> str:
