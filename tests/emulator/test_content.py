@@ -41,6 +41,16 @@ def test_sdk_pages_through_contents_and_content_and_approvals(emu, sub):
     assert last["meta"]["previous_page_url"] is not None
 
 
+def test_a_first_page_that_holds_everything_has_no_next_page(emu, sub):
+    made = [make_content(sub, f"t{n}").sid for n in range(3)]
+    full = raw(emu.url, "GET", "/v1/ContentAndApprovals", sub.auth, params={"PageSize": 3})
+    assert [c["sid"] for c in full.json()["contents"]] == made
+    assert full.json()["meta"]["next_page_url"] is None
+    short = raw(emu.url, "GET", "/v1/ContentAndApprovals", sub.auth, params={"PageSize": 2})
+    assert [c["sid"] for c in short.json()["contents"]] == made[:2]
+    assert short.json()["meta"]["next_page_url"] is not None
+
+
 def test_delete_is_204_and_then_404(emu, sub):
     content = make_content(sub, "short_lived")
     assert sub.content.v1.contents(content.sid).delete() is True

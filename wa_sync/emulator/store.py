@@ -190,10 +190,14 @@ class Store:
         """Keyset pagination over `seq`: PA<seq> = rows after seq, PB<seq> = rows before it."""
         base = f"SELECT * FROM {table} WHERE {where}"  # noqa: S608 - callers pass fixed SQL
         with self.lock:
-            if token is None:
+            if token is None:  # the first page: one more row tells whether there is a next
                 rows = self._db.execute(
-                    f"{base} ORDER BY seq ASC LIMIT ?", (*params, size)
+                    f"{base} ORDER BY seq ASC LIMIT ?", (*params, size + 1)
                 ).fetchall()
+                if len(rows) <= size:
+                    return Slice(rows, None, None)
+                rows = rows[:size]
+                return Slice(rows, f"PA{rows[-1]['seq']}", None)
             else:
                 match = _TOKEN.match(token)
                 if not match:
