@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4010)
     p.add_argument("--db", metavar="FILE", help="SQLite file (default: in memory)")
-    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument(
+        "--latency-ms", type=int, default=0, help="the time to answer each request, work included"
+    )
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 5xx")
     p.add_argument("--approve-after", type=float, help="seconds until submissions are approved")
     p.add_argument(

@@ -52,11 +52,12 @@ choice, so that code passing here does not break on Twilio:
 - `Page` past 0 without a `PageToken` is 400; JSON on the 2010 API and form bodies on
   v1/v2 are 400.
 
-Faults (`set_faults`, `fail_next`): latency, 429 with `Retry-After`, 5xx, dropped
-connections (closed without a response), and lost responses (`commit_then_drop`: the
-write happens, the connection closes without an answer). The request log records every
-API request with its path template (SIDs as `{Sid}`), status (0 for a dropped
-connection) and the authenticated account.
+Faults (`set_faults`, `fail_next`): latency (the time to answer: the work is done at
+once and the answer held back until the latency has passed), 429 with `Retry-After`,
+5xx, dropped connections (closed without a response), and lost responses
+(`commit_then_drop`: the write happens, the connection closes without an answer).
+The request log records every API request with its path template (SIDs as `{Sid}`),
+status (0 for a dropped connection) and the authenticated account.
 
 Secrets: a parent token the emulator generates is stored in its database; one given by
 the caller (perhaps a real one from the environment) never is, only its SHA-256.

@@ -198,22 +198,21 @@ class Store:
                     return Slice(rows, None, None)
                 rows = rows[:size]
                 return Slice(rows, f"PA{rows[-1]['seq']}", None)
+            match = _TOKEN.match(token)
+            if not match:
+                raise bad_request(f"Invalid PageToken: {token}")
+            direction, seq = match.group(1), int(match.group(2))
+            if direction == "A":
+                rows = self._db.execute(
+                    f"{base} AND seq > ? ORDER BY seq ASC LIMIT ?", (*params, seq, size)
+                ).fetchall()
             else:
-                match = _TOKEN.match(token)
-                if not match:
-                    raise bad_request(f"Invalid PageToken: {token}")
-                direction, seq = match.group(1), int(match.group(2))
-                if direction == "A":
-                    rows = self._db.execute(
-                        f"{base} AND seq > ? ORDER BY seq ASC LIMIT ?", (*params, seq, size)
-                    ).fetchall()
-                else:
-                    rows = self._db.execute(
-                        f"{base} AND seq < ? ORDER BY seq DESC LIMIT ?", (*params, seq, size)
-                    ).fetchall()
-                    rows.reverse()
+                rows = self._db.execute(
+                    f"{base} AND seq < ? ORDER BY seq DESC LIMIT ?", (*params, seq, size)
+                ).fetchall()
+                rows.reverse()
             if not rows:
-                return Slice([], None, None if token is None else _before(token))
+                return Slice([], None, _before(token))
             first, last = rows[0]["seq"], rows[-1]["seq"]
             more = self._db.execute(f"{base} AND seq > ? LIMIT 1", (*params, last)).fetchone()
             less = self._db.execute(f"{base} AND seq < ? LIMIT 1", (*params, first)).fetchone()
