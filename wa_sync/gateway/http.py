@@ -26,8 +26,8 @@ user:password; never for loopback; HTTPS through an http:// proxy's CONNECT tunn
 its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi's) with host name
 checks, gzip and deflate; no cookies are kept.
 
-Credentials pass through to `requests` as HTTP Basic auth and appear in no log line,
-no exception message and no attribute other than the SDK's own.
+Credentials go out as HTTP Basic auth (a proxy's as Proxy-Authorization) and appear
+in no log line, no exception message and no attribute other than the SDK's own.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ class RetryingHttpClient(TwilioHttpClient):
             try:
                 connection.request(method, target, body=body, headers=sent)
                 raw = connection.getresponse()
-                data = _decoded(raw.read(), raw.getheader("Content-Encoding"))
+                payload = _decoded(raw.read(), raw.getheader("Content-Encoding"))
             except BaseException:
                 connection.close()
                 raise
@@ -455,7 +455,7 @@ class RetryingHttpClient(TwilioHttpClient):
             raw.status,
             (time.monotonic() - started) * 1000,
         )
-        text = data.decode(_charset(raw.getheader("Content-Type")), errors="replace")
+        text = payload.decode(_charset(raw.getheader("Content-Type")), errors="replace")
         return Response(int(raw.status), text, raw.headers)
 
     def _connect(
