@@ -48,7 +48,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import certifi
 from twilio.http.http_client import TwilioHttpClient
@@ -198,6 +198,10 @@ def _never_sent(exc: BaseException) -> bool:
     return isinstance(exc, NotConnected)
 
 
+# A pool's key: scheme, host, port and the proxy (None: direct).
+_Origin = tuple[str, str, int, str | None]
+
+
 class _Connections:
     """Idle keep-alive connections per origin (scheme, host, port, proxy), at most
     `maxsize` of each kept; any number may be open at once. A connection that the
@@ -206,10 +210,10 @@ class _Connections:
 
     def __init__(self, maxsize: int):
         self.maxsize = maxsize
-        self._idle: dict[tuple[str, str, int, str | None], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, origin: tuple[str, str, int, str | None]) -> http.client.HTTPConnection | None:
+    def take(self, origin: _Origin) -> http.client.HTTPConnection | None:
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
@@ -218,9 +222,7 @@ class _Connections:
                 return connection
             connection.close()
 
-    def give(
-        self, origin: tuple[str, str, int, str | None], connection: http.client.HTTPConnection
-    ) -> None:
+    def give(self, origin: _Origin, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
             if len(idle) < self.maxsize:
@@ -463,26 +465,16 @@ class RetryingHttpClient(TwilioHttpClient):
     ) -> http.client.HTTPConnection:
         """A new connection to the origin, made now (NotConnected when it cannot be):
         directly, or through `proxy` (a CONNECT tunnel for https)."""
+        # the socket goes to the proxy when there is one; https is then tunnelled
+        via = urlsplit(proxy) if proxy else None
+        peer = (via.hostname or "", via.port or 80) if via else (host, port)
         connection: http.client.HTTPConnection
-        if proxy is None:
-            if scheme == "https":
-                connection = http.client.HTTPSConnection(
-                    host, port, timeout=timeout, context=self._tls()
-                )
-            else:
-                connection = http.client.HTTPConnection(host, port, timeout=timeout)
-        else:
-            via = urlsplit(proxy)
-            via_port = via.port or 80
-            if scheme == "https":
-                connection = http.client.HTTPSConnection(
-                    via.hostname or "", via_port, timeout=timeout, context=self._tls()
-                )
+        if scheme == "https":
+            connection = http.client.HTTPSConnection(*peer, timeout=timeout, context=self._tls())
+            if proxy:
                 connection.set_tunnel(host, port, headers=_proxy_authorization(proxy))
-            else:
-                connection = http.client.HTTPConnection(
-                    via.hostname or "", via_port, timeout=timeout
-                )
+        else:
+            connection = http.client.HTTPConnection(*peer, timeout=timeout)
         try:
             connection.connect()
         except (OSError, http.client.HTTPException) as exc:
@@ -585,8 +577,6 @@ def _proxy_authorization(proxy: str) -> dict[str, str]:
     parts = urlsplit(proxy)
     if parts.username is None:
         return {}
-    from urllib.parse import unquote
-
     pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
     return {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode("ascii")}
 
