@@ -58,3 +58,62 @@ def test_customers_out_of_scope_are_ignored():
     assert render_json(builder.finish(final)) == render_json(
         build_plan(config, final, customers=["acme"])
     )
+
+
+def _documented_config_digest(config: Config, scope: list[str]) -> str:
+    """The configuration digest as the stale check defines it: SHA-256 of the whole
+    document dumped as canonical JSON (written out here, independently of digest.py)."""
+    import hashlib
+    import json
+
+    from wa_sync.plan.normalise import content_state, sender_state
+
+    doc = {
+        "settings": [config.settings.prune, config.settings.max_delete_fraction],
+        "customers": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "account_sid": c.account_sid,
+                "waba_id": c.waba_id,
+                "onboarding": [
+                    c.onboarding.terms_accepted,
+                    str(c.onboarding.business_verification),
+                    str(c.onboarding.access_request),
+                    str(c.onboarding.invitation),
+                ],
+                "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
+                "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
+            }
+            for c in config.customers
+            if c.id in scope
+        ],
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_the_config_digest_made_while_reading_is_the_whole_documents():
+    """The builder works out each customer's part of the digest as it arrives; joined,
+    the parts hash to exactly what the whole document does, so plans saved by any
+    version compare equal."""
+    config, current = config_and_live()
+    scope = ["acme", "bravo", "charlie"]
+    builder = PlanBuilder(config, customers=scope)
+    builder.add(current[1])  # bravo's part is made now, the others' at prepare
+    builder.prepare()
+    plan = builder.finish(estate(*current))
+    assert plan.config_digest == _documented_config_digest(config, scope)
+    assert build_plan(config, estate(), customers=["bravo"]).config_digest == (
+        _documented_config_digest(config, ["bravo"])
+    )
+
+
+def test_the_parts_given_are_the_ones_used():
+    from wa_sync.plan.digest import config_digest, customer_config_text
+
+    config, _current = config_and_live()
+    scope = ["acme", "bravo"]
+    given = {"acme": customer_config_text(config.customers[0])}
+    assert config_digest(config, scope, given) == _documented_config_digest(config, scope)
+    assert config_digest(config, scope, {"acme": '{"id":"acme"}'}) != config_digest(config, scope)

@@ -10,6 +10,7 @@ choice, like a shell redirection, and are not confined to the repository.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -414,6 +415,38 @@ def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_
     emulator.clear_request_log()
     assert_clean_error(cli("plan"))
     assert not [r for r in emulator.request_log() if r["account_sid"] == account["sid"]]
+
+
+def test_hints_come_from_plain_files_and_links_that_stay_inside(repo, tmp_path):
+    """Plain customer files are read for their account_sid line directly; a link is
+    read only through the loader's checks (inside the repository: yes), and a file
+    over the size cap gives no hint."""
+    plain_sid = "AC" + "1" * 32
+    inside_sid = "AC" + "2" * 32
+    (repo.root / "customers" / "clinic-1.yaml").write_text(
+        f"name: x\naccount_sid: '{plain_sid}'  # adopted\n", encoding="utf-8"
+    )
+    real = repo.root / "templates" / "kept-here.yaml"
+    real.write_text(f"account_sid: {inside_sid}\n", encoding="utf-8")
+    (repo.root / "customers" / "clinic-2.yaml").symlink_to(real)
+    (repo.root / "customers" / "clinic-3.yaml").write_text(
+        f"account_sid: {plain_sid}\n# " + "a" * (1024 * 1024) + "\n", encoding="utf-8"
+    )
+    hints = customer_hints(str(repo.root), only=None, shard=None)
+    assert sorted(hints or []) == [
+        ("clinic-1", plain_sid),
+        ("clinic-2", inside_sid),
+        ("clinic-3", None),
+    ]
+
+
+def test_a_linked_customers_directory_is_read_only_through_the_checks(repo, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "clinic-1.yaml").write_text(f"account_sid: AC{'3' * 32}\n", encoding="utf-8")
+    shutil.rmtree(repo.root / "customers")
+    (repo.root / "customers").symlink_to(outside)
+    assert customer_hints(str(repo.root), only=None, shard=None) == [("clinic-1", None)]
 
 
 def test_the_emulator_state_is_never_a_link_out_of_the_repository(repo, cli, tmp_path):

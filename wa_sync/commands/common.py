@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from typing import TextIO
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.repo import load_repo, load_settings, no_cycle_collection
-from wa_sync.config.yamlfile import YamlFileError, read_text
+from wa_sync.config.yamlfile import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
 from wa_sync.gateway.base import CustomerHint, Gateway
@@ -193,15 +195,46 @@ def customer_hints(
         scope = select_customers(list(files), only=only, shard=shard)
     except WaSyncError:
         return None
+    plain = _plain_files(Path(root) / "customers")
     hints: list[CustomerHint] = []
     for customer_id in scope:
-        try:  # as the loader reads: never a FIFO, a device or a link out of the root
-            text = read_text(root, f"customers/{files[customer_id].name}")
-        except (YamlFileError, OSError):
-            text = ""
+        name = files[customer_id].name
+        text = _plain_text(plain[name]) if name in plain else _checked_text(root, name)
         found = _ACCOUNT_SID_LINE.search(text)
         hints.append((customer_id, found.group(2) if found else None))
     return hints
+
+
+def _plain_files(directory: Path) -> dict[str, str]:
+    """Name -> path of the regular files (not links) directly in `directory`, when it is
+    itself a real directory of the repository (not a link): these need none of
+    read_text's per-file checks, which cost ten times the read at 1,000 customers."""
+    try:
+        if not stat.S_ISDIR(os.lstat(directory).st_mode):
+            return {}
+        with os.scandir(directory) as entries:
+            return {e.name: e.path for e in entries if e.is_file(follow_symlinks=False)}
+    except OSError:
+        return {}
+
+
+def _plain_text(path: str) -> str:
+    """A hint's text: as read_text reads it (UTF-8, at most MAX_FILE_BYTES), or ""."""
+    try:
+        with open(path, "rb") as handle:
+            raw = read_capped(handle, os.fstat(handle.fileno()).st_size)
+    except OSError:
+        return ""
+    if len(raw) > MAX_FILE_BYTES:
+        return ""
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _checked_text(root: str, name: str) -> str:
+    try:  # as the loader reads: never a FIFO, a device or a link out of the root
+        return read_text(root, f"customers/{name}")
+    except (YamlFileError, OSError):
+        return ""
 
 
 def read_and_plan(

@@ -9,7 +9,7 @@ from typing import Any
 from wa_sync.model import Config, LiveCustomer, LiveEstate
 from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
-from wa_sync.plan.digest import config_digest, live_digest
+from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.safety import check_mass_delete
 
@@ -69,19 +69,21 @@ class PlanBuilder:
         self.states: dict[int, Any] = {}  # content states, shared by every step
         self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
         self._config_digest: str | None = None
+        self._config_parts: dict[str, str] = {}  # customer id -> its part of that digest
 
     def add(self, current: LiveCustomer) -> None:
         """Diff one customer of the scope now (one outside it is ignored)."""
         if current.customer_id in self.wanted:
             with remembering_states(self.states):
                 self._diff(current.customer_id, current)
+                self._config_part(current.customer_id)
 
     def prepare(self) -> None:
         """Work out what does not depend on the live state (the configuration's digest)
         ahead of `finish`, e.g. while waiting for something else."""
         if self._config_digest is None:
             with remembering_states(self.states):
-                self._config_digest = config_digest(self.config, self.scope)
+                self._config_digest = config_digest(self.config, self.scope, self._config_parts)
 
     def finish(self, live: LiveEstate) -> Plan:
         """The plan against `live`; raises MassDelete as build_plan does."""
@@ -100,6 +102,13 @@ class PlanBuilder:
         found, told = diff_customer(customer, current, prune=self.pruning, cause_of=self.cause_of)
         done = self.diffs[customer_id] = (current, found, told, live_digest(current))
         return done
+
+    def _config_part(self, customer_id: str) -> None:
+        """The customer's part of the configuration digest, now rather than at the end
+        (it uses the content states its diff just worked out)."""
+        customer = self.config.customer(customer_id)
+        if customer is not None and customer_id not in self._config_parts:
+            self._config_parts[customer_id] = customer_config_text(customer)
 
     def _finish(self, live: LiveEstate) -> Plan:
         changes: list[Change] = []
@@ -124,7 +133,8 @@ class PlanBuilder:
         return Plan.of(
             changes,
             notes,
-            config_digest=self._config_digest or config_digest(self.config, self.scope),
+            config_digest=self._config_digest
+            or config_digest(self.config, self.scope, self._config_parts),
             live_digests=digests,
             customers=tuple(self.scope),
             emulator=self.emulator,

@@ -5,48 +5,60 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from wa_sync.model import Config, LiveCustomer
+from wa_sync.model import Config, Customer, LiveCustomer
 from wa_sync.plan.normalise import content_state, sender_state
 
 
-def _sha256(doc: Any) -> str:
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def _json(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _sha256_text(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def config_digest(config: Config, scope: Iterable[str]) -> str:
-    """Everything in the configuration that can change a plan for `scope`."""
-    wanted = set(scope)
-    customers = []
-    for c in config.customers:
-        if c.id not in wanted:
-            continue
-        customers.append(
-            {
-                "id": c.id,
-                "name": c.name,
-                "account_sid": c.account_sid,
-                "waba_id": c.waba_id,
-                "onboarding": [
-                    c.onboarding.terms_accepted,
-                    str(c.onboarding.business_verification),
-                    str(c.onboarding.access_request),
-                    str(c.onboarding.invitation),
-                ],
-                "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
-                "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
-            }
-        )
-    settings = config.settings
-    return _sha256(
+def _sha256(doc: Any) -> str:
+    return _sha256_text(_json(doc))
+
+
+def customer_config_text(c: Customer) -> str:
+    """One customer's part of the configuration digest: what can change its plan."""
+    return _json(
         {
-            "settings": [settings.prune, settings.max_delete_fraction],
-            "customers": customers,
+            "id": c.id,
+            "name": c.name,
+            "account_sid": c.account_sid,
+            "waba_id": c.waba_id,
+            "onboarding": [
+                c.onboarding.terms_accepted,
+                str(c.onboarding.business_verification),
+                str(c.onboarding.access_request),
+                str(c.onboarding.invitation),
+            ],
+            "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
+            "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
         }
     )
+
+
+def config_digest(
+    config: Config, scope: Iterable[str], parts: Mapping[str, str] | None = None
+) -> str:
+    """Everything in the configuration that can change a plan for `scope`: the digest
+    of `{"customers": [...], "settings": [prune, max_delete_fraction]}` as canonical
+    JSON. `parts` has customer_config_text of customers already worked out (a plan
+    builder makes them while waiting on Twilio); the JSON is joined from the parts,
+    byte for byte what dumping the whole document gives (its keys sorted)."""
+    wanted = set(scope)
+    known = parts or {}
+    customers = ",".join(
+        known.get(c.id) or customer_config_text(c) for c in config.customers if c.id in wanted
+    )
+    settings = _json([config.settings.prune, config.settings.max_delete_fraction])
+    return _sha256_text(f'{{"customers":[{customers}],"settings":{settings}}}')
 
 
 def live_digest(live: LiveCustomer) -> str:
