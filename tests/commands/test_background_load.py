@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,46 @@ def test_a_cancelled_load_leaves_no_child(estate):
     background.cancel(pending)
     with pytest.raises(ChildProcessError):
         os.waitpid(pending.pid, os.WNOHANG)
+
+
+def _running_in_group(group: int) -> list[int]:
+    """Processes of process group `group` that are not zombies (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_cancel_after_the_model_also_stops_the_lint(estate, monkeypatch):
+    """The lint runs in a grandchild while the model is sent; a cancel stops both."""
+    from wa_sync.config import repo
+
+    def slow_lint(config, found):  # a lint that would run for a minute
+        import time
+
+        time.sleep(60)
+        return config, []
+
+    monkeypatch.setattr(background, "finish_load", slow_lint)
+    assert repo.finish_load is not slow_lint  # only the child's copy is slow
+    pending = background.load_in_background(str(estate), None)
+    assert background.early_model(pending) is not None  # the lint is under way
+    assert len(_running_in_group(pending.pid)) == 2  # the child and its lint
+    background.cancel(pending)
+    for _ in range(100):
+        if not _running_in_group(pending.pid):
+            break
+        time.sleep(0.05)
+    assert _running_in_group(pending.pid) == []
 
 
 def test_small_repositories_load_here(estate, monkeypatch):

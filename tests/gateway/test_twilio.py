@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ from twilio.rest import Client
 
 from wa_sync.emulator import Emulator
 from wa_sync.errors import TwilioError
+from wa_sync.gateway import twilio as twilio_gateway
 from wa_sync.gateway.base import (
     AuthFailed,
     NotFound,
@@ -254,6 +256,59 @@ def test_many_customers_are_read_in_parallel(emu, gateway):
     live = gateway.read(customers)
     assert sum(1 for c in live.customers.values() if c.account) == 20
     assert len(emu.request_log()) == 1 + 2 * 20
+
+
+def _reads_of(emu: Emulator, sid: str) -> list[dict]:
+    return [e for e in emu.request_log() if e["account_sid"] == sid]
+
+
+def test_prefetch_reads_hinted_subaccounts_once_and_read_uses_them(emu, gateway):
+    """Hints by account_sid and by name start the subaccount reads in the background;
+    `read` then makes no request of its own for them."""
+    by_name = gateway.create_subaccount(customer("acme"))
+    adopted = emu.create_subaccount("Bravo Ltd (adopted)")["sid"]
+    gateway.create_content(by_name, template(), "appointment_reminder")
+    emu.clear_request_log()
+
+    gateway.prefetch([("acme", None), ("bravo", adopted)])
+    for _ in range(200):  # the reads run in the background
+        if len(_reads_of(emu, by_name.sid)) == 2 and len(_reads_of(emu, adopted)) == 2:
+            break
+        threading.Event().wait(0.01)
+    assert len(emu.request_log()) == 5  # the listing, then two reads per subaccount
+
+    live = gateway.read([customer("acme"), customer("bravo", account_sid=adopted)])
+    assert len(emu.request_log()) == 5
+    assert [c.friendly_name for c in live.customers["acme"].contents] == ["appointment_reminder"]
+    assert live.customers["bravo"].account.sid == adopted
+
+
+def test_prefetch_starts_reads_while_later_pages_of_the_listing_load(emu, gateway, monkeypatch):
+    """The reads of the accounts on the listing's first page start before its next
+    page is requested, not after the whole listing."""
+    monkeypatch.setattr(twilio_gateway, "PAGE_SIZE", 2)
+    first = [gateway.create_subaccount(customer(f"c{n}")).sid for n in range(3)]
+    emu.set_faults(latency_ms=60)
+    emu.clear_request_log()
+
+    gateway.prefetch([(f"c{n}", None) for n in range(3)])
+    live = gateway.read([customer(f"c{n}") for n in range(3)])
+
+    assert {c.account.sid for c in live.customers.values()} == set(first)
+    log = emu.request_log()
+    listing = [e for e in log if e["path"] == "/2010-04-01/Accounts.json"]
+    assert len(listing) == 2  # the parent and three subaccounts, two a page
+    page_one_reads = [e for e in log if e["account_sid"] == first[0]]
+    assert len(page_one_reads) == 2
+    assert min(e["started"] for e in page_one_reads) < listing[1]["finished"]
+
+
+def test_prefetch_of_an_ambiguous_name_costs_requests_never_correctness(emu, gateway):
+    one = emu.create_subaccount("wa-sync:acme")["sid"]
+    emu.create_subaccount("wa-sync:acme")
+    gateway.prefetch([("acme", None)])
+    with pytest.raises(AmbiguousSubaccount, match=one):
+        gateway.read([customer("acme")])
 
 
 # --- writes ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ and matching by identity before anything is sent again (SPEC §4.3).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -241,35 +242,29 @@ class TwilioGateway:
 
     def prefetch(self, hints: Collection[CustomerHint]) -> None:
         """Start, in the background, the reads that `read` will make: the accounts
-        listing, then the subaccount of every hinted customer (by its `account_sid`,
-        else by the FriendlyName `wa-sync:<id>`). `read` takes what was fetched for
-        the accounts it matches and reads the rest itself, so a wrong hint costs
-        requests, never correctness. Errors surface when `read` needs the result."""
+        listing and, as each page of it arrives, the subaccount of every hinted
+        customer (by its `account_sid`, else by the FriendlyName `wa-sync:<id>`: the
+        first open account of that name). `read` takes what was fetched for the
+        accounts it matches and reads the rest itself, so a wrong hint (or a name that
+        a later page shows to be ambiguous) costs requests, never correctness. Errors
+        surface when `read` needs the result."""
+        by_sid = {sid for _cid, sid in hints if sid}
+        by_name = {f"{FRIENDLY_NAME_PREFIX}{cid}" for cid, sid in hints if not sid}
+        named: set[str] = set()  # names whose first open account was seen
+
+        def read_hinted(account: LiveAccount) -> None:
+            first_of_name = False
+            if account.status != "closed" and account.friendly_name in by_name:
+                first_of_name = account.friendly_name not in named
+                named.add(account.friendly_name)
+            if account.status == "active" and (account.sid in by_sid or first_of_name):
+                with contextlib.suppress(WaSyncError):  # closed meanwhile: nobody reads it
+                    self._subaccount_future(account)
+
         with self._lock:
             if self._accounts is not None:
                 return
-            self._accounts = self._executor().submit(self._list_accounts)
-        hinted = [(cid, sid) for cid, sid in hints]
-
-        def read_hinted(done: Future[list[LiveAccount]]) -> None:
-            if done.cancelled() or done.exception() is not None:
-                return
-            accounts = done.result()
-            by_sid = {a.sid: a for a in accounts}
-            by_name: dict[str, list[LiveAccount]] = {}
-            for account in accounts:
-                if account.status != "closed":
-                    by_name.setdefault(account.friendly_name, []).append(account)
-            for customer_id, sid in hinted:
-                named = by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
-                found = by_sid.get(sid) if sid else (named[0] if len(named) == 1 else None)
-                if found is not None and found.status == "active":
-                    try:
-                        self._subaccount_future(found)
-                    except WaSyncError:  # closed meanwhile: nobody will read it
-                        return
-
-        self._accounts.add_done_callback(read_hinted)
+            self._accounts = self._executor().submit(self._list_accounts, on_account=read_hinted)
 
     def read(
         self,
@@ -524,12 +519,26 @@ class TwilioGateway:
             environment=self._sdk_environment,
         )
 
-    def _list_accounts(self, friendly_name: str | None = None) -> list[LiveAccount]:
+    def _list_accounts(
+        self,
+        friendly_name: str | None = None,
+        on_account: Callable[[LiveAccount], None] | None = None,
+    ) -> list[LiveAccount]:
+        """The parent's subaccounts; `on_account` sees each as its page arrives, before
+        the next page is requested."""
         what = "listing the parent's subaccounts"
         query = {} if friendly_name is None else {"FriendlyName": friendly_name}
+        accounts = []
         with self._errors(what):
             found = _records(_api(self._parent, "api", "2010-04-01"), "/Accounts.json", query)
-            return [self._remember(a) for a in found if a.get("sid") != self.parent_sid]
+            for record in found:
+                if record.get("sid") == self.parent_sid:
+                    continue
+                account = self._remember(record)
+                accounts.append(account)
+                if on_account is not None:
+                    on_account(account)
+        return accounts
 
     def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
         """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
