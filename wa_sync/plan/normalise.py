@@ -30,9 +30,13 @@ def prune_empty(value: Any) -> Any:
     if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
-            item = prune_empty(item)
-            if item or _kept_falsy(item):
-                out[str(key)] = item
+            if type(item) is not str:  # strings, most leaves, are kept unless empty
+                item = prune_empty(item)
+                if not item and not _kept_falsy(item):
+                    continue
+            elif not item:
+                continue
+            out[key if type(key) is str else str(key)] = item
         return out
     if kind is tuple or kind is list:
         return [item for item in map(prune_empty, value) if item or _kept_falsy(item)]
