@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import re
-import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -208,7 +208,19 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    runtime = Runtime.from_os()
+    code = main(None, runtime)
+    # End here, with `runtime` (and what its command kept) still held: the objects of a
+    # large plan are not freed one by one, nor the interpreter torn down, for a process
+    # that is over. Output is flushed first; nothing else runs at exit (the commands
+    # close their own resources, and their worker threads are idle).
+    logging.shutdown()
+    for stream in (runtime.stdout, runtime.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            code = code or EXIT_ERROR
+    os._exit(code)
 
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "UsageError", "build_parser", "main"]

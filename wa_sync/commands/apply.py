@@ -71,7 +71,7 @@ def run(
             gateway,
             prune=prune,
             allow_mass_delete=allow_mass_delete,
-            environ=runtime.environ,
+            runtime=runtime,
         )
         if saved is not None and planfile:
             if saved.emulator != gateway.emulated:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,7 +243,7 @@ def read_and_plan(
     *,
     prune: bool | None,
     allow_mass_delete: bool,
-    environ: Mapping[str, str],
+    runtime: Runtime,
 ) -> tuple[LiveEstate, Plan]:
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     builder = PlanBuilder(
@@ -252,7 +252,7 @@ def read_and_plan(
         prune=prune,
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
-        cause_of=cause_from_git(loaded.config.root, environ),
+        cause_of=cause_from_git(loaded.config.root, runtime.environ),
         estate=loaded.known,
     )
     # each customer is diffed while the others are still being read (and, with a
@@ -264,4 +264,5 @@ def read_and_plan(
         raise
     builder.prepare()  # while a model loaded early still waits for its lint
     loaded.confirm()
+    runtime.keep_until_exit(loaded, live, builder)
     return live, builder.finish(live)

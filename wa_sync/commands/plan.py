@@ -58,7 +58,7 @@ def run(
             gateway,
             prune=prune,
             allow_mass_delete=allow_mass_delete,
-            environ=runtime.environ,
+            runtime=runtime,
         )
     if out:
         save_plan(plan, out)

@@ -752,30 +752,36 @@ def _reason(reason: Any) -> str:
 
 
 def _live_content(data: Mapping[str, Any]) -> LiveContent:
+    # Called for every content of every listing, in the reader threads (which take
+    # turns with one another): the common shapes take the short paths.
     approval = data.get("approval_requests") or {}
     variables = data.get("variables") or {}
+    reason = approval.get("rejection_reason")
     return LiveContent(
         sid=data["sid"],
         friendly_name=data.get("friendly_name") or "",
         language=data.get("language") or "",
         types=_frozen(data.get("types") or {}),
-        variables=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
+        variables=MappingProxyType(
+            {str(k): v if type(v) is str else str(v) for k, v in variables.items()}
+        ),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
-        rejection_reason=one_line(str(approval.get("rejection_reason") or "")),
+        rejection_reason=one_line(str(reason)) if reason else "",
         date_created=_iso(data.get("date_created")),
     )
 
 
 def _frozen(value: Any) -> Any:
     """`freeze` for what json.loads makes (plain dicts with string keys, lists, scalars),
-    without its generality: a listing freezes every content's types."""
+    without its generality: a listing freezes every content's types. Strings, most of
+    the leaves, are taken as they are without a call each."""
     kind = type(value)
     if kind is dict:
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+        return MappingProxyType({k: v if type(v) is str else _frozen(v) for k, v in value.items()})
     if kind is list:
-        return tuple([_frozen(v) for v in value])
+        return tuple([v if type(v) is str else _frozen(v) for v in value])
     return freeze(value)
 
 
