@@ -611,3 +611,33 @@ def test_no_token_appears_in_errors_reprs_or_logs(emu, gateway, sleeps, caplog):
     for token in all_tokens(emu):
         for text in texts:
             assert token not in text
+
+
+def test_a_subaccount_read_is_both_listings_or_the_first_error():
+    from concurrent.futures import CancelledError, Future
+
+    from wa_sync.gateway.twilio import _both
+
+    def settled(value=None, error=None, cancel=False) -> Future:
+        future: Future = Future()
+        if cancel:
+            future.cancel()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+        return future
+
+    senders, contents = Future(), Future()
+    both = _both(senders, contents)
+    senders.set_result(("s",))
+    assert not both.done()  # one listing is not a read
+    contents.set_result(("c",))
+    assert both.result(timeout=1) == (("s",), ("c",))
+
+    late = ValueError("contents")
+    assert _both(settled(("s",)), settled(error=late)).exception(timeout=1) is late
+    first = ValueError("senders")
+    assert _both(settled(error=first), settled(error=late)).exception(timeout=1) is first
+    with pytest.raises(CancelledError):
+        _both(settled(cancel=True), settled(("c",))).result(timeout=1)

@@ -169,6 +169,37 @@ class _Records(Page):
         return payload
 
 
+def _both(
+    senders: Future[tuple[LiveSender, ...]], contents: Future[tuple[LiveContent, ...]]
+) -> Future[SubaccountState]:
+    """A future of both reads: their results, or the first error (the senders' first)."""
+    both: Future[SubaccountState] = Future()
+
+    def settle(_done: Future[Any]) -> None:
+        if not (senders.done() and contents.done()):
+            return
+        with _SETTLING:  # both callbacks may find both done: the first one settles
+            if both.done():
+                return
+            for part in (senders, contents):
+                if part.cancelled():
+                    both.cancel()
+                    both.set_running_or_notify_cancel()
+                    return
+                error = part.exception()
+                if error is not None:
+                    both.set_exception(error)
+                    return
+            both.set_result((senders.result(), contents.result()))
+
+    senders.add_done_callback(settle)
+    contents.add_done_callback(settle)
+    return both
+
+
+_SETTLING = threading.Lock()
+
+
 def _records(version: Version, uri: str, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
     """Every record of a list endpoint of `version`, PAGE_SIZE a page, as the SDK's
     `list()` requests them."""
@@ -328,12 +359,17 @@ class TwilioGateway:
             return self._pool
 
     def _subaccount_future(self, account: LiveAccount) -> Future[SubaccountState]:
-        """The read of one subaccount's senders and contents, started once."""
+        """The read of one subaccount's senders and contents, started once: two tasks
+        of one request each, so that the pool's workers stay evenly busy to the end
+        (tasks of two requests leave half of them idle for the last one)."""
         pool = self._executor()
         with self._lock:
             future = self._reads.get(account.sid)
             if future is None:
-                future = self._reads[account.sid] = pool.submit(self.read_subaccount, account)
+                future = self._reads[account.sid] = _both(
+                    pool.submit(self.list_senders, account),
+                    pool.submit(self.list_contents, account),
+                )
             return future
 
     def read_subaccount(self, account: LiveAccount) -> SubaccountState:
