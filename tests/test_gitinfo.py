@@ -40,3 +40,29 @@ def test_edited_file_is_config_and_untouched_file_is_drift(tmp_path):
 
 def test_outside_git_everything_is_config(tmp_path):
     assert cause_from_git(str(tmp_path), {})(["customers/a.yaml"]) is Cause.CONFIG
+
+
+def test_git_runs_only_when_a_change_needs_a_cause_and_then_once(tmp_path, monkeypatch):
+    """A plan without changes asks git nothing; the first cause asked for runs it."""
+    import os
+    import shutil
+
+    real_git = shutil.which("git")
+    calls = tmp_path / "calls"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real_git} "$@"\n')
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    calls.unlink()
+
+    cause_of = cause_from_git(str(repo), {})
+    assert not calls.exists()
+    assert cause_of(["customers/a.yaml"]) is Cause.CONFIG  # no commit yet: no base
+    runs = calls.read_text().splitlines()
+    assert runs and all(line.startswith("-C ") for line in runs)
+    cause_of(["customers/b.yaml"])
+    assert calls.read_text().splitlines() == runs  # asked once

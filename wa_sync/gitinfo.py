@@ -50,17 +50,24 @@ def changed_files(root: str, base: str) -> frozenset[str] | None:
 
 
 def cause_from_git(root: str, environ: Mapping[str, str]) -> CauseOf:
+    """The cause of a change made from `files`. git is asked once, when the first
+    change needs a cause: a plan without changes (the common case in CI) runs no git
+    at all, and no plan waits for it before reading Twilio."""
     base = environ.get("WA_SYNC_BASE_REF") or "HEAD"
-    changed = changed_files(root, base)
-    if changed is None:
-        return always_config
+
+    @cache
+    def changed() -> frozenset[str] | None:
+        return changed_files(root, base)
 
     @cache  # asked for every template: each customer file once, not 20 times
     def real(file: str) -> str:
         return os.path.realpath(os.path.join(root, file))
 
     def cause_of(files: Iterable[str]) -> Cause:
+        found = changed()
+        if found is None:
+            return always_config(files)
         paths = {real(f) for f in files if f}
-        return Cause.CONFIG if paths & changed else Cause.DRIFT
+        return Cause.CONFIG if paths & found else Cause.DRIFT
 
     return cause_of
