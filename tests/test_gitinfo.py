@@ -63,6 +63,7 @@ def test_git_runs_only_when_a_change_needs_a_cause_and_then_once(tmp_path, monke
     assert not calls.exists()
     assert cause_of(["customers/a.yaml"]) is Cause.CONFIG  # no commit yet: no base
     runs = calls.read_text().splitlines()
-    assert runs and all(line.startswith("-C ") for line in runs)
+    assert runs
+    assert all(line.startswith("-C ") for line in runs)
     cause_of(["customers/b.yaml"])
     assert calls.read_text().splitlines() == runs  # asked once
