@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.estate import change_customers, write_estate
+from bench.replay import Replay
 
+REPLAYED = "a2. no-op plan, replayed"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -51,7 +53,7 @@ class Run:
     exit_code: int = 0
     max_in_flight: int = 0  # requests the emulator served at once, from its request log
     max_in_flight_per_account: int = 0
-    emulator_cpu_s: float | None = None
+    server_cpu_s: float | None = None  # the emulator's (or the replay's) CPU in the run
     wall_samples: list[float] | None = None  # with --repeat: every run's wall time
 
 
@@ -236,9 +238,16 @@ def measure(
     minimal_plan = math.ceil((n + 1) / 1000) + 2 * n
     runs = []
 
-    def run(name: str, argv: list[str], minimal: int | None, repeat: int = 1) -> Run:
-        """The run with the median wall time of `repeat` (the machine may be shared)."""
-        samples = [once(name, argv, minimal) for _ in range(repeat)]
+    def run(
+        name: str,
+        argv: list[str],
+        minimal: int | None,
+        repeat: int = 1,
+        replay: Replay | None = None,
+    ) -> Run:
+        """The run with the median wall time of `repeat` (the machine may be shared);
+        against `replay` instead of the emulator when given."""
+        samples = [once(name, argv, minimal, replay) for _ in range(repeat)]
         result = sorted(samples, key=lambda r: r.wall_s)[len(samples) // 2]
         if repeat > 1:
             result.wall_samples = [r.wall_s for r in samples]
@@ -246,15 +255,22 @@ def measure(
         runs.append(result)
         return result
 
-    def once(name: str, argv: list[str], minimal: int | None) -> Run:
+    def once(name: str, argv: list[str], minimal: int | None, replay: Replay | None) -> Run:
         control.clear_request_log()
-        emulator_before = process_cpu(emulator_pid)
-        wall, cpu, rss, code, stdout = timed(argv, env, REPO)
-        emulator_after = process_cpu(emulator_pid)
+        if replay is not None:
+            replay.log.clear()
+        # the server's CPU: the emulator's process, or this one's (the replay's threads)
+        server_cpu = (
+            (lambda: time.process_time()) if replay else (lambda: process_cpu(emulator_pid))
+        )
+        server_before = server_cpu()
+        run_env = {**env, "WA_SYNC_TWILIO_URL": replay.url} if replay else env
+        wall, cpu, rss, code, stdout = timed(argv, run_env, REPO)
+        server_after = server_cpu()
         if stdout.startswith("{"):  # bench.cpu reports its own in-process figures
             inner = json.loads(stdout)
             wall, cpu = inner["wall_s"], inner["cpu_s"]
-        log = control.request_log()
+        log = list(replay.log) if replay else control.request_log()
         count = len(log)
         peak, per_account = in_flight(log)
         floor = minimal * latency / args.parallelism if minimal else None
@@ -271,12 +287,17 @@ def measure(
             peak,
             per_account,
             None
-            if emulator_before is None or emulator_after is None
-            else round(emulator_after - emulator_before, 2),
+            if server_before is None or server_after is None
+            else round(server_after - server_before, 2),
         )
 
     plan = wa_sync("plan", "--detailed-exitcode", "--root", str(root))
     run("a. no-op plan", plan, minimal_plan, args.repeat)
+    with Replay(upstream=env["WA_SYNC_TWILIO_URL"]) as replay:
+        # the same plan once through a recorder, then against the recording alone
+        timed(plan, {**env, "WA_SYNC_TWILIO_URL": replay.url}, REPO)
+        replay.replay(latency)
+        run(REPLAYED, plan, minimal_plan, args.repeat, replay=replay)
     changed = change_customers(root, fraction=0.01, customers=n, templates=args.templates)
     run("b. plan, 1% changed", plan, minimal_plan, args.repeat)
     run(
@@ -295,13 +316,13 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
     header = (
         f"{'run':26} {'wall s':>7} {'cpu s':>6} {'rss MB':>7} {'requests':>8} "
         f"{'req/cust':>8} {'floor s':>7} {'wall/floor':>10} {'in flight':>9} "
-        f"{'per acct':>8} {'emu cpu':>7}"
+        f"{'per acct':>8} {'srv cpu':>7}"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for r in runs:
         floor = f"{r.floor_s:7.2f}" if r.floor_s else f"{'':>7}"
         ratio = f"{r.wall_over_floor:10.2f}" if r.wall_over_floor else f"{'':>10}"
-        emu = f"{r.emulator_cpu_s:7.2f}" if r.emulator_cpu_s is not None else f"{'':>7}"
+        emu = f"{r.server_cpu_s:7.2f}" if r.server_cpu_s is not None else f"{'':>7}"
         print(
             f"{r.name:26} {r.wall_s:7.2f} {r.cpu_s:6.2f} {r.peak_rss_mb:7.1f} "
             f"{r.requests:8d} {r.requests_per_customer:8.3f} {floor} {ratio} "
