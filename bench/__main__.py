@@ -5,7 +5,9 @@ Generates a synthetic estate (default 1,000 customers x 10 library templates in
 a request, applies the estate once, then measures, each as a separate process
 timed with os.wait4 (wall, CPU, peak RSS):
 
-  a. a no-op plan;  b. a plan after 1% of the customers changed;
+  a. a no-op plan;  a2. the same plan against a replay of the emulator's answers
+  (bench/replay.py: wa-sync without the emulator's CPU on the same machine);
+  b. a plan after 1% of the customers changed;
   c. the apply of that change;  d. the pure CPU part (load, validate, render,
   diff) in-process with the live state already in memory;
   and the naive baseline (bench/naive.py) on the same emulator.
