@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -26,16 +25,26 @@ def test_64_concurrent_connections(emu, parent, client_for):
         client.content.v1.content_and_approvals.list()
         return made.sid
 
-    started = time.monotonic()
     with ThreadPoolExecutor(CLIENTS) as pool:
         sids = list(pool.map(work, range(CLIENTS)))
-    elapsed = time.monotonic() - started
     assert len(set(sids)) == CLIENTS
     assert sum(len(c) for c in emu.state()["contents"].values()) == CLIENTS
     log = emu.request_log()
     assert len(log) >= 2 * CLIENTS
-    assert all(e["status"] in (200, 201) for e in log[-2 * CLIENTS :])
-    assert elapsed < CLIENTS * 2 * 0.1 / 4  # served in parallel, not one by one
+    ours = log[-2 * CLIENTS :]
+    assert all(e["status"] in (200, 201) for e in ours)
+    # served in parallel, not one by one: from the log's own start and finish times,
+    # most of the 64 creates (started together at the barrier) were in flight at once
+    assert _most_in_flight(ours) >= CLIENTS // 2
+
+
+def _most_in_flight(entries: list[dict]) -> int:
+    events = sorted([(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries])
+    current = most = 0
+    for _, step in events:
+        current += step
+        most = max(most, current)
+    return most
 
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(emu):
