@@ -26,7 +26,7 @@ import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 from wa_sync.config.repo import finish_load, load_model, load_repo
 from wa_sync.errors import ConfigInvalid, Problem
@@ -120,11 +120,7 @@ class _Pending:
         return self.here()  # an error other than an invalid configuration: as usual
 
     def _receive(self) -> tuple[str, Any]:
-        try:  # the GIL is released while waiting: reads go on
-            message = pickle.load(self.pipe)  # noqa: S301 - our own child, through a pipe
-        except Exception:  # the child died or failed otherwise
-            return ("other", None)
-        return message if isinstance(message, tuple) and len(message) == 2 else ("other", None)
+        return _message(self.pipe)  # the GIL is released while waiting: reads go on
 
     def cancel(self) -> None:
         """Stop the child when its result is no longer wanted."""
@@ -204,14 +200,21 @@ def _lint_aside(config: Config, found: list[Problem]) -> Callable[[], tuple[str,
 
     def collect() -> tuple[str, Any]:
         with os.fdopen(reader, "rb") as pipe:
-            try:
-                message = pickle.load(pipe)  # noqa: S301 - our own grandchild, through a pipe
-            except Exception:  # it died or failed otherwise
-                message = ("other", None)
+            message = _message(pipe)
         os.waitpid(pid, 0)
-        return message if isinstance(message, tuple) and len(message) == 2 else ("other", None)
+        return message
 
     return collect
+
+
+def _message(pipe: BinaryIO) -> tuple[str, Any]:
+    """The next (kind, value) message from a process of ours; ("other", None) when it
+    died or failed otherwise."""
+    try:
+        message = pickle.load(pipe)  # noqa: S301 - our own child, through a pipe
+    except Exception:
+        return ("other", None)
+    return message if isinstance(message, tuple) and len(message) == 2 else ("other", None)
 
 
 def _customer_files(root: str) -> int:
