@@ -63,3 +63,21 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(emu):
             final += conn.recv(4096)
     assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
     assert final.startswith(b"HTTP/1.1 401 ")  # no credentials: refused, and answered
+
+
+def test_an_accept_with_no_connection_left_does_not_block_the_server(emu):
+    """select() can report a connection that is gone by the time it is accepted (its
+    client killed mid-connect); the accept must then return, or stop() hangs."""
+    server = emu._server
+    done = threading.Event()
+
+    def accept_nothing() -> None:
+        server._handle_request_noblock()  # what serve_forever does when select() fires
+        done.set()
+
+    threading.Thread(target=accept_nothing, daemon=True).start()
+    assert done.wait(5), "accept() blocked with no connection waiting"
+    stopper = threading.Thread(target=emu.stop, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive()

@@ -27,6 +27,10 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
+        # accept() only after select() said a connection waits, yet that connection can
+        # be gone by then (a client killed mid-connect): a blocking accept would then
+        # wait for the next client, and stop() for ever. Non-blocking, it just returns.
+        self.socket.setblocking(False)
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 

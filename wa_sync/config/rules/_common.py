@@ -7,6 +7,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -116,7 +117,7 @@ def problem(
     severity: Severity = ERROR,
 ) -> Problem:
     """A Problem at key `rel` (relative to the entry, in the model's terms)."""
-    return Problem(
+    found = Problem(
         where=location(entry, rel),
         key=key_path(entry, rel),
         message=message,
@@ -124,6 +125,28 @@ def problem(
         rule=rule_id,
         severity=severity,
     )
+    origins = _ORIGINS.get()
+    if origins is not None and type(entry) is Template and entry.library:
+        origins[id(found)] = (found, entry)
+    return found
+
+
+# While `attributing()` is on: id(problem) -> (problem, the library-rendered template it
+# is about), so that the lint can tell which customers' renderings have it.
+_ORIGINS: ContextVar[dict[int, tuple[Problem, Template]] | None] = ContextVar(
+    "wa_sync_lint_origins", default=None
+)
+
+
+@contextmanager
+def attributing() -> Iterator[dict[int, tuple[Problem, Template]]]:
+    """Note the template of every problem found in a library-rendered template."""
+    origins: dict[int, tuple[Problem, Template]] = {}
+    token = _ORIGINS.set(origins)
+    try:
+        yield origins
+    finally:
+        _ORIGINS.reset(token)
 
 
 def customer_problem(
