@@ -13,6 +13,8 @@ one. It serves HTTP/1.1 keep-alive with Content-Length bodies: what wa-sync send
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import http.client
 import socket
@@ -21,6 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 Key = tuple[str, str, str]  # method, target (path and query), Authorization header
@@ -62,7 +65,8 @@ class Replay:
     ) -> None:
         if self._socket is not None:
             with contextlib.suppress(OSError):
-                self._socket.close()
+                self._socket.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            self._socket.close()
             self._socket = None
 
     def replay(self, latency_s: float) -> None:
@@ -130,11 +134,11 @@ def _connection(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80)
 
 
-def _requests(reader: socket.SocketIO | object) -> Iterator[tuple[str, str, dict[str, str], bytes]]:
+def _requests(reader: BinaryIO) -> Iterator[tuple[str, str, dict[str, str], bytes]]:
     """The requests on one keep-alive connection: method, target, headers (names in
     lower case) and body."""
     while True:
-        line = reader.readline(_MAX_LINE)  # type: ignore[attr-defined]
+        line = reader.readline(_MAX_LINE)
         if not line:
             return
         words = line.decode("latin-1").split()
@@ -142,21 +146,18 @@ def _requests(reader: socket.SocketIO | object) -> Iterator[tuple[str, str, dict
             return
         headers: dict[str, str] = {}
         while True:
-            raw = reader.readline(_MAX_LINE)  # type: ignore[attr-defined]
+            raw = reader.readline(_MAX_LINE)
             if raw in (b"\r\n", b"\n", b""):
                 break
             name, _, value = raw.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length") or 0)
-        body = reader.read(length) if length else b""  # type: ignore[attr-defined]
+        body = reader.read(length) if length else b""
         yield words[0], words[1], headers, body
 
 
 def _user(authorization: str) -> str:
     """The user part of HTTP Basic credentials (an account SID), "" if none."""
-    import base64
-    import binascii
-
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return ""
