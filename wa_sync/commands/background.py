@@ -55,23 +55,41 @@ def load_in_background(root: str, customers: Sequence[str] | None) -> Callable[[
 
     if not hasattr(os, "fork") or _customer_files(root) < MIN_CUSTOMERS:
         return here
-    reader, writer = os.pipe()
+
+    def child(writer: int) -> None:
+        _own_group(0)
+        _send(writer, root, customers)
+
+    forked = _fork(child)
+    if forked is None:
+        return here
+    pid, reader = forked
+    _own_group(pid)  # here too: whichever runs first, the group exists before a cancel
+    return _Pending(pid, reader, here)
+
+
+def _fork(child: Callable[[int], None]) -> tuple[int, int] | None:
+    """Fork a process that runs `child` with the write end of a new pipe, then ends
+    without running anything else (no exit handler of this process); here: its pid and
+    the read end, or None when no pipe or no fork can be had."""
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return None
     try:
         pid = os.fork()
     except OSError:
         os.close(reader)
         os.close(writer)
-        return here
-    if pid == 0:  # the child: load, send, and end without running anything else
+        return None
+    if pid == 0:
         try:
-            _own_group(0)
             os.close(reader)
-            _send(writer, root, customers)
+            child(writer)
         finally:
             os._exit(0)
-    _own_group(pid)  # here too: whichever runs first, the group exists before a cancel
     os.close(writer)
-    return _Pending(pid, reader, here)
+    return pid, reader
 
 
 def _own_group(pid: int) -> None:
@@ -179,24 +197,15 @@ def _lint_aside(config: Config, found: list[Problem]) -> Callable[[], tuple[str,
     """Start the lint of `config` in a forked grandchild, so that it runs while this
     process pickles and sends the model (a quarter of a second at 1,000 customers);
     the returned function waits for its verdict. Without a fork: lint here, later."""
-    try:
-        reader, writer = os.pipe()
-    except OSError:
+
+    def grandchild(writer: int) -> None:
+        with os.fdopen(writer, "wb") as pipe:
+            pickle.dump(_verdict(config, found), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+
+    forked = _fork(grandchild)
+    if forked is None:
         return lambda: _verdict(config, found)
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(reader)
-        os.close(writer)
-        return lambda: _verdict(config, found)
-    if pid == 0:  # the grandchild: lint, send the verdict, end
-        try:
-            os.close(reader)
-            with os.fdopen(writer, "wb") as pipe:
-                pickle.dump(_verdict(config, found), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            os._exit(0)
-    os.close(writer)
+    pid, reader = forked
 
     def collect() -> tuple[str, Any]:
         with os.fdopen(reader, "rb") as pipe:
