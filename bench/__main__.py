@@ -98,22 +98,12 @@ def wait_ready(control, *, timeout: float) -> None:
 def in_flight(log: list[dict]) -> tuple[int, int]:
     """The most requests in flight at once, overall and for any one account, from the
     emulator's request log (each entry has its monotonic start and finish)."""
-
-    def peak(entries: list[dict]) -> int:
-        events = sorted(
-            [(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries],
-            key=lambda ev: (ev[0], ev[1]),  # a finish before a start at the same instant
-        )
-        current = best = 0
-        for _, step in events:
-            current += step
-            best = max(best, current)
-        return best
+    from wa_sync.emulator import most_in_flight
 
     by_account: dict[str, list[dict]] = {}
     for entry in log:
         by_account.setdefault(entry.get("account_sid") or "", []).append(entry)
-    return peak(log), max((peak(e) for e in by_account.values()), default=0)
+    return most_in_flight(log), max((most_in_flight(e) for e in by_account.values()), default=0)
 
 
 def process_cpu(pid: int) -> float | None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from tests.emulator.helpers import make_content
+from wa_sync.emulator import most_in_flight
 
 CLIENTS = 64
 
@@ -35,16 +36,7 @@ def test_64_concurrent_connections(emu, parent, client_for):
     assert all(e["status"] in (200, 201) for e in ours)
     # served in parallel, not one by one: from the log's own start and finish times,
     # most of the 64 creates (started together at the barrier) were in flight at once
-    assert _most_in_flight(ours) >= CLIENTS // 2
-
-
-def _most_in_flight(entries: list[dict]) -> int:
-    events = sorted([(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries])
-    current = most = 0
-    for _, step in events:
-        current += step
-        most = max(most, current)
-    return most
+    assert most_in_flight(ours) >= CLIENTS // 2
 
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(emu):
@@ -81,3 +73,14 @@ def test_an_accept_with_no_connection_left_does_not_block_the_server(emu):
     stopper.start()
     stopper.join(10)
     assert not stopper.is_alive()
+
+
+def test_most_in_flight_counts_overlaps_not_touching_ends():
+    entries = [
+        {"started": 0.0, "finished": 2.0},
+        {"started": 1.0, "finished": 3.0},
+        {"started": 2.0, "finished": 4.0},  # starts as the first finishes
+        {"started": 5.0, "finished": 6.0},
+    ]
+    assert most_in_flight(entries) == 2
+    assert most_in_flight([]) == 0

@@ -11,16 +11,7 @@ import pytest
 
 from tests.plan.factories import customer, template
 from wa_sync.connect import open_gateway
-from wa_sync.emulator import Emulator
-
-
-def max_in_flight(entries: list[dict]) -> int:
-    events = sorted([(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries])
-    peak = current = 0
-    for _, step in events:
-        current += step
-        peak = max(peak, current)
-    return peak
+from wa_sync.emulator import Emulator, most_in_flight
 
 
 def burst(limit: int) -> int:
@@ -41,7 +32,7 @@ def burst(limit: int) -> int:
                 list(pool.map(lambda t: gateway.create_content(account, t, t.name), templates))
         posts = [e for e in emu.request_log() if e["account_sid"] == account.sid]
         assert len(posts) == 16
-        return max_in_flight(posts)
+        return most_in_flight(posts)
 
 
 @pytest.mark.parametrize("limit", [2, 4])

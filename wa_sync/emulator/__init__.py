@@ -63,7 +63,8 @@ Secrets: a parent token the emulator generates is stored in its database; one gi
 the caller (perhaps a real one from the environment) never is, only its SHA-256.
 """
 
+from wa_sync.emulator.app import most_in_flight
 from wa_sync.emulator.control import EmulatorControl
 from wa_sync.emulator.server import Emulator
 
-__all__ = ["Emulator", "EmulatorControl"]
+__all__ = ["Emulator", "EmulatorControl", "most_in_flight"]

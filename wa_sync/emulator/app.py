@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -290,3 +290,15 @@ def _encode(response: Response) -> Outcome:
         return Outcome(response.status, b"", headers)
     headers["Content-Type"] = "application/json; charset=utf-8"
     return Outcome(response.status, json.dumps(response.body).encode("utf-8"), headers)
+
+
+def most_in_flight(entries: Collection[Mapping[str, Any]]) -> int:
+    """The most requests of `entries` (request log entries, with their monotonic
+    "started" and "finished") that were in flight at once. A request that finished
+    the instant another started does not overlap it."""
+    events = sorted([(e["started"], 1) for e in entries] + [(e["finished"], -1) for e in entries])
+    current = most = 0
+    for _, step in events:
+        current += step
+        most = max(most, current)
+    return most
