@@ -43,6 +43,16 @@ REMINDER = {
 }
 
 
+# wa-sync.yaml with the ISV's own details (the access request form and status need them)
+ISV = {
+    "isv": {
+        "name": "Example Integrations Ltd",
+        "email": "onboarding@example-isv.com",
+        "facebook_business_manager_id": "100000000000001",
+    }
+}
+
+
 def customer_doc(n: int = 1, *, onboarded: bool = True, **overrides: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": f"Clinic Number {n}",

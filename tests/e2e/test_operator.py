@@ -8,21 +8,13 @@ import re
 import pytest
 import requests
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import ISV, customer_doc
 from tests.e2e.test_reconcile import account_of, approve_all, contents_of, senders_of
 from wa_sync.commands.status import (
     SUBACCOUNT_LIMIT,
     subaccount_limit_warning,
     template_limit_warning,
 )
-
-ISV = {
-    "isv": {
-        "name": "Example Integrations Ltd",
-        "email": "onboarding@example-isv.com",
-        "facebook_business_manager_id": "100000000000001",
-    }
-}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from wa_sync.model import (
     LiveAccount,
     LiveContent,
     LiveCustomer,
+    LiveEstate,
     LiveSender,
     Onboarding,
     Sender,
@@ -123,4 +124,13 @@ def live(
         contents=tuple(live_content(t, i + 1) for i, t in enumerate(c.templates))
         if contents is None
         else contents,
+    )
+
+
+def estate(*customers_live: LiveCustomer) -> LiveEstate:
+    """The live estate of these customers' states, under one parent."""
+    return LiveEstate(
+        parent_sid=sid("AC", 1),
+        accounts=tuple(lc.account for lc in customers_live if lc.account),
+        customers={lc.customer_id: lc for lc in customers_live},
     )

@@ -8,22 +8,14 @@ from dataclasses import replace
 import jsonschema
 import pytest
 
-from tests.plan.factories import customer, live, live_content, sid, template
+from tests.plan.factories import customer, estate, live, live_content, sid, template
 from wa_sync.errors import MassDelete, UsageError
-from wa_sync.model import Config, LiveAccount, LiveEstate
+from wa_sync.model import Config, LiveAccount
 from wa_sync.plan.build import build_plan
 from wa_sync.render.json import read_plan, render_json
 from wa_sync.render.markdown import LIMIT, render_markdown
 from wa_sync.render.text import render_text
 from wa_sync.schemas import load_schema
-
-
-def estate(*customers_live) -> LiveEstate:
-    return LiveEstate(
-        parent_sid=sid("AC", 1),
-        accounts=tuple(lc.account for lc in customers_live if lc.account),
-        customers={lc.customer_id: lc for lc in customers_live},
-    )
 
 
 def test_fresh_plan_counts_and_summary_line():

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.plan.factories import customer, live, live_content, sid, template
-from wa_sync.model import Config, LiveEstate
+from tests.plan.factories import customer, estate, live, live_content, template
+from wa_sync.model import Config
 from wa_sync.plan.build import PlanBuilder, build_plan
 from wa_sync.render.json import render_json
-
-
-def estate(*customers_live) -> LiveEstate:
-    return LiveEstate(
-        parent_sid=sid("AC", 1),
-        accounts=tuple(lc.account for lc in customers_live if lc.account),
-        customers={lc.customer_id: lc for lc in customers_live},
-    )
 
 
 def config_and_live():

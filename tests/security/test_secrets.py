@@ -16,16 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import ISV, customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
-
-ISV = {
-    "isv": {
-        "name": "Example Integrations Ltd",
-        "email": "onboarding@example-isv.com",
-        "facebook_business_manager_id": "100000000000001",
-    }
-}
 
 
 @pytest.fixture

@@ -75,6 +75,8 @@ def _for_customers(
     reported once as it is; when only some have it (their `with:` values cause it, say
     a long business name), it names those customers, or out of a thousand renderings
     nobody could tell whose is at fault."""
+    if not origins:  # no problem in a library-rendered template (the usual case)
+        return problems
     users: dict[int, list[Customer]] = {}  # id(rendered template) -> its customers
     everyone: dict[tuple[str, str], set[str]] = {}  # (library, language) -> customer ids
     for customer in config.customers:
