@@ -183,6 +183,21 @@ def test_saved_plan_applies_and_stale_plans_are_refused_without_writes(onboarded
     assert not [r for r in emulator.request_log() if r["method"] != "GET"]
 
 
+def test_a_plan_printed_as_json_carries_the_digests_a_saved_one_does(onboarded, cli, tmp_path):
+    """Only a plan shown as text or markdown goes without them (they are what a saved
+    plan is checked against)."""
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    saved = json.loads(planfile.read_text())
+    printed = json.loads(cli("plan", "--format", "json").out)
+    assert saved["config_digest"].startswith("sha256:")
+    assert sorted(saved["live_digests"]) == ["clinic-one", "clinic-two"]
+    assert (printed["config_digest"], printed["live_digests"]) == (
+        saved["config_digest"],
+        saved["live_digests"],
+    )
+
+
 def test_customer_and_shard_limit_the_work(repo, cli, emulator):
     for n in range(1, 7):
         repo.customer(f"clinic-{n}", customer_doc(n))

@@ -109,3 +109,19 @@ def test_the_parts_given_are_the_ones_used():
     given = {"acme": customer_config_text(config.customers[0])}
     assert config_digest(config, scope, given) == _documented_config_digest(config, scope)
     assert config_digest(config, scope, {"acme": '{"id":"acme"}'}) != config_digest(config, scope)
+
+
+def test_a_plan_only_shown_has_the_same_changes_and_no_digests():
+    config, current = config_and_live()
+    scope = ["acme", "bravo", "charlie"]
+    final = estate(*current)
+    shown = PlanBuilder(config, customers=scope, digests=False)
+    for one in current:
+        shown.add(one)
+    shown.prepare()
+    plan = shown.finish(final)
+    kept = build_plan(config, final, customers=scope)
+    assert (plan.config_digest, dict(plan.live_digests)) == ("", {})
+    assert (plan.changes, plan.notes) == (kept.changes, kept.notes)
+    assert kept.config_digest.startswith("sha256:")
+    assert sorted(kept.live_digests) == scope

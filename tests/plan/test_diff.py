@@ -70,6 +70,35 @@ def test_empty_values_twilio_fills_in_are_not_changes():
     assert diff_customer(c, live(c, senders=(padded,)), prune=False) == ([], [])
 
 
+def test_a_content_twilio_padded_with_empty_values_is_the_declared_one():
+    """Not equal as stored (so the diff's shortcut does not apply): equal once the
+    empty values are gone."""
+    from dataclasses import replace
+
+    from wa_sync.model import freeze
+
+    c = customer()
+    stored = live_content(c.templates[0], 1)
+    padded = replace(
+        stored, types=freeze({"twilio/text": {"body": "Hi {{1}}, see you.", "media": []}})
+    )
+    assert padded.types != c.templates[0].types
+    assert diff_customer(c, live(c, contents=(padded,)), prune=False) == ([], [])
+
+
+def test_a_sample_that_is_equal_only_as_a_value_is_a_change():
+    """True == 1 in Python, yet Twilio stores samples as text: "True" is not "1"."""
+    from dataclasses import replace
+
+    from wa_sync.model import freeze
+
+    declared = replace(template(), variables=freeze({"1": True}))
+    c = customer(templates=(declared,))
+    stored = replace(live_content(declared, 1), variables=freeze({"1": 1}))
+    changes, _ = diff_customer(c, live(c, contents=(stored,)), prune=False)
+    assert actions(changes)[0] == ("replace", "template.reminder[en]")
+
+
 def test_approved_template_change_rolls_out_next_version_and_keeps_the_old():
     t = template(body="Hi {{1}}, new text.")
     c = customer(templates=(t,))

@@ -244,7 +244,10 @@ def read_and_plan(
     prune: bool | None,
     allow_mass_delete: bool,
     runtime: Runtime,
+    digests: bool = True,
 ) -> tuple[LiveEstate, Plan]:
+    """Read Twilio and plan; `digests=False` for a plan that is only shown, never saved
+    (see PlanBuilder)."""
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     builder = PlanBuilder(
         loaded.config,
@@ -254,6 +257,7 @@ def read_and_plan(
         emulator=gateway.emulated,
         cause_of=cause_from_git(loaded.config.root, runtime.environ),
         estate=loaded.known,
+        digests=digests,
     )
     # each customer is diffed while the others are still being read (and, with a
     # model loaded early, while the lint still runs)

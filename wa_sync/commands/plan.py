@@ -59,6 +59,7 @@ def run(
             prune=prune,
             allow_mass_delete=allow_mass_delete,
             runtime=runtime,
+            digests=bool(out) or fmt == "json",  # what a saved plan is checked against
         )
     if out:
         save_plan(plan, out)
