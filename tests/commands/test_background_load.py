@@ -213,3 +213,19 @@ def test_warnings_of_an_early_model_are_printed_once(estate, monkeypatch):
     assert here[0] == 0
     assert here[2].count("warning:") >= 1
     assert "'9'" in here[2]
+
+
+def test_the_load_is_forked_before_the_twilio_sdk_is_imported():
+    """The plan and apply commands fork the load first and import the network stack
+    (twilio, requests: a tenth of a second) after, while the load runs on the other core."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, wa_sync.cli, wa_sync.commands.plan, wa_sync.commands.apply;"
+        "print(sorted(m for m in ('twilio', 'requests', 'urllib3') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"

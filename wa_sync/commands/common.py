@@ -9,15 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.repo import load_repo, load_settings, no_cycle_collection
 from wa_sync.config.yamlfile import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
-from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, WaSyncError
-from wa_sync.gateway.base import CustomerHint, Gateway
 from wa_sync.gitinfo import cause_from_git
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.build import PlanBuilder
@@ -25,6 +23,9 @@ from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
 from wa_sync.render.text import EMULATOR_BANNER
 from wa_sync.runtime import Runtime
+
+if TYPE_CHECKING:
+    from wa_sync.gateway.base import CustomerHint, Gateway
 
 __all__ = [
     "EMULATOR_BANNER",
@@ -95,6 +96,11 @@ def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
 
 @contextmanager
 def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) -> Iterator[Gateway]:
+    # Imported here, not with this module: the twilio SDK and requests take a tenth of
+    # a second to import, which the configuration's load, forked before, spends on the
+    # other core instead of waiting for them.
+    from wa_sync.connect import open_gateway
+
     with open_gateway(
         environ=runtime.environ, root=root, emulator=emulator, parallelism=parallelism
     ) as gateway:
