@@ -167,6 +167,27 @@ def test_yaml_lines_merges_and_keys():
     assert doc.line("profile.nothing.deeper") == 2
 
 
+def test_scalars_are_the_values_yamls_safe_loader_gives():
+    """Strings are taken as written without PyYAML's constructor; every scalar still
+    comes out as yaml.safe_load (PyYAML's own constructor) has it."""
+    import yaml
+
+    text = (
+        "plain: Hello there\nquoted: '12'\ndouble: \"yes\"\nexplicit: !!str 12\n"
+        "number: 12\nhex: 0x1f\nfloat: 1.5\nbool: yes\nnothing: ~\nempty:\n"
+        "folded: >\n  two\n  lines\nlist: [a, '1', 2, no]\n"
+    )
+    data = parse_yaml(text, "f.yaml").data
+    assert data == yaml.safe_load(text)
+    assert [type(data[k]) for k in ("quoted", "double", "explicit", "number", "bool")] == [
+        str,
+        str,
+        str,
+        int,
+        bool,
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [

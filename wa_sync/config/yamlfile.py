@@ -35,6 +35,7 @@ MAX_INT_BITS = 256  # an integer scalar: far more digits than any phone number o
 
 _TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+STR_TAG = _TAG + "str"
 MERGE_TAG = _TAG + "merge"
 SEQ_TAG = _TAG + "seq"
 MAP_TAG = _TAG + "map"
@@ -242,6 +243,8 @@ class _Walker:
         return self._mapping(node, path, depth)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == STR_TAG:  # most scalars: what the constructor would return
+            return node.value
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)
         if node.tag == _TAG + "timestamp":  # no date fields here: keep what was written
