@@ -229,3 +229,18 @@ def test_the_load_is_forked_before_the_twilio_sdk_is_imported():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_what_every_customer_file_repeats_is_sent_once(estate):
+    """Key paths and where a library localization is written are one object in every
+    customer's model, so the pickle sent to the planning process holds each once."""
+    import pickle
+
+    config, _ = load_repo(str(estate))
+    first, second = config.customers[:2]
+    keys = {key: key for key in first.lines}
+    assert all(keys[key] is key for key in second.lines)
+    assert first.templates[0].where is second.templates[0].where
+    one = len(pickle.dumps(config.customers[:1], protocol=pickle.HIGHEST_PROTOCOL))
+    two = len(pickle.dumps(config.customers[:2], protocol=pickle.HIGHEST_PROTOCOL))
+    assert two - one < one / 2

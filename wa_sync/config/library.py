@@ -269,6 +269,9 @@ class Library:
     frozen: Mapping[str, Any] = field(default_factory=dict)  # language -> frozen localization
     dynamic: frozenset[str] = frozenset()  # compiled paths and their ancestors
     lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # language -> lines
+    # language -> where the localization is written: one Location shared by every
+    # rendering (sent to the planning process once, not once per customer)
+    where: Mapping[str, Location] = field(default_factory=dict)
 
     def path(self, language: str) -> str:
         return join("localizations", language)
@@ -322,6 +325,7 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
         frozen={lang: freeze(loc) for lang, loc in data["localizations"].items()},
         dynamic=frozenset(dynamic),
         lines={lang: _lines(doc, join("localizations", lang)) for lang in data["localizations"]},
+        where={lang: doc.where(join("localizations", lang)) for lang in data["localizations"]},
     )
     return library, problems
 
@@ -519,7 +523,7 @@ def _render(library: Library, params: Mapping[str, Any], language: str) -> Templ
         types=types,
         variables=rendered.get("variables", EMPTY),
         library=library.name,
-        where=library.doc.where(path),
+        where=library.where[language],
         path=path,
         lines=library.lines[language],
     )

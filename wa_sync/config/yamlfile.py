@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,7 +235,7 @@ class _Walker:
             self._check_tag(node, SEQ_TAG)
             items = []
             for index, child in enumerate(node.value):
-                child_path = join(path, index)
+                child_path = sys.intern(join(path, index))  # see _mapping
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
@@ -284,7 +285,10 @@ class _Walker:
                 merges.append(value_node)
                 continue
             key = self._key(key_node)
-            child_path = join(path, key)
+            # one object for each key path whatever file has it ("templates[0].use" in
+            # every customer file): the model is pickled to the planning process, and
+            # pickle writes an object it has already written as a reference
+            child_path = sys.intern(join(path, key))
             if key in result:
                 first = self.lines.get(child_path)
                 raise _fail(
