@@ -244,3 +244,22 @@ def test_a_customer_without_a_subaccount_has_nothing_that_drifted():
         cause_of=lambda files: Cause.DRIFT,
     )
     assert {ch.cause for ch in changes} == {Cause.CONFIG}
+
+
+def test_the_cause_is_asked_for_only_when_there_is_a_change():
+    """Asking git costs a process; a customer without changes asks nothing."""
+    asked: list[tuple[str, ...]] = []
+
+    def cause_of(files):
+        asked.append(tuple(files))
+        return Cause.DRIFT
+
+    c = customer()
+    assert diff_customer(c, live(c), prune=True, cause_of=cause_of) == ([], [])
+    assert asked == []
+    changed = customer(senders=(sender(about="Gentle dentistry"),))
+    (change,), _ = diff_customer(
+        changed, live(changed, senders=(live_sender(sender()),)), prune=False, cause_of=cause_of
+    )
+    assert change.cause is Cause.DRIFT
+    assert len(asked) == 1  # the sender's files, once

@@ -9,7 +9,7 @@ is replaced under its own name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ SENDER_WAITING = {"CREATING", "PENDING_VERIFICATION", "VERIFYING", "TWILIO_REVIE
 
 # Says whether the files an object is declared in changed since the base revision.
 CauseOf = Callable[[Iterable[str]], Cause]
+Files = tuple[str, ...]  # the files an object is declared in
 
 
 def always_config(files: Iterable[str]) -> Cause:
@@ -49,13 +50,25 @@ class _Out:
     def address(self, local: str = "") -> str:
         return f"{self.customer.address}/{local}" if local else self.customer.address
 
-    def change(self, local: str, action: Action, phase: Phase, **kw: Any) -> None:
+    def change(
+        self,
+        local: str,
+        action: Action,
+        phase: Phase,
+        *,
+        cause: Cause | None = None,
+        declared_in: Sequence[str] = (),
+        **kw: Any,
+    ) -> None:
+        """A change; its cause is given, or asked of git from the files the object is
+        `declared_in` only now: a plan without changes runs no git at all."""
         self.changes.append(
             Change(
                 customer=self.customer.id,
                 address=self.address(local),
                 action=action,
                 phase=phase,
+                cause=cause if cause is not None else self.cause_of(declared_in),
                 **kw,
             )
         )
@@ -77,12 +90,28 @@ class _Out:
         return False
 
     def unwanted(
-        self, local: str, *, prune: bool, before: Any, ref: str, cause: Cause, why: str, kept: str
+        self,
+        local: str,
+        *,
+        prune: bool,
+        before: Any,
+        ref: str,
+        why: str,
+        kept: str,
+        cause: Cause | None = None,
+        declared_in: Sequence[str] = (),
     ) -> None:
         """An object the configuration no longer wants: deleted with prune, else a note."""
         if prune:
             self.change(
-                local, Action.DELETE, Phase.CLEANUP, before=before, ref=ref, cause=cause, reason=why
+                local,
+                Action.DELETE,
+                Phase.CLEANUP,
+                before=before,
+                ref=ref,
+                cause=cause,
+                declared_in=declared_in,
+                reason=why,
             )
         else:
             self.note(local, NoteKind.INFO, kept)
@@ -151,13 +180,13 @@ def _senders(out: _Out, live: LiveCustomer, *, prune: bool) -> bool:
     actionable = False
     for sender in customer.senders:
         current = live_by_id.get(sender.sender_id)
-        cause = out.cause_of([sender.where.file, customer.where.file])
+        files = (sender.where.file, customer.where.file)
         if current is None:
-            actionable |= _sender_change(out, sender, None, gate, cause)
+            actionable |= _sender_change(out, sender, None, gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
         if before != after:
-            actionable |= _sender_change(out, sender, current, gate, cause)
+            actionable |= _sender_change(out, sender, current, gate, files)
         _sender_notes(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
@@ -168,7 +197,7 @@ def _senders(out: _Out, live: LiveCustomer, *, prune: bool) -> bool:
             prune=prune,
             before=sender_state(current),
             ref=current.sid,
-            cause=out.cause_of([customer.where.file]),
+            declared_in=(customer.where.file,),
             why=UNDECLARED,
             kept=f"sender {current.sender_id} ({current.sid}) is not declared; kept "
             "because prune is off",
@@ -177,7 +206,7 @@ def _senders(out: _Out, live: LiveCustomer, *, prune: bool) -> bool:
 
 
 def _sender_change(
-    out: _Out, sender: Sender, current: LiveSender | None, gate: Gate | None, cause: Cause
+    out: _Out, sender: Sender, current: LiveSender | None, gate: Gate | None, files: Files
 ) -> bool:
     after = sender_state(sender)
     if current is None:
@@ -194,7 +223,7 @@ def _sender_change(
         would=f"{action.value} the sender",
         before=before,
         after=after,
-        cause=cause,
+        declared_in=files,
         reason=reason,
         subject=sender,
         ref=current.sid if current else None,
@@ -247,8 +276,7 @@ def _templates(out: _Out, live: LiveCustomer, *, prune: bool, sender_ready: bool
     keep: set[str] = set()  # SIDs that stay
     for template in customer.templates:
         versions = live.versions(template.name, template.language)
-        cause = out.cause_of([template.where.file, customer.where.file])
-        _template(out, template, versions, gate, cause)
+        _template(out, template, versions, gate, (template.where.file, customer.where.file))
         keep |= _kept_versions(versions)
         for old in versions:
             if old.sid in keep:
@@ -267,7 +295,7 @@ def _templates(out: _Out, live: LiveCustomer, *, prune: bool, sender_ready: bool
             prune=prune,
             before=_content_before(content),
             ref=content.sid,
-            cause=out.cause_of([customer.where.file]),
+            declared_in=(customer.where.file,),
             why=UNDECLARED,
             kept=f"template {content.friendly_name} [{content.language}] ({content.sid}) "
             "is not declared; kept because prune is off",
@@ -304,7 +332,7 @@ def _template(
     template: Template,
     versions: tuple[LiveContent, ...],
     gate: Gate | None,
-    cause: Cause,
+    files: Files,
 ) -> None:
     local = template.address
     if not versions:
@@ -313,16 +341,16 @@ def _template(
             Action.CREATE,
             Phase.CONTENT,
             after=_content_after(template, template.name),
-            cause=cause,
+            declared_in=files,
             reason="declared but not in Twilio",
             subject=template,
         )
-        _submit(out, template, template.name, None, gate, cause)
+        _submit(out, template, template.name, None, gate, files)
         return
     newest = versions[-1]
     status = newest.approval_status
     if _same_as_declared(newest, template) or content_state(newest) == content_state(template):
-        _same_content(out, template, newest, gate, cause)
+        _same_content(out, template, newest, gate, files)
         return
     if status.locked and status is not ApprovalStatus.REJECTED:
         # WhatsApp never lets submitted content change: roll out the next version.
@@ -345,12 +373,12 @@ def _template(
         Phase.CONTENT,
         before=_content_before(newest),
         after=_content_after(template, name),
-        cause=cause,
+        declared_in=files,
         reason=why,
         ref=newest.sid,
         subject=template,
     )
-    _submit(out, template, name, None, gate, cause)
+    _submit(out, template, name, None, gate, files)
 
 
 def _same_as_declared(content: LiveContent, template: Template) -> bool:
@@ -367,12 +395,12 @@ def _same_as_declared(content: LiveContent, template: Template) -> bool:
 
 
 def _same_content(
-    out: _Out, template: Template, newest: LiveContent, gate: Gate | None, cause: Cause
+    out: _Out, template: Template, newest: LiveContent, gate: Gate | None, files: Files
 ) -> None:
     local = template.address
     status = newest.approval_status
     if status is ApprovalStatus.UNSUBMITTED:
-        _submit(out, template, newest.friendly_name, newest.sid, gate, cause)
+        _submit(out, template, newest.friendly_name, newest.sid, gate, files)
     elif status.in_review:
         out.note(
             local,
@@ -414,7 +442,7 @@ def _submit(
     name: str,
     ref: str | None,
     gate: Gate | None,
-    cause: Cause,
+    files: Files,
 ) -> None:
     out.gated(
         template.address,
@@ -424,7 +452,7 @@ def _submit(
         would=f"submit {name} for WhatsApp approval",
         after={"name": name, "category": template.category, "language": template.language},
         ref=ref,
-        cause=cause,
+        declared_in=files,
         subject=template,
         reason=f"submit {name} for WhatsApp approval as {template.category}",
     )
