@@ -24,10 +24,11 @@ def build_plan(
     emulator: bool = False,
     cause_of: CauseOf = always_config,
     estate: Sequence[str] | None = None,
+    digests: bool = True,
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     `estate` is every customer id with a file (default: the config's customers; pass it
-    when the config was loaded for some customers only).
+    when the config was loaded for some customers only); `digests` as PlanBuilder's.
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     builder = PlanBuilder(
         config,
@@ -37,6 +38,7 @@ def build_plan(
         emulator=emulator,
         cause_of=cause_of,
         estate=estate,
+        digests=digests,
     )
     return builder.finish(live)
 
