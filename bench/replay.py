@@ -104,14 +104,16 @@ class Replay:
                     f"Content-Type: {kind.decode('latin-1')}\r\n"
                     f"Content-Length: {len(payload)}\r\n\r\n"
                 ).encode("latin-1")
-                try:
-                    conn.sendall(head + payload)
-                except OSError:
-                    return
+                # logged before it is sent, as the emulator logs: a client that has its
+                # answer finds the request in the log
                 entry = {"account_sid": _user(key[2]), "started": started}
                 entry["finished"] = time.monotonic()
                 with self._lock:
                     self.log.append(entry)
+                try:
+                    conn.sendall(head + payload)
+                except OSError:
+                    return
 
     @staticmethod
     def _forward(
