@@ -8,6 +8,7 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,25 @@ def test_remembered_values_stay_bounded(tmp_path, monkeypatch):
         store.remembered(key, lambda: 0)
     assert len(store._memo) <= 3
     store.close()
+
+
+def test_one_version_asks_sqlite_once_per_block_and_counts_own_writes_at_once(tmp_path):
+    db = str(tmp_path / "e.db")
+    store, other = Store(db), Store(db)
+    with store.one_version():
+        pinned = store.version()
+        other.set_meta("x", "1")
+        assert store.version() == pinned  # another connection's commit: the next block
+        seen_by_another_thread: list[tuple[int, int]] = []
+        thread = threading.Thread(target=lambda: seen_by_another_thread.append(store.version()))
+        thread.start()
+        thread.join()
+        assert seen_by_another_thread[0] != pinned  # the pin is this thread's only
+        store.set_meta("y", "1")
+        assert store.version() != pinned  # this connection's own commit: at once
+    after = store.version()
+    with store.one_version():
+        assert store.version() == after
+    assert after[0] != pinned[0]
+    store.close()
+    other.close()

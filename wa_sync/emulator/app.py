@@ -11,6 +11,7 @@ import traceback
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -143,7 +144,7 @@ class App:
         req = Request(
             method=method,
             path=path,
-            query=dict(parse_qsl(query, keep_blank_values=True)),
+            query=dict(_parsed_query(query)),
             body=body,
             content_type=headers.get("content-type") or "",
             host=headers.get("host") or "127.0.0.1",
@@ -152,14 +153,15 @@ class App:
             params=found.params,
         )
         try:
-            req.principal = self._authenticate(headers.get("authorization"))
-            entry["account_sid"] = req.principal.account_sid
-            if found.route is None:
-                if found.allowed:
-                    raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
-                raise not_found(path)
-            admin.tick(self.store)
-            outcome = self._answer(found.route, req, target)
+            with self.store.one_version():
+                req.principal = self._authenticate(headers.get("authorization"))
+                entry["account_sid"] = req.principal.account_sid
+                if found.route is None:
+                    if found.allowed:
+                        raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
+                    raise not_found(path)
+                admin.tick(self.store)
+                outcome = self._answer(found.route, req, target)
         except ApiError as exc:
             outcome = _encode(Response(exc.status, exc.body()))
         except Exception:  # a bug in the emulator: answer 500 and say where on stderr
@@ -284,6 +286,11 @@ class App:
     def create_subaccount(self, friendly_name: str) -> dict[str, Any]:
         """A subaccount of the parent, made behind wa-sync's back (for tests)."""
         return admin.create_subaccount(self.store, self.parent_sid, friendly_name)
+
+
+@lru_cache(maxsize=256)  # a plan sends the same few listing queries for every account
+def _parsed_query(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query, keep_blank_values=True))
 
 
 def _sha256(text: str) -> str:

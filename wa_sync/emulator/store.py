@@ -132,6 +132,7 @@ class Store:
         self._writes = 0  # this connection's commits: SQLite's data_version counts the others'
         self._memo: dict[Hashable, Any] = {}
         self._memo_version: tuple[int, int] | None = None
+        self._pinned = threading.local()  # data_version read at the start of a request
         with self.lock:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -160,9 +161,26 @@ class Store:
     def version(self) -> tuple[int, int]:
         """Changes whenever the data may have: SQLite's `data_version` moves when another
         connection commits to the file, the second number when this one does."""
+        by_others = getattr(self._pinned, "data_version", None)
+        if by_others is None:
+            by_others = self._data_version()
+        return by_others, self._writes
+
+    @contextmanager
+    def one_version(self) -> Iterator[None]:
+        """A block (one request) in which `version` asks SQLite only once, at the start:
+        another connection's commit after that is seen by the next block. Values computed
+        in the block come from data at least that new, so they are never kept too long."""
+        self._pinned.data_version = self._data_version()
+        try:
+            yield
+        finally:
+            del self._pinned.data_version
+
+    def _data_version(self) -> int:
         with self.lock:
             (by_others,) = self._db.execute("PRAGMA data_version").fetchone()
-            return int(by_others), self._writes
+            return int(by_others)
 
     def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`'s value, kept under `key` until the database's version changes.
