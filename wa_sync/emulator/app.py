@@ -315,7 +315,9 @@ def _encode(response: Response) -> Outcome:
     if response.body is None:
         return Outcome(response.status, b"", headers)
     headers["Content-Type"] = "application/json; charset=utf-8"
-    return Outcome(response.status, json.dumps(response.body).encode("utf-8"), headers)
+    # a body is built afresh from rows, never circular: no need to look for cycles
+    body = json.dumps(response.body, check_circular=False)
+    return Outcome(response.status, body.encode("utf-8"), headers)
 
 
 def most_in_flight(entries: Collection[Mapping[str, Any]]) -> int:
