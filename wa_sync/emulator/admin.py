@@ -35,7 +35,8 @@ def tick(store: Store) -> None:
 
 
 def _next_due(store: Store) -> float | None:
-    """When the next lifecycle step is due (None: none is waiting); every request asks."""
+    """When the next lifecycle step is due (None: none is waiting). Every request ticks:
+    this is remembered until the database changes, only the clock is read each time."""
     row = store.one(
         "SELECT MIN(due) FROM (SELECT MIN(approve_at) AS due FROM contents"
         " WHERE approval_status = 'received' AND approve_at IS NOT NULL"
