@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+import re
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -84,3 +86,36 @@ def test_most_in_flight_counts_overlaps_not_touching_ends():
     ]
     assert most_in_flight(entries) == 2
     assert most_in_flight([]) == 0
+
+
+def _read_answer(conn: socket.socket, pending: bytes) -> tuple[bytes, bytes, bytes]:
+    """One answer from a keep-alive connection: its head, its body, and what follows."""
+    while b"\r\n\r\n" not in pending:
+        pending += conn.recv(65536)
+    head, _, rest = pending.partition(b"\r\n\r\n")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    while len(rest) < length:
+        rest += conn.recv(65536)
+    return head, rest[:length], rest[length:]
+
+
+def test_answers_on_one_keep_alive_connection_have_http_server_s_head(emu):
+    """Status line, Server and Date (as http.server's send_response), the answer's own
+    headers, then the length of exactly the body that follows; several in a row."""
+    parts = urlsplit(emu.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as conn:
+        conn.sendall(b"GET /v1/Content HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+        first, body, pending = _read_answer(conn, b"")
+        second, again, pending = _read_answer(conn, pending)
+    assert pending == b""
+    lines, repeated = first.decode("latin-1").split("\r\n"), second.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 401 Unauthorized"
+    assert lines[1] == f"Server: wa-sync-emulator Python/{platform.python_version()}"
+    assert re.fullmatch(r"Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT", lines[2])
+    assert lines[3:] == [
+        'WWW-Authenticate: Basic realm="Twilio API"',
+        "Content-Type: application/json; charset=utf-8",
+        f"Content-Length: {len(body)}",
+    ]
+    assert b'"code": 20003' in body
+    assert (repeated[:2], repeated[3:], again) == (lines[:2], lines[3:], body)

@@ -18,13 +18,8 @@ class UnknownObject(LookupError):
 def tick(store: Store) -> None:
     """Move lifecycles that are due on the emulated clock: approvals, senders coming online."""
     now = store.now()
-    due = store.one(
-        "SELECT EXISTS (SELECT 1 FROM contents WHERE approval_status = 'received'"
-        " AND approve_at IS NOT NULL AND approve_at <= ?) OR EXISTS (SELECT 1 FROM senders"
-        " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?)",
-        (now, now),
-    )
-    if not due or not due[0]:
+    due = store.remembered("next_due", lambda: _next_due(store))
+    if due is None or due > now:
         return
     with store.tx() as db:
         db.execute(
@@ -37,6 +32,18 @@ def tick(store: Store) -> None:
             " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?",
             (now, now),
         )
+
+
+def _next_due(store: Store) -> float | None:
+    """When the next lifecycle step is due (None: none is waiting). Every request ticks:
+    this is remembered until the database changes, only the clock is read each time."""
+    row = store.one(
+        "SELECT MIN(due) FROM (SELECT MIN(approve_at) AS due FROM contents"
+        " WHERE approval_status = 'received' AND approve_at IS NOT NULL"
+        " UNION ALL SELECT MIN(online_at) FROM senders"
+        " WHERE status = 'CREATING' AND online_at IS NOT NULL)"
+    )
+    return None if row is None or row[0] is None else float(row[0])
 
 
 def set_approval(store: Store, content_sid: str, status: str, reason: str = "") -> None:

@@ -11,6 +11,7 @@ import traceback
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,9 +25,9 @@ from wa_sync.emulator.errors import (
     not_found,
 )
 from wa_sync.emulator.faults import Faults
-from wa_sync.emulator.routes import match
+from wa_sync.emulator.routes import Route, match
 from wa_sync.emulator.store import Store, new_secret, new_sid
-from wa_sync.emulator.wire import Request, Response, Settings
+from wa_sync.emulator.wire import Principal, Request, Response, Settings
 
 
 @dataclass
@@ -143,7 +144,7 @@ class App:
         req = Request(
             method=method,
             path=path,
-            query=dict(parse_qsl(query, keep_blank_values=True)),
+            query=dict(_parsed_query(query)),
             body=body,
             content_type=headers.get("content-type") or "",
             host=headers.get("host") or "127.0.0.1",
@@ -152,24 +153,44 @@ class App:
             params=found.params,
         )
         try:
-            req.principal = authenticate(self.store, self.settings, headers.get("authorization"))
-            entry["account_sid"] = req.principal.account_sid
-            if found.route is None:
-                if found.allowed:
-                    raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
-                raise not_found(path)
-            admin.tick(self.store)
-            response = found.route.handler(req)
+            with self.store.one_version():
+                req.principal = self._authenticate(headers.get("authorization"))
+                entry["account_sid"] = req.principal.account_sid
+                if found.route is None:
+                    if found.allowed:
+                        raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
+                    raise not_found(path)
+                admin.tick(self.store)
+                outcome = self._answer(found.route, req, target)
         except ApiError as exc:
-            response = Response(exc.status, exc.body())
+            outcome = _encode(Response(exc.status, exc.body()))
         except Exception:  # a bug in the emulator: answer 500 and say where on stderr
             traceback.print_exc(file=sys.stderr)
-            response = Response(500, error_body(500, 20500, "Internal Server Error"))
+            outcome = _encode(Response(500, error_body(500, 20500, "Internal Server Error")))
         if decision.action == "commit_then_drop":
             return self._logged(entry, Outcome(0, drop=True))
         if decision.action == "commit_then_error":
             return self._logged(entry, _fault(decision.status, "Injected fault after the work"))
-        return self._logged(entry, _encode(response))
+        return self._logged(entry, outcome)
+
+    def _authenticate(self, header: str | None) -> Principal:
+        """The header's principal, looked up again only after the database changed."""
+        return self.store.remembered(
+            ("principal", header), lambda: authenticate(self.store, self.settings, header)
+        )
+
+    def _answer(self, route: Route, req: Request, target: str) -> Outcome:
+        """The route's answer, encoded. A GET only reads, so its answer depends on nothing
+        but the database, the target, the Host (absolute links) and the principal: the
+        same request gets the same bytes until the database changes."""
+        if req.method != "GET":
+            return _encode(route.handler(req))
+        principal = req.principal
+        assert principal is not None
+        key = ("GET", target, req.host, principal.account_sid, principal.key_sid,
+               principal.main_key)  # fmt: skip
+        kept = self.store.remembered(key, lambda: _encode(route.handler(req)))
+        return Outcome(kept.status, kept.body, dict(kept.headers))
 
     def _logged(self, entry: dict[str, Any], outcome: Outcome) -> Outcome:
         wait = entry.pop("answer_at") - time.monotonic()
@@ -267,6 +288,11 @@ class App:
         return admin.create_subaccount(self.store, self.parent_sid, friendly_name)
 
 
+@lru_cache(maxsize=256)  # a plan sends the same few listing queries for every account
+def _parsed_query(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_qsl(query, keep_blank_values=True))
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -289,7 +315,9 @@ def _encode(response: Response) -> Outcome:
     if response.body is None:
         return Outcome(response.status, b"", headers)
     headers["Content-Type"] = "application/json; charset=utf-8"
-    return Outcome(response.status, json.dumps(response.body).encode("utf-8"), headers)
+    # a body is built afresh from rows, never circular: no need to look for cycles
+    body = json.dumps(response.body, check_circular=False)
+    return Outcome(response.status, body.encode("utf-8"), headers)
 
 
 def most_in_flight(entries: Collection[Mapping[str, Any]]) -> int:

@@ -20,7 +20,7 @@ from wa_sync.emulator.errors import (
     not_found,
 )
 from wa_sync.emulator.store import new_sid
-from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging
+from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging, stored_json
 
 REUSE_BLOCK_SECONDS = 30 * 86400
 CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
@@ -47,6 +47,7 @@ TYPES: dict[str, tuple[str, ...]] = {
     "whatsapp/flows": ("body", "button_text", "flow_id"),
 }
 CREATE_KEYS = {"friendly_name", "language", "variables", "types"}
+STORED_JSON = ("variables", "types")  # the columns that keep JSON
 APPROVAL_KEYS = {"name", "category", "send_ttl_seconds", "bid_amount"}
 
 
@@ -72,7 +73,8 @@ def approval_json(row: sqlite3.Row, types: dict[str, Any] | None = None) -> dict
     }
 
 
-def _base_json(row: sqlite3.Row) -> dict[str, Any]:
+def _base_json(row: sqlite3.Row, stored: dict[str, Any]) -> dict[str, Any]:
+    """The content's own fields; `stored`: its STORED_JSON columns, decoded."""
     return {
         "date_created": iso(row["created"]),
         "date_updated": iso(row["updated"]),
@@ -80,15 +82,19 @@ def _base_json(row: sqlite3.Row) -> dict[str, Any]:
         "account_sid": row["account_sid"],
         "friendly_name": row["friendly_name"],
         "language": row["language"],
-        "variables": json.loads(row["variables"]),
-        "types": json.loads(row["types"]),
+        "variables": stored["variables"],
+        "types": stored["types"],
     }
 
 
-def content_json(req: Request, row: sqlite3.Row) -> dict[str, Any]:
+def content_json(
+    req: Request, row: sqlite3.Row, stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    if stored is None:
+        stored = stored_json([row], STORED_JSON)[0]
     url = f"{req.base_url}/v1/Content/{row['sid']}"
     return {
-        **_base_json(row),
+        **_base_json(row, stored),
         "url": url,
         "links": {
             "approval_create": f"{url}/ApprovalRequests/whatsapp",
@@ -250,7 +256,8 @@ def delete_content(req: Request) -> Response:
 def list_contents(req: Request) -> Response:
     pg = paging(req)
     sl = req.store.page("contents", "account_sid = ?", [req.account_sid], pg.size, pg.token)
-    items = [content_json(req, row) for row in sl.rows]
+    stored = stored_json(sl.rows, STORED_JSON)
+    items = [content_json(req, row, columns) for row, columns in zip(sl.rows, stored, strict=True)]
     return Response(200, list_meta(req, "contents", items, pg, sl, {}))
 
 
@@ -258,8 +265,8 @@ def list_content_and_approvals(req: Request) -> Response:
     pg = paging(req)
     sl = req.store.page("contents", "account_sid = ?", [req.account_sid], pg.size, pg.token)
     items = []
-    for row in sl.rows:
-        item = _base_json(row)
+    for row, stored in zip(sl.rows, stored_json(sl.rows, STORED_JSON), strict=True):
+        item = _base_json(row, stored)
         item["approval_requests"] = approval_json(row, item["types"])
         items.append(item)
     return Response(200, list_meta(req, "contents", items, pg, sl, {}))

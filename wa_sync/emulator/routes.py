@@ -58,10 +58,23 @@ class Match:
     allowed: tuple[str, ...]  # methods the path takes; empty when the path is unknown
 
 
+def _by_literal_path() -> dict[str, list[Route]]:
+    """The routes of each path without a SID: no SID pattern matches such a path, so
+    these are all the routes it can match (listings, most requests, try only these)."""
+    routes: dict[str, list[Route]] = {}
+    for route in ROUTES:
+        if "{Sid}" not in route.template:
+            routes.setdefault(route.template, []).append(route)
+    return routes
+
+
+_LITERAL = _by_literal_path()
+
+
 def match(method: str, path: str) -> Match:
     allowed: list[str] = []
     found: Match | None = None
-    for route in ROUTES:
+    for route in _LITERAL.get(path) or ROUTES:
         m = route.pattern.match(path)
         if m is None:
             continue

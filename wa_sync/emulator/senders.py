@@ -14,7 +14,7 @@ from typing import Any
 
 from wa_sync.emulator.errors import CONFLICT, ApiError, bad_request, not_found
 from wa_sync.emulator.store import new_sid
-from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging
+from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging, stored_json
 
 STATUSES = (
     "CREATING",
@@ -59,8 +59,12 @@ MAX_WEBSITES = 2
 SECTIONS = {"configuration": CONFIGURATION, "webhook": WEBHOOK, "profile": PROFILE}
 
 
-def sender_json(req: Request, row: sqlite3.Row) -> dict[str, Any]:
-    sections = {name: json.loads(row[name]) for name in SECTIONS}
+def sender_json(
+    req: Request, row: sqlite3.Row, sections: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`sections`: the row's SECTIONS, decoded (when a listing decoded them already)."""
+    if sections is None:
+        sections = stored_json([row], tuple(SECTIONS))[0]
     online = row["status"] == "ONLINE"
     configuration = {key: sections["configuration"].get(key) for key in CONFIGURATION}
     configuration["verification_method"] = configuration["verification_method"] or "sms"
@@ -242,5 +246,8 @@ def list_senders(req: Request) -> Response:
         pg.size,
         pg.token,
     )
-    items = [sender_json(req, row) for row in sl.rows]
+    decoded = stored_json(sl.rows, tuple(SECTIONS))
+    items = [
+        sender_json(req, row, sections) for row, sections in zip(sl.rows, decoded, strict=True)
+    ]
     return Response(200, list_meta(req, "senders", items, pg, sl, {"Channel": channel}))

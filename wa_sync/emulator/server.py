@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
+import email.utils
 import socket
 import sys
 import threading
+import time
+from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -51,18 +53,19 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     raw_requestline: bytes  # set by handle_one_request before parse_request
+    fields: dict[str, str]  # the request's headers, names in lower case (last one wins)
     protocol_version = "HTTP/1.1"  # keep-alive, as Twilio; every response has a length
     server_version = "wa-sync-emulator"
     timeout = 120  # an idle keep-alive connection's thread ends after this
-    # A response is written whole and sent at once when the request is done (one send,
-    # not one for the headers and one for the body): a list page fits.
+    # An answer goes out in one send (_write); http.server's own (errors, 100 Continue)
+    # are buffered whole and sent at once too, not one send per header.
     wbufsize = 256 * 1024
     server: _Server
 
     def setup(self) -> None:
         super().setup()
-        # a response larger than the write buffer goes out in several writes: without
-        # this, Nagle and delayed ACKs add ~40 ms to every keep-alive request
+        # a large response goes out in several segments: without this, Nagle and
+        # delayed ACKs add ~40 ms to every keep-alive request
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
@@ -77,18 +80,21 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: the request log is in memory (request_log()), never on stderr."""
 
     def parse_request(self) -> bool:
-        """http.server's, with a plain reader of header lines for HTTP/1.0 and 1.1:
-        its email parser was a third of the emulator's CPU per request. Anything else
-        (HTTP/0.9, other versions) goes the standard way."""
+        """http.server's, with a plain reader of header lines for HTTP/1.0 and 1.1 into
+        a dict (`fields`): its email parser was a third of the emulator's CPU per request.
+        Anything else (HTTP/0.9, other versions) goes the standard way."""
         line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         words = line.split()
         if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
-            return bool(super().parse_request())
+            parsed = bool(super().parse_request())
+            if parsed:
+                self.fields = {name.lower(): value for name, value in self.headers.items()}
+            return parsed
         self.requestline = line
         self.command, path, self.request_version = words
         self.path = "/" + path.lstrip("/") if path.startswith("//") else path
         self.close_connection = self.request_version != "HTTP/1.1"
-        headers = http.client.HTTPMessage()
+        fields: dict[str, str] = {}
         for _ in range(_MAX_HEADERS + 1):
             raw = self.rfile.readline(_MAX_LINE + 1)
             if len(raw) > _MAX_LINE:
@@ -100,17 +106,17 @@ class _Handler(BaseHTTPRequestHandler):
             if not colon or not name or name != name.strip():  # no folded lines in HTTP/1.1
                 self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
                 return False
-            headers[name] = value.strip()
+            fields[name.lower()] = value.strip()
         else:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
-        self.headers = headers
-        connection = str(headers.get("Connection", "")).lower()
+        self.fields = fields
+        connection = fields.get("connection", "").lower()
         if connection == "close":
             self.close_connection = True
         elif connection == "keep-alive":
             self.close_connection = False
-        expect = str(headers.get("Expect", "")).lower()
+        expect = fields.get("expect", "").lower()
         if expect == "100-continue" and self.request_version == "HTTP/1.1":
             return bool(self.handle_expect_100())
         return True
@@ -122,13 +128,13 @@ class _Handler(BaseHTTPRequestHandler):
         return accepted
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(self.fields.get("content-length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         app = self.server.app
         if self.path.startswith(control.PREFIX):
             outcome = control.handle(app, self.command, self.path, body)
         else:
-            outcome = app.handle(self.command, self.path, dict(self.headers.items()), body)
+            outcome = app.handle(self.command, self.path, self.fields, body)
         self._write(outcome)
 
     def _write(self, outcome: Outcome) -> None:
@@ -137,15 +143,32 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self.send_response(outcome.status)
-        for name, value in outcome.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(outcome.body)))
-        self.end_headers()
-        if outcome.body:
+        if self.request_version == "HTTP/0.9":  # no status line, no headers
             self.wfile.write(outcome.body)
+            return
+        # What send_response, send_header and end_headers would write, made at once: the
+        # wfile is empty here (handle_one_request flushed the previous answer, and any
+        # interim 100 Continue), so the answer goes out in one send, head and body.
+        head = [
+            f"{self.protocol_version} {outcome.status} {_reason(outcome.status)}",
+            f"Server: {self.version_string()}",
+            f"Date: {_http_date(int(time.time()))}",
+        ]
+        head += [f"{name}: {value}" for name, value in outcome.headers.items()]
+        head.append(f"Content-Length: {len(outcome.body)}\r\n\r\n")
+        self.connection.sendall("\r\n".join(head).encode("latin-1") + outcome.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+def _reason(status: int) -> str:
+    """The status line's phrase, as send_response gives it."""
+    return _Handler.responses.get(status, ("",))[0]
+
+
+@lru_cache(maxsize=2)  # the Date header changes once a second
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
 
 
 class Emulator(App):

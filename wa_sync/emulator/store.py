@@ -1,8 +1,11 @@
 """The emulator's state: one SQLite database (a file, or memory) behind one lock.
 
 Every read goes to the database, so two processes sharing a file (a served emulator and
-a script approving templates) see each other's writes. Times are seconds on the
-emulated clock: the wall clock plus an offset kept in the database (`advance`).
+a script approving templates) see each other's writes. Values derived from it may be
+kept (`remembered`) only while its `version` stays the same: that version moves when
+another connection (another Store, another process) commits, and when this one does.
+Times are seconds on the emulated clock: the wall clock plus an offset kept in the
+database (`advance`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from wa_sync.emulator.errors import bad_request
 
@@ -93,6 +96,11 @@ CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
 RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names")
 
 _TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
+# Values kept per database version: about three per subaccount (its credentials and its
+# two listings) in a plan; past this, forget them all rather than grow without bound.
+MEMO_LIMIT = 8192
+
+T = TypeVar("T")
 
 
 def new_sid(prefix: str) -> str:
@@ -121,6 +129,10 @@ class Store:
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
         self._db.row_factory = sqlite3.Row
+        self._writes = 0  # this connection's commits: SQLite's data_version counts the others'
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_version: tuple[int, int] | None = None
+        self._pinned = threading.local()  # data_version read at the start of a request
         with self.lock:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -135,13 +147,54 @@ class Store:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; rolled back when the block raises."""
         with self.lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:  # counted even when rolled back: a needless recomputation is harmless
+                self._writes += 1
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the data may have: SQLite's `data_version` moves when another
+        connection commits to the file, the second number when this one does."""
+        by_others = getattr(self._pinned, "data_version", None)
+        if by_others is None:
+            by_others = self._data_version()
+        return by_others, self._writes
+
+    @contextmanager
+    def one_version(self) -> Iterator[None]:
+        """A block (one request) in which `version` asks SQLite only once, at the start:
+        another connection's commit after that is seen by the next block. Values computed
+        in the block come from data at least that new, so they are never kept too long."""
+        self._pinned.data_version = self._data_version()
+        try:
+            yield
+        finally:
+            del self._pinned.data_version
+
+    def _data_version(self) -> int:
+        with self.lock:
+            (by_others,) = self._db.execute("PRAGMA data_version").fetchone()
+            return int(by_others)
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`'s value, kept under `key` until the database's version changes.
+
+        `compute` must read only the database (never the clock) and must not write."""
+        with self.lock:
+            version = self.version()
+            if version != self._memo_version or len(self._memo) >= MEMO_LIMIT:
+                self._memo = {}
+                self._memo_version = version
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+            value = self._memo[key] = compute()
+            return value
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:
@@ -163,7 +216,8 @@ class Store:
 
     def now(self) -> float:
         """Seconds since the epoch on the emulated clock (whole seconds, as Twilio shows)."""
-        return float(int(time.time() + float(self.meta("clock_offset") or 0.0)))
+        offset = self.remembered("clock_offset", lambda: float(self.meta("clock_offset") or 0.0))
+        return float(int(time.time() + offset))
 
     def advance(self, seconds: float) -> None:
         with self.tx() as db:

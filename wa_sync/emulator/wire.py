@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,6 +33,17 @@ def rfc2822(ts: float) -> str:
 def iso(ts: float) -> str:
     """`2015-07-30T19:00:00Z` (v1/v2 APIs): no fraction, no offset; the SDK parses it strictly."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def stored_json(rows: Sequence[sqlite3.Row], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The JSON kept in `columns` of each row, parsed: {column: value} per row.
+
+    All of them in one parse, as the items of one list: one json.loads per value was
+    most of a listing's decoding (the values were written by json.dumps, so each is
+    one whole JSON value)."""
+    texts = [row[column] for row in rows for column in columns]
+    values = iter(json.loads("[" + ",".join(texts) + "]"))
+    return [{column: next(values) for column in columns} for _ in rows]
 
 
 @dataclass
