@@ -2,8 +2,8 @@
 
 The live state is read once from the emulator (not timed), then the configuration
 is loaded and planned against it in memory as the plan command does it when it
-prints a plan: the cycle collector off, no digests (only a saved plan has them). Prints the seconds it took; the process's peak RSS is measured
-by the caller.
+prints a plan: the cycle collector off, no digests (only a saved plan has them).
+Prints the seconds it took; the process's peak RSS is measured by the caller.
 """
 
 from __future__ import annotations
