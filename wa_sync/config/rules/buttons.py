@@ -9,12 +9,10 @@ from typing import Any
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
     PLACEHOLDER,
-    action_type,
-    actions,
     beyond,
+    features,
     problem,
     split_url,
-    templates,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
@@ -36,11 +34,9 @@ def _buttons(
 ) -> Iterator[tuple[Template, str, str, list[tuple[str, Mapping[str, Any]]]]]:
     """(template, content type, actions key, [(button type, action)]) for every type with
     buttons other than whatsapp/authentication (see AUTH-*)."""
-    for t in templates(config):
-        for type_name, rel, items in actions(t):
-            if type_name != "whatsapp/authentication":
-                typed = [(action_type(type_name, a), a) for a in items]
-                yield t, type_name, rel, typed
+    for f in features(config):
+        for type_name, rel, typed in f.buttons:
+            yield f.template, type_name, rel, typed
 
 
 @rule("BTN-TOTAL", "BTN-QR-COUNT", "BTN-URL-COUNT", "BTN-PHONE-COUNT", "BTN-COPY-COUNT")
@@ -61,8 +57,9 @@ def button_counts(config: Config) -> Iterator[Problem]:
                 f"{BUTTONS_MAX}",
                 f"keep at most {BUTTONS_MAX} buttons",
             )
+        found = [kind for kind, _ in typed]
         for rule_id, kinds, limit, what in limits:
-            count = sum(1 for kind, _ in typed if kind in kinds)
+            count = sum(found.count(kind) for kind in kinds)
             if count > limit:
                 yield problem(
                     t,

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cache
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
     PLACEHOLDER,
     WARNING,
+    Features,
     action_type,
-    actions,
     beyond,
-    bodies,
+    features,
     problem,
-    remembered,
-    templates,
-    texts,
-    type_objects,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
@@ -51,24 +47,27 @@ def _well_formed(key: str) -> bool:
     return bool(key) and TW_KEY.match(key) is not None and len(key) <= TW_KEY_MAX
 
 
-@remembered
-def _usages(t: Template) -> tuple[tuple[str, str], ...]:
-    """(relative key of the text, placeholder key) for every placeholder in the types."""
-    return tuple((rel, key) for rel, text in texts(t) for key in PLACEHOLDER.findall(text))
-
-
-def _samples(t: Template) -> Mapping[str, object]:
-    return t.variables if isinstance(t.variables, Mapping) else {}
-
-
 def _is_auth(t: Template) -> bool:
     return t.category == "AUTHENTICATION" or "whatsapp/authentication" in t.types
 
 
+def _braces_all_placed(text: str) -> bool:
+    """Whether every brace of `text` belongs to a placeholder with a key (`{{1}}`): then
+    VAR-BRACES has nothing to find, and the usual text is cheaply passed over."""
+    opening = text.count("{")
+    if not opening:
+        return "}" not in text
+    keys = PLACEHOLDER.findall(text)
+    return opening == text.count("}") == 2 * len(keys) and all(keys)
+
+
 @rule("VAR-BRACES")
 def braces(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, text in texts(t):
+    for f in features(config):
+        t = f.template
+        for rel, text in f.texts:
+            if _braces_all_placed(text):
+                continue
             rest = PLACEHOLDER.sub(lambda m: "" if m.group(1) else "{{}}", text)
             single = SINGLE_BRACES.search(rest)
             if "{{" in rest or "}}" in rest or "{{{" in text or "}}}" in text or single:
@@ -84,10 +83,11 @@ def braces(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-TW-KEY")
 def twilio_key(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         reported: set[str] = set()
-        found = [(rel, key) for rel, key in _usages(t) if key]
-        found += [(f"variables.{key}", key) for key in _samples(t)]
+        found = [(rel, key) for rel, key in f.usages if key]
+        found += [(f"variables.{key}", key) for key in f.samples]
         for rel, key in found:
             if _well_formed(key) or key in reported:
                 continue
@@ -114,9 +114,11 @@ def twilio_key(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-POS-FORMAT")
 def positional_format(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, key in _usages(t):
-            if _is_positional(key) and (int(key) == 0 or key.startswith("0")):
+    for f in features(config):
+        t = f.template
+        for rel, key in f.usages:
+            # int(key) == 0 only when the key is all zeros, which starts with one
+            if key.startswith("0") and _is_positional(key):
                 yield problem(
                     t,
                     rel,
@@ -129,8 +131,9 @@ def positional_format(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-NAMED-FORMAT")
 def named_format(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        used = [(rel, key) for rel, key in _usages(t) if _well_formed(key)]
+    for f in features(config):
+        t = f.template
+        used = [(rel, key) for rel, key in f.usages if _well_formed(key)]
         named = [(rel, key) for rel, key in used if not _is_positional(key)]
         for rel, key in named:
             if not NAMED.match(key):
@@ -158,14 +161,17 @@ def named_format(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-SEQ")
 def sequence(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        numbers = {int(k) for _, k in _usages(t) if _is_positional(k) and int(k) > 0}
+    for f in features(config):
+        t = f.template
+        numbers = {int(k) for _, k in f.usages if _is_positional(k) and int(k) > 0}
+        if len(numbers) == max(numbers, default=0):
+            continue  # 1..n, each once: no gap
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
         if missing:
             shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
             # point at the text that holds the highest number: the gap shows there
             rel = next(
-                (r for r, k in _usages(t) if _is_positional(k) and int(k) == max(numbers)),
+                (r for r, k in f.usages if _is_positional(k) and int(k) == max(numbers)),
                 "types",
             )
             yield problem(
@@ -190,8 +196,11 @@ def _trailing_punctuation(text: str) -> str:
 
 @rule("VAR-EDGE")
 def edge(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, rel, body in bodies(t):
+    for f in features(config):
+        t = f.template
+        for type_name, rel, body in f.bodies:
+            if "{{" not in body:
+                continue  # no placeholder, at either edge
             start = body.lstrip()
             if PLACEHOLDER.match(start):
                 yield problem(
@@ -203,7 +212,7 @@ def edge(config: Config) -> Iterator[Problem]:
                     "begin the body with fixed text, e.g. 'Hello {{1}}, ...'",
                 )
             end = _trailing_punctuation(body)
-            found = list(PLACEHOLDER.finditer(end))
+            found = list(PLACEHOLDER.finditer(end)) if end.endswith("}}") else []
             if found and found[-1].end() == len(end):
                 yield problem(
                     t,
@@ -217,9 +226,10 @@ def edge(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-ADJ")
 def adjacent(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        fields = [(rel, body) for _, rel, body in bodies(t)]
-        for type_name, obj in type_objects(t):
+    for f in features(config):
+        t = f.template
+        fields = [(rel, body) for _, rel, body in f.bodies]
+        for type_name, obj in f.type_objects:
             if isinstance(obj.get("header_text"), str):
                 fields.append((f"types.{type_name}.header_text", obj["header_text"]))
         for rel, text in fields:
@@ -240,14 +250,28 @@ def _unplaced(token: str) -> str:
     return PLACEHOLDER.sub("", token) if "{" in token else token
 
 
+def _fixed_words(body: str, enough: int) -> int:
+    """The words of `body` with a letter or digit outside placeholders, counted up to
+    `enough` (the rest cannot change the verdict)."""
+    words = 0
+    for token in body.split():
+        # a token of letters and digits only is a word, without the regular expression
+        if token.isalnum() or _ALNUM.search(_unplaced(token)):
+            words += 1
+            if words == enough:
+                break
+    return words
+
+
 @rule("VAR-DENSITY")
 def density(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, rel, body in bodies(t):
-            count = len(PLACEHOLDER.findall(body))
+    for f in features(config):
+        t = f.template
+        for type_name, rel, body in f.bodies:
+            count = len(PLACEHOLDER.findall(body)) if "{{" in body else 0
             if not count:
                 continue
-            words = sum(1 for token in body.split() if _ALNUM.search(_unplaced(token)))
+            words = _fixed_words(body, 2 * count + 1)
             if words < 2 * count + 1:
                 yield problem(
                     t,
@@ -261,10 +285,11 @@ def density(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-SAMPLE")
 def samples(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        given = _samples(t)
+    for f in features(config):
+        t = f.template
+        given = f.samples
         used: dict[str, str] = {}
-        for rel, key in _usages(t):
+        for rel, key in f.usages:
             if _well_formed(key):
                 used.setdefault(key, rel)
         for key, rel in used.items():
@@ -293,8 +318,9 @@ def samples(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-SAMPLE-WS", "VAR-SPECIAL")
 def sample_values(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for key, value in _samples(t).items():
+    for f in features(config):
+        t = f.template
+        for key, value in f.samples.items():
             rel = f"variables.{key}"
             text = value if isinstance(value, str) else str(value)
             if not text.strip():
@@ -314,8 +340,9 @@ def sample_values(config: Config) -> Iterator[Problem]:
                     "WhatsApp rejects in variables (Twilio error 63013)",
                     "use one line with single spaces",
                 )
-            special = sorted(set(SPECIAL.findall(text)))
+            special = SPECIAL.findall(text)
             if special:
+                special = sorted(set(special))
                 yield problem(
                     t,
                     rel,
@@ -328,9 +355,12 @@ def sample_values(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-TW-VALUE")
 def value_length(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for key, value in _samples(t).items():
+    for f in features(config):
+        t = f.template
+        for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)
+            if len(text) <= VALUE_MAX_STRICTEST:
+                continue  # within both limits
             found = beyond(
                 len(text),
                 strictest=VALUE_MAX_STRICTEST,
@@ -351,8 +381,9 @@ def value_length(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-TW-COUNT")
 def variable_count(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        keys = {k for _, k in _usages(t) if k} | set(_samples(t))
+    for f in features(config):
+        t = f.template
+        keys = {k for _, k in f.usages if k} | set(f.samples)
         if len(keys) > TW_COUNT_MAX:
             yield problem(
                 t,
@@ -363,13 +394,13 @@ def variable_count(config: Config) -> Iterator[Problem]:
             )
 
 
-def _url_fields(t: Template) -> Iterator[tuple[str, str]]:
-    for type_name, rel, items in actions(t):
+def _url_fields(f: Features) -> Iterator[tuple[str, str]]:
+    for type_name, rel, items in f.actions:
         for i, action in enumerate(items):
             url = action.get("url")
             if action_type(type_name, action) == "URL" and isinstance(url, str):
                 yield f"{rel}[{i}].url", url
-    for type_name, obj in type_objects(t):
+    for type_name, obj in f.type_objects:
         media = obj.get("media")
         if isinstance(media, list | tuple):
             for i, item in enumerate(media):
@@ -379,8 +410,9 @@ def _url_fields(t: Template) -> Iterator[tuple[str, str]]:
 
 @rule("VAR-URL-SLASH")
 def url_variables(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, url in _url_fields(t):
+    for f in features(config):
+        t = f.template
+        for rel, url in _url_fields(f):
             for match in PLACEHOLDER.finditer(url):
                 prefix = url[: match.start()]
                 if not URL_START.match(prefix):
@@ -406,10 +438,11 @@ def url_variables(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-AUTH-LEN")
 def otp_length(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if not _is_auth(t):
             continue
-        for key, value in _samples(t).items():
+        for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)
             found = beyond(
                 len(text),
