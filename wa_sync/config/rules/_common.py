@@ -56,14 +56,22 @@ class Features(NamedTuple):
     texts: tuple[tuple[str, str], ...]
     # (relative key of the text, placeholder key) for every placeholder in `texts`
     usages: tuple[tuple[str, str], ...]
+    # the keys of `usages`, in order, and of `samples`: what the placeholder rules
+    # decide on (the keys, not where they are), so that they can remember verdicts
+    keys: tuple[str, ...]
     # the sample values, {} when `variables` is not a mapping
     samples: Mapping[str, object]
+    sample_keys: tuple[str, ...]
 
 
 def features_of(template: Template) -> Features:
     objects = type_objects(template)
     with_actions = actions(objects)
     found = texts(objects)
+    usages = tuple(
+        (rel, key) for rel, text in found if "{{" in text for key in PLACEHOLDER.findall(text)
+    )
+    samples = template.variables if is_mapping(template.variables) else EMPTY
     return Features(
         template,
         objects,
@@ -75,10 +83,10 @@ def features_of(template: Template) -> Features:
             if type_name != "whatsapp/authentication"
         ),
         found,
-        tuple(
-            (rel, key) for rel, text in found if "{{" in text for key in PLACEHOLDER.findall(text)
-        ),
-        template.variables if _is_mapping(template.variables) else EMPTY,
+        usages,
+        tuple(key for _, key in usages),
+        samples,
+        tuple(samples),
     )
 
 
@@ -208,9 +216,9 @@ def senders(config: Config) -> Iterator[Sender]:
 
 def type_objects(template: Template) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """(content type, its object) for every type that is a mapping."""
-    if not _is_mapping(template.types):
+    if not is_mapping(template.types):
         return ()
-    return tuple((str(name), value) for name, value in template.types.items() if _is_mapping(value))
+    return tuple((str(name), value) for name, value in template.types.items() if is_mapping(value))
 
 
 def bodies(objects: tuple[tuple[str, Mapping[str, Any]], ...]) -> tuple[tuple[str, str, str], ...]:
@@ -230,7 +238,7 @@ def actions(
     found = []
     for type_name, obj in objects:
         if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
-            items = [a if _is_mapping(a) else {} for a in obj["actions"]]
+            items = [a if is_mapping(a) else {} for a in obj["actions"]]
             found.append((type_name, f"types.{type_name}.actions", items))
     return tuple(found)
 
@@ -288,7 +296,8 @@ def texts(objects: tuple[tuple[str, Mapping[str, Any]], ...]) -> tuple[tuple[str
     return tuple(found)
 
 
-def _is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> bool:
+    """isinstance(value, Mapping), quicker for the model's own mappings (`freeze`)."""
     kind = type(value)
     return kind is MappingProxyType or kind is dict or isinstance(value, Mapping)
 

@@ -15,6 +15,7 @@ from wa_sync.config.rules._common import (
     count_emoji,
     customer_problem,
     features,
+    is_mapping,
     placeholders,
     problem,
     split_url,
@@ -405,8 +406,8 @@ AUTH_TYPE = "whatsapp/authentication"
 def auth_type(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        obj = t.types.get(AUTH_TYPE) if isinstance(t.types, Mapping) else None
-        if t.category == "AUTHENTICATION" and not isinstance(obj, Mapping):
+        obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
+        if t.category == "AUTHENTICATION" and not is_mapping(obj):
             yield problem(
                 t,
                 "types",
@@ -426,11 +427,11 @@ def auth_type(config: Config) -> Iterator[Problem]:
                 f"{AUTH_TYPE} is only for AUTHENTICATION templates, not {t.category}",
                 "set category: AUTHENTICATION",
             )
-        found = obj.get("actions") if isinstance(obj, Mapping) else None
+        found = obj.get("actions") if is_mapping(obj) else None
         good = (
             isinstance(found, list | tuple)
             and len(found) == 1
-            and isinstance(found[0], Mapping)
+            and is_mapping(found[0])
             and found[0].get("type") == "COPY_CODE"
             and isinstance(found[0].get("copy_code_text"), str)
             and found[0]["copy_code_text"].strip()
@@ -470,8 +471,8 @@ def auth_expiry(config: Config) -> Iterator[Problem]:
     low, high = AUTH_EXPIRY
     for f in features(config):
         t = f.template
-        obj = t.types.get(AUTH_TYPE) if isinstance(t.types, Mapping) else None
-        if not isinstance(obj, Mapping) or "code_expiration_minutes" not in obj:
+        obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
+        if not is_mapping(obj) or "code_expiration_minutes" not in obj:
             continue
         value = obj["code_expiration_minutes"]
         whole = isinstance(value, int) and not isinstance(value, bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -51,6 +51,13 @@ def _is_auth(t: Template) -> bool:
     return t.category == "AUTHENTICATION" or "whatsapp/authentication" in t.types
 
 
+# The placeholder rules below decide on a template's keys alone (where they are only
+# locates a problem), and most templates share a few key lists ("1", "2"): each rule
+# remembers for a key list whether it has anything to report, and passes the template
+# over when not. Bounded: a long-lived process may lint many configs.
+VERDICTS = 4096
+
+
 def _braces_all_placed(text: str) -> bool:
     """Whether every brace of `text` belongs to a placeholder with a key (`{{1}}`): then
     VAR-BRACES has nothing to find, and the usual text is cheaply passed over."""
@@ -81,9 +88,16 @@ def braces(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _all_well_formed(keys: tuple[str, ...], sample_keys: tuple[str, ...]) -> bool:
+    return all(_well_formed(key) for key in keys if key) and all(map(_well_formed, sample_keys))
+
+
 @rule("VAR-TW-KEY")
 def twilio_key(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        if _all_well_formed(f.keys, f.sample_keys):
+            continue
         t = f.template
         reported: set[str] = set()
         found = [(rel, key) for rel, key in f.usages if key]
@@ -112,9 +126,16 @@ def twilio_key(config: Config) -> Iterator[Problem]:
             )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _any_zero_led(keys: tuple[str, ...]) -> bool:
+    return any(key.startswith("0") and _is_positional(key) for key in keys)
+
+
 @rule("VAR-POS-FORMAT")
 def positional_format(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        if not _any_zero_led(f.keys):
+            continue
         t = f.template
         for rel, key in f.usages:
             # int(key) == 0 only when the key is all zeros, which starts with one
@@ -129,9 +150,19 @@ def positional_format(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _named_amiss(keys: tuple[str, ...]) -> bool:
+    """A named key out of WhatsApp's format, or named and positional keys mixed."""
+    used = [key for key in keys if _well_formed(key)]
+    named = [key for key in used if not _is_positional(key)]
+    return any(not NAMED.match(key) for key in named) or bool(named and len(named) != len(used))
+
+
 @rule("VAR-NAMED-FORMAT")
 def named_format(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        if not _named_amiss(f.keys):
+            continue
         t = f.template
         used = [(rel, key) for rel, key in f.usages if _well_formed(key)]
         named = [(rel, key) for rel, key in used if not _is_positional(key)]
@@ -159,13 +190,20 @@ def named_format(config: Config) -> Iterator[Problem]:
             )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _gapless(keys: tuple[str, ...]) -> bool:
+    """Whether the positional keys run 1..n (numbers from 1, n of them, have no gap)."""
+    numbers = {int(k) for k in keys if _is_positional(k) and int(k) > 0}
+    return len(numbers) == max(numbers, default=0)
+
+
 @rule("VAR-SEQ")
 def sequence(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        if _gapless(f.keys):
+            continue
         t = f.template
         numbers = {int(k) for _, k in f.usages if _is_positional(k) and int(k) > 0}
-        if len(numbers) == max(numbers, default=0):
-            continue  # 1..n, each once: no gap
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
         if missing:
             shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
@@ -283,10 +321,21 @@ def density(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _samples_match(keys: tuple[str, ...], sample_keys: tuple[str, ...], auth: bool) -> bool:
+    """Every variable has a sample and (but in authentication templates) every sample
+    a variable."""
+    used = {key for key in keys if _well_formed(key)}
+    given = set(sample_keys)
+    return used <= given and (auth or given <= used)
+
+
 @rule("VAR-SAMPLE")
 def samples(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
+        if _samples_match(f.keys, f.sample_keys, _is_auth(t)):
+            continue
         given = f.samples
         used: dict[str, str] = {}
         for rel, key in f.usages:
@@ -382,6 +431,8 @@ def value_length(config: Config) -> Iterator[Problem]:
 @rule("VAR-TW-COUNT")
 def variable_count(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        if len(f.keys) + len(f.sample_keys) <= TW_COUNT_MAX:
+            continue  # not even with every key different
         t = f.template
         keys = {k for _, k in f.usages if k} | set(f.samples)
         if len(keys) > TW_COUNT_MAX:
@@ -411,6 +462,10 @@ def _url_fields(f: Features) -> Iterator[tuple[str, str]]:
 @rule("VAR-URL-SLASH")
 def url_variables(config: Config) -> Iterator[Problem]:
     for f in features(config):
+        # a URL field's key ends in ".url" or has ".media[": without a placeholder in
+        # one, there is nothing to check
+        if not any(rel.endswith(".url") or ".media[" in rel for rel, _ in f.usages):
+            continue
         t = f.template
         for rel, url in _url_fields(f):
             for match in PLACEHOLDER.finditer(url):
