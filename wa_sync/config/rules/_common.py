@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 from urllib.parse import SplitResult, urlsplit
 
 from wa_sync.errors import Location, Problem, Severity
@@ -296,7 +296,7 @@ def texts(objects: tuple[tuple[str, Mapping[str, Any]], ...]) -> tuple[tuple[str
     return tuple(found)
 
 
-def is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """isinstance(value, Mapping), quicker for the model's own mappings (`freeze`)."""
     kind = type(value)
     return kind is MappingProxyType or kind is dict or isinstance(value, Mapping)
