@@ -65,26 +65,39 @@ class Features(NamedTuple):
 
 
 def features_of(template: Template) -> Features:
+    # one pass over the content types, in order, for all of them
     objects = type_objects(template)
-    with_actions = actions(objects)
-    found = texts(objects)
-    usages = tuple(
-        (rel, key) for rel, text in found if "{{" in text for key in PLACEHOLDER.findall(text)
-    )
+    bodies: list[tuple[str, str, str]] = []
+    actions: list[tuple[str, str, list[Mapping[str, Any]]]] = []
+    buttons: list[tuple[str, str, list[tuple[str, Mapping[str, Any]]]]] = []
+    texts: list[tuple[str, str]] = []
+    for type_name, obj in objects:
+        where = f"types.{type_name}"
+        body_key = BODY_KEYS.get(type_name)
+        if body_key:
+            body = obj.get(body_key)
+            if isinstance(body, str):
+                bodies.append((type_name, f"{where}.{body_key}", body))
+        if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
+            items = [a if is_mapping(a) else {} for a in obj["actions"]]
+            actions.append((type_name, f"{where}.actions", items))
+            if type_name != "whatsapp/authentication":
+                typed = [(action_type(type_name, a), a) for a in items]
+                buttons.append((type_name, f"{where}.actions", typed))
+        _collect_strings(obj, where, texts)
+    usages = [
+        (rel, key) for rel, text in texts if "{{" in text for key in PLACEHOLDER.findall(text)
+    ]
     samples = template.variables if is_mapping(template.variables) else EMPTY
     return Features(
         template,
         objects,
-        bodies(objects),
-        with_actions,
-        tuple(
-            (type_name, rel, [(action_type(type_name, a), a) for a in items])
-            for type_name, rel, items in with_actions
-            if type_name != "whatsapp/authentication"
-        ),
-        found,
-        usages,
-        tuple(key for _, key in usages),
+        tuple(bodies),
+        tuple(actions),
+        tuple(buttons),
+        tuple(texts),
+        tuple(usages),
+        tuple([key for _, key in usages]),
         samples,
         tuple(samples),
     )
@@ -204,11 +217,6 @@ def customer_problem(
     )
 
 
-def templates(config: Config) -> Iterator[Template]:
-    for customer in config.customers:
-        yield from customer.templates
-
-
 def senders(config: Config) -> Iterator[Sender]:
     for customer in config.customers:
         yield from customer.senders
@@ -219,28 +227,6 @@ def type_objects(template: Template) -> tuple[tuple[str, Mapping[str, Any]], ...
     if not is_mapping(template.types):
         return ()
     return tuple((str(name), value) for name, value in template.types.items() if is_mapping(value))
-
-
-def bodies(objects: tuple[tuple[str, Mapping[str, Any]], ...]) -> tuple[tuple[str, str, str], ...]:
-    """(content type, relative key, text) of every WhatsApp template body present."""
-    found = []
-    for type_name, obj in objects:
-        body_key = BODY_KEYS.get(type_name)
-        if body_key and isinstance(obj.get(body_key), str):
-            found.append((type_name, f"types.{type_name}.{body_key}", obj[body_key]))
-    return tuple(found)
-
-
-def actions(
-    objects: tuple[tuple[str, Mapping[str, Any]], ...],
-) -> tuple[tuple[str, str, list[Mapping[str, Any]]], ...]:
-    """(content type, relative key of its actions, the actions) for each type with buttons."""
-    found = []
-    for type_name, obj in objects:
-        if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
-            items = [a if is_mapping(a) else {} for a in obj["actions"]]
-            found.append((type_name, f"types.{type_name}.actions", items))
-    return tuple(found)
 
 
 def action_type(type_name: str, action: Mapping[str, Any]) -> str:
@@ -286,14 +272,6 @@ def _collect_strings(value: Any, rel: str, found: list[tuple[str, str]]) -> None
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
             _collect_strings(v, f"{rel}[{i}]", found)
-
-
-def texts(objects: tuple[tuple[str, Mapping[str, Any]], ...]) -> tuple[tuple[str, str], ...]:
-    """(relative key, text) of every string in the types, where placeholders can appear."""
-    found: list[tuple[str, str]] = []
-    for type_name, obj in objects:
-        _collect_strings(obj, f"types.{type_name}", found)
-    return tuple(found)
 
 
 def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -219,7 +219,7 @@ def _substituted(text: str, samples: Mapping[str, object]) -> str:
 
 def _longest(samples: Mapping[str, object]) -> int:
     """The length of the longest sample value as `_substituted` writes it."""
-    return max((len(str(value)) for value in samples.values()), default=0)
+    return max(map(len, map(str, samples.values())), default=0)
 
 
 @rule("TPL-BODY-LEN")

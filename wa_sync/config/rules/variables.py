@@ -30,6 +30,8 @@ VALUE_MAX_STRICTEST, VALUE_MAX_LENIENT = 255, 1600
 OTP_MAX_STRICTEST, OTP_MAX_LENIENT = 14, 15
 BAD_WHITESPACE = re.compile(r"[\r\n\t]| {5,}")
 SPECIAL = re.compile(r"[#$%]")
+# what VAR-SAMPLE-WS and VAR-SPECIAL look for in a sample that has a non-space character
+_SUSPECT_SAMPLE = re.compile(r"[\r\n\t#$%]| {5,}")
 SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*[A-Za-z0-9_]{1,20}\s*\}(?!\})")
 ADJACENT = re.compile(r"\{\{[^{}]*\}\}\s*\{\{[^{}]*\}\}")
 _ALNUM = re.compile(r"[^\W_]")  # a character for which str.isalnum() is true
@@ -239,8 +241,8 @@ def edge(config: Config) -> Iterator[Problem]:
         for type_name, rel, body in f.bodies:
             if "{{" not in body:
                 continue  # no placeholder, at either edge
-            start = body.lstrip()
-            if PLACEHOLDER.match(start):
+            first = body[:1]
+            if (first == "{" or first.isspace()) and PLACEHOLDER.match(body.lstrip()):
                 yield problem(
                     t,
                     rel,
@@ -249,6 +251,8 @@ def edge(config: Config) -> Iterator[Problem]:
                     "start or end with one",
                     "begin the body with fixed text, e.g. 'Hello {{1}}, ...'",
                 )
+            if _ALNUM.search(body, body.rfind("}}") + 2):
+                continue  # a letter or digit after the last "}}": it ends with fixed text
             end = _trailing_punctuation(body)
             found = list(PLACEHOLDER.finditer(end)) if end.endswith("}}") else []
             if found and found[-1].end() == len(end):
@@ -372,6 +376,8 @@ def sample_values(config: Config) -> Iterator[Problem]:
         for key, value in f.samples.items():
             rel = f"variables.{key}"
             text = value if isinstance(value, str) else str(value)
+            if text.strip() and not _SUSPECT_SAMPLE.search(text):
+                continue  # the usual sample: one search instead of three
             if not text.strip():
                 yield problem(
                     t,
