@@ -52,6 +52,10 @@ class Features(NamedTuple):
     # (content type, actions key, [(button type, action)]) for each type with buttons
     # other than whatsapp/authentication (whose button the AUTH-* rules check)
     buttons: tuple[tuple[str, str, list[tuple[str, Mapping[str, Any]]]], ...]
+    # (content type, relative key, header text, the type's object) of every header_text
+    headers: tuple[tuple[str, str, str, Mapping[str, Any]], ...]
+    # (content type, relative key, the items) of every media list
+    media: tuple[tuple[str, str, list[object]], ...]
     # (relative key, text) of every string in the types, where placeholders can appear
     texts: tuple[tuple[str, str], ...]
     # (relative key of the text, placeholder key) for every placeholder in `texts`
@@ -70,6 +74,8 @@ def features_of(template: Template) -> Features:
     bodies: list[tuple[str, str, str]] = []
     actions: list[tuple[str, str, list[Mapping[str, Any]]]] = []
     buttons: list[tuple[str, str, list[tuple[str, Mapping[str, Any]]]]] = []
+    headers: list[tuple[str, str, str, Mapping[str, Any]]] = []
+    media: list[tuple[str, str, list[object]]] = []
     texts: list[tuple[str, str]] = []
     for type_name, obj in objects:
         where = f"types.{type_name}"
@@ -84,6 +90,12 @@ def features_of(template: Template) -> Features:
             if type_name != "whatsapp/authentication":
                 typed = [(action_type(type_name, a), a) for a in items]
                 buttons.append((type_name, f"{where}.actions", typed))
+        header = obj.get("header_text")
+        if isinstance(header, str):
+            headers.append((type_name, f"{where}.header_text", header, obj))
+        listed = obj.get("media")
+        if isinstance(listed, list | tuple):
+            media.append((type_name, f"{where}.media", list(listed)))
         _collect_strings(obj, where, texts)
     usages = [
         (rel, key) for rel, text in texts if "{{" in text for key in PLACEHOLDER.findall(text)
@@ -95,6 +107,8 @@ def features_of(template: Template) -> Features:
         tuple(bodies),
         tuple(actions),
         tuple(buttons),
+        tuple(headers),
+        tuple(media),
         tuple(texts),
         tuple(usages),
         tuple([key for _, key in usages]),

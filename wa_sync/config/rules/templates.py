@@ -11,7 +11,6 @@ from wa_sync.config.rules._common import (
     BODY_KEYS,
     PLACEHOLDER,
     WARNING,
-    Features,
     count_emoji,
     customer_problem,
     features,
@@ -255,49 +254,39 @@ def template_body_length(config: Config) -> Iterator[Problem]:
                 )
 
 
-def _media(f: Features) -> Iterator[tuple[str, str, list[object]]]:
-    for type_name, obj in f.type_objects:
-        media = obj.get("media")
-        if isinstance(media, list | tuple):
-            yield type_name, f"types.{type_name}.media", list(media)
-
-
 @rule("TPL-HDR-TEXT-LEN", "TPL-HDR-TEXT-VARS")
 def template_header_text(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        for type_name, obj in f.type_objects:
-            header = obj.get("header_text")
-            rel = f"types.{type_name}.header_text"
-            if isinstance(header, str):
-                if len(header) > HEADER_TEXT_MAX:
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-LEN",
-                        f"header text is {len(header)} characters, over WhatsApp's limit of "
-                        f"{HEADER_TEXT_MAX}",
-                        f"shorten it to {HEADER_TEXT_MAX} characters",
-                    )
-                count = len(placeholders(header))
-                if count > 1:
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-VARS",
-                        f"header text has {count} variables; WhatsApp allows at most 1",
-                        "keep one variable in the header and move the others to the body",
-                    )
-                if obj.get("media"):
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-LEN",
-                        f"{type_name} has both header_text and media; a template has at most "
-                        "one header",
-                        "keep either header_text or media",
-                    )
-        for type_name, rel, media in _media(f):
+        for type_name, rel, header, obj in f.headers:
+            if len(header) > HEADER_TEXT_MAX:
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-LEN",
+                    f"header text is {len(header)} characters, over WhatsApp's limit of "
+                    f"{HEADER_TEXT_MAX}",
+                    f"shorten it to {HEADER_TEXT_MAX} characters",
+                )
+            count = len(placeholders(header))
+            if count > 1:
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-VARS",
+                    f"header text has {count} variables; WhatsApp allows at most 1",
+                    "keep one variable in the header and move the others to the body",
+                )
+            if obj.get("media"):
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-LEN",
+                    f"{type_name} has both header_text and media; a template has at most "
+                    "one header",
+                    "keep either header_text or media",
+                )
+        for type_name, rel, media in f.media:
             if len(media) > 1:
                 yield problem(
                     t,
@@ -313,7 +302,7 @@ def template_header_text(config: Config) -> Iterator[Problem]:
 def template_header_media(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        for _type_name, rel, media in _media(f):
+        for _type_name, rel, media in f.media:
             for i, item in enumerate(media):
                 where = f"{rel}[{i}]"
                 parts = split_url(PLACEHOLDER.sub("x", item) if isinstance(item, str) else None)
@@ -385,7 +374,7 @@ def template_footer(config: Config) -> Iterator[Problem]:
 def template_emoji(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        count = sum(count_emoji(text) for _, text in f.texts)
+        count = sum([count_emoji(text) for _, text in f.texts])
         if count > EMOJI_MAX:
             yield problem(
                 t,

@@ -271,9 +271,7 @@ def adjacent(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
         fields = [(rel, body) for _, rel, body in f.bodies]
-        for type_name, obj in f.type_objects:
-            if isinstance(obj.get("header_text"), str):
-                fields.append((f"types.{type_name}.header_text", obj["header_text"]))
+        fields += [(rel, header) for _, rel, header, _ in f.headers]
         for rel, text in fields:
             match = ADJACENT.search(text)
             if match:
@@ -457,12 +455,10 @@ def _url_fields(f: Features) -> Iterator[tuple[str, str]]:
             url = action.get("url")
             if action_type(type_name, action) == "URL" and isinstance(url, str):
                 yield f"{rel}[{i}].url", url
-    for type_name, obj in f.type_objects:
-        media = obj.get("media")
-        if isinstance(media, list | tuple):
-            for i, item in enumerate(media):
-                if isinstance(item, str):
-                    yield f"types.{type_name}.media[{i}]", item
+    for _type_name, rel, media in f.media:
+        for i, item in enumerate(media):
+            if isinstance(item, str):
+                yield f"{rel}[{i}]", item
 
 
 @rule("VAR-URL-SLASH")
