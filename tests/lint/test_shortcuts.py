@@ -128,3 +128,19 @@ def test_sample_shortcut(sample: str, rules: list[str]):
     cfg = config(templates=(template(variables={"1": sample, "2": "June 3"}),))
     found = [p.rule for p in problems(cfg) if p.rule in ("VAR-SAMPLE-WS", "VAR-SPECIAL")]
     assert found == rules
+
+
+def test_a_remembered_button_verdict_names_each_template_s_own_type():
+    urls = [{"type": "URL", "title": "Open", "url": f"https://acme.example/{i}"} for i in range(3)]
+    found = [
+        problems(
+            config(templates=(template(types={kind: {"body": "Hello there", "actions": urls}}),)),
+            "BTN-URL-COUNT",
+        )
+        for kind in ("twilio/call-to-action", "twilio/card", "twilio/call-to-action")
+    ]
+    assert [[p.message for p in each] for each in found] == [
+        ["twilio/call-to-action has 3 URL buttons; WhatsApp allows at most 2"],
+        ["twilio/card has 3 URL buttons; WhatsApp allows at most 2"],
+        ["twilio/call-to-action has 3 URL buttons; WhatsApp allows at most 2"],
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -28,14 +29,27 @@ E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 PHONE_TYPES = ("PHONE_NUMBER", "VOICE_CALL")
 
 
+LIMITS = (
+    ("BTN-QR-COUNT", ("QUICK_REPLY",), QUICK_REPLIES_MAX, "quick-reply buttons"),
+    ("BTN-URL-COUNT", ("URL",), URL_BUTTONS_MAX, "URL buttons"),
+    ("BTN-PHONE-COUNT", PHONE_TYPES, 1, "phone buttons (PHONE_NUMBER or VOICE_CALL)"),
+    ("BTN-COPY-COUNT", ("COPY_CODE",), 1, "copy-code buttons"),
+)
+
+
+@lru_cache(maxsize=4096)  # most templates share a few button lists; bounded
+def _over_limits(kinds: tuple[str, ...]) -> tuple[tuple[str, int, int, str], ...]:
+    """(rule id, count, limit, what is counted) for each per-kind limit `kinds` passes."""
+    found = []
+    for rule_id, counted, limit, what in LIMITS:
+        count = sum(kinds.count(kind) for kind in counted)
+        if count > limit:
+            found.append((rule_id, count, limit, what))
+    return tuple(found)
+
+
 @rule("BTN-TOTAL", "BTN-QR-COUNT", "BTN-URL-COUNT", "BTN-PHONE-COUNT", "BTN-COPY-COUNT")
 def button_counts(config: Config) -> Iterator[Problem]:
-    limits = (
-        ("BTN-QR-COUNT", ("QUICK_REPLY",), QUICK_REPLIES_MAX, "quick-reply buttons"),
-        ("BTN-URL-COUNT", ("URL",), URL_BUTTONS_MAX, "URL buttons"),
-        ("BTN-PHONE-COUNT", PHONE_TYPES, 1, "phone buttons (PHONE_NUMBER or VOICE_CALL)"),
-        ("BTN-COPY-COUNT", ("COPY_CODE",), 1, "copy-code buttons"),
-    )
     for f in features(config):
         t = f.template
         for type_name, rel, typed in f.buttons:
@@ -48,17 +62,15 @@ def button_counts(config: Config) -> Iterator[Problem]:
                     f"{BUTTONS_MAX}",
                     f"keep at most {BUTTONS_MAX} buttons",
                 )
-            found = [kind for kind, _ in typed]
-            for rule_id, kinds, limit, what in limits:
-                count = sum(found.count(kind) for kind in kinds)
-                if count > limit:
-                    yield problem(
-                        t,
-                        rel,
-                        rule_id,
-                        f"{type_name} has {count} {what}; WhatsApp allows at most {limit}",
-                        f"keep at most {limit}",
-                    )
+            found = tuple([kind for kind, _ in typed])
+            for rule_id, count, limit, what in _over_limits(found):
+                yield problem(
+                    t,
+                    rel,
+                    rule_id,
+                    f"{type_name} has {count} {what}; WhatsApp allows at most {limit}",
+                    f"keep at most {limit}",
+                )
             if "COPY_CODE" not in found:
                 continue
             for i, (kind, action) in enumerate(typed):
