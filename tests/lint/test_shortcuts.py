@@ -144,3 +144,34 @@ def test_a_remembered_button_verdict_names_each_template_s_own_type():
         ["twilio/card has 3 URL buttons; WhatsApp allows at most 2"],
         ["twilio/call-to-action has 3 URL buttons; WhatsApp allows at most 2"],
     ]
+
+
+@pytest.mark.parametrize(("length", "rules"), [(20, []), (21, ["warning"]), (26, ["error"])])
+def test_label_shortcut_at_the_strictest_limit(length: int, rules: list[str]):
+    actions = [{"type": "QUICK_REPLY", "title": "t" * length, "id": "a"}]
+    t = template(types={"twilio/quick-reply": {"body": "Hello there", "actions": actions}})
+    found = problems(config(templates=(t,)), "BTN-LABEL-LEN")
+    assert [str(p.severity) for p in found] == rules
+
+
+@pytest.mark.parametrize(
+    ("types", "keys"),
+    [
+        ({"twilio/text": {"body": "Hello there"}}, []),
+        ({"twilio/text": {"body": " \n "}}, ["twilio/text.body"]),
+        ({"twilio/text": {"body": "Hi"}, "twilio/media": {"media": ["x"]}}, ["twilio/media.body"]),
+        ({"twilio/text": {"body": "Hi"}, "twilio/card": {"title": 3}}, ["twilio/card.title"]),
+    ],
+)
+def test_body_required_shortcut(types: dict, keys: list[str]):
+    found = problems(config(templates=(template(types=types, variables={}),)), "TPL-BODY-REQ")
+    assert [p.key.removeprefix("templates[0].types.") for p in found] == keys
+
+
+@pytest.mark.parametrize(("emoji", "fires"), [(10, False), (11, True)])
+def test_emoji_shortcut(emoji: int, fires: bool):
+    t = template(
+        types={"twilio/text": {"body": "Hello there " + "🦷" * (emoji - 1), "x": {"y": "🦷"}}},
+        variables={},
+    )
+    assert bool(problems(config(templates=(t,)), "TPL-EMOJI-MAX")) is fires

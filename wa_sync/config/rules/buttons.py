@@ -185,8 +185,8 @@ def button_labels(config: Config) -> Iterator[Problem]:
         for _type_name, rel, typed in f.buttons:
             for i, (kind, action) in enumerate(typed):
                 title = action.get("title")
-                if not isinstance(title, str):
-                    continue
+                if not isinstance(title, str) or len(title) <= LABEL_MAX_STRICTEST:
+                    continue  # within both limits
                 found = beyond(
                     len(title),
                     strictest=LABEL_MAX_STRICTEST,

@@ -196,6 +196,8 @@ def template_body_required(config: Config) -> Iterator[Problem]:
                 'add e.g. types: {"twilio/text": {"body": "..."}}',
             )
             continue
+        if len(f.bodies) == len(present) and all(body.strip() for _, _, body in f.bodies):
+            continue  # every body there, with text
         for type_name, obj in f.type_objects:
             key = BODY_KEYS.get(type_name)
             if key is None:
@@ -374,7 +376,10 @@ def template_footer(config: Config) -> Iterator[Problem]:
 def template_emoji(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        count = sum([count_emoji(text) for _, text in f.texts])
+        found = [text for _, text in f.texts]
+        if "".join(found).isascii():
+            continue  # every emoji is beyond ASCII
+        count = sum([count_emoji(text) for text in found])
         if count > EMOJI_MAX:
             yield problem(
                 t,

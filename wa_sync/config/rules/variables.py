@@ -372,10 +372,10 @@ def sample_values(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
         for key, value in f.samples.items():
-            rel = f"variables.{key}"
             text = value if isinstance(value, str) else str(value)
             if text.strip() and not _SUSPECT_SAMPLE.search(text):
                 continue  # the usual sample: one search instead of three
+            rel = f"variables.{key}"
             if not text.strip():
                 yield problem(
                     t,
