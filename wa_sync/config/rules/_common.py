@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeGuard
 from urllib.parse import SplitResult, urlsplit
 
 from wa_sync.errors import Location, Problem, Severity
-from wa_sync.model import Config, Customer, Sender, Template
+from wa_sync.model import EMPTY, Config, Customer, Sender, Template
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -40,51 +39,121 @@ ACTION_TYPES = (
 )
 
 
-# What the helpers found per template, while `remembering()` is on: the 53 rules ask
-# the same questions of every template (the model is read-only, so answers hold). Each
-# helper has its own table, id(template) -> (template, answer): the template is kept
-# alive with its answer, so its id stays its own, and an answer is only ever taken for
-# that very template, so threads linting at once share tables safely. The tables are
-# emptied when the outermost `remembering()` ends. One dict lookup a question: this is
-# the inner loop of the lint (20,000 templates x 53 rules at 1,000 customers).
-_TABLES: list[dict[int, tuple[Any, Any]]] = []
-_ACTIVE = [0]  # remembering() blocks open, in any thread
-_ACTIVE_LOCK = threading.Lock()
-T = TypeVar("T")
+class Features(NamedTuple):
+    """What several rules derive from one template; worked out once per lint run."""
+
+    template: Template
+    # (content type, its object) for every type that is a mapping
+    type_objects: tuple[tuple[str, Mapping[str, Any]], ...]
+    # (content type, relative key, text) of every WhatsApp template body present
+    bodies: tuple[tuple[str, str, str], ...]
+    # (content type, relative key of its actions, the actions) for each type with buttons
+    actions: tuple[tuple[str, str, list[Mapping[str, Any]]], ...]
+    # (content type, actions key, [(button type, action)]) for each type with buttons
+    # other than whatsapp/authentication (whose button the AUTH-* rules check)
+    buttons: tuple[tuple[str, str, list[tuple[str, Mapping[str, Any]]]], ...]
+    # (content type, relative key, header text, the type's object) of every header_text
+    headers: tuple[tuple[str, str, str, Mapping[str, Any]], ...]
+    # (content type, relative key, the items) of every media list
+    media: tuple[tuple[str, str, list[object]], ...]
+    # (relative key, text) of every string in the types, where placeholders can appear
+    texts: tuple[tuple[str, str], ...]
+    # (relative key of the text, placeholder key) for every placeholder in `texts`
+    usages: tuple[tuple[str, str], ...]
+    # the keys of `usages`, in order, and of `samples`: what the placeholder rules
+    # decide on (the keys, not where they are), so that they can remember verdicts
+    keys: tuple[str, ...]
+    # the sample values, {} when `variables` is not a mapping
+    samples: Mapping[str, object]
+    sample_keys: tuple[str, ...]
 
 
-def remembered(compute: Callable[[Template], T]) -> Callable[[Template], T]:
-    """`compute(template)` once per template while `remembering()` is on; its answer
-    must be read-only (a tuple, say)."""
-    table: dict[int, tuple[Any, Any]] = {}
-    _TABLES.append(table)
+def features_of(template: Template) -> Features:
+    # one pass over the content types, in order, for all of them
+    objects = type_objects(template)
+    bodies: list[tuple[str, str, str]] = []
+    actions: list[tuple[str, str, list[Mapping[str, Any]]]] = []
+    buttons: list[tuple[str, str, list[tuple[str, Mapping[str, Any]]]]] = []
+    headers: list[tuple[str, str, str, Mapping[str, Any]]] = []
+    media: list[tuple[str, str, list[object]]] = []
+    texts: list[tuple[str, str]] = []
+    for type_name, obj in objects:
+        where = f"types.{type_name}"
+        body_key = BODY_KEYS.get(type_name)
+        if body_key:
+            body = obj.get(body_key)
+            if isinstance(body, str):
+                bodies.append((type_name, f"{where}.{body_key}", body))
+        if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
+            items = [a if is_mapping(a) else {} for a in obj["actions"]]
+            actions.append((type_name, f"{where}.actions", items))
+            if type_name != "whatsapp/authentication":
+                typed = [(action_type(type_name, a), a) for a in items]
+                buttons.append((type_name, f"{where}.actions", typed))
+        header = obj.get("header_text")
+        if isinstance(header, str):
+            headers.append((type_name, f"{where}.header_text", header, obj))
+        listed = obj.get("media")
+        if isinstance(listed, list | tuple):
+            media.append((type_name, f"{where}.media", list(listed)))
+        _collect_strings(obj, where, texts)
+    usages = [
+        (rel, key) for rel, text in texts if "{{" in text for key in PLACEHOLDER.findall(text)
+    ]
+    samples = template.variables if is_mapping(template.variables) else EMPTY
+    return Features(
+        template,
+        objects,
+        tuple(bodies),
+        tuple(actions),
+        tuple(buttons),
+        tuple(headers),
+        tuple(media),
+        tuple(texts),
+        tuple(usages),
+        tuple([key for _, key in usages]),
+        samples,
+        tuple(samples),
+    )
 
-    def lookup(template: Template) -> T:
-        hit = table.get(id(template))
-        if hit is not None and hit[0] is template:
-            return hit[1]  # type: ignore[no-any-return]
-        value = compute(template)
-        if _ACTIVE[0]:
-            table[id(template)] = (template, value)
-        return value
 
-    lookup.__doc__ = compute.__doc__
-    return lookup
+# While `remembering()` is on: id(config) -> (config, its templates' features), so that
+# the 53 rules share one walk of every template's types (the inner loop of the lint:
+# 20,000 templates at 1,000 customers). The config is kept with its answer, so that its
+# id stays its own. A context variable: threads linting at once each have their own.
+_RUN: ContextVar[dict[int, tuple[Config, tuple[Features, ...]]] | None] = ContextVar(
+    "wa_sync_lint_features", default=None
+)
+
+
+def features(config: Config) -> tuple[Features, ...]:
+    """The features of every template of every customer, in order."""
+    run = _RUN.get()
+    hit = run.get(id(config)) if run is not None else None
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    seen: dict[int, Features] = {}  # a library rendering may be shared by customers
+    found = []
+    for customer in config.customers:
+        for template in customer.templates:
+            known = seen.get(id(template))
+            if known is None:
+                known = seen[id(template)] = features_of(template)
+            found.append(known)
+    answer = tuple(found)
+    if run is not None:
+        run[id(config)] = (config, answer)
+    return answer
 
 
 @contextmanager
 def remembering() -> Iterator[None]:
-    """Answer each helper's question once per template in this block (one lint run)."""
-    with _ACTIVE_LOCK:
-        _ACTIVE[0] += 1
+    """Work out each template's features once in this block (one lint run)."""
+    token = _RUN.set({})
     try:
         yield
     finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE[0] -= 1
-            if not _ACTIVE[0]:
-                for table in _TABLES:
-                    table.clear()
+        _RUN.reset(token)
 
 
 def _line(lines: Mapping[str, int], rel: str, default: int | None) -> int | None:
@@ -162,44 +231,16 @@ def customer_problem(
     )
 
 
-def templates(config: Config) -> Iterator[Template]:
-    for customer in config.customers:
-        yield from customer.templates
-
-
 def senders(config: Config) -> Iterator[Sender]:
     for customer in config.customers:
         yield from customer.senders
 
 
-@remembered
 def type_objects(template: Template) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """(content type, its object) for every type that is a mapping."""
-    if not _is_mapping(template.types):
+    if not is_mapping(template.types):
         return ()
-    return tuple((str(name), value) for name, value in template.types.items() if _is_mapping(value))
-
-
-@remembered
-def bodies(template: Template) -> tuple[tuple[str, str, str], ...]:
-    """(content type, relative key, text) of every WhatsApp template body present."""
-    found = []
-    for type_name, obj in type_objects(template):
-        body_key = BODY_KEYS.get(type_name)
-        if body_key and isinstance(obj.get(body_key), str):
-            found.append((type_name, f"types.{type_name}.{body_key}", obj[body_key]))
-    return tuple(found)
-
-
-@remembered
-def actions(template: Template) -> tuple[tuple[str, str, list[Mapping[str, Any]]], ...]:
-    """(content type, relative key of its actions, the actions) for each type with buttons."""
-    found = []
-    for type_name, obj in type_objects(template):
-        if type_name in ACTION_TYPES and isinstance(obj.get("actions"), list | tuple):
-            items = [a if _is_mapping(a) else {} for a in obj["actions"]]
-            found.append((type_name, f"types.{type_name}.actions", items))
-    return tuple(found)
+    return tuple((str(name), value) for name, value in template.types.items() if is_mapping(value))
 
 
 def action_type(type_name: str, action: Mapping[str, Any]) -> str:
@@ -210,30 +251,45 @@ def action_type(type_name: str, action: Mapping[str, Any]) -> str:
     return "QUICK_REPLY" if type_name == "twilio/quick-reply" else ""
 
 
-def strings(value: Any, rel: str) -> Iterator[tuple[str, str]]:
+def strings(value: Any, rel: str) -> list[tuple[str, str]]:
     """(relative key, text) of every string inside `value`, depth first."""
-    if isinstance(value, str):
-        yield rel, value
-    elif _is_mapping(value):
+    found: list[tuple[str, str]] = []
+    _collect_strings(value, rel, found)
+    return found
+
+
+def _collect_strings(value: Any, rel: str, found: list[tuple[str, str]]) -> None:
+    # The model's values are of these exact types (`freeze`): test for them first, as
+    # isinstance against the Mapping ABC is slow. A string child is taken in the loop.
+    kind = type(value)
+    if kind is str:
+        found.append((rel, value))
+    elif kind is MappingProxyType or kind is dict:
         for k, v in value.items():
-            yield from strings(v, f"{rel}.{k}")
+            if type(v) is str:
+                found.append((f"{rel}.{k}", v))
+            else:
+                _collect_strings(v, f"{rel}.{k}", found)
+    elif kind is tuple or kind is list:
+        for i, v in enumerate(value):
+            if type(v) is str:
+                found.append((f"{rel}[{i}]", v))
+            else:
+                _collect_strings(v, f"{rel}[{i}]", found)
+    elif value is None or kind is int or kind is float or kind is bool:
+        return
+    elif isinstance(value, str):
+        found.append((rel, value))
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _collect_strings(v, f"{rel}.{k}", found)
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            yield from strings(v, f"{rel}[{i}]")
+            _collect_strings(v, f"{rel}[{i}]", found)
 
 
-@remembered
-def texts(template: Template) -> tuple[tuple[str, str], ...]:
-    """(relative key, text) of every string in the template's types, where placeholders
-    can appear."""
-    return tuple(
-        found
-        for type_name, obj in type_objects(template)
-        for found in strings(obj, f"types.{type_name}")
-    )
-
-
-def _is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """isinstance(value, Mapping), quicker for the model's own mappings (`freeze`)."""
     kind = type(value)
     return kind is MappingProxyType or kind is dict or isinstance(value, Mapping)
 
@@ -263,7 +319,7 @@ _MAYBE_EMOJI = re.compile("[\u2000-\U0010ffff]")
 
 def count_emoji(text: str) -> int:
     """Emoji in `text`: a ZWJ sequence, a keycap or a flag counts once."""
-    if _MAYBE_EMOJI.search(text) is None:
+    if text.isascii() or _MAYBE_EMOJI.search(text) is None:
         return 0
     count = 0
     previous = ""

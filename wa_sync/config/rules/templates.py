@@ -11,17 +11,14 @@ from wa_sync.config.rules._common import (
     BODY_KEYS,
     PLACEHOLDER,
     WARNING,
-    actions,
-    bodies,
     count_emoji,
     customer_problem,
+    features,
+    is_mapping,
     placeholders,
     problem,
     split_url,
     strings,
-    templates,
-    texts,
-    type_objects,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import BusinessVerification, Config, Template
@@ -84,7 +81,8 @@ def _suggest_language(code: str) -> str:
 
 @rule("TPL-NAME-CHARS", "TPL-NAME-LEN")
 def template_name(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         name = t.name if isinstance(t.name, str) else ""
         if not 1 <= len(name) <= NAME_MAX:
             yield problem(
@@ -136,7 +134,8 @@ def template_unique(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-CAT-ENUM")
 def template_category(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         category = t.category if isinstance(t.category, str) else ""
         if category in CATEGORIES:
             continue
@@ -158,7 +157,8 @@ def template_category(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-LANG-ONE", "TPL-LANG-ENUM")
 def template_language(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         language = t.language
         if not isinstance(language, str) or re.search(r"[,;\s]", language.strip()):
             yield problem(
@@ -182,10 +182,11 @@ def template_language(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-BODY-REQ")
 def template_body_required(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if t.category == "AUTHENTICATION":
             continue  # the body is preset by Meta (AUTH-BODY)
-        present = [name for name, _ in type_objects(t) if name in BODY_KEYS]
+        present = [name for name, _ in f.type_objects if name in BODY_KEYS]
         if not present:
             yield problem(
                 t,
@@ -195,7 +196,9 @@ def template_body_required(config: Config) -> Iterator[Problem]:
                 'add e.g. types: {"twilio/text": {"body": "..."}}',
             )
             continue
-        for type_name, obj in type_objects(t):
+        if len(f.bodies) == len(present) and all(body.strip() for _, _, body in f.bodies):
+            continue  # every body there, with text
+        for type_name, obj in f.type_objects:
             key = BODY_KEYS.get(type_name)
             if key is None:
                 continue
@@ -211,15 +214,21 @@ def template_body_required(config: Config) -> Iterator[Problem]:
                 )
 
 
-def _substituted(text: str, samples: Mapping[str, str]) -> str:
+def _substituted(text: str, samples: Mapping[str, object]) -> str:
     return PLACEHOLDER.sub(lambda m: str(samples.get(m.group(1), m.group(0))), text)
+
+
+def _longest(samples: Mapping[str, object]) -> int:
+    """The length of the longest sample value as `_substituted` writes it."""
+    return max(map(len, map(str, samples.values())), default=0)
 
 
 @rule("TPL-BODY-LEN")
 def template_body_length(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        samples = t.variables if isinstance(t.variables, Mapping) else {}
-        for type_name, rel, body in bodies(t):
+    for f in features(config):
+        t = f.template
+        samples = f.samples
+        for type_name, rel, body in f.bodies:
             limit = TYPE_BODY_MAX.get(type_name, BODY_MAX)
             source = "Twilio's limit for this type" if limit < BODY_MAX else "WhatsApp's limit"
             if len(body) > limit:
@@ -230,6 +239,10 @@ def template_body_length(config: Config) -> Iterator[Problem]:
                     f"{type_name} body is {len(body)} characters, over {source} of {limit}",
                     f"shorten it by {len(body) - limit} characters",
                 )
+                continue
+            # no sample can make it too long, even the longest in every placeholder
+            count = body.count("{{")
+            if not count or len(body) + count * _longest(samples) <= limit:
                 continue
             filled = _substituted(body, samples)
             if len(filled) > limit:
@@ -243,48 +256,39 @@ def template_body_length(config: Config) -> Iterator[Problem]:
                 )
 
 
-def _media(t: Template) -> Iterator[tuple[str, str, list[object]]]:
-    for type_name, obj in type_objects(t):
-        media = obj.get("media")
-        if isinstance(media, list | tuple):
-            yield type_name, f"types.{type_name}.media", list(media)
-
-
 @rule("TPL-HDR-TEXT-LEN", "TPL-HDR-TEXT-VARS")
 def template_header_text(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, obj in type_objects(t):
-            header = obj.get("header_text")
-            rel = f"types.{type_name}.header_text"
-            if isinstance(header, str):
-                if len(header) > HEADER_TEXT_MAX:
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-LEN",
-                        f"header text is {len(header)} characters, over WhatsApp's limit of "
-                        f"{HEADER_TEXT_MAX}",
-                        f"shorten it to {HEADER_TEXT_MAX} characters",
-                    )
-                count = len(placeholders(header))
-                if count > 1:
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-VARS",
-                        f"header text has {count} variables; WhatsApp allows at most 1",
-                        "keep one variable in the header and move the others to the body",
-                    )
-                if obj.get("media"):
-                    yield problem(
-                        t,
-                        rel,
-                        "TPL-HDR-TEXT-LEN",
-                        f"{type_name} has both header_text and media; a template has at most "
-                        "one header",
-                        "keep either header_text or media",
-                    )
-        for type_name, rel, media in _media(t):
+    for f in features(config):
+        t = f.template
+        for type_name, rel, header, obj in f.headers:
+            if len(header) > HEADER_TEXT_MAX:
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-LEN",
+                    f"header text is {len(header)} characters, over WhatsApp's limit of "
+                    f"{HEADER_TEXT_MAX}",
+                    f"shorten it to {HEADER_TEXT_MAX} characters",
+                )
+            count = len(placeholders(header))
+            if count > 1:
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-VARS",
+                    f"header text has {count} variables; WhatsApp allows at most 1",
+                    "keep one variable in the header and move the others to the body",
+                )
+            if obj.get("media"):
+                yield problem(
+                    t,
+                    rel,
+                    "TPL-HDR-TEXT-LEN",
+                    f"{type_name} has both header_text and media; a template has at most "
+                    "one header",
+                    "keep either header_text or media",
+                )
+        for type_name, rel, media in f.media:
             if len(media) > 1:
                 yield problem(
                     t,
@@ -298,8 +302,9 @@ def template_header_text(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-HDR-MEDIA")
 def template_header_media(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for _type_name, rel, media in _media(t):
+    for f in features(config):
+        t = f.template
+        for _type_name, rel, media in f.media:
             for i, item in enumerate(media):
                 where = f"{rel}[{i}]"
                 parts = split_url(PLACEHOLDER.sub("x", item) if isinstance(item, str) else None)
@@ -325,7 +330,8 @@ def template_header_media(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-HDR-LOCATION")
 def template_header_location(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if "twilio/location" in t.types and t.category not in ("UTILITY", "MARKETING"):
             yield problem(
                 t,
@@ -339,8 +345,9 @@ def template_header_location(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-FOOTER-LEN")
 def template_footer(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, obj in type_objects(t):
+    for f in features(config):
+        t = f.template
+        for type_name, obj in f.type_objects:
             key = {"whatsapp/card": "footer", "twilio/card": "subtitle"}.get(type_name)
             footer = obj.get(key) if key else None
             if not isinstance(footer, str):
@@ -367,8 +374,12 @@ def template_footer(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-EMOJI-MAX")
 def template_emoji(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        count = sum(count_emoji(text) for _, text in texts(t))
+    for f in features(config):
+        t = f.template
+        found = [text for _, text in f.texts]
+        if "".join(found).isascii():
+            continue  # every emoji is beyond ASCII
+        count = sum([count_emoji(text) for text in found])
         if count > EMOJI_MAX:
             yield problem(
                 t,
@@ -387,9 +398,10 @@ AUTH_TYPE = "whatsapp/authentication"
 
 @rule("AUTH-TYPE")
 def auth_type(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        obj = t.types.get(AUTH_TYPE) if isinstance(t.types, Mapping) else None
-        if t.category == "AUTHENTICATION" and not isinstance(obj, Mapping):
+    for f in features(config):
+        t = f.template
+        obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
+        if t.category == "AUTHENTICATION" and not is_mapping(obj):
             yield problem(
                 t,
                 "types",
@@ -409,11 +421,11 @@ def auth_type(config: Config) -> Iterator[Problem]:
                 f"{AUTH_TYPE} is only for AUTHENTICATION templates, not {t.category}",
                 "set category: AUTHENTICATION",
             )
-        found = obj.get("actions") if isinstance(obj, Mapping) else None
+        found = obj.get("actions") if is_mapping(obj) else None
         good = (
             isinstance(found, list | tuple)
             and len(found) == 1
-            and isinstance(found[0], Mapping)
+            and is_mapping(found[0])
             and found[0].get("type") == "COPY_CODE"
             and isinstance(found[0].get("copy_code_text"), str)
             and found[0]["copy_code_text"].strip()
@@ -430,10 +442,11 @@ def auth_type(config: Config) -> Iterator[Problem]:
 
 @rule("AUTH-BODY")
 def auth_body(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if t.category != "AUTHENTICATION":
             continue
-        for type_name, obj in type_objects(t):
+        for type_name, obj in f.type_objects:
             key = BODY_KEYS.get(type_name) or ("body" if type_name == AUTH_TYPE else None)
             if key and key in obj:
                 yield problem(
@@ -450,9 +463,10 @@ def auth_body(config: Config) -> Iterator[Problem]:
 @rule("AUTH-EXPIRY")
 def auth_expiry(config: Config) -> Iterator[Problem]:
     low, high = AUTH_EXPIRY
-    for t in templates(config):
-        obj = t.types.get(AUTH_TYPE) if isinstance(t.types, Mapping) else None
-        if not isinstance(obj, Mapping) or "code_expiration_minutes" not in obj:
+    for f in features(config):
+        t = f.template
+        obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
+        if not is_mapping(obj) or "code_expiration_minutes" not in obj:
             continue
         value = obj["code_expiration_minutes"]
         whole = isinstance(value, int) and not isinstance(value, bool)
@@ -471,10 +485,11 @@ def auth_expiry(config: Config) -> Iterator[Problem]:
 
 @rule("AUTH-NO-MEDIA")
 def auth_no_media(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if t.category != "AUTHENTICATION":
             continue
-        for type_name, obj in type_objects(t):
+        for type_name, obj in f.type_objects:
             if obj.get("media"):
                 yield problem(
                     t,
@@ -483,7 +498,7 @@ def auth_no_media(config: Config) -> Iterator[Problem]:
                     "authentication templates cannot carry media",
                     "remove the media",
                 )
-        for rel, text in texts(t):
+        for rel, text in f.texts:
             if URLISH.search(text):
                 yield problem(
                     t,
@@ -513,8 +528,9 @@ def auth_no_media(config: Config) -> Iterator[Problem]:
 
 @rule("AUTH-BTN-LEN")
 def auth_button(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, rel, items in actions(t):
+    for f in features(config):
+        t = f.template
+        for type_name, rel, items in f.actions:
             if type_name != AUTH_TYPE:
                 continue
             for i, action in enumerate(items):

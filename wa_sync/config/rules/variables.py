@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from functools import cache
+from collections.abc import Iterator
+from functools import cache, lru_cache
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
     PLACEHOLDER,
     WARNING,
+    Features,
     action_type,
-    actions,
     beyond,
-    bodies,
+    features,
     problem,
-    remembered,
-    templates,
-    texts,
-    type_objects,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
@@ -34,6 +30,8 @@ VALUE_MAX_STRICTEST, VALUE_MAX_LENIENT = 255, 1600
 OTP_MAX_STRICTEST, OTP_MAX_LENIENT = 14, 15
 BAD_WHITESPACE = re.compile(r"[\r\n\t]| {5,}")
 SPECIAL = re.compile(r"[#$%]")
+# what VAR-SAMPLE-WS and VAR-SPECIAL look for in a sample that has a non-space character
+_SUSPECT_SAMPLE = re.compile(r"[\r\n\t#$%]| {5,}")
 SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*[A-Za-z0-9_]{1,20}\s*\}(?!\})")
 ADJACENT = re.compile(r"\{\{[^{}]*\}\}\s*\{\{[^{}]*\}\}")
 _ALNUM = re.compile(r"[^\W_]")  # a character for which str.isalnum() is true
@@ -51,24 +49,34 @@ def _well_formed(key: str) -> bool:
     return bool(key) and TW_KEY.match(key) is not None and len(key) <= TW_KEY_MAX
 
 
-@remembered
-def _usages(t: Template) -> tuple[tuple[str, str], ...]:
-    """(relative key of the text, placeholder key) for every placeholder in the types."""
-    return tuple((rel, key) for rel, text in texts(t) for key in PLACEHOLDER.findall(text))
-
-
-def _samples(t: Template) -> Mapping[str, object]:
-    return t.variables if isinstance(t.variables, Mapping) else {}
-
-
 def _is_auth(t: Template) -> bool:
     return t.category == "AUTHENTICATION" or "whatsapp/authentication" in t.types
 
 
+# The placeholder rules below decide on a template's keys alone (where they are only
+# locates a problem), and most templates share a few key lists ("1", "2"): each rule
+# remembers for a key list whether it has anything to report, and passes the template
+# over when not. Bounded: a long-lived process may lint many configs.
+VERDICTS = 4096
+
+
+def _braces_all_placed(text: str) -> bool:
+    """Whether every brace of `text` belongs to a placeholder with a key (`{{1}}`): then
+    VAR-BRACES has nothing to find, and the usual text is cheaply passed over."""
+    opening = text.count("{")
+    if not opening:
+        return "}" not in text
+    keys = PLACEHOLDER.findall(text)
+    return opening == text.count("}") == 2 * len(keys) and all(keys)
+
+
 @rule("VAR-BRACES")
 def braces(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, text in texts(t):
+    for f in features(config):
+        t = f.template
+        for rel, text in f.texts:
+            if _braces_all_placed(text):
+                continue
             rest = PLACEHOLDER.sub(lambda m: "" if m.group(1) else "{{}}", text)
             single = SINGLE_BRACES.search(rest)
             if "{{" in rest or "}}" in rest or "{{{" in text or "}}}" in text or single:
@@ -82,12 +90,20 @@ def braces(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _all_well_formed(keys: tuple[str, ...], sample_keys: tuple[str, ...]) -> bool:
+    return all(_well_formed(key) for key in keys if key) and all(map(_well_formed, sample_keys))
+
+
 @rule("VAR-TW-KEY")
 def twilio_key(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        if _all_well_formed(f.keys, f.sample_keys):
+            continue
+        t = f.template
         reported: set[str] = set()
-        found = [(rel, key) for rel, key in _usages(t) if key]
-        found += [(f"variables.{key}", key) for key in _samples(t)]
+        found = [(rel, key) for rel, key in f.usages if key]
+        found += [(f"variables.{key}", key) for key in f.samples]
         for rel, key in found:
             if _well_formed(key) or key in reported:
                 continue
@@ -112,11 +128,20 @@ def twilio_key(config: Config) -> Iterator[Problem]:
             )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _any_zero_led(keys: tuple[str, ...]) -> bool:
+    return any(key.startswith("0") and _is_positional(key) for key in keys)
+
+
 @rule("VAR-POS-FORMAT")
 def positional_format(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, key in _usages(t):
-            if _is_positional(key) and (int(key) == 0 or key.startswith("0")):
+    for f in features(config):
+        if not _any_zero_led(f.keys):
+            continue
+        t = f.template
+        for rel, key in f.usages:
+            # int(key) == 0 only when the key is all zeros, which starts with one
+            if key.startswith("0") and _is_positional(key):
                 yield problem(
                     t,
                     rel,
@@ -127,10 +152,21 @@ def positional_format(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _named_amiss(keys: tuple[str, ...]) -> bool:
+    """A named key out of WhatsApp's format, or named and positional keys mixed."""
+    used = [key for key in keys if _well_formed(key)]
+    named = [key for key in used if not _is_positional(key)]
+    return any(not NAMED.match(key) for key in named) or bool(named and len(named) != len(used))
+
+
 @rule("VAR-NAMED-FORMAT")
 def named_format(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        used = [(rel, key) for rel, key in _usages(t) if _well_formed(key)]
+    for f in features(config):
+        if not _named_amiss(f.keys):
+            continue
+        t = f.template
+        used = [(rel, key) for rel, key in f.usages if _well_formed(key)]
         named = [(rel, key) for rel, key in used if not _is_positional(key)]
         for rel, key in named:
             if not NAMED.match(key):
@@ -156,16 +192,26 @@ def named_format(config: Config) -> Iterator[Problem]:
             )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _gapless(keys: tuple[str, ...]) -> bool:
+    """Whether the positional keys run 1..n (numbers from 1, n of them, have no gap)."""
+    numbers = {int(k) for k in keys if _is_positional(k) and int(k) > 0}
+    return len(numbers) == max(numbers, default=0)
+
+
 @rule("VAR-SEQ")
 def sequence(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        numbers = {int(k) for _, k in _usages(t) if _is_positional(k) and int(k) > 0}
+    for f in features(config):
+        if _gapless(f.keys):
+            continue
+        t = f.template
+        numbers = {int(k) for _, k in f.usages if _is_positional(k) and int(k) > 0}
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
         if missing:
             shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
             # point at the text that holds the highest number: the gap shows there
             rel = next(
-                (r for r, k in _usages(t) if _is_positional(k) and int(k) == max(numbers)),
+                (r for r, k in f.usages if _is_positional(k) and int(k) == max(numbers)),
                 "types",
             )
             yield problem(
@@ -190,10 +236,13 @@ def _trailing_punctuation(text: str) -> str:
 
 @rule("VAR-EDGE")
 def edge(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, rel, body in bodies(t):
-            start = body.lstrip()
-            if PLACEHOLDER.match(start):
+    for f in features(config):
+        t = f.template
+        for type_name, rel, body in f.bodies:
+            if "{{" not in body:
+                continue  # no placeholder, at either edge
+            first = body[:1]
+            if (first == "{" or first.isspace()) and PLACEHOLDER.match(body.lstrip()):
                 yield problem(
                     t,
                     rel,
@@ -202,8 +251,10 @@ def edge(config: Config) -> Iterator[Problem]:
                     "start or end with one",
                     "begin the body with fixed text, e.g. 'Hello {{1}}, ...'",
                 )
+            if _ALNUM.search(body, body.rfind("}}") + 2):
+                continue  # a letter or digit after the last "}}": it ends with fixed text
             end = _trailing_punctuation(body)
-            found = list(PLACEHOLDER.finditer(end))
+            found = list(PLACEHOLDER.finditer(end)) if end.endswith("}}") else []
             if found and found[-1].end() == len(end):
                 yield problem(
                     t,
@@ -217,11 +268,10 @@ def edge(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-ADJ")
 def adjacent(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        fields = [(rel, body) for _, rel, body in bodies(t)]
-        for type_name, obj in type_objects(t):
-            if isinstance(obj.get("header_text"), str):
-                fields.append((f"types.{type_name}.header_text", obj["header_text"]))
+    for f in features(config):
+        t = f.template
+        fields = [(rel, body) for _, rel, body in f.bodies]
+        fields += [(rel, header) for _, rel, header, _ in f.headers]
         for rel, text in fields:
             match = ADJACENT.search(text)
             if match:
@@ -240,14 +290,28 @@ def _unplaced(token: str) -> str:
     return PLACEHOLDER.sub("", token) if "{" in token else token
 
 
+def _fixed_words(body: str, enough: int) -> int:
+    """The words of `body` with a letter or digit outside placeholders, counted up to
+    `enough` (the rest cannot change the verdict)."""
+    words = 0
+    for token in body.split():
+        # a token of letters and digits only is a word, without the regular expression
+        if token.isalnum() or _ALNUM.search(_unplaced(token)):
+            words += 1
+            if words == enough:
+                break
+    return words
+
+
 @rule("VAR-DENSITY")
 def density(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for type_name, rel, body in bodies(t):
-            count = len(PLACEHOLDER.findall(body))
+    for f in features(config):
+        t = f.template
+        for type_name, rel, body in f.bodies:
+            count = len(PLACEHOLDER.findall(body)) if "{{" in body else 0
             if not count:
                 continue
-            words = sum(1 for token in body.split() if _ALNUM.search(_unplaced(token)))
+            words = _fixed_words(body, 2 * count + 1)
             if words < 2 * count + 1:
                 yield problem(
                     t,
@@ -259,12 +323,24 @@ def density(config: Config) -> Iterator[Problem]:
                 )
 
 
+@lru_cache(maxsize=VERDICTS)
+def _samples_match(keys: tuple[str, ...], sample_keys: tuple[str, ...], auth: bool) -> bool:
+    """Every variable has a sample and (but in authentication templates) every sample
+    a variable."""
+    used = {key for key in keys if _well_formed(key)}
+    given = set(sample_keys)
+    return used <= given and (auth or given <= used)
+
+
 @rule("VAR-SAMPLE")
 def samples(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        given = _samples(t)
+    for f in features(config):
+        t = f.template
+        if _samples_match(f.keys, f.sample_keys, _is_auth(t)):
+            continue
+        given = f.samples
         used: dict[str, str] = {}
-        for rel, key in _usages(t):
+        for rel, key in f.usages:
             if _well_formed(key):
                 used.setdefault(key, rel)
         for key, rel in used.items():
@@ -293,10 +369,13 @@ def samples(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-SAMPLE-WS", "VAR-SPECIAL")
 def sample_values(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for key, value in _samples(t).items():
-            rel = f"variables.{key}"
+    for f in features(config):
+        t = f.template
+        for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)
+            if text.strip() and not _SUSPECT_SAMPLE.search(text):
+                continue  # the usual sample: one search instead of three
+            rel = f"variables.{key}"
             if not text.strip():
                 yield problem(
                     t,
@@ -314,8 +393,9 @@ def sample_values(config: Config) -> Iterator[Problem]:
                     "WhatsApp rejects in variables (Twilio error 63013)",
                     "use one line with single spaces",
                 )
-            special = sorted(set(SPECIAL.findall(text)))
+            special = SPECIAL.findall(text)
             if special:
+                special = sorted(set(special))
                 yield problem(
                     t,
                     rel,
@@ -328,9 +408,12 @@ def sample_values(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-TW-VALUE")
 def value_length(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for key, value in _samples(t).items():
+    for f in features(config):
+        t = f.template
+        for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)
+            if len(text) <= VALUE_MAX_STRICTEST:
+                continue  # within both limits
             found = beyond(
                 len(text),
                 strictest=VALUE_MAX_STRICTEST,
@@ -351,8 +434,11 @@ def value_length(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-TW-COUNT")
 def variable_count(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        keys = {k for _, k in _usages(t) if k} | set(_samples(t))
+    for f in features(config):
+        if len(f.keys) + len(f.sample_keys) <= TW_COUNT_MAX:
+            continue  # not even with every key different
+        t = f.template
+        keys = {k for _, k in f.usages if k} | set(f.samples)
         if len(keys) > TW_COUNT_MAX:
             yield problem(
                 t,
@@ -363,24 +449,27 @@ def variable_count(config: Config) -> Iterator[Problem]:
             )
 
 
-def _url_fields(t: Template) -> Iterator[tuple[str, str]]:
-    for type_name, rel, items in actions(t):
+def _url_fields(f: Features) -> Iterator[tuple[str, str]]:
+    for type_name, rel, items in f.actions:
         for i, action in enumerate(items):
             url = action.get("url")
             if action_type(type_name, action) == "URL" and isinstance(url, str):
                 yield f"{rel}[{i}].url", url
-    for type_name, obj in type_objects(t):
-        media = obj.get("media")
-        if isinstance(media, list | tuple):
-            for i, item in enumerate(media):
-                if isinstance(item, str):
-                    yield f"types.{type_name}.media[{i}]", item
+    for _type_name, rel, media in f.media:
+        for i, item in enumerate(media):
+            if isinstance(item, str):
+                yield f"{rel}[{i}]", item
 
 
 @rule("VAR-URL-SLASH")
 def url_variables(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
-        for rel, url in _url_fields(t):
+    for f in features(config):
+        # a URL field's key ends in ".url" or has ".media[": without a placeholder in
+        # one, there is nothing to check
+        if not any(rel.endswith(".url") or ".media[" in rel for rel, _ in f.usages):
+            continue
+        t = f.template
+        for rel, url in _url_fields(f):
             for match in PLACEHOLDER.finditer(url):
                 prefix = url[: match.start()]
                 if not URL_START.match(prefix):
@@ -406,10 +495,11 @@ def url_variables(config: Config) -> Iterator[Problem]:
 
 @rule("VAR-AUTH-LEN")
 def otp_length(config: Config) -> Iterator[Problem]:
-    for t in templates(config):
+    for f in features(config):
+        t = f.template
         if not _is_auth(t):
             continue
-        for key, value in _samples(t).items():
+        for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)
             found = beyond(
                 len(text),
