@@ -155,6 +155,26 @@ def test_read_takes_one_listing_per_kind_and_nothing_per_object(emu, gateway):
         assert sorted(c.friendly_name for c in got.contents) == ["one", "three", "two"]
 
 
+def test_every_page_of_a_listing_is_read_in_order(emu, gateway, monkeypatch):
+    account = gateway.create_subaccount(customer("acme"))
+    names = [f"t{n}" for n in range(5)]
+    made = [gateway.create_content(account, template(name), name) for name in names]
+    for n in range(3):
+        gateway.create_sender(account, sender(f"+1415555010{n}"), WABA)
+    monkeypatch.setattr(twilio_gateway, "PAGE_SIZE", 2)
+    emu.clear_request_log()
+
+    contents = gateway.list_contents(account)
+    senders = gateway.list_senders(account)
+
+    assert contents == tuple(made)
+    assert [s.sender_id for s in senders] == [f"whatsapp:+1415555010{n}" for n in range(3)]
+    assert requests_by_path(emu) == {
+        "GET /v1/ContentAndApprovals": 3,
+        "GET /v2/Channels/Senders": 2,
+    }
+
+
 def test_senders_and_contents_are_read_as_the_subaccount(emu, gateway):
     a = gateway.create_subaccount(customer("acme"))
     b = gateway.create_subaccount(customer("bravo"))

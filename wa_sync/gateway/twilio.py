@@ -168,6 +168,10 @@ class _Records(Page):
     def get_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
         return payload
 
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        # The records themselves, without a `next()` and `get_instance()` call each.
+        return self._records
+
 
 def _both(
     senders: Future[tuple[LiveSender, ...]], contents: Future[tuple[LiveContent, ...]]
@@ -381,13 +385,13 @@ class TwilioGateway:
             found = _records(
                 _api(client, "messaging", "v2"), "/Channels/Senders", {"Channel": CHANNEL}
             )
-            return tuple(_live_sender(s) for s in found)
+            return tuple(map(_live_sender, found))
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
         client = self._subclient(account.sid)
         with self._errors(f"listing the contents of subaccount {account.sid}", account.sid):
             found = _records(_api(client, "content", "v1"), "/ContentAndApprovals", {})
-            return tuple(_live_content(c) for c in found)
+            return tuple(map(_live_content, found))
 
     # --- subaccounts -----------------------------------------------------------------------
 
@@ -475,7 +479,7 @@ class TwilioGateway:
         def send() -> LiveContent:
             with self._errors(what, account.sid):
                 created = client.content.v1.contents.create(_RawRequest(body))
-            return _live_content(_fields(created, CONTENT_FIELDS))
+            return _live_content(thaw(_fields(created, CONTENT_FIELDS)))  # a copy to own
 
         def find() -> LiveContent | None:
             same = [
@@ -788,19 +792,18 @@ def _reason(reason: Any) -> str:
 
 
 def _live_content(data: Mapping[str, Any]) -> LiveContent:
-    # Called for every content of every listing, in the reader threads (which take
-    # turns with one another): the common shapes take the short paths.
+    """A content from Twilio's JSON, which it takes over: the JSON's dicts become the
+    content's read-only mappings in place, not copied. Called for every content of
+    every listing, in the reader threads (which take turns with one another): the
+    common shapes take the short paths."""
     approval = data.get("approval_requests") or {}
-    variables = data.get("variables") or {}
     reason = approval.get("rejection_reason")
     return LiveContent(
         sid=data["sid"],
         friendly_name=data.get("friendly_name") or "",
         language=data.get("language") or "",
         types=_frozen(data.get("types") or {}),
-        variables=MappingProxyType(
-            {str(k): v if type(v) is str else str(v) for k, v in variables.items()}
-        ),
+        variables=_texts(data.get("variables") or {}),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
         approval_category=str(approval.get("category") or ""),
@@ -810,15 +813,34 @@ def _live_content(data: Mapping[str, Any]) -> LiveContent:
 
 
 def _frozen(value: Any) -> Any:
-    """`freeze` for what json.loads makes (plain dicts with string keys, lists, scalars),
-    without its generality: a listing freezes every content's types. Strings, most of
-    the leaves, are taken as they are without a call each."""
+    """`freeze` for what json.loads made and nothing else holds (plain dicts with
+    string keys, lists, scalars): each dict is frozen in place and wrapped, not
+    copied. Strings, most of the leaves, are taken as they are without a call each;
+    no comprehension (a function call each in Python 3.11)."""
     kind = type(value)
     if kind is dict:
-        return MappingProxyType({k: v if type(v) is str else _frozen(v) for k, v in value.items()})
+        for key, item in value.items():
+            if type(item) is not str:
+                value[key] = _frozen(item)  # a new value for a key: iterating stays valid
+        return MappingProxyType(value)
     if kind is list:
-        return tuple([v if type(v) is str else _frozen(v) for v in value])
+        for index, item in enumerate(value):
+            if type(item) is not str:
+                value[index] = _frozen(item)
+        return tuple(value)
     return freeze(value)
+
+
+def _texts(values: Mapping[str, Any]) -> Mapping[str, str]:
+    """Variables as the model holds them, strings to strings, read-only: a JSON dict
+    of strings (nearly always) wrapped as it is, anything else copied as strings."""
+    if type(values) is dict:
+        for key, value in values.items():
+            if type(key) is not str or type(value) is not str:
+                break
+        else:
+            return MappingProxyType(values)
+    return MappingProxyType({str(k): v if type(v) is str else str(v) for k, v in values.items()})
 
 
 _STATUSES = {status.value: status for status in ApprovalStatus}
@@ -842,7 +864,9 @@ def _approval_status(value: Any) -> ApprovalStatus:
 
 def _iso(value: Any) -> str:
     """`YYYY-MM-DDTHH:MM:SSZ` from a datetime (an SDK instance's) or Twilio's ISO text."""
-    if isinstance(value, str) and not _ISO_UTC.match(value):
+    if isinstance(value, str):
+        if _ISO_UTC.match(value):  # a listing's: already so
+            return str(value)
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
