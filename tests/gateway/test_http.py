@@ -404,3 +404,33 @@ def test_https_is_verified_so_a_server_without_tls_never_gets_the_request(server
     with pytest.raises(Unreachable, match="TLS handshake failed"):
         post(client)
     assert server.seen == []  # the TLS hello is no HTTP request
+
+
+def test_a_page_that_has_arrived_is_read_with_one_receive(monkeypatch, server, sleeps):
+    """A page of contents (13 kB) is read through a buffer that holds it: one recv()
+    for the whole answer, where http.client's 8 kB buffer takes two."""
+    from wa_sync.gateway import http as transport
+
+    body = json.dumps({"contents": ["x" * 100] * 130}).encode()  # about 13 kB
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    receives: list[int] = []
+    real_readinto = socket.SocketIO.readinto
+
+    def counted(self, buffer):
+        receives.append(len(buffer))
+        return real_readinto(self, buffer)
+
+    monkeypatch.setattr(socket.SocketIO, "readinto", counted)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(head.encode() + body)  # all of it there before the first read
+        response = transport._WholePageResponse(ours, method="GET")
+        response.begin()
+        assert response.read() == body
+    assert len(receives) == 1
+    client = client_for(server, sleeps)
+    get(client)
+    (idle,) = client._connections._idle.values()
+    assert [c.response_class for c in idle] == [transport._WholePageResponse]

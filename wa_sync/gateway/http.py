@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import ipaddress
 import json
 import logging
@@ -47,7 +48,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import certifi
@@ -64,6 +65,7 @@ DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_BACKOFF_CAP = 20.0
 DEFAULT_MAX_RETRY_AFTER = 60.0
 DEFAULT_PER_ACCOUNT_LIMIT = 10
+READ_BUFFER_BYTES = 64 * 1024  # a response's read buffer: a page of contents in one recv()
 
 _JSON_TYPES = ("application/json", "application/scim+json")
 
@@ -236,6 +238,17 @@ class _Connections:
             self._idle.clear()
         for connection in connections:
             connection.close()
+
+
+class _WholePageResponse(http.client.HTTPResponse):
+    """http.client's response, read through a 64 kB buffer instead of its 8 kB one: a
+    page of 20 contents (13 kB) then comes in with one recv() instead of two, a system
+    call and a hand-over of the interpreter lock fewer per page."""
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the 8 kB reader, unused: the socket stays open
+        self.fp = cast(io.BufferedReader, sock.makefile("rb", buffering=READ_BUFFER_BYTES))
 
 
 def _dropped(connection: http.client.HTTPConnection) -> bool:
@@ -475,6 +488,7 @@ class RetryingHttpClient(TwilioHttpClient):
                 connection.set_tunnel(host, port, headers=_proxy_authorization(proxy))
         else:
             connection = http.client.HTTPConnection(*peer, timeout=timeout)
+        connection.response_class = _WholePageResponse
         try:
             connection.connect()
         except (OSError, http.client.HTTPException) as exc:
