@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from twilio.rest import Client
@@ -290,7 +291,7 @@ def test_prefetch_reads_hinted_subaccounts_once_and_read_uses_them(emu, gateway)
     gateway.create_content(by_name, template(), "appointment_reminder")
     emu.clear_request_log()
 
-    gateway.prefetch([("acme", None), ("bravo", adopted)])
+    gateway.prefetch(lambda: [("acme", None), ("bravo", adopted)])
     for _ in range(200):  # the reads run in the background
         if len(_reads_of(emu, by_name.sid)) == 2 and len(_reads_of(emu, adopted)) == 2:
             break
@@ -311,7 +312,7 @@ def test_prefetch_starts_reads_while_later_pages_of_the_listing_load(emu, gatewa
     emu.set_faults(latency_ms=60)
     emu.clear_request_log()
 
-    gateway.prefetch([(f"c{n}", None) for n in range(3)])
+    gateway.prefetch(lambda: [(f"c{n}", None) for n in range(3)])
     live = gateway.read([customer(f"c{n}") for n in range(3)])
 
     assert {c.account.sid for c in live.customers.values()} == set(first)
@@ -323,10 +324,27 @@ def test_prefetch_starts_reads_while_later_pages_of_the_listing_load(emu, gatewa
     assert min(e["started"] for e in page_one_reads) < listing[1]["finished"]
 
 
+def test_prefetch_asks_for_the_hints_once_the_listing_has_come(emu, gateway):
+    """The caller reads its hints while the listing is on its way."""
+    account = gateway.create_subaccount(customer("acme"))
+    emu.clear_request_log()
+    asked: list[int] = []
+
+    def hints():
+        asked.append(len(emu.request_log()))
+        return [("acme", None)]
+
+    gateway.prefetch(hints)
+    live = gateway.read([customer("acme")])
+    assert asked == [1]  # once, after the listing was answered
+    assert live.customers["acme"].account.sid == account.sid
+    assert len(emu.request_log()) == 3
+
+
 def test_prefetch_of_an_ambiguous_name_costs_requests_never_correctness(emu, gateway):
     one = emu.create_subaccount("wa-sync:acme")["sid"]
     emu.create_subaccount("wa-sync:acme")
-    gateway.prefetch([("acme", None)])
+    gateway.prefetch(lambda: [("acme", None)])
     with pytest.raises(AmbiguousSubaccount, match=one):
         gateway.read([customer("acme")])
 
@@ -661,3 +679,23 @@ def test_a_subaccount_read_is_both_listings_or_the_first_error():
     assert _both(settled(error=first), settled(error=late)).exception(timeout=1) is first
     with pytest.raises(CancelledError):
         _both(settled(cancel=True), settled(("c",))).result(timeout=1)
+
+
+def test_hints_that_fail_to_be_read_leave_the_listing_free(emu, gateway, monkeypatch, tmp_path):
+    """The hints are read after the listing has started (commands.common._prefetch):
+    if reading them fails, the listing goes on without them, never waits for ever."""
+    from wa_sync.commands import common
+
+    def unreadable(root, scope):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(common, "customer_hints", unreadable)
+    account = gateway.create_subaccount(customer("acme"))
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        common._prefetch(gateway, str(tmp_path), ["acme"])
+    done: list[Any] = []
+    reader = threading.Thread(target=lambda: done.append(gateway.read([customer("acme")])))
+    reader.start()
+    reader.join(timeout=10)
+    assert done, "the read waited for hints that never came"
+    assert done[0].customers["acme"].account.sid == account.sid

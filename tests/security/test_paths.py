@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.helpers import customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
-from wa_sync.commands.common import customer_hints
+from wa_sync.commands.common import customer_hints, hinted_scope
 
 SECRET_TEXT = "name: stolen\n# the contents of a file outside the repository\n"
 
@@ -404,6 +404,10 @@ def test_a_fifo_in_customers_does_not_hang_commands_that_read_twilio(repo, cli, 
     assert "customers/clinic-1.yaml: is not a regular file" in assert_clean_error(result)
 
 
+def hints_of(root: Path) -> list[tuple[str, str | None]]:
+    return customer_hints(str(root), hinted_scope(str(root), only=None, shard=None) or [])
+
+
 def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_path):
     """Reads start before the configuration is checked (prefetch, from each customer
     file's account_sid line): they too never follow a link out of the repository."""
@@ -411,7 +415,7 @@ def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_
     outside = tmp_path / "outside.yaml"
     outside.write_text(f"name: x\naccount_sid: {account['sid']}\n", encoding="utf-8")
     (repo.root / "customers" / "clinic-1.yaml").symlink_to(outside)
-    assert customer_hints(str(repo.root), only=None, shard=None) == [("clinic-1", None)]
+    assert hints_of(repo.root) == [("clinic-1", None)]
     emulator.clear_request_log()
     assert_clean_error(cli("plan"))
     assert not [r for r in emulator.request_log() if r["account_sid"] == account["sid"]]
@@ -432,7 +436,7 @@ def test_hints_come_from_plain_files_and_links_that_stay_inside(repo, tmp_path):
     (repo.root / "customers" / "clinic-3.yaml").write_text(
         f"account_sid: {plain_sid}\n# " + "a" * (1024 * 1024) + "\n", encoding="utf-8"
     )
-    hints = customer_hints(str(repo.root), only=None, shard=None)
+    hints = hints_of(repo.root)
     assert sorted(hints or []) == [
         ("clinic-1", plain_sid),
         ("clinic-2", inside_sid),
@@ -446,7 +450,7 @@ def test_a_linked_customers_directory_is_read_only_through_the_checks(repo, tmp_
     (outside / "clinic-1.yaml").write_text(f"account_sid: AC{'3' * 32}\n", encoding="utf-8")
     shutil.rmtree(repo.root / "customers")
     (repo.root / "customers").symlink_to(outside)
-    assert customer_hints(str(repo.root), only=None, shard=None) == [("clinic-1", None)]
+    assert hints_of(repo.root) == [("clinic-1", None)]
 
 
 def test_the_emulator_state_is_never_a_link_out_of_the_repository(repo, cli, tmp_path):

@@ -62,9 +62,10 @@ class Gateway(Protocol):
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
         ...
 
-    def prefetch(self, hints: Collection[CustomerHint]) -> None:
+    def prefetch(self, hints: Callable[[], Collection[CustomerHint]]) -> None:
         """Start the reads `read` will make in the background, from hints available
-        before the configuration is loaded; `read` uses what matches its customers."""
+        before the configuration is loaded (`hints()`, asked for once the listing of
+        subaccounts has come); `read` uses what matches its customers."""
         ...
 
     def read(

@@ -275,19 +275,26 @@ class TwilioGateway:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def prefetch(self, hints: Collection[CustomerHint]) -> None:
+    def prefetch(self, hints: Callable[[], Collection[CustomerHint]]) -> None:
         """Start, in the background, the reads that `read` will make: the accounts
         listing and, as each page of it arrives, the subaccount of every hinted
         customer (by its `account_sid`, else by the FriendlyName `wa-sync:<id>`: the
-        first open account of that name). `read` takes what was fetched for the
-        accounts it matches and reads the rest itself, so a wrong hint (or a name that
-        a later page shows to be ambiguous) costs requests, never correctness. Errors
-        surface when `read` needs the result."""
-        by_sid = {sid for _cid, sid in hints if sid}
-        by_name = {f"{FRIENDLY_NAME_PREFIX}{cid}" for cid, sid in hints if not sid}
+        first open account of that name). `hints()` is asked for when the first page
+        has arrived, so the caller may work them out while the listing is on its way.
+        `read` takes what was fetched for the accounts it matches and reads the rest
+        itself, so a wrong hint (or a name that a later page shows to be ambiguous)
+        costs requests, never correctness. Errors surface when `read` needs the result."""
+        by_sid: set[str] = set()
+        by_name: set[str] = set()
         named: set[str] = set()  # names whose first open account was seen
+        given: list[bool] = []
 
         def read_hinted(account: LiveAccount) -> None:
+            if not given:  # the listing's own thread: one account after the other
+                given.append(True)
+                found = hints()
+                by_sid.update(sid for _cid, sid in found if sid)
+                by_name.update(f"{FRIENDLY_NAME_PREFIX}{cid}" for cid, sid in found if not sid)
             first_of_name = False
             if account.status != "closed" and account.friendly_name in by_name:
                 first_of_name = account.friendly_name not in named
