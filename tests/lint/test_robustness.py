@@ -6,21 +6,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.lint import corpus
 from tests.lint.helpers import config, sender, template
 from wa_sync.config.lint import RULE_IDS, lint_config
 
-TYPE_NAMES = st.sampled_from(
-    [
-        "twilio/text",
-        "twilio/media",
-        "twilio/quick-reply",
-        "twilio/call-to-action",
-        "twilio/card",
-        "whatsapp/card",
-        "whatsapp/authentication",
-        "twilio/location",
-    ]
-)
+TYPE_NAMES = st.sampled_from(corpus.TYPE_NAMES)
 TEXT = st.text(alphabet=st.sampled_from("ab1{}/:.#$% \n\t🦷®_-"), max_size=40)
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT
 JSON = st.recursive(
