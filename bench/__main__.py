@@ -57,6 +57,7 @@ class Run:
     max_in_flight_per_account: int = 0
     server_cpu_s: float | None = None  # the emulator's (or the replay's) CPU in the run
     wall_samples: list[float] | None = None  # with --repeat: every run's wall time
+    server_cpu_samples: list[float | None] | None = None  # and the server's CPU in each
 
 
 def free_port() -> int:
@@ -243,6 +244,7 @@ def measure(
         result = sorted(samples, key=lambda r: r.wall_s)[len(samples) // 2]
         if repeat > 1:
             result.wall_samples = [r.wall_s for r in samples]
+            result.server_cpu_samples = [r.server_cpu_s for r in samples]
         print(f"  {name}: {result.wall_s:.2f} s wall, {result.requests} requests", flush=True)
         runs.append(result)
         return result
