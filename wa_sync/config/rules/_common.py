@@ -231,6 +231,12 @@ def customer_problem(
     )
 
 
+def templates(config: Config) -> Iterator[Template]:
+    """Every template of every customer, for the rules that need nothing derived."""
+    for customer in config.customers:
+        yield from customer.templates
+
+
 def senders(config: Config) -> Iterator[Sender]:
     for customer in config.customers:
         yield from customer.senders
@@ -259,33 +265,21 @@ def strings(value: Any, rel: str) -> list[tuple[str, str]]:
 
 
 def _collect_strings(value: Any, rel: str, found: list[tuple[str, str]]) -> None:
-    # The model's values are of these exact types (`freeze`): test for them first, as
-    # isinstance against the Mapping ABC is slow. A string child is taken in the loop.
-    kind = type(value)
-    if kind is str:
+    # A string child is taken in the loop, without a call: most values are strings.
+    if isinstance(value, str):
         found.append((rel, value))
-    elif kind is MappingProxyType or kind is dict:
+    elif is_mapping(value):
         for k, v in value.items():
             if type(v) is str:
                 found.append((f"{rel}.{k}", v))
             else:
                 _collect_strings(v, f"{rel}.{k}", found)
-    elif kind is tuple or kind is list:
+    elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
             if type(v) is str:
                 found.append((f"{rel}[{i}]", v))
             else:
                 _collect_strings(v, f"{rel}[{i}]", found)
-    elif value is None or kind is int or kind is float or kind is bool:
-        return
-    elif isinstance(value, str):
-        found.append((rel, value))
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            _collect_strings(v, f"{rel}.{k}", found)
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            _collect_strings(v, f"{rel}[{i}]", found)
 
 
 def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from typing import Any
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
@@ -15,7 +16,7 @@ from wa_sync.config.rules._common import (
     split_url,
 )
 from wa_sync.errors import Problem
-from wa_sync.model import Config
+from wa_sync.model import Config, Template
 
 BUTTONS_MAX = 10
 QUICK_REPLIES_MAX = 10
@@ -27,6 +28,16 @@ CODE_MAX = 20
 LABEL_MAX_STRICTEST, LABEL_MAX_LENIENT = 20, 25
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 PHONE_TYPES = ("PHONE_NUMBER", "VOICE_CALL")
+
+
+def _buttons(
+    config: Config,
+) -> Iterator[tuple[Template, str, str, list[tuple[str, Mapping[str, Any]]]]]:
+    """(template, content type, actions key, [(button type, action)]) for every type with
+    buttons other than whatsapp/authentication (see AUTH-*)."""
+    for f in features(config):
+        for type_name, rel, typed in f.buttons:
+            yield f.template, type_name, rel, typed
 
 
 LIMITS = (
@@ -50,156 +61,146 @@ def _over_limits(kinds: tuple[str, ...]) -> tuple[tuple[str, int, int, str], ...
 
 @rule("BTN-TOTAL", "BTN-QR-COUNT", "BTN-URL-COUNT", "BTN-PHONE-COUNT", "BTN-COPY-COUNT")
 def button_counts(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for type_name, rel, typed in f.buttons:
-            if len(typed) > BUTTONS_MAX:
+    for t, type_name, rel, typed in _buttons(config):
+        if len(typed) > BUTTONS_MAX:
+            yield problem(
+                t,
+                rel,
+                "BTN-TOTAL",
+                f"{type_name} has {len(typed)} buttons; a WhatsApp template has at most "
+                f"{BUTTONS_MAX}",
+                f"keep at most {BUTTONS_MAX} buttons",
+            )
+        found = tuple([kind for kind, _ in typed])
+        for rule_id, count, limit, what in _over_limits(found):
+            yield problem(
+                t,
+                rel,
+                rule_id,
+                f"{type_name} has {count} {what}; WhatsApp allows at most {limit}",
+                f"keep at most {limit}",
+            )
+        if "COPY_CODE" not in found:
+            continue
+        for i, (kind, action) in enumerate(typed):
+            code = action.get("code")
+            if kind == "COPY_CODE" and isinstance(code, str) and len(code) > CODE_MAX:
                 yield problem(
                     t,
-                    rel,
-                    "BTN-TOTAL",
-                    f"{type_name} has {len(typed)} buttons; a WhatsApp template has at most "
-                    f"{BUTTONS_MAX}",
-                    f"keep at most {BUTTONS_MAX} buttons",
+                    f"{rel}[{i}].code",
+                    "BTN-COPY-COUNT",
+                    f"copy-code value is {len(code)} characters, over WhatsApp's {CODE_MAX}",
+                    f"use a code of at most {CODE_MAX} characters",
                 )
-            found = tuple([kind for kind, _ in typed])
-            for rule_id, count, limit, what in _over_limits(found):
-                yield problem(
-                    t,
-                    rel,
-                    rule_id,
-                    f"{type_name} has {count} {what}; WhatsApp allows at most {limit}",
-                    f"keep at most {limit}",
-                )
-            if "COPY_CODE" not in found:
-                continue
-            for i, (kind, action) in enumerate(typed):
-                code = action.get("code")
-                if kind == "COPY_CODE" and isinstance(code, str) and len(code) > CODE_MAX:
-                    yield problem(
-                        t,
-                        f"{rel}[{i}].code",
-                        "BTN-COPY-COUNT",
-                        f"copy-code value is {len(code)} characters, over WhatsApp's {CODE_MAX}",
-                        f"use a code of at most {CODE_MAX} characters",
-                    )
 
 
 @rule("BTN-QR-GROUP")
 def quick_replies_grouped(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for type_name, rel, typed in f.buttons:
-            at = [i for i, (kind, _) in enumerate(typed) if kind == "QUICK_REPLY"]
-            if at and at[-1] - at[0] + 1 != len(at):
-                order = ", ".join(kind or "?" for kind, _ in typed)
-                yield problem(
-                    t,
-                    rel,
-                    "BTN-QR-GROUP",
-                    f"{type_name} quick replies are not grouped together ({order})",
-                    "put all quick replies first or last, e.g. QUICK_REPLY, QUICK_REPLY, URL",
-                )
+    for t, type_name, rel, typed in _buttons(config):
+        at = [i for i, (kind, _) in enumerate(typed) if kind == "QUICK_REPLY"]
+        if at and at[-1] - at[0] + 1 != len(at):
+            order = ", ".join(kind or "?" for kind, _ in typed)
+            yield problem(
+                t,
+                rel,
+                "BTN-QR-GROUP",
+                f"{type_name} quick replies are not grouped together ({order})",
+                "put all quick replies first or last, e.g. QUICK_REPLY, QUICK_REPLY, URL",
+            )
 
 
 @rule("BTN-URL-LEN", "BTN-URL-WAME")
 def url_buttons(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for _type_name, rel, typed in f.buttons:
-            for i, (kind, action) in enumerate(typed):
-                url = action.get("url")
-                if kind != "URL" or not isinstance(url, str):
-                    continue
-                where = f"{rel}[{i}].url"
-                found = list(PLACEHOLDER.finditer(url))
-                if len(url) > URL_MAX:
-                    yield problem(
-                        t,
-                        where,
-                        "BTN-URL-LEN",
-                        f"button URL is {len(url)} characters, over WhatsApp's {URL_MAX}",
-                        "use a shorter URL",
-                    )
-                if len(found) > 1:
-                    yield problem(
-                        t,
-                        where,
-                        "BTN-URL-LEN",
-                        f"button URL has {len(found)} variables; WhatsApp allows 1",
-                        "keep one variable, at the end of the URL",
-                    )
-                elif found and found[0].end() != len(url):
-                    yield problem(
-                        t,
-                        where,
-                        "BTN-URL-LEN",
-                        "the variable in a button URL must be at its end",
-                        "move the variable to the end, e.g. https://example.com/orders/{{1}}",
-                    )
-                parts = split_url(PLACEHOLDER.sub("x", url))
-                host = (parts.hostname or "").lower() if parts else ""
-                if host == "wa.me" or host.endswith(".wa.me"):
-                    yield problem(
-                        t,
-                        where,
-                        "BTN-URL-WAME",
-                        "wa.me links in call-to-action buttons are a common reason for "
-                        "WhatsApp to reject a template",
-                        "link to your own website instead",
-                    )
+    for t, _type_name, rel, typed in _buttons(config):
+        for i, (kind, action) in enumerate(typed):
+            url = action.get("url")
+            if kind != "URL" or not isinstance(url, str):
+                continue
+            where = f"{rel}[{i}].url"
+            found = list(PLACEHOLDER.finditer(url))
+            if len(url) > URL_MAX:
+                yield problem(
+                    t,
+                    where,
+                    "BTN-URL-LEN",
+                    f"button URL is {len(url)} characters, over WhatsApp's {URL_MAX}",
+                    "use a shorter URL",
+                )
+            if len(found) > 1:
+                yield problem(
+                    t,
+                    where,
+                    "BTN-URL-LEN",
+                    f"button URL has {len(found)} variables; WhatsApp allows 1",
+                    "keep one variable, at the end of the URL",
+                )
+            elif found and found[0].end() != len(url):
+                yield problem(
+                    t,
+                    where,
+                    "BTN-URL-LEN",
+                    "the variable in a button URL must be at its end",
+                    "move the variable to the end, e.g. https://example.com/orders/{{1}}",
+                )
+            parts = split_url(PLACEHOLDER.sub("x", url))
+            host = (parts.hostname or "").lower() if parts else ""
+            if host == "wa.me" or host.endswith(".wa.me"):
+                yield problem(
+                    t,
+                    where,
+                    "BTN-URL-WAME",
+                    "wa.me links in call-to-action buttons are a common reason for "
+                    "WhatsApp to reject a template",
+                    "link to your own website instead",
+                )
 
 
 @rule("BTN-PHONE-LEN")
 def phone_buttons(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for _type_name, rel, typed in f.buttons:
-            for i, (kind, action) in enumerate(typed):
-                phone = action.get("phone")
-                if kind not in PHONE_TYPES or phone is None:
-                    continue
-                where = f"{rel}[{i}].phone"
-                text = phone if isinstance(phone, str) else str(phone)
-                if PLACEHOLDER.search(text):
-                    message = "a button phone number cannot contain a variable"
-                elif len(text) > PHONE_MAX:
-                    message = f"button phone number is {len(text)} characters, over {PHONE_MAX}"
-                elif not E164.match(text):
-                    message = f"button phone number {text!r} is not in E.164 form"
-                else:
-                    continue
-                yield problem(
-                    t,
-                    where,
-                    "BTN-PHONE-LEN",
-                    message,
-                    "write the number as + country code and number, e.g. +14155550123",
-                )
+    for t, _type_name, rel, typed in _buttons(config):
+        for i, (kind, action) in enumerate(typed):
+            phone = action.get("phone")
+            if kind not in PHONE_TYPES or phone is None:
+                continue
+            where = f"{rel}[{i}].phone"
+            text = phone if isinstance(phone, str) else str(phone)
+            if PLACEHOLDER.search(text):
+                message = "a button phone number cannot contain a variable"
+            elif len(text) > PHONE_MAX:
+                message = f"button phone number is {len(text)} characters, over {PHONE_MAX}"
+            elif not E164.match(text):
+                message = f"button phone number {text!r} is not in E.164 form"
+            else:
+                continue
+            yield problem(
+                t,
+                where,
+                "BTN-PHONE-LEN",
+                message,
+                "write the number as + country code and number, e.g. +14155550123",
+            )
 
 
 @rule("BTN-LABEL-LEN")
 def button_labels(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for _type_name, rel, typed in f.buttons:
-            for i, (kind, action) in enumerate(typed):
-                title = action.get("title")
-                if not isinstance(title, str) or len(title) <= LABEL_MAX_STRICTEST:
-                    continue  # within both limits
-                found = beyond(
-                    len(title),
-                    strictest=LABEL_MAX_STRICTEST,
-                    lenient=LABEL_MAX_LENIENT,
-                    what=f"{kind or 'button'} title {title!r}",
+    for t, _type_name, rel, typed in _buttons(config):
+        for i, (kind, action) in enumerate(typed):
+            title = action.get("title")
+            if not isinstance(title, str) or len(title) <= LABEL_MAX_STRICTEST:
+                continue  # within both limits
+            found = beyond(
+                len(title),
+                strictest=LABEL_MAX_STRICTEST,
+                lenient=LABEL_MAX_LENIENT,
+                what=f"{kind or 'button'} title {title!r}",
+            )
+            if found:
+                severity, message = found
+                yield problem(
+                    t,
+                    f"{rel}[{i}].title",
+                    "BTN-LABEL-LEN",
+                    f"{message}; Meta: 25, some Twilio type pages: 20",
+                    f"keep button titles to {LABEL_MAX_STRICTEST} characters",
+                    severity,
                 )
-                if found:
-                    severity, message = found
-                    yield problem(
-                        t,
-                        f"{rel}[{i}].title",
-                        "BTN-LABEL-LEN",
-                        f"{message}; Meta: 25, some Twilio type pages: 20",
-                        f"keep button titles to {LABEL_MAX_STRICTEST} characters",
-                        severity,
-                    )

@@ -19,6 +19,7 @@ from wa_sync.config.rules._common import (
     problem,
     split_url,
     strings,
+    templates,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import BusinessVerification, Config, Template
@@ -81,8 +82,7 @@ def _suggest_language(code: str) -> str:
 
 @rule("TPL-NAME-CHARS", "TPL-NAME-LEN")
 def template_name(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         name = t.name if isinstance(t.name, str) else ""
         if not 1 <= len(name) <= NAME_MAX:
             yield problem(
@@ -134,8 +134,7 @@ def template_unique(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-CAT-ENUM")
 def template_category(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         category = t.category if isinstance(t.category, str) else ""
         if category in CATEGORIES:
             continue
@@ -157,8 +156,7 @@ def template_category(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-LANG-ONE", "TPL-LANG-ENUM")
 def template_language(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         language = t.language
         if not isinstance(language, str) or re.search(r"[,;\s]", language.strip()):
             yield problem(
@@ -330,8 +328,7 @@ def template_header_media(config: Config) -> Iterator[Problem]:
 
 @rule("TPL-HDR-LOCATION")
 def template_header_location(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         if "twilio/location" in t.types and t.category not in ("UTILITY", "MARKETING"):
             yield problem(
                 t,
@@ -398,8 +395,7 @@ AUTH_TYPE = "whatsapp/authentication"
 
 @rule("AUTH-TYPE")
 def auth_type(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
         if t.category == "AUTHENTICATION" and not is_mapping(obj):
             yield problem(
@@ -463,8 +459,7 @@ def auth_body(config: Config) -> Iterator[Problem]:
 @rule("AUTH-EXPIRY")
 def auth_expiry(config: Config) -> Iterator[Problem]:
     low, high = AUTH_EXPIRY
-    for f in features(config):
-        t = f.template
+    for t in templates(config):
         obj = t.types.get(AUTH_TYPE) if is_mapping(t.types) else None
         if not is_mapping(obj) or "code_expiration_minutes" not in obj:
             continue
