@@ -193,35 +193,33 @@ def named_format(config: Config) -> Iterator[Problem]:
 
 
 @lru_cache(maxsize=VERDICTS)
-def _gapless(keys: tuple[str, ...]) -> bool:
-    """Whether the positional keys run 1..n (numbers from 1, n of them, have no gap)."""
+def _missing_numbers(keys: tuple[str, ...]) -> tuple[int, ...]:
+    """The numbers below the highest positional key that no key has (a gap in 1..n)."""
     numbers = {int(k) for k in keys if _is_positional(k) and int(k) > 0}
-    return len(numbers) == max(numbers, default=0)
+    return tuple(sorted(set(range(1, max(numbers, default=0) + 1)) - numbers))
 
 
 @rule("VAR-SEQ")
 def sequence(config: Config) -> Iterator[Problem]:
     for f in features(config):
-        if _gapless(f.keys):
+        missing = _missing_numbers(f.keys)
+        if not missing:
             continue
-        t = f.template
-        numbers = {int(k) for _, k in f.usages if _is_positional(k) and int(k) > 0}
-        missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
-        if missing:
-            shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
-            # point at the text that holds the highest number: the gap shows there
-            rel = next(
-                (r for r, k in f.usages if _is_positional(k) and int(k) == max(numbers)),
-                "types",
-            )
-            yield problem(
-                t,
-                rel,
-                "VAR-SEQ",
-                f"variables are numbered up to {{{{{max(numbers)}}}}} but {shown} "
-                "never appear; WhatsApp needs 1..n without gaps",
-                "renumber the variables so they run 1, 2, 3, ... (any order in the text)",
-            )
+        highest = max(int(k) for k in f.keys if _is_positional(k))
+        shown = ", ".join(f"{{{{{n}}}}}" for n in missing)
+        # point at the text that holds the highest number: the gap shows there
+        rel = next(
+            (r for r, k in f.usages if _is_positional(k) and int(k) == highest),
+            "types",
+        )
+        yield problem(
+            f.template,
+            rel,
+            "VAR-SEQ",
+            f"variables are numbered up to {{{{{highest}}}}} but {shown} "
+            "never appear; WhatsApp needs 1..n without gaps",
+            "renumber the variables so they run 1, 2, 3, ... (any order in the text)",
+        )
 
 
 def _trailing_punctuation(text: str) -> str:
