@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -284,17 +285,16 @@ class TwilioGateway:
         `read` takes what was fetched for the accounts it matches and reads the rest
         itself, so a wrong hint (or a name that a later page shows to be ambiguous)
         costs requests, never correctness. Errors surface when `read` needs the result."""
-        by_sid: set[str] = set()
-        by_name: set[str] = set()
         named: set[str] = set()  # names whose first open account was seen
-        given: list[bool] = []
+
+        @cache  # asked once, in the listing's own thread
+        def wanted() -> tuple[set[str], set[str]]:
+            found = hints()
+            by_sid = {sid for _cid, sid in found if sid}
+            return by_sid, {f"{FRIENDLY_NAME_PREFIX}{cid}" for cid, sid in found if not sid}
 
         def read_hinted(account: LiveAccount) -> None:
-            if not given:  # the listing's own thread: one account after the other
-                given.append(True)
-                found = hints()
-                by_sid.update(sid for _cid, sid in found if sid)
-                by_name.update(f"{FRIENDLY_NAME_PREFIX}{cid}" for cid, sid in found if not sid)
+            by_sid, by_name = wanted()
             first_of_name = False
             if account.status != "closed" and account.friendly_name in by_name:
                 first_of_name = account.friendly_name not in named
