@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -58,6 +59,21 @@ def test_an_invalid_configuration_raises_the_same_problems(estate):
 def test_a_child_that_sends_nothing_means_loading_here(estate, monkeypatch):
     monkeypatch.setattr(background, "_send", lambda writer, root, customers: None)
     assert background.load_in_background(str(estate), None)() == load_repo(str(estate))
+
+
+@pytest.mark.parametrize("cut", ["in the length", "in the model"])
+def test_a_child_that_dies_while_sending_means_loading_here(estate, monkeypatch, cut):
+    def dying(writer, root, customers):
+        whole = len(pickle.dumps(load_repo(root)[0], protocol=pickle.HIGHEST_PROTOCOL))
+        head = (whole + 8).to_bytes(background._LENGTH_BYTES, "big")
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(head[:3] if cut == "in the length" else head + b"\x80\x05" + b"x" * 100)
+
+    monkeypatch.setattr(background, "_send", dying)
+    pending = background.load_in_background(str(estate), None)
+    assert isinstance(pending, background._Pending)
+    assert background.early_model(pending) is None
+    assert pending() == load_repo(str(estate))
 
 
 def test_another_error_in_the_child_is_raised_as_loading_here_raises_it(estate, monkeypatch):

@@ -34,6 +34,8 @@ from wa_sync.model import Config
 
 # Below this many customer files a second process costs more than it saves.
 MIN_CUSTOMERS = 100
+# A message between our processes: its length in this many bytes, then the pickle.
+_LENGTH_BYTES = 8
 
 Loaded = tuple[Config, list[Problem]]
 
@@ -173,12 +175,23 @@ def _send(writer: int, root: str, customers: Sequence[str] | None) -> None:
                 outcome = _verdict(config, found)
             else:
                 lint = _lint_aside(config, found)
-                pickle.dump(("model", config), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                pipe.flush()
+                _put(pipe, ("model", config))
                 outcome = lint()
         except BaseException:  # anything else: the parent loads again and reports it
             outcome = ("other", None)
-        pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        _put(pipe, outcome)
+
+
+def _put(pipe: BinaryIO, message: tuple[str, Any]) -> None:
+    """Send `message` whole: pickled here first, then written with its length, so
+    that the parent reads it as fast as the pipe carries it and unpickles it at once.
+    Unpickled straight from the pipe, the model came a frame at a time while this
+    process was still pickling it, and the parent's reads of Twilio went a quarter
+    slower for the half second that took (a 1,000-customer plan: 0.1 s of its 3.3)."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(len(payload).to_bytes(_LENGTH_BYTES, "big"))
+    pipe.write(payload)
+    pipe.flush()
 
 
 def _verdict(config: Config, found: list[Problem]) -> tuple[str, Any]:
@@ -200,7 +213,7 @@ def _lint_aside(config: Config, found: list[Problem]) -> Callable[[], tuple[str,
 
     def grandchild(writer: int) -> None:
         with os.fdopen(writer, "wb") as pipe:
-            pickle.dump(_verdict(config, found), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            _put(pipe, _verdict(config, found))
 
     forked = _fork(grandchild)
     if forked is None:
@@ -220,7 +233,12 @@ def _message(pipe: BinaryIO) -> tuple[str, Any]:
     """The next (kind, value) message from a process of ours; ("other", None) when it
     died or failed otherwise."""
     try:
-        message = pickle.load(pipe)  # noqa: S301 - our own child, through a pipe
+        head = pipe.read(_LENGTH_BYTES)
+        size = int.from_bytes(head, "big")
+        payload = pipe.read(size)
+        if len(head) != _LENGTH_BYTES or len(payload) != size:
+            return ("other", None)  # it died before or while sending
+        message = pickle.loads(payload)  # noqa: S301 - our own child, through a pipe
     except Exception:
         return ("other", None)
     return message if isinstance(message, tuple) and len(message) == 2 else ("other", None)
