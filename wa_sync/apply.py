@@ -148,12 +148,6 @@ class _CustomerRun:
         self.account = self.gateway.create_subaccount(self.customer)
         return self.account.sid
 
-    def rename_subaccount(self, change: Change) -> str:
-        self.account = self.gateway.rename_subaccount(
-            self.require_account(), self.customer.friendly_name
-        )
-        return self.account.sid
-
     # --- senders ----------------------------------------------------------------
 
     def _sender(self, change: Change) -> Sender:
@@ -238,7 +232,6 @@ def _ignore_missing(delete: Callable[[], None]) -> None:
 Handler = Callable[[_CustomerRun, Change], str | None]
 _HANDLERS: Mapping[tuple[Phase, Action], Handler] = {
     (Phase.SUBACCOUNT, Action.CREATE): _CustomerRun.create_subaccount,
-    (Phase.SUBACCOUNT, Action.UPDATE): _CustomerRun.rename_subaccount,
     (Phase.SENDER, Action.CREATE): _CustomerRun.create_sender,
     (Phase.SENDER, Action.UPDATE): _CustomerRun.update_sender,
     (Phase.CONTENT, Action.CREATE): _CustomerRun.create_content,

@@ -418,18 +418,6 @@ class TwilioGateway:
 
         return self._create_once(send, find, f"creating subaccount {name!r}")
 
-    def rename_subaccount(self, account: LiveAccount, friendly_name: str) -> LiveAccount:
-        what = f"renaming subaccount {account.sid} to {friendly_name!r}"
-
-        def send() -> LiveAccount:
-            with self._errors(what):
-                updated = self._parent.api.v2010.accounts(account.sid).update(
-                    friendly_name=friendly_name
-                )
-            return self._remember(_fields(updated, ACCOUNT_FIELDS))
-
-        return self._idempotent(send, what)
-
     # --- senders -----------------------------------------------------------------------------
 
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender:
