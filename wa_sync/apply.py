@@ -133,8 +133,9 @@ class _CustomerRun:
 
     def execute(self, change: Change) -> str | None:
         if change.action is Action.DELETE:  # senders and contents, whatever the phase
-            is_sender = "/sender." in change.address
-            return self.delete_sender(change) if is_sender else self.delete_content(change)
+            # what follows the customer: "sender.<id>" or "template.<name>[<lang>]"
+            kind = change.address.partition("/")[2].partition(".")[0]
+            return self.delete_sender(change) if kind == "sender" else self.delete_content(change)
         handler = _HANDLERS.get((change.phase, change.action))
         if handler is None:
             raise WaSyncError(
