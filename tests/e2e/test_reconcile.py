@@ -263,6 +263,23 @@ def test_prune_deletes_undeclared_templates_past_threshold_only_when_allowed(rep
     assert promos == {"promo_0", "promo_1"}  # the two still declared; the other 7 are gone
 
 
+def test_prune_deletes_an_undeclared_sender_and_keeps_the_rest(repo, cli, emulator):
+    doc = customer_doc(1)
+    second = {**doc["senders"][0], "phone_number": "+14155550999"}
+    repo.customer("clinic-one", {**doc, "senders": [doc["senders"][0], second]})
+    assert cli("apply", "--auto-approve").code == 0
+    contents = sorted(c["sid"] for c in contents_of(emulator, "clinic-one"))
+    repo.edit("customers/clinic-one.yaml", lambda d: d.update(senders=d["senders"][:1]))
+
+    plan = cli("plan", "--prune")
+    assert "- customer.clinic-one/sender.whatsapp:+14155550999" in plan.out
+    assert "0 to create, 0 to update, 0 to replace, 1 to delete" in plan.out
+    applied = cli("apply", "--auto-approve", "--prune")
+    assert applied.code == 0, applied.out + applied.err
+    assert [s["sender_id"] for s in senders_of(emulator, "clinic-one")] == ["whatsapp:+14155550001"]
+    assert sorted(c["sid"] for c in contents_of(emulator, "clinic-one")) == contents
+
+
 def test_no_credentials_names_both_options(onboarded, cli):
     result = cli("plan", environ={})
     assert result.code == 1
