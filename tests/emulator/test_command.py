@@ -123,6 +123,11 @@ def run_cli(*args: str, environ: dict[str, str] | None = None) -> tuple[int, str
         (["--approve-after", "-5"], None, "--approve-after"),
         ([], {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32}, "TWILIO_AUTH_TOKEN"),
         ([], {"TWILIO_ACCOUNT_SID": "nope", "TWILIO_AUTH_TOKEN": "x"}, "TWILIO_ACCOUNT_SID"),
+        (  # a trailing newline (a value read from a file) is no Account SID either
+            [],
+            {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32 + "\n", "TWILIO_AUTH_TOKEN": "x"},
+            "TWILIO_ACCOUNT_SID",
+        ),
     ],
 )
 def test_mistakes_are_usage_errors_without_tracebacks(args, environ, fragment):

@@ -9,13 +9,12 @@ only with --show-token.
 from __future__ import annotations
 
 import argparse
-import re
 
 from wa_sync.emulator import Emulator
 from wa_sync.errors import UsageError
+from wa_sync.model import ACCOUNT_SID_PATTERN
 from wa_sync.runtime import Runtime
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -62,7 +61,7 @@ def _parent_credentials(runtime: Runtime) -> tuple[str | None, str | None]:
             "set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for the emulator's parent"
             " account, or neither (it then makes its own)"
         )
-    if sid is not None and not ACCOUNT_SID.match(sid):
+    if sid is not None and not ACCOUNT_SID_PATTERN.match(sid):
         raise UsageError("TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits")
     return sid, token
 

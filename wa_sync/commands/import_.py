@@ -11,7 +11,6 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
 from wa_sync.errors import UsageError
 from wa_sync.model import (
+    ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
     LiveAccount,
     LiveContent,
@@ -31,8 +31,6 @@ from wa_sync.model import (
     thaw,
 )
 from wa_sync.runtime import Runtime
-
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -54,7 +52,7 @@ def run(
             f"{customer_id!r} is not a valid customer id: use 2-56 characters "
             "a-z, 0-9 and -, starting with a letter or digit"
         )
-    if not ACCOUNT_SID.match(account_sid):
+    if not ACCOUNT_SID_PATTERN.match(account_sid):
         raise UsageError(f"--account-sid {account_sid!r} is not an Account SID (AC + 32 hex)")
     if not Path(root).is_dir():
         raise UsageError(f"--root {root}: no such directory")
