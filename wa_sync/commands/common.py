@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
@@ -38,6 +39,9 @@ __all__ = [
     "no_cycle_collection",
     "read_and_plan",
 ]
+
+# The interpreter lock's switch interval while a command reads Twilio (Python's is 5 ms).
+READER_SWITCH_INTERVAL = 0.0005
 
 # A top-level `account_sid: AC...` line of a customer file (a hint; the loader decides).
 _ACCOUNT_SID_LINE = re.compile(
@@ -127,6 +131,7 @@ def load_and_connect(
     `parallelism` overrides the settings' for the gateway."""
     with ExitStack() as stack:
         stack.enter_context(no_cycle_collection())
+        stack.enter_context(prompt_switching())
         gateway: Gateway | None = None
         loading = None
         if Path(root).is_dir():  # else load reports it, and nothing is created there
@@ -154,6 +159,21 @@ def load_and_connect(
                 connect(runtime, root=root, emulator=emulator, parallelism=workers)
             )
         yield loaded, gateway
+
+
+@contextmanager
+def prompt_switching(interval: float = READER_SWITCH_INTERVAL) -> Iterator[None]:
+    """A short switch interval for the interpreter lock in this block. The reader
+    threads spend most of their time waiting on Twilio, and when an answer comes, on
+    the lock: while this thread computes (unpickling the model, diffing) a reader got
+    it only after the default 5 ms. Measured on a 1,000-customer no-op plan: 2 % faster
+    with 0.5 ms, interleaved runs."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(interval)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def _early(
