@@ -91,21 +91,25 @@ def braces(config: Config) -> Iterator[Problem]:
 
 
 @lru_cache(maxsize=VERDICTS)
-def _all_well_formed(keys: tuple[str, ...], sample_keys: tuple[str, ...]) -> bool:
-    return all(_well_formed(key) for key in keys if key) and all(map(_well_formed, sample_keys))
+def _malformed(keys: tuple[str, ...], sample_keys: tuple[str, ...]) -> frozenset[str]:
+    """The variable and sample keys out of Twilio's key format."""
+    return frozenset(key for key in keys if key and not _well_formed(key)).union(
+        key for key in sample_keys if not _well_formed(key)
+    )
 
 
 @rule("VAR-TW-KEY")
 def twilio_key(config: Config) -> Iterator[Problem]:
     for f in features(config):
-        if _all_well_formed(f.keys, f.sample_keys):
+        malformed = _malformed(f.keys, f.sample_keys)
+        if not malformed:
             continue
         t = f.template
         reported: set[str] = set()
         found = [(rel, key) for rel, key in f.usages if key]
         found += [(f"variables.{key}", key) for key in f.samples]
         for rel, key in found:
-            if _well_formed(key) or key in reported:
+            if key not in malformed or key in reported:
                 continue
             reported.add(key)
             if re.search(r"\s", key):
@@ -153,23 +157,23 @@ def positional_format(config: Config) -> Iterator[Problem]:
 
 
 @lru_cache(maxsize=VERDICTS)
-def _named_amiss(keys: tuple[str, ...]) -> bool:
-    """A named key out of WhatsApp's format, or named and positional keys mixed."""
+def _named_amiss(keys: tuple[str, ...]) -> tuple[frozenset[str], bool]:
+    """The named keys out of WhatsApp's format, and whether named and positional keys
+    are mixed."""
     used = [key for key in keys if _well_formed(key)]
     named = [key for key in used if not _is_positional(key)]
-    return any(not NAMED.match(key) for key in named) or bool(named and len(named) != len(used))
+    return frozenset(k for k in named if not NAMED.match(k)), bool(named) and named != used
 
 
 @rule("VAR-NAMED-FORMAT")
 def named_format(config: Config) -> Iterator[Problem]:
     for f in features(config):
-        if not _named_amiss(f.keys):
+        misnamed, mixed = _named_amiss(f.keys)
+        if not (misnamed or mixed):
             continue
         t = f.template
-        used = [(rel, key) for rel, key in f.usages if _well_formed(key)]
-        named = [(rel, key) for rel, key in used if not _is_positional(key)]
-        for rel, key in named:
-            if not NAMED.match(key):
+        for rel, key in f.usages:
+            if key in misnamed:
                 suggestion = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()
                 suggestion = re.sub(r"[^a-z_]", "", suggestion) or "name"
                 yield problem(
@@ -180,8 +184,8 @@ def named_format(config: Config) -> Iterator[Problem]:
                     "lowercase letters and underscores",
                     f"rename it to {{{{{suggestion}}}}} (and its sample)",
                 )
-        if named and len(named) != len(used):
-            rel = next(rel for rel, key in used if _is_positional(key))
+        if mixed:
+            rel = next(rel for rel, key in f.usages if _well_formed(key) and _is_positional(key))
             yield problem(
                 t,
                 rel,
@@ -322,27 +326,28 @@ def density(config: Config) -> Iterator[Problem]:
 
 
 @lru_cache(maxsize=VERDICTS)
-def _samples_match(keys: tuple[str, ...], sample_keys: tuple[str, ...], auth: bool) -> bool:
-    """Every variable has a sample and (but in authentication templates) every sample
-    a variable."""
+def _sample_gaps(
+    keys: tuple[str, ...], sample_keys: tuple[str, ...], auth: bool
+) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The variables without a sample, and (but in authentication templates, whose
+    code sample has no placeholder) the samples without a variable, in their order."""
     used = {key for key in keys if _well_formed(key)}
-    given = set(sample_keys)
-    return used <= given and (auth or given <= used)
+    unused = () if auth else tuple(key for key in sample_keys if key not in used)
+    return frozenset(used.difference(sample_keys)), unused
 
 
 @rule("VAR-SAMPLE")
 def samples(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        if _samples_match(f.keys, f.sample_keys, _is_auth(t)):
+        unsampled, unused = _sample_gaps(f.keys, f.sample_keys, _is_auth(t))
+        if not (unsampled or unused):
             continue
-        given = f.samples
-        used: dict[str, str] = {}
+        first_use: dict[str, str] = {}
         for rel, key in f.usages:
-            if _well_formed(key):
-                used.setdefault(key, rel)
-        for key, rel in used.items():
-            if key not in given:
+            first_use.setdefault(key, rel)
+        for key, rel in first_use.items():
+            if key in unsampled:
                 yield problem(
                     t,
                     rel,
@@ -351,18 +356,15 @@ def samples(config: Config) -> Iterator[Problem]:
                     "variable to review the template",
                     f"add variables: {{{key!r}: <a realistic example>}}",
                 )
-        if _is_auth(t):
-            continue  # the OTP sample has no placeholder in the types
-        for key in given:
-            if key not in used:
-                yield problem(
-                    t,
-                    f"variables.{key}",
-                    "VAR-SAMPLE",
-                    f"sample {key!r} is for a variable the template does not use",
-                    "remove the sample or use the variable in the text",
-                    WARNING,
-                )
+        for key in unused:
+            yield problem(
+                t,
+                f"variables.{key}",
+                "VAR-SAMPLE",
+                f"sample {key!r} is for a variable the template does not use",
+                "remove the sample or use the variable in the text",
+                WARNING,
+            )
 
 
 @rule("VAR-SAMPLE-WS", "VAR-SPECIAL")
