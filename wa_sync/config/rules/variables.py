@@ -133,19 +133,21 @@ def twilio_key(config: Config) -> Iterator[Problem]:
 
 
 @lru_cache(maxsize=VERDICTS)
-def _any_zero_led(keys: tuple[str, ...]) -> bool:
-    return any(key.startswith("0") and _is_positional(key) for key in keys)
+def _zero_led(keys: tuple[str, ...]) -> frozenset[str]:
+    """The positional keys with a leading zero (int(key) == 0 only when it is all
+    zeros, which starts with one)."""
+    return frozenset(key for key in keys if key.startswith("0") and _is_positional(key))
 
 
 @rule("VAR-POS-FORMAT")
 def positional_format(config: Config) -> Iterator[Problem]:
     for f in features(config):
-        if not _any_zero_led(f.keys):
+        zero_led = _zero_led(f.keys)
+        if not zero_led:
             continue
         t = f.template
         for rel, key in f.usages:
-            # int(key) == 0 only when the key is all zeros, which starts with one
-            if key.startswith("0") and _is_positional(key):
+            if key in zero_led:
                 yield problem(
                     t,
                     rel,
