@@ -229,9 +229,8 @@ def hinted_scope(
 ) -> Sequence[str] | None:
     """The ids of the customer files in scope; None when the scope is invalid (load
     reports that)."""
-    stems = [path.stem for path in (Path(root) / "customers").glob("*.yaml")]
     try:
-        return select_customers(stems, only=only, shard=shard)
+        return select_customers(customer_file_ids(root), only=only, shard=shard)
     except WaSyncError:
         return None
 
