@@ -861,7 +861,7 @@ def _iso(value: Any) -> str:
     """`YYYY-MM-DDTHH:MM:SSZ` from a datetime (an SDK instance's) or Twilio's ISO text."""
     if isinstance(value, str):
         if _ISO_UTC.match(value):  # a listing's: already so
-            return str(value)
+            return value
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
