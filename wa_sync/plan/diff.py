@@ -89,30 +89,11 @@ class _Out:
         self.change(local, Action.BLOCKED, phase, blocked_by=gate, **kw)
         return False
 
-    def unwanted(
-        self,
-        local: str,
-        *,
-        prune: bool,
-        before: Any,
-        ref: str,
-        why: str,
-        kept: str,
-        cause: Cause | None = None,
-        declared_in: Sequence[str] = (),
-    ) -> None:
-        """An object the configuration no longer wants: deleted with prune, else a note."""
+    def unwanted(self, local: str, *, prune: bool, why: str, kept: str, **kw: Any) -> None:
+        """An object the configuration no longer wants: deleted with prune (`kw` as for
+        `change`: before, ref, cause or declared_in), else a note."""
         if prune:
-            self.change(
-                local,
-                Action.DELETE,
-                Phase.CLEANUP,
-                before=before,
-                ref=ref,
-                cause=cause,
-                declared_in=declared_in,
-                reason=why,
-            )
+            self.change(local, Action.DELETE, Phase.CLEANUP, reason=why, **kw)
         else:
             self.note(local, NoteKind.INFO, kept)
 
