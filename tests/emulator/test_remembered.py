@@ -71,6 +71,18 @@ def _submitted(caller: Caller) -> str:
     return str(content["sid"])
 
 
+@pytest.fixture
+def received(tmp_path):
+    """An emulator on a database file, with one content submitted (and read once as
+    "received", so that its answer is kept): (db, app, caller, the content's sid)."""
+    db = tmp_path / "e.db"
+    app, caller = _app(db)
+    sid = _submitted(caller)
+    assert _statuses(caller) == ["received"]
+    yield db, app, caller, sid
+    app.close()
+
+
 def test_the_same_get_gets_the_same_answer(tmp_path):
     app, caller = _app(tmp_path / "e.db")
     _submitted(caller)
@@ -94,11 +106,8 @@ def test_own_writes_are_seen_by_the_next_get(tmp_path):
     app.close()
 
 
-def test_a_write_through_another_store_on_the_file_is_seen_by_the_next_get(tmp_path):
-    db = tmp_path / "e.db"
-    app, caller = _app(db)
-    sid = _submitted(caller)
-    assert _statuses(caller) == ["received"]
+def test_a_write_through_another_store_on_the_file_is_seen_by_the_next_get(received):
+    db, _, caller, sid = received
     other = Store(str(db))
     admin.set_approval(other, sid, "rejected", "INVALID_FORMAT")
     assert _statuses(caller) == ["rejected"]
@@ -108,21 +117,16 @@ def test_a_write_through_another_store_on_the_file_is_seen_by_the_next_get(tmp_p
         conn.execute("UPDATE senders SET status = 'OFFLINE'")
     assert [s["status"] for s in caller.get(LIST_SENDERS)["senders"]] == ["OFFLINE"]
     other.close()
-    app.close()
 
 
-def test_a_write_from_another_process_is_seen_by_the_next_get(tmp_path):
-    db = tmp_path / "e.db"
-    app, caller = _app(db)
-    sid = _submitted(caller)
-    assert _statuses(caller) == ["received"]
+def test_a_write_from_another_process_is_seen_by_the_next_get(received):
+    db, _, caller, sid = received
     script = (
         "import sys; from wa_sync.emulator import admin; from wa_sync.emulator.store import Store;"
         "admin.set_approval(Store(sys.argv[1]), sys.argv[2], 'approved')"
     )
     subprocess.run([sys.executable, "-c", script, str(db), sid], check=True)
     assert _statuses(caller) == ["approved"]
-    app.close()
 
 
 def test_credentials_are_checked_again_after_a_change_elsewhere(tmp_path):
