@@ -194,14 +194,21 @@ class MalformedResponse(http.client.HTTPException):
     """A response whose body cannot be decoded as its Content-Encoding says."""
 
 
+def retryable(method: str, status: int) -> bool:
+    """Whether an answer with `status` is worth asking again: 429 always (Twilio did
+    not process the request), other 5xx unless the request was a POST (Twilio may have
+    acted on it: see OutcomeUnknown)."""
+    return status == 429 or (status >= 500 and method != "POST")
+
+
 def _never_sent(exc: BaseException) -> bool:
     """True when the request certainly did not reach the server: the connection
     could not be established."""
     return isinstance(exc, NotConnected)
 
 
-# A pool's key: scheme, host, port and the proxy (None: direct).
-_Origin = tuple[str, str, int, str | None]
+# Where requests go, a pool's key: scheme, host, port and the proxy (None: direct).
+Origin = tuple[str, str, int, str | None]
 
 
 class _Connections:
@@ -212,10 +219,10 @@ class _Connections:
 
     def __init__(self, maxsize: int):
         self.maxsize = maxsize
-        self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, origin: _Origin) -> http.client.HTTPConnection | None:
+    def take(self, origin: Origin) -> http.client.HTTPConnection | None:
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
@@ -224,7 +231,7 @@ class _Connections:
                 return connection
             connection.close()
 
-    def give(self, origin: _Origin, connection: http.client.HTTPConnection) -> None:
+    def give(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
             if len(idle) < self.maxsize:
@@ -337,31 +344,28 @@ class RetryingHttpClient(TwilioHttpClient):
                     method, url, params, data, headers, auth, timeout, allow_redirects
                 )
             except (http.client.HTTPException, OSError) as exc:
-                reason = _describe(exc)
+                reason = describe(exc)
                 if method == "POST" and not _never_sent(exc):
                     raise OutcomeUnknown(method, url, reason) from None
                 if attempt >= self.max_attempts:
                     raise Unreachable(method, url, f"{reason} (after {attempt} attempts)") from None
-                self._log_retry(method, url, reason, attempt)
+                self.log_retry(method, url, reason, attempt)
                 self.pause(attempt)
                 attempt += 1
                 continue
 
             status = response.status_code
             retry_after = parse_retry_after(_header(response.headers, "Retry-After"))
-            if status == 429 or (status == 503 and method != "POST"):
+            if retryable(method, status):
                 if attempt >= self.max_attempts:
                     return response
-            elif status >= 500:
-                if method == "POST":
-                    raise OutcomeUnknown(
-                        method, url, f"HTTP {status}", status=status, retry_after=retry_after
-                    )
-                if attempt >= self.max_attempts:
-                    return response
+            elif status >= 500:  # a POST's: Twilio may have acted on it
+                raise OutcomeUnknown(
+                    method, url, f"HTTP {status}", status=status, retry_after=retry_after
+                )
             else:
                 return response
-            self._log_retry(method, url, f"HTTP {status}", attempt)
+            self.log_retry(method, url, f"HTTP {status}", attempt)
             self.pause(attempt, retry_after)
             attempt += 1
 
@@ -384,29 +388,53 @@ class RetryingHttpClient(TwilioHttpClient):
         with self._rng_lock:
             return self._rng.uniform(0.0, ceiling)
 
-    def pause(self, attempt: int, retry_after: float | None = None) -> None:
-        """Wait before attempt `attempt + 1`: Retry-After when given, else backoff."""
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """How long to wait before attempt `attempt + 1`: Retry-After when given (at most
+        max_retry_after), else backoff."""
         if retry_after is not None:
-            delay = min(retry_after, self.max_retry_after)
-        else:
-            delay = self.backoff(attempt)
-        if delay > 0:
-            self._sleep(delay)
-        else:
-            self._sleep(0.0)
+            return min(retry_after, self.max_retry_after)
+        return self.backoff(attempt)
+
+    def pause(self, attempt: int, retry_after: float | None = None) -> None:
+        """Wait before attempt `attempt + 1` (see `delay`)."""
+        self._sleep(max(0.0, self.delay(attempt, retry_after)))
+
+    def deferral(self, delay: float) -> float:
+        """How long a transport that cannot sleep (PageReader: one thread for every
+        request) puts off a retry that `pause` would sleep `delay` for: all of it,
+        unless this client was made with a `sleep` of its own (tests), which then
+        takes the wait, and the retry goes at once."""
+        if self._sleep is time.sleep:
+            return max(0.0, delay)
+        self._sleep(max(0.0, delay))
+        return 0.0
+
+    def cap(self, username: str) -> threading.BoundedSemaphore:
+        """The limit of requests in flight for the account that authenticates as
+        `username` (shared by every transport of this client)."""
+        with self._caps_lock:
+            cap = self._caps.get(username)
+            if cap is None:
+                cap = self._caps[username] = threading.BoundedSemaphore(self.per_account_limit)
+            return cap
+
+    def route(self, url: str) -> tuple[Origin, str, dict[str, str]]:
+        """Where a request for `url` goes: its origin (scheme, host, port, proxy), the
+        request target, and the headers the proxy needs."""
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        proxy = self._proxy_for(url)
+        target = f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
+        if proxy is not None and scheme == "http":  # a plain proxy takes the whole URL
+            target = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
+            return (scheme, host, port, proxy), target, _proxy_authorization(proxy)
+        return (scheme, host, port, proxy), target, {}
 
     def close(self) -> None:
         self._connections.clear()
 
     # --- internals ---------------------------------------------------------------------
-
-    def _cap(self, auth: tuple[str, str] | None) -> threading.BoundedSemaphore:
-        key = auth[0] if auth else ""
-        with self._caps_lock:
-            cap = self._caps.get(key)
-            if cap is None:
-                cap = self._caps[key] = threading.BoundedSemaphore(self.per_account_limit)
-            return cap
 
     def _send(
         self,
@@ -435,27 +463,20 @@ class RetryingHttpClient(TwilioHttpClient):
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             sent["Authorization"] = f"Basic {token}"
         sent.setdefault("Accept-Encoding", "gzip, deflate")
-        parts = urlsplit(url)
-        scheme, host = parts.scheme, parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-        proxy = self._proxy_for(url)
-        target = f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
-        if proxy is not None and scheme == "http":  # a plain proxy takes the whole URL
-            target = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
-            sent.update(_proxy_authorization(proxy))
-        origin = (scheme, host, port, proxy)
-        with self._cap(auth):
+        origin, target, for_proxy = self.route(url)
+        sent.update(for_proxy)
+        with self.cap(auth[0] if auth else ""):
             started = time.monotonic()
             connection = self._connections.take(origin)
             if connection is None:
-                connection = self._connect(scheme, host, port, proxy, timeout)
+                connection = self.connect(origin, timeout)
             elif connection.timeout != timeout and connection.sock is not None:
                 connection.timeout = timeout
                 connection.sock.settimeout(timeout)
             try:
                 connection.request(method, target, body=body, headers=sent)
                 raw = connection.getresponse()
-                payload = _decoded(raw.read(), raw.getheader("Content-Encoding"))
+                payload = decoded(raw.read(), raw.getheader("Content-Encoding"))
             except BaseException:
                 connection.close()
                 raise
@@ -466,18 +487,17 @@ class RetryingHttpClient(TwilioHttpClient):
         self.logger.debug(
             "%s %s -> %s in %.0f ms",
             method,
-            parts.path,
+            urlsplit(url).path,
             raw.status,
             (time.monotonic() - started) * 1000,
         )
-        text = payload.decode(_charset(raw.getheader("Content-Type")), errors="replace")
+        text = payload.decode(charset(raw.getheader("Content-Type")), errors="replace")
         return Response(int(raw.status), text, raw.headers)
 
-    def _connect(
-        self, scheme: str, host: str, port: int, proxy: str | None, timeout: float | None
-    ) -> http.client.HTTPConnection:
+    def connect(self, origin: Origin, timeout: float | None) -> http.client.HTTPConnection:
         """A new connection to the origin, made now (NotConnected when it cannot be):
-        directly, or through `proxy` (a CONNECT tunnel for https)."""
+        directly, or through its proxy (a CONNECT tunnel for https)."""
+        scheme, host, port, proxy = origin
         # the socket goes to the proxy when there is one; https is then tunnelled
         via = urlsplit(proxy) if proxy else None
         peer = (via.hostname or "", via.port or 80) if via else (host, port)
@@ -528,7 +548,7 @@ class RetryingHttpClient(TwilioHttpClient):
             )
         return proxy
 
-    def _log_retry(self, method: str, url: str, reason: str, attempt: int) -> None:
+    def log_retry(self, method: str, url: str, reason: str, attempt: int) -> None:
         self.logger.info(
             "retrying %s %s after %s (attempt %d of %d)",
             method,
@@ -546,7 +566,7 @@ def _header(headers: Any, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """A short, credential-free description of a transport failure."""
     if isinstance(exc, NotConnected):
         cause = exc.cause
@@ -570,7 +590,7 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _decoded(data: bytes, encoding: str | None) -> bytes:
+def decoded(data: bytes, encoding: str | None) -> bytes:
     """A body as its Content-Encoding says (gzip, deflate, or none)."""
     kind = (encoding or "").strip().lower()
     try:
@@ -605,7 +625,7 @@ def _form(values: Mapping[str, object]) -> str:
     return urlencode(pairs)
 
 
-def _charset(content_type: str | None) -> str:
+def charset(content_type: str | None) -> str:
     """The charset of a Content-Type header; UTF-8 (JSON's) when it names none."""
     for part in (content_type or "").split(";")[1:]:
         name, _, value = part.strip().partition("=")

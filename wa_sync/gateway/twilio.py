@@ -1,4 +1,6 @@
-"""The Twilio gateway: the Gateway protocol on the official twilio SDK, over RetryingHttpClient.
+"""The Twilio gateway: the Gateway protocol over RetryingHttpClient, writing through the
+official twilio SDK and reading listings through PageReader (pages.py: one thread for
+every read in flight, the SDK's paging and error reading kept).
 
 Authentication follows SPEC §5: the parent's credentials (account SID and auth token, or
 a Main API key) for the 2010 Accounts API only; each subaccount's own SID and auth token,
@@ -7,9 +9,10 @@ Senders. Twilio ignores `account_sid=` on those products and would act on the pa
 own data.
 
 Reads take the fewest requests: one paged listing of the parent's subaccounts, then per
-matched customer one Senders listing and one ContentAndApprovals listing, customers in
-parallel. Creates whose outcome is unknown (`OutcomeUnknown`) are recovered by listing
-and matching by identity before anything is sent again (SPEC §4.3).
+matched customer one Senders listing and one ContentAndApprovals listing, as many in
+flight at once as the parallelism allows. Creates whose outcome is unknown
+(`OutcomeUnknown`) are recovered by listing and matching by identity before anything is
+sent again (SPEC §4.3).
 """
 
 from __future__ import annotations
@@ -28,10 +31,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from twilio.base.domain import Domain
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
-from twilio.base.page import Page
-from twilio.base.version import Version
 from twilio.rest import Client
 
 from wa_sync.errors import TwilioError, WaSyncError
@@ -45,6 +45,7 @@ from wa_sync.gateway.base import (
     Unavailable,
 )
 from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable
+from wa_sync.gateway.pages import PageFailure, PageReader, Records
 from wa_sync.model import (
     FRIENDLY_NAME_PREFIX,
     ApprovalStatus,
@@ -161,19 +162,6 @@ class _RawRequest:
         return self._body
 
 
-class _Records(Page):
-    """A page of the SDK's list machinery whose records stay Twilio's JSON: building
-    the SDK's instance objects (and parsing each one's dates) was most of the CPU a
-    listing took. Paging, errors and the HTTP client are the SDK's own."""
-
-    def get_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return payload
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        # The records themselves, without a `next()` and `get_instance()` call each.
-        return self._records
-
-
 def _both(
     senders: Future[tuple[LiveSender, ...]], contents: Future[tuple[LiveContent, ...]]
 ) -> Future[SubaccountState]:
@@ -205,20 +193,24 @@ def _both(
 _SETTLING = threading.Lock()
 
 
-def _records(version: Version, uri: str, query: Mapping[str, str]) -> Iterator[dict[str, Any]]:
-    """Every record of a list endpoint of `version`, PAGE_SIZE a page, as the SDK's
-    `list()` requests them."""
-    params = {**query, "PageSize": PAGE_SIZE}
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-    first = _Records(version, version.page(method="GET", uri=uri, params=params, headers=headers))
-    return version.stream(first)
+def twilio_url(path: str, *, edge: str | None, region: str | None) -> str:
+    """The URL of `https://<product>.twilio.com/<path>` (path as `product/...`) with the
+    edge and region applied as the twilio SDK applies them (ClientBase.get_hostname):
+    `<product>.<edge>.<region>.twilio.com`, the region `us1` when only an edge is set."""
+    product, _, rest = path.partition("/")
+    region = region or (edge and "us1") or None
+    host = ".".join(part for part in (product, edge, region, "twilio.com") if part)
+    return f"https://{host}/{rest}"
 
 
-def _api(client: Client, product: str, version: str) -> Version:
-    """The SDK's Version of `https://<product>.twilio.com/<version>` for `client`, as
-    `client.<product>.<version>` is, without importing that product's generated
-    modules (twilio.rest.api alone imports every 2010 resource: 0.2 s of a plan)."""
-    return Version(Domain(client, f"https://{product}.twilio.com"), version)
+def _page_error(status: int, text: str) -> tuple[int, str]:
+    """Twilio's error code and message from a listing's failed answer, as the SDK
+    reads them (the status for a code, "Unable to fetch page" for a message)."""
+    body = _json_object(text)
+    code = body.get("code")
+    return code if isinstance(code, int) else status, str(
+        body.get("message") or "Unable to fetch page"
+    )
 
 
 def _fields(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -247,11 +239,12 @@ class TwilioGateway:
         self._parent = self._client(
             credentials.username, credentials.secret, credentials.account_sid
         )
+        self._pages = PageReader(http_client, width=self._parallelism)
         self._lock = threading.RLock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
         self._pool: ThreadPoolExecutor | None = None
-        self._accounts: Future[list[LiveAccount]] | None = None
+        self._accounts: Future[tuple[LiveAccount, ...]] | None = None
         self._reads: dict[str, Future[SubaccountState]] = {}
         self._closed = False
 
@@ -272,6 +265,7 @@ class TwilioGateway:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self._pages.close()
         self._http.close()
 
     # --- reads ---------------------------------------------------------------------------
@@ -306,7 +300,7 @@ class TwilioGateway:
         with self._lock:
             if self._accounts is not None:
                 return
-            self._accounts = self._executor().submit(self._list_accounts, on_account=read_hinted)
+            self._accounts = self._accounts_listing(on_account=read_hinted)
 
     def read(
         self,
@@ -327,7 +321,7 @@ class TwilioGateway:
     ) -> LiveEstate:
         with self._lock:
             listing = self._accounts
-        accounts = listing.result() if listing is not None else self._list_accounts()
+        accounts = list(listing.result() if listing is not None else self._list_accounts())
         index = _AccountIndex(accounts)
         matched = {c.id: self._match(c, index) for c in customers}
         live: dict[str, LiveCustomer] = {}
@@ -370,35 +364,81 @@ class TwilioGateway:
             return self._pool
 
     def _subaccount_future(self, account: LiveAccount) -> Future[SubaccountState]:
-        """The read of one subaccount's senders and contents, started once: two tasks
-        of one request each, so that the pool's workers stay evenly busy to the end
-        (tasks of two requests leave half of them idle for the last one)."""
-        pool = self._executor()
+        """The read of one subaccount's senders and contents, started once. Without its
+        auth token yet (fetched with a request of its own), on a worker thread."""
         with self._lock:
             future = self._reads.get(account.sid)
             if future is None:
-                future = self._reads[account.sid] = _both(
-                    pool.submit(self.list_senders, account),
-                    pool.submit(self.list_contents, account),
-                )
+                if account.sid in self._tokens:
+                    future = _both(self._senders(account), self._contents(account))
+                else:
+                    future = self._executor().submit(self.read_subaccount, account)
+                self._reads[account.sid] = future
             return future
 
     def read_subaccount(self, account: LiveAccount) -> SubaccountState:
         return self.list_senders(account), self.list_contents(account)
 
     def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
-        client = self._subclient(account.sid)
-        with self._errors(f"listing the senders of subaccount {account.sid}", account.sid):
-            found = _records(
-                _api(client, "messaging", "v2"), "/Channels/Senders", {"Channel": CHANNEL}
-            )
-            return tuple(map(_live_sender, found))
+        return self._senders(account).result()
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
-        client = self._subclient(account.sid)
-        with self._errors(f"listing the contents of subaccount {account.sid}", account.sid):
-            found = _records(_api(client, "content", "v1"), "/ContentAndApprovals", {})
-            return tuple(map(_live_content, found))
+        return self._contents(account).result()
+
+    def _senders(self, account: LiveAccount) -> Future[tuple[LiveSender, ...]]:
+        return self._listing(
+            account,
+            "messaging/v2/Channels/Senders",
+            {"Channel": CHANNEL},
+            _live_senders,
+            f"listing the senders of subaccount {account.sid}",
+        )
+
+    def _contents(self, account: LiveAccount) -> Future[tuple[LiveContent, ...]]:
+        return self._listing(
+            account,
+            "content/v1/ContentAndApprovals",
+            {},
+            _live_contents,
+            f"listing the contents of subaccount {account.sid}",
+        )
+
+    def _listing(
+        self,
+        account: LiveAccount,
+        path: str,
+        query: Mapping[str, str],
+        convert: Callable[[Records], tuple[T, ...]],
+        what: str,
+    ) -> Future[tuple[T, ...]]:
+        """A listing of subaccount `account` (its own credentials), PAGE_SIZE a page,
+        its errors as the TwilioError family."""
+        with self._errors(what, account.sid):
+            auth = (account.sid, self._token(account.sid).reveal())
+        found = self._pages.listing(
+            self._url(path), auth, {**query, "PageSize": PAGE_SIZE}, convert
+        )
+        return self._translated(found, what, account.sid)
+
+    def _url(self, path: str) -> str:
+        edge, region = self._sdk_environment["TWILIO_EDGE"], self._sdk_environment["TWILIO_REGION"]
+        return twilio_url(path, edge=edge or None, region=region or None)
+
+    def _translated(self, future: Future[T], what: str, subaccount: str | None) -> Future[T]:
+        """`future`, its failure turned into the TwilioError family (see `_errors`)."""
+        translated: Future[T] = Future()
+
+        def settle(done: Future[T]) -> None:
+            try:
+                with self._errors(what, subaccount):
+                    result = done.result()
+            except BaseException as exc:
+                translated.set_exception(exc)
+            else:
+                translated.set_result(result)
+
+        future.add_done_callback(settle)
+        return translated
 
     # --- subaccounts -----------------------------------------------------------------------
 
@@ -554,26 +594,32 @@ class TwilioGateway:
             environment=self._sdk_environment,
         )
 
-    def _list_accounts(
+    def _list_accounts(self, friendly_name: str | None = None) -> tuple[LiveAccount, ...]:
+        return self._accounts_listing(friendly_name).result()
+
+    def _accounts_listing(
         self,
         friendly_name: str | None = None,
         on_account: Callable[[LiveAccount], None] | None = None,
-    ) -> list[LiveAccount]:
+    ) -> Future[tuple[LiveAccount, ...]]:
         """The parent's subaccounts; `on_account` sees each as its page arrives, before
-        the next page is requested."""
-        what = "listing the parent's subaccounts"
-        query = {} if friendly_name is None else {"FriendlyName": friendly_name}
-        accounts = []
-        with self._errors(what):
-            found = _records(_api(self._parent, "api", "2010-04-01"), "/Accounts.json", query)
-            for record in found:
-                if record.get("sid") == self.parent_sid:
-                    continue
-                account = self._remember(record)
-                accounts.append(account)
-                if on_account is not None:
+        the next page is requested (on the reading thread)."""
+        query: dict[str, object] = {"PageSize": PAGE_SIZE}
+        if friendly_name is not None:
+            query["FriendlyName"] = friendly_name
+
+        def accounts(records: Records) -> list[LiveAccount]:
+            found = [self._remember(r) for r in records if r.get("sid") != self.parent_sid]
+            if on_account is not None:
+                for account in found:
                     on_account(account)
-        return accounts
+            return found
+
+        credentials = self._credentials
+        auth = (credentials.username, credentials.secret.reveal())
+        url = self._url("api/2010-04-01/Accounts.json")
+        found = self._pages.listing(url, auth, query, accounts)
+        return self._translated(found, "listing the parent's subaccounts", None)
 
     def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
         """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
@@ -595,9 +641,16 @@ class TwilioGateway:
         """A client that authenticates as subaccount `sid` (its SID and auth token)."""
         with self._lock:
             client = self._subclients.get(sid)
-            token = self._tokens.get(sid)
         if client is not None:
             return client
+        client = self._client(sid, self._token(sid), sid)
+        with self._lock:
+            return self._subclients.setdefault(sid, client)
+
+    def _token(self, sid: str) -> Secret:
+        """Subaccount `sid`'s auth token: from the accounts listing, else fetched."""
+        with self._lock:
+            token = self._tokens.get(sid)
         if token is None:
             with self._errors(f"reading subaccount {sid}"):
                 fetched = self._parent.api.v2010.accounts(sid).fetch()
@@ -611,9 +664,7 @@ class TwilioGateway:
                 f"TWILIO_AUTH_TOKEN (a Main API key may not reveal subaccount tokens)",
                 status=401,
             )
-        client = self._client(sid, token, sid)
-        with self._lock:
-            return self._subclients.setdefault(sid, client)
+        return token
 
     def _match(self, customer: Customer, index: _AccountIndex) -> LiveAccount | None:
         if customer.account_sid:
@@ -652,6 +703,9 @@ class TwilioGateway:
             message = getattr(exc, "msg", None) or getattr(exc, "detail", None)
             message = message or getattr(exc, "title", "") or ""
             raise self._translate(what, exc.status, exc.code, str(message), subaccount) from None
+        except PageFailure as exc:
+            code, text = _page_error(exc.status, exc.text)
+            raise self._translate(what, exc.status, code, text, subaccount) from None
         except Unreachable as exc:
             raise Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from None
         except TwilioException as exc:
@@ -659,9 +713,7 @@ class TwilioGateway:
             status = getattr(response, "status_code", None)
             if status is None:
                 raise TwilioError(f"{what}: {self._scrub(str(exc.args[0]))}") from None
-            body = _json_object(getattr(response, "text", ""))
-            code = body.get("code") if isinstance(body.get("code"), int) else status
-            message = str(body.get("message") or "Unable to fetch page")
+            code, message = _page_error(status, getattr(response, "text", ""))
             raise self._translate(what, status, code, message, subaccount) from None
 
     def _translate(
@@ -770,6 +822,14 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
         pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in reasons),
     )
+
+
+def _live_senders(records: Records) -> tuple[LiveSender, ...]:
+    return tuple(map(_live_sender, records))
+
+
+def _live_contents(records: Records) -> tuple[LiveContent, ...]:
+    return tuple(map(_live_content, records))
 
 
 def one_line(text: str) -> str:

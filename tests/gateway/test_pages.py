@@ -1,0 +1,373 @@
+"""PageReader over real HTTP on loopback: paging, framing, retries, caps, credentials."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import random
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from twilio.rest import Client
+
+from tests.gateway.scripted import Reply, ScriptedServer
+from wa_sync.errors import WaSyncError
+from wa_sync.gateway.http import RetryingHttpClient, Unreachable
+from wa_sync.gateway.pages import PageFailure, PageReader, next_page_url, page_records
+from wa_sync.gateway.twilio import twilio_url
+
+TOKEN = "s3cr3t-token-value-0123456789abcd"
+AUTH = ("AC" + "1" * 32, TOKEN)
+CONTENTS = "https://content.twilio.com/v1/ContentAndApprovals"
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def reader_for(url: str, sleeps: Sleeps, *, width: int = 4, **kw) -> PageReader:
+    kw.setdefault("max_attempts", 3)
+    kw.setdefault("timeout", 2.0)
+    client = RetryingHttpClient(base_url=url, sleep=sleeps, rng=random.Random(7), **kw)
+    return PageReader(client, width=width)
+
+
+@pytest.fixture
+def reader(server, sleeps) -> Iterator[PageReader]:
+    pages = reader_for(server.url, sleeps)
+    yield pages
+    pages.close()
+
+
+def page(records: list[dict], following: str | None = None) -> dict:
+    return {"contents": records, "meta": {"key": "contents", "next_page_url": following}}
+
+
+def read(reader: PageReader, url: str = CONTENTS, **kw) -> tuple:
+    return reader.listing(url, AUTH, {"PageSize": 2}, **kw).result(timeout=10)
+
+
+# --- what is asked, and how pages are followed ---------------------------------------
+
+
+def test_a_listing_is_asked_as_twilio_is_with_the_accounts_own_credentials(server, reader):
+    server.then(Reply(body=page([{"sid": "HX1"}])))
+    assert read(reader) == ({"sid": "HX1"},)
+    (seen,) = server.seen
+    assert (seen.method, seen.path) == ("GET", "/v1/ContentAndApprovals?PageSize=2")
+    assert seen.user == AUTH[0]
+    assert seen.headers["Accept"] == "application/json"
+    assert seen.headers["User-Agent"].startswith("wa-sync/")
+
+
+def test_every_page_is_read_in_order_through_next_page_url(server, reader):
+    second = "https://content.twilio.com/v1/ContentAndApprovals?PageSize=2&Page=1&PageToken=PT1"
+    server.then(Reply(body=page([{"sid": "HX1"}, {"sid": "HX2"}], second)))
+    server.then(Reply(body=page([{"sid": "HX3"}])))
+    assert [r["sid"] for r in read(reader)] == ["HX1", "HX2", "HX3"]
+    assert [s.path for s in server.seen] == [
+        "/v1/ContentAndApprovals?PageSize=2",
+        "/v1/ContentAndApprovals?PageSize=2&Page=1&PageToken=PT1",
+    ]
+
+
+def test_the_2010_apis_next_page_uri_is_followed_on_the_same_host(server, reader):
+    first = {"accounts": [{"sid": "AC1"}], "next_page_uri": "/2010-04-01/Accounts.json?Page=1"}
+    server.then(Reply(body=first), Reply(body={"accounts": [{"sid": "AC2"}], "end": 1}))
+    url = "https://api.twilio.com/2010-04-01/Accounts.json"
+    assert [r["sid"] for r in read(reader, url)] == ["AC1", "AC2"]
+    assert server.seen[1].path == "/2010-04-01/Accounts.json?Page=1"
+
+
+def test_each_page_is_converted_as_it_arrives_and_a_failing_conversion_is_the_callers(
+    server, reader
+):
+    server.then(Reply(body=page([{"sid": "HX1"}], f"{CONTENTS}?Page=1")))
+    server.then(Reply(body=page([{"sid": "HX2"}])))
+    seen: list[list[str]] = []
+
+    def sids(records: list[dict]) -> list[str]:
+        seen.append([r["sid"] for r in records])
+        return [r["sid"].lower() for r in records]
+
+    assert read(reader, convert=sids) == ("hx1", "hx2")
+    assert seen == [["HX1"], ["HX2"]]
+    server.then(Reply(body=page([{"no": "sid"}])))
+    with pytest.raises(KeyError):
+        read(reader, convert=sids)
+
+
+@pytest.mark.parametrize(
+    ("payload", "records"),
+    [
+        ({"meta": {"key": "senders"}, "senders": [{"sid": "XE1"}]}, [{"sid": "XE1"}]),
+        ({"accounts": [{"sid": "AC1"}], "page": 0, "uri": "/x"}, [{"sid": "AC1"}]),
+        ({"Resources": [{"id": 1}], "a": 1, "b": 2}, [{"id": 1}]),
+    ],
+)
+def test_records_are_found_where_the_sdk_finds_them(payload, records):
+    assert page_records(payload) == records
+
+
+@pytest.mark.parametrize("payload", [[], {"a": [], "b": []}, {"contents": {"sid": "HX1"}}])
+def test_a_page_without_a_list_of_records_is_refused(payload):
+    with pytest.raises(ValueError, match=r"not a JSON object|no list of records"):
+        page_records(payload)
+
+
+def test_the_next_page_url_comes_from_meta_or_from_the_2010_uri():
+    assert next_page_url({"meta": {"next_page_url": None}}, CONTENTS) is None
+    assert next_page_url(
+        {"next_page_uri": "/2010-04-01/A.json?Page=2"}, "https://api.twilio.com/2010-04-01/A.json"
+    ) == ("https://api.twilio.com/2010-04-01/A.json?Page=2")
+
+
+def test_a_200_that_is_not_a_page_fails_clearly(server, reader):
+    server.then(Reply(raw=b"<html>maintenance</html>"))
+    with pytest.raises(PageFailure, match="HTTP 200") as caught:
+        read(reader)
+    assert "not a page of Twilio records" in caught.value.text
+
+
+# --- framing of the answers ------------------------------------------------------------
+
+
+class RawServer:
+    """Answers each request on a connection with the next of `answers`, bytes as they
+    are, then closes the connection when `close` is set."""
+
+    def __init__(self, answers: list[bytes], *, close: bool = False):
+        self.answers = list(answers)
+        self.close = close
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self.answers:
+            connection, _ = self.listener.accept()
+            with connection:
+                while self.answers:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = connection.recv(4096)
+                        if not chunk:
+                            break
+                        request += chunk
+                    if not request:
+                        break
+                    connection.sendall(self.answers.pop(0))
+                    if self.close:
+                        break
+
+
+def test_chunked_and_close_delimited_answers_are_read_whole(sleeps):
+    body = b'{"contents": [{"sid": "HX1"}], "meta": {"key": "contents"}}'
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"%x;ext=1\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:]))
+        + b"0\r\nX-Trailer: 1\r\n\r\n"
+    )
+    server = RawServer([chunked])
+    reader = reader_for(server.url, sleeps)
+    try:
+        assert read(reader) == ({"sid": "HX1"},)
+    finally:
+        reader.close()
+    server = RawServer([b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body], close=True)
+    reader = reader_for(server.url, sleeps)
+    try:
+        assert read(reader) == ({"sid": "HX1"},)
+    finally:
+        reader.close()
+
+
+def test_a_garbled_answer_is_a_transport_failure_retried_then_unreachable(sleeps):
+    server = RawServer([b"NOT HTTP AT ALL\r\n\r\n"] * 3, close=True)
+    reader = reader_for(server.url, sleeps)
+    try:
+        with pytest.raises(Unreachable, match=r"connection dropped \(after 3 attempts\)"):
+            read(reader)
+    finally:
+        reader.close()
+    assert len(sleeps) == 2
+
+
+def test_compressed_answers_are_decoded_and_an_undecodable_one_is_a_transport_failure(
+    server, reader, sleeps
+):
+    body = gzip.compress(b'{"contents": [{"sid": "HX1"}], "meta": {"key": "contents"}}')
+    server.then(Reply(raw=body, headers={"Content-Encoding": "gzip"}))
+    assert read(reader) == ({"sid": "HX1"},)
+    server.then(*[Reply(raw=b"not gzip", headers={"Content-Encoding": "gzip"})] * 3)
+    with pytest.raises(Unreachable, match="undecodable response body"):
+        read(reader)
+
+
+# --- retries ---------------------------------------------------------------------------
+
+
+def test_429_waits_for_retry_after_then_succeeds(server, reader, sleeps):
+    server.then(Reply(429, headers={"Retry-After": "3"}), Reply(body=page([{"sid": "HX1"}])))
+    assert read(reader) == ({"sid": "HX1"},)
+    assert sleeps == [3.0]
+    assert len(server.seen) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_is_retried_and_the_last_answer_is_the_failure(server, reader, sleeps, status):
+    body = {"code": 20500, "message": "Internal Server Error"}
+    server.then(*[Reply(status, body=body)] * 3)
+    with pytest.raises(PageFailure) as caught:
+        read(reader)
+    assert caught.value.status == status
+    assert '"code": 20500' in caught.value.text
+    assert len(server.seen) == 3
+    assert len(sleeps) == 2
+
+
+def test_4xx_other_than_429_is_not_retried(server, reader, sleeps):
+    server.then(Reply(404, body={"code": 20404, "message": "not found"}))
+    with pytest.raises(PageFailure) as caught:
+        read(reader)
+    assert caught.value.status == 404
+    assert (len(server.seen), sleeps) == (1, [])
+
+
+def test_a_dropped_connection_is_retried(server, reader, sleeps):
+    server.then(Reply(drop=True), Reply(body=page([{"sid": "HX1"}])))
+    assert read(reader) == ({"sid": "HX1"},)
+    assert len(sleeps) == 1
+
+
+def test_a_read_timeout_is_retried_then_unreachable(server, sleeps):
+    server.then(*[Reply(delay=0.6)] * 2)
+    reader = reader_for(server.url, sleeps, timeout=0.2, max_attempts=2)
+    try:
+        with pytest.raises(Unreachable, match=r"read timeout \(after 2 attempts\)"):
+            read(reader)
+    finally:
+        reader.close()
+
+
+def test_a_refused_connection_is_retried_then_unreachable(sleeps):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        url = f"http://127.0.0.1:{taken.getsockname()[1]}"
+    reader = reader_for(url, sleeps)
+    try:
+        with pytest.raises(Unreachable, match=r"connection refused \(after 3 attempts\)"):
+            read(reader)
+    finally:
+        reader.close()
+    assert len(sleeps) == 2
+
+
+# --- connections and limits -------------------------------------------------------------
+
+
+def test_keep_alive_connections_are_reused(server, reader):
+    server.then(Reply(body=page([])), Reply(body=page([])))
+    read(reader)
+    read(reader)
+    assert len({seen.peer for seen in server.seen}) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used(server, reader, sleeps):
+    server.then(Reply(body=page([]), close_after=True), Reply(body=page([{"sid": "HX1"}])))
+    read(reader)
+    assert server.closed.wait(5)
+    assert read(reader) == ({"sid": "HX1"},)
+    assert len({seen.peer for seen in server.seen}) == 2
+
+
+def test_requests_in_flight_are_capped_per_account_and_by_width(server, sleeps):
+    server.hold = 0.1
+    server.then(*[Reply(body=page([]))] * 12)
+    reader = reader_for(server.url, sleeps, width=5, per_account_limit=2)
+    other = ("AC" + "2" * 32, "another-token")
+    try:
+        futures = [reader.listing(CONTENTS, AUTH if i % 2 else other) for i in range(12)]
+        assert all(f.result(timeout=10) == () for f in futures)
+    finally:
+        reader.close()
+    assert server.max_active_by_user[AUTH[0]] == 2
+    assert server.max_active_by_user[other[0]] == 2
+    assert server.max_active == 4
+
+
+def test_a_slot_held_by_another_transport_of_the_client_is_waited_for(server, sleeps):
+    server.then(Reply(body=page([])))
+    reader = reader_for(server.url, sleeps, per_account_limit=1)
+    slot = reader._client.cap(AUTH[0])
+    slot.acquire()
+    try:
+        future = reader.listing(CONTENTS, AUTH)
+        with pytest.raises(TimeoutError):
+            future.result(timeout=0.2)
+        assert server.seen == []
+        slot.release()
+        assert future.result(timeout=5) == ()
+    finally:
+        reader.close()
+
+
+def test_closing_fails_what_is_still_waiting(server, sleeps):
+    server.hold = 0.5
+    reader = reader_for(server.url, sleeps, width=1)
+    futures = [reader.listing(CONTENTS, AUTH) for _ in range(3)]
+    reader.close()
+    for future in futures:
+        with pytest.raises(WaSyncError, match="closed"):
+            future.result(timeout=5)
+    with pytest.raises(WaSyncError, match="closed"):
+        reader.listing(CONTENTS, AUTH).result(timeout=5)
+
+
+def test_credentials_appear_in_no_log_and_no_exception(server, sleeps, caplog):
+    caplog.set_level(logging.DEBUG)
+    server.then(Reply(500), Reply(500), Reply(401, body={"message": "bad"}))
+    reader = reader_for(server.url, sleeps)
+    try:
+        with pytest.raises(PageFailure) as caught:
+            read(reader)
+    finally:
+        reader.close()
+    import base64
+
+    encoded = base64.b64encode(f"{AUTH[0]}:{TOKEN}".encode()).decode()
+    for text in (caplog.text, str(caught.value), repr(caught.value), caught.value.text):
+        assert TOKEN not in text
+        assert encoded not in text
+    assert "retrying GET /v1/ContentAndApprovals after HTTP 500" in caplog.text
+
+
+# --- URLs ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edge", "region"), [(None, None), ("dublin", None), (None, "ie1"), ("sydney", "au1")]
+)
+def test_edge_and_region_make_the_hosts_the_sdk_makes(edge, region):
+    client = Client("AC" + "1" * 32, "token", edge=edge, region=region)
+    for path in (
+        "content/v1/ContentAndApprovals",
+        "messaging/v2/Channels/Senders",
+        "api/2010-04-01/Accounts.json",
+    ):
+        product, _, rest = path.partition("/")
+        expected = client.get_hostname(f"https://{product}.twilio.com/{rest}")
+        assert twilio_url(path, edge=edge, region=region) == expected
