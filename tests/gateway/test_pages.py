@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import logging
 import random
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from twilio.rest import Client
@@ -346,8 +349,6 @@ def test_credentials_appear_in_no_log_and_no_exception(server, sleeps, caplog):
             read(reader)
     finally:
         reader.close()
-    import base64
-
     encoded = base64.b64encode(f"{AUTH[0]}:{TOKEN}".encode()).decode()
     for text in (caplog.text, str(caught.value), repr(caught.value), caught.value.text):
         assert TOKEN not in text
@@ -371,3 +372,49 @@ def test_edge_and_region_make_the_hosts_the_sdk_makes(edge, region):
         product, _, rest = path.partition("/")
         expected = client.get_hostname(f"https://{product}.twilio.com/{rest}")
         assert twilio_url(path, edge=edge, region=region) == expected
+
+
+# --- TLS ------------------------------------------------------------------------------
+
+TLS = Path(__file__).parent.parent / "fixtures" / "tls"  # a self-signed localhost cert
+
+
+@pytest.fixture
+def tls_server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "localhost.pem", TLS / "localhost.key")
+    srv.httpd.socket = context.wrap_socket(srv.httpd.socket, server_side=True)
+    srv.url = srv.url.replace("http://127.0.0.1", "https://localhost")
+    with srv:
+        yield srv
+
+
+def test_answers_come_whole_over_tls_on_one_connection(tls_server, sleeps, monkeypatch):
+    """Non-blocking TLS: an answer of many TLS records (and what the TLS layer holds
+    decrypted beyond one receive) is read whole, and the connection is kept."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS / "localhost.pem"))
+    big = [{"sid": f"HX{i:032d}", "text": "é" * 300} for i in range(300)]  # ~200 kB
+    tls_server.then(Reply(body=page(big, f"{CONTENTS}?Page=1")), Reply(body=page([{"sid": "X"}])))
+    reader = reader_for(tls_server.url, sleeps)
+    try:
+        records = read(reader)
+    finally:
+        reader.close()
+    assert [r["sid"] for r in records] == [r["sid"] for r in big] + ["X"]
+    assert len({seen.peer for seen in tls_server.seen}) == 1
+    assert sleeps == []
+
+
+def test_a_certificate_that_is_not_trusted_is_never_sent_the_request(
+    tls_server, sleeps, monkeypatch
+):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    reader = reader_for(tls_server.url, sleeps, max_attempts=2)
+    try:
+        with pytest.raises(Unreachable, match="TLS certificate verification failed"):
+            read(reader)
+    finally:
+        reader.close()
+    assert tls_server.seen == []
