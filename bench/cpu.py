@@ -13,7 +13,8 @@ import os
 import sys
 import time
 
-from wa_sync.config.repo import load_repo, no_cycle_collection
+from wa_sync.config.repo import load_repo
+from wa_sync.config.settings import no_cycle_collection
 from wa_sync.connect import open_gateway
 from wa_sync.plan.build import build_plan
 from wa_sync.render.text import render_text

@@ -12,6 +12,7 @@ import pytest
 
 from bench.estate import write_estate
 from wa_sync.commands import background
+from wa_sync.config import repo
 from wa_sync.config.repo import load_repo
 from wa_sync.errors import ConfigInvalid
 
@@ -83,8 +84,8 @@ def test_another_error_in_the_child_is_raised_as_loading_here_raises_it(estate, 
         calls.append(os.getpid())
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(background, "load_model", failing)  # in the child
-    monkeypatch.setattr(background, "load_repo", failing)  # here
+    monkeypatch.setattr(repo, "load_model", failing)  # in the child
+    monkeypatch.setattr(repo, "load_repo", failing)  # here
     with pytest.raises(RuntimeError, match="boom"):
         background.load_in_background(str(estate), None)()
     assert calls == [os.getpid()]  # the child's call is not seen here: one call, ours
@@ -151,7 +152,6 @@ def _running_in_group(group: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_cancel_after_the_model_also_stops_the_lint(estate, monkeypatch):
     """The lint runs in a grandchild while the model is sent; a cancel stops both."""
-    from wa_sync.config import repo
 
     def slow_lint(config, found):  # a lint that would run for a minute
         import time
@@ -159,8 +159,7 @@ def test_a_cancel_after_the_model_also_stops_the_lint(estate, monkeypatch):
         time.sleep(60)
         return config, []
 
-    monkeypatch.setattr(background, "finish_load", slow_lint)
-    assert repo.finish_load is not slow_lint  # only the child's copy is slow
+    monkeypatch.setattr(repo, "finish_load", slow_lint)  # the child imports it after the fork
     pending = background.load_in_background(str(estate), None)
     assert background.early_model(pending) is not None  # the lint is under way
     assert len(_running_in_group(pending.pid)) == 2  # the child and its lint

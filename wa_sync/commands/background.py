@@ -28,9 +28,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
-from wa_sync.config.repo import finish_load, load_model, load_repo
 from wa_sync.errors import ConfigInvalid, Problem
 from wa_sync.model import Config
+
+# The loader (wa_sync.config.repo: Jinja, the schemas, the lint) is imported by the
+# process that loads, after the fork: the parent's first request to Twilio goes out a
+# tenth of a second sooner, and needs those modules only when the model arrives.
 
 # Below this many customer files a second process costs more than it saves.
 MIN_CUSTOMERS = 100
@@ -53,6 +56,8 @@ def load_in_background(root: str, customers: Sequence[str] | None) -> Callable[[
     raises its ConfigInvalid. Call it exactly once (or `cancel` it)."""
 
     def here() -> Loaded:
+        from wa_sync.config.repo import load_repo
+
         return load_repo(root, customers=customers)
 
     if not hasattr(os, "fork") or _customer_files(root) < MIN_CUSTOMERS:
@@ -170,6 +175,8 @@ def cancel(pending: Callable[[], Loaded]) -> None:
 def _send(writer: int, root: str, customers: Sequence[str] | None) -> None:
     with os.fdopen(writer, "wb") as pipe:
         try:
+            from wa_sync.config.repo import load_model
+
             config, found = load_model(root, customers)
             if any(problem.is_error for problem in found):
                 outcome = _verdict(config, found)
@@ -197,6 +204,8 @@ def _put(pipe: BinaryIO, message: tuple[str, Any]) -> None:
 def _verdict(config: Config, found: list[Problem]) -> tuple[str, Any]:
     """finish_load's outcome as a message: ("ok", warnings), ("invalid", problems) or
     ("other", None) for any other failure."""
+    from wa_sync.config.repo import finish_load
+
     try:
         _config, warnings = finish_load(config, found)
     except ConfigInvalid as exc:

@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
-from wa_sync.config.repo import load_repo, load_settings, no_cycle_collection
+from wa_sync.config.settings import load_settings, no_cycle_collection
 from wa_sync.config.yamlfile import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
 from wa_sync.errors import Problem, WaSyncError
-from wa_sync.gitinfo import cause_from_git
 from wa_sync.model import Config, LiveEstate
-from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
 from wa_sync.render.text import EMULATOR_BANNER
@@ -39,6 +37,11 @@ __all__ = [
     "no_cycle_collection",
     "read_and_plan",
 ]
+
+# _LATER: the loader, the planner and git's view are imported where they are used: a
+# command that reads Twilio forks its load and sends its first request before those
+# modules (Jinja, the lint, deepdiff: a tenth of a second) are imported; the process
+# that loads imports them after the fork, this one while Twilio answers.
 
 # The interpreter lock's switch interval while a command reads Twilio (Python's is 5 ms).
 READER_SWITCH_INTERVAL = 0.0005
@@ -76,6 +79,8 @@ def load(
     and choose the customers in scope. `loading` gives the result of a load already
     started (see background.load_in_background)."""
     if loading is None:
+        from wa_sync.config.repo import load_repo  # see _LATER
+
         config, warnings = load_repo(root, customers=only or None)
     else:
         config, warnings = loading()
@@ -291,6 +296,9 @@ def read_and_plan(
 ) -> tuple[LiveEstate, Plan]:
     """Read Twilio and plan; `digests=False` for a plan that is only shown, never saved
     (see PlanBuilder)."""
+    from wa_sync.gitinfo import cause_from_git  # see _LATER
+    from wa_sync.plan.build import PlanBuilder
+
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     builder = PlanBuilder(
         loaded.config,

@@ -10,14 +10,11 @@ Every problem is collected before anything is reported.
 from __future__ import annotations
 
 import difflib
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wa_sync.config import schema
 from wa_sync.config.library import (
     LIBRARY_NAME,
     Library,
@@ -29,8 +26,12 @@ from wa_sync.config.library import (
     relative_lines,
 )
 from wa_sync.config.lint import lint_config
-from wa_sync.config.secrets import scan_credentials
-from wa_sync.config.yamlfile import YamlDoc, YamlFileError, join, parse_yaml, read_text
+from wa_sync.config.settings import (
+    no_cycle_collection,
+    read_checked,
+    read_settings,
+)
+from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
@@ -47,7 +48,6 @@ from wa_sync.model import (
     freeze,
 )
 
-SETTINGS_FILE = "wa-sync.yaml"
 CUSTOMERS_DIR = "customers"
 TEMPLATES_DIR = "templates"
 
@@ -84,35 +84,6 @@ def finish_load(config: Config, found: Sequence[Problem]) -> tuple[Config, list[
     if any(problem.is_error for problem in problems):
         raise ConfigInvalid(problems)
     return config, [problem for problem in problems if not problem.is_error]
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Loading makes hundreds of thousands of small objects that live until the end
-    of the command (the model, its rendered templates, the live state): the cycle
-    collector's full passes over them took over a second at 1,000 customers and
-    found nothing to free. It runs again when the outermost user is done, over
-    objects made from then on (what exists is frozen, or its first pass would walk
-    it all)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
-
-
-def load_settings(root: str) -> Settings:
-    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for
-    what must start before `load_repo`, which reports the file's problems)."""
-    loader = _Loader(Path(root), set())
-    try:
-        _isv, settings = loader._settings()
-    except (TypeError, ValueError):
-        return Settings()
-    return Settings() if any(p.is_error for p in loader.problems) else settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,25 +123,7 @@ class _Loader:
 
     def _read(self, relative: str, kind: str) -> YamlDoc | None:
         """A file parsed and schema-valid, or None with its problems recorded."""
-        try:
-            text = read_text(self.root, relative)
-        except YamlFileError as exc:
-            self.problems.append(exc.problem)
-            return None
-        secrets = scan_credentials(text, relative)
-        self.problems += secrets
-        try:
-            doc = parse_yaml(text, relative)
-        except YamlFileError as exc:
-            self.problems.append(exc.problem)
-            return None
-        found = schema.validate(doc, kind)
-        invalid = bool(secrets) or any(p.is_error for p in found)
-        if secrets:  # never echo a credential's value through a schema message
-            lines = {p.where.line for p in secrets}
-            found = [p for p in found if p.where.line not in lines]
-        self.problems += found
-        return None if invalid else doc
+        return read_checked(self.root, relative, kind, self.problems)
 
     def _yaml_files(self, directory: str, stem_ok: Callable[[str, str], bool]) -> dict[str, str]:
         """stem -> relative path of each directory/*.yaml, in name order."""
@@ -224,19 +177,7 @@ class _Loader:
     # --- wa-sync.yaml ----------------------------------------------------------------------
 
     def _settings(self) -> tuple[Isv, Settings]:
-        if (self.root / "wa-sync.yml").exists():
-            self._error(
-                "wa-sync.yml",
-                "wa-sync reads wa-sync.yaml, not wa-sync.yml",
-                "rename it to wa-sync.yaml",
-            )
-        path = self.root / SETTINGS_FILE
-        if not path.exists() and not path.is_symlink():
-            return Isv(), Settings()
-        doc = self._read(SETTINGS_FILE, "wa-sync")
-        if doc is None:
-            return Isv(), Settings()
-        return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
+        return read_settings(self.root, self.problems)
 
     # --- templates/*.yaml --------------------------------------------------------------------
 

@@ -51,10 +51,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
-import certifi
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-
 from wa_sync.errors import WaSyncError
 
 _log = logging.getLogger("wa_sync.http")
@@ -274,11 +270,35 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
         return True
 
 
-class RetryingHttpClient(TwilioHttpClient):
-    """A thread-safe `TwilioHttpClient` that rewrites, times out, caps and retries.
+class Response:
+    """An answer as the twilio SDK reads one (its `twilio.http.response.Response`:
+    `status_code`, `text`, `headers`, `ok`). Importing the SDK's own imports
+    `requests` with it, a twentieth of a second a plan does not need: its reads do not
+    go through the SDK (pages.py)."""
+
+    def __init__(self, status_code: int, text: str, headers: Any = None):
+        self.status_code = status_code
+        self.content = text
+        self.headers = headers
+        self.cached = False
+        self.ok = status_code < 400
+
+    @property
+    def text(self) -> str:
+        return self.content
+
+    def __repr__(self) -> str:
+        return f"HTTP {self.status_code} {self.content}"
+
+
+class RetryingHttpClient:
+    """A thread-safe HTTP client for the twilio SDK (what its `http_client` is asked
+    for: `request()`, and `is_async` False) that rewrites, times out, caps and retries.
 
     `sleep` and `rng` are injectable so that tests need not wait or guess.
     """
+
+    is_async = False
 
     def __init__(
         self,
@@ -299,7 +319,11 @@ class RetryingHttpClient(TwilioHttpClient):
             raise ValueError("max_attempts must be at least 1")
         if per_account_limit < 1:
             raise ValueError("per_account_limit must be at least 1")
-        super().__init__(pool_connections=True, timeout=timeout, logger=logger)
+        if timeout is not None and timeout <= 0:
+            raise ValueError(timeout)
+        self.timeout = timeout
+        self.logger = logger
+        self.proxy: dict[str, str] = {}  # as the SDK's client's: proxies beside the environment's
         self.base_url = validate_base_url(base_url) if base_url else None
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -645,4 +669,6 @@ def _ca_bundle() -> str:
         value = os.environ.get(name)
         if value:
             return value
+    import certifi  # only for https: not with the emulator
+
     return str(certifi.where())

@@ -27,12 +27,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
-from twilio.rest import Client
 
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway.base import (
@@ -60,6 +59,10 @@ from wa_sync.model import (
     freeze,
     thaw,
 )
+
+if TYPE_CHECKING:
+    from twilio.http import HttpClient
+    from twilio.rest import Client
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -236,9 +239,6 @@ class TwilioGateway:
         self._parallelism = max(1, parallelism)
         self._emulated = emulated
         self._sdk_environment = {"TWILIO_EDGE": edge or "", "TWILIO_REGION": region or ""}
-        self._parent = self._client(
-            credentials.username, credentials.secret, credentials.account_sid
-        )
         self._pages = PageReader(http_client, width=self._parallelism)
         self._lock = threading.RLock()
         self._tokens: dict[str, Secret] = {}
@@ -585,12 +585,22 @@ class TwilioGateway:
 
     # --- accounts and credentials ----------------------------------------------------------------
 
+    @cached_property
+    def _parent(self) -> Client:
+        """The SDK's client as the parent (its writes to the 2010 Accounts API)."""
+        credentials = self._credentials
+        return self._client(credentials.username, credentials.secret, credentials.account_sid)
+
     def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
+        # Imported when a write needs it: a plan's reads do not (pages.py), and the SDK's
+        # client is a twentieth of a second of imports before the first request.
+        from twilio.rest import Client
+
         return Client(
             username,
             secret.reveal(),
             account_sid=account_sid,
-            http_client=self._http,
+            http_client=cast("HttpClient", self._http),
             environment=self._sdk_environment,
         )
 

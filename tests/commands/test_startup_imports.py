@@ -1,0 +1,26 @@
+"""What a command that reads Twilio imports before its first request.
+
+`plan` forks its load and sends its first request before the loader (Jinja, the lint,
+the libraries), the planner (deepdiff) and the twilio SDK's client (with `requests`)
+are imported: a tenth of a second or more of each plan (README, Performance). These
+imports are the path to that first request; the modules below must not be on it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+LATER = ("wa_sync.config.repo", "jinja2", "deepdiff", "requests", "twilio.rest", "twilio.http")
+
+
+def test_the_path_to_the_first_request_imports_no_loader_planner_or_sdk_client():
+    code = (
+        "import sys, wa_sync.cli, wa_sync.commands.plan, wa_sync.commands.apply, "
+        "wa_sync.connect, wa_sync.gateway.pages; "
+        f"print(' '.join(m for m in {LATER!r} if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert found == []

@@ -1,0 +1,96 @@
+"""wa-sync.yaml, and the check every file of the repository goes through.
+
+Apart from the loader (repo.py) because a command needs the settings before anything
+else (the parallelism of its first requests to Twilio), and this much of the
+configuration's code (YAML, the schemas) is a fraction of the rest (Jinja, the lint,
+the libraries), which a plan imports only later, in the process that loads.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from wa_sync.config import schema
+from wa_sync.config.secrets import scan_credentials
+from wa_sync.config.yamlfile import YamlDoc, YamlFileError, parse_yaml, read_text
+from wa_sync.errors import Location, Problem
+from wa_sync.model import Isv, Settings
+
+SETTINGS_FILE = "wa-sync.yaml"
+
+
+def read_checked(root: Path, relative: str, kind: str, problems: list[Problem]) -> YamlDoc | None:
+    """A file parsed and valid against the schema of `kind`, or None; its problems
+    (credentials in it, YAML errors, schema errors) go to `problems`."""
+    try:
+        text = read_text(root, relative)
+    except YamlFileError as exc:
+        problems.append(exc.problem)
+        return None
+    secrets = scan_credentials(text, relative)
+    problems += secrets
+    try:
+        doc = parse_yaml(text, relative)
+    except YamlFileError as exc:
+        problems.append(exc.problem)
+        return None
+    found = schema.validate(doc, kind)
+    invalid = bool(secrets) or any(p.is_error for p in found)
+    if secrets:  # never echo a credential's value through a schema message
+        lines = {p.where.line for p in secrets}
+        found = [p for p in found if p.where.line not in lines]
+    problems += found
+    return None if invalid else doc
+
+
+def read_settings(root: Path, problems: list[Problem]) -> tuple[Isv, Settings]:
+    """wa-sync.yaml's `isv` and `settings`, the defaults when it is absent or invalid;
+    its problems go to `problems`."""
+    if (root / "wa-sync.yml").exists():
+        problems.append(
+            Problem(
+                Location("wa-sync.yml", None),
+                "",
+                "wa-sync reads wa-sync.yaml, not wa-sync.yml",
+                "rename it to wa-sync.yaml",
+            )
+        )
+    path = root / SETTINGS_FILE
+    if not path.exists() and not path.is_symlink():
+        return Isv(), Settings()
+    doc = read_checked(root, SETTINGS_FILE, "wa-sync", problems)
+    if doc is None:
+        return Isv(), Settings()
+    return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
+
+
+def load_settings(root: str) -> Settings:
+    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for
+    what must start before `load_repo`, which reports the file's problems)."""
+    problems: list[Problem] = []
+    try:
+        _isv, settings = read_settings(Path(root), problems)
+    except (TypeError, ValueError):
+        return Settings()
+    return Settings() if any(p.is_error for p in problems) else settings
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Loading makes hundreds of thousands of small objects that live until the end
+    of the command (the model, its rendered templates, the live state): the cycle
+    collector's full passes over them took over a second at 1,000 customers and
+    found nothing to free. It runs again when the outermost user is done, over
+    objects made from then on (what exists is frozen, or its first pass would walk
+    it all)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
