@@ -664,19 +664,28 @@ def test_a_subaccount_read_is_both_listings_or_the_first_error():
             future.set_result(value)
         return future
 
+    def as_is(_kind, error):
+        return error
+
     senders, contents = Future(), Future()
-    both = _both(senders, contents)
+    both = _both(senders, contents, as_is)
     senders.set_result(("s",))
     assert not both.done()  # one listing is not a read
     contents.set_result(("c",))
     assert both.result(timeout=1) == (("s",), ("c",))
 
     late = ValueError("contents")
-    assert _both(settled(("s",)), settled(error=late)).exception(timeout=1) is late
+    assert _both(settled(("s",)), settled(error=late), as_is).exception(timeout=1) is late
     first = ValueError("senders")
-    assert _both(settled(error=first), settled(error=late)).exception(timeout=1) is first
+    assert _both(settled(error=first), settled(error=late), as_is).exception(timeout=1) is first
     with pytest.raises(CancelledError):
-        _both(settled(cancel=True), settled(("c",))).result(timeout=1)
+        _both(settled(cancel=True), settled(("c",)), as_is).result(timeout=1)
+
+    def named(kind, error):  # the error comes as the failing listing's kind makes it
+        return RuntimeError(f"{kind.noun}: {error}")
+
+    failed = _both(settled(("s",)), settled(error=late), named).exception(timeout=1)
+    assert str(failed) == "contents: contents"
 
 
 def test_hints_that_fail_to_be_read_leave_the_listing_free(emu, gateway, monkeypatch, tmp_path):

@@ -283,7 +283,8 @@ class PageReader:
             elif kind == "connected" and item[1] is not None:
                 item[1].close()
             return
-        self._wake()
+        if threading.current_thread() is not self._thread:  # the loop looks before waiting
+            self._wake()
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):  # already woken, or closed

@@ -27,9 +27,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlencode
 
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
@@ -166,9 +167,12 @@ class _RawRequest:
 
 
 def _both(
-    senders: Future[tuple[LiveSender, ...]], contents: Future[tuple[LiveContent, ...]]
+    senders: Future[tuple[LiveSender, ...]],
+    contents: Future[tuple[LiveContent, ...]],
+    failure: Callable[[_Kind, BaseException], BaseException],
 ) -> Future[SubaccountState]:
-    """A future of both reads: their results, or the first error (the senders' first)."""
+    """A future of both reads: their results, or the first error (the senders' first),
+    as `failure` makes it of the listing's kind and its error."""
     both: Future[SubaccountState] = Future()
 
     def settle(_done: Future[Any]) -> None:
@@ -177,14 +181,14 @@ def _both(
         with _SETTLING:  # both callbacks may find both done: the first one settles
             if both.done():
                 return
-            for part in (senders, contents):
+            for kind, part in ((SENDERS, senders), (CONTENTS, contents)):
                 if part.cancelled():
                     both.cancel()
                     both.set_running_or_notify_cancel()
                     return
                 error = part.exception()
                 if error is not None:
-                    both.set_exception(error)
+                    both.set_exception(failure(kind, error))
                     return
             both.set_result((senders.result(), contents.result()))
 
@@ -246,6 +250,7 @@ class TwilioGateway:
         self._pool: ThreadPoolExecutor | None = None
         self._accounts: Future[tuple[LiveAccount, ...]] | None = None
         self._reads: dict[str, Future[SubaccountState]] = {}
+        self._kind_urls: dict[tuple[_Kind, int], str] = {}  # the URL of each kind's first page
         self._closed = False
 
     def __repr__(self) -> str:
@@ -370,7 +375,9 @@ class TwilioGateway:
             future = self._reads.get(account.sid)
             if future is None:
                 if account.sid in self._tokens:
-                    future = _both(self._senders(account), self._contents(account))
+                    senders = self._listing(account, SENDERS)
+                    contents = self._listing(account, CONTENTS)
+                    future = _both(senders, contents, partial(self._failure, account.sid))
                 else:
                     future = self._executor().submit(self.read_subaccount, account)
                 self._reads[account.sid] = future
@@ -380,45 +387,31 @@ class TwilioGateway:
         return self.list_senders(account), self.list_contents(account)
 
     def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
-        return self._senders(account).result()
+        with self._errors(SENDERS.what(account.sid), account.sid):
+            return cast("tuple[LiveSender, ...]", self._listing(account, SENDERS).result())
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
-        return self._contents(account).result()
+        with self._errors(CONTENTS.what(account.sid), account.sid):
+            return cast("tuple[LiveContent, ...]", self._listing(account, CONTENTS).result())
 
-    def _senders(self, account: LiveAccount) -> Future[tuple[LiveSender, ...]]:
-        return self._listing(
-            account,
-            "messaging/v2/Channels/Senders",
-            {"Channel": CHANNEL},
-            _live_senders,
-            f"listing the senders of subaccount {account.sid}",
-        )
-
-    def _contents(self, account: LiveAccount) -> Future[tuple[LiveContent, ...]]:
-        return self._listing(
-            account,
-            "content/v1/ContentAndApprovals",
-            {},
-            _live_contents,
-            f"listing the contents of subaccount {account.sid}",
-        )
-
-    def _listing(
-        self,
-        account: LiveAccount,
-        path: str,
-        query: Mapping[str, str],
-        convert: Callable[[Records], tuple[T, ...]],
-        what: str,
-    ) -> Future[tuple[T, ...]]:
-        """A listing of subaccount `account` (its own credentials), PAGE_SIZE a page,
-        its errors as the TwilioError family."""
-        with self._errors(what, account.sid):
+    def _listing(self, account: LiveAccount, kind: _Kind) -> Future[tuple[Any, ...]]:
+        """A listing of subaccount `account`, as its own credentials; its failure as
+        the reader gives it (see `_errors`, `_failure`)."""
+        with self._errors(kind.what(account.sid), account.sid):
             auth = (account.sid, self._token(account.sid).reveal())
-        found = self._pages.listing(
-            self._url(path), auth, {**query, "PageSize": PAGE_SIZE}, convert
-        )
-        return self._translated(found, what, account.sid)
+        url = self._kind_urls.get((kind, PAGE_SIZE))
+        if url is None:
+            query = urlencode((*kind.filters, ("PageSize", PAGE_SIZE)))
+            url = self._kind_urls[kind, PAGE_SIZE] = f"{self._url(kind.path)}?{query}"
+        return self._pages.listing(url, auth, convert=kind.convert)
+
+    def _failure(self, subaccount: str, kind: _Kind, error: BaseException) -> BaseException:
+        """`error` of a listing of `kind` as the TwilioError family (see `_errors`)."""
+        try:
+            with self._errors(kind.what(subaccount), subaccount):
+                raise error
+        except BaseException as translated:
+            return translated
 
     def _url(self, path: str) -> str:
         edge, region = self._sdk_environment["TWILIO_EDGE"], self._sdk_environment["TWILIO_REGION"]
@@ -840,6 +833,23 @@ def _live_senders(records: Records) -> tuple[LiveSender, ...]:
 
 def _live_contents(records: Records) -> tuple[LiveContent, ...]:
     return tuple(map(_live_content, records))
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """A listing a subaccount is read with: where, with which query, made into what."""
+
+    noun: str
+    path: str  # <product>/<version>/<resource>
+    filters: tuple[tuple[str, str], ...]  # of the query, besides the PageSize
+    convert: Callable[[Records], tuple[Any, ...]]
+
+    def what(self, subaccount: str) -> str:
+        return f"listing the {self.noun} of subaccount {subaccount}"
+
+
+SENDERS = _Kind("senders", "messaging/v2/Channels/Senders", (("Channel", CHANNEL),), _live_senders)
+CONTENTS = _Kind("contents", "content/v1/ContentAndApprovals", (), _live_contents)
 
 
 def one_line(text: str) -> str:
