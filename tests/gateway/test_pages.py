@@ -114,6 +114,21 @@ def test_each_page_is_converted_as_it_arrives_and_a_failing_conversion_is_the_ca
         read(reader, convert=sids)
 
 
+def test_a_long_page_is_converted_in_parts_between_looks_at_the_sockets(server, reader):
+    """The account listing's page of 1,000 starts 2,000 listings: converted a part at a
+    time, so the first of them go out while the rest are converted."""
+    long = [{"sid": f"HX{i}"} for i in range(120)]
+    server.then(Reply(body=page(long, f"{CONTENTS}?Page=1")), Reply(body=page([{"sid": "X"}])))
+    parts: list[int] = []
+
+    def counted(records: list[dict]) -> list[str]:
+        parts.append(len(records))
+        return [r["sid"] for r in records]
+
+    assert read(reader, convert=counted) == (*(r["sid"] for r in long), "X")
+    assert parts == [50, 50, 20, 1]
+
+
 @pytest.mark.parametrize(
     ("payload", "records"),
     [

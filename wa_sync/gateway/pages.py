@@ -81,6 +81,8 @@ META_KEYS = frozenset(
 )
 # Waiting for a per-account slot that requests on other threads hold: look again after.
 _CAP_RECHECK = 0.01
+# A page's records are converted this many at a time, between looks at the sockets.
+_CONVERT_PART = 50
 # At most this much of an answer's head (status line and headers) is accepted.
 _MAX_HEAD_BYTES = 64 * 1024
 
@@ -133,6 +135,17 @@ class _Listing:
     authorization: str
     convert: Callable[[Records], Sequence[Any]]
     items: list[Any] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Conversion:
+    """A page read whose records are converted a part at a time: the account listing's
+    page of 1,000 starts two listings each, and the first of those go out meanwhile."""
+
+    listing: _Listing
+    records: Records
+    following: str | None  # the next page's URL
+    done: int = 0
 
 
 @dataclass(eq=False)
@@ -221,6 +234,7 @@ class PageReader:
         self._selector = selectors.DefaultSelector()
         self._pending: dict[Origin, deque[_Get]] = {}  # to send, per origin
         self._slotless: list[_Get] = []  # waiting for a per-account slot held elsewhere
+        self._converting: deque[_Conversion] = deque()  # pages read, their records not all
         self._timers: list[tuple[float, int, _Get]] = []
         self._order = 0
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -240,10 +254,11 @@ class PageReader:
         convert: Callable[[Records], Sequence[Any]] = tuple,
     ) -> Future[tuple[Any, ...]]:
         """Every record of the listing at `url` (Twilio's URL, with `params` as its
-        query), all its pages, read as `auth` (username, secret). `convert` turns
-        each page's records into items as the page arrives, on the reading thread,
-        before the next page is asked for; the future gives every page's items. It
-        fails with PageFailure, Unreachable, WaSyncError, or what `convert` raised."""
+        query), all its pages, read as `auth` (username, secret). `convert` turns a
+        page's records into items, a part at a time as the page arrives, on the
+        reading thread, before the next page is asked for; the future gives every
+        page's items in order. It fails with PageFailure, Unreachable, WaSyncError,
+        or what `convert` raised."""
         if params:
             url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
@@ -301,6 +316,8 @@ class PageReader:
                 now = time.monotonic()
                 while self._timers and self._timers[0][0] <= now:
                     self._queue(heapq.heappop(self._timers)[2])
+                if self._converting:  # before dispatching: it may ask for the next page
+                    self._convert_part()
                 self._dispatch(now)
                 for key, mask in self._selector.select(self._wait(now)):
                     if key.data is None:
@@ -331,6 +348,8 @@ class PageReader:
 
     def _wait(self, now: float) -> float | None:
         """How long select may wait: until the next timer or deadline."""
+        if self._converting:
+            return 0.0  # a look at what has come in, then the next part
         moments = [when for when, _order, _get in self._timers[:1]]
         moments += [c.exchange.deadline for c in self._busy if c.exchange is not None]
         if self._slotless:
@@ -514,14 +533,27 @@ class PageReader:
         except ValueError as exc:
             _fail(listing, PageFailure(status, f"not a page of Twilio records: {exc}"))
             return
+        self._converting.append(_Conversion(listing, records, next_page_url(payload, get.url)))
+        if len(records) <= _CONVERT_PART:  # at once; a long page between other work
+            self._convert_part()
+
+    def _convert_part(self) -> None:
+        """Convert the next part of the first page waiting for it; at its end, ask for
+        the page after it or settle the listing."""
+        job = self._converting[0]
+        listing, part = job.listing, job.records[job.done : job.done + _CONVERT_PART]
+        job.done += len(part)
         try:
-            listing.items += listing.convert(records)
+            listing.items += listing.convert(part)
         except BaseException as exc:  # the caller's to see, as if it had converted
+            self._converting.popleft()
             _fail(listing, exc)
             return
-        following = next_page_url(payload, get.url)
-        if following:
-            self._queue(_Get(following, listing))
+        if job.done < len(job.records):
+            return
+        self._converting.popleft()
+        if job.following:
+            self._queue(_Get(job.following, listing))
         elif listing.future.set_running_or_notify_cancel():
             listing.future.set_result(tuple(listing.items))
 
@@ -582,6 +614,9 @@ class PageReader:
         waiting = [get for line in self._pending.values() for get in line]
         for get in [*waiting, *self._slotless, *(timer[2] for timer in self._timers)]:
             _fail(get.listing, closed)
+        for job in self._converting:
+            _fail(job.listing, closed)
+        self._converting.clear()
         self._pending.clear()
         self._slotless.clear()
         self._timers.clear()
