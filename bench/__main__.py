@@ -261,10 +261,12 @@ def measure(
         run_env = {**env, "WA_SYNC_TWILIO_URL": replay.url} if replay else env
         wall, cpu, rss, code, stdout = timed(argv, run_env, REPO)
         server_after = server_cpu()
-        if stdout.startswith("{"):  # bench.cpu reports its own in-process figures
-            inner = json.loads(stdout)
+        # bench.cpu reports its own in-process figures; its requests are the read of
+        # the live state before what it measures, so none of them count
+        inner = json.loads(stdout) if stdout.startswith("{") else None
+        if inner is not None:
             wall, cpu = inner["wall_s"], inner["cpu_s"]
-        log = list(replay.log) if replay else control.request_log()
+        log = [] if inner is not None else list(replay.log) if replay else control.request_log()
         count = len(log)
         peak, per_account = in_flight(log)
         floor = minimal * latency / args.parallelism if minimal else None
