@@ -217,8 +217,8 @@ class _Connection:
 
 
 class PageReader:
-    """Reads listings for any thread; see the module's docstring. `records` starts a
-    listing and returns a future of its records; `close` stops everything."""
+    """Reads listings for any thread; see the module's docstring. `listing` starts one
+    and returns a future of its records; `close` stops everything."""
 
     def __init__(self, client: RetryingHttpClient, *, width: int):
         self._client = client
@@ -498,8 +498,9 @@ class PageReader:
         except (httptools.HttpParserError, MalformedResponse):
             self._broken(connection, "connection dropped")
             return
-        if exchange.complete:
-            self._answered(connection, exchange, keep=exchange.keep_alive)
+        if exchange.complete:  # (answered before it was all sent: the connection goes)
+            keep = exchange.keep_alive and not exchange.outgoing
+            self._answered(connection, exchange, keep=keep)
 
     def _answered(self, connection: _Connection, exchange: _Exchange, *, keep: bool) -> None:
         self._finish(connection, keep=keep)

@@ -215,9 +215,8 @@ def _page_error(status: int, text: str) -> tuple[int, str]:
     reads them (the status for a code, "Unable to fetch page" for a message)."""
     body = _json_object(text)
     code = body.get("code")
-    return code if isinstance(code, int) else status, str(
-        body.get("message") or "Unable to fetch page"
-    )
+    message = str(body.get("message") or "Unable to fetch page")
+    return (code if isinstance(code, int) else status), message
 
 
 def _fields(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -406,9 +405,15 @@ class TwilioGateway:
         return self._pages.listing(url, auth, convert=kind.convert)
 
     def _failure(self, subaccount: str, kind: _Kind, error: BaseException) -> BaseException:
-        """`error` of a listing of `kind` as the TwilioError family (see `_errors`)."""
+        """`error` of a listing of `kind` of `subaccount`, translated (`_as_twilio_error`)."""
+        return self._as_twilio_error(error, kind.what(subaccount), subaccount)
+
+    def _as_twilio_error(
+        self, error: BaseException, what: str, subaccount: str | None
+    ) -> BaseException:
+        """`error` as `_errors` turns it into the TwilioError family (or as it is)."""
         try:
-            with self._errors(kind.what(subaccount), subaccount):
+            with self._errors(what, subaccount):
                 raise error
         except BaseException as translated:
             return translated
@@ -423,10 +428,9 @@ class TwilioGateway:
 
         def settle(done: Future[T]) -> None:
             try:
-                with self._errors(what, subaccount):
-                    result = done.result()
+                result = done.result()
             except BaseException as exc:
-                translated.set_exception(exc)
+                translated.set_exception(self._as_twilio_error(exc, what, subaccount))
             else:
                 translated.set_result(result)
 
