@@ -14,10 +14,10 @@ import sys
 import time
 
 from wa_sync.config.repo import load_repo
-from wa_sync.config.settings import no_cycle_collection
 from wa_sync.connect import open_gateway
 from wa_sync.plan.build import build_plan
 from wa_sync.render.text import render_text
+from wa_sync.runtime import no_cycle_collection
 
 
 def main(root: str) -> int:

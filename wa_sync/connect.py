@@ -20,6 +20,7 @@ from wa_sync.gateway.http import (
     DEFAULT_PER_ACCOUNT_LIMIT,
     DEFAULT_TIMEOUT,
     RetryingHttpClient,
+    pool_size,
     validate_base_url,
 )
 from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
@@ -81,7 +82,7 @@ def http_client(
     return RetryingHttpClient(
         base_url=base_url,
         timeout=timeout,
-        pool_maxsize=max(10, parallelism + 4),
+        pool_maxsize=pool_size(parallelism),
         per_account_limit=int(per_account),
     )
 

@@ -1,8 +1,8 @@
 """What a command that reads Twilio imports before its first request.
 
 `plan` forks its load and sends its first request before the loader (Jinja, the lint,
-the libraries), the planner (deepdiff) and the twilio SDK's client (with `requests`)
-are imported: a tenth of a second or more of each plan (README, Performance). These
+the libraries), the planner (deepdiff), YAML and the twilio SDK's client (with
+`requests`) are imported: a tenth of a second or more of each plan (README, Performance). These
 imports are the path to that first request; the modules below must not be on it.
 """
 
@@ -11,7 +11,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LATER = ("wa_sync.config.repo", "jinja2", "deepdiff", "requests", "twilio.rest", "twilio.http")
+LATER = (
+    "wa_sync.config.repo",
+    "jinja2",
+    "deepdiff",
+    "requests",
+    "twilio.rest",
+    "twilio.http",
+    "yaml",  # wa-sync.yaml's settings are read while the first request is on its way
+)
 
 
 def test_the_path_to_the_first_request_imports_no_loader_planner_or_sdk_client():

@@ -699,7 +699,7 @@ def test_hints_that_fail_to_be_read_leave_the_listing_free(emu, gateway, monkeyp
     monkeypatch.setattr(common, "customer_hints", unreadable)
     account = gateway.create_subaccount(customer("acme"))
     with pytest.raises(RuntimeError, match="disk on fire"):
-        common._prefetch(gateway, str(tmp_path), ["acme"])
+        common._prefetch(gateway, str(tmp_path), ["acme"], None)
     done: list[Any] = []
     reader = threading.Thread(target=lambda: done.append(gateway.read([customer("acme")])))
     reader.start()

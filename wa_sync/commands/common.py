@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
-from wa_sync.config.settings import load_settings, no_cycle_collection
-from wa_sync.config.yamlfile import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
+from wa_sync.config.files import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
 from wa_sync.errors import Problem, WaSyncError
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
 from wa_sync.render.text import EMULATOR_BANNER
-from wa_sync.runtime import Runtime
+from wa_sync.runtime import Runtime, no_cycle_collection
 
 if TYPE_CHECKING:
     from wa_sync.gateway.base import CustomerHint, Gateway
@@ -38,10 +37,11 @@ __all__ = [
     "read_and_plan",
 ]
 
-# _LATER: the loader, the planner and git's view are imported where they are used: a
-# command that reads Twilio forks its load and sends its first request before those
-# modules (Jinja, the lint, deepdiff: a tenth of a second) are imported; the process
-# that loads imports them after the fork, this one while Twilio answers.
+# _LATER: the loader, the planner, git's view and the settings' reader are imported
+# where they are used: a command that reads Twilio forks its load and sends its first
+# request before those modules (Jinja, the lint, deepdiff, YAML and the schemas: 0.15 s)
+# are imported; the process that loads imports them after the fork, this one while
+# Twilio answers.
 
 # The interpreter lock's switch interval while a command reads Twilio (Python's is 5 ms).
 READER_SWITCH_INTERVAL = 0.0005
@@ -143,14 +143,13 @@ def load_and_connect(
             # on another core, started before any thread of this process exists
             loading = load_in_background(root, only or None)
             stack.callback(cancel_load, loading)
-            workers = parallelism or load_settings(root).parallelism
             try:
+                # one request at a time until the settings say how many (below)
                 gateway = stack.enter_context(
-                    connect(runtime, root=root, emulator=emulator, parallelism=workers)
+                    connect(runtime, root=root, emulator=emulator, parallelism=parallelism or 1)
                 )
                 scope = hinted_scope(root, only=only, shard=shard)
-                if scope is not None:  # a bad --customer: not one request to Twilio
-                    _prefetch(gateway, root, scope)
+                _prefetch(gateway, root, scope, parallelism)
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
         loaded = None
@@ -217,13 +216,25 @@ def _early(
     return Loaded(config, scope, known, verdict)
 
 
-def _prefetch(gateway: Gateway, root: str, scope: Sequence[str]) -> None:
-    """Start the gateway's reads, then read the hints while the listing of subaccounts
-    is on its way (25 ms at 1,000 customers)."""
+def _prefetch(
+    gateway: Gateway, root: str, scope: Sequence[str] | None, parallelism: int | None
+) -> None:
+    """Start the gateway's reads (none for a bad --customer, which `load` reports),
+    then, while the listing of subaccounts is on its way, set the gateway's
+    parallelism from wa-sync.yaml unless `parallelism` overrides it, and read the
+    hints: the reads of the hinted subaccounts wait for them, so none goes out before
+    the parallelism is set."""
     hints: Future[list[CustomerHint]] = Future()
-    gateway.prefetch(hints.result)
+    if scope is not None:
+        gateway.prefetch(hints.result)
     try:
-        hints.set_result(customer_hints(root, scope))
+        if parallelism is None:
+            from wa_sync.config.settings import load_settings  # see _LATER
+
+            parallelism = load_settings(root).parallelism
+        gateway.set_parallelism(parallelism)
+        if scope is not None:
+            hints.set_result(customer_hints(root, scope))
     finally:
         if not hints.done():  # hints only save time: none is no error
             hints.set_result([])

@@ -27,7 +27,6 @@ from wa_sync.config.library import (
 )
 from wa_sync.config.lint import lint_config
 from wa_sync.config.settings import (
-    no_cycle_collection,
     read_checked,
     read_settings,
 )
@@ -47,6 +46,7 @@ from wa_sync.model import (
     Template,
     freeze,
 )
+from wa_sync.runtime import no_cycle_collection
 
 CUSTOMERS_DIR = "customers"
 TEMPLATES_DIR = "templates"

@@ -8,14 +8,12 @@ the libraries), which a plan imports only later, in the process that loads.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from wa_sync.config import schema
+from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
-from wa_sync.config.yamlfile import YamlDoc, YamlFileError, parse_yaml, read_text
+from wa_sync.config.yamlfile import YamlDoc, parse_yaml
 from wa_sync.errors import Location, Problem
 from wa_sync.model import Isv, Settings
 
@@ -76,21 +74,3 @@ def load_settings(root: str) -> Settings:
     except (TypeError, ValueError):
         return Settings()
     return Settings() if any(p.is_error for p in problems) else settings
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Loading makes hundreds of thousands of small objects that live until the end
-    of the command (the model, its rendered templates, the live state): the cycle
-    collector's full passes over them took over a second at 1,000 customers and
-    found nothing to free. It runs again when the outermost user is done, over
-    objects made from then on (what exists is frozen, or its first pass would walk
-    it all)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()

@@ -10,26 +10,22 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
-import codecs
-import os
-import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 
-from wa_sync.errors import Location, Problem, WaSyncError
+from wa_sync.config.files import YamlFileError, file_error, grouped
+from wa_sync.errors import Location, Problem
 
 try:  # libyaml is an order of magnitude faster; the pure-Python loader is equivalent
     SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     SafeLoader = yaml.SafeLoader
 
-MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far beyond any hand-written configuration file
 MAX_NODES = 100_000  # nodes after alias expansion, per file
 MAX_DEPTH = 64  # nesting levels
 MAX_INT_BITS = 256  # an integer scalar: far more digits than any phone number or id
@@ -40,14 +36,6 @@ STR_TAG = _TAG + "str"
 MERGE_TAG = _TAG + "merge"
 SEQ_TAG = _TAG + "seq"
 MAP_TAG = _TAG + "map"
-
-
-class YamlFileError(WaSyncError):
-    """A file that cannot be read as plain YAML data; `problem` says where and why."""
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +85,7 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise _fail(
+            raise file_error(
                 file, 1, "the file is empty", "add the settings it should hold, or delete it"
             )
         walker = _Walker(loader, file)
@@ -107,102 +95,12 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     except yaml.YAMLError as exc:  # ReaderError: a control character, for one
         raise YamlFileError(_reader_problem(exc, text, file)) from None
     except RecursionError:
-        raise _fail(
+        raise file_error(
             file, None, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)"
         ) from None
     finally:
         loader.dispose()
     return YamlDoc(file, data, MappingProxyType(walker.lines))
-
-
-# --- reading the bytes ------------------------------------------------------------------
-
-
-def read_text(root: str | os.PathLike[str], relative: str) -> str:
-    """The text of `root/relative`: a regular UTF-8 file inside the root, at most
-    MAX_FILE_BYTES long; raises YamlFileError otherwise."""
-    root = Path(root)
-    try:
-        real = _inside(root, relative)
-        if real is None:
-            raise _fail(
-                relative,
-                None,
-                "is a symbolic link to a file outside the repository",
-                "keep every configuration file inside the repository; copy the file in",
-            )
-        info = real.stat()
-    except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
-        raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise _fail(relative, None, "is a directory, but a YAML file is expected here", "")
-    if not stat.S_ISREG(info.st_mode):
-        raise _fail(relative, None, "is not a regular file", "replace it with a YAML file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise _fail(relative, None, _too_large(info.st_size), "split or shorten the file")
-    try:
-        with open(real, "rb") as handle:
-            raw = read_capped(handle, info.st_size)
-    except OSError as exc:
-        raise _fail(relative, None, f"cannot be read: {_os_reason(exc)}") from None
-    if len(raw) > MAX_FILE_BYTES:  # grew while we looked
-        raise _fail(relative, None, _too_large(len(raw)), "split or shorten the file")
-    return decode(raw, relative)
-
-
-def read_capped(handle: BinaryIO, expected: int) -> bytes:
-    """At most MAX_FILE_BYTES + 1 bytes of `handle`: one more tells the file is too
-    large. A buffer of the expected size, not of the cap, is made first (a 1 MiB one
-    per file was most of the cost of reading 1,000 small files)."""
-    raw = handle.read(min(expected, MAX_FILE_BYTES) + 1)
-    if len(raw) > expected:  # grew since its size was taken
-        raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
-    return raw
-
-
-def _inside(root: Path, relative: str) -> Path | None:
-    """The file's real path, or None when a symbolic link leads outside `root`. Plain
-    files cost one lstat per path component; only links are resolved."""
-    path = root
-    for part in Path(relative).parts:
-        path = path / part
-        if stat.S_ISLNK(os.lstat(path).st_mode):
-            real = (root / relative).resolve(strict=True)
-            return real if real.is_relative_to(root.resolve(strict=True)) else None
-    return path
-
-
-def decode(raw: bytes, file: str) -> str:
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32 LE starts so too
-        raise _fail(file, 1, "is UTF-16 (or UTF-32) encoded, not UTF-8", "save the file as UTF-8")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise _fail(
-            file,
-            line,
-            f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            "save the file as UTF-8",
-        ) from None
-
-
-def _too_large(size: int) -> str:
-    return f"is too large ({_number(size)} bytes; the limit is {_number(MAX_FILE_BYTES)} per file)"
-
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
-
-
-def _os_reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return "a symbolic link loops back on itself"
-
-
-def _fail(file: str, line: int | None, message: str, fix: str = "") -> YamlFileError:
-    return YamlFileError(Problem(Location(file, line), "", message, fix))
 
 
 # --- nodes to plain data -----------------------------------------------------------------
@@ -220,15 +118,15 @@ class _Walker:
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
         self.budget -= 1
         if self.budget < 0:
-            raise _fail(
+            raise file_error(
                 self.file,
                 _line(node),
-                f"expands to more than {_number(MAX_NODES)} values through aliases "
+                f"expands to more than {grouped(MAX_NODES)} values through aliases "
                 "(an alias bomb?)",
                 "write the data out plainly instead of through nested anchors and aliases",
             )
         if depth > MAX_DEPTH:
-            raise _fail(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
+            raise file_error(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
@@ -255,7 +153,7 @@ class _Walker:
         except ValueError:  # Python's cap on the digits of an int read from text
             value = None
         if (value is None and node.tag == _TAG + "int") or _int_too_long(value):
-            raise _fail(
+            raise file_error(
                 self.file,
                 _line(node),
                 f"the number starting {node.value[:20]}... is too long",
@@ -269,7 +167,7 @@ class _Walker:
 
     def _refuse_tag(self, node: yaml.Node) -> None:
         tag = node.tag.replace(_TAG, "!!")
-        raise _fail(
+        raise file_error(
             self.file,
             _line(node),
             f"the tag {tag} is not allowed: wa-sync files hold plain data only "
@@ -291,7 +189,7 @@ class _Walker:
             child_path = sys.intern(join(path, key))
             if key in result:
                 first = self.lines.get(child_path)
-                raise _fail(
+                raise file_error(
                     self.file,
                     _line(key_node),
                     f"duplicate key {key!r}" + (f" (first given at line {first})" if first else ""),
@@ -312,20 +210,22 @@ class _Walker:
         merged: dict[str, Any] = {}
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
-                raise _fail(self.file, _line(source), "`<<` merges only mappings")
+                raise file_error(self.file, _line(source), "`<<` merges only mappings")
             for key, value in self._mapping(source, path, depth + 1).items():
                 merged.setdefault(key, value)
         return merged
 
     def _key(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            raise _fail(self.file, _line(node), "a key must be a plain word, not a list or mapping")
+            raise file_error(
+                self.file, _line(node), "a key must be a plain word, not a list or mapping"
+            )
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)
         if node.value == "":
-            raise _fail(self.file, _line(node), "a key is empty", "write the key's name")
+            raise file_error(self.file, _line(node), "a key is empty", "write the key's name")
         if not node.value.isprintable():
-            raise _fail(
+            raise file_error(
                 self.file,
                 _line(node),
                 f"the key {node.value!r} holds a line break or another control character",

@@ -62,6 +62,10 @@ class Gateway(Protocol):
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
         ...
 
+    def set_parallelism(self, parallelism: int) -> None:
+        """At most `parallelism` requests in flight from now on."""
+        ...
+
     def prefetch(self, hints: Callable[[], Collection[CustomerHint]]) -> None:
         """Start the reads `read` will make in the background, from hints available
         before the configuration is loaded (`hints()`, asked for once the listing of

@@ -190,6 +190,11 @@ class MalformedResponse(http.client.HTTPException):
     """A response whose body cannot be decoded as its Content-Encoding says."""
 
 
+def pool_size(parallelism: int) -> int:
+    """Idle connections kept per origin for `parallelism` requests at once."""
+    return max(10, parallelism + 4)
+
+
 def retryable(method: str, status: int) -> bool:
     """Whether an answer with `status` is worth asking again: 429 always (Twilio did
     not process the request), other 5xx unless the request was a POST (Twilio may have
@@ -454,6 +459,10 @@ class RetryingHttpClient:
             target = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
             return (scheme, host, port, proxy), target, _proxy_authorization(proxy)
         return (scheme, host, port, proxy), target, {}
+
+    def set_pool_size(self, size: int) -> None:
+        """Keep at most `size` idle connections per origin from now on."""
+        self._connections.maxsize = max(1, size)
 
     def close(self) -> None:
         self._connections.clear()

@@ -267,6 +267,11 @@ class PageReader:
         self._post("get", _Get(url, listing))
         return future
 
+    def set_width(self, width: int) -> None:
+        """At most `width` requests in flight (connections) from now on."""
+        self._width = max(1, width)  # read by the loop when it next opens connections
+        self._wake()
+
     def close(self) -> None:
         """Stop: the listings not done fail, every connection is closed."""
         with self._lock:

@@ -44,7 +44,7 @@ from wa_sync.gateway.base import (
     TooManySubaccounts,
     Unavailable,
 )
-from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable
+from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable, pool_size
 from wa_sync.gateway.pages import PageFailure, PageReader, Records
 from wa_sync.model import (
     FRIENDLY_NAME_PREFIX,
@@ -262,6 +262,14 @@ class TwilioGateway:
     @property
     def emulated(self) -> bool:
         return self._emulated
+
+    def set_parallelism(self, parallelism: int) -> None:
+        """At most `parallelism` reads in flight, and as many connections kept, from now
+        on (a command may know it only after its first request: commands/common.py)."""
+        with self._lock:
+            self._parallelism = max(1, parallelism)
+        self._pages.set_width(self._parallelism)
+        self._http.set_pool_size(pool_size(self._parallelism))
 
     def close(self) -> None:
         with self._lock:
