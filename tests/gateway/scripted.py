@@ -122,3 +122,10 @@ class ScriptedServer:
     def then(self, *replies: Reply) -> ScriptedServer:
         self.script.extend(replies)
         return self
+
+
+class Sleeps(list):
+    """A client's `sleep` that records the waits instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)

@@ -9,13 +9,12 @@ import logging
 import random
 import socket
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from twilio.rest import Client
 
-from tests.gateway.scripted import Reply, ScriptedServer
+from tests.gateway.scripted import Reply, ScriptedServer, Sleeps
 from wa_sync.errors import WaSyncError
 from wa_sync.gateway.http import (
     OutcomeUnknown,
@@ -27,22 +26,6 @@ from wa_sync.gateway.http import (
 
 TOKEN = "s3cr3t-token-value-0123456789abcd"
 AUTH = ("AC" + "1" * 32, TOKEN)
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as srv:
-        yield srv
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def client_for(server: ScriptedServer, sleeps: Sleeps, **kw) -> RetryingHttpClient:

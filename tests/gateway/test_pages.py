@@ -9,13 +9,14 @@ import random
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from twilio.rest import Client
 
-from tests.gateway.scripted import Reply, ScriptedServer
+from tests.gateway.scripted import Reply, ScriptedServer, Sleeps
 from wa_sync.errors import WaSyncError
 from wa_sync.gateway.http import RetryingHttpClient, Unreachable
 from wa_sync.gateway.pages import PageFailure, PageReader, next_page_url, page_records
@@ -26,22 +27,6 @@ AUTH = ("AC" + "1" * 32, TOKEN)
 CONTENTS = "https://content.twilio.com/v1/ContentAndApprovals"
 
 
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
 def reader_for(url: str, sleeps: Sleeps, *, width: int = 4, **kw) -> PageReader:
     kw.setdefault("max_attempts", 3)
     kw.setdefault("timeout", 2.0)
@@ -50,10 +35,22 @@ def reader_for(url: str, sleeps: Sleeps, *, width: int = 4, **kw) -> PageReader:
 
 
 @pytest.fixture
-def reader(server, sleeps) -> Iterator[PageReader]:
-    pages = reader_for(server.url, sleeps)
-    yield pages
-    pages.close()
+def readers(sleeps) -> Iterator[Callable[..., PageReader]]:
+    """Makes readers (`reader_for` with the test's sleeps), closed after the test."""
+    made: list[PageReader] = []
+
+    def make(url: str, **kw) -> PageReader:
+        made.append(reader_for(url, sleeps, **kw))
+        return made[-1]
+
+    yield make
+    for pages in made:
+        pages.close()
+
+
+@pytest.fixture
+def reader(server, readers) -> PageReader:
+    return readers(server.url)
 
 
 def page(records: list[dict], following: str | None = None) -> dict:
@@ -193,7 +190,7 @@ class RawServer:
                         break
 
 
-def test_chunked_and_close_delimited_answers_are_read_whole(sleeps):
+def test_chunked_and_close_delimited_answers_are_read_whole(readers):
     body = b'{"contents": [{"sid": "HX1"}], "meta": {"key": "contents"}}'
     chunked = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -201,27 +198,18 @@ def test_chunked_and_close_delimited_answers_are_read_whole(sleeps):
         + b"0\r\nX-Trailer: 1\r\n\r\n"
     )
     server = RawServer([chunked])
-    reader = reader_for(server.url, sleeps)
-    try:
-        assert read(reader) == ({"sid": "HX1"},)
-    finally:
-        reader.close()
+    reader = readers(server.url)
+    assert read(reader) == ({"sid": "HX1"},)
     server = RawServer([b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body], close=True)
-    reader = reader_for(server.url, sleeps)
-    try:
-        assert read(reader) == ({"sid": "HX1"},)
-    finally:
-        reader.close()
+    reader = readers(server.url)
+    assert read(reader) == ({"sid": "HX1"},)
 
 
-def test_a_garbled_answer_is_a_transport_failure_retried_then_unreachable(sleeps):
+def test_a_garbled_answer_is_a_transport_failure_retried_then_unreachable(sleeps, readers):
     server = RawServer([b"NOT HTTP AT ALL\r\n\r\n"] * 3, close=True)
-    reader = reader_for(server.url, sleeps)
-    try:
-        with pytest.raises(Unreachable, match=r"connection dropped \(after 3 attempts\)"):
-            read(reader)
-    finally:
-        reader.close()
+    reader = readers(server.url)
+    with pytest.raises(Unreachable, match=r"connection dropped \(after 3 attempts\)"):
+        read(reader)
     assert len(sleeps) == 2
 
 
@@ -272,26 +260,41 @@ def test_a_dropped_connection_is_retried(server, reader, sleeps):
     assert len(sleeps) == 1
 
 
-def test_a_read_timeout_is_retried_then_unreachable(server, sleeps):
+def test_a_read_timeout_is_retried_then_unreachable(server, readers):
     server.then(*[Reply(delay=0.6)] * 2)
-    reader = reader_for(server.url, sleeps, timeout=0.2, max_attempts=2)
-    try:
-        with pytest.raises(Unreachable, match=r"read timeout \(after 2 attempts\)"):
-            read(reader)
-    finally:
-        reader.close()
+    reader = readers(server.url, timeout=0.2, max_attempts=2)
+    with pytest.raises(Unreachable, match=r"read timeout \(after 2 attempts\)"):
+        read(reader)
 
 
-def test_a_refused_connection_is_retried_then_unreachable(sleeps):
+def test_a_refused_connection_is_retried_then_unreachable(sleeps, readers):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         url = f"http://127.0.0.1:{taken.getsockname()[1]}"
-    reader = reader_for(url, sleeps)
-    try:
-        with pytest.raises(Unreachable, match=r"connection refused \(after 3 attempts\)"):
-            read(reader)
-    finally:
-        reader.close()
+    reader = readers(url)
+    with pytest.raises(Unreachable, match=r"connection refused \(after 3 attempts\)"):
+        read(reader)
     assert len(sleeps) == 2
+
+
+def test_a_connection_that_fails_at_once_is_not_waited_for(readers, monkeypatch):
+    """A connect that has failed before the reader hears of it reports back on the
+    reader's own thread (the future's callback runs where it is attached): the reader
+    must look at that before it waits on its sockets, or it would wait for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        url = f"http://127.0.0.1:{taken.getsockname()[1]}"
+    reader = readers(url)
+
+    def at_once(function, *args):
+        done: Future = Future()
+        try:
+            done.set_result(function(*args))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", lambda pool, fn, *args: at_once(fn, *args))
+    with pytest.raises(Unreachable, match=r"connection refused \(after 3 attempts\)"):
+        read(reader)
 
 
 # --- connections and limits -------------------------------------------------------------
@@ -312,35 +315,29 @@ def test_a_connection_the_server_closed_while_idle_is_not_used(server, reader, s
     assert len({seen.peer for seen in server.seen}) == 2
 
 
-def test_requests_in_flight_are_capped_per_account_and_by_width(server, sleeps):
+def test_requests_in_flight_are_capped_per_account_and_by_width(server, readers):
     server.hold = 0.1
     server.then(*[Reply(body=page([]))] * 12)
-    reader = reader_for(server.url, sleeps, width=5, per_account_limit=2)
+    reader = readers(server.url, width=5, per_account_limit=2)
     other = ("AC" + "2" * 32, "another-token")
-    try:
-        futures = [reader.listing(CONTENTS, AUTH if i % 2 else other) for i in range(12)]
-        assert all(f.result(timeout=10) == () for f in futures)
-    finally:
-        reader.close()
+    futures = [reader.listing(CONTENTS, AUTH if i % 2 else other) for i in range(12)]
+    assert all(f.result(timeout=10) == () for f in futures)
     assert server.max_active_by_user[AUTH[0]] == 2
     assert server.max_active_by_user[other[0]] == 2
     assert server.max_active == 4
 
 
-def test_a_slot_held_by_another_transport_of_the_client_is_waited_for(server, sleeps):
+def test_a_slot_held_by_another_transport_of_the_client_is_waited_for(server, readers):
     server.then(Reply(body=page([])))
-    reader = reader_for(server.url, sleeps, per_account_limit=1)
+    reader = readers(server.url, per_account_limit=1)
     slot = reader._client.cap(AUTH[0])
     slot.acquire()
-    try:
-        future = reader.listing(CONTENTS, AUTH)
-        with pytest.raises(TimeoutError):
-            future.result(timeout=0.2)
-        assert server.seen == []
-        slot.release()
-        assert future.result(timeout=5) == ()
-    finally:
-        reader.close()
+    future = reader.listing(CONTENTS, AUTH)
+    with pytest.raises(TimeoutError):
+        future.result(timeout=0.2)
+    assert server.seen == []
+    slot.release()
+    assert future.result(timeout=5) == ()
 
 
 def test_closing_fails_what_is_still_waiting(server, sleeps):
@@ -355,15 +352,12 @@ def test_closing_fails_what_is_still_waiting(server, sleeps):
         reader.listing(CONTENTS, AUTH).result(timeout=5)
 
 
-def test_credentials_appear_in_no_log_and_no_exception(server, sleeps, caplog):
+def test_credentials_appear_in_no_log_and_no_exception(server, caplog, readers):
     caplog.set_level(logging.DEBUG)
     server.then(Reply(500), Reply(500), Reply(401, body={"message": "bad"}))
-    reader = reader_for(server.url, sleeps)
-    try:
-        with pytest.raises(PageFailure) as caught:
-            read(reader)
-    finally:
-        reader.close()
+    reader = readers(server.url)
+    with pytest.raises(PageFailure) as caught:
+        read(reader)
     encoded = base64.b64encode(f"{AUTH[0]}:{TOKEN}".encode()).decode()
     for text in (caplog.text, str(caught.value), repr(caught.value), caught.value.text):
         assert TOKEN not in text
@@ -405,31 +399,25 @@ def tls_server() -> Iterator[ScriptedServer]:
         yield srv
 
 
-def test_answers_come_whole_over_tls_on_one_connection(tls_server, sleeps, monkeypatch):
+def test_answers_come_whole_over_tls_on_one_connection(tls_server, sleeps, monkeypatch, readers):
     """Non-blocking TLS: an answer of many TLS records (and what the TLS layer holds
     decrypted beyond one receive) is read whole, and the connection is kept."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS / "localhost.pem"))
     big = [{"sid": f"HX{i:032d}", "text": "é" * 300} for i in range(300)]  # ~200 kB
     tls_server.then(Reply(body=page(big, f"{CONTENTS}?Page=1")), Reply(body=page([{"sid": "X"}])))
-    reader = reader_for(tls_server.url, sleeps)
-    try:
-        records = read(reader)
-    finally:
-        reader.close()
+    reader = readers(tls_server.url)
+    records = read(reader)
     assert [r["sid"] for r in records] == [r["sid"] for r in big] + ["X"]
     assert len({seen.peer for seen in tls_server.seen}) == 1
     assert sleeps == []
 
 
 def test_a_certificate_that_is_not_trusted_is_never_sent_the_request(
-    tls_server, sleeps, monkeypatch
+    tls_server, monkeypatch, readers
 ):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    reader = reader_for(tls_server.url, sleeps, max_attempts=2)
-    try:
-        with pytest.raises(Unreachable, match="TLS certificate verification failed"):
-            read(reader)
-    finally:
-        reader.close()
+    reader = readers(tls_server.url, max_attempts=2)
+    with pytest.raises(Unreachable, match="TLS certificate verification failed"):
+        read(reader)
     assert tls_server.seen == []

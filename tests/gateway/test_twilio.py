@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from twilio.rest import Client
 
+from tests.gateway.scripted import Sleeps
 from wa_sync.emulator import Emulator
 from wa_sync.errors import TwilioError
 from wa_sync.gateway import twilio as twilio_gateway
@@ -39,20 +40,10 @@ CONTENT = r"^/v1/Content$"
 APPROVAL = r"^/v1/Content/HX[0-9a-fA-F]+/ApprovalRequests/whatsapp$"
 
 
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
         yield emulator
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def make_gateway(

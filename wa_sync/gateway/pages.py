@@ -353,8 +353,10 @@ class PageReader:
 
     def _wait(self, now: float) -> float | None:
         """How long select may wait: until the next timer or deadline."""
-        if self._converting:
-            return 0.0  # a look at what has come in, then the next part
+        if self._converting or self._incoming:
+            # the next part to convert; or what this thread posted itself since it last
+            # looked (a connection that failed at once reports back on this thread)
+            return 0.0
         moments = [when for when, _order, _get in self._timers[:1]]
         moments += [c.exchange.deadline for c in self._busy if c.exchange is not None]
         if self._slotless:
