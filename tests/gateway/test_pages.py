@@ -9,6 +9,7 @@ import random
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -325,6 +326,35 @@ def test_requests_in_flight_are_capped_per_account_and_by_width(server, readers)
     assert server.max_active_by_user[AUTH[0]] == 2
     assert server.max_active_by_user[other[0]] == 2
     assert server.max_active == 4
+
+
+def test_two_origins_go_at_once_rather_than_one_after_the_other(readers):
+    """Against Twilio a subaccount's senders and contents are on two hosts: the width is
+    shared between them, so neither host's listings wait for all of the other's."""
+    arrivals: list[tuple[str, float]] = []
+
+    class Stamped(list):  # a server's `seen`, noting when each request came
+        def __init__(self, name: str):
+            super().__init__()
+            self.name = name
+
+        def append(self, item) -> None:
+            arrivals.append((self.name, time.monotonic()))
+            super().append(item)
+
+    with ScriptedServer() as senders, ScriptedServer() as contents:
+        for name, srv in (("senders", senders), ("contents", contents)):
+            srv.hold = 0.05
+            srv.seen = Stamped(name)
+            srv.then(*[Reply(body=page([]))] * 8)
+        reader = readers(senders.url, width=4)  # no twilio.com URL: nothing rewritten
+        futures = [reader.listing(f"{srv.url}/v1/Listing", AUTH) for srv in [senders] * 8]
+        futures += [reader.listing(f"{contents.url}/v1/Listing", AUTH) for _ in range(8)]
+        assert all(f.result(timeout=10) == () for f in futures)
+    first_contents = min(t for name, t in arrivals if name == "contents")
+    last_senders = max(t for name, t in arrivals if name == "senders")
+    assert first_contents < last_senders  # one after the other, they would not overlap
+    assert max(senders.max_active, contents.max_active) <= 4
 
 
 def test_a_slot_held_by_another_transport_of_the_client_is_waited_for(server, readers):

@@ -240,6 +240,7 @@ class PageReader:
         self._idle: dict[Origin, list[_Connection]] = {}
         self._opening: dict[Origin, int] = {}
         self._open = 0  # connections open or being opened
+        self._open_to: dict[Origin, int] = {}  # the same, per origin
         self._busy: set[_Connection] = set()
         self._connector: ThreadPoolExecutor | None = None
         self._shut_down = False
@@ -375,19 +376,27 @@ class PageReader:
 
     def _dispatch(self, now: float) -> None:
         """Send what waits, as far as connections and per-account slots allow; open
-        connections for the rest."""
+        connections for the rest, each origin with GETs waiting up to an even share of
+        `width` (against Twilio a subaccount's two listings go to two hosts: neither
+        waits for all of the other's to be done)."""
         for get in reversed(self._slotless):  # first in line again
             self._pending.setdefault(get.origin, deque()).appendleft(get)
         self._slotless.clear()
-        for origin, line in self._pending.items():
-            idle = self._idle.get(origin)
-            while line and idle:
+        waiting = [origin for origin, line in self._pending.items() if line]
+        share = -(-self._width // max(1, len(waiting)))  # rounded up
+        for origin in waiting:
+            line, idle = self._pending[origin], self._idle.setdefault(origin, [])
+            in_use = self._open_to.get(origin, 0) - len(idle) - self._opening.get(origin, 0)
+            while line and idle and in_use < share:  # beyond its share, an idle one goes
                 get = line.popleft()
                 if not self._client.cap(get.listing.username).acquire(blocking=False):
                     self._slotless.append(get)
                     continue
                 self._send(idle.pop(), get, now)
-            missing = len(line) - self._opening.get(origin, 0)
+                in_use += 1
+            missing = min(
+                len(line) - self._opening.get(origin, 0), share - self._open_to.get(origin, 0)
+            )
             if missing > 0:
                 self._open_connections(origin, missing)
 
@@ -398,6 +407,7 @@ class PageReader:
             if self._open >= self._width and not self._close_one_idle(origin):
                 return
             self._open += 1
+            self._open_to[origin] = self._open_to.get(origin, 0) + 1
             self._opening[origin] = self._opening.get(origin, 0) + 1
             if self._connector is None:
                 self._connector = ThreadPoolExecutor(self._width, "wa-sync-connect")
@@ -421,6 +431,7 @@ class PageReader:
         self._opening[origin] -= 1
         if made is None:
             self._open -= 1
+            self._open_to[origin] -= 1
             line = self._pending.get(origin)
             if line:  # the first GET that waits for this origin pays the failed attempt
                 self._failed(line.popleft(), describe(error) if error else "connection refused")
@@ -604,6 +615,7 @@ class PageReader:
             self._selector.unregister(connection.sock)
         connection.close()
         self._open -= 1
+        self._open_to[connection.origin] -= 1
 
     def _expire(self, now: float) -> None:
         for connection in [c for c in self._busy if c.exchange and c.exchange.deadline <= now]:
