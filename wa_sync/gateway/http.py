@@ -1,7 +1,9 @@
 """The HTTP client under the twilio SDK: URL rewriting, timeouts, retries, concurrency caps.
 
 The SDK retries nothing by default and never a POST (see shared/notes/twilio-api.md §5),
-so every Twilio request of wa-sync goes through `RetryingHttpClient`:
+so every Twilio request of wa-sync follows `RetryingHttpClient`'s policy: the SDK's
+writes go through it, and the reads of listings through PageReader (pages.py), which
+uses its settings, routes, connections, delays and per-account counters:
 
 - `https://<product>.twilio.com/<path>` goes to `base_url` + `<path>` when a base URL is
   given (`WA_SYNC_TWILIO_URL`, the way Twilio's mock-server guide rewrites URLs);
