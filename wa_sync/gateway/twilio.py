@@ -293,7 +293,7 @@ class TwilioGateway:
         costs requests, never correctness. Errors surface when `read` needs the result."""
         named: set[str] = set()  # names whose first open account was seen
 
-        @cache  # asked once, in the listing's own thread
+        @cache  # asked once, on the reading thread, as the account page is converted
         def wanted() -> tuple[set[str], set[str]]:
             found = hints()
             by_sid = {sid for _cid, sid in found if sid}
@@ -365,7 +365,8 @@ class TwilioGateway:
         )
 
     def _executor(self) -> ThreadPoolExecutor:
-        """The pool of every read: at most `parallelism` requests at once."""
+        """Worker threads for the reads of a subaccount whose auth token must first be
+        fetched (through the SDK, which blocks): every other read is PageReader's."""
         with self._lock:
             if self._closed:
                 raise WaSyncError("the Twilio gateway is closed")
@@ -881,8 +882,8 @@ def _reason(reason: Any) -> str:
 def _live_content(data: Mapping[str, Any]) -> LiveContent:
     """A content from Twilio's JSON, which it takes over: the JSON's dicts become the
     content's read-only mappings in place, not copied. Called for every content of
-    every listing, in the reader threads (which take turns with one another): the
-    common shapes take the short paths."""
+    every listing, on the reading thread (every answer waits for it): the common
+    shapes take the short paths."""
     approval = data.get("approval_requests") or {}
     reason = approval.get("rejection_reason")
     return LiveContent(
