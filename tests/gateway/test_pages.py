@@ -127,6 +127,31 @@ def test_a_long_page_is_converted_in_parts_between_looks_at_the_sockets(server, 
     assert parts == [50, 50, 20, 1]
 
 
+def test_a_short_page_is_not_held_behind_a_long_page_being_converted(server, reader):
+    server.then(Reply(body=page([{"sid": f"HX{i}"} for i in range(500)])))
+    server.then(Reply(body=page([{"sid": "XE1"}])))
+    order: list[str] = []
+
+    def slowly(records: list[dict]) -> list[str]:  # 10 parts of 5 ms
+        time.sleep(0.005)
+        order.append("long")
+        return [r["sid"] for r in records]
+
+    def at_once(records: list[dict]) -> list[str]:
+        order.append("short")
+        return [r["sid"] for r in records]
+
+    long = reader.listing(CONTENTS, AUTH, convert=slowly)
+    for _ in range(500):  # the server answers in order: the long page's request first
+        if server.seen:
+            break
+        time.sleep(0.01)
+    short = reader.listing(CONTENTS, AUTH, convert=at_once)
+    assert len(long.result(timeout=10)) == 500
+    assert short.result(timeout=10) == ("XE1",)
+    assert order.index("short") < len(order) - 1  # before the long page's last part
+
+
 @pytest.mark.parametrize(
     ("payload", "records"),
     [

@@ -552,29 +552,34 @@ class PageReader:
         except ValueError as exc:
             _fail(listing, PageFailure(status, f"not a page of Twilio records: {exc}"))
             return
-        self._converting.append(_Conversion(listing, records, next_page_url(payload, get.url)))
-        if len(records) <= _CONVERT_PART:  # at once; a long page between other work
-            self._convert_part()
+        job = _Conversion(listing, records, next_page_url(payload, get.url))
+        if len(records) <= _CONVERT_PART:
+            self._convert(job, len(records))  # at once
+        else:
+            self._converting.append(job)  # a part at a time, between other work
 
     def _convert_part(self) -> None:
-        """Convert the next part of the first page waiting for it; at its end, ask for
-        the page after it or settle the listing."""
-        job = self._converting[0]
-        listing, part = job.listing, job.records[job.done : job.done + _CONVERT_PART]
+        """The next part of the first long page waiting for it."""
+        if self._convert(self._converting[0], _CONVERT_PART):
+            self._converting.popleft()
+
+    def _convert(self, job: _Conversion, count: int) -> bool:
+        """Convert the next `count` records of `job`; at its end, ask for the page after
+        it or settle the listing. True when the job is over (done, or failed)."""
+        listing, part = job.listing, job.records[job.done : job.done + count]
         job.done += len(part)
         try:
             listing.items += listing.convert(part)
         except BaseException as exc:  # the caller's to see, as if it had converted
-            self._converting.popleft()
             _fail(listing, exc)
-            return
+            return True
         if job.done < len(job.records):
-            return
-        self._converting.popleft()
+            return False
         if job.following:
             self._queue(_Get(job.following, listing))
         elif listing.future.set_running_or_notify_cancel():
             listing.future.set_result(tuple(listing.items))
+        return True
 
     def _broken(self, connection: _Connection, reason: str) -> None:
         exchange = connection.exchange
