@@ -46,6 +46,7 @@ import httptools
 from wa_sync import __version__
 from wa_sync.errors import WaSyncError
 from wa_sync.gateway.http import (
+    DEFAULT_TIMEOUT,
     READ_BUFFER_BYTES,
     MalformedResponse,
     Origin,
@@ -62,6 +63,11 @@ _log = logging.getLogger("wa_sync.http")
 
 USER_AGENT = f"wa-sync/{__version__} ({platform.system()} {platform.machine()}) " + (
     f"Python/{platform.python_version()}"
+)
+# The headers of every GET but Host and Authorization, each ending in CRLF.
+_HEADERS = (
+    f"User-Agent: {USER_AGENT}\r\nAccept: application/json\r\nAccept-Charset: utf-8\r\n"
+    "Accept-Encoding: gzip, deflate\r\n"
 )
 # A page's keys that are not its records (the twilio SDK's Page.META_KEYS).
 META_KEYS = frozenset(
@@ -155,11 +161,23 @@ class _Get:
     url: str  # as Twilio names it (the next page's link, say)
     listing: _Listing
     attempt: int = 1
-    # where it goes (see RetryingHttpClient.route), worked out once it is queued
-    sent_url: str = ""
-    origin: Origin = ("", "", 0, None)
-    target: str = ""
-    for_proxy: Mapping[str, str] = field(default_factory=dict)
+    route: _Route | None = None  # set once it is queued
+
+    @property
+    def origin(self) -> Origin:
+        assert self.route is not None
+        return self.route.origin
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where a URL's GET goes (RetryingHttpClient.rewrite and .route) and the head of
+    its request but the Authorization; worked out once per URL a reader is asked for
+    (every subaccount's listing of one kind has the same)."""
+
+    sent_url: str
+    origin: Origin
+    head: str  # request line and headers, each ending in CRLF
 
 
 @dataclass(eq=False)
@@ -242,6 +260,7 @@ class PageReader:
         self._open = 0  # connections open or being opened
         self._open_to: dict[Origin, int] = {}  # the same, per origin
         self._busy: set[_Connection] = set()
+        self._routes: dict[str, _Route] = {}
         self._connector: ThreadPoolExecutor | None = None
         self._shut_down = False
 
@@ -365,14 +384,21 @@ class PageReader:
         return max(0.0, min(moments) - now) if moments else None
 
     def _queue(self, get: _Get) -> None:
-        """Put `get` in line for its origin (its route worked out here, once)."""
+        """Put `get` in line for its origin."""
         try:
-            get.sent_url = self._client.rewrite(get.url)
-            get.origin, get.target, get.for_proxy = self._client.route(get.sent_url)
+            get.route = self._routes.get(get.url) or self._route(get.url)
         except WaSyncError as exc:  # a proxy setting wa-sync cannot use
             _fail(get.listing, exc)
             return
         self._pending.setdefault(get.origin, deque()).append(get)
+
+    def _route(self, url: str) -> _Route:
+        sent_url = self._client.rewrite(url)
+        origin, target, for_proxy = self._client.route(sent_url)
+        head = f"GET {target} HTTP/1.1\r\nHost: {urlsplit(sent_url).netloc}\r\n{_HEADERS}"
+        head += "".join(f"{name}: {value}\r\n" for name, value in for_proxy.items())
+        route = self._routes[url] = _Route(sent_url, origin, head)
+        return route
 
     def _dispatch(self, now: float) -> None:
         """Send what waits, as far as connections and per-account slots allow; open
@@ -443,18 +469,9 @@ class PageReader:
         self._idle.setdefault(origin, []).append(connection)
 
     def _send(self, connection: _Connection, get: _Get, now: float) -> None:
-        host = urlsplit(get.sent_url).netloc
-        lines = [
-            f"GET {get.target} HTTP/1.1",
-            f"Host: {host}",
-            f"User-Agent: {USER_AGENT}",
-            "Accept: application/json",
-            "Accept-Charset: utf-8",
-            "Accept-Encoding: gzip, deflate",
-            f"Authorization: {get.listing.authorization}",
-            *(f"{name}: {value}" for name, value in get.for_proxy.items()),
-        ]
-        outgoing = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        assert get.route is not None
+        authorization = f"Authorization: {get.listing.authorization}\r\n\r\n"
+        outgoing = (get.route.head + authorization).encode("latin-1")
         exchange = _Exchange(get, outgoing, now, now + self._timeout())
         exchange.parser = httptools.HttpResponseParser(exchange)
         connection.exchange = exchange
@@ -462,7 +479,7 @@ class PageReader:
         self._write(connection)
 
     def _timeout(self) -> float:
-        return self._client.timeout if self._client.timeout else 30.0
+        return self._client.timeout or DEFAULT_TIMEOUT
 
     def _write(self, connection: _Connection) -> None:
         exchange = connection.exchange
@@ -525,12 +542,10 @@ class PageReader:
         if keep:  # the next GET goes out before this answer is worked on
             self._dispatch(time.monotonic())
         get, status = exchange.get, exchange.status
-        _log.debug(
-            "GET %s -> %s in %.0f ms",
-            urlsplit(exchange.get.sent_url).path,
-            status,
-            (time.monotonic() - exchange.started) * 1000,
-        )
+        if _log.isEnabledFor(logging.DEBUG):  # not worked out for every answer otherwise
+            path = urlsplit(get.route.sent_url).path if get.route else ""
+            elapsed = (time.monotonic() - exchange.started) * 1000
+            _log.debug("GET %s -> %s in %.0f ms", path, status, elapsed)
         try:
             body = decoded(b"".join(exchange.body), exchange.headers.get("content-encoding"))
         except MalformedResponse:
