@@ -330,7 +330,6 @@ class RetryingHttpClient:
             raise ValueError(timeout)
         self.timeout = timeout
         self.logger = logger
-        self.proxy: dict[str, str] = {}  # as the SDK's client's: proxies beside the environment's
         self.base_url = validate_base_url(base_url) if base_url else None
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -564,13 +563,13 @@ class RetryingHttpClient:
             return self._tls_context
 
     def _proxy_for(self, url: str) -> str | None:
-        """The proxy the environment (or `proxy`) sets for `url`; never one for
+        """The proxy the environment sets for `url` (HTTP(S)_PROXY, NO_PROXY); never one for
         loopback. Only http:// proxies are supported (as a tunnel for https)."""
         if self._loopback:
             return None
         from requests.utils import get_environ_proxies, select_proxy
 
-        proxies = {**get_environ_proxies(url), **(self.proxy or {})}
+        proxies = get_environ_proxies(url)
         proxy = select_proxy(url, proxies) if proxies else None
         if not proxy:
             return None
