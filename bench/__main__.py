@@ -266,7 +266,12 @@ def measure(
         inner = json.loads(stdout) if stdout.startswith("{") else None
         if inner is not None:
             wall, cpu = inner["wall_s"], inner["cpu_s"]
-        log = [] if inner is not None else list(replay.log) if replay else control.request_log()
+        if inner is not None:
+            log: list[dict] = []
+        elif replay is not None:
+            log = list(replay.log)
+        else:
+            log = control.request_log()
         count = len(log)
         peak, per_account = in_flight(log)
         floor = minimal * latency / args.parallelism if minimal else None
