@@ -86,6 +86,29 @@ def test_every_page_is_read_in_order_through_next_page_url(server, reader):
     ]
 
 
+def test_a_listings_next_page_goes_before_the_listings_asked_for_after_it(server, readers):
+    """The account listing's first page starts every subaccount's listings; its next
+    page must not wait behind them all (the plan needs the whole account listing)."""
+    server.hold = 0.05
+    following = f"{CONTENTS}?PageSize=2&Page=1"
+    server.then(Reply(body=page([{"sid": "HX1"}], following)))
+    server.then(*[Reply(body=page([]))] * 4)
+    reader = readers(server.url, width=1)
+    first = reader.listing(CONTENTS, AUTH, {"PageSize": 2})
+    others = [reader.listing(f"{CONTENTS}?Other={i}", AUTH) for i in range(3)]
+    assert first.result(timeout=10) == ({"sid": "HX1"},)
+    assert all(f.result(timeout=10) == () for f in others)
+    # the freed connection takes the next in line before the page is parsed: the next
+    # page goes on the one after, ahead of the other two (last, if put at the end)
+    assert [s.path.removeprefix("/v1/ContentAndApprovals?") for s in server.seen] == [
+        "PageSize=2",
+        "Other=0",
+        "PageSize=2&Page=1",
+        "Other=1",
+        "Other=2",
+    ]
+
+
 def test_the_2010_apis_next_page_uri_is_followed_on_the_same_host(server, reader):
     first = {"accounts": [{"sid": "AC1"}], "next_page_uri": "/2010-04-01/Accounts.json?Page=1"}
     server.then(Reply(body=first), Reply(body={"accounts": [{"sid": "AC2"}], "end": 1}))
