@@ -18,13 +18,13 @@ from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.files import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
 from wa_sync.errors import Problem, WaSyncError
 from wa_sync.model import Config, LiveEstate
-from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
-from wa_sync.render.text import EMULATOR_BANNER
+from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime, no_cycle_collection
 
 if TYPE_CHECKING:
     from wa_sync.gateway.base import CustomerHint, Gateway
+    from wa_sync.plan.change import Plan
 
 __all__ = [
     "EMULATOR_BANNER",
@@ -37,11 +37,11 @@ __all__ = [
     "read_and_plan",
 ]
 
-# _LATER: the loader, the planner, git's view and the settings' reader are imported
-# where they are used: a command that reads Twilio forks its load and sends its first
-# request before those modules (Jinja, the lint, deepdiff, YAML and the schemas: 0.15 s)
-# are imported; the process that loads imports them after the fork, this one while
-# Twilio answers.
+# _LATER: the loader, the planner, git's view, the settings' reader and the renderers
+# are imported where they are used: a command that reads Twilio forks its load and
+# sends its first request before those modules (Jinja, the lint, deepdiff, YAML, the
+# schemas, the plan's types and renderers: 0.18 s) are imported; the process that
+# loads imports them after the fork, this one while Twilio answers.
 
 # The interpreter lock's switch interval while a command reads Twilio (Python's is 5 ms).
 READER_SWITCH_INTERVAL = 0.0005

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wa_sync.commands.common import load_and_connect, read_and_plan
 from wa_sync.errors import UsageError
-from wa_sync.plan.change import Plan
-from wa_sync.render.json import render_json
-from wa_sync.render.markdown import render_markdown
-from wa_sync.render.text import render_text
 from wa_sync.runtime import Runtime
+
+if TYPE_CHECKING:
+    from wa_sync.plan.change import Plan
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
 
@@ -72,6 +72,12 @@ def run(
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) -> str:
+    # here, not with the module: a plan's first request goes out before they are
+    # imported (see commands/common.py's _LATER)
+    from wa_sync.render.json import render_json
+    from wa_sync.render.markdown import render_markdown
+    from wa_sync.render.text import render_text
+
     if fmt == "json":
         text = render_json(plan)
     elif fmt == "markdown":
@@ -82,6 +88,8 @@ def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) 
 
 
 def save_plan(plan: Plan, out: str) -> None:
+    from wa_sync.render.json import render_json  # see render()
+
     path = Path(out)
     try:
         path.write_text(render_json(plan), encoding="utf-8")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 from collections.abc import Sequence
 
 from wa_sync.errors import UsageError
@@ -11,6 +9,8 @@ from wa_sync.errors import UsageError
 
 def shard_of(customer_id: str, shards: int) -> int:
     """The 1-based shard of a customer id: a stable hash, the same on every machine and run."""
+    import hashlib  # here: imported on the path to a plan's first request otherwise
+
     digest = hashlib.sha256(customer_id.encode()).digest()
     return int.from_bytes(digest[:8], "big") % shards + 1
 
@@ -35,6 +35,8 @@ def select_customers(
 
 
 def _unknown_message(customer_id: str, known: Sequence[str]) -> str:
+    import difflib  # only for an unknown id
+
     close = difflib.get_close_matches(customer_id, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return (

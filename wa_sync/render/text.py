@@ -9,6 +9,7 @@ from typing import Any
 
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
 from wa_sync.plan.normalise import field_diff
+from wa_sync.render import EMULATOR_BANNER
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -27,7 +28,6 @@ _COLORS = {
     Action.SUBMIT: "36",
     Action.BLOCKED: "1;31",
 }
-EMULATOR_BANNER = "(against the wa-sync emulator, not Twilio)"
 MAX_VALUE = 200  # characters of a value shown inline before it is cut
 
 
