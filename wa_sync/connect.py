@@ -9,6 +9,7 @@ it is (this costs no request, and keeps a no-op plan at its minimum request coun
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +21,13 @@ from wa_sync.gateway.http import (
     DEFAULT_PER_ACCOUNT_LIMIT,
     DEFAULT_TIMEOUT,
     RetryingHttpClient,
+    cleartext_warning,
     pool_size,
     validate_base_url,
 )
 from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
+
+_log = logging.getLogger("wa_sync")
 
 STATE_DIR = ".wa-sync"
 EMULATOR_DB = "emulator.db"
@@ -119,6 +123,9 @@ def open_gateway(
     raw_url = (environ.get("WA_SYNC_TWILIO_URL") or "").strip()
     base_url = validate_base_url(raw_url) if raw_url else None
     credentials = parent_credentials(environ)
+    warning = cleartext_warning(base_url) if base_url else None
+    if warning:
+        _log.warning(warning)
     gateway = TwilioGateway(
         credentials,
         http_client=http_client(environ, base_url=base_url, parallelism=parallelism),

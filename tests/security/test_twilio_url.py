@@ -92,3 +92,36 @@ def test_the_url_is_checked_before_the_credentials_are_read(repo, listener):
         run_offline("plan", "--root", str(repo.root), environ={"WA_SYNC_TWILIO_URL": url})
     )
     assert "WA_SYNC_TWILIO_URL must be an http:// or https:// URL" in output
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://twilio-mock.internal:4010", "twilio-mock.internal"),
+        ("http://10.0.0.7:4010/base", "10.0.0.7"),
+        ("http://127.0.0.1:4010", None),
+        ("http://127.9.9.9:4010", None),
+        ("http://localhost:4010", None),
+        ("http://[::1]:4010", None),
+        ("https://twilio-mock.internal", None),
+    ],
+)
+def test_plain_http_beyond_loopback_is_warned_of(url, warned, tmp_path, caplog):
+    """Plain http:// is meant for loopback: elsewhere the credentials cross the network
+    unencrypted, so the command says so (without them) before any request."""
+    from wa_sync.connect import open_gateway
+
+    environ = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "WA_SYNC_TWILIO_URL": url}
+    with (
+        caplog.at_level("WARNING", logger="wa_sync"),
+        open_gateway(environ=environ, root=str(tmp_path), emulator=False, parallelism=1),
+    ):
+        pass  # opening sends nothing
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if warned is None:
+        assert warnings == []
+    else:
+        (message,) = warnings
+        assert f"plain http:// to {warned}:" in message
+        assert "use https://" in message
+        assert TOKEN not in message

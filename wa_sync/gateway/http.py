@@ -130,6 +130,19 @@ def validate_base_url(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+def cleartext_warning(base_url: str) -> str | None:
+    """What to warn of when `base_url` (validated) would carry the credentials
+    unencrypted beyond this machine: plain http:// to a host that is not loopback."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname):
+        return None
+    return (
+        f"warning: WA_SYNC_TWILIO_URL is plain http:// to {parts.hostname}: the Twilio"
+        " credentials cross the network unencrypted; use https:// unless that network is"
+        " only yours"
+    )
+
+
 def _redacted(url: str) -> str:
     """The URL safe to show: any user:password@ and the values of a query or fragment
     (where a token could hide) replaced."""
