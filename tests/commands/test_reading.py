@@ -74,8 +74,8 @@ def test_the_hints_are_read_before_the_settings_and_given_after_the_parallelism(
     given: list = []
 
     class Gateway:  # what _prefetch asks of a gateway, noted in order
-        def prefetch(self, hints):
-            done.append("prefetch")
+        def prefetch(self, hints, customers):
+            done.append(f"prefetch {customers}")
             given.append(hints)
 
         def set_parallelism(self, parallelism):
@@ -91,5 +91,5 @@ def test_the_hints_are_read_before_the_settings_and_given_after_the_parallelism(
         settings, "load_settings", lambda *a: done.append("settings") or read_settings(*a)
     )
     common._prefetch(Gateway(), str(tmp_path), ["bench-00001", "bench-00002"], None)
-    assert done == ["prefetch", "hints", "settings", "parallelism 16"]
+    assert done == ["prefetch 2", "hints", "settings", "parallelism 16"]
     assert given[0]() == [("bench-00001", None), ("bench-00002", None)]

@@ -53,6 +53,7 @@ class ScriptedServer:
         self.active_by_user: dict[str | None, int] = {}
         self.max_active_by_user: dict[str | None, int] = {}
         self.hold = 0.0  # every request waits this long (for concurrency tests)
+        self.connections = 0  # accepted so far
         self.closed = threading.Event()  # a `close_after` reply has closed its connection
         server = self
 
@@ -64,6 +65,11 @@ class ScriptedServer:
 
             def log_message(self, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with server.lock:
+                    server.connections += 1
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -376,6 +376,63 @@ def test_requests_in_flight_are_capped_per_account_and_by_width(server, readers)
     assert server.max_active == 4
 
 
+def until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether `condition` came true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_expected_listings_have_connections_opened_before_they_are_asked_for(server, readers):
+    """Against Twilio the subaccounts' listings go to other hosts than the account
+    listing: their TLS handshakes happen while the account listing is on its way."""
+    reader = readers(server.url, width=4)
+    url = f"{server.url}/v1/Listing"
+    reader.expect(url, 3)
+    assert until(lambda: server.connections == 3)
+    time.sleep(0.1)
+    assert (server.connections, server.seen) == (3, [])  # as many as expected, no more
+    reader.expect(url, 5)
+    assert until(lambda: server.connections == 4)  # up to the width
+    server.then(*[Reply(body=page([]))] * 6)
+    assert all(f.result(timeout=10) == () for f in [reader.listing(url, AUTH) for _ in range(6)])
+    assert server.connections == 4  # the listings went on them
+
+
+def test_connections_for_expected_listings_open_as_the_width_grows(server, readers):
+    """`plan` announces the subaccounts' listings while its account listing holds the
+    one connection it may have, and sets the width from the settings after."""
+    server.hold = 0.5
+    server.then(Reply(body=page([])))
+    reader = readers(server.url, width=1)
+    first = reader.listing(CONTENTS, AUTH)
+    reader.expect(f"{server.url}/v1/Listing", 10)
+    time.sleep(0.1)
+    assert server.connections == 1
+    reader.set_width(4)
+    assert until(lambda: server.connections == 4)
+    assert not first.done()  # opened while the first listing was on its way
+    assert first.result(timeout=10) == ()
+
+
+def test_a_failed_connection_for_expected_listings_is_not_tried_again(sleeps, readers):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        url = f"http://127.0.0.1:{taken.getsockname()[1]}"
+    reader = readers(url, width=4)
+    attempts: list[object] = []
+    connect = reader._client.connect
+    reader._client.connect = lambda *args: attempts.append(args) or connect(*args)
+    reader.expect(f"{url}/v1/Listing", 2)
+    assert until(lambda: len(attempts) == 2)
+    time.sleep(0.2)
+    assert len(attempts) == 2  # each failed once, and that was all
+    with pytest.raises(Unreachable, match=r"connection refused \(after 3 attempts\)"):
+        read(reader, f"{url}/v1/Listing")  # a listing asked for tries as ever
+
+
 def test_two_origins_go_at_once_rather_than_one_after_the_other(readers):
     """Against Twilio a subaccount's senders and contents are on two hosts: the width is
     shared between them, so neither host's listings wait for all of the other's."""

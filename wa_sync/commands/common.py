@@ -228,7 +228,7 @@ def _prefetch(
     thread, which would otherwise take turns with this one)."""
     hints: Future[list[CustomerHint]] = Future()
     if scope is not None:
-        gateway.prefetch(hints.result)
+        gateway.prefetch(hints.result, len(scope))
     try:
         found = customer_hints(root, scope) if scope is not None else []
         if parallelism is None:

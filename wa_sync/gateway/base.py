@@ -66,10 +66,11 @@ class Gateway(Protocol):
         """At most `parallelism` requests in flight from now on."""
         ...
 
-    def prefetch(self, hints: Callable[[], Collection[CustomerHint]]) -> None:
+    def prefetch(self, hints: Callable[[], Collection[CustomerHint]], customers: int = 0) -> None:
         """Start the reads `read` will make in the background, from hints available
         before the configuration is loaded (`hints()`, asked for once the listing of
-        subaccounts has come); `read` uses what matches its customers."""
+        subaccounts has come; `customers`: how many it will name at most); `read`
+        uses what matches its customers."""
         ...
 
     def read(

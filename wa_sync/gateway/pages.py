@@ -262,6 +262,7 @@ class PageReader:
         self._open_to: dict[Origin, int] = {}  # the same, per origin
         self._busy: set[_Connection] = set()
         self._routes: dict[str, _Route] = {}
+        self._expected: dict[Origin, int] = {}  # listings announced (`expect`), not asked
         self._connector: ThreadPoolExecutor | None = None
         self._shut_down = False
 
@@ -287,6 +288,14 @@ class PageReader:
         listing = _Listing(future, auth[0], f"Basic {token}", convert)
         self._post("get", _Get(url, listing))
         return future
+
+    def expect(self, url: str, count: int) -> None:
+        """About `count` listings of `url` will be asked for soon: open connections
+        for them now (up to their share of the width, as the width is then), so that
+        the handshakes happen while what they wait for is on its way (against Twilio,
+        a TLS handshake costs round trips)."""
+        if count > 0:
+            self._post("expect", (url, count))
 
     def set_width(self, width: int) -> None:
         """At most `width` requests in flight (connections) from now on."""
@@ -363,6 +372,8 @@ class PageReader:
         for kind, item in items:
             if kind == "get":
                 self._queue(item)
+            elif kind == "expect":
+                self._expect(*item)
             else:
                 self._connected(*item)
         return True
@@ -384,6 +395,13 @@ class PageReader:
             moments.append(now + _CAP_RECHECK)  # maybe a slot held elsewhere is free
         return max(0.0, min(moments) - now) if moments else None
 
+    def _expect(self, url: str, count: int) -> None:
+        try:
+            origin = (self._routes.get(url) or self._route(url)).origin
+        except WaSyncError:
+            return  # a listing of `url` will fail with it
+        self._expected[origin] = self._expected.get(origin, 0) + count
+
     def _queue(self, get: _Get, *, first: bool = False) -> None:
         """Put `get` in line for its origin: last, or `first` (the next page of a
         listing under way, whose caller waits for all of it)."""
@@ -392,6 +410,7 @@ class PageReader:
         except WaSyncError as exc:  # a proxy setting wa-sync cannot use
             _fail(get.listing, exc)
             return
+        self._expected.pop(get.origin, None)  # the listings themselves take over
         line = self._pending.setdefault(get.origin, deque())
         if first:
             line.appendleft(get)
@@ -410,12 +429,13 @@ class PageReader:
         """Send what waits, as far as connections and per-account slots allow; open
         connections for the rest, each origin with GETs waiting up to an even share of
         `width` (against Twilio a subaccount's two listings go to two hosts: neither
-        waits for all of the other's to be done)."""
+        waits for all of the other's to be done). An origin with listings expected
+        and none asked for yet counts as waiting for as many."""
         for get in reversed(self._slotless):  # first in line again
             self._pending.setdefault(get.origin, deque()).appendleft(get)
         self._slotless.clear()
         waiting = [origin for origin, line in self._pending.items() if line]
-        share = -(-self._width // max(1, len(waiting)))  # rounded up
+        share = -(-self._width // max(1, len(waiting) + len(self._expected)))  # rounded up
         for origin in waiting:
             line, idle = self._pending[origin], self._idle.setdefault(origin, [])
             in_use = self._open_to.get(origin, 0) - len(idle) - self._opening.get(origin, 0)
@@ -429,6 +449,10 @@ class PageReader:
             missing = min(
                 len(line) - self._opening.get(origin, 0), share - self._open_to.get(origin, 0)
             )
+            if missing > 0:
+                self._open_connections(origin, missing)
+        for origin, count in self._expected.items():
+            missing = min(count, share) - self._open_to.get(origin, 0)
             if missing > 0:
                 self._open_connections(origin, missing)
 
@@ -464,6 +488,7 @@ class PageReader:
         if made is None:
             self._open -= 1
             self._open_to[origin] -= 1
+            self._expected.pop(origin, None)  # not tried again before a listing asks
             line = self._pending.get(origin)
             if line:  # the first GET that waits for this origin pays the failed attempt
                 self._failed(line.popleft(), describe(error) if error else "connection refused")
@@ -678,7 +703,7 @@ class PageReader:
         for kind, item in leftovers:
             if kind == "get":
                 _fail(item.listing, closed)
-            elif item[1] is not None:
+            elif kind == "connected" and item[1] is not None:
                 item[1].close()
         if self._connector is not None:
             self._connector.shutdown(wait=False, cancel_futures=True)

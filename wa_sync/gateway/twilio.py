@@ -282,12 +282,14 @@ class TwilioGateway:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def prefetch(self, hints: Callable[[], Collection[CustomerHint]]) -> None:
+    def prefetch(self, hints: Callable[[], Collection[CustomerHint]], customers: int = 0) -> None:
         """Start, in the background, the reads that `read` will make: the accounts
         listing and, as each page of it arrives, the subaccount of every hinted
         customer (by its `account_sid`, else by the FriendlyName `wa-sync:<id>`: the
         first open account of that name). `hints()` is asked for when the first page
-        has arrived, so the caller may work them out while the listing is on its way.
+        has arrived, so the caller may work them out while the listing is on its way;
+        `customers`, how many it will name at most, has connections opened for their
+        reads meanwhile.
         `read` takes what was fetched for the accounts it matches and reads the rest
         itself, so a wrong hint (or a name that a later page shows to be ambiguous)
         costs requests, never correctness. Errors surface when `read` needs the result."""
@@ -313,6 +315,8 @@ class TwilioGateway:
             if self._accounts is not None:
                 return
             self._accounts = self._accounts_listing(on_account=read_hinted)
+        for kind in (SENDERS, CONTENTS):
+            self._pages.expect(self._kind_url(kind), customers)
 
     def read(
         self,
@@ -407,11 +411,16 @@ class TwilioGateway:
         the reader gives it (see `_errors`, `_failure`)."""
         with self._errors(kind.what(account.sid), account.sid):
             auth = (account.sid, self._token(account.sid).reveal())
+        return self._pages.listing(self._kind_url(kind), auth, convert=kind.convert)
+
+    def _kind_url(self, kind: _Kind) -> str:
+        """The URL of the first page of a listing of `kind` (the same for every
+        subaccount: the credentials say whose)."""
         url = self._kind_urls.get((kind, PAGE_SIZE))
         if url is None:
             query = urlencode((*kind.filters, ("PageSize", PAGE_SIZE)))
             url = self._kind_urls[kind, PAGE_SIZE] = f"{self._url(kind.path)}?{query}"
-        return self._pages.listing(url, auth, convert=kind.convert)
+        return url
 
     def _failure(self, subaccount: str, kind: _Kind, error: BaseException) -> BaseException:
         """`error` of a listing of `kind` of `subaccount`, translated (`_as_twilio_error`)."""
