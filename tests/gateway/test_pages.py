@@ -405,7 +405,7 @@ def test_expected_listings_have_connections_opened_before_they_are_asked_for(ser
 def test_connections_for_expected_listings_open_as_the_width_grows(server, readers):
     """`plan` announces the subaccounts' listings while its account listing holds the
     one connection it may have, and sets the width from the settings after."""
-    server.hold = 0.5
+    server.hold = 1.0  # long enough for a slow machine to open three connections
     server.then(Reply(body=page([])))
     reader = readers(server.url, width=1)
     first = reader.listing(CONTENTS, AUTH)
