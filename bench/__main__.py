@@ -264,10 +264,10 @@ def measure(
         # bench.cpu reports its own in-process figures; its requests are the read of
         # the live state before what it measures, so none of them count
         inner = json.loads(stdout) if stdout.startswith("{") else None
+        log: list[dict]
         if inner is not None:
             wall, cpu = inner["wall_s"], inner["cpu_s"]
-        if inner is not None:
-            log: list[dict] = []
+            log = []
         elif replay is not None:
             log = list(replay.log)
         else:

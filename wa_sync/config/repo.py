@@ -26,10 +26,7 @@ from wa_sync.config.library import (
     relative_lines,
 )
 from wa_sync.config.lint import lint_config
-from wa_sync.config.settings import (
-    read_checked,
-    read_settings,
-)
+from wa_sync.config.settings import read_checked, read_settings
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
 from wa_sync.model import (
@@ -39,10 +36,8 @@ from wa_sync.model import (
     Config,
     Customer,
     Invitation,
-    Isv,
     Onboarding,
     Sender,
-    Settings,
     Template,
     freeze,
 )
@@ -106,7 +101,7 @@ class _Loader:
     library_files: dict[str, str] = field(default_factory=dict)
 
     def load(self) -> Config:
-        isv, settings = self._settings()
+        isv, settings = read_settings(self.root, self.problems)
         self.library_files = self._yaml_files(TEMPLATES_DIR, self._library_stem_ok)
         if self.only is None:
             for name in self.library_files:
@@ -173,11 +168,6 @@ class _Loader:
 
     def _error(self, file: str, message: str, fix: str = "", line: int | None = None) -> None:
         self.problems.append(Problem(Location(file, line), "", message, fix))
-
-    # --- wa-sync.yaml ----------------------------------------------------------------------
-
-    def _settings(self) -> tuple[Isv, Settings]:
-        return read_settings(self.root, self.problems)
 
     # --- templates/*.yaml --------------------------------------------------------------------
 
