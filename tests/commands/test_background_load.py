@@ -190,6 +190,26 @@ def plan_output(root: Path) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.parametrize(("at_least", "forks"), [(4, 1), (5, 0)])
+def test_a_plan_forks_its_load_from_as_many_customer_files_as_it_listed(
+    estate, monkeypatch, at_least, forks
+):
+    """The plan lists customers/ once, before the fork and the reads: the count the
+    background load goes by is that listing's (4 files here)."""
+    monkeypatch.setattr(background, "MIN_CUSTOMERS", at_least)
+    forked: list[object] = []
+    real_fork = background._fork
+    monkeypatch.setattr(background, "_fork", lambda child: forked.append(child) or real_fork(child))
+
+    def listed_again(root):
+        raise AssertionError("customers/ listed a second time")
+
+    monkeypatch.setattr(background, "_customer_files", listed_again)
+    code, out, _err = plan_output(estate)
+    assert (code, len(forked)) == (0, forks)
+    assert "customer.bench-00004" in out
+
+
 def test_a_plan_is_the_same_either_way(estate, monkeypatch):
     forked = plan_output(estate)
     monkeypatch.setattr(background, "MIN_CUSTOMERS", 10**9)

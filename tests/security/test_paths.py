@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.helpers import customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
-from wa_sync.commands.common import customer_hints, hinted_scope
+from wa_sync.commands.common import customer_file_ids, customer_hints, hinted_scope
 
 SECRET_TEXT = "name: stolen\n# the contents of a file outside the repository\n"
 
@@ -405,7 +405,8 @@ def test_a_fifo_in_customers_does_not_hang_commands_that_read_twilio(repo, cli, 
 
 
 def hints_of(root: Path) -> list[tuple[str, str | None]]:
-    return customer_hints(str(root), hinted_scope(str(root), only=None, shard=None) or [])
+    scope = hinted_scope(customer_file_ids(str(root)), only=None, shard=None)
+    return customer_hints(str(root), scope or [])
 
 
 def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_path):

@@ -51,16 +51,21 @@ def _mapping(items: dict[str, Any]) -> MappingProxyType[str, Any]:
 copyreg.pickle(MappingProxyType, lambda proxy: (_mapping, (dict(proxy),)))
 
 
-def load_in_background(root: str, customers: Sequence[str] | None) -> Callable[[], Loaded]:
+def load_in_background(
+    root: str, customers: Sequence[str] | None, customer_files: int | None = None
+) -> Callable[[], Loaded]:
     """Start `load_repo(root, customers)`; the returned function gives its result or
-    raises its ConfigInvalid. Call it exactly once (or `cancel` it)."""
+    raises its ConfigInvalid. Call it exactly once (or `cancel` it). `customer_files`:
+    how many files customers/ has, when the caller has listed them already."""
 
     def here() -> Loaded:
         from wa_sync.config.repo import load_repo
 
         return load_repo(root, customers=customers)
 
-    if not hasattr(os, "fork") or _customer_files(root) < MIN_CUSTOMERS:
+    if customer_files is None:
+        customer_files = _customer_files(root)
+    if not hasattr(os, "fork") or customer_files < MIN_CUSTOMERS:
         return here
 
     def child(writer: int) -> None:

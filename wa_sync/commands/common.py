@@ -142,14 +142,15 @@ def load_and_connect(
         loading = None
         if Path(root).is_dir():  # else load reports it, and nothing is created there
             # on another core, started before any thread of this process exists
-            loading = load_in_background(root, only or None)
+            files = customer_file_ids(root)  # listed once, before the fork and the reads
+            loading = load_in_background(root, only or None, len(files))
             stack.callback(cancel_load, loading)
             try:
                 # one request at a time until the settings say how many (below)
                 gateway = stack.enter_context(
                     connect(runtime, root=root, emulator=emulator, parallelism=parallelism or 1)
                 )
-                scope = hinted_scope(root, only=only, shard=shard)
+                scope = hinted_scope(files, only=only, shard=shard)
                 _prefetch(gateway, root, scope, parallelism)
             except WaSyncError:
                 pass  # raised again by the connect below, after any configuration error
@@ -243,12 +244,12 @@ def _prefetch(
 
 
 def hinted_scope(
-    root: str, *, only: Sequence[str] | None, shard: tuple[int, int] | None
+    files: Sequence[str], *, only: Sequence[str] | None, shard: tuple[int, int] | None
 ) -> Sequence[str] | None:
-    """The ids of the customer files in scope; None when the scope is invalid (load
-    reports that)."""
+    """The ids of the customer files (`files`: customer_file_ids) in scope; None when
+    the scope is invalid (load reports that)."""
     try:
-        return select_customers(customer_file_ids(root), only=only, shard=shard)
+        return select_customers(files, only=only, shard=shard)
     except WaSyncError:
         return None
 
