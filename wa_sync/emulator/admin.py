@@ -32,6 +32,10 @@ def tick(store: Store) -> None:
             " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?",
             (now, now),
         )
+        # Sync Documents past their Ttl are gone (Twilio deletes them some time after)
+        db.execute(
+            "DELETE FROM sync_documents WHERE expires IS NOT NULL AND expires <= ?", (now,)
+        )
 
 
 def _next_due(store: Store) -> float | None:
@@ -41,7 +45,8 @@ def _next_due(store: Store) -> float | None:
         "SELECT MIN(due) FROM (SELECT MIN(approve_at) AS due FROM contents"
         " WHERE approval_status = 'received' AND approve_at IS NOT NULL"
         " UNION ALL SELECT MIN(online_at) FROM senders"
-        " WHERE status = 'CREATING' AND online_at IS NOT NULL)"
+        " WHERE status = 'CREATING' AND online_at IS NOT NULL"
+        " UNION ALL SELECT MIN(expires) FROM sync_documents WHERE expires IS NOT NULL)"
     )
     return None if row is None or row[0] is None else float(row[0])
 

@@ -91,9 +91,38 @@ CREATE TABLE IF NOT EXISTS display_names (
 );
 CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
     WHERE status = 'CREATING' AND online_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sync_services (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    account_sid TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    service_sid TEXT NOT NULL,
+    account_sid TEXT NOT NULL,
+    unique_name TEXT,
+    data TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    expires REAL,
+    UNIQUE (service_sid, unique_name)
+);
 """
 
-RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names")
+RESET_TABLES = (
+    "api_keys",
+    "contents",
+    "retired_names",
+    "senders",
+    "display_names",
+    "sync_services",
+    "sync_documents",
+)
 
 _TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
 # Values kept per database version: about three per subaccount (its credentials and its
