@@ -71,6 +71,7 @@ COMMAND_MODULES = {
     "output": "output",
     "new": "new",
     "emulator": "emulator",
+    "unlock": "unlock",
 }
 
 COMMON_DEFAULTS = {
@@ -115,7 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--parallelism", type=_positive_int, help="customers reconciled at once")
     p.add_argument("--report", metavar="FILE", help="write one JSON line per change (audit trail)")
+    p.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="wait this long for another apply's lock (0, 30s, 5m, 1h; default: "
+        "settings.lock_timeout, else 0: refuse at once)",
+    )
     _reconcile_options(p)
+
+    p = command("unlock", "remove the apply lock of an apply that is no longer running")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     p = command("status", "each customer's onboarding stage, senders and template approvals")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -102,6 +102,7 @@ class Settings:
     parallelism: int = 8
     prune: bool = False
     max_delete_fraction: float = 0.25
+    lock_timeout: str | int = 0  # how long apply waits for another's lock: 0, 30s, 5m, 1h
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

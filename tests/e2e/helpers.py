@@ -119,3 +119,9 @@ class Repo:
         doc = copy.deepcopy(self.read(relative))
         change(doc)
         self.write(relative, doc)
+
+
+def estate_writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The writes of a request log to the estate: subaccounts, senders and contents (the
+    apply lock's Sync requests, /v1/Services/..., aside)."""
+    return [r for r in log if r["method"] != "GET" and not r["path"].startswith("/v1/Services")]

@@ -8,7 +8,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -127,6 +127,7 @@ def load_and_connect(
     shard: tuple[int, int] | None,
     emulator: bool,
     parallelism: int | None = None,
+    lock: Callable[[Gateway], AbstractContextManager[object]] | None = None,
 ) -> Iterator[tuple[Loaded, Gateway]]:
     """`load` and `connect` overlapped: the configuration loads, renders and lints in a
     child process on another core (a large repository; see background.py) while the
@@ -134,7 +135,8 @@ def load_and_connect(
     customer files' names and `account_sid` lines), so that waiting on Twilio and the
     CPU work happen at once. Errors keep the order of `load` then
     `connect`: an invalid configuration is reported before missing credentials.
-    `parallelism` overrides the settings' for the gateway."""
+    `parallelism` overrides the settings' for the gateway. `lock(gateway)` (apply's
+    estate lock, SPEC §4.8) is entered as soon as the gateway is open, before any read."""
     with ExitStack() as stack:
         stack.enter_context(no_cycle_collection())
         stack.enter_context(prompt_switching())
@@ -145,15 +147,19 @@ def load_and_connect(
             files = customer_file_ids(root)  # listed once, before the fork and the reads
             loading = load_in_background(root, only or None, len(files))
             stack.callback(cancel_load, loading)
-            try:
+            # an error is raised again by the connect below, after any configuration error
+            with suppress(WaSyncError):
                 # one request at a time until the settings say how many (below)
                 gateway = stack.enter_context(
                     connect(runtime, root=root, emulator=emulator, parallelism=parallelism or 1)
                 )
-                scope = hinted_scope(files, only=only, shard=shard)
-                _prefetch(gateway, root, scope, parallelism)
-            except WaSyncError:
-                pass  # raised again by the connect below, after any configuration error
+            if gateway is not None:
+                if lock is not None:
+                    stack.enter_context(lock(gateway))
+                with suppress(WaSyncError):  # `load` reports a bad scope or settings
+                    _prefetch(
+                        gateway, root, hinted_scope(files, only=only, shard=shard), parallelism
+                    )
         loaded = None
         if loading is not None and gateway is not None:
             loaded = _early(loading, root, only=only, shard=shard, err=runtime.stderr)
@@ -164,6 +170,8 @@ def load_and_connect(
             gateway = stack.enter_context(
                 connect(runtime, root=root, emulator=emulator, parallelism=workers)
             )
+            if lock is not None:
+                stack.enter_context(lock(gateway))
         yield loaded, gateway
 
 

@@ -33,9 +33,7 @@ def tick(store: Store) -> None:
             (now, now),
         )
         # Sync Documents past their Ttl are gone (Twilio deletes them some time after)
-        db.execute(
-            "DELETE FROM sync_documents WHERE expires IS NOT NULL AND expires <= ?", (now,)
-        )
+        db.execute("DELETE FROM sync_documents WHERE expires IS NOT NULL AND expires <= ?", (now,))
 
 
 def _next_due(store: Store) -> float | None:

@@ -188,8 +188,11 @@ def _document(
     """The Document named `key`: its SID, or its unique name."""
     column = "sid" if key.startswith("ET") else "unique_name"
     sql = f"SELECT * FROM sync_documents WHERE service_sid = ? AND {column} = ?"  # noqa: S608
-    row = (db.execute(sql, (service_sid, key)).fetchone() if db is not None
-           else req.store.one(sql, (service_sid, key)))  # fmt: skip
+    row = (
+        db.execute(sql, (service_sid, key)).fetchone()
+        if db is not None
+        else req.store.one(sql, (service_sid, key))
+    )
     if row is None:
         raise ApiError(404, DOCUMENT_NOT_FOUND, f"Document not found: {key}")
     return row

@@ -45,6 +45,7 @@ from wa_sync.gateway.base import (
     Unavailable,
 )
 from wa_sync.gateway.http import OutcomeUnknown, RetryingHttpClient, Unreachable, pool_size
+from wa_sync.gateway.lock import LockStore, SyncLockStore
 from wa_sync.gateway.pages import PageFailure, PageReader, Records
 from wa_sync.model import (
     FRIENDLY_NAME_PREFIX,
@@ -569,6 +570,12 @@ class TwilioGateway:
         client = self._subclient(account.sid)
         with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
             client.content.v1.contents(sid).delete()
+
+    # --- the apply lock --------------------------------------------------------------------------
+
+    def lock_store(self) -> LockStore:
+        """The apply lock's Sync Documents, as the parent (gateway/lock.py)."""
+        return SyncLockStore(self._parent, self._errors, self._create_once)
 
     # --- recovery of lost responses ------------------------------------------------------------
 

@@ -1,0 +1,269 @@
+"""One apply at a time (SPEC §4.8): the estate lock's policy over a LockStore.
+
+`apply` takes the lock before it reads Twilio, so that what it plans cannot be changed
+by another apply under it; while it holds the lock a heartbeat renews its Ttl every
+third of it; at the end it releases it. Another apply meanwhile waits up to its
+`--lock-timeout` (0: it refuses at once), then refuses before its first write, naming
+the holder (user, host, pid, CI run) and since when. A lock whose holder was killed
+expires with its Ttl (Twilio deletes the Document; a waiter that sees one unrenewed
+for longer than its Ttl, on its own clock, takes it over), or `wa-sync unlock` breaks
+it. The store is gateway/lock.py; the protocol is in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, TextIO
+
+from wa_sync import __version__
+from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.gateway.lock import LockChanged, LockDocument, LockStore, LockTaken
+from wa_sync.report import ci_context
+
+DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
+MIN_TTL = 3
+POLL_SECONDS = 1.0
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class LockBusy(WaSyncError):
+    """Another apply holds the estate, past this one's lock timeout."""
+
+
+def parse_duration(value: str | float, *, what: str) -> float:
+    """Seconds from `90`, `90s`, `5m` or `1h`."""
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise UsageError(f"{what}: {value!r} is not a duration such as 0, 30s, 5m or 1h")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who takes the lock: written into the lock Document for the next apply to show."""
+
+    token: str  # random, tells this apply's lock from any other
+    user: str
+    host: str
+    pid: int
+    ci_run: str | None
+    version: str
+    ttl: int
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def this_process(environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL) -> Holder:
+    ci = ci_context(environ) or {}
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container's uid without passwd entry)
+        user = f"uid {os.getuid()}"
+    return Holder(
+        token=os.urandom(16).hex(),  # (not `secrets`: it imports hashlib, see test_startup_imports)
+        user=user,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        ci_run=ci.get("run_url"),
+        version=__version__,
+        ttl=max(MIN_TTL, ttl),
+    )
+
+
+def describe(document: LockDocument) -> str:
+    """`alice@ci-7 (pid 4242, CI run https://...), since 2026-12-07 07:50:01 UTC, renewed
+    07:51:01 UTC, expires 07:52:01 UTC unless renewed`, from the holder's Document."""
+    data = document.data
+    who = f"{data.get('user') or '?'}@{data.get('host') or '?'}"
+    details = [f"pid {data.get('pid') or '?'}"]
+    if data.get("ci_run"):
+        details.append(f"CI run {data['ci_run']}")
+    times = [f"since {_when(document.date_created)}"]
+    if document.date_updated and document.date_updated != document.date_created:
+        times.append(f"renewed {_when(document.date_updated)}")
+    if document.date_expires:
+        times.append(f"expires {_when(document.date_expires)} unless renewed")
+    return f"{who} ({', '.join(details)}), {', '.join(times)}"
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown time"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s" if value < 120 else f"{value / 60:g} min"
+
+
+class EstateLock:
+    """The lock for one apply: `with EstateLock(...)` takes it (or raises LockBusy),
+    renews it in a background thread, and releases it. `on_lost` is called (from that
+    thread) if it is lost meanwhile, with the reason."""
+
+    def __init__(
+        self,
+        store: LockStore,
+        holder: Holder,
+        *,
+        timeout: float,
+        err: TextIO,
+        on_lost: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.store, self.holder, self.timeout, self.err = store, holder, timeout, err
+        self.on_lost, self.clock = on_lost, clock
+        self.held: list[LockDocument] = []
+        self._first_seen: dict[tuple[str, str], float] = {}
+        self._stopping = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def __enter__(self) -> EstateLock:
+        self.acquire()
+        self._beat = threading.Thread(target=self._renew, name="apply-lock", daemon=True)
+        self._beat.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stopping.set()
+        if self._beat is not None:
+            self._beat.join(timeout=1.0)  # a renewal in flight: released below anyway
+        self.release()
+
+    # --- taking it ---------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        deadline = self.clock() + self.timeout
+        waiting = False
+        while True:
+            holder = self._attempt()
+            if holder is None:
+                return
+            if self.clock() >= deadline:
+                raise LockBusy(self._refusal(holder, waited=waiting))
+            if not waiting:
+                self.err.write(
+                    f"Waiting up to {_seconds(self.timeout)} for the apply lock, held by "
+                    f"{describe(holder)}.\n"
+                )
+                self.err.flush()
+                waiting = True
+            self._stopping.wait(min(POLL_SECONDS, max(0.0, deadline - self.clock())))
+
+    def _attempt(self) -> LockDocument | None:
+        """Take the lock in every `wa-sync` Service; None once held, else the holder's
+        Document. Services that appear meanwhile (two first applies) mean a new try."""
+        while True:
+            services = self.store.services(create=True)
+            held: list[LockDocument] = []
+            for service in services:
+                try:
+                    held.append(self._take(service))
+                except LockTaken as taken:
+                    self._drop(held)
+                    if taken.document is None:  # gone since: try again at once
+                        break
+                    return taken.document
+            else:
+                if self.store.services(create=False) == services:
+                    self.held = held
+                    return None
+                self._drop(held)
+
+    def _take(self, service: str) -> LockDocument:
+        data = self.holder.data()
+        try:
+            return self.store.create(service, data, self.holder.ttl)
+        except LockTaken as taken:
+            found = taken.document
+            if found is None or not self._stale(found):
+                raise
+            try:
+                document = self.store.update(service, data, self.holder.ttl, found.revision)
+            except LockChanged:
+                raise LockTaken(self.store.fetch(service)) from None
+            self.err.write(
+                f"warning: took over the apply lock of {describe(found)}: it was not renewed "
+                f"for longer than its time to live, so that apply is gone.\n"
+            )
+            return document
+
+    def _stale(self, document: LockDocument) -> bool:
+        """Seen at the same revision for longer than its Ttl on this process's clock:
+        its holder stopped renewing it (Twilio deletes an expired Document, but not at
+        once). No wall clock is compared, so skewed clocks cannot break a live lock."""
+        key = (document.service_sid, document.revision)
+        first = self._first_seen.setdefault(key, self.clock())
+        ttl = document.data.get("ttl")
+        ttl = ttl if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
+        return self.clock() - first > ttl + POLL_SECONDS
+
+    def _refusal(self, holder: LockDocument, *, waited: bool) -> str:
+        after = f" after waiting {_seconds(self.timeout)}" if waited else ""
+        return (
+            f"another apply holds the lock on this estate{after}: {describe(holder)}.\n"
+            f"  Nothing was changed. Run apply again once it has finished, or wait for it "
+            f"with --lock-timeout (e.g. --lock-timeout 10m, or settings.lock_timeout). If "
+            f"that apply is no longer running, its lock expires by itself "
+            f"{_seconds(float(holder.data.get('ttl') or DEFAULT_TTL))} after its last "
+            f"renewal, or remove it now with `wa-sync unlock`."
+        )
+
+    # --- keeping and releasing it ---------------------------------------------------------
+
+    def _renew(self) -> None:
+        interval = self.holder.ttl / 3
+        last = self.clock()
+        held = self.held  # the list release() reads too; only its items are replaced
+        while not self._stopping.wait(interval):
+            try:
+                for index, document in enumerate(held):
+                    held[index] = self.store.update(
+                        document.service_sid,
+                        self.holder.data(),
+                        self.holder.ttl,
+                        document.revision,
+                    )
+                last = self.clock()
+            except LockChanged as exc:
+                self.on_lost(f"{exc} (removed with `wa-sync unlock`, or expired)")
+                return
+            except WaSyncError as exc:
+                if self.clock() - last > self.holder.ttl:
+                    self.on_lost(f"it could not be renewed for {self.holder.ttl} s: {exc}")
+                    return
+                self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for document in held:
+            try:
+                current = self.store.fetch(document.service_sid)
+                if current is not None and current.token == self.holder.token:
+                    self.store.delete(document.service_sid)
+            except WaSyncError as exc:
+                self.err.write(
+                    f"warning: could not release the apply lock ({exc}); it expires "
+                    f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
+                )
+
+    def _drop(self, held: list[LockDocument]) -> None:
+        """Give back what an attempt took before it found the lock taken elsewhere."""
+        for document in held:
+            self.store.delete(document.service_sid)
