@@ -64,11 +64,20 @@ class Signals:
         self.stop = stop
         self.on_stop = on_stop  # called with the reason when a signal asks to stop
         self._writing = False
+        self._finishing = False
 
     def writing(self) -> None:
         self._writing = True
 
+    def finishing(self) -> None:
+        """The writes are over: what is left (the report's end, the lock's release, the
+        summary) is short and must not be cut, so signals are only noted from now on."""
+        self._finishing = True
+
     def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._finishing:
+            self.stop.request(f"{signal.Signals(signum).name} received", 128 + signum)
+            return
         if not self._writing or self.stop.requested():
             raise Interrupted(signum)
         name = signal.Signals(signum).name

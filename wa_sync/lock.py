@@ -130,7 +130,11 @@ class EstateLock:
         self._beat: threading.Thread | None = None
 
     def __enter__(self) -> EstateLock:
-        self.acquire()
+        try:
+            self.acquire()
+        except BaseException:  # a signal while a create was on its way may have taken it
+            self.release()
+            raise
         self._beat = threading.Thread(target=self._renew, name="apply-lock", daemon=True)
         self._beat.start()
         return self
@@ -251,17 +255,19 @@ class EstateLock:
                 self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
 
     def release(self) -> None:
-        held, self.held = self.held, []
-        for document in held:
-            try:
-                current = self.store.fetch(document.service_sid)
+        """Delete the lock Documents that carry this apply's token: those it holds, and
+        any a create whose answer never came may have made."""
+        self.held = []
+        try:
+            for service in self.store.services(create=False):
+                current = self.store.fetch(service)
                 if current is not None and current.token == self.holder.token:
-                    self.store.delete(document.service_sid)
-            except WaSyncError as exc:
-                self.err.write(
-                    f"warning: could not release the apply lock ({exc}); it expires "
-                    f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
-                )
+                    self.store.delete(service)
+        except WaSyncError as exc:
+            self.err.write(
+                f"warning: could not release the apply lock ({exc}); it expires "
+                f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
+            )
 
     def _drop(self, held: list[LockDocument]) -> None:
         """Give back what an attempt took before it found the lock taken elsewhere."""

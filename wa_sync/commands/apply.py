@@ -143,6 +143,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
                 )
             signals.writing()
             execution.run(loaded.config, live, gateway, parallelism=workers)
+            signals.finishing()
     return execution.finish()
 
 

@@ -179,6 +179,9 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
     if failed:
         lines.append("Failed:")
         lines += [f"  {o.change.address}: {o.error}" for o in failed]
+    order = {id(change): index for index, change in enumerate(plan.actionable)}
+    for group in (not_started, unknown):
+        group.sort(key=lambda o: order.get(id(o.change), 0))
     for title, group in (
         ("Not started:", not_started),
         ("Stopped at once, these may or may not have been made:", unknown),
