@@ -135,13 +135,19 @@ def estate_writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(root: Path, env: dict[str, str], *args: str, **popen: Any) -> subprocess.Popen[str]:
+def spawn(
+    root: Path,
+    env: dict[str, str],
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    **popen: Any,
+) -> subprocess.Popen[str]:
     """`wa-sync ARGS --root ROOT` in its own process, against the emulator of `env`."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(
         [sys.executable, "-m", "wa_sync", *args, "--root", str(root)],
         cwd=REPO_ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
+        env={**os.environ, **env, **(env_extra or {}), "PYTHONPATH": str(REPO_ROOT)},
         text=True,
         **options,
     )
