@@ -8,10 +8,12 @@ typed `run(...)`. Nothing below this module calls `sys.exit`.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import os
 import re
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -191,8 +193,11 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed its message
-        return int(exc.code or 0)
+    except SystemExit as exc:  # argparse has printed its message (--help, --version: 0)
+        if not exc.code:
+            return EXIT_OK
+        _suggest_option(parser, argv if argv is not None else sys.argv[1:])
+        return EXIT_ERROR  # SPEC §3: a usage error is 1, since 2 means "changes"
     for key, value in COMMON_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
@@ -205,6 +210,22 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         module = importlib.import_module(f"wa_sync.commands.{COMMAND_MODULES[args.command]}")
         result[0] = module.main(args, runtime)
     return result[0]
+
+
+def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """After argparse's message: "did you mean" for an option no parser knows."""
+    known = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                known |= set(command._option_string_actions)
+    for word in argv:
+        option = word.split("=", 1)[0]
+        if option.startswith("--") and option not in known:
+            close = difflib.get_close_matches(option, sorted(known), n=1)
+            if close:
+                sys.stderr.write(f"wa-sync: did you mean {close[0]}?\n")
+            return
 
 
 def entry_point() -> None:
