@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
 
 
@@ -56,6 +57,7 @@ def run(
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
         emulated = gateway.emulated
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known)
     targets = send_targets(customers, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)

@@ -14,6 +14,7 @@ from typing import Any
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import Customer, LiveCustomer, LiveEstate
 from wa_sync.onboarding import ONBOARDED, onboarding_stage
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
@@ -40,6 +41,7 @@ def run(
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
+        check_ownership(loaded.config.customers, live.accounts, known=loaded.known)
         report = status_report(customers, live, emulated=gateway.emulated)
     runtime.stdout.write(
         json.dumps(report, indent=2, sort_keys=True) + "\n" if fmt == "json" else render(report)

@@ -703,9 +703,8 @@ class TwilioGateway:
                 )
             return found
         named = index.open_by_name.get(customer.friendly_name, [])
-        if len(named) > 1:
-            raise AmbiguousSubaccount(_ambiguity(customer, named))
-        return named[0] if named else None
+        # Several: unmatched here; plan.ownership refuses them all at once (SPEC §4.3).
+        return named[0] if len(named) == 1 else None
 
     # --- errors -----------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ declared content, never an auth token. Its `digest` covers the whole document
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,16 +76,11 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
+    from wa_sync.plan.digest import document_digest  # with the plan made, as its digests
+
     doc = plan_doc(plan)
     doc["digest"] = document_digest(doc)
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def document_digest(doc: Mapping[str, Any]) -> str:
-    """sha256 of a plan document's canonical JSON, its own `digest` left out."""
-    rest = {key: value for key, value in doc.items() if key != "digest"}
-    canonical = json.dumps(rest, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +116,8 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
             f"{source}: not a valid wa-sync plan file at {where}: {error.message}. "
             "Save a new one with `wa-sync plan --out FILE`."
         )
+    from wa_sync.plan.digest import document_digest  # as jsonschema above
+
     if doc["digest"] != document_digest(doc):
         raise UsageError(
             f"{source}: the plan was edited after `wa-sync plan` saved it (its digest does "
