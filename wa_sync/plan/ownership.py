@@ -45,11 +45,11 @@ def ownership_problems(
         if customer.account_sid:
             sid = customer.account_sid
             _claim(claims, sid, customer.id, f"{_file(customer, 'account_sid')} (account_sid)")
-            account = by_sid.get(sid)
-            owner = account.customer_id if account is not None else None
-            if account is not None and owner not in (None, customer.id) and owner in known:
-                named = f"the subaccount is named {account.friendly_name!r}"
-                _claim(claims, sid, str(owner), f"customers/{owner}.yaml ({named})")
+            adopted = by_sid.get(sid)
+            owner = adopted.customer_id if adopted is not None else None
+            if adopted is not None and owner not in (None, customer.id) and owner in known:
+                why = f"the subaccount is named {adopted.friendly_name!r}"
+                _claim(claims, sid, str(owner), f"customers/{owner}.yaml ({why})")
             continue
         named = by_name.get(customer.friendly_name, [])
         if len(named) > 1:
