@@ -94,3 +94,22 @@ def test_account_sid_picks_one_of_the_duplicates(repo, cli, emulator):
     result = cli("apply", "--auto-approve")
     assert result.code == 0, result.out + result.err
     assert one in emulator.state()["senders"]
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve"), ("status",)])
+def test_a_subaccounts_own_credentials_as_the_parent_are_refused(repo, cli, emulator, command):
+    """Else plan proposes a subaccount per customer, under the subaccount."""
+    repo.customer("clinic-one", customer_doc(1))
+    sub = emulator.create_subaccount("wa-sync:someone-else")
+    environ = {
+        "TWILIO_ACCOUNT_SID": sub["sid"],
+        "TWILIO_AUTH_TOKEN": sub["auth_token"],
+        "WA_SYNC_TWILIO_URL": emulator.url,
+    }
+    emulator.clear_request_log()
+    result = cli(*command, environ=environ)
+    assert result.code == 1, result.out + result.err
+    assert f"the Twilio credentials are those of {sub['sid']}, a subaccount of " in result.err
+    assert f"set TWILIO_ACCOUNT_SID to the parent account {emulator.parent_sid}" in result.err
+    assert sub["auth_token"] not in result.out + result.err
+    assert not writes(emulator)

@@ -154,6 +154,24 @@ class UnknownSubaccount(WaSyncError):
     """A customer's `account_sid` is not a subaccount of the parent."""
 
 
+class NotAParent(WaSyncError):
+    """The credentials are a subaccount's, not the ISV's parent account's."""
+
+
+def _check_parent(account: Mapping[str, Any]) -> None:
+    """The credentials' own account, as the accounts listing shows it, must be a parent:
+    a subaccount's (its owner_account_sid another account) would plan a new
+    subaccount for every customer, under the wrong account."""
+    sid, owner = account.get("sid"), account.get("owner_account_sid")
+    if owner and owner != sid:
+        raise NotAParent(
+            f"the Twilio credentials are those of {sid}, a subaccount of {owner}: wa-sync "
+            f"manages customers' subaccounts from the ISV's parent account\n"
+            f"  fix: set TWILIO_ACCOUNT_SID to the parent account {owner}, with its auth "
+            f"token (or an API key of that account)"
+        )
+
+
 class _RawRequest:
     """What the SDK's typed request models are to `create()`: something with `to_dict`.
     The SDK's own models drop unknown keys (any Content type they do not know); this
@@ -634,6 +652,9 @@ class TwilioGateway:
             query["FriendlyName"] = friendly_name
 
         def accounts(records: Records) -> list[LiveAccount]:
+            for record in records:
+                if record.get("sid") == self.parent_sid:
+                    _check_parent(record)
             found = [self._remember(r) for r in records if r.get("sid") != self.parent_sid]
             if on_account is not None:
                 for account in found:
