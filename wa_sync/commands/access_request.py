@@ -15,6 +15,7 @@ from wa_sync.model import AccessRequest
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 # What to do with a form that checks out, by onboarding.access_request.
 NEXT = {
@@ -106,4 +107,4 @@ def _text(
             lines.append(f"  ✗ {p.field}: {p.message} [{p.rule}]\n    fix: {p.fix}")
     else:
         lines.append("\n" + next_step)
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -13,6 +13,7 @@ from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +112,4 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
     lines += [
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

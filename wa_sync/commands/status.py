@@ -16,6 +16,7 @@ from wa_sync.model import Customer, LiveCustomer, LiveEstate
 from wa_sync.onboarding import ONBOARDED, onboarding_stage
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
 # Templates per WhatsApp Business Account, each name+language counting (LC-LIMIT-COUNT):
@@ -168,7 +169,7 @@ def render(report: dict) -> str:
     lines += [f"warning: {w}" for w in report["warnings"]]
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
 
 
 def _rows(customer: dict) -> list[tuple[str, ...]]:

@@ -60,6 +60,7 @@ from wa_sync.model import (
     freeze,
     thaw,
 )
+from wa_sync.visible import visible
 
 if TYPE_CHECKING:
     from twilio.http import HttpClient
@@ -897,8 +898,9 @@ CONTENTS = _Kind("contents", "content/v1/ContentAndApprovals", (), _live_content
 def one_line(text: str) -> str:
     """Twilio's free text (error messages, rejection and offline reasons) on one line: a
     line break in it must not start a line of wa-sync's output, where a CI log could
-    read `::command::` (GitHub Actions) or a comment could read markup."""
-    return " ".join(text.split())
+    read `::command::` (GitHub Actions) or a comment could read markup; a control
+    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
+    return visible(" ".join(text.split()))
 
 
 def _reason(reason: Any) -> str:

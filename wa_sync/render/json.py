@@ -19,6 +19,7 @@ from wa_sync.errors import UsageError
 from wa_sync.model import thaw
 from wa_sync.plan.change import Action, Change, Note, Plan, summary_line
 from wa_sync.schemas import load_schema
+from wa_sync.visible import visible_json
 
 FORMAT_VERSION = 1
 
@@ -80,7 +81,7 @@ def render_json(plan: Plan) -> str:
 
     doc = plan_doc(plan)
     doc["digest"] = document_digest(doc)
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return visible_json(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
