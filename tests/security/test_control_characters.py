@@ -11,6 +11,7 @@ import unicodedata
 import pytest
 
 from tests.e2e.helpers import customer_doc
+from tests.emulator.helpers import raw as raw_request
 
 # clear the screen, set the window title (OSC), ring, erase, return, CSI in C1 form,
 # right-to-left override and a left-to-right isolate
@@ -92,3 +93,32 @@ def test_a_hostile_error_message_is_escaped_in_the_summary_log_and_report(
     assert raw_controls(result.out + result.err + written) == []
     records = [json.loads(line) for line in written.splitlines()]
     assert any("\\x1b]0;pwned" in json.dumps(r, ensure_ascii=False) for r in records)
+
+
+def test_a_hostile_template_name_made_in_the_console_is_escaped_when_pruned(
+    repo, cli, emulator, tmp_path
+):
+    """An undeclared content's name is Twilio's text too: the plan, apply's progress and
+    summary lines and the report show it escaped."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    account = next(
+        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
+    )
+    made = raw_request(
+        emulator.url,
+        "POST",
+        "/v1/Content",
+        (account["sid"], account["auth_token"]),
+        json={
+            "friendly_name": f"console{HOSTILE}",
+            "language": "en",
+            "types": {"twilio/text": {"body": "Hello"}},
+        },
+    )
+    assert made.status_code == 201, made.text
+    report = tmp_path / "report.jsonl"
+    result = cli("apply", "--auto-approve", "--prune", "--report", str(report))
+    assert result.code == 0, result.out + result.err
+    assert "delete customer.clinic-one/template.consoleBad\\x1b[2J" in result.out
+    assert raw_controls(result.out + result.err + report.read_text(encoding="utf-8")) == []
