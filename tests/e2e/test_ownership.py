@@ -113,3 +113,13 @@ def test_a_subaccounts_own_credentials_as_the_parent_are_refused(repo, cli, emul
     assert f"set TWILIO_ACCOUNT_SID to the parent account {emulator.parent_sid}" in result.err
     assert sub["auth_token"] not in result.out + result.err
     assert not writes(emulator)
+
+
+def test_a_customer_out_of_scope_does_not_fail_the_others_plan(repo, cli, emulator):
+    """A shard (or --customer) fails for its own customers' problems only."""
+    for n in (1, 2):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    for _ in range(2):
+        emulator.create_subaccount("wa-sync:clinic-1")
+    assert cli("plan", "--customer", "clinic-2").code == 0
+    assert cli("plan", "--customer", "clinic-1").code == 1

@@ -53,3 +53,11 @@ def test_ownership_problems(customers, accounts, expected):
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem
+
+
+def test_scope_keeps_only_the_problems_of_its_customers():
+    customers = [customer("one"), customer("two", account_sid=C)]
+    accounts = [account(A, "wa-sync:one"), account(B, "wa-sync:one"), account(C, "x")]
+    assert ownership_problems(customers, accounts, known=["one", "two"], scope=["two"]) == []
+    (only,) = ownership_problems(customers, accounts, known=["one", "two"], scope=["one"])
+    assert "customer one: 2 subaccounts are named 'wa-sync:one'" in only

@@ -48,7 +48,7 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
     assert customer is not None  # load() refused unknown ids
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([customer])
-    check_ownership(loaded.config.customers, live.accounts, known=loaded.known)
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=[customer_id])
     account = live.customers[customer_id].account
     fields = access_request_form(loaded.config.isv, customer, account)
     problems = check_access_request(

@@ -58,7 +58,7 @@ def run(
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
         emulated = gateway.emulated
-    check_ownership(loaded.config.customers, live.accounts, known=loaded.known)
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     targets = send_targets(customers, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)

@@ -44,7 +44,9 @@ def run(
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
-        check_ownership(loaded.config.customers, live.accounts, known=loaded.known)
+        check_ownership(
+            loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
+        )
         report = status_report(customers, live, emulated=gateway.emulated)
     runtime.stdout.write(
         json.dumps(report, indent=2, sort_keys=True) + "\n" if fmt == "json" else render(report)

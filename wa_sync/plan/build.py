@@ -123,7 +123,7 @@ class PlanBuilder:
 
     def _finish(self, live: LiveEstate) -> Plan:
         known = self.estate if self.estate is not None else [c.id for c in self.config.customers]
-        check_ownership(self.config.customers, live.accounts, known=known)
+        check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
         changes: list[Change] = []
         notes: list[Note] = []
         digests: dict[str, str] = {}

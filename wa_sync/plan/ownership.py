@@ -29,10 +29,16 @@ class _Claim:
 
 
 def ownership_problems(
-    customers: Sequence[Customer], accounts: Sequence[LiveAccount], *, known: Collection[str]
+    customers: Sequence[Customer],
+    accounts: Sequence[LiveAccount],
+    *,
+    known: Collection[str],
+    scope: Collection[str] | None = None,
 ) -> list[str]:
     """What is wrong with who owns which subaccount; `customers` are those loaded,
-    `known` every customer id with a file (loaded or not)."""
+    `known` every customer id with a file (loaded or not). With `scope`, only the
+    problems of those customers (a shard's plan fails for its own customers only)."""
+    wanted = set(scope) if scope is not None else {c.id for c in customers}
     by_sid: dict[str, LiveAccount] = {}
     by_name: dict[str, list[LiveAccount]] = {}
     for account in accounts:
@@ -52,21 +58,25 @@ def ownership_problems(
                 _claim(claims, sid, str(owner), f"customers/{owner}.yaml ({why})")
             continue
         named = by_name.get(customer.friendly_name, [])
-        if len(named) > 1:
+        if len(named) > 1 and customer.id in wanted:
             problems.append(_duplicated(customer, named))
         elif named:
             _claim(claims, named[0].sid, customer.id, f"{_file(customer)} (by its name)")
     for sid, claimants in sorted(claims.items()):
-        if len(claimants) > 1:
+        if len(claimants) > 1 and any(c.customer in wanted for c in claimants):
             problems.append(_shared(sid, by_sid.get(sid), claimants))
     return problems
 
 
 def check_ownership(
-    customers: Sequence[Customer], accounts: Sequence[LiveAccount], *, known: Collection[str]
+    customers: Sequence[Customer],
+    accounts: Sequence[LiveAccount],
+    *,
+    known: Collection[str],
+    scope: Collection[str] | None = None,
 ) -> None:
     """Raise SharedSubaccount with every problem `ownership_problems` finds."""
-    problems = ownership_problems(customers, accounts, known=known)
+    problems = ownership_problems(customers, accounts, known=known, scope=scope)
     if problems:
         count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
         raise SharedSubaccount(
