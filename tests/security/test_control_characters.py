@@ -30,8 +30,9 @@ def raw_controls(text: str) -> list[str]:
 
 @pytest.fixture
 def hostile(repo, cli, emulator):
-    """clinic-one applied, its recall_offer template rejected with a hostile reason, and
-    a subaccount named for a customer with no file, with a hostile name."""
+    """clinic-one applied, its recall_offer template rejected with a hostile reason, its
+    sender's profile edited to a hostile about, and a subaccount named for a customer
+    with no file, with a hostile name."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
     account = next(
@@ -44,6 +45,15 @@ def hostile(repo, cli, emulator):
     ]
     emulator.reject(recall["sid"], reason=HOSTILE)
     emulator.create_subaccount(f"wa-sync:gone{HOSTILE}")
+    (sender,) = emulator.state()["senders"][account["sid"]]
+    edited = raw_request(  # a profile edited in the Console: drift the plan shows
+        emulator.url,
+        "POST",
+        f"/v2/Channels/Senders/{sender['sid']}",
+        (account["sid"], account["auth_token"]),
+        json={"profile": {"about": f"About{HOSTILE}"}},
+    )
+    assert edited.status_code in (200, 202), edited.text
     return repo
 
 
@@ -74,6 +84,7 @@ def test_the_escapes_are_visible(hostile, cli):
     # the CR is a line break, flattened to a space; the rest shown as escapes
     assert "Bad\\x1b[2J\\x1b]0;pwned\\x07\\x08\\x08 X\\x9b31m\\u202eevil\\u2066 done" in status.out
     plan = cli("plan")
+    assert "About" in plan.out
     assert "wa-sync:gone" in plan.out
     assert "\\x1b]0;pwned" in plan.out
     doc = json.loads(cli("plan", "--format", "json").out)
