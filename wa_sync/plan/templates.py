@@ -1,0 +1,422 @@
+"""The template lifecycle of one customer (SPEC §4.4, §4.8; docs/concepts.md).
+
+Submitted content can never change, so each declared (name, language) is compared with
+its live versions, oldest first (`name`, `name_v2`, ...):
+
+- none: created and submitted, unless WhatsApp still blocks the name because an
+  approved template of that name was deleted: then blocked until the date.
+- the newest matches: nothing is made (it is submitted if it never was).
+- the newest approved version (the one in service) matches while a newer one does
+  not: nothing is made, and the newer one is no longer declared.
+- the newest is approved or in review: `<name>_v<N+1>` is created and submitted (N the
+  highest version live or recorded as deleted); the old one stays in service.
+- the newest was rejected or never submitted: it is replaced under its own name
+  (deleted, then created), unless it is protected or its name is blocked: then the
+  next version is rolled out instead and it is kept.
+
+Every other live version, and every content the configuration does not declare, is
+kept and shown, or deleted with prune; `protect: true` keeps it whatever the plan.
+Deleting an approved template blocks its name for 30 days: apply leaves a record of
+the deletion in the subaccount (model.RETIRED_PREFIX), which later plans read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wa_sync.model import (
+    NAME_REUSE_DAYS,
+    RETIRED_PREFIX,
+    ApprovalStatus,
+    LiveContent,
+    LiveCustomer,
+    Template,
+    freeze,
+    split_version,
+)
+from wa_sync.plan.change import STEPS, Action, Actor, Cause, Gate, NoteKind, Phase
+from wa_sync.plan.gates import submit_gate
+from wa_sync.plan.normalise import content_state
+from wa_sync.plan.out import Files, Out
+
+NAME_BLOCK = timedelta(days=NAME_REUSE_DAYS)
+UNDECLARED = "not declared in the configuration"
+
+
+def plan_templates(
+    out: Out, live: LiveCustomer, *, prune: bool, sender_ready: bool, now: datetime | None
+) -> None:
+    customer = out.customer
+    when = now or datetime.now(UTC)
+    gate = submit_gate(customer, sender_ready=sender_ready)
+    blocked = blocked_names(live.retired, when)
+    guarded = {t.name for t in customer.templates if t.protect}
+    handled: set[str] = set()  # SIDs of every version of a declared template
+    for template in customer.templates:
+        versions = live.versions(template.name, template.language)
+        protected = customer.protect or template.name in guarded
+        files = (template.where.file, customer.where.file)
+        rollout = _Rollout(template, versions, live.retired, blocked, protected)
+        keep = _template(out, rollout, gate, files)
+        for old in versions:
+            if old.sid not in keep and old.sid not in handled:
+                _superseded(out, rollout, old, prune=prune, when=when)
+        handled |= {v.sid for v in versions}
+    for content in live.contents:
+        if content.sid in handled:
+            continue
+        base, _ = content.base_name_and_version
+        out.unwanted(
+            f"template.{content.friendly_name}[{content.language}]",
+            prune=prune,
+            protected=customer.protect or base in guarded,
+            what=_describe(content),
+            why=UNDECLARED,
+            consequence=name_block_warning(content, when),
+            before=content_before(content),
+            ref=content.sid,
+            declared_in=(customer.where.file,),
+        )
+    _retired(out, live.retired, prune=prune, when=when)
+
+
+def content_after(template: Template, friendly_name: str) -> dict[str, Any]:
+    return {"friendly_name": friendly_name, **content_state(template)}
+
+
+def content_before(content: LiveContent) -> dict[str, Any]:
+    return {
+        "friendly_name": content.friendly_name,
+        **content_state(content),
+        "approval_status": str(content.approval_status),
+    }
+
+
+def _describe(content: LiveContent) -> str:
+    return (
+        f"template {content.friendly_name} [{content.language}] ({content.sid}, "
+        f"{content.approval_status.value})"
+    )
+
+
+# --- the names WhatsApp blocks ---------------------------------------------------------
+
+
+def deleted_at(record: LiveContent) -> datetime | None:
+    """When the approved template that `record` stands for was deleted: the record's
+    creation, by Twilio's clock (the one that enforces the block)."""
+    try:
+        stamp = datetime.fromisoformat(record.date_created)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def blocked_names(records: tuple[LiveContent, ...], now: datetime) -> dict[str, datetime]:
+    """Name -> the moment WhatsApp lets it be used again, for the names still blocked."""
+    blocked: dict[str, datetime] = {}
+    for record in records:
+        start = deleted_at(record)
+        if start is None or record.retired_name is None or start + NAME_BLOCK <= now:
+            continue
+        until = start + NAME_BLOCK
+        blocked[record.retired_name] = max(until, blocked.get(record.retired_name, until))
+    return blocked
+
+
+def name_block_warning(content: LiveContent, now: datetime) -> str:
+    """What deleting `content` costs: nothing, unless it was approved."""
+    if not content.approval_status.was_approved:
+        return ""
+    name = content.approval_name or content.friendly_name
+    return (
+        f"WhatsApp then blocks the name {name} for {NAME_REUSE_DAYS} days, until about "
+        f"{now + NAME_BLOCK:%Y-%m-%d}: a template declared under that name meanwhile is "
+        "blocked"
+    )
+
+
+def name_gate(name: str, until: datetime) -> Gate:
+    return Gate(
+        step=8,
+        name=STEPS[8],
+        actor=Actor.META,
+        action=f"release the name {name} on {until:%Y-%m-%d %H:%M} UTC (WhatsApp blocks the "
+        f"name of a deleted approved template for {NAME_REUSE_DAYS} days); to send it "
+        "sooner, declare the template under another name",
+    )
+
+
+def _retired(out: Out, records: tuple[LiveContent, ...], *, prune: bool, when: datetime) -> None:
+    """wa-sync's records of deleted approved templates: shown while the name is blocked
+    (-v), deleted with prune once the block is over."""
+    for record in records:
+        start = deleted_at(record)
+        local = f"retired.{record.retired_name}[{record.language}]"
+        if start is not None and start + NAME_BLOCK > when:
+            out.note(
+                local,
+                NoteKind.INFO,
+                f"WhatsApp blocks the name {record.retired_name} until "
+                f"{start + NAME_BLOCK:%Y-%m-%d %H:%M} UTC: an approved template of that name "
+                f"was deleted (wa-sync's record {record.sid})",
+            )
+        elif prune:
+            out.change(
+                local,
+                Action.DELETE,
+                Phase.CLEANUP,
+                cause=Cause.CONFIG,
+                before=content_before(record),
+                ref=record.sid,
+                reason=f"wa-sync's record {record.sid} of the deleted template "
+                f"{record.retired_name}: WhatsApp's {NAME_REUSE_DAYS}-day block is over",
+            )
+
+
+# --- one declared template ---------------------------------------------------------------
+
+
+class _Rollout:
+    """One declared template with its live versions and what guards them."""
+
+    def __init__(
+        self,
+        template: Template,
+        versions: tuple[LiveContent, ...],
+        records: tuple[LiveContent, ...],
+        blocked: dict[str, datetime],
+        protected: bool,
+    ):
+        self.template = template
+        self.versions = versions
+        self.records = records
+        self.blocked = blocked
+        self.protected = protected
+        approved = [v for v in versions if v.approval_status is ApprovalStatus.APPROVED]
+        self.serving = approved[-1] if approved else None  # the version in service
+        # the version in service is the declared one, a newer one is not
+        self.reverted = False
+
+    def next_name(self) -> str:
+        """`<name>_v<N+1>`: N the highest version live or recorded as deleted."""
+        name = self.template.name
+        highest = max((v.base_name_and_version[1] for v in self.versions), default=1)
+        for record in self.records:
+            base, version = split_version(record.retired_name or "")
+            if base == name:
+                highest = max(highest, version)
+        return f"{name}_v{highest + 1}"
+
+
+def matches(content: LiveContent, template: Template) -> bool:
+    return _same_as_declared(content, template) or content_state(content) == content_state(template)
+
+
+def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> set[str]:
+    """The changes for one declared template; returns the SIDs of the versions it keeps."""
+    template, versions, serving = rollout.template, rollout.versions, rollout.serving
+    if not versions:
+        _create(out, rollout, gate, files)
+        return set()
+    newest = versions[-1]
+    keep = {newest.sid} | ({serving.sid} if serving else set())
+    if matches(newest, template):
+        _same_content(out, template, newest, gate, files)
+        return keep
+    if serving is not None and matches(serving, template):
+        _category_note(out, template, serving)  # the approved version is the declared one
+        rollout.reverted = True
+        return {serving.sid}
+    status = newest.approval_status
+    reusable = not rollout.protected and newest.friendly_name not in rollout.blocked
+    if status.locked and status is not ApprovalStatus.REJECTED:
+        name = rollout.next_name()
+        why = (
+            f"{newest.friendly_name} is {status.value} and cannot change; {name} is "
+            f"created and submitted, {newest.friendly_name} stays in service until "
+            "it is approved"
+        )
+    elif reusable:
+        name = newest.friendly_name
+        why = (
+            f"{newest.friendly_name} was {'rejected' if status.locked else 'never submitted'}"
+            " and is replaced under its own name (deleted, then created)"
+        )
+    else:
+        name = rollout.next_name()
+        guard = "is protected" if rollout.protected else "has a blocked name"
+        why = (
+            f"{newest.friendly_name} was {'rejected' if status.locked else 'never submitted'}"
+            f" and {guard}: it is kept, and {name} is created and submitted"
+        )
+    out.change(
+        template.address,
+        Action.REPLACE,
+        Phase.CONTENT,
+        before=content_before(newest),
+        after=content_after(template, name),
+        declared_in=files,
+        reason=why,
+        ref=newest.sid,
+        subject=template,
+    )
+    _submit(out, template, name, None, gate, files)
+    return keep
+
+
+def _create(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> None:
+    template = rollout.template
+    until = rollout.blocked.get(template.name)
+    if until is not None:
+        blocker = name_gate(template.name, until)
+        out.change(
+            template.address,
+            Action.BLOCKED,
+            Phase.CONTENT,
+            after=content_after(template, template.name),
+            declared_in=files,
+            blocked_by=blocker,
+            reason=f"would create and submit {template.name}; blocked at {blocker.describe()}",
+            subject=template,
+        )
+        return
+    out.change(
+        template.address,
+        Action.CREATE,
+        Phase.CONTENT,
+        after=content_after(template, template.name),
+        declared_in=files,
+        reason="declared but not in Twilio",
+        subject=template,
+    )
+    _submit(out, template, template.name, None, gate, files)
+
+
+def _superseded(
+    out: Out, rollout: _Rollout, old: LiveContent, *, prune: bool, when: datetime
+) -> None:
+    """A version the template no longer uses: older than the ones kept, or newer than
+    the approved version that matches the configuration."""
+    serving = rollout.serving
+    versions = rollout.versions
+    if serving is not None and rollout.reverted and versions.index(old) > versions.index(serving):
+        why = f"newer than {serving.friendly_name}, the approved version that is declared"
+    else:
+        why = f"superseded by a newer version of {rollout.template.name}"
+    out.unwanted(
+        f"template.{old.friendly_name}[{old.language}]",
+        prune=prune,
+        protected=rollout.protected,
+        what=_describe(old),
+        why=why,
+        consequence=name_block_warning(old, when),
+        before=content_before(old),
+        ref=old.sid,
+        cause=Cause.CONFIG,
+    )
+
+
+def _same_as_declared(content: LiveContent, template: Template) -> bool:
+    """Twilio echoes what it was sent, so most contents hold exactly what is declared:
+    then their canonical forms (content_state) are equal too, and need not be worked
+    out. Only string samples, as content_state compares samples as strings (True and 1
+    are equal values, "True" and "1" are not)."""
+    return (
+        content.language == template.language
+        and all(type(value) is str for value in template.variables.values())
+        and content.variables == template.variables
+        and content.types == template.types
+    )
+
+
+def _same_content(
+    out: Out, template: Template, newest: LiveContent, gate: Gate | None, files: Files
+) -> None:
+    local = template.address
+    status = newest.approval_status
+    if status is ApprovalStatus.UNSUBMITTED:
+        _submit(out, template, newest.friendly_name, newest.sid, gate, files)
+    elif status.in_review:
+        out.note(
+            local,
+            NoteKind.WAITING,
+            f"{newest.friendly_name} is in WhatsApp review ({status.value})",
+        )
+    elif status is ApprovalStatus.REJECTED:
+        reason = f": {newest.rejection_reason}" if newest.rejection_reason else ""
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"{newest.friendly_name} was rejected by WhatsApp{reason}. Change the "
+            "template to submit a corrected version",
+        )
+    elif status in (ApprovalStatus.PAUSED, ApprovalStatus.DISABLED):
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"{newest.friendly_name} is {status.value} by WhatsApp (low quality "
+            "rating); messages with it may not be delivered",
+        )
+    _category_note(out, template, newest)
+
+
+def _category_note(out: Out, template: Template, content: LiveContent) -> None:
+    if (
+        content.approval_status.locked
+        and content.approval_category
+        and content.approval_category.upper() != template.category.upper()
+    ):
+        out.note(
+            template.address,
+            NoteKind.WARNING,
+            f"declared category {template.category} but {content.friendly_name} was "
+            f"submitted as {content.approval_category.upper()}; WhatsApp may have "
+            "re-categorised it, or the category changed after submission",
+        )
+
+
+def _submit(
+    out: Out,
+    template: Template,
+    name: str,
+    ref: str | None,
+    gate: Gate | None,
+    files: Files,
+) -> None:
+    out.gated(
+        template.address,
+        Action.SUBMIT,
+        Phase.APPROVAL,
+        gate,
+        would=f"submit {name} for WhatsApp approval",
+        after={"name": name, "category": template.category, "language": template.language},
+        ref=ref,
+        declared_in=files,
+        subject=template,
+        reason=f"submit {name} for WhatsApp approval as {template.category}",
+    )
+
+
+def retired_record(before: Mapping[str, Any], deleted: datetime) -> tuple[Template, str] | None:
+    """The record apply leaves in the subaccount when it has deleted the content
+    `before` (a Change's before), with its friendly name: None unless that content was
+    approved, as only then does WhatsApp block the name. The record is a content that is
+    never submitted; Twilio's date of its creation is when the block began."""
+    status = before.get("approval_status")
+    name = str(before.get("friendly_name") or "")
+    if status not in set(ApprovalStatus) or not ApprovalStatus(status).was_approved or not name:
+        return None
+    body = (
+        f"wa-sync deleted the approved WhatsApp template {name} on {deleted:%Y-%m-%d}; WhatsApp "
+        f"blocks its name for {NAME_REUSE_DAYS} days. This record is never submitted."
+    )
+    record = Template(
+        name=name,
+        language=str(before.get("language") or ""),
+        category="UTILITY",
+        types=freeze({"twilio/text": {"body": body}}),
+    )
+    return record, f"{RETIRED_PREFIX}{name}:{deleted:%Y%m%dT%H%M%SZ}"
