@@ -22,7 +22,7 @@ from wa_sync.errors import WaSyncError
 from wa_sync.gateway.base import Gateway, NotFound
 from wa_sync.model import Config, Customer, LiveAccount, LiveEstate, Sender, Template
 from wa_sync.plan.change import Action, Change, Phase, Plan
-from wa_sync.plan.templates import retired_record
+from wa_sync.plan.retired import retired_record
 
 
 class Result(StrEnum):

@@ -12,7 +12,7 @@ from tests.plan.factories import customer, live, live_content, live_sender, send
 from wa_sync.model import RETIRED_PREFIX, ApprovalStatus, LiveContent, LiveCustomer, freeze
 from wa_sync.plan.change import Action, Note, NoteKind, Plan, summary_line
 from wa_sync.plan.diff import diff_customer
-from wa_sync.plan.templates import retired_record
+from wa_sync.plan.retired import retired_record
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 T = template()  # reminder [en], "Hi {{1}}, see you."
