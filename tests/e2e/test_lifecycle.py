@@ -278,3 +278,64 @@ def test_an_apply_stopped_after_the_sender_resumes_to_the_uninterrupted_state(re
     assert len(senders_of(emulator, CID)) == 1
     assert sorted(c["approval"]["status"] for c in contents_of(emulator, CID)) == ["received"] * 3
     assert_settled(cli)
+
+
+# --- item 14: where `protect` may be written ----------------------------------------------
+
+
+def _protect_customer(d):
+    d["protect"] = True
+
+
+def _protect_sender(d):
+    d["senders"][0]["protect"] = True
+
+
+def _protect_use(d):
+    d["templates"][0]["protect"] = True
+
+
+def _protect_inline(d):
+    d["templates"][RECALL]["protect"] = False
+
+
+def _protect_onboarding(d):
+    d["onboarding"]["protect"] = True
+
+
+def _protect_profile(d):
+    d["senders"][0]["profile"]["protect"] = True
+
+
+def _protect_as_text(d):
+    d["protect"] = "yes"
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (_protect_customer, ""),
+        (_protect_sender, ""),
+        (_protect_use, ""),
+        (_protect_inline, ""),
+        (_protect_onboarding, "onboarding.protect: unknown key 'protect'"),
+        (_protect_profile, "senders[0].profile.protect: unknown key 'protect'"),
+        (_protect_as_text, "protect: must be true or false"),
+    ],
+    ids=["customer", "sender", "use", "inline", "onboarding", "profile", "not-a-boolean"],
+)
+def test_validate_accepts_protect_on_a_customer_sender_or_template_only(repo, cli, edit, error):
+    repo.customer(CID, customer_doc(1))
+    repo.edit(FILE, edit)
+    result = cli("validate")
+    assert result.code == (1 if error else 0), result.out + result.err
+    assert error in result.out + result.err
+
+
+def test_validate_refuses_protect_in_a_library_template(repo, cli):
+    repo.customer(CID, customer_doc(1))
+    repo.edit("templates/appointment_reminder.yaml", lambda d: d.update(protect=True))
+    result = cli("validate")
+    assert result.code == 1
+    assert "templates/appointment_reminder.yaml" in result.out + result.err
+    assert "unknown key 'protect'" in result.out + result.err
