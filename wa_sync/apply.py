@@ -215,7 +215,7 @@ class _CustomerRun:
 
     def delete_content(self, change: Change) -> str:
         """Deletes the content. When it was approved, first leaves the record of its
-        name's 30-day block that later plans read (plan/templates.py): an apply stopped
+        name's 30-day block that later plans read (plan/retired.py): an apply stopped
         in between then leaves a record too many, never a block unrecorded."""
         account = self.require_account()
         retired = retired_record(change.before or {}, datetime.now(UTC))

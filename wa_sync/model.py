@@ -21,7 +21,7 @@ CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)\Z")
 # The friendly name of wa-sync's record that it deleted an approved template, whose name
-# WhatsApp then blocks for NAME_REUSE_DAYS (docs/concepts.md): "wa-sync:deleted:<name>:<date>".
+# WhatsApp then blocks for NAME_REUSE_DAYS (plan/retired.py): "wa-sync:deleted:<name>:<UTC time>".
 # No template name can start so (names are a-z, 0-9 and _ only).
 RETIRED_PREFIX = "wa-sync:deleted:"
 NAME_REUSE_DAYS = 30

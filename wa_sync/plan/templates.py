@@ -50,7 +50,7 @@ def plan_templates(
         rollout = _Rollout(template, versions, live.retired, blocked, protected)
         keep = _template(out, rollout, gate, files)
         for old in versions:
-            if old.sid not in keep and old.sid not in handled:
+            if old.sid not in keep:
                 _superseded(out, rollout, old, prune=prune, when=when)
         handled |= {v.sid for v in versions}
     for content in live.contents:
