@@ -259,14 +259,26 @@ def test_the_record_of_a_deleted_name_is_no_template_anywhere(live_v1, repo, cli
 # --- item 8: a sender left CREATING does not block submissions ------------------------------
 
 
+def estate_shape(emulator, cid: str) -> tuple:
+    """A customer's state without its SIDs and numbers: what an apply leaves."""
+    senders = sorted(s["status"] for s in senders_of(emulator, cid))
+    contents = sorted(
+        (c["friendly_name"], c["language"], c["approval"]["status"], c["approval"]["name"])
+        for c in contents_of(emulator, cid)
+    )
+    return senders, contents
+
+
 def test_an_apply_stopped_after_the_sender_resumes_to_the_uninterrupted_state(repo, cli, emulator):
-    emulator.settings.sender_online_after = 3600  # the sender stays CREATING
-    repo.customer(CID, customer_doc(1))
-    # the apply stops after making the sender and the contents, before any submission
+    emulator.settings.sender_online_after = 3600  # senders stay CREATING
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    # one customer's apply stops after its sender and contents, before any submission
     emulator.fail_next("POST", r"/ApprovalRequests/whatsapp$", status=400)
-    stopped = cli("apply", "--auto-approve")
+    stopped = cli("apply", "--auto-approve", "--parallelism", "1")
     assert stopped.code == 1
-    (sender,) = senders_of(emulator, CID)
+    assert "Apply finished with failures: 13 done, 1 failed, 2 skipped." in stopped.out
+    (sender,) = senders_of(emulator, CID)  # clinic-one runs first
     assert sender["status"] == "CREATING"
     assert {c["approval"]["status"] for c in contents_of(emulator, CID)} == {"unsubmitted"}
 
@@ -274,9 +286,11 @@ def test_an_apply_stopped_after_the_sender_resumes_to_the_uninterrupted_state(re
     assert "3 to submit; 0 blocked." in plan.out
     resumed = cli("apply", "--auto-approve")
     assert resumed.code == 0, resumed.out + resumed.err
-    # what one uninterrupted apply leaves: one sender, three contents, all submitted
-    assert len(senders_of(emulator, CID)) == 1
-    assert sorted(c["approval"]["status"] for c in contents_of(emulator, CID)) == ["received"] * 3
+    # clinic-one now as clinic-two, whose apply was never stopped
+    uninterrupted = estate_shape(emulator, "clinic-two")
+    assert estate_shape(emulator, CID) == uninterrupted
+    assert uninterrupted[0] == ["CREATING"]
+    assert {status for _, _, status, _ in uninterrupted[1]} == {"received"}
     assert_settled(cli)
 
 
