@@ -208,6 +208,7 @@ def test_a_protected_customer_loses_nothing_to_prune(undeclared, repo, cli, emul
     assert "`protect: true` guards it (prune would delete it)" in plan.out
     assert cli("apply", "--auto-approve", "--prune").code == 0
     assert (len(senders_of(emulator, CID)), len(contents_of(emulator, CID))) == (senders, contents)
+    assert cli("plan", "--prune", "--detailed-exitcode").code == 0
     doc = json.loads(cli("plan", "--prune", "--format", "json").out)
     assert doc["summary"]["protected"] == 3
     assert {n["address"] for n in doc["notes"] if n["kind"] == "protected"} == set(undeclared)
