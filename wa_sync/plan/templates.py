@@ -49,9 +49,10 @@ def plan_templates(
         files = (template.where.file, customer.where.file)
         rollout = _Rollout(template, versions, live.retired, blocked, protected)
         keep = _template(out, rollout, gate, files)
+        reverted = bool(versions) and versions[-1].sid not in keep  # to the one in service
         for old in versions:
             if old.sid not in keep:
-                _superseded(out, rollout, old, prune=prune, when=when)
+                _superseded(out, rollout, old, reverted=reverted, prune=prune, when=when)
         handled |= {v.sid for v in versions}
     for content in live.contents:
         if content.sid in handled:
@@ -99,8 +100,6 @@ class _Rollout:
         self.protected = protected
         approved = [v for v in versions if v.approval_status is ApprovalStatus.APPROVED]
         self.serving = approved[-1] if approved else None  # the version in service
-        # the version in service is the declared one, a newer one is not
-        self.reverted = False
 
     def next_name(self) -> str:
         """`<name>_v<N+1>`: N the highest version live or recorded as deleted."""
@@ -130,30 +129,8 @@ def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> s
         return keep
     if serving is not None and matches(serving, template):
         _category_note(out, template, serving)  # the approved version is the declared one
-        rollout.reverted = True
         return {serving.sid}
-    status = newest.approval_status
-    reusable = not rollout.protected and newest.friendly_name not in rollout.blocked
-    if status.locked and status is not ApprovalStatus.REJECTED:
-        name = rollout.next_name()
-        why = (
-            f"{newest.friendly_name} is {status.value} and cannot change; {name} is "
-            f"created and submitted, {newest.friendly_name} stays in service until "
-            "it is approved"
-        )
-    elif reusable:
-        name = newest.friendly_name
-        why = (
-            f"{newest.friendly_name} was {'rejected' if status.locked else 'never submitted'}"
-            " and is replaced under its own name (deleted, then created)"
-        )
-    else:
-        name = rollout.next_name()
-        guard = "is protected" if rollout.protected else "has a blocked name"
-        why = (
-            f"{newest.friendly_name} was {'rejected' if status.locked else 'never submitted'}"
-            f" and {guard}: it is kept, and {name} is created and submitted"
-        )
+    name, why = _replacement(rollout, newest)
     out.change(
         template.address,
         Action.REPLACE,
@@ -167,6 +144,30 @@ def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> s
     )
     _submit(out, template, name, None, gate, files)
     return keep
+
+
+def _replacement(rollout: _Rollout, newest: LiveContent) -> tuple[str, str]:
+    """The name the changed template is created under, and why."""
+    status = newest.approval_status
+    if status.locked and status is not ApprovalStatus.REJECTED:
+        name = rollout.next_name()
+        return name, (
+            f"{newest.friendly_name} is {status.value} and cannot change; {name} is "
+            f"created and submitted, {newest.friendly_name} stays in service until "
+            "it is approved"
+        )
+    was = "rejected" if status.locked else "never submitted"
+    if not rollout.protected and newest.friendly_name not in rollout.blocked:
+        return newest.friendly_name, (
+            f"{newest.friendly_name} was {was} and is replaced under its own name "
+            "(deleted, then created)"
+        )
+    name = rollout.next_name()
+    guard = "is protected" if rollout.protected else "has a blocked name"
+    return name, (
+        f"{newest.friendly_name} was {was} and {guard}: it is kept, and {name} is created "
+        "and submitted"
+    )
 
 
 def _create(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> None:
@@ -198,13 +199,13 @@ def _create(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> Non
 
 
 def _superseded(
-    out: Out, rollout: _Rollout, old: LiveContent, *, prune: bool, when: datetime
+    out: Out, rollout: _Rollout, old: LiveContent, *, reverted: bool, prune: bool, when: datetime
 ) -> None:
-    """A version the template no longer uses: older than the ones kept, or newer than
-    the approved version that matches the configuration."""
+    """A version the template no longer uses: older than the ones kept, or (`reverted`:
+    the configuration is back to the version in service) newer than that."""
     serving = rollout.serving
     versions = rollout.versions
-    if serving is not None and rollout.reverted and versions.index(old) > versions.index(serving):
+    if serving is not None and reverted and versions.index(old) > versions.index(serving):
         why = f"newer than {serving.friendly_name}, the approved version that is declared"
     else:
         why = f"superseded by a newer version of {rollout.template.name}"
