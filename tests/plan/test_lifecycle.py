@@ -216,8 +216,10 @@ def test_a_redeclared_name_is_blocked_until_thirty_days_after_its_deletion():
 
 def test_once_the_block_is_over_the_name_is_created_and_the_record_pruned():
     deleted = NOW - timedelta(days=31)
-    changes, _ = run([], retired=[record("reminder", deleted)])
+    changes, notes = run([], retired=[record("reminder", deleted)])
     assert [c.action for c in changes] == [Action.CREATE, Action.SUBMIT]
+    (note,) = notes  # nothing hidden: shown as undeclared while prune is off
+    assert (note.kind, note.address) == (NoteKind.UNDECLARED, "customer.acme/retired.reminder[en]")
     changes, _ = run([], retired=[record("reminder", deleted)], prune=True)
     assert [(c.action, c.address.split("/")[1]) for c in changes][-1] == (
         Action.DELETE,

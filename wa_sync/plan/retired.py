@@ -23,7 +23,7 @@ from wa_sync.model import (
     Template,
     freeze,
 )
-from wa_sync.plan.change import STEPS, Action, Actor, Cause, Gate, NoteKind, Phase
+from wa_sync.plan.change import STEPS, Actor, Cause, Gate, NoteKind
 from wa_sync.plan.normalise import content_before
 from wa_sync.plan.out import Out
 
@@ -79,7 +79,7 @@ def plan_retired(
     out: Out, records: tuple[LiveContent, ...], *, prune: bool, when: datetime
 ) -> None:
     """wa-sync's records of deleted approved templates: shown while the name is blocked
-    (-v), deleted with prune once the block is over."""
+    (-v); once the block is over, undeclared: kept, or deleted with prune."""
     for record in records:
         start = deleted_at(record)
         local = f"retired.{record.retired_name}[{record.language}]"
@@ -91,16 +91,16 @@ def plan_retired(
                 f"{start + NAME_BLOCK:%Y-%m-%d %H:%M} UTC: an approved template of that name "
                 f"was deleted (wa-sync's record {record.sid})",
             )
-        elif prune:
-            out.change(
+        else:
+            out.unwanted(
                 local,
-                Action.DELETE,
-                Phase.CLEANUP,
-                cause=Cause.CONFIG,
+                prune=prune,
+                protected=False,  # bookkeeping, not one of the customer's objects
+                what=f"wa-sync's record {record.sid} of the deleted template {record.retired_name}",
+                why=f"no longer needed: WhatsApp's {NAME_REUSE_DAYS}-day block is over",
                 before=content_before(record),
                 ref=record.sid,
-                reason=f"wa-sync's record {record.sid} of the deleted template "
-                f"{record.retired_name}: WhatsApp's {NAME_REUSE_DAYS}-day block is over",
+                cause=Cause.CONFIG,
             )
 
 
