@@ -77,3 +77,35 @@ def test_the_installed_wheel_works_in_a_clean_venv(dist: Path, tmp_path: Path) -
     plan = run(wa_sync, "--emulator", "plan", cwd=estate, env=env)
     assert "(against the wa-sync emulator, not Twilio)" in plan
     assert "Plan: 5 to create" in plan
+
+
+def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
+    """action/install.sh as the action runs it (GITHUB_ACTION_PATH is this checkout),
+    then action/run.sh with the wa-sync it put on the PATH: a plan of a new estate."""
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    github_path, output = runner / "path", runner / "output"
+    github_path.write_text("")
+    output.write_text("")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TWILIO_", "WA_SYNC_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(GITHUB_ACTION_PATH=str(ROOT), RUNNER_TEMP=str(runner), GITHUB_PATH=str(github_path))
+    installed = run("bash", ROOT / "action" / "install.sh", cwd=tmp_path, env=env)
+    assert installed.endswith(f"wa-sync {__version__}\n")
+    (bin_dir,) = github_path.read_text().splitlines()
+    assert (Path(bin_dir) / "wa-sync").is_file()
+
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"
+    run("wa-sync", "init", "estate", cwd=tmp_path, env=env)
+    env.update(
+        GITHUB_OUTPUT=str(output),
+        WA_SYNC_COMMAND="plan",
+        WA_SYNC_ROOT="estate",
+        WA_SYNC_EMULATOR="true",
+    )
+    run("bash", ROOT / "action" / "run.sh", cwd=tmp_path, env=env)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert (outputs["exit_code"], outputs["has_changes"]) == ("2", "true")
