@@ -10,6 +10,7 @@ on a user's machine. pip's cache keeps the second run to seconds.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,6 +23,8 @@ from wa_sync import __version__
 from wa_sync.commands.init import SCAFFOLD
 
 ROOT = Path(__file__).resolve().parents[2]
+# what a checkout on a runner does not have
+UNTRACKED = (".git", ".venv", "node_modules", "build", "*.egg-info", "__pycache__", ".*_cache")
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +83,11 @@ def test_the_installed_wheel_works_in_a_clean_venv(dist: Path, tmp_path: Path) -
 
 
 def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
-    """action/install.sh as the action runs it (GITHUB_ACTION_PATH is this checkout),
-    then action/run.sh with the wa-sync it put on the PATH: a plan of a new estate."""
+    """action/install.sh as the action runs it (GITHUB_ACTION_PATH: a fresh copy of this
+    checkout, as the runner downloads it; pip builds in the tree), then action/run.sh
+    with the wa-sync it put on the PATH: a plan of a new estate."""
+    action = tmp_path / "action"
+    shutil.copytree(ROOT, action, ignore=shutil.ignore_patterns(*UNTRACKED))
     runner = tmp_path / "runner"
     runner.mkdir()
     github_path, output = runner / "path", runner / "output"
@@ -92,8 +98,10 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
         for key, value in os.environ.items()
         if not key.startswith(("TWILIO_", "WA_SYNC_", "PYTHON", "VIRTUAL_ENV"))
     }
-    env.update(GITHUB_ACTION_PATH=str(ROOT), RUNNER_TEMP=str(runner), GITHUB_PATH=str(github_path))
-    installed = run("bash", ROOT / "action" / "install.sh", cwd=tmp_path, env=env)
+    env.update(
+        GITHUB_ACTION_PATH=str(action), RUNNER_TEMP=str(runner), GITHUB_PATH=str(github_path)
+    )
+    installed = run("bash", action / "action" / "install.sh", cwd=tmp_path, env=env)
     assert installed.endswith(f"wa-sync {__version__}\n")
     (bin_dir,) = github_path.read_text().splitlines()
     assert (Path(bin_dir) / "wa-sync").is_file()
@@ -106,6 +114,6 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
         WA_SYNC_ROOT="estate",
         WA_SYNC_EMULATOR="true",
     )
-    run("bash", ROOT / "action" / "run.sh", cwd=tmp_path, env=env)
+    run("bash", action / "action" / "run.sh", cwd=tmp_path, env=env)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert (outputs["exit_code"], outputs["has_changes"]) == ("2", "true")
