@@ -4,6 +4,7 @@ read them (wa-sync itself, actionlint, pre-commit, the `$schema` headers' target
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -69,6 +70,35 @@ def test_pre_commit_accepts_the_config(estate: Path) -> None:
     (hook,) = yaml.safe_load((estate / ".pre-commit-config.yaml").read_text())["repos"]
     assert hook["repo"] == "local"  # no ref to pin: it runs the wa-sync that is installed
     assert hook["hooks"][0]["entry"] == "wa-sync validate"
+
+
+def test_pre_commit_runs_the_hook(estate: Path) -> None:
+    """`pre-commit run` in the estate as a git repository: the hook finds the installed
+    wa-sync and passes; a broken customer file fails it."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+        "HOME": str(estate.parent),
+        "PRE_COMMIT_HOME": str(estate.parent / "pre-commit-home"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv, cwd=estate, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    run("git", "init", "-q")
+    run("git", "add", "-A")
+    hook = (sys.executable, "-m", "pre_commit", "run", "--all-files")
+    proc = run(*hook)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "wa-sync validate" in proc.stdout
+    assert "Passed" in proc.stdout
+    customer = estate / "customers" / "example-clinic.yaml"
+    customer.write_text(customer.read_text(encoding="utf-8").replace("verified", "done"))
+    proc = run(*hook)
+    assert proc.returncode == 1
+    assert "customers/example-clinic.yaml" in proc.stdout
 
 
 def test_schema_headers_and_editor_settings_point_at_files(estate: Path) -> None:
