@@ -120,6 +120,7 @@ COMMON_DEFAULTS = {
 }
 
 _TWILIO = ("root", "customer", "emulator", "no_color", "verbose")
+TEXT_OR_JSON = "text for people, json for scripts (default: text)"
 
 EPILOG = """\
 examples:
@@ -266,7 +267,7 @@ def _status(command: _Command) -> None:
         _TWILIO,
         "  wa-sync status\n  wa-sync status --customer acme-dental --format json",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
 def _access_request(command: _Command) -> None:
@@ -277,7 +278,7 @@ def _access_request(command: _Command) -> None:
         "  wa-sync access-request acme-dental\n  wa-sync access-request acme-dental --format json",
     )
     p.add_argument("id", metavar="ID", help="the customer id (its file is customers/ID.yaml)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
 def _import(command: _Command) -> None:
@@ -299,7 +300,7 @@ def _output(command: _Command) -> None:
         _TWILIO,
         "  wa-sync output\n  wa-sync output --customer acme-dental --format json",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
 def _new(command: _Command) -> None:
@@ -328,7 +329,9 @@ def _emulator(command: _Command) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)"
     )
-    p.add_argument("--port", type=int, default=4010, help="(default: %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=4010, help="the port to listen on (default: %(default)s)"
+    )
     p.add_argument(
         "--db", metavar="FILE", help="keep the state in this SQLite file (default: in memory)"
     )

@@ -24,6 +24,7 @@ def test_every_option_is_described_and_the_command_has_examples(name: str) -> No
     parser = COMMANDS[name]
     for action in parser._actions:
         assert action.help, (name, action.option_strings or action.dest)
+        assert not action.help.startswith("("), (name, action.help)  # says what it is
     assert parser.epilog
     examples = [line for line in parser.epilog.splitlines() if line.startswith("  wa-sync ")]
     assert examples, name
