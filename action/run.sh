@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Run one wa-sync command for the action (action.yml) and record what it did.
 #
-# Reads the action's inputs from WA_SYNC_* variables; writes the command's stdout, stderr
-# and exit code into the output directory (plan.md, plan.err, exitcode and shard for a
-# plan: what action/plan-comment.cjs reads), the job summary, and the step's outputs
+# Reads the action's inputs from INPUT_* variables (wa-sync's own WA_SYNC_* settings stay
+# the caller's); writes the command's stdout, stderr and exit code into the output
+# directory (plan.md, plan.err, exitcode and shard for a plan: what
+# action/plan-comment.cjs reads), the job summary, and the step's outputs
 # exit_code, has_changes, plan_file and output_dir. It exits 0 whatever the command did,
 # so that the comment is posted even for a failed plan; the action's last step fails the
 # job on an error.
 set -uo pipefail
 
-command="${WA_SYNC_COMMAND:-plan}"
+command="${INPUT_COMMAND:-plan}"
 case "$command" in
   validate | plan | apply | status) ;;
   *)
@@ -20,32 +21,32 @@ esac
 
 out="${RUNNER_TEMP:-/tmp}/wa-sync-output/$command"
 rm -rf "$out" && mkdir -p "$out"
-wa_sync="${WA_SYNC_BIN:-$(command -v wa-sync)}"
+wa_sync="$(command -v wa-sync || echo wa-sync)"
 
-args=(--root "${WA_SYNC_ROOT:-.}" --no-color)
-for id in ${WA_SYNC_CUSTOMERS:-}; do args+=(--customer "$id"); done
-if [ "${WA_SYNC_EMULATOR:-false}" = true ]; then args+=(--emulator); fi
+args=(--root "${INPUT_ROOT:-.}" --no-color)
+for id in ${INPUT_CUSTOMER:-}; do args+=(--customer "$id"); done
+if [ "${INPUT_EMULATOR:-false}" = true ]; then args+=(--emulator); fi
 args+=("$command")
 
 reconcile=()
-if [ -n "${WA_SYNC_SHARD:-}" ]; then reconcile+=(--shard "$WA_SYNC_SHARD"); fi
-if [ "${WA_SYNC_PRUNE:-false}" = true ]; then reconcile+=(--prune); fi
-if [ "${WA_SYNC_ALLOW_MASS_DELETE:-false}" = true ]; then reconcile+=(--allow-mass-delete); fi
+if [ -n "${INPUT_SHARD:-}" ]; then reconcile+=(--shard "$INPUT_SHARD"); fi
+if [ "${INPUT_PRUNE:-false}" = true ]; then reconcile+=(--prune); fi
+if [ "${INPUT_ALLOW_MASS_DELETE:-false}" = true ]; then reconcile+=(--allow-mass-delete); fi
 
 plan_file=""
 case "$command" in
   validate) args+=(--format github) ;;
   plan)
-    plan_file="${WA_SYNC_PLAN_FILE:-$out/plan.json}"
+    plan_file="${INPUT_PLAN_FILE:-$out/plan.json}"
     args+=(--format markdown --detailed-exitcode --out "$plan_file" "${reconcile[@]}")
     ;;
   apply)
-    if [ -n "${WA_SYNC_PLAN_FILE:-}" ]; then args+=("$WA_SYNC_PLAN_FILE"); fi
+    if [ -n "${INPUT_PLAN_FILE:-}" ]; then args+=("$INPUT_PLAN_FILE"); fi
     args+=(--auto-approve --report "$out/apply-report.jsonl" "${reconcile[@]}")
-    if [ -n "${WA_SYNC_PARALLELISM:-}" ]; then args+=(--parallelism "$WA_SYNC_PARALLELISM"); fi
+    if [ -n "${INPUT_PARALLELISM:-}" ]; then args+=(--parallelism "$INPUT_PARALLELISM"); fi
     ;;
 esac
-read -r -a extra <<< "${WA_SYNC_ARGS:-}"
+read -r -a extra <<< "${INPUT_ARGS:-}"
 args+=("${extra[@]}")
 
 stdout="$out/$command.txt"
@@ -61,11 +62,11 @@ if [ "$command" = apply ] && grep -q '"result": "ok"' "$out/apply-report.jsonl" 
   has_changes=true
 fi
 echo "$code" > "$out/exitcode"
-echo "${WA_SYNC_SHARD:-1/1}" > "$out/shard"
+echo "${INPUT_SHARD:-1/1}" > "$out/shard"
 
 {
   title="wa-sync $command"
-  if [ -n "${WA_SYNC_SHARD:-}" ]; then title="$title (shard $WA_SYNC_SHARD)"; fi
+  if [ -n "${INPUT_SHARD:-}" ]; then title="$title (shard $INPUT_SHARD)"; fi
   echo "## $title"
   echo
   if [ "$command" = plan ] && { [ "$code" = 0 ] || [ "$code" = 2 ]; }; then

@@ -136,10 +136,10 @@ def run_action(
         "RUNNER_TEMP": str(runner),
         "GITHUB_OUTPUT": str(runner / "output"),
         "GITHUB_STEP_SUMMARY": str(runner / "summary"),
-        "WA_SYNC_COMMAND": command,
-        "WA_SYNC_ROOT": str(estate),
-        "WA_SYNC_EMULATOR": "true",
-        **{f"WA_SYNC_{k.upper()}": v for k, v in inputs.items()},
+        "INPUT_COMMAND": command,
+        "INPUT_ROOT": str(estate),
+        "INPUT_EMULATOR": "true",
+        **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
     }
     proc = subprocess.run(
         ["bash", str(ROOT / "action" / "run.sh")],
@@ -205,7 +205,7 @@ def test_inputs_become_flags(estate: Path, tmp_path: Path) -> None:
         estate,
         fake,
         "apply",
-        customers="acme bella",
+        customer="acme bella",
         shard="2/3",
         prune="true",
         allow_mass_delete="true",

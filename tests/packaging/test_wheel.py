@@ -110,9 +110,9 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
     run("wa-sync", "init", "estate", cwd=tmp_path, env=env)
     env.update(
         GITHUB_OUTPUT=str(output),
-        WA_SYNC_COMMAND="plan",
-        WA_SYNC_ROOT="estate",
-        WA_SYNC_EMULATOR="true",
+        INPUT_COMMAND="plan",
+        INPUT_ROOT="estate",
+        INPUT_EMULATOR="true",
     )
     run("bash", action / "action" / "run.sh", cwd=tmp_path, env=env)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
