@@ -37,48 +37,58 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
-# The options every command could take, before or after the command name. Each command
-# shows (and accepts after its name) only those that mean something to it.
+# The options every command takes, before or after its name (SPEC §3). Each command's
+# help shows only those that mean something to it; the others are accepted and hidden.
 GLOBAL_OPTIONS = ("root", "customer", "emulator", "no_color", "verbose")
 
 
-def _global_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
-    """Add the global options `names` to `parser`. SUPPRESS keeps a command's default from
-    overwriting a value given before the command name."""
+def _global_options(parser: argparse.ArgumentParser, shown: Sequence[str]) -> None:
+    """Add the global options to `parser`, with help for those in `shown`. SUPPRESS as
+    the default keeps a command's default from overwriting a value given before it."""
     s = argparse.SUPPRESS
     group = parser.add_argument_group("global options (also before the command name)")
-    if "root" in names:
-        group.add_argument(
-            "--root", metavar="DIR", default=s, help="the estate's directory (default: .)"
-        )
-    if "customer" in names:
-        group.add_argument(
-            "--customer",
-            metavar="ID",
-            action="append",
-            default=s,
-            help="only this customer; repeat it for more",
-        )
-    if "emulator" in names:
-        group.add_argument(
-            "--emulator",
-            action="store_true",
-            default=s,
-            help="use the embedded Twilio emulator instead of Twilio (state in "
+
+    def described(name: str, text: str) -> str:
+        return text if name in shown else s
+
+    group.add_argument(
+        "--root",
+        metavar="DIR",
+        default=s,
+        help=described("root", "the estate's directory (default: .)"),
+    )
+    group.add_argument(
+        "--customer",
+        metavar="ID",
+        action="append",
+        default=s,
+        help=described("customer", "only this customer; repeat it for more"),
+    )
+    group.add_argument(
+        "--emulator",
+        action="store_true",
+        default=s,
+        help=described(
+            "emulator",
+            "use the embedded Twilio emulator instead of Twilio (state in "
             "<root>/.wa-sync/emulator.db)",
-        )
-    if "no_color" in names:
-        group.add_argument(
-            "--no-color", action="store_true", default=s, help="never colour (also: NO_COLOR=1)"
-        )
-    if "verbose" in names:
-        group.add_argument(
-            "-v",
-            "--verbose",
-            action="count",
-            default=s,
-            help="more detail on stderr: -v every field of a change, -vv each HTTP request",
-        )
+        ),
+    )
+    group.add_argument(
+        "--no-color",
+        action="store_true",
+        default=s,
+        help=described("no_color", "never colour (also: NO_COLOR=1)"),
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=s,
+        help=described(
+            "verbose", "more detail on stderr: -v every field of a change, -vv each HTTP request"
+        ),
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,12 +183,14 @@ def _init(command: _Command) -> None:
         "init",
         "scaffold a new estate repository: settings, an example customer and template, "
         "JSON Schemas, editor settings, pre-commit and GitHub workflows",
-        ("verbose",),
+        ("root", "verbose"),
         "  wa-sync init my-estate              a new directory\n"
         "  wa-sync init .                      the current, empty repository\n"
         "  wa-sync init . --action my-org/wa-sync@v0.1.0   workflows use your fork's action",
     )
-    p.add_argument("directory", nargs="?", default=".", metavar="DIR", help="default: .")
+    p.add_argument(
+        "directory", nargs="?", metavar="DIR", help="where to write it (default: --root, or .)"
+    )
     p.add_argument(
         "--action",
         metavar="OWNER/REPO@REF",

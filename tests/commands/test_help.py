@@ -41,7 +41,7 @@ def test_every_option_is_described_and_the_command_has_examples(name: str) -> No
         ("plan", {"--root", "--customer", "--emulator"}, set()),
         ("validate", {"--root", "--customer"}, {"--emulator"}),
         ("new", {"--root"}, {"--customer", "--emulator"}),
-        ("init", set(), {"--root", "--customer", "--emulator"}),
+        ("init", {"--root"}, {"--customer", "--emulator"}),
         ("emulator", set(), {"--root", "--customer", "--emulator"}),
     ],
 )
@@ -53,6 +53,22 @@ def test_global_options_only_where_they_mean_something(
         assert f"{option} " in text, option
     for option in hidden:
         assert f"{option} " not in text, option
+
+
+POSITIONALS = {
+    "access-request": ["x"],
+    "import": ["x", "--account-sid", "AC1"],
+    "new": ["customer", "x"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMAND_MODULES))
+def test_every_command_accepts_the_global_options(name: str) -> None:
+    """SPEC §3: all commands take them, shown or not."""
+    argv = [name, *POSITIONALS.get(name, []), "--root", "r", "--customer", "a", "--emulator"]
+    argv += ["--no-color", "-v"]
+    args = PARSER.parse_args(argv)
+    assert (args.root, args.customer, args.emulator, args.no_color) == ("r", ["a"], True, True)
 
 
 def test_global_options_still_go_before_the_command() -> None:

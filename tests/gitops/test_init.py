@@ -157,6 +157,11 @@ def test_init_into_an_existing_repository(tmp_path: Path) -> None:
     assert (tmp_path / "wa-sync.yaml").is_file()
 
 
+def test_init_writes_into_root_without_dir(tmp_path: Path) -> None:
+    assert main(["--root", str(tmp_path / "there"), "init"]) == 0
+    assert (tmp_path / "there" / "wa-sync.yaml").is_file()
+
+
 def test_init_pins_the_action_it_is_given(tmp_path: Path) -> None:
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert main(["init", str(tmp_path), "--action", f"my-org/wa-sync@{sha}"]) == 0

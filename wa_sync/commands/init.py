@@ -46,7 +46,12 @@ SCHEMA_KINDS = ("wa-sync", "customer", "template")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
-    run(directory=args.directory, action=args.action, force=args.force, out=runtime.stdout)
+    run(
+        directory=args.directory or args.root,
+        action=args.action,
+        force=args.force,
+        out=runtime.stdout,
+    )
     return 0
 
 
