@@ -16,6 +16,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from wa_sync import SOURCE_REPOSITORY, __version__
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
@@ -37,9 +38,28 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
-# The options every command takes, before or after its name (SPEC §3). Each command's
-# help shows only those that mean something to it; the others are accepted and hidden.
-GLOBAL_OPTIONS = ("root", "customer", "emulator", "no_color", "verbose")
+# The options every command takes, before or after its name (SPEC §3): name -> flags,
+# argparse keywords, help. Each command's help shows only those that mean something to
+# it; the others are accepted and hidden.
+GLOBAL_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any], str]] = {
+    "root": (("--root",), {"metavar": "DIR"}, "the estate's directory (default: .)"),
+    "customer": (
+        ("--customer",),
+        {"metavar": "ID", "action": "append"},
+        "only this customer; repeat it for more",
+    ),
+    "emulator": (
+        ("--emulator",),
+        {"action": "store_true"},
+        "use the embedded Twilio emulator instead of Twilio (state in <root>/.wa-sync/emulator.db)",
+    ),
+    "no_color": (("--no-color",), {"action": "store_true"}, "never colour (also: NO_COLOR=1)"),
+    "verbose": (
+        ("-v", "--verbose"),
+        {"action": "count"},
+        "more detail on stderr: -v every field of a change, -vv each HTTP request",
+    ),
+}
 
 
 def _global_options(parser: argparse.ArgumentParser, shown: Sequence[str]) -> None:
@@ -47,48 +67,8 @@ def _global_options(parser: argparse.ArgumentParser, shown: Sequence[str]) -> No
     the default keeps a command's default from overwriting a value given before it."""
     s = argparse.SUPPRESS
     group = parser.add_argument_group("global options (also before the command name)")
-
-    def described(name: str, text: str) -> str:
-        return text if name in shown else s
-
-    group.add_argument(
-        "--root",
-        metavar="DIR",
-        default=s,
-        help=described("root", "the estate's directory (default: .)"),
-    )
-    group.add_argument(
-        "--customer",
-        metavar="ID",
-        action="append",
-        default=s,
-        help=described("customer", "only this customer; repeat it for more"),
-    )
-    group.add_argument(
-        "--emulator",
-        action="store_true",
-        default=s,
-        help=described(
-            "emulator",
-            "use the embedded Twilio emulator instead of Twilio (state in "
-            "<root>/.wa-sync/emulator.db)",
-        ),
-    )
-    group.add_argument(
-        "--no-color",
-        action="store_true",
-        default=s,
-        help=described("no_color", "never colour (also: NO_COLOR=1)"),
-    )
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=s,
-        help=described(
-            "verbose", "more detail on stderr: -v every field of a change, -vv each HTTP request"
-        ),
-    )
+    for name, (flags, kwargs, text) in GLOBAL_OPTIONS.items():
+        group.add_argument(*flags, default=s, help=text if name in shown else s, **kwargs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,7 +109,7 @@ COMMON_DEFAULTS = {
     "emulator": False,
 }
 
-_TWILIO = ("root", "customer", "emulator", "no_color", "verbose")
+_TWILIO = tuple(GLOBAL_OPTIONS)  # the commands that read Twilio mean every one
 TEXT_OR_JSON = "text for people, json for scripts (default: text)"
 
 EPILOG = """\
@@ -153,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _global_options(parser, GLOBAL_OPTIONS)
+    _global_options(parser, _TWILIO)
     parser.add_argument("--version", action="version", version=f"wa-sync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
