@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +202,7 @@ class _Loader:
             customer_account_sid=data.get("customer_account_sid"),
             account_sid=data.get("account_sid"),
             waba_id=data.get("waba_id"),
+            protect=data.get("protect", False),
             onboarding=Onboarding(
                 terms_accepted=onboarding.get("terms_accepted", False),
                 business_verification=BusinessVerification(
@@ -238,6 +239,7 @@ class _Loader:
             display_name=entry["display_name"],
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
+            protect=entry.get("protect", False),
             where=doc.where(path),
             path=path,
             lines=freeze(relative_lines(doc, path)),
@@ -261,6 +263,8 @@ class _Loader:
                         category=entry["category"],
                     )
                 ]
+            if entry.get("protect"):
+                made = [replace(template, protect=True) for template in made]
             for template in made:
                 first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
                 if first.key != path:

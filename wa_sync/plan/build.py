@@ -4,6 +4,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
@@ -63,8 +64,10 @@ class PlanBuilder:
         cause_of: CauseOf = always_config,
         estate: Sequence[str] | None = None,
         digests: bool = True,
+        now: datetime | None = None,
     ):
         self.config = config
+        self.now = now or datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
         self.scope = sorted(customers)
@@ -107,7 +110,9 @@ class PlanBuilder:
         done = self.diffs.get(customer_id)
         if done is not None and done[0] is current:
             return done
-        found, told = diff_customer(customer, current, prune=self.pruning, cause_of=self.cause_of)
+        found, told = diff_customer(
+            customer, current, prune=self.pruning, cause_of=self.cause_of, now=self.now
+        )
         digest = live_digest(current) if self.digests else ""
         done = self.diffs[customer_id] = (current, found, told, digest)
         return done
