@@ -28,6 +28,7 @@ from wa_sync import __version__
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.lock import LockChanged, LockDocument, LockStore, LockTaken
 from wa_sync.report import ci_context
+from wa_sync.visible import visible
 
 DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
 MIN_TTL = 3
@@ -94,7 +95,8 @@ def describe(document: LockDocument) -> str:
         times.append(f"renewed {_when(document.date_updated)}")
     if document.date_expires:
         times.append(f"expires {_when(document.date_expires)} unless renewed")
-    return f"{who} ({', '.join(details)}), {', '.join(times)}"
+    # the Document is Twilio's text, written by whoever holds the parent's credentials
+    return visible(f"{who} ({', '.join(details)}), {', '.join(times)}")
 
 
 def _when(moment: datetime | None) -> str:
@@ -104,7 +106,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s" if value < 120 else f"{value / 60:g} min"
+    whole_minutes = value >= 60 and value % 60 == 0
+    return f"{value / 60:g} min" if whole_minutes else f"{value:g} s"
 
 
 class EstateLock:

@@ -33,7 +33,7 @@ def sync_client(emulator) -> Client:
                   http_client=EmulatorHttpClient(emulator.url))  # fmt: skip
 
 
-def hold_lock(emulator, ttl: int = 60, data_ttl: int = 60):
+def hold_lock(emulator, ttl: int = 60, data_ttl: int = 60, user: str = "alice"):
     """The lock as another apply took it: a Service `wa-sync` and the lock Document."""
     client = sync_client(emulator)
     services = [s for s in client.sync.v1.services.list() if s.friendly_name == SERVICE_NAME]
@@ -41,7 +41,9 @@ def hold_lock(emulator, ttl: int = 60, data_ttl: int = 60):
         services[0] if services else client.sync.v1.services.create(friendly_name=SERVICE_NAME)
     )
     documents = client.sync.v1.services(service.sid).documents
-    return documents.create(unique_name=LOCK_NAME, data={**HOLDER, "ttl": data_ttl}, ttl=ttl)
+    return documents.create(
+        unique_name=LOCK_NAME, data={**HOLDER, "ttl": data_ttl, "user": user}, ttl=ttl
+    )
 
 
 def lock_documents(emulator) -> list:
@@ -109,6 +111,16 @@ def test_the_refusal_names_the_holder_and_plan_does_not_take_the_lock(estate, em
     assert "--lock-timeout" in refused.err
     assert "wa-sync unlock" in refused.err
     assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_holder_with_control_characters_is_shown_escaped(estate, emulator, cli):
+    hold_lock(emulator, user="mallory\x1b]0;pwned\x07")
+    refused = cli("apply", "--auto-approve")
+    assert refused.code == 1
+    assert "mallory\\x1b]0;pwned\\x07@ci-runner-7" in refused.err
+    assert "\x1b" not in refused.err
+    shown = cli("unlock")
+    assert "\x1b" not in shown.out + shown.err
 
 
 def test_a_lock_that_expired_is_gone_and_apply_proceeds(estate, emulator, cli):
@@ -203,3 +215,32 @@ def test_the_lock_wait_is_interruptible(estate, emulator, env):
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "before any change was made" in err
+
+
+def test_the_settings_lock_timeout_makes_apply_wait(estate, emulator, cli):
+    estate.write("wa-sync.yaml", {"settings": {"lock_timeout": "1m"}})
+    hold_lock(emulator, ttl=0, data_ttl=1)
+    done = cli("apply", "--auto-approve")
+    assert done.code == 0, done.err
+    assert "Waiting up to 1 min for the apply lock, held by alice@ci-runner-7" in done.err
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("flag", "--lock-timeout: 'soon' is not a duration such as 0, 30s, 5m or 1h"),
+        ("settings", "settings.lock_timeout"),
+    ],
+)
+def test_a_bad_lock_timeout_is_a_clear_error_before_any_write(
+    estate, emulator, cli, where, message
+):
+    if where == "flag":
+        result = cli("apply", "--auto-approve", "--lock-timeout", "soon")
+    else:
+        estate.write("wa-sync.yaml", {"settings": {"lock_timeout": "soon"}})
+        result = cli("apply", "--auto-approve")
+    assert result.code == 1
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert estate_writes(emulator.request_log()) == []
