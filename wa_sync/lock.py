@@ -175,9 +175,15 @@ class EstateLock:
 
     def _attempt(self) -> LockDocument | None:
         """Take the lock in every `wa-sync` Service; None once held, else the holder's
-        Document. Services that appear meanwhile (two first applies) mean a new try."""
+        Document. An apply that had to create the Service lists again once it holds the
+        lock: another one created meanwhile (two first applies) means a new try. One
+        that found the Services by listing need not: any other apply's listing, earlier
+        or later, holds at least one of them (wa-sync never deletes a Service)."""
         while True:
-            services = self.store.services(create=True)
+            services = self.store.services()
+            created = not services
+            if created:
+                services = [self.store.create_service()]
             held: list[LockDocument] = []
             for service in services:
                 try:
@@ -188,7 +194,7 @@ class EstateLock:
                         break
                     return taken.document
             else:
-                if self.store.services(create=False) == services:
+                if not created or self.store.services() == services:
                     self.held = held
                     return None
                 self._drop(held)
@@ -258,11 +264,13 @@ class EstateLock:
                 self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
 
     def release(self) -> None:
-        """Delete the lock Documents that carry this apply's token: those it holds, and
-        any a create whose answer never came may have made."""
+        """Delete the lock Documents that carry this apply's token: those it holds or,
+        when it holds none (interrupted while taking it), any that a create whose answer
+        never came may have made."""
+        services = [d.service_sid for d in self.held]
         self.held = []
         try:
-            for service in self.store.services(create=False):
+            for service in services or self.store.services():
                 current = self.store.fetch(service)
                 if current is not None and current.token == self.holder.token:
                     self.store.delete(service)

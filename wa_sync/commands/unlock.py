@@ -24,7 +24,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         store = gateway.lock_store()
-        held = [d for d in map(store.fetch, store.services(create=False)) if d is not None]
+        held = [d for d in map(store.fetch, store.services()) if d is not None]
         if not held:
             runtime.stdout.write("No apply holds the lock on this estate.\n")
             return 0

@@ -65,7 +65,9 @@ class LockChanged(WaSyncError):
 class LockStore(Protocol):
     """Where the apply lock lives (Gateway.lock_store); SyncLockStore on Twilio."""
 
-    def services(self, *, create: bool) -> list[str]: ...
+    def services(self) -> list[str]: ...
+
+    def create_service(self) -> str: ...
 
     def create(self, service: str, data: Mapping[str, Any], ttl: int) -> LockDocument: ...
 
@@ -86,19 +88,18 @@ class SyncLockStore:
         self._errors = errors
         self._create_once = create_once
 
-    def services(self, *, create: bool) -> list[str]:
-        """The SIDs of the parent's Sync Services named `wa-sync`, sorted; with `create`,
-        one is made when there is none."""
+    def services(self) -> list[str]:
+        """The SIDs of the parent's Sync Services named `wa-sync`, sorted."""
         with self._errors("listing the parent's Sync Services"):
-            found = sorted(
+            return sorted(
                 s.sid
                 for s in self._sync.services.stream(page_size=100)
                 if s.friendly_name == SERVICE_NAME
             )
-        if found or not create:
-            return found
+
+    def create_service(self) -> str:
         with self._errors(f"creating the Sync Service {SERVICE_NAME!r} for the apply lock"):
-            return [str(self._sync.services.create(friendly_name=SERVICE_NAME).sid)]
+            return str(self._sync.services.create(friendly_name=SERVICE_NAME).sid)
 
     def create(self, service: str, data: Mapping[str, Any], ttl: int) -> LockDocument:
         """Take the lock in `service`, or raise LockTaken with the holder's Document."""
