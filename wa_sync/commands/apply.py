@@ -150,13 +150,10 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
 def _estate_lock(
     runtime: Runtime, *, root: str, flag: str | None, stop: Stop
 ) -> Callable[[Gateway], EstateLock]:
-    """The lock `load_and_connect` takes before its first read (SPEC §4.8)."""
-    if flag is not None:
-        timeout = parse_duration(flag, what="--lock-timeout")
-    else:
-        from wa_sync.config.settings import load_settings
-
-        timeout = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
+    """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
+    --lock-timeout is refused at once; wa-sync.yaml is read (as `_prefetch` reads it)
+    once the configuration's load is forked and the gateway open."""
+    timeout = parse_duration(flag, what="--lock-timeout") if flag is not None else None
     ttl = int(
         parse_duration(
             runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL, what="WA_SYNC_LOCK_TTL"
@@ -172,9 +169,14 @@ def _estate_lock(
             )
 
     def estate_lock(gateway: Gateway) -> EstateLock:
+        wait = timeout
+        if wait is None:
+            from wa_sync.config.settings import load_settings  # see common._LATER
+
+            wait = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
         holder = this_process(runtime.environ, ttl=ttl)
         return EstateLock(
-            gateway.lock_store(), holder, timeout=timeout, err=runtime.stderr, on_lost=lost
+            gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost
         )
 
     return estate_lock
