@@ -131,6 +131,7 @@ class EstateLock:
         self._first_seen: dict[tuple[str, str], float] = {}
         self._stopping = threading.Event()
         self._beat: threading.Thread | None = None
+        self._abandoned = False
 
     def __enter__(self) -> EstateLock:
         try:
@@ -149,9 +150,17 @@ class EstateLock:
         tb: TracebackType | None,
     ) -> None:
         self._stopping.set()
+        if self._abandoned:
+            return
         if self._beat is not None:
             self._beat.join(timeout=1.0)  # a renewal in flight: released below anyway
         self.release()
+
+    def abandon(self) -> None:
+        """Leave the lock to expire: after a stop at once, no request may hold the
+        process (the network may be why the user insisted)."""
+        self._abandoned = True
+        self._stopping.set()
 
     # --- taking it ---------------------------------------------------------------------
 

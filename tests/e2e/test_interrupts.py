@@ -36,9 +36,16 @@ def estate(repo, emulator):
 
 def start_apply(estate, env, report: Path, **popen):
     return spawn(
-        estate.root, env, "apply", "--auto-approve", "--parallelism", str(PARALLELISM),
-        "--report", str(report), **popen,
-    )  # fmt: skip
+        estate.root,
+        env,
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        str(PARALLELISM),
+        "--report",
+        str(report),
+        **popen,
+    )
 
 
 def writes_started(emulator, since: float = 0.0) -> list[dict]:
@@ -93,8 +100,11 @@ def test_a_signal_stops_new_writes_and_the_next_apply_completes_the_rest(
     not_started = [r["address"] for r in changes if r["result"] == "not_started"]
     assert not_started
     assert {r["result"] for r in changes} <= {"ok", "not_started"}
-    assert all(f"  {'submit' if '/template.' in a else 'create'} {a}" in out
-               for a in not_started if a.count("/") == 0)  # fmt: skip
+    assert all(
+        f"  {'submit' if '/template.' in a else 'create'} {a}" in out
+        for a in not_started
+        if a.count("/") == 0
+    )
     assert_resumes(cli, emulator)
 
 
@@ -144,14 +154,25 @@ def test_a_second_signal_stops_at_once_and_nothing_is_duplicated(
     results = {r["result"] for r in records if r["type"] == "change"}
     assert "unknown" in results  # the writes left in flight
     assert "Stopped at once, these may or may not have been made:" in out
+    assert "The apply lock is left to expire within 60 s" in err
+    assert not [
+        r
+        for r in emulator.request_log()
+        if r["method"] == "DELETE" and r["path"].endswith("/Documents/wa-sync-apply-lock")
+    ]
+    emulator.advance_clock(61)
     assert_resumes(cli, emulator)
 
 
 def test_a_signal_before_the_first_write_changes_nothing(estate, emulator, env, cli):
     emulator.set_faults(latency_ms=300, methods=["GET"])  # a slow read, before any write
     process = spawn(estate.root, env, "apply", "--auto-approve")
-    wait_for(lambda: any(r["method"] == "GET" for r in emulator.request_log()) or
-             process.poll() is not None, "the apply's first read")  # fmt: skip
+    wait_for(
+        lambda: (
+            any(r["method"] == "GET" for r in emulator.request_log()) or process.poll() is not None
+        ),
+        "the apply's first read",
+    )
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 143, err

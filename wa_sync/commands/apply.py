@@ -24,7 +24,7 @@ from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
-from wa_sync.lock import DEFAULT_TTL, EstateLock, parse_duration, this_process
+from wa_sync.lock import DEFAULT_TTL, MIN_TTL, EstateLock, parse_duration, this_process
 from wa_sync.plan.change import Plan
 from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
@@ -113,7 +113,8 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
         only, shard = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
-    estate_lock = _estate_lock(runtime, root=o.root, flag=o.lock_timeout, stop=stop)
+    locks: list[EstateLock] = []
+    estate_lock = _estate_lock(runtime, root=o.root, flag=o.lock_timeout, stop=stop, made=locks)
     with load_and_connect(
         runtime,
         root=o.root,
@@ -144,21 +145,30 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             signals.writing()
             execution.run(loaded.config, live, gateway, parallelism=workers)
             signals.finishing()
+            if execution.hard_stop is not None:
+                for lock in locks:
+                    lock.abandon()
+                say(
+                    runtime.stderr,
+                    "The apply lock is left to expire within "
+                    f"{_ttl(runtime)} s, or remove it with `wa-sync unlock`.",
+                )
     return execution.finish()
 
 
+def _ttl(runtime: Runtime) -> int:
+    raw = runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL
+    return max(MIN_TTL, int(parse_duration(raw, what="WA_SYNC_LOCK_TTL")))
+
+
 def _estate_lock(
-    runtime: Runtime, *, root: str, flag: str | None, stop: Stop
+    runtime: Runtime, *, root: str, flag: str | None, stop: Stop, made: list[EstateLock]
 ) -> Callable[[Gateway], EstateLock]:
     """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
     --lock-timeout is refused at once; wa-sync.yaml is read (as `_prefetch` reads it)
     once the configuration's load is forked and the gateway open."""
     timeout = parse_duration(flag, what="--lock-timeout") if flag is not None else None
-    ttl = int(
-        parse_duration(
-            runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL, what="WA_SYNC_LOCK_TTL"
-        )
-    )
+    ttl = _ttl(runtime)
 
     def lost(why: str) -> None:
         if stop.request(f"the apply lock was lost: {why}", EXIT_ERROR):
@@ -175,9 +185,11 @@ def _estate_lock(
 
             wait = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
         holder = this_process(runtime.environ, ttl=ttl)
-        return EstateLock(
+        lock = EstateLock(
             gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost
         )
+        made.append(lock)
+        return lock
 
     return estate_lock
 
