@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
 import re
 import socket
 import threading
@@ -26,7 +27,7 @@ from typing import Any, TextIO
 
 from wa_sync import __version__
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.gateway.lock import LockChanged, LockDocument, LockStore, LockTaken
+from wa_sync.gateway.lock import LOCK_NAME, LockChanged, LockDocument, LockStore, LockTaken
 from wa_sync.report import ci_context
 from wa_sync.visible import visible
 
@@ -60,12 +61,34 @@ class Holder:
     ci_run: str | None
     version: str
     ttl: int
+    shard: tuple[int, int] | None = None  # `apply --shard K/N`: only that shard's customers
 
     def data(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def lock_name(self) -> str:
+        """The lock Document's unique name: one per scope, so that one scope is taken
+        once (Twilio refuses a second create); other scopes are checked by listing."""
+        return (
+            LOCK_NAME
+            if self.shard is None
+            else f"{LOCK_NAME}-shard-{self.shard[0]}-of-{self.shard[1]}"
+        )
 
-def this_process(environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL) -> Holder:
+
+def overlaps(mine: tuple[int, int] | None, data: Mapping[str, Any]) -> bool:
+    """Whether another apply's lock covers customers of mine: only shards K and K' (K !=
+    K') of one N are disjoint; the whole estate, --customer or another N may share any."""
+    theirs = data.get("shard")
+    if mine is None or not isinstance(theirs, list) or len(theirs) != 2:
+        return True
+    return mine[1] != theirs[1] or mine[0] == theirs[0]
+
+
+def this_process(
+    environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL, shard: tuple[int, int] | None = None
+) -> Holder:
     ci = ci_context(environ) or {}
     try:
         user = getpass.getuser()
@@ -79,6 +102,7 @@ def this_process(environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL) -> Holde
         ci_run=ci.get("run_url"),
         version=__version__,
         ttl=max(MIN_TTL, ttl),
+        shard=shard,
     )
 
 
@@ -88,6 +112,9 @@ def describe(document: LockDocument) -> str:
     data = document.data
     who = f"{data.get('user') or '?'}@{data.get('host') or '?'}"
     details = [f"pid {data.get('pid') or '?'}"]
+    shard = data.get("shard")
+    if isinstance(shard, list) and len(shard) == 2:
+        details.append(f"shard {shard[0]}/{shard[1]}")
     if data.get("ci_run"):
         details.append(f"CI run {data['ci_run']}")
     times = [f"since {_when(document.date_created)}"]
@@ -128,7 +155,7 @@ class EstateLock:
         self.store, self.holder, self.timeout, self.err = store, holder, timeout, err
         self.on_lost, self.clock = on_lost, clock
         self.held: list[LockDocument] = []
-        self._first_seen: dict[tuple[str, str], float] = {}
+        self._first_seen: dict[tuple[str, str, str], float] = {}
         self._stopping = threading.Event()
         self._beat: threading.Thread | None = None
         self._abandoned = False
@@ -180,7 +207,9 @@ class EstateLock:
                 )
                 self.err.flush()
                 waiting = True
-            self._stopping.wait(min(POLL_SECONDS, max(0.0, deadline - self.clock())))
+            # jittered: two applies that saw each other's lock do not meet again in step
+            pause = POLL_SECONDS * random.uniform(0.5, 1.5)
+            self._stopping.wait(min(pause, max(0.0, deadline - self.clock())))
 
     def _attempt(self) -> LockDocument | None:
         """Take the lock in every `wa-sync` Service; None once held, else the holder's
@@ -203,34 +232,68 @@ class EstateLock:
                         break
                     return taken.document
             else:
-                if not created or self.store.services() == services:
+                if created and self.store.services() != services:
+                    self._drop(held)
+                    continue
+                other = self._overlapping(services)
+                if other is None:
                     self.held = held
                     return None
                 self._drop(held)
+                if not self._clear_if_stale(other):
+                    return other
+
+    def _overlapping(self, services: list[str]) -> LockDocument | None:
+        """Another scope's lock that covers customers of this apply's, if any. Each apply
+        takes its own lock before it looks: of two that overlap, at least one sees the
+        other's and gives way (both may, then both try again)."""
+        mine = self.holder.lock_name
+        for service in services:
+            for document in self.store.locks(service):
+                if document.name != mine and overlaps(self.holder.shard, document.data):
+                    return document
+        return None
+
+    def _clear_if_stale(self, document: LockDocument) -> bool:
+        """Remove another scope's lock left unrenewed past its Ttl; True if removed."""
+        if not self._stale(document):
+            return False
+        try:
+            self.store.update(
+                document.service_sid, document.name, self.holder.data(), MIN_TTL, document.revision
+            )
+        except LockChanged:
+            return False
+        self.store.delete(document.service_sid, document.name)
+        self._warn_stale(document)
+        return True
+
+    def _warn_stale(self, document: LockDocument) -> None:
+        self.err.write(
+            f"warning: took over the apply lock of {describe(document)}: it was not renewed "
+            f"for longer than its time to live, so that apply is gone.\n"
+        )
 
     def _take(self, service: str) -> LockDocument:
-        data = self.holder.data()
+        data, name = self.holder.data(), self.holder.lock_name
         try:
-            return self.store.create(service, data, self.holder.ttl)
+            return self.store.create(service, name, data, self.holder.ttl)
         except LockTaken as taken:
             found = taken.document
             if found is None or not self._stale(found):
                 raise
             try:
-                document = self.store.update(service, data, self.holder.ttl, found.revision)
+                document = self.store.update(service, name, data, self.holder.ttl, found.revision)
             except LockChanged:
-                raise LockTaken(self.store.fetch(service)) from None
-            self.err.write(
-                f"warning: took over the apply lock of {describe(found)}: it was not renewed "
-                f"for longer than its time to live, so that apply is gone.\n"
-            )
+                raise LockTaken(self.store.fetch(service, name)) from None
+            self._warn_stale(found)
             return document
 
     def _stale(self, document: LockDocument) -> bool:
         """Seen at the same revision for longer than its Ttl on this process's clock:
         its holder stopped renewing it (Twilio deletes an expired Document, but not at
         once). No wall clock is compared, so skewed clocks cannot break a live lock."""
-        key = (document.service_sid, document.revision)
+        key = (document.service_sid, document.name, document.revision)
         first = self._first_seen.setdefault(key, self.clock())
         ttl = document.data.get("ttl")
         ttl = ttl if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
@@ -258,6 +321,7 @@ class EstateLock:
                 for index, document in enumerate(held):
                     held[index] = self.store.update(
                         document.service_sid,
+                        document.name,
                         self.holder.data(),
                         self.holder.ttl,
                         document.revision,
@@ -278,11 +342,12 @@ class EstateLock:
         never came may have made."""
         services = [d.service_sid for d in self.held]
         self.held = []
+        name = self.holder.lock_name
         try:
             for service in services or self.store.services():
-                current = self.store.fetch(service)
+                current = self.store.fetch(service, name)
                 if current is not None and current.token == self.holder.token:
-                    self.store.delete(service)
+                    self.store.delete(service, name)
         except WaSyncError as exc:
             self.err.write(
                 f"warning: could not release the apply lock ({exc}); it expires "
@@ -292,4 +357,4 @@ class EstateLock:
     def _drop(self, held: list[LockDocument]) -> None:
         """Give back what an attempt took before it found the lock taken elsewhere."""
         for document in held:
-            self.store.delete(document.service_sid)
+            self.store.delete(document.service_sid, document.name)

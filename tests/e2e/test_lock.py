@@ -23,17 +23,27 @@ from wa_sync.gateway.lock import LOCK_NAME, SERVICE_NAME
 from wa_sync.runtime import Runtime
 
 RUN = "https://github.com/acme/estate/actions/runs/99"
-HOLDER = {"token": "t" * 32, "user": "alice", "host": "ci-runner-7", "pid": 4242,
-          "ci_run": RUN, "version": "1", "ttl": 60}  # fmt: skip
+HOLDER = {
+    "token": "t" * 32,
+    "user": "alice",
+    "host": "ci-runner-7",
+    "pid": 4242,
+    "ci_run": RUN,
+    "version": "1",
+    "ttl": 60,
+}
 SYNC = "/v1/Services"
 
 
 def sync_client(emulator) -> Client:
-    return Client(emulator.parent_sid, emulator.parent_token,
-                  http_client=EmulatorHttpClient(emulator.url))  # fmt: skip
+    return Client(
+        emulator.parent_sid, emulator.parent_token, http_client=EmulatorHttpClient(emulator.url)
+    )
 
 
-def hold_lock(emulator, ttl: int = 60, data_ttl: int = 60, user: str = "alice"):
+def hold_lock(
+    emulator, ttl: int = 60, data_ttl: int = 60, user: str = "alice", shard: list | None = None
+):
     """The lock as another apply took it: a Service `wa-sync` and the lock Document."""
     client = sync_client(emulator)
     services = [s for s in client.sync.v1.services.list() if s.friendly_name == SERVICE_NAME]
@@ -41,15 +51,18 @@ def hold_lock(emulator, ttl: int = 60, data_ttl: int = 60, user: str = "alice"):
         services[0] if services else client.sync.v1.services.create(friendly_name=SERVICE_NAME)
     )
     documents = client.sync.v1.services(service.sid).documents
-    return documents.create(
-        unique_name=LOCK_NAME, data={**HOLDER, "ttl": data_ttl, "user": user}, ttl=ttl
-    )
+    name = LOCK_NAME if shard is None else f"{LOCK_NAME}-shard-{shard[0]}-of-{shard[1]}"
+    data = {**HOLDER, "ttl": data_ttl, "user": user, "shard": shard}
+    return documents.create(unique_name=name, data=data, ttl=ttl)
 
 
 def lock_documents(emulator) -> list:
     client = sync_client(emulator)
-    return [d for s in client.sync.v1.services.list()
-            for d in client.sync.v1.services(s.sid).documents.list()]  # fmt: skip
+    return [
+        d
+        for s in client.sync.v1.services.list()
+        for d in client.sync.v1.services(s.sid).documents.list()
+    ]
 
 
 @pytest.fixture
@@ -105,8 +118,10 @@ def test_the_refusal_names_the_holder_and_plan_does_not_take_the_lock(estate, em
 
     refused = cli("apply", "--auto-approve")
     assert refused.code == 1
-    assert "alice@ci-runner-7 (pid 4242, CI run https://github.com/acme/estate/actions/runs/99)" \
-        in refused.err  # fmt: skip
+    assert (
+        "alice@ci-runner-7 (pid 4242, CI run https://github.com/acme/estate/actions/runs/99)"
+        in refused.err
+    )
     assert "since 20" in refused.err
     assert "--lock-timeout" in refused.err
     assert "wa-sync unlock" in refused.err
@@ -169,8 +184,9 @@ def test_unlock_keeps_a_lock_renewed_while_it_asked(estate, emulator, env):
             return "yes\n"
 
     err = io.StringIO()
-    runtime = Runtime(environ=env, stdin=Renewing(), stdout=io.StringIO(), stderr=err,
-                      stdin_isatty=True)  # fmt: skip
+    runtime = Runtime(
+        environ=env, stdin=Renewing(), stdout=io.StringIO(), stderr=err, stdin_isatty=True
+    )
     assert main(["unlock", "--root", str(estate.root)], runtime) == 1
     assert "changed since it was shown" in err.getvalue()
     assert len(lock_documents(emulator)) == 1
@@ -178,11 +194,20 @@ def test_unlock_keeps_a_lock_renewed_while_it_asked(estate, emulator, env):
 
 def test_the_lock_is_renewed_while_apply_runs_and_released_at_the_end(estate, emulator, env, cli):
     emulator.set_faults(latency_ms=700, methods=["POST"])
-    process = spawn(estate.root, env, "apply", "--auto-approve", "--parallelism", "1",
-                    env_extra={"WA_SYNC_LOCK_TTL": "3"})  # fmt: skip
+    process = spawn(
+        estate.root,
+        env,
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        env_extra={"WA_SYNC_LOCK_TTL": "3"},
+    )
     renewals = "POST /v1/Services/{ServiceSid}/Documents/{Sid}"
-    wait_for(lambda: emulator.request_counts().get(renewals, 0) >= 2 or process.poll() is not None,
-             "two renewals")  # fmt: skip
+    wait_for(
+        lambda: emulator.request_counts().get(renewals, 0) >= 2 or process.poll() is not None,
+        "two renewals",
+    )
     assert process.poll() is None, "the apply ended before its lock was renewed twice"
     refused = cli("apply", "--auto-approve")  # more than the Ttl after it was taken
     assert refused.code == 1
@@ -193,8 +218,15 @@ def test_the_lock_is_renewed_while_apply_runs_and_released_at_the_end(estate, em
 
 def test_an_apply_whose_lock_is_removed_stops_starting_writes(estate, emulator, env, cli):
     emulator.set_faults(latency_ms=400, methods=["POST"])
-    process = spawn(estate.root, env, "apply", "--auto-approve", "--parallelism", "1",
-                    env_extra={"WA_SYNC_LOCK_TTL": "3"})  # fmt: skip
+    process = spawn(
+        estate.root,
+        env,
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        env_extra={"WA_SYNC_LOCK_TTL": "3"},
+    )
     wait_for(lambda: estate_writes(emulator.request_log()), "the apply's first write")
     assert cli("unlock", "--yes").code == 0
     out, err = process.communicate(timeout=120)
@@ -209,8 +241,12 @@ def test_an_apply_whose_lock_is_removed_stops_starting_writes(estate, emulator, 
 def test_the_lock_wait_is_interruptible(estate, emulator, env):
     hold_lock(emulator)
     process = spawn(estate.root, env, "apply", "--auto-approve", "--lock-timeout", "10m")
-    wait_for(lambda: any(r["path"].startswith(SYNC) and r["status"] == 409
-                         for r in emulator.request_log()), "the wait")  # fmt: skip
+    wait_for(
+        lambda: any(
+            r["path"].startswith(SYNC) and r["status"] == 409 for r in emulator.request_log()
+        ),
+        "the wait",
+    )
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130
@@ -244,3 +280,41 @@ def test_a_bad_lock_timeout_is_a_clear_error_before_any_write(
     assert message in result.err
     assert "Traceback" not in result.err
     assert estate_writes(emulator.request_log()) == []
+
+
+def test_applies_of_disjoint_shards_run_at_once(repo, emulator, env):
+    for n in range(1, 21):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    emulator.set_faults(latency_ms=50, methods=["POST"])
+    shards = [spawn(repo.root, env, "apply", "--auto-approve", "--shard", f"{k}/2") for k in (1, 2)]
+    outputs = [p.communicate(timeout=300) for p in shards]
+    assert [p.returncode for p in shards] == [0, 0], outputs
+    assert_no_duplicates(emulator)
+    assert len(estate_writes(emulator.request_log())) == 20 * 8
+    assert lock_documents(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("held", "args", "shown"),
+    [
+        (None, ["--shard", "1/2"], "alice@ci-runner-7 (pid 4242, CI run"),
+        ([1, 2], [], "alice@ci-runner-7 (pid 4242, shard 1/2, CI run"),
+        ([1, 2], ["--shard", "1/3"], "shard 1/2"),
+        ([1, 2], ["--shard", "1/2"], "shard 1/2"),
+    ],
+    ids=["estate-held-shard-waits", "shard-held-estate-waits", "other-n", "same-shard"],
+)
+def test_overlapping_scopes_exclude_each_other(estate, emulator, cli, held, args, shown):
+    hold_lock(emulator, shard=held)
+    refused = cli("apply", "--auto-approve", *args)
+    assert refused.code == 1
+    assert shown in refused.err
+    assert estate_writes(emulator.request_log()) == []
+    assert len(lock_documents(emulator)) == 1  # its own lock given back
+
+
+def test_a_disjoint_shard_lock_does_not_stop_an_apply(estate, emulator, cli):
+    hold_lock(emulator, shard=[2, 2])
+    done = cli("apply", "--auto-approve", "--shard", "1/2")
+    assert done.code == 0, done.err
+    assert len(lock_documents(emulator)) == 1

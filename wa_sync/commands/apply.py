@@ -114,7 +114,9 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         only, shard = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
-    estate_lock = _estate_lock(runtime, root=o.root, flag=o.lock_timeout, stop=stop, made=locks)
+    estate_lock = _estate_lock(
+        runtime, root=o.root, flag=o.lock_timeout, shard=shard, stop=stop, made=locks
+    )
     with load_and_connect(
         runtime,
         root=o.root,
@@ -162,7 +164,13 @@ def _ttl(runtime: Runtime) -> int:
 
 
 def _estate_lock(
-    runtime: Runtime, *, root: str, flag: str | None, stop: Stop, made: list[EstateLock]
+    runtime: Runtime,
+    *,
+    root: str,
+    flag: str | None,
+    shard: tuple[int, int] | None,
+    stop: Stop,
+    made: list[EstateLock],
 ) -> Callable[[Gateway], EstateLock]:
     """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
     --lock-timeout is refused at once; wa-sync.yaml is read (as `_prefetch` reads it)
@@ -184,7 +192,7 @@ def _estate_lock(
             from wa_sync.config.settings import load_settings  # see common._LATER
 
             wait = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
-        holder = this_process(runtime.environ, ttl=ttl)
+        holder = this_process(runtime.environ, ttl=ttl, shard=shard)
         lock = EstateLock(
             gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost
         )

@@ -24,7 +24,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         store = gateway.lock_store()
-        held = [d for d in map(store.fetch, store.services()) if d is not None]
+        held = [d for service in store.services() for d in store.locks(service)]
         if not held:
             runtime.stdout.write("No apply holds the lock on this estate.\n")
             return 0
@@ -59,11 +59,13 @@ def _remove(store: LockStore, document: LockDocument, runtime: Runtime) -> None:
     delete it: a lock renewed since it was shown belongs to a running apply."""
     tombstone = this_process(runtime.environ, ttl=MIN_TTL)
     try:
-        store.update(document.service_sid, tombstone.data(), tombstone.ttl, document.revision)
+        store.update(
+            document.service_sid, document.name, tombstone.data(), tombstone.ttl, document.revision
+        )
     except LockChanged:
         raise WaSyncError(
             "the apply lock changed since it was shown: its apply renewed it (it is still "
             "running) or another apply took it. It is kept; run `wa-sync unlock` again to "
             "see who holds it now."
         ) from None
-    store.delete(document.service_sid)
+    store.delete(document.service_sid, document.name)

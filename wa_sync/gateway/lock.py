@@ -1,6 +1,7 @@
 """The apply lock's store on Twilio: a Sync Document with a unique name and a Ttl.
 
-One Document named `wa-sync-apply-lock` in the parent account's Sync Service whose
+One Document named `wa-sync-apply-lock` (for a sharded apply,
+`wa-sync-apply-lock-shard-K-of-N`) in the parent account's Sync Service whose
 FriendlyName is `wa-sync` (created by the first apply that finds none, then found by
 listing). Creating the Document takes the lock: a second create with the same unique
 name is refused by Twilio (409, error 54301). Its `Ttl` makes a lock left by a killed
@@ -38,6 +39,7 @@ class LockDocument:
     """The lock as Twilio holds it: where, its revision, its holder's data, its dates."""
 
     service_sid: str
+    name: str  # its unique name
     revision: str
     data: Mapping[str, Any]
     date_created: datetime | None
@@ -69,15 +71,19 @@ class LockStore(Protocol):
 
     def create_service(self) -> str: ...
 
-    def create(self, service: str, data: Mapping[str, Any], ttl: int) -> LockDocument: ...
+    def locks(self, service: str) -> list[LockDocument]: ...
 
-    def fetch(self, service: str) -> LockDocument | None: ...
-
-    def update(
-        self, service: str, data: Mapping[str, Any], ttl: int, revision: str
+    def create(
+        self, service: str, name: str, data: Mapping[str, Any], ttl: int
     ) -> LockDocument: ...
 
-    def delete(self, service: str) -> None: ...
+    def fetch(self, service: str, name: str) -> LockDocument | None: ...
+
+    def update(
+        self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
+    ) -> LockDocument: ...
+
+    def delete(self, service: str, name: str) -> None: ...
 
 
 class SyncLockStore:
@@ -101,39 +107,48 @@ class SyncLockStore:
         with self._errors(f"creating the Sync Service {SERVICE_NAME!r} for the apply lock"):
             return str(self._sync.services.create(friendly_name=SERVICE_NAME).sid)
 
-    def create(self, service: str, data: Mapping[str, Any], ttl: int) -> LockDocument:
-        """Take the lock in `service`, or raise LockTaken with the holder's Document."""
+    def locks(self, service: str) -> list[LockDocument]:
+        """Every apply lock Document in `service`, whatever its scope."""
+        with self._errors(f"listing the apply locks in Sync Service {service}"):
+            return [
+                _document(service, d)
+                for d in self._sync.services(service).documents.stream(page_size=100)
+                if str(d.unique_name or "").startswith(LOCK_NAME)
+            ]
+
+    def create(self, service: str, name: str, data: Mapping[str, Any], ttl: int) -> LockDocument:
+        """Take the lock `name` in `service`, or raise LockTaken with the holder's."""
         token = str(data["token"])
 
         def send() -> LockDocument:
             try:
                 with self._errors(f"taking the apply lock in Sync Service {service}"):
                     made = self._documents(service).create(
-                        unique_name=LOCK_NAME, data=dict(data), ttl=ttl
+                        unique_name=name, data=dict(data), ttl=ttl
                     )
             except TwilioError as exc:
                 if exc.code == UNIQUE_NAME_EXISTS or exc.status == 409:
-                    raise LockTaken(self.fetch(service)) from None
+                    raise LockTaken(self.fetch(service, name)) from None
                 raise
             return _document(service, made)
 
         def find() -> LockDocument | None:  # the create's answer was lost: did it take?
-            found = self.fetch(service)
+            found = self.fetch(service, name)
             if found is not None and found.token != token:
                 raise LockTaken(found)
             return found
 
         return self._create_once(send, find, "taking the apply lock")
 
-    def fetch(self, service: str) -> LockDocument | None:
+    def fetch(self, service: str, name: str) -> LockDocument | None:
         try:
             with self._errors(f"reading the apply lock in Sync Service {service}"):
-                return _document(service, self._documents(service)(LOCK_NAME).fetch())
+                return _document(service, self._documents(service)(name).fetch())
         except NotFound:
             return None
 
     def update(
-        self, service: str, data: Mapping[str, Any], ttl: int, revision: str
+        self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
     ) -> LockDocument:
         """Renew (or take over) the lock if it is still at `revision`; LockChanged if not.
         A renewal whose answer was lost counts when the Document carries our token."""
@@ -141,24 +156,24 @@ class SyncLockStore:
 
         def send() -> LockDocument:
             with self._changed(f"renewing the apply lock in Sync Service {service}"):
-                updated = self._documents(service)(LOCK_NAME).update(
+                updated = self._documents(service)(name).update(
                     data=dict(data), ttl=ttl, if_match=revision
                 )
             return _document(service, updated)
 
         def find() -> LockDocument | None:
-            found = self.fetch(service)
+            found = self.fetch(service, name)
             if found is None or found.token != token:
                 raise LockChanged("the apply lock was released or taken over meanwhile")
             return found
 
         return self._create_once(send, find, "renewing the apply lock")
 
-    def delete(self, service: str) -> None:
+    def delete(self, service: str, name: str) -> None:
         """Remove the lock Document (unlock, release); one already gone is fine."""
         try:
             with self._errors(f"removing the apply lock in Sync Service {service}"):
-                self._documents(service)(LOCK_NAME).delete()
+                self._documents(service)(name).delete()
         except NotFound:
             pass
 
@@ -181,6 +196,7 @@ def _document(service: str, instance: Any) -> LockDocument:
     data = instance.data if isinstance(instance.data, Mapping) else {}
     return LockDocument(
         service_sid=service,
+        name=str(instance.unique_name or ""),
         revision=str(instance.revision),
         data=dict(data),
         date_created=instance.date_created,
