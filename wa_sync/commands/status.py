@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
-from wa_sync.model import Customer, LiveCustomer, LiveEstate
-from wa_sync.onboarding import ONBOARDED, onboarding_stage
+from wa_sync.health import needs_action, next_step, offline_reasons
+from wa_sync.model import Customer, Isv, LiveCustomer, LiveEstate, LiveSender
+from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.runtime import Runtime
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
@@ -28,27 +29,42 @@ WIDTH = 100  # where the text view wraps a customer's detail lines
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     return run(
-        root=args.root, only=args.customer, fmt=args.format, emulator=args.emulator, runtime=runtime
+        root=args.root,
+        only=args.customer,
+        fmt=args.format,
+        emulator=args.emulator,
+        runtime=runtime,
+        verbose=bool(args.verbose),
     )
 
 
 def run(
-    *, root: str, only: Sequence[str] | None, fmt: str, emulator: bool, runtime: Runtime
+    *,
+    root: str,
+    only: Sequence[str] | None,
+    fmt: str,
+    emulator: bool,
+    runtime: Runtime,
+    verbose: bool = False,
 ) -> int:
     loaded = load(root, only=only, err=runtime.stderr)
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
-        report = status_report(customers, live, emulated=gateway.emulated)
+        report = status_report(customers, live, emulated=gateway.emulated, isv=loaded.config.isv)
     runtime.stdout.write(
-        json.dumps(report, indent=2, sort_keys=True) + "\n" if fmt == "json" else render(report)
+        json.dumps(report, indent=2, sort_keys=True) + "\n"
+        if fmt == "json"
+        else render(report, verbose=verbose)
     )
     return 0
 
 
-def status_report(customers: Sequence[Customer], live: LiveEstate, *, emulated: bool) -> dict:
-    rows = [_customer_status(c, live.customers[c.id]) for c in customers]
+def status_report(
+    customers: Sequence[Customer], live: LiveEstate, *, emulated: bool, isv: Isv = NO_ISV
+) -> dict:
+    rows = [_customer_status(c, live.customers[c.id], isv) for c in customers]
     count = len(live.accounts)
     warning = subaccount_limit_warning(count)
     return {
@@ -87,12 +103,14 @@ def template_limit_warning(count: int) -> str | None:
     return None
 
 
-def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
-    stage = onboarding_stage(customer, live)
+def _customer_status(customer: Customer, live: LiveCustomer, isv: Isv) -> dict[str, Any]:
+    stage = onboarding_stage(customer, live, isv)
     approvals = Counter(c.approval_status.value for c in live.contents)
     return {
         "id": customer.id,
         "name": customer.name,
+        "flow": customer.onboarding.flow.value,
+        "steps": stage.last_step,
         "subaccount_sid": live.account.sid if live.account else None,
         "stage": {
             "step": stage.step if stage.step != ONBOARDED else None,
@@ -101,17 +119,7 @@ def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
             "actor": stage.actor.value if stage.actor else None,
             "waiting": stage.waiting,
         },
-        "senders": [
-            {
-                "phone_number": s.phone_number,
-                "status": s.status,
-                "display_name": s.display_name,
-                "pending_display_name": s.pending_display_name,
-                "pending_display_name_status": s.pending_display_name_status,
-                "offline_reasons": list(s.offline_reasons),
-            }
-            for s in live.senders
-        ],
+        "senders": [sender_health(customer.id, s) for s in live.senders],
         "templates": dict(sorted(approvals.items())),
         "rejections": [
             {"name": c.friendly_name, "language": c.language, "reason": c.rejection_reason}
@@ -142,18 +150,36 @@ def _customer_warnings(live: LiveCustomer) -> list[str]:
     return [*warnings, warning] if warning else warnings
 
 
+def sender_health(customer_id: str, sender: LiveSender) -> dict[str, Any]:
+    """A sender as Twilio reports it, with what its status means (SPEC §3 `status`)."""
+    return {
+        "phone_number": sender.phone_number,
+        "status": sender.status,
+        "display_name": sender.display_name,
+        "pending_display_name": sender.pending_display_name,
+        "pending_display_name_status": sender.pending_display_name_status,
+        "offline_reasons": list(sender.offline_reasons),
+        "offline_hints": [r.hint for r in offline_reasons(sender) if r.hint],
+        "quality_rating": sender.quality_rating,
+        "messaging_limit": sender.messaging_limit,
+        "needs_action": needs_action(sender),
+        "next_step": next_step(customer_id, sender),
+    }
+
+
 # --- the text view -----------------------------------------------------------------
 
 
-def render(report: dict) -> str:
+def render(report: dict, *, verbose: bool = False) -> str:
     """A table a person can scan (one row per customer and sender), each customer's next
-    action, rejections and warnings on indented lines below its row."""
+    action, senders that are not online, rejections and warnings on indented lines below
+    its row; with `verbose`, every sender's quality rating and messaging limit too."""
     header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
     rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
         *above, last = _rows(customer)  # the details go below a customer's last sender
         rows += [(row, []) for row in above]
-        rows.append((last, _details(customer)))
+        rows.append((last, _details(customer, verbose=verbose)))
     widths = [max(len(r[i]) for r in [header, *(c for c, _ in rows)]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
@@ -166,13 +192,17 @@ def render(report: dict) -> str:
     lines += [f"warning: {w}" for w in report["warnings"]]
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
+    acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])
+    if acting:
+        lines.append(f"{acting} sender(s) need action (OFFLINE or PENDING_VERIFICATION).")
     return "\n".join(lines) + "\n"
 
 
 def _rows(customer: dict) -> list[tuple[str, ...]]:
     """The customer's row, then one more row per further sender."""
     stage = customer["stage"]
-    step = f"{stage['step']}/8 {stage['name']}" if stage["step"] else "onboarded"
+    done = stage["step"] is None
+    step = "onboarded" if done else f"{stage['step']}/{customer['steps']} {stage['name']}"
     actor = stage["actor"] or "-"
     senders = [f"{s['phone_number']} {s['status']}" for s in customer["senders"]] or ["-"]
     templates = ", ".join(f"{n} {k}" for k, n in customer["templates"].items()) or "-"
@@ -180,15 +210,32 @@ def _rows(customer: dict) -> list[tuple[str, ...]]:
     return [first, *(("", "", "", sender, "") for sender in senders[1:])]
 
 
-def _details(customer: dict) -> list[str]:
+def _details(customer: dict, *, verbose: bool) -> list[str]:
     stage = customer["stage"]
     lines = []
     if stage["step"] is not None:
         lines += _wrapped("next: ", stage["next_action"])
+    for sender in customer["senders"]:
+        lines += _sender_lines(sender, verbose=verbose)
     for r in customer["rejections"]:
         lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
     for warning in customer["warnings"]:
         lines += _wrapped("warning: ", warning)
+    return lines
+
+
+def _sender_lines(sender: dict, *, verbose: bool) -> list[str]:
+    label = f"sender {sender['phone_number']}: "
+    lines = []
+    if sender["status"] != "ONLINE":
+        reasons = "".join(f" [{r}]" for r in sender["offline_reasons"])
+        lines += _wrapped(label, f"{sender['status']}{reasons}: {sender['next_step']}")
+    if (sender["pending_display_name_status"] or "").upper() == "PENDING_REVIEW":
+        lines += _wrapped(label, f"display name {sender['pending_display_name']!r} in review")
+    if verbose or sender["quality_rating"] not in (None, "HIGH", "UNKNOWN"):
+        quality = sender["quality_rating"] or "unknown"
+        limit = sender["messaging_limit"] or "unknown"
+        lines += _wrapped(label, f"quality {quality}, messaging limit {limit}")
     return lines
 
 

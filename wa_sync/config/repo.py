@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
     LIBRARY_NAME,
     Library,
@@ -31,12 +32,9 @@ from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
-    AccessRequest,
-    BusinessVerification,
     Config,
     Customer,
-    Invitation,
-    Onboarding,
+    Flow,
     Sender,
     Template,
     freeze,
@@ -99,9 +97,11 @@ class _Loader:
     renderer: Renderer = field(default_factory=Renderer)
     phones: dict[str, _Declared] = field(default_factory=dict)
     library_files: dict[str, str] = field(default_factory=dict)
+    flow: Flow = Flow.LEGACY  # settings.onboarding_flow
 
     def load(self) -> Config:
         isv, settings = read_settings(self.root, self.problems)
+        self.flow = settings.onboarding_flow
         self.library_files = self._yaml_files(TEMPLATES_DIR, self._library_stem_ok)
         if self.only is None:
             for name in self.library_files:
@@ -192,9 +192,10 @@ class _Loader:
         before = len(self.problems)
         senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
         templates = self._templates(cid, doc)
+        onboarding, wrong_flow = read_onboarding(doc, self.flow)
+        self.problems += wrong_flow
         if any(p.is_error for p in self.problems[before:]):
             return None
-        onboarding = data.get("onboarding", {})
         return Customer(
             id=cid,
             name=data["name"],
@@ -202,14 +203,7 @@ class _Loader:
             customer_account_sid=data.get("customer_account_sid"),
             account_sid=data.get("account_sid"),
             waba_id=data.get("waba_id"),
-            onboarding=Onboarding(
-                terms_accepted=onboarding.get("terms_accepted", False),
-                business_verification=BusinessVerification(
-                    onboarding.get("business_verification", "not_started")
-                ),
-                access_request=AccessRequest(onboarding.get("access_request", "not_submitted")),
-                invitation=Invitation(onboarding.get("invitation", "not_sent")),
-            ),
+            onboarding=onboarding,
             senders=senders,
             templates=templates,
             where=Location(relative),
@@ -238,6 +232,7 @@ class _Loader:
             display_name=entry["display_name"],
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
+            verification=entry.get("verification"),
             where=doc.where(path),
             path=path,
             lines=freeze(relative_lines(doc, path)),

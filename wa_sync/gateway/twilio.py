@@ -81,6 +81,7 @@ SENDER_FIELDS = (
     "configuration",
     "webhook",
     "offline_reasons",
+    "properties",
     "pending_display_name",
     "pending_display_name_status",
 )
@@ -798,7 +799,10 @@ def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]
     if clear:
         for key in WEBHOOK_URL_KEYS:
             webhook.setdefault(key, "")
-    body: dict[str, Any] = {"configuration": {"waba_id": waba_id}, "profile": profile}
+    configuration = {"waba_id": waba_id}
+    if sender.verification and not clear:  # how Meta sends the one-time code (SPEC §1.1)
+        configuration["verification_method"] = sender.verification
+    body: dict[str, Any] = {"configuration": configuration, "profile": profile}
     if webhook:
         body["webhook"] = webhook
     return body
@@ -835,6 +839,7 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
     profile = data.get("profile") or {}
     configuration = data.get("configuration") or {}
     reasons = data.get("offline_reasons") or []
+    properties = data.get("properties") or {}
     return LiveSender(
         sid=data["sid"],
         sender_id=data.get("sender_id") or "",
@@ -846,7 +851,13 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
         pending_display_name=data.get("pending_display_name") or None,
         pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in reasons),
+        quality_rating=_text_or_none(properties.get("quality_rating")),
+        messaging_limit=_text_or_none(properties.get("messaging_limit")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return one_line(str(value)) if value not in (None, "") else None
 
 
 def _live_senders(records: Records) -> tuple[LiveSender, ...]:

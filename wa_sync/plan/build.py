@@ -107,7 +107,9 @@ class PlanBuilder:
         done = self.diffs.get(customer_id)
         if done is not None and done[0] is current:
             return done
-        found, told = diff_customer(customer, current, prune=self.pruning, cause_of=self.cause_of)
+        found, told = diff_customer(
+            customer, current, prune=self.pruning, cause_of=self.cause_of, isv=self.config.isv
+        )
         digest = live_digest(current) if self.digests else ""
         done = self.diffs[customer_id] = (current, found, told, digest)
         return done

@@ -16,6 +16,7 @@ from typing import Any
 from wa_sync.model import (
     ApprovalStatus,
     Customer,
+    Isv,
     LiveContent,
     LiveCustomer,
     LiveSender,
@@ -44,6 +45,7 @@ def always_config(files: Iterable[str]) -> Cause:
 class _Out:
     customer: Customer
     cause_of: CauseOf
+    isv: Isv = field(default_factory=Isv)  # its Tech Provider status gates embedded_signup
     changes: list[Change] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -104,10 +106,11 @@ def diff_customer(
     *,
     prune: bool,
     cause_of: CauseOf = always_config,
+    isv: Isv | None = None,
 ) -> tuple[list[Change], list[Note]]:
     if live.account is None:  # nothing of this customer is in Twilio yet: nothing drifted
         cause_of = always_config
-    out = _Out(customer, cause_of)
+    out = _Out(customer, cause_of, isv or Isv())
     _subaccount(out, live)
     planned_senders = _senders(out, live, prune=prune)
     sender_ready = planned_senders or any(s.status == ONLINE for s in live.senders)
@@ -156,7 +159,7 @@ def _subaccount(out: _Out, live: LiveCustomer) -> None:
 def _senders(out: _Out, live: LiveCustomer, *, prune: bool) -> bool:
     """Plan the senders; True when a sender create or update is actionable."""
     customer = out.customer
-    gate = sender_gate(customer)
+    gate = sender_gate(customer, out.isv)
     live_by_id = {s.sender_id: s for s in live.senders}
     actionable = False
     for sender in customer.senders:
@@ -253,7 +256,7 @@ def _content_before(content: LiveContent) -> dict[str, Any]:
 
 def _templates(out: _Out, live: LiveCustomer, *, prune: bool, sender_ready: bool) -> None:
     customer = out.customer
-    gate = submit_gate(customer, sender_ready=sender_ready)
+    gate = submit_gate(customer, sender_ready=sender_ready, isv=out.isv)
     keep: set[str] = set()  # SIDs that stay
     for template in customer.templates:
         versions = live.versions(template.name, template.language)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from wa_sync.model import Config, Customer, LiveCustomer
+from wa_sync.model import Config, Customer, Flow, LiveCustomer, TechProviderStatus
 from wa_sync.plan.normalise import content_state, sender_state
 
 
@@ -26,18 +26,21 @@ def _sha256(doc: Any) -> str:
 
 def customer_config_text(c: Customer) -> str:
     """One customer's part of the configuration digest: what can change its plan."""
+    onboarding = [
+        c.onboarding.terms_accepted,
+        str(c.onboarding.business_verification),
+        str(c.onboarding.access_request),
+        str(c.onboarding.invitation),
+    ]
+    if c.onboarding.flow is Flow.EMBEDDED_SIGNUP:  # a legacy customer's digest is as it was
+        onboarding += [str(c.onboarding.flow), str(c.onboarding.signup)]
     return _json(
         {
             "id": c.id,
             "name": c.name,
             "account_sid": c.account_sid,
             "waba_id": c.waba_id,
-            "onboarding": [
-                c.onboarding.terms_accepted,
-                str(c.onboarding.business_verification),
-                str(c.onboarding.access_request),
-                str(c.onboarding.invitation),
-            ],
+            "onboarding": onboarding,
             "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
             "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
         }
@@ -57,7 +60,10 @@ def config_digest(
     customers = ",".join(
         known.get(c.id) or customer_config_text(c) for c in config.customers if c.id in wanted
     )
-    settings = _json([config.settings.prune, config.settings.max_delete_fraction])
+    chosen: list[object] = [config.settings.prune, config.settings.max_delete_fraction]
+    if config.isv.tech_provider.status is not TechProviderStatus.NOT_APPLIED:
+        chosen.append(str(config.isv.tech_provider.status))  # gates embedded_signup senders
+    settings = _json(chosen)
     return _sha256_text(f'{{"customers":[{customers}],"settings":{settings}}}')
 
 
