@@ -11,7 +11,7 @@ from pathlib import Path
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, customer_file_ids, load
 from wa_sync.errors import UsageError
-from wa_sync.model import AccessRequest
+from wa_sync.model import AccessRequest, Flow
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
 from wa_sync.runtime import Runtime
 
@@ -29,6 +29,15 @@ NEXT = {
 }
 
 
+# What replaces the access request in the Tech Provider flow (SPEC §1.1).
+NO_FORM = (
+    "Instead, the ISV is approved once as a Tech Provider (isv.tech_provider.status in "
+    "wa-sync.yaml), and the customer completes Meta's Embedded Signup in the ISV's "
+    "application, which returns the WABA ID: record `onboarding.signup: completed` and "
+    "`waba_id`. `wa-sync status` shows which step is next."
+)
+
+
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     return run(
         root=args.root,
@@ -44,6 +53,9 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
     loaded = load(root, only=[customer_id], err=runtime.stderr)
     customer = loaded.config.customer(customer_id)
     assert customer is not None  # load() refused unknown ids
+    if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
+        runtime.stdout.write(_no_form(customer_id, fmt))
+        return 0
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([customer])
     account = live.customers[customer_id].account
@@ -73,6 +85,23 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
         text = _text(customer_id, fields, problems, NEXT[state], gateway.emulated)
         runtime.stdout.write(text)
     return 1 if problems else 0
+
+
+def _no_form(customer_id: str, fmt: str) -> str:
+    """An embedded_signup customer has no access request (SPEC §1.1)."""
+    if fmt == "json":
+        doc = {
+            "customer": customer_id,
+            "flow": Flow.EMBEDDED_SIGNUP.value,
+            "valid": True,
+            "access_request": None,
+            "fields": {},
+            "problems": [],
+            "next": NO_FORM,
+        }
+        return json.dumps(doc, indent=2) + "\n"
+    flow = "is onboarded with the embedded_signup flow: it has no access request."
+    return f"{customer_id} {flow}\n{NO_FORM}\n"
 
 
 def _check_known(root: str, customer_id: str) -> None:

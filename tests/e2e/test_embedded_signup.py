@@ -1,0 +1,170 @@
+"""The Tech Provider flow (SPEC §1.1, issue #19.1): embedded_signup customers next to
+legacy ones, through the CLI against the emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.test_reconcile import contents_of, senders_of
+
+APPROVED_ISV = {"isv": {**ISV["isv"], "tech_provider": {"status": "approved"}}}
+
+
+def signup_doc(n: int = 1, *, completed: bool = True, **overrides: Any) -> dict[str, Any]:
+    """An embedded_signup customer: no ToS, access request, customer SID or invitation."""
+    doc = customer_doc(n)
+    del doc["customer_account_sid"]
+    doc["onboarding"] = {"flow": "embedded_signup"}
+    if completed:
+        doc["onboarding"].update(signup="completed", signup_date="2026-11-30")
+    else:
+        del doc["waba_id"]
+    doc.update(overrides)
+    return doc
+
+
+@pytest.fixture
+def isv(repo):
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    return repo
+
+
+def plan_json(cli) -> dict:
+    result = cli("plan", "--format", "json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_completed_signup_plans_sender_and_templates_with_nothing_blocked(isv, cli, emulator):
+    isv.customer("shop", signup_doc(1))
+    plan = plan_json(cli)
+    actions = {c["address"]: c["action"] for c in plan["changes"]}
+    assert actions["customer.shop/sender.whatsapp:+14155550001"] == "create"
+    assert "blocked" not in actions.values()
+    assert sum(a == "submit" for a in actions.values()) == 3  # two languages + recall_offer
+
+    assert cli("apply", "--auto-approve").code == 0
+    assert [s["status"] for s in senders_of(emulator, "shop")] == ["ONLINE"]
+    assert {c["approval"]["status"] for c in contents_of(emulator, "shop")} == {"received"}
+
+
+def test_without_completed_signup_the_sender_is_blocked_at_step_2_by_the_customer(isv, cli):
+    isv.customer("shop", signup_doc(1, completed=False))
+    plan = plan_json(cli)
+    sender = next(c for c in plan["changes"] if "sender." in c["address"])
+    assert sender["action"] == "blocked"
+    assert sender["blocked_by"]["step"] == 2
+    assert sender["blocked_by"]["name"] == "Embedded Signup"
+    assert sender["blocked_by"]["actor"] == "customer"
+    submits = [c for c in plan["changes"] if c["address"].endswith("[en]") and c["phase"] == 4]
+    assert all(c["action"] == "blocked" for c in submits)
+    text = cli("plan").out
+    assert "step 2 (Embedded Signup): customer must complete Meta's Embedded Signup" in text
+
+
+@pytest.mark.parametrize(
+    ("tech_provider", "actor", "action"),
+    [
+        ({}, "ISV", "apply to Twilio's WhatsApp Tech Provider Program"),
+        ({"status": "pending"}, "Twilio/Meta", "approve the ISV as a Tech Provider"),
+    ],
+    ids=["not-applied", "pending"],
+)
+def test_an_isv_not_yet_approved_as_tech_provider_blocks_at_step_0(
+    repo, cli, tech_provider, actor, action
+):
+    repo.write("wa-sync.yaml", {"isv": {**ISV["isv"], "tech_provider": tech_provider}})
+    repo.customer("shop", signup_doc(1))
+    sender = next(c for c in plan_json(cli)["changes"] if "sender." in c["address"])
+    assert sender["blocked_by"]["step"] == 0
+    assert sender["blocked_by"]["actor"] == actor
+    assert sender["blocked_by"]["action"].startswith(action)
+
+
+def test_settings_onboarding_flow_is_the_default_for_customers_naming_none(repo, cli):
+    repo.write("wa-sync.yaml", {**APPROVED_ISV, "settings": {"onboarding_flow": "embedded_signup"}})
+    doc = signup_doc(1)
+    doc["onboarding"] = {"signup": "completed"}
+    repo.customer("shop", doc)
+    legacy = customer_doc(2)
+    legacy["onboarding"]["flow"] = "legacy"
+    repo.customer("clinic", legacy)
+    actions = {c["address"]: c["action"] for c in plan_json(cli)["changes"]}
+    assert actions["customer.shop/sender.whatsapp:+14155550001"] == "create"
+    assert actions["customer.clinic/sender.whatsapp:+14155550002"] == "create"
+
+
+@pytest.mark.parametrize(
+    ("flow", "key", "value", "owner"),
+    [
+        ("embedded_signup", "terms_accepted", True, "legacy"),
+        ("embedded_signup", "access_request", "approved", "legacy"),
+        ("embedded_signup", "invitation", "approved", "legacy"),
+        ("legacy", "signup", "completed", "embedded_signup"),
+        ("legacy", "signup_date", "2026-11-30", "embedded_signup"),
+    ],
+)
+def test_a_key_of_the_other_flow_is_an_error_naming_the_flow(repo, cli, flow, key, value, owner):
+    doc = signup_doc(1) if flow == "embedded_signup" else customer_doc(1)
+    doc["onboarding"] = {**doc["onboarding"], "flow": flow, key: value}
+    path = repo.customer("shop", doc)
+    result = cli("validate", "--format", "json")
+    assert result.code == 1
+    problems = json.loads(result.out)["errors"]
+    (problem,) = [p for p in problems if p["key"] == f"onboarding.{key}"]
+    assert f"belongs to the {owner} onboarding flow" in problem["message"]
+    assert f"with the {flow} flow (onboarding.flow)" in problem["message"]
+    lines = path.read_text().splitlines()
+    assert lines[problem["line"] - 1].strip().startswith(f"{key}:")
+
+
+def test_customer_account_sid_is_an_error_for_an_embedded_signup_customer(isv, cli):
+    doc = signup_doc(1, customer_account_sid="AC" + "1" * 32)
+    isv.customer("shop", doc)
+    result = cli("validate")
+    assert result.code == 1
+    assert "customer_account_sid belongs to the legacy onboarding flow" in result.out + result.err
+
+
+def test_a_legacy_estate_is_unchanged_by_the_tech_provider_settings(repo, cli):
+    """The same legacy customers plan the same with or without a Tech Provider ISV."""
+    repo.write("wa-sync.yaml", ISV)
+    repo.customer("clinic", customer_doc(1))
+    before = plan_json(cli)
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    after = plan_json(cli)
+    assert after["changes"] == before["changes"]
+
+
+def test_status_walks_the_embedded_signup_steps(isv, cli, emulator):
+    isv.customer("shop", signup_doc(1, completed=False))
+    assert cli("apply", "--auto-approve").code == 0
+    status = json.loads(cli("status", "--format", "json").out)
+    (shop,) = status["customers"]
+    assert shop["flow"] == "embedded_signup"
+    assert shop["steps"] == 6
+    assert shop["stage"]["step"] == 2
+    assert shop["stage"]["name"] == "Embedded Signup"
+    assert shop["stage"]["actor"] == "customer"
+    row = next(line for line in cli("status").out.splitlines() if line.startswith("shop "))
+    assert row.split()[1:4] == ["2/6", "Embedded", "Signup"]
+
+    isv.edit("customers/shop.yaml", lambda d: d.update(signup_doc(1)))
+    assert cli("apply", "--auto-approve").code == 0
+    stage = json.loads(cli("status", "--format", "json").out)["customers"][0]["stage"]
+    assert (stage["step"], stage["name"], stage["waiting"]) == (6, "message templates", True)
+
+
+def test_access_request_says_an_embedded_signup_customer_has_none(isv, cli):
+    isv.customer("shop", signup_doc(1))
+    result = cli("access-request", "shop")
+    assert result.code == 0, result.err
+    assert "has no access request" in result.out
+    assert "Embedded Signup" in result.out
+    doc = json.loads(cli("access-request", "shop", "--format", "json").out)
+    assert doc["flow"] == "embedded_signup"
+    assert doc["fields"] == {}
