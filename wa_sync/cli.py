@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=("customer", "template"))
     p.add_argument("name", metavar="ID_OR_NAME")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument(
+        "--flow",
+        choices=("legacy", "embedded_signup"),
+        help="a new customer's onboarding flow (default: asked on a terminal, else "
+        "settings.onboarding_flow)",
+    )
 
     p = command("emulator", "run the local Twilio emulator")
     p.add_argument("--host", default="127.0.0.1")
