@@ -71,6 +71,7 @@ COMMAND_MODULES = {
     "output": "output",
     "new": "new",
     "emulator": "emulator",
+    "verify": "verify",
 }
 
 COMMON_DEFAULTS = {
@@ -129,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account-sid", required=True, metavar="AC...", help="the subaccount to import")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    p = command("verify", "submit the one-time code Meta sent to a sender's phone")
+    p.add_argument("id", metavar="ID", help="the customer id")
+    p.add_argument("phone", metavar="PHONE", help="the sender's number, +E.164")
+    p.add_argument("code", metavar="CODE", help="the code (never written anywhere); - reads stdin")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
     p = command("output", "the ContentSid to send with, per customer, template and language")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -156,7 +163,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--subaccount-limit", type=_positive_int, default=1000, help="Twilio's limit (21480)"
     )
     p.add_argument("--show-token", action="store_true", help="print the parent's auth token")
+    _emulator_controls(p, common)
     return parser
+
+
+def _emulator_controls(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """`wa-sync emulator CONTROL`: play Twilio's and Meta's part (SPEC §6)."""
+    controls = p.add_subparsers(dest="control", metavar="CONTROL")
+
+    def control(name: str, help_text: str) -> argparse.ArgumentParser:
+        c = controls.add_parser(name, parents=[common], help=help_text, description=help_text)
+        c.add_argument("--url", help="a served emulator (default: the --emulator state)")
+        return c
+
+    c = control("approve", "decide every template in review, as WhatsApp would")
+    c.add_argument("--reject", metavar="REASON", help="reject them with this reason instead")
+    c = control("sender-status", "move a sender to a status, OFFLINE with Twilio's reasons")
+    c.add_argument("phone", metavar="PHONE", help="the sender's number, +E.164")
+    c.add_argument("status", metavar="STATUS", help="ONLINE, OFFLINE, PENDING_VERIFICATION...")
+    c.add_argument(
+        "--reason", action="append", metavar="CODE", help="an offline reason: 63101, 63020..."
+    )
+    c = control("verification-code", "the one-time code senders now accept (default 123456)")
+    c.add_argument("code", metavar="CODE")
+    c = control("recategorise", "Meta changes an approved template's category")
+    c.add_argument("name", metavar="NAME", help="the template's name as submitted (name_vN)")
+    c.add_argument("language", metavar="LANGUAGE")
+    c.add_argument("category", choices=("MARKETING", "UTILITY", "AUTHENTICATION"))
 
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:

@@ -4,13 +4,10 @@ form for one customer, checked for the mistakes the seed warns about (SPEC §4.7
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
-from wa_sync.commands.common import EMULATOR_BANNER, connect, customer_file_ids, load
-from wa_sync.errors import UsageError
+from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
 from wa_sync.model import AccessRequest, Flow
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
 from wa_sync.runtime import Runtime
@@ -49,7 +46,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runtime) -> int:
-    _check_known(root, customer_id)
+    check_known(root, customer_id)
     loaded = load(root, only=[customer_id], err=runtime.stderr)
     customer = loaded.config.customer(customer_id)
     assert customer is not None  # load() refused unknown ids
@@ -102,18 +99,6 @@ def _no_form(customer_id: str, fmt: str) -> str:
         return json.dumps(doc, indent=2) + "\n"
     flow = "is onboarded with the embedded_signup flow: it has no access request."
     return f"{customer_id} {flow}\n{NO_FORM}\n"
-
-
-def _check_known(root: str, customer_id: str) -> None:
-    known = customer_file_ids(root)
-    if customer_id in known or not (Path(root) / "customers").is_dir():
-        return  # load() reports a missing repository
-    close = difflib.get_close_matches(customer_id, known, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UsageError(
-        f"no customer {customer_id!r}: there is no file customers/{customer_id}.yaml.{hint} "
-        f"Known customers: {', '.join(sorted(known)) or 'none'}."
-    )
 
 
 def _text(

@@ -507,6 +507,24 @@ class TwilioGateway:
 
         return self._idempotent(send, what)
 
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        client = self._subclient(account.sid)
+        what = f"submitting the one-time code of sender {sid} in subaccount {account.sid}"
+
+        def send() -> LiveSender:
+            body = {"configuration": {"verification_code": code.reveal()}}
+            with self._errors(what, account.sid):
+                updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
+            return _live_sender(_fields(updated, SENDER_FIELDS))
+
+        def find() -> LiveSender | None:  # a lost answer: did the code get there?
+            with self._errors(f"reading sender {sid}", account.sid):
+                fetched = client.messaging.v2.channels_senders(sid).fetch()
+            sender = _live_sender(_fields(fetched, SENDER_FIELDS))
+            return sender if sender.status != "PENDING_VERIFICATION" else None
+
+        return self._create_once(send, find, what)
+
     def delete_sender(self, account: LiveAccount, sid: str) -> None:
         client = self._subclient(account.sid)
         with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import (
     ApprovalStatus,
     Customer,
@@ -215,7 +216,14 @@ def _sender_change(
 
 
 def _sender_notes(out: _Out, local: str, current: LiveSender) -> None:
-    if current.status in SENDER_WAITING:
+    if current.status == PENDING_VERIFICATION:  # a person must give the one-time code
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"sender {current.sender_id} is {PENDING_VERIFICATION}: "
+            + next_step(out.customer.id, current),
+        )
+    elif current.status in SENDER_WAITING:
         out.note(
             local,
             NoteKind.WAITING,
