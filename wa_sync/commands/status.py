@@ -215,8 +215,9 @@ def _details(customer: dict, *, verbose: bool) -> list[str]:
     lines = []
     if stage["step"] is not None:
         lines += _wrapped("next: ", stage["next_action"])
+    said = stage["next_action"] if stage["step"] is not None else ""
     for sender in customer["senders"]:
-        lines += _sender_lines(sender, verbose=verbose)
+        lines += _sender_lines(sender, verbose=verbose, said=said)
     for r in customer["rejections"]:
         lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
     for warning in customer["warnings"]:
@@ -224,12 +225,15 @@ def _details(customer: dict, *, verbose: bool) -> list[str]:
     return lines
 
 
-def _sender_lines(sender: dict, *, verbose: bool) -> list[str]:
+def _sender_lines(sender: dict, *, verbose: bool, said: str) -> list[str]:
+    """A sender that is not online (what to do, unless the `next:` line `said` it), a
+    display name in review, and the quality and limit when worth a look (or `verbose`)."""
     label = f"sender {sender['phone_number']}: "
     lines = []
     if sender["status"] != "ONLINE":
         reasons = "".join(f" [{r}]" for r in sender["offline_reasons"])
-        lines += _wrapped(label, f"{sender['status']}{reasons}: {sender['next_step']}")
+        todo = "" if sender["next_step"] in said else f": {sender['next_step']}"
+        lines += _wrapped(label, f"{sender['status']}{reasons}{todo}")
     if (sender["pending_display_name_status"] or "").upper() == "PENDING_REVIEW":
         lines += _wrapped(label, f"display name {sender['pending_display_name']!r} in review")
     if verbose or sender["quality_rating"] not in (None, "HIGH", "UNKNOWN"):
