@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,7 @@ class _Loader:
             customer_account_sid=data.get("customer_account_sid"),
             account_sid=data.get("account_sid"),
             waba_id=data.get("waba_id"),
+            protect=data.get("protect", False),
             onboarding=onboarding,
             senders=senders,
             templates=templates,
@@ -233,6 +234,7 @@ class _Loader:
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
             verification=entry.get("verification"),
+            protect=entry.get("protect", False),
             where=doc.where(path),
             path=path,
             lines=freeze(relative_lines(doc, path)),
@@ -256,6 +258,8 @@ class _Loader:
                         category=entry["category"],
                     )
                 ]
+            if entry.get("protect"):
+                made = [replace(template, protect=True) for template in made]
             for template in made:
                 first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
                 if first.key != path:

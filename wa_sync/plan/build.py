@@ -4,6 +4,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
@@ -63,8 +64,10 @@ class PlanBuilder:
         cause_of: CauseOf = always_config,
         estate: Sequence[str] | None = None,
         digests: bool = True,
+        now: datetime | None = None,
     ):
         self.config = config
+        self.now = now or datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
         self.scope = sorted(customers)
@@ -108,7 +111,12 @@ class PlanBuilder:
         if done is not None and done[0] is current:
             return done
         found, told = diff_customer(
-            customer, current, prune=self.pruning, cause_of=self.cause_of, isv=self.config.isv
+            customer,
+            current,
+            prune=self.pruning,
+            cause_of=self.cause_of,
+            now=self.now,
+            isv=self.config.isv,
         )
         digest = live_digest(current) if self.digests else ""
         done = self.diffs[customer_id] = (current, found, told, digest)

@@ -26,25 +26,28 @@ def _sha256(doc: Any) -> str:
 
 def customer_config_text(c: Customer) -> str:
     """One customer's part of the configuration digest: what can change its plan."""
-    onboarding = [
-        c.onboarding.terms_accepted,
-        str(c.onboarding.business_verification),
-        str(c.onboarding.access_request),
-        str(c.onboarding.invitation),
-    ]
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "account_sid": c.account_sid,
+        "waba_id": c.waba_id,
+        "onboarding": [
+            c.onboarding.terms_accepted,
+            str(c.onboarding.business_verification),
+            str(c.onboarding.access_request),
+            str(c.onboarding.invitation),
+        ],
+        "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
+        "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
+    }
     if c.onboarding.flow is Flow.EMBEDDED_SIGNUP:  # a legacy customer's digest is as it was
-        onboarding += [str(c.onboarding.flow), str(c.onboarding.signup)]
-    return _json(
-        {
-            "id": c.id,
-            "name": c.name,
-            "account_sid": c.account_sid,
-            "waba_id": c.waba_id,
-            "onboarding": onboarding,
-            "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
-            "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
-        }
-    )
+        doc["onboarding"] += [str(c.onboarding.flow), str(c.onboarding.signup)]
+    guarded = [s.sender_id for s in c.senders if s.protect] + [
+        t.address for t in c.templates if t.protect
+    ]
+    if c.protect or guarded:  # a key only when something is protected
+        doc["protect"] = [c.protect, guarded]
+    return _json(doc)
 
 
 def config_digest(
@@ -86,6 +89,12 @@ def live_digest(live: LiveCustomer) -> str:
                     content_state(c),
                 ]
                 for c in live.contents
+            ),
+            # wa-sync's records of deleted approved templates (a key only when there are)
+            **(
+                {"retired": sorted([c.sid, c.friendly_name, c.date_created] for c in live.retired)}
+                if live.retired
+                else {}
             ),
         }
     )

@@ -15,7 +15,7 @@ from typing import Any
 from wa_sync import __version__
 from wa_sync.errors import UsageError
 from wa_sync.model import thaw
-from wa_sync.plan.change import Action, Change, Note, Plan, summary_line
+from wa_sync.plan.change import Action, Change, Note, Plan, kept_counts, summary_line
 from wa_sync.schemas import load_schema
 
 FORMAT_VERSION = 1
@@ -55,6 +55,7 @@ def note_doc(note: Note) -> dict[str, Any]:
 
 def plan_doc(plan: Plan) -> dict[str, Any]:
     counts = plan.counts()
+    undeclared, protected = kept_counts(plan)
     return {
         "format_version": FORMAT_VERSION,
         "wa_sync_version": __version__,
@@ -66,6 +67,8 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
         "summary": {
             **{action.value: counts[action] for action in Action},
             "has_changes": plan.has_changes,
+            "undeclared": undeclared,
+            "protected": protected,
             "line": summary_line(plan),
         },
         "changes": [change_doc(c) for c in plan.changes],

@@ -129,7 +129,7 @@ def _line(change: Change) -> str:
 
 def _notes(plan: Plan, customer_id: str) -> list[str]:
     return [
-        f"{'waiting' if n.kind is NoteKind.WAITING else 'warning'}: {n.address}: {n.message}"
+        f"{n.kind.value}: {n.address}: {n.message}"
         for n in plan.notes
         if n.customer == customer_id and n.kind is not NoteKind.INFO
     ]

@@ -19,7 +19,13 @@ SYMBOLS = {
     Action.SUBMIT: ">",
     Action.BLOCKED: "!",
 }
-NOTE_SYMBOLS = {NoteKind.WAITING: "…", NoteKind.WARNING: "⚠", NoteKind.INFO: "i"}
+NOTE_SYMBOLS = {
+    NoteKind.WAITING: "…",
+    NoteKind.WARNING: "⚠",
+    NoteKind.INFO: "i",
+    NoteKind.UNDECLARED: "?",  # not declared, kept: shown always, never a change
+    NoteKind.PROTECTED: "=",  # `protect: true` keeps what the plan would delete
+}
 _COLORS = {
     Action.CREATE: "32",
     Action.UPDATE: "33",
