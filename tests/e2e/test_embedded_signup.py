@@ -4,6 +4,7 @@ legacy ones, through the CLI against the emulator."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -168,3 +169,14 @@ def test_access_request_says_an_embedded_signup_customer_has_none(isv, cli):
     doc = json.loads(cli("access-request", "shop", "--format", "json").out)
     assert doc["flow"] == "embedded_signup"
     assert doc["fields"] == {}
+
+
+def test_status_counts_the_embedded_signups_of_the_last_7_days(isv, cli):
+    today = datetime.now(UTC).date()
+    for n, ago in enumerate((0, 6, 7, 30)):
+        doc = signup_doc(n + 1)
+        doc["onboarding"]["signup_date"] = (today - timedelta(days=ago)).isoformat()
+        isv.customer(f"shop-{n}", doc)
+    status = json.loads(cli("status", "--format", "json").out)
+    assert status["signups"] == {"last_7_days": 2, "limit": 10}
+    assert "Embedded Signups in the last 7 days: 2 of the 10 Meta allows." in cli("status").out

@@ -9,11 +9,13 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
+from wa_sync.config.limits import recent_signups, signup_dates, signup_limit
 from wa_sync.health import needs_action, next_step, offline_reasons
-from wa_sync.model import Customer, Isv, LiveCustomer, LiveEstate, LiveSender
+from wa_sync.model import Config, Customer, Isv, LiveCustomer, LiveEstate, LiveSender
 from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.runtime import Runtime
 
@@ -53,6 +55,7 @@ def run(
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
         report = status_report(customers, live, emulated=gateway.emulated, isv=loaded.config.isv)
+    report["signups"] = signup_report(loaded.config, datetime.now(UTC).date())
     runtime.stdout.write(
         json.dumps(report, indent=2, sort_keys=True) + "\n"
         if fmt == "json"
@@ -73,6 +76,14 @@ def status_report(
         "customers": rows,
         "warnings": [warning] if warning else [],
     }
+
+
+def signup_report(config: Config, today: date) -> dict[str, int] | None:
+    """Embedded Signups in the last 7 days against Meta's limit (SPEC §1.1); None when no
+    customer has a signup date."""
+    if not signup_dates(config):
+        return None
+    return {"last_7_days": recent_signups(config, today), "limit": signup_limit(config)}
 
 
 def subaccount_limit_warning(count: int, limit: int = SUBACCOUNT_LIMIT) -> str | None:
@@ -190,6 +201,12 @@ def render(report: dict, *, verbose: bool = False) -> str:
     for row, details in rows:
         lines += [line(row), *details]
     lines += [f"warning: {w}" for w in report["warnings"]]
+    signups = report.get("signups")
+    if signups:
+        lines.append(
+            f"Embedded Signups in the last 7 days: {signups['last_7_days']} of the "
+            f"{signups['limit']} Meta allows."
+        )
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
     acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])

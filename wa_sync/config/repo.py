@@ -26,6 +26,7 @@ from wa_sync.config.library import (
     load_library,
     relative_lines,
 )
+from wa_sync.config.limits import limit_problems
 from wa_sync.config.lint import lint_config
 from wa_sync.config.settings import read_checked, read_settings
 from wa_sync.config.yamlfile import YamlDoc, join
@@ -72,7 +73,7 @@ def finish_load(config: Config, found: Sequence[Problem]) -> tuple[Config, list[
     """The second part of `load_repo`: the WhatsApp lint over the model, then the
     verdict on every problem (ConfigInvalid, or the config and its warnings)."""
     with no_cycle_collection():
-        linted = lint_config(config)
+        linted = lint_config(config) + limit_problems(config)
     problems = list(dict.fromkeys([*found, *linted]))  # a shared library's lint, once
     if any(problem.is_error for problem in problems):
         raise ConfigInvalid(problems)
