@@ -180,3 +180,48 @@ def test_status_counts_the_embedded_signups_of_the_last_7_days(isv, cli):
     status = json.loads(cli("status", "--format", "json").out)
     assert status["signups"] == {"last_7_days": 2, "limit": 10}
     assert "Embedded Signups in the last 7 days: 2 of the 10 Meta allows." in cli("status").out
+
+
+def test_101_template_creations_in_one_apply_make_100_creates_and_one_waiting(isv, cli, emulator):
+    doc = signup_doc(1)
+    doc["templates"] = [
+        {"name": f"offer_{n:03d}", "language": "en", "category": "UTILITY",
+         "body": f"Hi {{{{1}}}}, your order {n} has shipped.", "variables": {"1": "Maria"}}
+        for n in range(101)
+    ]  # fmt: skip
+    isv.customer("shop", doc)
+    applied = cli("apply", "--auto-approve")
+    assert applied.code == 0, applied.err
+    assert len(contents_of(emulator, "shop")) == 100
+    assert "offer_100[en]" in applied.out
+    assert "waits: Meta allows 100 template creations" in applied.out
+    assert "202 done, 0 failed, 0 skipped." in applied.out  # subaccount, sender, 100 x 2
+    again = cli("plan", "--detailed-exitcode")  # still within the hour: nothing to do yet
+    assert again.code == 0, again.out
+    assert "offer_100[en]" in again.out
+
+
+def test_a_number_moved_between_customers_is_never_deregistered_and_registered_at_once(
+    isv, cli, emulator
+):
+    isv.customer("shop", signup_doc(1))
+    isv.customer("other", signup_doc(2))
+    assert cli("apply", "--auto-approve").code == 0
+    moved = signup_doc(1)["senders"][0]
+    isv.edit("customers/shop.yaml", lambda d: d.update(senders=[]))
+    isv.edit("customers/other.yaml", lambda d: d["senders"].append(moved))
+    number = "whatsapp:+14155550001"
+
+    kept = cli("plan")  # prune off: it stays with shop, so other cannot register it
+    assert f"{number} is registered in customer shop's subaccount" in kept.out
+    assert "deregister it there first" in kept.out
+    assert f"+ customer.other/sender.{number}" not in kept.out
+
+    pruned = json.loads(cli("plan", "--prune", "--format", "json").out)
+    actions = {(c["address"], c["action"]) for c in pruned["changes"]}
+    assert (f"customer.shop/sender.{number}", "delete") in actions
+    assert (f"customer.other/sender.{number}", "create") not in actions
+    assert cli("apply", "--prune", "--auto-approve").code == 0
+    assert senders_of(emulator, "shop") == []
+    assert cli("apply", "--auto-approve").code == 0  # the next apply registers it
+    assert number in [s["sender_id"] for s in senders_of(emulator, "other")]

@@ -12,6 +12,7 @@ from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
+from wa_sync.plan.registrations import one_registration_per_number
 from wa_sync.plan.safety import check_mass_delete
 
 
@@ -143,6 +144,8 @@ class PlanBuilder:
             notes += told
             if self.digests:
                 digests[customer_id] = digest
+        changes, moving = one_registration_per_number(changes, live.customers)
+        notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate)
         check_mass_delete(
             changes,

@@ -5,7 +5,7 @@ and senders here, its templates in templates.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
@@ -13,6 +13,7 @@ from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Pha
 from wa_sync.plan.gates import sender_gate
 from wa_sync.plan.normalise import field_diff, sender_state
 from wa_sync.plan.out import CauseOf, Files, Out, always_config
+from wa_sync.plan.pacing import pace_creations
 from wa_sync.plan.templates import plan_templates
 
 __all__ = ["CauseOf", "always_config", "diff_customer"]
@@ -45,7 +46,8 @@ def diff_customer(
     planned_senders = _senders(out, live, prune=prune)
     sender_ready = planned_senders or any(s.status in SENDER_READY for s in live.senders)
     plan_templates(out, live, prune=prune, sender_ready=sender_ready, now=now)
-    return out.changes, out.notes
+    changes, waiting = pace_creations(out.changes, live.contents, now or datetime.now(UTC))
+    return changes, out.notes + waiting
 
 
 # --- subaccount ------------------------------------------------------------------
