@@ -140,6 +140,7 @@ class Settings:
     prune: bool = False
     max_delete_fraction: float = 0.25
     onboarding_flow: Flow = Flow.LEGACY  # the flow of customers that name none
+    on_category_change: str = "report"  # report | fail: plan exits 1 on a re-categorisation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -225,3 +225,34 @@ def test_a_number_moved_between_customers_is_never_deregistered_and_registered_a
     assert senders_of(emulator, "shop") == []
     assert cli("apply", "--auto-approve").code == 0  # the next apply registers it
     assert number in [s["sender_id"] for s in senders_of(emulator, "other")]
+
+
+def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator):
+    isv.customer("shop", signup_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    for content in contents_of(emulator, "shop"):
+        emulator.approve(content["sid"])
+    recall = next(c for c in contents_of(emulator, "shop") if c["friendly_name"] == "recall_offer")
+    emulator.recategorise(recall["sid"], "UTILITY")  # declared MARKETING
+    emulator.clear_request_log()
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0  # drift that no apply can undo is not a change
+    assert "category changed from MARKETING to UTILITY" in plan.out
+    doc = json.loads(cli("plan", "--format", "json").out)
+    kinds = {n["address"]: n["kind"] for n in doc["notes"]}
+    assert kinds["customer.shop/template.recall_offer[en]"] == "recategorised"
+    assert cli("apply", "--auto-approve").code == 0
+    assert [r for r in emulator.request_log() if r["method"] != "GET"] == []
+
+    isv.write("wa-sync.yaml", {**APPROVED_ISV, "settings": {"on_category_change": "fail"}})
+    failed = cli("plan")
+    assert failed.code == 1
+    assert "category changed from MARKETING to UTILITY" in failed.out  # the plan is shown
+    assert "1 template(s) re-categorised by Meta, and settings.on_category_change is fail" in (
+        failed.err
+    )
+    isv.edit("customers/shop.yaml", lambda d: d["templates"][1].update(category="UTILITY"))
+    accepted = cli("plan", "--detailed-exitcode")
+    assert accepted.code == 0, accepted.err
+    assert "category changed" not in accepted.out

@@ -107,6 +107,7 @@ class NoteKind(StrEnum):
     # not declared (or superseded) and kept because prune is off: not a change (SPEC §4.8)
     UNDECLARED = "undeclared"
     PROTECTED = "protected"  # a plan would delete it, but `protect: true` keeps it
+    RECATEGORISED = "recategorised"  # Meta changed an approved template's category: drift
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

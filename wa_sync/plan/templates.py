@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveCustomer, Template, split_version
+from wa_sync.plan.categories import recategorised
 from wa_sync.plan.change import Action, Cause, Gate, NoteKind, Phase
 from wa_sync.plan.gates import submit_gate
 from wa_sync.plan.normalise import content_after, content_before, content_state
@@ -267,18 +268,9 @@ def _same_content(
 
 
 def _category_note(out: Out, template: Template, content: LiveContent) -> None:
-    if (
-        content.approval_status.locked
-        and content.approval_category
-        and content.approval_category.upper() != template.category.upper()
-    ):
-        out.note(
-            template.address,
-            NoteKind.WARNING,
-            f"declared category {template.category} but {content.friendly_name} was "
-            f"submitted as {content.approval_category.upper()}; WhatsApp may have "
-            "re-categorised it, or the category changed after submission",
-        )
+    message = recategorised(template, content)
+    if message:
+        out.note(template.address, NoteKind.RECATEGORISED, message)
 
 
 def _submit(
