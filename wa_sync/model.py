@@ -155,6 +155,7 @@ class Sender:
     # callback_url, callback_method, status_callback_url, fallback_url, ...
     webhook: Mapping[str, Any] = field(default_factory=_empty)
     verification: str | None = None  # sms | voice: how Meta sends the one-time code
+    ignore: tuple[str, ...] = ()  # fields the customer may edit in WhatsApp Manager
     where: Location = field(default_factory=_nowhere)  # the file and line of the entry
     path: str = ""  # the entry's key path in its file, e.g. "senders[0]"
     # key path relative to the entry (e.g. "profile.about") -> line in `where.file`
@@ -190,6 +191,7 @@ class Template:
     lines: Mapping[str, int] = field(default_factory=_empty)
     # no live version of this name, in any language, is ever deleted (SPEC §4.8)
     protect: bool = False
+    ignore: tuple[str, ...] = ()  # "category": a re-categorisation is only an info note
 
     @property
     def key(self) -> tuple[str, str]:

@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from twilio.rest import Client
+from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
 from tests.e2e.helpers import ISV, customer_doc
 from tests.e2e.test_reconcile import contents_of, senders_of
+from tests.emulator.helpers import EmulatorHttpClient
 
 APPROVED_ISV = {"isv": {**ISV["isv"], "tech_provider": {"status": "approved"}}}
 
@@ -256,3 +259,40 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
     accepted = cli("plan", "--detailed-exitcode")
     assert accepted.code == 0, accepted.err
     assert "category changed" not in accepted.out
+
+
+def test_ignored_profile_fields_edited_in_whatsapp_manager_stay(isv, cli, emulator):
+    doc = signup_doc(1)
+    doc["senders"][0]["ignore"] = ["profile.about"]
+    isv.customer("shop", doc)
+    assert cli("apply", "--auto-approve").code == 0
+    (sender,) = senders_of(emulator, "shop")
+    account = next(a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:shop")
+    owner = Client(account["sid"], account["auth_token"],
+                   http_client=EmulatorHttpClient(emulator.url))  # fmt: skip
+    edit = ChannelsSenderList.MessagingV2ChannelsSenderRequestsUpdate(
+        {"profile": {"about": "Edited in WhatsApp Manager"}}
+    )
+    owner.messaging.v2.channels_senders(sender["sid"]).update(edit)
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out
+    assert "profile.about" not in plan.out
+    assert "changed outside wa-sync in profile.about" in cli("plan", "-v").out
+
+    isv.edit(
+        "customers/shop.yaml", lambda d: d["senders"][0]["profile"].update(address="2 Dock St")
+    )
+    assert cli("apply", "--auto-approve").code == 0
+    (after,) = senders_of(emulator, "shop")
+    assert after["profile"]["address"] == "2 Dock St"
+    assert after["profile"]["about"] == "Edited in WhatsApp Manager"  # not sent back
+
+
+def test_ignore_names_only_fields_a_customer_can_edit(isv, cli):
+    doc = signup_doc(1)
+    doc["senders"][0]["ignore"] = ["webhook.callback_url"]
+    isv.customer("shop", doc)
+    result = cli("validate")
+    assert result.code == 1
+    assert "senders[0].ignore[0]" in result.out + result.err

@@ -235,6 +235,7 @@ class _Loader:
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
             verification=entry.get("verification"),
+            ignore=tuple(entry.get("ignore", ())),
             protect=entry.get("protect", False),
             where=doc.where(path),
             path=path,
@@ -261,6 +262,8 @@ class _Loader:
                 ]
             if entry.get("protect"):
                 made = [replace(template, protect=True) for template in made]
+            if entry.get("ignore"):
+                made = [replace(template, ignore=tuple(entry["ignore"])) for template in made]
             for template in made:
                 first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
                 if first.key != path:

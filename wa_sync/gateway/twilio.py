@@ -799,8 +799,9 @@ class TwilioGateway:
 
 
 def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
-    """The Senders API body for `sender`. With `clear`, keys the sender does not declare
-    are sent empty so that an update removes them (the SDK can never send null)."""
+    """The Senders API body for `sender`. With `clear` (an update), keys the sender does
+    not declare are sent empty so that an update removes them (the SDK can never send
+    null), and the fields it ignores are not sent at all: Twilio keeps them as they are."""
     declared = thaw(sender.profile)
     profile: dict[str, Any] = {"name": sender.display_name}
     for key in PROFILE_TEXT_KEYS:
@@ -813,6 +814,11 @@ def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]
         values = declared.get(key) or []
         if values or clear:
             profile[key] = [{field: v, "label": label} for v in values]
+    if clear:  # `ignore:` (SPEC §4.8): the customer's own edits in WhatsApp Manager stay
+        ignored = {f.removeprefix("profile.") for f in sender.ignore}
+        profile = {k: v for k, v in profile.items() if k not in ignored}
+        if "display_name" in sender.ignore:
+            del profile["name"]
     webhook = {k: v for k, v in thaw(sender.webhook).items() if v not in (None, "")}
     if clear:
         for key in WEBHOOK_URL_KEYS:

@@ -11,6 +11,7 @@ from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 from wa_sync.plan.gates import sender_gate
+from wa_sync.plan.ignore import changed_fields, is_ignored
 from wa_sync.plan.normalise import field_diff, sender_state
 from wa_sync.plan.out import CauseOf, Files, Out, always_config
 from wa_sync.plan.pacing import pace_creations
@@ -101,7 +102,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, None, gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
-        if before != after:
+        if before != after and changed_fields(out, sender.address, sender.ignore, before, after):
             actionable |= _sender_change(out, sender, current, gate, files)
         _sender_notes(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
@@ -129,7 +130,7 @@ def _sender_change(
         action, before, reason = Action.CREATE, None, "declared but not registered in Twilio"
     else:
         before = sender_state(current)
-        changed = field_diff(before, after)
+        changed = [f for f in field_diff(before, after) if not is_ignored(f, sender.ignore)]
         action, reason = Action.UPDATE, "changed: " + ", ".join(changed)
     return out.gated(
         sender.address,

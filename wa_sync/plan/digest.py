@@ -37,8 +37,10 @@ def customer_config_text(c: Customer) -> str:
             str(c.onboarding.access_request),
             str(c.onboarding.invitation),
         ],
-        "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
-        "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
+        "senders": [[s.sender_id, sender_state(s), *_ignored(s.ignore)] for s in c.senders],
+        "templates": [
+            [t.name, t.category, content_state(t), *_ignored(t.ignore)] for t in c.templates
+        ],
     }
     if c.onboarding.flow is Flow.EMBEDDED_SIGNUP:  # a legacy customer's digest is as it was
         doc["onboarding"] += [str(c.onboarding.flow), str(c.onboarding.signup)]
@@ -48,6 +50,11 @@ def customer_config_text(c: Customer) -> str:
     if c.protect or guarded:  # a key only when something is protected
         doc["protect"] = [c.protect, guarded]
     return _json(doc)
+
+
+def _ignored(ignore: tuple[str, ...]) -> list[list[str]]:
+    """`ignore:` changes a plan; absent, the digest is what it was before the key existed."""
+    return [list(ignore)] if ignore else []
 
 
 def config_digest(

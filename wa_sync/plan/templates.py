@@ -270,7 +270,8 @@ def _same_content(
 def _category_note(out: Out, template: Template, content: LiveContent) -> None:
     message = recategorised(template, content)
     if message:
-        out.note(template.address, NoteKind.RECATEGORISED, message)
+        kind = NoteKind.INFO if "category" in template.ignore else NoteKind.RECATEGORISED
+        out.note(template.address, kind, message)
 
 
 def _submit(
