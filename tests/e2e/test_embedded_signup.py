@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from twilio.rest import Client
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
@@ -14,6 +15,7 @@ from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 from tests.e2e.helpers import ISV, customer_doc
 from tests.e2e.test_reconcile import contents_of, senders_of
 from tests.emulator.helpers import EmulatorHttpClient
+from wa_sync.schemas import load_schema
 
 APPROVED_ISV = {"isv": {**ISV["isv"], "tech_provider": {"status": "approved"}}}
 
@@ -83,7 +85,9 @@ def test_an_isv_not_yet_approved_as_tech_provider_blocks_at_step_0(
 ):
     repo.write("wa-sync.yaml", {"isv": {**ISV["isv"], "tech_provider": tech_provider}})
     repo.customer("shop", signup_doc(1))
-    sender = next(c for c in plan_json(cli)["changes"] if "sender." in c["address"])
+    plan = plan_json(cli)
+    jsonschema.Draft202012Validator(load_schema("plan")).validate(plan)
+    sender = next(c for c in plan["changes"] if "sender." in c["address"])
     assert sender["blocked_by"]["step"] == 0
     assert sender["blocked_by"]["actor"] == actor
     assert sender["blocked_by"]["action"].startswith(action)
@@ -243,6 +247,7 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
     assert plan.code == 0  # drift that no apply can undo is not a change
     assert "category changed from MARKETING to UTILITY" in plan.out
     doc = json.loads(cli("plan", "--format", "json").out)
+    jsonschema.Draft202012Validator(load_schema("plan")).validate(doc)
     kinds = {n["address"]: n["kind"] for n in doc["notes"]}
     assert kinds["customer.shop/template.recall_offer[en]"] == "recategorised"
     assert cli("apply", "--auto-approve").code == 0
