@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import (
     AccessRequest,
     BusinessVerification,
@@ -110,6 +111,8 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     ]
     if offline:
         sender = offline[0]
+        if sender.status == PENDING_VERIFICATION:  # the one-time code (SPEC §1.1 step 4)
+            return Stage(6, next_step(customer.id, sender), Actor.CUSTOMER)
         return Stage(
             6,
             f"wait for sender {sender.phone_number} to come online (status {sender.status})",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import customer_doc
 from tests.e2e.test_embedded_signup import APPROVED_ISV, signup_doc
 from tests.e2e.test_reconcile import senders_of
 
@@ -180,3 +181,23 @@ def test_import_infers_the_embedded_signup_flow_from_a_sender_waiting_for_its_co
     doc = pending.read("customers/shop.yaml")
     assert doc["onboarding"] == {"flow": "embedded_signup", "signup": "completed"}
     assert cli("validate").code == 0
+
+
+def test_a_legacy_sender_waiting_for_its_code_names_the_command_too(repo, cli, emulator):
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    doc = customer_doc(1)
+    doc["senders"][0]["phone_number"] = PHONE
+    repo.customer("clinic", doc)
+    assert cli("apply", "--auto-approve").code == 0
+    (clinic,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert clinic["flow"] == "legacy"
+    assert (clinic["stage"]["step"], clinic["stage"]["actor"]) == (6, "customer")
+    assert f"`wa-sync verify clinic {PHONE} CODE`" in clinic["stage"]["next_action"]
+    assert cli("verify", "clinic", PHONE, "123456").code == 0
+
+
+def test_status_shows_step_0_for_an_isv_not_yet_a_tech_provider(repo, cli, emulator):
+    repo.write("wa-sync.yaml", {"isv": {"name": "ISV"}})
+    repo.customer("shop", signup_doc(1))
+    row = next(line for line in cli("status").out.splitlines() if line.startswith("shop "))
+    assert row.split()[1:5] == ["0/6", "Tech", "Provider", "approval"]
