@@ -97,6 +97,7 @@ class _Loader:
     libraries: dict[str, Library | None] = field(default_factory=dict)
     renderer: Renderer = field(default_factory=Renderer)
     phones: dict[str, _Declared] = field(default_factory=dict)
+    account_sids: dict[str, _Declared] = field(default_factory=dict)
     library_files: dict[str, str] = field(default_factory=dict)
     flow: Flow = Flow.LEGACY  # settings.onboarding_flow
 
@@ -191,6 +192,7 @@ class _Loader:
             return None
         data = doc.data
         before = len(self.problems)
+        self._account_sid(cid, doc)
         senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
         templates = self._templates(cid, doc)
         onboarding, wrong_flow = read_onboarding(doc, self.flow)
@@ -211,6 +213,24 @@ class _Loader:
             where=Location(relative),
             lines=doc.lines,
         )
+
+    def _account_sid(self, cid: str, doc: YamlDoc) -> None:
+        """One subaccount, one customer (SPEC §4.3): an account_sid in two files is an
+        error, or each apply (with prune, above all) would undo the other's."""
+        sid = doc.data.get("account_sid")
+        if not sid:
+            return
+        first = self.account_sids.setdefault(sid, _Declared(cid, doc.where("account_sid"), ""))
+        if first.customer != cid:
+            self.problems.append(
+                doc.problem(
+                    "account_sid",
+                    f"the subaccount {sid} is also managed by customer {first.customer!r} "
+                    f"at {first.where}: two customers would manage one subaccount",
+                    "a subaccount belongs to exactly one customer: keep account_sid in "
+                    "one of the two files",
+                )
+            )
 
     def _sender(self, cid: str, doc: YamlDoc, index: int, entry: Mapping[str, Any]) -> Sender:
         path = join("senders", index)

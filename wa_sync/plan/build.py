@@ -12,6 +12,7 @@ from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.plan.registrations import one_registration_per_number
 from wa_sync.plan.safety import check_mass_delete
 
@@ -31,7 +32,8 @@ def build_plan(
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     `estate` is every customer id with a file (default: the config's customers; pass it
     when the config was loaded for some customers only); `digests` as PlanBuilder's.
-    Raises MassDelete when prune would delete too much (SPEC §4.5)."""
+    Raises MassDelete when prune would delete too much (SPEC §4.5), SharedSubaccount
+    when two customers resolve to one subaccount or one to several (SPEC §4.3)."""
     builder = PlanBuilder(
         config,
         customers=customers,
@@ -131,6 +133,8 @@ class PlanBuilder:
             self._config_parts[customer_id] = customer_config_text(customer)
 
     def _finish(self, live: LiveEstate) -> Plan:
+        known = self.estate if self.estate is not None else [c.id for c in self.config.customers]
+        check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
         changes: list[Change] = []
         notes: list[Note] = []
         digests: dict[str, str] = {}

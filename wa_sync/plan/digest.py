@@ -17,11 +17,18 @@ def _json(doc: Any) -> str:
 
 
 def _sha256_text(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a plan file's JSON may hold a lone surrogate ("\ud800")
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _sha256(doc: Any) -> str:
     return _sha256_text(_json(doc))
+
+
+def document_digest(doc: Mapping[str, Any]) -> str:
+    """A saved plan's seal: sha256 of its document without its own `digest`, so that
+    `apply PLANFILE` refuses any edit, options and entries included (SPEC §4.8)."""
+    return _sha256({key: value for key, value in doc.items() if key != "digest"})
 
 
 def customer_config_text(c: Customer) -> str:
