@@ -146,31 +146,15 @@ def customer_yaml(
     """The customer file for a live subaccount: a pure function of live state (and of
     the flow to assume where live state does not tell)."""
     assert live.account is not None
-    online = any(s.status == "ONLINE" for s in live.senders)
-    waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
     name, source = _business_name(live)
     where = "the wa-sync emulator" if emulated else "Twilio"
-    flow, why = infer_flow(live, default_flow)
     lines = [
         "# yaml-language-server: $schema=../schema/customer.schema.json",
         f"# Imported by `wa-sync import {customer_id} --account-sid {live.account.sid}` "
         f"on {now:%Y-%m-%d} from the live subaccount in {where}.",
         f"name: {_scalar(name)}  # the business's name, {source}: check it",
+        *_onboarding_lines(live, default_flow),
     ]
-    if flow is Flow.LEGACY:
-        lines += [
-            "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:",
-            '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID',
-            "# customer_account_sid: AC...  # the customer's own Twilio project (where ToS was "
-            "accepted)",
-        ]
-    lines.append(f"account_sid: {live.account.sid}  # adopt this existing subaccount")
-    if waba_id:
-        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
-    if flow is Flow.EMBEDDED_SIGNUP:
-        lines += _signup_onboarding(why, registered=bool(live.senders))
-    else:
-        lines += _onboarding(online, registered=bool(live.senders), flow_why=why)
     body: dict[str, Any] = {}
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
@@ -194,6 +178,29 @@ def _business_name(live: LiveCustomer) -> tuple[str, str]:
     if display:
         return display[0][1], "from the sender's display name"
     return live.account.customer_id or live.account.friendly_name, "from the subaccount's name"
+
+
+def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
+    """The account, the WABA and the onboarding record of the customer's flow."""
+    assert live.account is not None
+    flow, why = infer_flow(live, default_flow)
+    lines = []
+    if flow is Flow.LEGACY:
+        lines += [
+            "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:",
+            '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID',
+            "# customer_account_sid: AC...  # the customer's own Twilio project (where ToS was "
+            "accepted)",
+        ]
+    lines.append(f"account_sid: {live.account.sid}  # adopt this existing subaccount")
+    waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
+    if waba_id:
+        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
+    registered = bool(live.senders)
+    if flow is Flow.EMBEDDED_SIGNUP:
+        return lines + _signup_onboarding(why, registered=registered)
+    online = any(s.status == "ONLINE" for s in live.senders)
+    return lines + _onboarding(online, registered=registered, flow_why=why)
 
 
 def infer_flow(live: LiveCustomer, default: Flow) -> tuple[Flow, str]:
