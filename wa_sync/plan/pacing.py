@@ -23,9 +23,11 @@ def pace_creations(
 ) -> tuple[list[Change], list[Note]]:
     """`changes` of one customer without the template creations (and their submissions)
     past the hour's budget, and a waiting note for each of those."""
+    creations = [c for c in changes if c.phase is Phase.CONTENT and c.action in CREATING]
+    if len(creations) + len(contents) <= CREATIONS_PER_HOUR:  # within the hour at any rate
+        return list(changes), []  # (a plan without creations reads no dates)
     recent = _created_since(contents, now - HOUR)
     budget = max(0, CREATIONS_PER_HOUR - len(recent))
-    creations = [c for c in changes if c.phase is Phase.CONTENT and c.action in CREATING]
     if len(creations) <= budget:
         return list(changes), []
     waiting = {c.address for c in creations[budget:]}

@@ -17,6 +17,8 @@ def one_registration_per_number(
 ) -> tuple[list[Change], list[Note]]:
     """`changes` without the sender registrations of numbers live in another customer's
     subaccount, and a note for each saying what must happen first."""
+    if not any(c.phase is Phase.SENDER and c.action is Action.CREATE for c in changes):
+        return list(changes), []
     holder = {
         sender.sender_id: (customer_id, sender.sid)
         for customer_id, current in live.items()
