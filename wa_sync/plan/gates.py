@@ -33,7 +33,7 @@ def sender_gate(customer: Customer, isv: Isv = NO_ISV) -> Gate | None:
     """What stops a sender being registered or changed: steps 2, 5 and 6 of the legacy
     flow, steps 0 and 2 of the embedded_signup flow."""
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
-        return _signup_sender_gate(customer, isv)
+        return signup_sender_gate(customer, isv)
     ob = customer.onboarding
     if not ob.terms_accepted:
         return _gate(
@@ -72,7 +72,7 @@ def sender_gate(customer: Customer, isv: Isv = NO_ISV) -> Gate | None:
     return None
 
 
-def _signup_sender_gate(customer: Customer, isv: Isv) -> Gate | None:
+def signup_sender_gate(customer: Customer, isv: Isv) -> Gate | None:
     """SPEC §1.1: the ISV is an approved Tech Provider (step 0), the customer finished
     Embedded Signup and its WABA ID is recorded (step 2)."""
     status = isv.tech_provider.status
@@ -111,7 +111,7 @@ def submit_gate(customer: Customer, *, sender_ready: bool, isv: Isv = NO_ISV) ->
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
         if sender_ready:
             return None
-        return _signup_sender_gate(customer, isv) or _signup_gate(
+        return signup_sender_gate(customer, isv) or _signup_gate(
             3, Actor.ISV, action="declare a WhatsApp sender for this customer"
         )
     if customer.onboarding.invitation is not Invitation.APPROVED:
