@@ -91,6 +91,11 @@ CREATE TABLE IF NOT EXISTS display_names (
 );
 CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
     WHERE status = 'CREATING' AND online_at IS NOT NULL;
+-- why an OFFLINE sender is offline (a control call's codes, a JSON list)
+CREATE TABLE IF NOT EXISTS offline_reasons (
+    sender_sid TEXT PRIMARY KEY,
+    reasons TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sync_services (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     sid TEXT UNIQUE NOT NULL,
@@ -120,6 +125,7 @@ RESET_TABLES = (
     "retired_names",
     "senders",
     "display_names",
+    "offline_reasons",
     "sync_services",
     "sync_documents",
 )
@@ -263,7 +269,7 @@ class Store:
             for table in RESET_TABLES:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.execute("DELETE FROM accounts WHERE sid != ?", (keep_account,))
-            db.execute("DELETE FROM meta WHERE key = 'clock_offset'")
+            db.execute("DELETE FROM meta WHERE key IN ('clock_offset', 'verification_code')")
 
     # -- pagination -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from wa_sync.model import (
 
 if TYPE_CHECKING:
     from wa_sync.gateway.lock import LockStore
+    from wa_sync.gateway.twilio import Secret
 
 
 class NotFound(TwilioError):
@@ -105,6 +106,11 @@ class Gateway(Protocol):
     ) -> LiveSender: ...
 
     def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
+
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        """Post the one-time code Meta sent to a sender's phone (SPEC §1.1 step 4); the
+        sender as Twilio then reports it. The code is never logged or kept."""
+        ...
 
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str
