@@ -46,9 +46,9 @@ class Unavailable(TwilioError):
     """5xx, timeouts or dropped connections after the retries ran out."""
 
 
-# A customer id and the account_sid its file declares, if any: enough to find its
-# subaccount before the configuration is loaded (Gateway.prefetch).
-CustomerHint = tuple[str, str | None]
+class BrokenAnswer(TwilioError):
+    """An answer that cannot be Twilio's: not JSON, cut off, too slow or too large, or
+    a listing whose pages loop, repeat an object or lead to another host."""
 
 
 class Gateway(Protocol):
@@ -60,17 +60,6 @@ class Gateway(Protocol):
     @property
     def emulated(self) -> bool:
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
-        ...
-
-    def set_parallelism(self, parallelism: int) -> None:
-        """At most `parallelism` requests in flight from now on."""
-        ...
-
-    def prefetch(self, hints: Callable[[], Collection[CustomerHint]], customers: int = 0) -> None:
-        """Start the reads `read` will make in the background, from hints available
-        before the configuration is loaded (`hints()`, asked for once the listing of
-        subaccounts has come; `customers`: how many it will name at most); `read`
-        uses what matches its customers."""
         ...
 
     def read(
