@@ -242,7 +242,7 @@ class Trickler:
         conn, _ = self.sock.accept()
         with conn:
             conn.recv(65536)
-            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             conn.sendall(f"{head}Content-Length: {self.length}\r\n\r\n".encode())
             try:
                 for byte in self.body:

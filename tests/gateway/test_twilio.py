@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from twilio.rest import Client
@@ -235,9 +233,7 @@ def test_two_subaccounts_with_one_name_are_an_error_naming_both(emu, gateway):
 def test_a_suspended_subaccount_is_read_without_its_contents(emu, gateway):
     account = gateway.create_subaccount(customer("acme"))
     gateway.create_content(account, template(), "appointment_reminder")
-    parent = Client(
-        emu.parent_sid, emu.parent_token, http_client=Transport(base_url=emu.url)
-    )
+    parent = Client(emu.parent_sid, emu.parent_token, http_client=Transport(base_url=emu.url))
     parent.api.v2010.accounts(account.sid).update(status="suspended")
     emu.clear_request_log()
     live = gateway.read([customer("acme")]).customers["acme"]
@@ -572,5 +568,3 @@ def test_no_token_appears_in_errors_reprs_or_logs(emu, gateway, sleeps, caplog):
     for token in all_tokens(emu):
         for text in texts:
             assert token not in text
-
-

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import proxy_bypass_environment
+from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -279,7 +279,7 @@ class Transport(TwilioHttpClient):
             params=params,
             headers=headers,
             auth=auth,
-            timeout=Timeout(connect=self.timeout, read=self.timeout, total=self.timeout),
+            timeout=Timeout(total=self.timeout),  # type: ignore[arg-type]  # requests takes it
             allow_redirects=method == "GET",
             stream=True,
             proxies={} if bypass else self.proxies,
