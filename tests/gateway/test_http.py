@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from twilio.rest import Client
 
-from tests.gateway.scripted import Reply, ScriptedServer, Sleeps
+from tests.gateway.scripted import Reply, ScriptedServer, Sleeps, Trickler
 from wa_sync.gateway.http import (
     BadAnswer,
     GaveUp,
@@ -226,30 +226,6 @@ def test_an_html_answer_names_the_status_and_what_came(server, sleeps):
     message = str(caught.value)
     assert "Twilio answered 200 OK with application/json that is not a JSON object" in message
     assert "<html><body>Bad gateway" in message
-
-
-class Trickler:
-    """A server that answers at once, then sends its body a byte at a time."""
-
-    def __init__(self, body: bytes, every: float, *, length: int | None = None):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.body, self.every, self.length = body, every, length or len(body)
-
-    def serve_one(self) -> None:
-        import time
-
-        conn, _ = self.sock.accept()
-        with conn:
-            conn.recv(65536)
-            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            conn.sendall(f"{head}Content-Length: {self.length}\r\n\r\n".encode())
-            try:
-                for byte in self.body:
-                    conn.sendall(bytes([byte]))
-                    time.sleep(self.every)
-            except OSError:
-                pass
 
 
 def test_a_server_that_trickles_its_answer_cannot_hold_a_request(sleeps):
