@@ -149,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--subaccount-limit", type=_positive_int, default=1000, help="Twilio's limit (21480)"
     )
+    p.add_argument(
+        "--rate-limits",
+        nargs="?",
+        const="published",
+        metavar="CLASS=RPS,...",
+        help="enforce Twilio's Content API limits per account (429 past them): the published "
+        "ones, or e.g. list=20,create=100",
+    )
     p.add_argument("--show-token", action="store_true", help="print the parent's auth token")
     return parser
 
