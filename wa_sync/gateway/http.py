@@ -1,21 +1,15 @@
-"""The one HTTP transport under the twilio SDK: its own `TwilioHttpClient` over a
-`requests.Session`, with wa-sync's policy on urllib3's `Retry`.
+"""The one HTTP transport: the twilio SDK's own `TwilioHttpClient` over a requests
+`Session`, wa-sync's policy on urllib3's `Retry`. requests (the SDK's own) and urllib3
+own TLS, CA bundles, proxies, redirects, gzip, pooling, Retry-After and backoff with
+jitter; httpx would be a second HTTP stack and retries only connects. wa-sync keeps:
 
-requests (under the SDK already) and urllib3 own the mechanics: TLS and its CA bundle,
-http:// and https:// proxies with their CONNECT tunnels, redirects of GETs (credentials
-dropped for another host), gzip, keep-alive pools, Retry-After and exponential backoff
-with jitter. httpx would be a second HTTP stack beside the SDK's, and retries nothing
-but connects. wa-sync keeps only its policy:
-
-- GET and DELETE are retried on 429 and 5xx, timeouts and dropped connections; a POST
-  only on 429 (Twilio did not process it) or when no connection was made. Any other
-  failure of a POST raises `OutcomeUnknown`: the caller finds the result by identity
-  before sending again (Twilio takes no idempotency key).
-- At most `parallelism` requests in flight in all, and `per_account` per account.
-- Content API requests are paced per account and endpoint class below Twilio's
-  published limits (`PUBLISHED_LIMITS`), so that they are not answered 429.
-- Every attempt is bounded in total by `timeout`: a server that trickles its answer
-  cannot hold a request, and no answer may exceed `MAX_ANSWER_BYTES`.
+- GET and DELETE retried on 429, 5xx, timeouts and dropped connections; a POST only on
+  429 (Twilio did not process it) or when no connection was made, else `OutcomeUnknown`:
+  the caller finds the result by identity before sending again (SPEC §4.3);
+- at most `parallelism` requests in flight, and `per_account` per account;
+- Content API requests paced per account and endpoint class below Twilio's limits;
+- a total deadline per attempt (a trickling server cannot hold one), a size cap, and
+  only Twilio's JSON accepted.
 
 Credentials go as HTTP Basic auth, and appear in no log line and no exception.
 """
@@ -54,6 +48,7 @@ RETRIED = frozenset({429, *range(500, 600)})
 # Twilio's Content API limits per account, requests a second (changelog, 2026-09-30).
 PUBLISHED_LIMITS = {"list": 20.0, "fetch": 100.0, "create": 100.0, "update": 20.0, "delete": 100.0}
 PACE_MARGIN = 0.9  # requests go at 90% of a limit, evenly spaced
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 _CONTENT_PATH = re.compile(r"/v1/(Content|ContentAndApprovals)(/[^/]+)?(/ApprovalRequests.*)?$")
 
 
@@ -61,12 +56,7 @@ class TransportError(Exception):
     """A request without a usable answer; `reason` names what happened, never a secret."""
 
     def __init__(self, method: str, url: str, reason: str, *, status: int | None = None):
-        self.method, self.path, self.reason, self.status = (
-            method,
-            urlsplit(url).path,
-            reason,
-            status,
-        )
+        self.path, self.reason, self.status = urlsplit(url).path, reason, status
         super().__init__(f"{method} {self.path}: {reason}")
 
 
@@ -93,10 +83,7 @@ class BadAnswer(TransportError):
 
 
 def status_text(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
+    return f"{status} {_PHRASES.get(status, '')}".strip()
 
 
 def endpoint_class(method: str, path: str) -> str | None:
@@ -165,25 +152,10 @@ class Policy(Retry):
         _attempt.started = time.monotonic()
 
 
-def policy(attempts: int, pause: Callable[[float], None] = time.sleep) -> Policy:
-    return Policy(
-        total=attempts - 1,
-        other=0,  # a TLS failure, say: trying again changes nothing
-        allowed_methods=frozenset({"GET", "DELETE"}),
-        status_forcelist=RETRIED,
-        backoff_factor=BACKOFF_FACTOR,
-        backoff_jitter=BACKOFF_JITTER,
-        backoff_max=BACKOFF_MAX,
-        raise_on_status=False,
-        pause=pause,
-    )
-
-
 class Transport(TwilioHttpClient):
-    """The twilio SDK's HTTP client for every request of one command; thread-safe.
-    `base_url` replaces `https://<product>.twilio.com` (WA_SYNC_TWILIO_URL); `proxies`
-    are requests' (scheme -> proxy URL), not used for hosts `no_proxy` names; `verify`
-    is True (certifi's CA bundle) or a CA bundle's path."""
+    """The SDK's HTTP client for every request of one command, thread-safe. `base_url`
+    replaces `https://<product>.twilio.com`; `proxies` are requests' (scheme -> URL),
+    unused for the hosts `no_proxy` names; `verify` is True or a CA bundle's path."""
 
     def __init__(
         self,
@@ -207,7 +179,18 @@ class Transport(TwilioHttpClient):
         session = self.session = requests.Session()
         session.trust_env = False  # the environment comes through Runtime (connect.py)
         session.verify = verify
-        adapter = HTTPAdapter(pool_maxsize=parallelism + 4, max_retries=policy(attempts, sleep))
+        retry = Policy(
+            total=attempts - 1,
+            other=0,  # a TLS failure, say: trying again changes nothing
+            allowed_methods=frozenset({"GET", "DELETE"}),
+            status_forcelist=RETRIED,
+            backoff_factor=BACKOFF_FACTOR,
+            backoff_jitter=BACKOFF_JITTER,
+            backoff_max=BACKOFF_MAX,
+            raise_on_status=False,
+            pause=sleep,
+        )
+        adapter = HTTPAdapter(pool_maxsize=parallelism + 4, max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self._in_flight = threading.BoundedSemaphore(max(1, parallelism))
@@ -259,15 +242,7 @@ class Transport(TwilioHttpClient):
         with self._lock:
             return self._caps.setdefault(account, threading.BoundedSemaphore(self._per_account))
 
-    def _exchange(
-        self,
-        method: str,
-        url: str,
-        params: Any,
-        data: Any,
-        headers: dict[str, str] | None,
-        auth: tuple[str, str] | None,
-    ) -> Response:
+    def _exchange(self, method: str, url: str, params: Any, data: Any, headers: Any, auth: Any):
         json_body = (headers or {}).get("Content-Type", "").endswith("json")
         body = {"json": data} if json_body else {"data": data}
         netloc = urlsplit(url).netloc
@@ -304,7 +279,7 @@ def _read(answer: requests.Response, deadline: float, method: str, url: str) -> 
             remaining = deadline - time.monotonic()
             connection = answer.raw.connection
             if remaining <= 0:
-                raise BadAnswer(method, url, "the answer took longer than the timeout")
+                raise TimeoutError("timed out")
             if connection is not None and connection.sock is not None:
                 connection.sock.settimeout(remaining)
             chunk = answer.raw.read1(64 * 1024, decode_content=True)
@@ -328,8 +303,8 @@ def _read(answer: requests.Response, deadline: float, method: str, url: str) -> 
 def _check(
     method: str, url: str, status: int, text: str, headers: Mapping[str, str], attempts: int
 ) -> None:
-    """wa-sync's policy on an answer: a POST's 5xx is an unknown outcome, 429 or 5xx
-    after the last attempt gives up, and anything but Twilio's JSON is refused."""
+    """A POST's 5xx is an unknown outcome, anything but JSON refused, 429 or 5xx after
+    the last attempt given up."""
     if method == "POST" and status >= 500:
         raise OutcomeUnknown(method, url, f"Twilio answered {status_text(status)}", status=status)
     try:
@@ -339,12 +314,8 @@ def _check(
     if not isinstance(body, dict):
         kind = headers.get("Content-Type") or "no Content-Type"
         shown = repr(text[:120]) if text.strip() else "an empty body"
-        raise BadAnswer(
-            method,
-            url,
-            f"Twilio answered {status_text(status)} with {kind} that is not a JSON object: {shown}",
-            status=status,
-        )
+        told = f"Twilio answered {status_text(status)} with {kind} that is not a JSON object"
+        raise BadAnswer(method, url, f"{told}: {shown}", status=status)
     if status in RETRIED:
         raise GaveUp(method, url, status, attempts, str(body.get("message") or ""))
 
@@ -354,8 +325,8 @@ def _failure(method: str, url: str, exc: BaseException, attempts: int) -> Transp
     cause = exc.args[0] if exc.args else None
     reason = cause.reason if isinstance(cause, MaxRetryError) else cause
     if isinstance(exc, requests.exceptions.SSLError):
-        failed = "verification" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else "handshake"
-        return Unreachable(method, url, f"TLS certificate {failed} failed")
+        failed = "certificate verification" if "CERTIFICATE_VERIFY" in str(exc) else "handshake"
+        return Unreachable(method, url, f"TLS {failed} failed")
     if isinstance(exc, requests.exceptions.ProxyError):
         return Unreachable(method, url, f"the proxy failed ({type(reason).__name__})")
     if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError):

@@ -12,38 +12,11 @@ from wa_sync.model import ApprovalStatus, LiveContent, LiveSender, Sender, freez
 
 _log = logging.getLogger("wa_sync.gateway")
 
-# The fields of Twilio's JSON the translations below read.
-ACCOUNT_FIELDS = ("sid", "auth_token", "friendly_name", "status")
-SENDER_FIELDS = (
-    "sid",
-    "sender_id",
-    "status",
-    "profile",
-    "configuration",
-    "webhook",
-    "offline_reasons",
-    "pending_display_name",
-    "pending_display_name_status",
-)
-CONTENT_FIELDS = (
-    "sid",
-    "friendly_name",
-    "language",
-    "types",
-    "variables",
-    "approval_requests",
-    "date_created",
-)
 # The profile keys of the model (YAML) and the webhook keys of Twilio's Senders API.
 PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
 PROFILE_LIST_KEYS = {"emails": ("email", "Email"), "websites": ("website", "Website")}
 WEBHOOK_URL_KEYS = ("callback_url", "fallback_url", "status_callback_url")
 WEBHOOK_METHOD_KEYS = ("callback_method", "fallback_method", "status_callback_method")
-
-
-def fields(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    """The JSON-named attributes of an SDK instance."""
-    return {name: getattr(instance, name, None) for name in names}
 
 
 def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:

@@ -1,18 +1,11 @@
-"""The Twilio gateway: the Gateway protocol through the official twilio SDK, over the one
-transport of http.py.
-
-Authentication follows SPEC §5: the parent's credentials (account SID and auth token, or
-a Main API key) for the 2010 Accounts API only; each subaccount's own SID and auth token,
-read from the parent's account listing and held in memory only, for its Content and
-Senders. Twilio ignores `account_sid=` on those products and would act on the parent's
-own data.
-
-Reads take the fewest requests: one listing of the parent's subaccounts, then per matched
-customer one Senders listing and one ContentAndApprovals listing, `parallelism` at once
-on one thread pool. Listings go through the SDK's paging, guarded (SPEC §4.8): the next
-page only on the host the listing started on, a repeated page or SID is an error.
-Creates whose outcome is unknown are recovered by listing and matching by identity
-before anything is sent again (SPEC §4.3).
+"""The Twilio gateway: the Gateway protocol through the official twilio SDK, over the
+one transport of http.py. The parent's credentials act on the 2010 Accounts API only;
+each subaccount's own SID and auth token (from the parent's listing, in memory only)
+on its Content and Senders, which ignore `account_sid=` (SPEC §5). A read is one
+listing of the subaccounts, then per matched customer one Senders and one
+ContentAndApprovals listing, `parallelism` at once on one thread pool, each through the
+SDK's paging, guarded (SPEC §4.8). A create whose outcome is unknown is looked for by
+identity before it is sent again (SPEC §4.3).
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,33 +29,9 @@ from twilio.base.page import Page
 from twilio.rest import Client
 
 from wa_sync.errors import TwilioError, WaSyncError
-from wa_sync.gateway.base import (
-    AuthFailed,
-    BrokenAnswer,
-    ContentLocked,
-    NotFound,
-    RateLimited,
-    TooManySubaccounts,
-    Unavailable,
-)
-from wa_sync.gateway.http import (
-    BadAnswer,
-    GaveUp,
-    OutcomeUnknown,
-    Transport,
-    TransportError,
-)
-from wa_sync.gateway.shapes import (
-    ACCOUNT_FIELDS,
-    CONTENT_FIELDS,
-    SENDER_FIELDS,
-    fields,
-    live_content,
-    live_sender,
-    one_line,
-    same_json,
-    sender_body,
-)
+from wa_sync.gateway import base
+from wa_sync.gateway.http import BadAnswer, GaveUp, OutcomeUnknown, Transport, TransportError
+from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
 from wa_sync.model import (
     ApprovalStatus,
     Customer,
@@ -107,10 +76,10 @@ class Secret:
     def __repr__(self) -> str:
         return "Secret('***')"
 
-    __str__ = __repr__
-
     def __reduce__(self) -> Any:
         raise TypeError("a Secret cannot be pickled")
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -200,57 +169,33 @@ class TwilioGateway:
         index = _AccountIndex(accounts)
         matched = {c.id: self._match(c, index) for c in customers}
         live: dict[str, LiveCustomer] = {}
-        sharing: dict[str, list[str]] = {}  # subaccount -> its customers
+        sharing: dict[str, list[str]] = {}  # an active subaccount's customers
         for customer_id, account in matched.items():
-            if account is None or account.status != "active":  # Twilio refuses its token
+            if account is not None and account.status == "active":
+                sharing.setdefault(account.sid, []).append(customer_id)
+            else:  # Twilio refuses a suspended or closed account's own credentials
                 live[customer_id] = LiveCustomer(customer_id=customer_id, account=account)
                 if on_customer is not None:
                     on_customer(live[customer_id])
-            else:
-                sharing.setdefault(account.sid, []).append(customer_id)
-        for sid, (senders, contents) in self._read_all(index, sharing):
-            for customer_id in sharing[sid]:
-                live[customer_id] = LiveCustomer(
-                    customer_id=customer_id,
-                    account=index.by_sid[sid],
-                    senders=senders,
-                    contents=contents,
-                )
-                if on_customer is not None:
-                    on_customer(live[customer_id])
-        return LiveEstate(
-            parent_sid=self.parent_sid,
-            accounts=tuple(accounts),
-            customers=MappingProxyType({cid: live[cid] for cid in matched}),
-        )
-
-    def _read_all(
-        self, index: _AccountIndex, sids: Collection[str]
-    ) -> Iterator[tuple[str, tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]]]:
-        """Each subaccount's senders and contents, as soon as both listings are in."""
         pool = self._executor()
-        pairs = {
-            sid: (
-                pool.submit(self.list_senders, index.by_sid[sid]),
-                pool.submit(self.list_contents, index.by_sid[sid]),
-            )
-            for sid in sids
-        }
-        owner: dict[Future[Any], str] = {f: sid for sid, pair in pairs.items() for f in pair}
+        reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
         try:
-            for done in as_completed(owner):
-                done.result()  # a failure stops the read at once
-                sid = owner[done]
-                senders, contents = pairs.pop(sid, (None, None))
-                if senders is None or contents is None:
-                    continue  # both had come when the first was seen
-                if senders.done() and contents.done():
-                    yield sid, (senders.result(), contents.result())
-                else:
-                    pairs[sid] = (senders, contents)
+            for done in as_completed(reads):  # in the order Twilio answers
+                senders, contents = done.result()
+                for customer_id in sharing[reads[done]]:
+                    live[customer_id] = LiveCustomer(
+                        customer_id=customer_id,
+                        account=index.by_sid[reads[done]],
+                        senders=senders,
+                        contents=contents,
+                    )
+                    if on_customer is not None:
+                        on_customer(live[customer_id])
         finally:
-            for future in owner:
+            for future in reads:
                 future.cancel()
+        by_id = MappingProxyType({cid: live[cid] for cid in matched})
+        return LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -271,7 +216,7 @@ class TwilioGateway:
         with self._errors(what, account.sid):
             first = client.messaging.v2.channels_senders.page(channel=CHANNEL, page_size=PAGE_SIZE)
             listed = self._all(client, first, what, "messaging")
-            return tuple(live_sender(fields(r, SENDER_FIELDS)) for r in listed)
+            return tuple(live_sender(vars(r)) for r in listed)
 
     def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
         what = f"listing the contents of subaccount {account.sid}"
@@ -279,7 +224,7 @@ class TwilioGateway:
         with self._errors(what, account.sid):
             first = client.content.v1.content_and_approvals.page(page_size=PAGE_SIZE)
             listed = self._all(client, first, what, "content")
-            return tuple(live_content(fields(r, CONTENT_FIELDS)) for r in listed)
+            return tuple(live_content(vars(r)) for r in listed)
 
     def _list_accounts(self, friendly_name: str | None = None) -> tuple[LiveAccount, ...]:
         what = "listing the parent's subaccounts"
@@ -287,7 +232,7 @@ class TwilioGateway:
         with self._errors(what):
             first = self._parent.api.v2010.accounts.page(friendly_name=name, page_size=PAGE_SIZE)
             listed = self._all(self._parent, first, what, "api")
-            found = (self._remember(fields(r, ACCOUNT_FIELDS)) for r in listed)
+            found = (self._remember(vars(r)) for r in listed)
             return tuple(a for a in found if a.sid != self.parent_sid)
 
     def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[Any]:
@@ -300,22 +245,24 @@ class TwilioGateway:
             try:
                 records = list(page)
             except (AttributeError, TypeError, KeyError) as exc:
-                raise BrokenAnswer(f"{what}: a page holds something that is not a record") from exc
+                raise base.BrokenAnswer(
+                    f"{what}: a page holds something that is not a record"
+                ) from exc
             for record in records:
                 if record.sid in sids:
-                    raise BrokenAnswer(f"{what}: Twilio listed {record.sid} twice; run again")
+                    raise base.BrokenAnswer(f"{what}: Twilio listed {record.sid} twice; run again")
                 sids.add(record.sid)
                 yield record
             url = page.next_page_url
             if not url:
                 return
             if self._origin(client, url) != home:
-                raise BrokenAnswer(
+                raise base.BrokenAnswer(
                     f"{what}: the next page is on another host ({urlsplit(url).hostname}); "
                     f"it was not asked for, so no credential went there"
                 )
             if url in urls or len(urls) >= MAX_PAGES:
-                raise BrokenAnswer(f"{what}: the pages of the listing go round in a loop")
+                raise base.BrokenAnswer(f"{what}: the pages of the listing go round in a loop")
             urls.add(url)
             page = page.next_page()
 
@@ -332,7 +279,7 @@ class TwilioGateway:
         def send() -> LiveAccount:
             with self._errors(f"creating subaccount {name!r}"):
                 created = self._parent.api.v2010.accounts.create(friendly_name=name)
-            return self._remember(fields(created, ACCOUNT_FIELDS))
+            return self._remember(vars(created))
 
         def find() -> LiveAccount | None:
             found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
@@ -352,7 +299,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 created = client.messaging.v2.channels_senders.create(_RawRequest(body))
-            return live_sender(fields(created, SENDER_FIELDS))
+            return live_sender(vars(created))
 
         def find() -> LiveSender | None:
             listed = self.list_senders(account)
@@ -370,7 +317,7 @@ class TwilioGateway:
         def send() -> LiveSender:
             with self._errors(what, account.sid):
                 updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
-            return live_sender(fields(updated, SENDER_FIELDS))
+            return live_sender(vars(updated))
 
         return self._create_once(send, lambda: None, what)  # the same values again: safe
 
@@ -397,7 +344,7 @@ class TwilioGateway:
         def send() -> LiveContent:
             with self._errors(what, account.sid):
                 created = client.content.v1.contents.create(_RawRequest(body))
-            return live_content(thaw(fields(created, CONTENT_FIELDS)))
+            return live_content(vars(created))
 
         def find() -> LiveContent | None:
             same = [
@@ -455,7 +402,7 @@ class TwilioGateway:
                 if found is not None:
                     return found
         told = ", ".join(f"{reason} {n} time{'s' * (n > 1)}" for reason, n in lost.items())
-        raise Unavailable(f"{what}: {told}; try again later")
+        raise base.Unavailable(f"{what}: {told}; try again later")
 
     # --- accounts and credentials ----------------------------------------------------------------
 
@@ -506,11 +453,11 @@ class TwilioGateway:
             token = self._tokens.get(sid)
         if token is None:
             with self._errors(f"reading subaccount {sid}"):
-                self._remember(fields(self._parent.api.v2010.accounts(sid).fetch(), ACCOUNT_FIELDS))
+                self._remember(vars(self._parent.api.v2010.accounts(sid).fetch()))
             with self._lock:
                 token = self._tokens.get(sid)
         if not token:
-            raise AuthFailed(
+            raise base.AuthFailed(
                 f"Twilio returned no auth token for subaccount {sid}, so wa-sync cannot act "
                 f"on its senders and templates; use the parent's TWILIO_ACCOUNT_SID and "
                 f"TWILIO_AUTH_TOKEN (a Main API key may not reveal subaccount tokens)",
@@ -559,13 +506,15 @@ class TwilioGateway:
             told = f"{exc.reason}: {exc.message}" if exc.message else exc.reason
             raise self._translate(what, exc.status, None, told, subaccount) from exc
         except BadAnswer as exc:
-            raise BrokenAnswer(f"{what}: {self._scrub(exc.reason)}", status=exc.status) from exc
+            raise base.BrokenAnswer(
+                f"{what}: {self._scrub(exc.reason)}", status=exc.status
+            ) from exc
         except TransportError as exc:
-            raise Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from exc
+            raise base.Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from exc
         except TwilioException as exc:  # a listing's page that is not 200, or not a page
             response = exc.args[1] if len(exc.args) > 1 else None
             if response is None:
-                raise BrokenAnswer(f"{what}: {self._scrub(str(exc.args[0]))}") from exc
+                raise base.BrokenAnswer(f"{what}: {self._scrub(str(exc.args[0]))}") from exc
             body = _json(response.text)
             code = body.get("code") if isinstance(body.get("code"), int) else None
             message = str(body.get("message") or "")
@@ -579,9 +528,9 @@ class TwilioGateway:
         text = f"{what}: {message}" if message else what
         kw: dict[str, Any] = {"status": status, "code": code, "more_info": more_info}
         if code == 20404 or status == 404:
-            return NotFound(text, **kw)
+            return base.NotFound(text, **kw)
         if code == 20005:
-            return AuthFailed(f"{text}; the account is suspended or closed", **kw)
+            return base.AuthFailed(f"{text}; the account is suspended or closed", **kw)
         if code == 20003 or status in (401, 403):
             hint = (
                 f"the subaccount {subaccount} refused its own credentials"
@@ -590,19 +539,19 @@ class TwilioGateway:
                 if self._credentials.uses_api_key or status == 403
                 else "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
             )
-            return AuthFailed(f"{text}; {hint}", **kw)
+            return base.AuthFailed(f"{text}; {hint}", **kw)
         if code == 20429 or status == 429:
-            return RateLimited(f"{text}; Twilio kept rate-limiting, try again later", **kw)
+            return base.RateLimited(f"{text}; Twilio kept rate-limiting, try again later", **kw)
         if code == 92009:
-            return ContentLocked(text, **kw)
+            return base.ContentLocked(text, **kw)
         if code == 21480:
-            return TooManySubaccounts(
+            return base.TooManySubaccounts(
                 f"{text}; the parent account reached its subaccount limit (1,000 by default): "
                 f"close unused subaccounts or ask Twilio support to raise it",
                 **kw,
             )
         if status is not None and status >= 500:
-            return Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
+            return base.Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
         return TwilioError(text, **kw)
 
 
