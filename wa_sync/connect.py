@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from wa_sync.credentials import ParentCredentials, Secret, parent_credentials
 from wa_sync.emulator import Emulator
-from wa_sync.errors import CredentialsMissing, UsageError, WaSyncError
+from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gateway.http import (
     DEFAULT_PER_ACCOUNT,
@@ -25,54 +26,12 @@ from wa_sync.gateway.http import (
     PUBLISHED_LIMITS,
     Transport,
 )
-from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
+from wa_sync.gateway.twilio import TwilioGateway
 
 _log = logging.getLogger("wa_sync")
 
 STATE_DIR = ".wa-sync"
 EMULATOR_DB = "emulator.db"
-
-MISSING = (
-    "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_ACCOUNT_SID "
-    "with TWILIO_API_KEY and TWILIO_API_SECRET of a Main API key) in the environment, "
-    "or pass --emulator to run against the embedded wa-sync emulator"
-)
-
-
-def parent_credentials(environ: Mapping[str, str]) -> ParentCredentials:
-    """The parent account's credentials from the environment, or CredentialsMissing."""
-
-    def get(name: str) -> str:
-        return (environ.get(name) or "").strip()
-
-    sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
-    key, key_secret = get("TWILIO_API_KEY"), get("TWILIO_API_SECRET")
-    if not (sid or token or key or key_secret):
-        raise CredentialsMissing(MISSING)
-    if not sid:
-        raise CredentialsMissing(
-            "TWILIO_ACCOUNT_SID is not set: it names the parent account, also when an API key "
-            "is used; " + MISSING.removeprefix("no Twilio credentials: ")
-        )
-    if not sid.startswith("AC"):
-        raise UsageError(
-            "TWILIO_ACCOUNT_SID must be the parent's account SID (AC...); an API key SID "
-            "(SK...) goes in TWILIO_API_KEY"
-        )
-    if key or key_secret:
-        if not (key and key_secret):
-            missing = "TWILIO_API_SECRET" if key else "TWILIO_API_KEY"
-            raise CredentialsMissing(
-                f"{missing} is not set: an API key needs both TWILIO_API_KEY and "
-                f"TWILIO_API_SECRET; or use TWILIO_AUTH_TOKEN, or pass --emulator"
-            )
-        return ParentCredentials(account_sid=sid, username=key, secret=Secret(key_secret))
-    if not token:
-        raise CredentialsMissing(
-            "TWILIO_AUTH_TOKEN is not set: give the parent's auth token (or TWILIO_API_KEY and "
-            "TWILIO_API_SECRET of a Main API key), or pass --emulator"
-        )
-    return ParentCredentials(account_sid=sid, username=sid, secret=Secret(token))
 
 
 def http_client(

@@ -99,28 +99,6 @@ def endpoint_class(method: str, path: str) -> str | None:
     return "create" if not one or found.group(3) else "update"
 
 
-class Pacer:
-    """Requests of one account and endpoint class evenly spaced at PACE_MARGIN of its
-    limit: a token bucket that holds one token."""
-
-    def __init__(self, limits: Mapping[str, float], sleep: Callable[[float], None]):
-        self._limits, self._sleep = dict(limits), sleep
-        self._next: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, account: str, method: str, path: str) -> None:
-        kind = endpoint_class(method, path)
-        rate = self._limits.get(kind or "")
-        if not rate:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get((account, kind or ""), now))
-            self._next[account, kind or ""] = slot + 1.0 / (rate * PACE_MARGIN)
-        if slot > now:
-            self._sleep(slot - now)
-
-
 _attempt = threading.local()  # when the current thread's attempt started (total deadline)
 
 
@@ -197,10 +175,7 @@ class Transport(TwilioHttpClient):
         self._per_account = max(1, per_account)
         self._caps: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
-        self.pacer = Pacer(limits, sleep)
-
-    def __repr__(self) -> str:
-        return f"Transport(base_url={self.base_url!r})"
+        self._limits, self._next = dict(limits), dict[tuple[str, str], float]()
 
     def request(  # the SDK's signature
         self,
@@ -215,7 +190,7 @@ class Transport(TwilioHttpClient):
     ) -> Response:
         method, url = method.upper(), self.rewrite(url)
         account = auth[0] if auth else ""
-        self.pacer.wait(account, method, urlsplit(url).path)
+        self._pace(account, endpoint_class(method, urlsplit(url).path))
         with self._in_flight, self._cap(account):
             try:
                 return self._exchange(method, url, params, data, headers, auth)
@@ -237,6 +212,19 @@ class Transport(TwilioHttpClient):
 
     def close(self) -> None:
         self.session.close()
+
+    def _pace(self, account: str, kind: str | None) -> None:
+        """Space an account's requests of one class evenly at PACE_MARGIN of its limit
+        (a token bucket that holds one token)."""
+        rate = self._limits.get(kind or "")
+        if not rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get((account, kind or ""), now))
+            self._next[account, kind or ""] = slot + 1.0 / (rate * PACE_MARGIN)
+        if slot > now:
+            self.sleep(slot - now)
 
     def _cap(self, account: str) -> threading.BoundedSemaphore:
         with self._lock:

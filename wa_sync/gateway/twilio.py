@@ -17,9 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.base.page import Page
 from twilio.rest import Client
 
+from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway import base
 from wa_sync.gateway.http import BadAnswer, GaveUp, OutcomeUnknown, Transport, TransportError
@@ -59,43 +59,6 @@ MAIN_KEY_HINT = (
 T = TypeVar("T")
 
 
-class Secret:
-    """A credential held in memory only: its repr and str never show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a Secret cannot be pickled")
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class ParentCredentials:
-    """The ISV's parent account: `username` is the account SID (with its auth token)
-    or an API key SID (with its secret)."""
-
-    account_sid: str
-    username: str
-    secret: Secret
-
-    @property
-    def uses_api_key(self) -> bool:
-        return self.username != self.account_sid
-
-
 class AmbiguousSubaccount(WaSyncError):
     """Two subaccounts carry the FriendlyName of one customer."""
 
@@ -104,16 +67,10 @@ class UnknownSubaccount(WaSyncError):
     """A customer's `account_sid` is not a subaccount of the parent."""
 
 
-class _RawRequest:
-    """What the SDK's typed request models are to `create()`: something with `to_dict`.
-    The SDK's own models drop unknown keys (any Content type they do not know); this
-    one sends the validated dict as is."""
-
-    def __init__(self, body: Mapping[str, Any]):
-        self._body = thaw(body)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._body
+def _raw(body: Mapping[str, Any]) -> Any:
+    """What `create()` takes from the SDK's typed request models, which drop what they do
+    not know (a Content type, say): something whose `to_dict` is the validated body."""
+    return SimpleNamespace(to_dict=lambda: thaw(body))
 
 
 class TwilioGateway:
@@ -133,15 +90,12 @@ class TwilioGateway:
         self._http = http_client
         self._parallelism = max(1, parallelism)
         self._emulated = emulated
-        self._sdk_environment = {"TWILIO_EDGE": edge or "", "TWILIO_REGION": region or ""}
+        self._edge, self._region = edge, region
         self._lock = threading.Lock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
-
-    def __repr__(self) -> str:
-        return f"TwilioGateway(parent_sid={self.parent_sid!r}, emulated={self._emulated})"
 
     @property
     def parent_sid(self) -> str:
@@ -157,8 +111,6 @@ class TwilioGateway:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
-
-    # --- reads ---------------------------------------------------------------------------
 
     def read(
         self,
@@ -271,8 +223,6 @@ class TwilioGateway:
         parts = urlsplit(self._http.rewrite(client.get_hostname(url)))
         return parts.scheme, parts.netloc.lower()
 
-    # --- subaccounts -----------------------------------------------------------------------
-
     def create_subaccount(self, customer: Customer) -> LiveAccount:
         name = customer.friendly_name
 
@@ -289,8 +239,6 @@ class TwilioGateway:
 
         return self._create_once(send, find, f"creating subaccount {name!r}")
 
-    # --- senders -----------------------------------------------------------------------------
-
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender:
         client = self._subclient(account.sid)
         what = f"creating sender {sender.sender_id} in subaccount {account.sid}"
@@ -298,7 +246,7 @@ class TwilioGateway:
 
         def send() -> LiveSender:
             with self._errors(what, account.sid):
-                created = client.messaging.v2.channels_senders.create(_RawRequest(body))
+                created = client.messaging.v2.channels_senders.create(_raw(body))
             return live_sender(vars(created))
 
         def find() -> LiveSender | None:
@@ -316,7 +264,7 @@ class TwilioGateway:
 
         def send() -> LiveSender:
             with self._errors(what, account.sid):
-                updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
+                updated = client.messaging.v2.channels_senders(sid).update(_raw(body))
             return live_sender(vars(updated))
 
         return self._create_once(send, lambda: None, what)  # the same values again: safe
@@ -325,8 +273,6 @@ class TwilioGateway:
         client = self._subclient(account.sid)
         with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):
             client.messaging.v2.channels_senders(sid).delete()
-
-    # --- contents ------------------------------------------------------------------------------
 
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str
@@ -343,7 +289,7 @@ class TwilioGateway:
 
         def send() -> LiveContent:
             with self._errors(what, account.sid):
-                created = client.content.v1.contents.create(_RawRequest(body))
+                created = client.content.v1.contents.create(_raw(body))
             return live_content(vars(created))
 
         def find() -> LiveContent | None:
@@ -368,7 +314,7 @@ class TwilioGateway:
         def send() -> bool:
             with self._errors(what, account.sid):
                 client.content.v1.contents(content_sid).approval_create.create(
-                    content_approval_request=_RawRequest(body)
+                    content_approval_request=_raw(body)
                 )
             return True
 
@@ -384,8 +330,6 @@ class TwilioGateway:
         client = self._subclient(account.sid)
         with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
             client.content.v1.contents(sid).delete()
-
-    # --- recovery of lost responses ------------------------------------------------------------
 
     def _create_once(self, send: Callable[[], T], find: Callable[[], T | None], what: str) -> T:
         """Send a POST; when its outcome is unknown, look for its result by identity
@@ -404,8 +348,6 @@ class TwilioGateway:
         told = ", ".join(f"{reason} {n} time{'s' * (n > 1)}" for reason, n in lost.items())
         raise base.Unavailable(f"{what}: {told}; try again later")
 
-    # --- accounts and credentials ----------------------------------------------------------------
-
     @cached_property
     def _parent(self) -> Client:
         """The SDK's client as the parent (for the 2010 Accounts API)."""
@@ -414,11 +356,7 @@ class TwilioGateway:
 
     def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
         return Client(
-            username,
-            secret.reveal(),
-            account_sid=account_sid,
-            http_client=self._http,
-            environment=self._sdk_environment,
+            username, secret.reveal(), account_sid, self._region, self._http, edge=self._edge
         )
 
     def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
@@ -481,8 +419,6 @@ class TwilioGateway:
             raise AmbiguousSubaccount(_ambiguity(customer, named))
         return named[0] if named else None
 
-    # --- errors -----------------------------------------------------------------------------------
-
     def _scrub(self, text: str) -> str:
         with self._lock:
             secrets = [self._credentials.secret, *self._tokens.values()]
@@ -515,7 +451,7 @@ class TwilioGateway:
             response = exc.args[1] if len(exc.args) > 1 else None
             if response is None:
                 raise base.BrokenAnswer(f"{what}: {self._scrub(str(exc.args[0]))}") from exc
-            body = _json(response.text)
+            body = json.loads(response.text or "{}")  # the transport let only JSON through
             code = body.get("code") if isinstance(body.get("code"), int) else None
             message = str(body.get("message") or "")
             raise self._translate(what, response.status_code, code, message, subaccount) from exc
@@ -553,14 +489,6 @@ class TwilioGateway:
         if status is not None and status >= 500:
             return base.Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
         return TwilioError(text, **kw)
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 class _AccountIndex:
