@@ -355,9 +355,9 @@ class TwilioGateway:
         return self._client(credentials.username, credentials.secret, credentials.account_sid)
 
     def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
-        return Client(
-            username, secret.reveal(), account_sid, self._region, self._http, edge=self._edge
-        )
+        # an empty environment, or the SDK reads TWILIO_EDGE and more from os.environ
+        edge, region = self._edge, self._region
+        return Client(username, secret.reveal(), account_sid, region, self._http, {}, edge)
 
     def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
         """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
