@@ -27,23 +27,12 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.base.page import Page
 from twilio.rest import Client
 
+from wa_sync import model
 from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway import base
 from wa_sync.gateway.http import BadAnswer, GaveUp, OutcomeUnknown, Transport, TransportError
 from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
-from wa_sync.model import (
-    ApprovalStatus,
-    Customer,
-    LiveAccount,
-    LiveContent,
-    LiveCustomer,
-    LiveEstate,
-    LiveSender,
-    Sender,
-    Template,
-    thaw,
-)
 
 __all__ = ["one_line"]
 
@@ -55,6 +44,10 @@ MAX_PAGES = 10_000  # of one listing: 10 million records, far beyond any estate
 MAIN_KEY_HINT = (
     "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; an API key (TWILIO_API_KEY) must be a "
     "Main key, because a Standard key cannot read or create subaccounts"
+)
+TOO_MANY_HINT = (
+    "the parent account reached its subaccount limit (1,000 by default): close unused "
+    "subaccounts or ask Twilio support to raise it"
 )
 T = TypeVar("T")
 
@@ -70,7 +63,7 @@ class UnknownSubaccount(WaSyncError):
 def _raw(body: Mapping[str, Any]) -> Any:
     """What `create()` takes from the SDK's typed request models, which drop what they do
     not know (a Content type, say): something whose `to_dict` is the validated body."""
-    return SimpleNamespace(to_dict=lambda: thaw(body))
+    return SimpleNamespace(to_dict=lambda: model.thaw(body))
 
 
 class TwilioGateway:
@@ -114,19 +107,19 @@ class TwilioGateway:
 
     def read(
         self,
-        customers: Collection[Customer],
-        on_customer: Callable[[LiveCustomer], None] | None = None,
-    ) -> LiveEstate:
+        customers: Collection[model.Customer],
+        on_customer: Callable[[model.LiveCustomer], None] | None = None,
+    ) -> model.LiveEstate:
         accounts = self._list_accounts()
         index = _AccountIndex(accounts)
         matched = {c.id: self._match(c, index) for c in customers}
-        live: dict[str, LiveCustomer] = {}
+        live: dict[str, model.LiveCustomer] = {}
         sharing: dict[str, list[str]] = {}  # an active subaccount's customers
         for customer_id, account in matched.items():
             if account is not None and account.status == "active":
                 sharing.setdefault(account.sid, []).append(customer_id)
             else:  # Twilio refuses a suspended or closed account's own credentials
-                live[customer_id] = LiveCustomer(customer_id=customer_id, account=account)
+                live[customer_id] = model.LiveCustomer(customer_id=customer_id, account=account)
                 if on_customer is not None:
                     on_customer(live[customer_id])
         pool = self._executor()
@@ -135,7 +128,7 @@ class TwilioGateway:
             for done in as_completed(reads):  # in the order Twilio answers
                 senders, contents = done.result()
                 for customer_id in sharing[reads[done]]:
-                    live[customer_id] = LiveCustomer(
+                    live[customer_id] = model.LiveCustomer(
                         customer_id=customer_id,
                         account=index.by_sid[reads[done]],
                         senders=senders,
@@ -147,7 +140,7 @@ class TwilioGateway:
             for future in reads:
                 future.cancel()
         by_id = MappingProxyType({cid: live[cid] for cid in matched})
-        return LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
+        return model.LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -158,11 +151,11 @@ class TwilioGateway:
             return self._pool
 
     def read_subaccount(
-        self, account: LiveAccount
-    ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
+        self, account: model.LiveAccount
+    ) -> tuple[tuple[model.LiveSender, ...], tuple[model.LiveContent, ...]]:
         return self.list_senders(account), self.list_contents(account)
 
-    def list_senders(self, account: LiveAccount) -> tuple[LiveSender, ...]:
+    def list_senders(self, account: model.LiveAccount) -> tuple[model.LiveSender, ...]:
         what = f"listing the senders of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
@@ -170,7 +163,7 @@ class TwilioGateway:
             listed = self._all(client, first, what, "messaging")
             return tuple(live_sender(vars(r)) for r in listed)
 
-    def list_contents(self, account: LiveAccount) -> tuple[LiveContent, ...]:
+    def list_contents(self, account: model.LiveAccount) -> tuple[model.LiveContent, ...]:
         what = f"listing the contents of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
@@ -178,7 +171,7 @@ class TwilioGateway:
             listed = self._all(client, first, what, "content")
             return tuple(live_content(vars(r)) for r in listed)
 
-    def _list_accounts(self, friendly_name: str | None = None) -> tuple[LiveAccount, ...]:
+    def _list_accounts(self, friendly_name: str | None = None) -> tuple[model.LiveAccount, ...]:
         what = "listing the parent's subaccounts"
         name = values.unset if friendly_name is None else friendly_name
         with self._errors(what):
@@ -223,76 +216,60 @@ class TwilioGateway:
         parts = urlsplit(self._http.rewrite(client.get_hostname(url)))
         return parts.scheme, parts.netloc.lower()
 
-    def create_subaccount(self, customer: Customer) -> LiveAccount:
+    def create_subaccount(self, customer: model.Customer) -> model.LiveAccount:
         name = customer.friendly_name
 
-        def send() -> LiveAccount:
-            with self._errors(f"creating subaccount {name!r}"):
-                created = self._parent.api.v2010.accounts.create(friendly_name=name)
-            return self._remember(vars(created))
-
-        def find() -> LiveAccount | None:
+        def find() -> model.LiveAccount | None:
             found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
             if len(found) > 1:
                 raise AmbiguousSubaccount(_ambiguity(customer, found))
             return found[0] if found else None
 
-        return self._create_once(send, find, f"creating subaccount {name!r}")
+        accounts = self._parent.api.v2010.accounts
+        send = lambda: self._remember(vars(accounts.create(friendly_name=name)))  # noqa: E731
+        return self._create_once(f"creating subaccount {name!r}", None, send, find)
 
-    def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender:
-        client = self._subclient(account.sid)
-        what = f"creating sender {sender.sender_id} in subaccount {account.sid}"
+    def create_sender(
+        self, account: model.LiveAccount, sender: model.Sender, waba_id: str
+    ) -> model.LiveSender:
+        senders = self._subclient(account.sid).messaging.v2.channels_senders
         body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id, clear=False)}
-
-        def send() -> LiveSender:
-            with self._errors(what, account.sid):
-                created = client.messaging.v2.channels_senders.create(_raw(body))
-            return live_sender(vars(created))
-
-        def find() -> LiveSender | None:
-            listed = self.list_senders(account)
-            return next((s for s in listed if s.sender_id == sender.sender_id), None)
-
-        return self._create_once(send, find, what)
+        return self._create_once(
+            f"creating sender {sender.sender_id} in subaccount {account.sid}",
+            account.sid,
+            lambda: live_sender(vars(senders.create(_raw(body)))),
+            lambda: next(
+                (s for s in self.list_senders(account) if s.sender_id == sender.sender_id), None
+            ),
+        )
 
     def update_sender(
-        self, account: LiveAccount, sid: str, sender: Sender, waba_id: str
-    ) -> LiveSender:
-        client = self._subclient(account.sid)
-        what = f"updating sender {sender.sender_id} ({sid}) in subaccount {account.sid}"
+        self, account: model.LiveAccount, sid: str, sender: model.Sender, waba_id: str
+    ) -> model.LiveSender:
+        found = self._subclient(account.sid).messaging.v2.channels_senders(sid)
         body = sender_body(sender, waba_id, clear=True)
+        return self._create_once(  # the same values again are harmless: no find
+            f"updating sender {sender.sender_id} ({sid}) in subaccount {account.sid}",
+            account.sid,
+            lambda: live_sender(vars(found.update(_raw(body)))),
+            lambda: None,
+        )
 
-        def send() -> LiveSender:
-            with self._errors(what, account.sid):
-                updated = client.messaging.v2.channels_senders(sid).update(_raw(body))
-            return live_sender(vars(updated))
-
-        return self._create_once(send, lambda: None, what)  # the same values again: safe
-
-    def delete_sender(self, account: LiveAccount, sid: str) -> None:
+    def delete_sender(self, account: model.LiveAccount, sid: str) -> None:
         client = self._subclient(account.sid)
         with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):
             client.messaging.v2.channels_senders(sid).delete()
 
     def create_content(
-        self, account: LiveAccount, template: Template, friendly_name: str
-    ) -> LiveContent:
-        client = self._subclient(account.sid)
-        what = f"creating content {friendly_name!r} [{template.language}] in {account.sid}"
-        body: dict[str, Any] = {
-            "friendly_name": friendly_name,
-            "language": template.language,
-            "types": thaw(template.types),
-        }
+        self, account: model.LiveAccount, template: model.Template, friendly_name: str
+    ) -> model.LiveContent:
+        contents = self._subclient(account.sid).content.v1.contents
+        body: dict[str, Any] = {"friendly_name": friendly_name, "language": template.language}
+        body["types"] = template.types
         if template.variables:
-            body["variables"] = thaw(template.variables)
+            body["variables"] = template.variables
 
-        def send() -> LiveContent:
-            with self._errors(what, account.sid):
-                created = client.content.v1.contents.create(_raw(body))
-            return live_content(vars(created))
-
-        def find() -> LiveContent | None:
+        def find() -> model.LiveContent | None:
             same = [
                 c
                 for c in self.list_contents(account)
@@ -304,40 +281,46 @@ class TwilioGateway:
             found = exact or same
             return min(found, key=lambda c: (c.date_created, c.sid)) if found else None
 
-        return self._create_once(send, find, what)
+        return self._create_once(
+            f"creating content {friendly_name!r} [{template.language}] in {account.sid}",
+            account.sid,
+            lambda: live_content(vars(contents.create(_raw(body)))),
+            find,
+        )
 
-    def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
-        client = self._subclient(account.sid)
-        what = f"submitting content {content_sid} ({name}) for WhatsApp approval"
+    def submit(
+        self, account: model.LiveAccount, content_sid: str, name: str, category: str
+    ) -> None:
+        content = self._subclient(account.sid).content.v1.contents(content_sid)
         body = {"name": name, "category": category}
-
-        def send() -> bool:
-            with self._errors(what, account.sid):
-                client.content.v1.contents(content_sid).approval_create.create(
-                    content_approval_request=_raw(body)
-                )
-            return True
 
         def find() -> bool | None:
             with self._errors(f"reading the approval of content {content_sid}", account.sid):
-                approval = client.content.v1.contents(content_sid).approval_fetch().fetch()
-            status = str((approval.whatsapp or {}).get("status") or "").lower()
-            return True if status and status != ApprovalStatus.UNSUBMITTED else None
+                status = (content.approval_fetch().fetch().whatsapp or {}).get("status")
+            return True if str(status or "unsubmitted").lower() != "unsubmitted" else None
 
-        self._create_once(send, find, what)
+        self._create_once(
+            f"submitting content {content_sid} ({name}) for WhatsApp approval",
+            account.sid,
+            lambda: bool(content.approval_create.create(content_approval_request=_raw(body))),
+            find,
+        )
 
-    def delete_content(self, account: LiveAccount, sid: str) -> None:
+    def delete_content(self, account: model.LiveAccount, sid: str) -> None:
         client = self._subclient(account.sid)
         with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
             client.content.v1.contents(sid).delete()
 
-    def _create_once(self, send: Callable[[], T], find: Callable[[], T | None], what: str) -> T:
+    def _create_once(
+        self, what: str, subaccount: str | None, send: Callable[[], T], find: Callable[[], T | None]
+    ) -> T:
         """Send a POST; when its outcome is unknown, look for its result by identity
         and send again only when nothing was made."""
         lost: Counter[str] = Counter()
         for attempt in range(1, self._http.attempts + 1):
             try:
-                return send()
+                with self._errors(what, subaccount):
+                    return send()
             except OutcomeUnknown as exc:
                 _log.info("%s: %s; looking for the result before sending again", what, exc)
                 lost[exc.reason] += 1
@@ -359,7 +342,7 @@ class TwilioGateway:
         edge, region = self._edge, self._region
         return Client(username, secret.reveal(), account_sid, region, self._http, {}, edge)
 
-    def _remember(self, account: Mapping[str, Any]) -> LiveAccount:
+    def _remember(self, account: Mapping[str, Any]) -> model.LiveAccount:
         """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
         sid = str(account.get("sid") or "")
         token = account.get("auth_token")
@@ -369,7 +352,7 @@ class TwilioGateway:
                 if old is None or old.reveal() != token:
                     self._tokens[sid] = Secret(token)
                     self._subclients.pop(sid, None)
-        return LiveAccount(
+        return model.LiveAccount(
             sid=sid,
             friendly_name=account.get("friendly_name") or "",
             status=str(account.get("status") or "active"),
@@ -403,7 +386,7 @@ class TwilioGateway:
             )
         return token
 
-    def _match(self, customer: Customer, index: _AccountIndex) -> LiveAccount | None:
+    def _match(self, customer: model.Customer, index: _AccountIndex) -> model.LiveAccount | None:
         if customer.account_sid:
             found = index.by_sid.get(customer.account_sid)
             if found is None:
@@ -432,9 +415,8 @@ class TwilioGateway:
         try:
             yield
         except (TwilioRestException, TwilioServiceException) as exc:
-            message = getattr(exc, "msg", None) or getattr(exc, "detail", None)
-            message = str(message or getattr(exc, "title", "") or "")
-            message = message.split(": ", 1)[1] if ": " in message else message
+            message = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or "")
+            message = message.split(": ", 1)[-1]  # "Unable to create record: <Twilio's>"
             raise self._translate(what, exc.status, exc.code, message, subaccount) from exc
         except OutcomeUnknown:
             raise  # for _create_once
@@ -448,28 +430,26 @@ class TwilioGateway:
         except TransportError as exc:
             raise base.Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from exc
         except TwilioException as exc:  # a listing's page that is not 200, or not a page
-            response = exc.args[1] if len(exc.args) > 1 else None
-            if response is None:
+            if len(exc.args) < 2:
                 raise base.BrokenAnswer(f"{what}: {self._scrub(str(exc.args[0]))}") from exc
-            body = json.loads(response.text or "{}")  # the transport let only JSON through
+            status, body = exc.args[1].status_code, json.loads(exc.args[1].text or "{}")
             code = body.get("code") if isinstance(body.get("code"), int) else None
             message = str(body.get("message") or "")
-            raise self._translate(what, response.status_code, code, message, subaccount) from exc
+            raise self._translate(what, status, code, message, subaccount) from exc
 
     def _translate(
         self, what: str, status: int | None, code: int | None, message: str, subaccount: str | None
     ) -> TwilioError:
-        message = self._scrub(message)
-        more_info = f"https://www.twilio.com/docs/errors/{code}" if code and code >= 10000 else ""
-        text = f"{what}: {message}" if message else what
-        kw: dict[str, Any] = {"status": status, "code": code, "more_info": more_info}
+        text = f"{what}: {self._scrub(message)}" if message else what
+        link = f"https://www.twilio.com/docs/errors/{code}" if code and code >= 10000 else ""
+        kw: dict[str, Any] = {"status": status, "code": code, "more_info": link}
         if code == 20404 or status == 404:
             return base.NotFound(text, **kw)
-        if code == 20005:
-            return base.AuthFailed(f"{text}; the account is suspended or closed", **kw)
-        if code == 20003 or status in (401, 403):
+        if code in (20003, 20005) or status in (401, 403):
             hint = (
-                f"the subaccount {subaccount} refused its own credentials"
+                "the account is suspended or closed"
+                if code == 20005
+                else f"the subaccount {subaccount} refused its own credentials"
                 if subaccount
                 else MAIN_KEY_HINT
                 if self._credentials.uses_api_key or status == 403
@@ -481,11 +461,7 @@ class TwilioGateway:
         if code == 92009:
             return base.ContentLocked(text, **kw)
         if code == 21480:
-            return base.TooManySubaccounts(
-                f"{text}; the parent account reached its subaccount limit (1,000 by default): "
-                f"close unused subaccounts or ask Twilio support to raise it",
-                **kw,
-            )
+            return base.TooManySubaccounts(f"{text}; {TOO_MANY_HINT}", **kw)
         if status is not None and status >= 500:
             return base.Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
         return TwilioError(text, **kw)
@@ -495,16 +471,16 @@ class _AccountIndex:
     """The parent's subaccounts by SID and, of those not closed, by friendly name in
     listing order: matching each customer is a lookup, not a scan of every account."""
 
-    def __init__(self, accounts: Collection[LiveAccount]):
-        self.by_sid: dict[str, LiveAccount] = {}
-        self.open_by_name: dict[str, list[LiveAccount]] = {}
+    def __init__(self, accounts: Collection[model.LiveAccount]):
+        self.by_sid: dict[str, model.LiveAccount] = {}
+        self.open_by_name: dict[str, list[model.LiveAccount]] = {}
         for account in accounts:
             self.by_sid.setdefault(account.sid, account)
             if account.status != "closed":
                 self.open_by_name.setdefault(account.friendly_name, []).append(account)
 
 
-def _ambiguity(customer: Customer, accounts: list[LiveAccount]) -> str:
+def _ambiguity(customer: model.Customer, accounts: list[model.LiveAccount]) -> str:
     sids = " and ".join(a.sid for a in accounts)
     return (
         f"{_who(customer)}: {len(accounts)} subaccounts are named "
@@ -513,5 +489,5 @@ def _ambiguity(customer: Customer, accounts: list[LiveAccount]) -> str:
     )
 
 
-def _who(customer: Customer) -> str:
+def _who(customer: model.Customer) -> str:
     return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id
