@@ -1,17 +1,10 @@
 """The one HTTP transport: the twilio SDK's own `TwilioHttpClient` over a requests
-`Session`, wa-sync's policy on urllib3's `Retry`. requests (the SDK's own) and urllib3
-own TLS, CA bundles, proxies, redirects, gzip, pooling, Retry-After and backoff with
-jitter; httpx would be a second HTTP stack and retries only connects. wa-sync keeps:
-
-- GET and DELETE retried on 429, 5xx, timeouts and dropped connections; a POST only on
-  429 (Twilio did not process it) or when no connection was made, else `OutcomeUnknown`:
-  the caller finds the result by identity before sending again (SPEC §4.3);
-- at most `parallelism` requests in flight, and `per_account` per account;
-- Content API requests paced per account and endpoint class below Twilio's limits;
-- a total deadline per attempt (a trickling server cannot hold one), a size cap, and
-  only Twilio's JSON accepted.
-
-Credentials go as HTTP Basic auth, and appear in no log line and no exception.
+`Session`, wa-sync's policy on urllib3's `Retry`. requests (the SDK's own) and urllib3 own
+TLS, CA bundles, proxies, redirects, gzip, pooling, Retry-After and backoff with jitter;
+httpx would be a second HTTP stack and retries only connects. wa-sync keeps its policy
+(docs/network.md): what is retried (a POST only on 429 or before a connection was made,
+else `OutcomeUnknown`), in-flight caps, pacing below Twilio's rate limits, a total
+deadline per attempt and a size cap. No credential appears in a log line or exception.
 """
 
 from __future__ import annotations
@@ -31,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError
 from urllib3.util import Retry, Timeout
 
 _log = logging.getLogger("wa_sync.http")
@@ -91,7 +84,7 @@ def endpoint_class(method: str, path: str) -> str | None:
     found = _CONTENT_PATH.search(path)
     if found is None:
         return None
-    one = found.group(2) is not None
+    one = found.group(2) is not None  # a single content, not the collection
     if method == "GET":
         return "fetch" if one else "list"
     if method == "DELETE":
@@ -206,8 +199,7 @@ class Transport(TwilioHttpClient):
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
-    def pause(self, attempt: int) -> None:
-        """The wait before looking for the result of a create whose outcome is unknown."""
+    def pause(self, attempt: int) -> None:  # before looking for an unknown outcome's result
         self.sleep(min(BACKOFF_MAX, BACKOFF_FACTOR * 2**attempt))
 
     def close(self) -> None:
@@ -249,8 +241,7 @@ class Transport(TwilioHttpClient):
             **body,
         )
         payload = _read(answer, _attempt.started + (self.timeout or DEFAULT_TIMEOUT), method, url)
-        retries = answer.raw.retries
-        attempts = len(retries.history) + 1 if retries is not None else 1
+        attempts = len(answer.raw.retries.history) + 1 if answer.raw.retries else 1
         _log.debug("%s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status_code,
                    (time.monotonic() - started) * 1000)  # fmt: skip
         text = payload.decode(answer.encoding or "utf-8", errors="replace")
@@ -310,8 +301,7 @@ def _check(
 
 def _failure(method: str, url: str, exc: BaseException, attempts: int) -> TransportError:
     """A transport failure as wa-sync's policy reads it."""
-    cause = exc.args[0] if exc.args else None
-    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(exc, requests.exceptions.SSLError):
         failed = "certificate verification" if "CERTIFICATE_VERIFY" in str(exc) else "handshake"
         return Unreachable(method, url, f"TLS {failed} failed")

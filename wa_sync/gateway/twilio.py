@@ -1,11 +1,8 @@
-"""The Twilio gateway: the Gateway protocol through the official twilio SDK, over the
-one transport of http.py. The parent's credentials act on the 2010 Accounts API only;
-each subaccount's own SID and auth token (from the parent's listing, in memory only)
-on its Content and Senders, which ignore `account_sid=` (SPEC §5). A read is one
-listing of the subaccounts, then per matched customer one Senders and one
-ContentAndApprovals listing, `parallelism` at once on one thread pool, each through the
-SDK's paging, guarded (SPEC §4.8). A create whose outcome is unknown is looked for by
-identity before it is sent again (SPEC §4.3).
+"""The Twilio gateway: the Gateway protocol through the official twilio SDK over http.py.
+The parent's credentials act on the 2010 Accounts API only, each subaccount's own (from
+the parent's listing, in memory only) on its Content and Senders (SPEC §5). A read is
+one listing of subaccounts, then per customer one Senders and one ContentAndApprovals
+listing, on one thread pool, through the SDK's paging, guarded (SPEC §4.8).
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.base.page import Page
 from twilio.rest import Client
@@ -87,8 +83,6 @@ class TwilioGateway:
         self._lock = threading.Lock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._closed = False
 
     @property
     def parent_sid(self) -> str:
@@ -99,10 +93,6 @@ class TwilioGateway:
         return self._emulated
 
     def close(self) -> None:
-        with self._lock:
-            self._closed, pool, self._pool = True, self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     def read(
@@ -115,40 +105,30 @@ class TwilioGateway:
         matched = {c.id: self._match(c, index) for c in customers}
         live: dict[str, model.LiveCustomer] = {}
         sharing: dict[str, list[str]] = {}  # an active subaccount's customers
+
+        def found(customer_id: str, **state: Any) -> None:
+            live[customer_id] = model.LiveCustomer(customer_id=customer_id, **state)
+            if on_customer is not None:
+                on_customer(live[customer_id])
+
         for customer_id, account in matched.items():
             if account is not None and account.status == "active":
                 sharing.setdefault(account.sid, []).append(customer_id)
             else:  # Twilio refuses a suspended or closed account's own credentials
-                live[customer_id] = model.LiveCustomer(customer_id=customer_id, account=account)
-                if on_customer is not None:
-                    on_customer(live[customer_id])
-        pool = self._executor()
-        reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
-        try:
-            for done in as_completed(reads):  # in the order Twilio answers
-                senders, contents = done.result()
-                for customer_id in sharing[reads[done]]:
-                    live[customer_id] = model.LiveCustomer(
-                        customer_id=customer_id,
-                        account=index.by_sid[reads[done]],
-                        senders=senders,
-                        contents=contents,
-                    )
-                    if on_customer is not None:
-                        on_customer(live[customer_id])
-        finally:
-            for future in reads:
-                future.cancel()
+                found(customer_id, account=account)
+        with ThreadPoolExecutor(self._parallelism, "wa-sync-read") as pool:
+            reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
+            try:
+                for done in as_completed(reads):  # in the order Twilio answers
+                    senders, contents = done.result()
+                    for customer_id in sharing[reads[done]]:
+                        account = index.by_sid[reads[done]]
+                        found(customer_id, account=account, senders=senders, contents=contents)
+            finally:
+                for future in reads:
+                    future.cancel()
         by_id = MappingProxyType({cid: live[cid] for cid in matched})
         return model.LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise WaSyncError("the Twilio gateway is closed")
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
-            return self._pool
 
     def read_subaccount(
         self, account: model.LiveAccount
@@ -171,11 +151,10 @@ class TwilioGateway:
             listed = self._all(client, first, what, "content")
             return tuple(live_content(vars(r)) for r in listed)
 
-    def _list_accounts(self, friendly_name: str | None = None) -> tuple[model.LiveAccount, ...]:
+    def _list_accounts(self) -> tuple[model.LiveAccount, ...]:
         what = "listing the parent's subaccounts"
-        name = values.unset if friendly_name is None else friendly_name
         with self._errors(what):
-            first = self._parent.api.v2010.accounts.page(friendly_name=name, page_size=PAGE_SIZE)
+            first = self._parent.api.v2010.accounts.page(page_size=PAGE_SIZE)
             listed = self._all(self._parent, first, what, "api")
             found = (self._remember(vars(r)) for r in listed)
             return tuple(a for a in found if a.sid != self.parent_sid)
@@ -190,9 +169,7 @@ class TwilioGateway:
             try:
                 records = list(page)
             except (AttributeError, TypeError, KeyError) as exc:
-                raise base.BrokenAnswer(
-                    f"{what}: a page holds something that is not a record"
-                ) from exc
+                raise base.BrokenAnswer(f"{what}: a page holds what is not a record") from exc
             for record in records:
                 if record.sid in sids:
                     raise base.BrokenAnswer(f"{what}: Twilio listed {record.sid} twice; run again")
@@ -220,7 +197,7 @@ class TwilioGateway:
         name = customer.friendly_name
 
         def find() -> model.LiveAccount | None:
-            found = [a for a in self._list_accounts(friendly_name=name) if a.status != "closed"]
+            found = _AccountIndex(self._list_accounts()).open_by_name.get(name, [])
             if len(found) > 1:
                 raise AmbiguousSubaccount(_ambiguity(customer, found))
             return found[0] if found else None
@@ -424,9 +401,8 @@ class TwilioGateway:
             told = f"{exc.reason}: {exc.message}" if exc.message else exc.reason
             raise self._translate(what, exc.status, None, told, subaccount) from exc
         except BadAnswer as exc:
-            raise base.BrokenAnswer(
-                f"{what}: {self._scrub(exc.reason)}", status=exc.status
-            ) from exc
+            told = self._scrub(exc.reason)
+            raise base.BrokenAnswer(f"{what}: {told}", status=exc.status) from exc
         except TransportError as exc:
             raise base.Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from exc
         except TwilioException as exc:  # a listing's page that is not 200, or not a page
