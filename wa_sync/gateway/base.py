@@ -60,7 +60,6 @@ class Gateway(Protocol):
     @property
     def emulated(self) -> bool:
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
-        ...
 
     def read(
         self,
@@ -71,18 +70,15 @@ class Gateway(Protocol):
         Senders listing and one ContentAndApprovals listing. `on_customer` is called,
         in the calling thread, with each customer's state as soon as it is read (the
         very objects the LiveEstate holds)."""
-        ...
 
     def read_subaccount(
         self, account: LiveAccount
     ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
         """The senders and contents of one subaccount (used by import and after writes)."""
-        ...
 
     def create_subaccount(self, customer: Customer) -> LiveAccount:
         """Create `wa-sync:<id>`; if the outcome of the POST is unknown, list by
         FriendlyName before re-sending so that no duplicate is made."""
-        ...
 
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender: ...
 
@@ -97,10 +93,8 @@ class Gateway(Protocol):
     ) -> LiveContent:
         """Create a content named `friendly_name` (the template's name or name_vN);
         a lost response is recovered by listing and matching name, language and types."""
-        ...
 
     def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
         """Submit a content for WhatsApp approval under `name` and `category`."""
-        ...
 
     def delete_content(self, account: LiveAccount, sid: str) -> None: ...

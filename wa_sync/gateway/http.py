@@ -92,21 +92,12 @@ def endpoint_class(method: str, path: str) -> str | None:
     return "create" if not one or found.group(3) else "update"
 
 
-_attempt = threading.local()  # when the current thread's attempt started (total deadline)
+_attempt = threading.local()  # this thread's request: when its attempt started, how it waits
 
 
 class Policy(Retry):
-    """urllib3's Retry, which also retries a POST answered 429, waits through `pause`
-    (Retry-After capped at MAX_RETRY_AFTER) and logs each retry."""
-
-    def __init__(self, *args: Any, pause: Callable[[float], None] = time.sleep, **kw: Any):
-        super().__init__(*args, **kw)
-        self.pause = pause
-
-    def new(self, **kw: Any) -> Policy:
-        retry = super().new(**kw)
-        retry.pause = self.pause
-        return retry
+    """urllib3's Retry, which also retries a POST answered 429, waits as the transport
+    does (Retry-After capped at MAX_RETRY_AFTER) and logs each retry."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         return status_code == 429 or super().is_retry(method, status_code, has_retry_after)
@@ -119,7 +110,7 @@ class Policy(Retry):
         attempts = len(self.history) + (self.total or 0) + 1
         path = urlsplit(last.url or "").path
         _log.info("attempt %d/%d %s %s: %s", len(self.history), attempts, last.method, path, what)
-        self.pause(wait)
+        _attempt.sleep(wait)
         _attempt.started = time.monotonic()
 
 
@@ -159,7 +150,6 @@ class Transport(TwilioHttpClient):
             backoff_jitter=BACKOFF_JITTER,
             backoff_max=BACKOFF_MAX,
             raise_on_status=False,
-            pause=sleep,
         )
         adapter = HTTPAdapter(pool_maxsize=parallelism + 4, max_retries=retry)
         session.mount("https://", adapter)
@@ -170,23 +160,17 @@ class Transport(TwilioHttpClient):
         self._lock = threading.Lock()
         self._limits, self._next = dict(limits), dict[tuple[str, str], float]()
 
-    def request(  # the SDK's signature
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        method, url = method.upper(), self.rewrite(url)
+    def request(self, method: str, url: str, **kw: Any) -> Response:  # as the SDK calls it
+        """`params`, `data`, `headers` and `auth` as the SDK gives them; its `timeout` and
+        `allow_redirects` give way to wa-sync's."""
+        method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
         self._pace(account, endpoint_class(method, urlsplit(url).path))
         with self._in_flight, self._cap(account):
             try:
-                return self._exchange(method, url, params, data, headers, auth)
+                return self._exchange(
+                    method, url, kw.get("params"), kw.get("data"), kw.get("headers"), auth
+                )
             except (requests.RequestException, HTTPError, OSError) as exc:
                 raise _failure(method, url, exc, self.attempts) from exc
 
@@ -227,7 +211,8 @@ class Transport(TwilioHttpClient):
         body = {"json": data} if json_body else {"data": data}
         netloc = urlsplit(url).netloc
         bypass = self.no_proxy and proxy_bypass_environment(netloc, {"no": self.no_proxy})
-        _attempt.started = started = time.monotonic()
+        _attempt.sleep, _attempt.started = self.sleep, time.monotonic()
+        started = _attempt.started
         answer = self.session.request(
             method,
             url,
@@ -245,7 +230,7 @@ class Transport(TwilioHttpClient):
         _log.debug("%s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status_code,
                    (time.monotonic() - started) * 1000)  # fmt: skip
         text = payload.decode(answer.encoding or "utf-8", errors="replace")
-        _check(method, url, answer.status_code, text, answer.headers, attempts)
+        _check(method, url, answer, text, attempts)
         return Response(answer.status_code, text, answer.headers)
 
 
@@ -254,20 +239,16 @@ def _read(answer: requests.Response, deadline: float, method: str, url: str) -> 
     chunks: list[bytes] = []
     size = 0
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            connection = answer.raw.connection
-            if remaining <= 0:
-                raise TimeoutError("timed out")
-            if connection is not None and connection.sock is not None:
-                connection.sock.settimeout(remaining)
-            chunk = answer.raw.read1(64 * 1024, decode_content=True)
-            if not chunk:
+        while (remaining := deadline - time.monotonic()) > 0:
+            if sock := getattr(answer.raw.connection, "sock", None):
+                sock.settimeout(remaining)  # silence, too, only until the deadline
+            if not (chunk := answer.raw.read1(64 * 1024, decode_content=True)):
                 return b"".join(chunks)
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:
                 raise BadAnswer(method, url, f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
             chunks.append(chunk)
+        raise TimeoutError("timed out")
     except (HTTPError, OSError) as exc:
         cut = f"{status_text(answer.status_code)}, cut off after {size} bytes"
         if isinstance(exc, TimeoutError) or "timed out" in str(exc):
@@ -279,11 +260,10 @@ def _read(answer: requests.Response, deadline: float, method: str, url: str) -> 
         answer.close()
 
 
-def _check(
-    method: str, url: str, status: int, text: str, headers: Mapping[str, str], attempts: int
-) -> None:
+def _check(method: str, url: str, answer: requests.Response, text: str, attempts: int) -> None:
     """A POST's 5xx is an unknown outcome, anything but JSON refused, 429 or 5xx after
     the last attempt given up."""
+    status = answer.status_code
     if method == "POST" and status >= 500:
         raise OutcomeUnknown(method, url, f"Twilio answered {status_text(status)}", status=status)
     try:
@@ -291,7 +271,7 @@ def _check(
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        kind = headers.get("Content-Type") or "no Content-Type"
+        kind = answer.headers.get("Content-Type") or "no Content-Type"
         shown = repr(text[:120]) if text.strip() else "an empty body"
         told = f"Twilio answered {status_text(status)} with {kind} that is not a JSON object"
         raise BadAnswer(method, url, f"{told}: {shown}", status=status)

@@ -45,8 +45,7 @@ def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
 
 
 def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """Twilio's profile in the model's shape: emails and websites as lists of strings,
-    only the keys the model knows, nothing empty."""
+    """Twilio's profile as the model has it: known keys, lists of strings, nothing empty."""
     raw = raw or {}
     out: dict[str, Any] = {k: raw[k] for k in PROFILE_TEXT_KEYS if raw.get(k) not in (None, "")}
     for key, (field, _label) in PROFILE_LIST_KEYS.items():
@@ -122,15 +121,8 @@ def _approval_status(value: Any) -> ApprovalStatus:
 
 
 def _iso(value: Any) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ` from a datetime (an SDK instance's) or Twilio's ISO text."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
+    """`YYYY-MM-DDTHH:MM:SSZ` from the SDK's datetime (in UTC), or Twilio's text as it is."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "")
 

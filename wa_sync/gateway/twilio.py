@@ -30,12 +30,9 @@ from wa_sync.gateway import base
 from wa_sync.gateway.http import BadAnswer, GaveUp, OutcomeUnknown, Transport, TransportError
 from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
 
-__all__ = ["one_line"]
-
 _log = logging.getLogger("wa_sync.gateway")
 
 PAGE_SIZE = 1000
-CHANNEL = "whatsapp"
 MAX_PAGES = 10_000  # of one listing: 10 million records, far beyond any estate
 MAIN_KEY_HINT = (
     "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; an API key (TWILIO_API_KEY) must be a "
@@ -57,8 +54,7 @@ class UnknownSubaccount(WaSyncError):
 
 
 def _raw(body: Mapping[str, Any]) -> Any:
-    """What `create()` takes from the SDK's typed request models, which drop what they do
-    not know (a Content type, say): something whose `to_dict` is the validated body."""
+    """For `create()`: the validated body as is (the SDK's models drop what they don't know)."""
     return SimpleNamespace(to_dict=lambda: model.thaw(body))
 
 
@@ -116,17 +112,16 @@ class TwilioGateway:
                 sharing.setdefault(account.sid, []).append(customer_id)
             else:  # Twilio refuses a suspended or closed account's own credentials
                 found(customer_id, account=account)
-        with ThreadPoolExecutor(self._parallelism, "wa-sync-read") as pool:
-            reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
-            try:
-                for done in as_completed(reads):  # in the order Twilio answers
-                    senders, contents = done.result()
-                    for customer_id in sharing[reads[done]]:
-                        account = index.by_sid[reads[done]]
-                        found(customer_id, account=account, senders=senders, contents=contents)
-            finally:
-                for future in reads:
-                    future.cancel()
+        pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
+        reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
+        try:
+            for done in as_completed(reads):  # in the order Twilio answers
+                senders, contents = done.result()
+                for customer_id in sharing[reads[done]]:
+                    account = index.by_sid[reads[done]]
+                    found(customer_id, account=account, senders=senders, contents=contents)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         by_id = MappingProxyType({cid: live[cid] for cid in matched})
         return model.LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
 
@@ -139,7 +134,9 @@ class TwilioGateway:
         what = f"listing the senders of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
-            first = client.messaging.v2.channels_senders.page(channel=CHANNEL, page_size=PAGE_SIZE)
+            first = client.messaging.v2.channels_senders.page(
+                channel="whatsapp", page_size=PAGE_SIZE
+            )
             listed = self._all(client, first, what, "messaging")
             return tuple(live_sender(vars(r)) for r in listed)
 
@@ -188,8 +185,7 @@ class TwilioGateway:
             urls.add(url)
             page = page.next_page()
 
-    def _origin(self, client: Client, url: str) -> tuple[str, str]:
-        """Where a request for `url` goes: scheme and host, edge and base URL applied."""
+    def _origin(self, client: Client, url: str) -> tuple[str, str]:  # edge, base URL applied
         parts = urlsplit(self._http.rewrite(client.get_hostname(url)))
         return parts.scheme, parts.netloc.lower()
 
@@ -310,7 +306,6 @@ class TwilioGateway:
 
     @cached_property
     def _parent(self) -> Client:
-        """The SDK's client as the parent (for the 2010 Accounts API)."""
         credentials = self._credentials
         return self._client(credentials.username, credentials.secret, credentials.account_sid)
 
@@ -329,11 +324,8 @@ class TwilioGateway:
                 if old is None or old.reveal() != token:
                     self._tokens[sid] = Secret(token)
                     self._subclients.pop(sid, None)
-        return model.LiveAccount(
-            sid=sid,
-            friendly_name=account.get("friendly_name") or "",
-            status=str(account.get("status") or "active"),
-        )
+        name, status = account.get("friendly_name") or "", account.get("status") or "active"
+        return model.LiveAccount(sid=sid, friendly_name=name, status=str(status))
 
     def _subclient(self, sid: str) -> Client:
         """A client that authenticates as subaccount `sid` (its SID and auth token)."""
@@ -444,8 +436,7 @@ class TwilioGateway:
 
 
 class _AccountIndex:
-    """The parent's subaccounts by SID and, of those not closed, by friendly name in
-    listing order: matching each customer is a lookup, not a scan of every account."""
+    """The parent's subaccounts by SID and, of those not closed, by name in listing order."""
 
     def __init__(self, accounts: Collection[model.LiveAccount]):
         self.by_sid: dict[str, model.LiveAccount] = {}
