@@ -137,7 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="ID_OR_NAME")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    p = command("emulator", "run the local Twilio emulator")
+    _emulator_options(command("emulator", "run the local Twilio emulator"))
+    return parser
+
+
+def _emulator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4010)
     p.add_argument("--db", metavar="FILE", help="SQLite file (default: in memory)")
@@ -158,7 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
         "ones, or e.g. list=20,create=100",
     )
     p.add_argument("--show-token", action="store_true", help="print the parent's auth token")
-    return parser
 
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:

@@ -162,11 +162,8 @@ class App:
                 req.principal = self._authenticate(headers.get("authorization"))
                 entry["account_sid"] = req.principal.account_sid
                 wait = self.rate_limits.admit(req.principal.account_sid, method, found.template)
-                if wait:
-                    after = {"Retry-After": retry_after(wait)}
-                    return self._logged(
-                        entry, _error(429, TOO_MANY_REQUESTS, "Too Many Requests", after)
-                    )
+                if wait:  # past the account's rate limit: refused, not carried out
+                    return self._logged(entry, _rate_limited(wait))
                 if found.route is None:
                     if found.allowed:
                         raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
@@ -317,6 +314,10 @@ def _sha256(text: str) -> str:
 def _fault(status: int, message: str) -> Outcome:
     """An injected error: Twilio's codes are 20000 + status (20500, 20503...)."""
     return _error(status, 20000 + status, message)
+
+
+def _rate_limited(wait: float) -> Outcome:
+    return _error(429, TOO_MANY_REQUESTS, "Too Many Requests", {"Retry-After": retry_after(wait)})
 
 
 def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Outcome:
