@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveSender, Sender, freeze, thaw
+from wa_sync.visible import visible
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -78,8 +79,9 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
 def one_line(text: str) -> str:
     """Twilio's free text (error messages, rejection and offline reasons) on one line: a
     line break in it must not start a line of wa-sync's output, where a CI log could
-    read `::command::` (GitHub Actions) or a comment could read markup."""
-    return " ".join(text.split())
+    read `::command::` (GitHub Actions) or a comment could read markup; a control
+    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
+    return visible(" ".join(text.split()))
 
 
 def _reason(reason: Any) -> str:

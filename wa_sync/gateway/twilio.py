@@ -53,6 +53,24 @@ class UnknownSubaccount(WaSyncError):
     """A customer's `account_sid` is not a subaccount of the parent."""
 
 
+class NotAParent(WaSyncError):
+    """The credentials are a subaccount's, not the ISV's parent account's."""
+
+
+def _check_parent(account: Mapping[str, Any]) -> None:
+    """The credentials' own account, as the accounts listing shows it, must be a parent:
+    a subaccount's (its owner_account_sid another account) would plan a new
+    subaccount for every customer, under the wrong account."""
+    sid, owner = account.get("sid"), account.get("owner_account_sid")
+    if owner and owner != sid:
+        raise NotAParent(
+            f"the Twilio credentials are those of {sid}, a subaccount of {owner}: wa-sync "
+            f"manages customers' subaccounts from the ISV's parent account\n"
+            f"  fix: set TWILIO_ACCOUNT_SID to the parent account {owner}, with its auth "
+            f"token (or an API key of that account)"
+        )
+
+
 def _raw(body: Mapping[str, Any]) -> Any:
     """For `create()`: the validated body as is (the SDK's models drop what they don't know)."""
     return SimpleNamespace(to_dict=lambda: model.thaw(body))
@@ -152,9 +170,11 @@ class TwilioGateway:
         what = "listing the parent's subaccounts"
         with self._errors(what):
             first = self._parent.api.v2010.accounts.page(page_size=PAGE_SIZE)
-            listed = self._all(self._parent, first, what, "api")
-            found = (self._remember(vars(r)) for r in listed)
-            return tuple(a for a in found if a.sid != self.parent_sid)
+            records = [vars(r) for r in self._all(self._parent, first, what, "api")]
+        for record in records:  # the credentials' own account is listed too
+            if record.get("sid") == self.parent_sid:
+                _check_parent(record)
+        return tuple(self._remember(r) for r in records if r.get("sid") != self.parent_sid)
 
     def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[Any]:
         """Every record of a listing from its first page, through the SDK's paging,
@@ -200,7 +220,7 @@ class TwilioGateway:
 
         accounts = self._parent.api.v2010.accounts
         send = lambda: self._remember(vars(accounts.create(friendly_name=name)))  # noqa: E731
-        return self._create_once(f"creating subaccount {name!r}", None, send, find)
+        return self._create_once(send, find, f"creating subaccount {name!r}")
 
     def create_sender(
         self, account: model.LiveAccount, sender: model.Sender, waba_id: str
@@ -208,12 +228,12 @@ class TwilioGateway:
         senders = self._subclient(account.sid).messaging.v2.channels_senders
         body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id, clear=False)}
         return self._create_once(
-            f"creating sender {sender.sender_id} in subaccount {account.sid}",
-            account.sid,
             lambda: live_sender(vars(senders.create(_raw(body)))),
             lambda: next(
                 (s for s in self.list_senders(account) if s.sender_id == sender.sender_id), None
             ),
+            f"creating sender {sender.sender_id} in subaccount {account.sid}",
+            account.sid,
         )
 
     def update_sender(
@@ -222,10 +242,10 @@ class TwilioGateway:
         found = self._subclient(account.sid).messaging.v2.channels_senders(sid)
         body = sender_body(sender, waba_id, clear=True)
         return self._create_once(  # the same values again are harmless: no find
-            f"updating sender {sender.sender_id} ({sid}) in subaccount {account.sid}",
-            account.sid,
             lambda: live_sender(vars(found.update(_raw(body)))),
             lambda: None,
+            f"updating sender {sender.sender_id} ({sid}) in subaccount {account.sid}",
+            account.sid,
         )
 
     def delete_sender(self, account: model.LiveAccount, sid: str) -> None:
@@ -255,10 +275,10 @@ class TwilioGateway:
             return min(found, key=lambda c: (c.date_created, c.sid)) if found else None
 
         return self._create_once(
-            f"creating content {friendly_name!r} [{template.language}] in {account.sid}",
-            account.sid,
             lambda: live_content(vars(contents.create(_raw(body)))),
             find,
+            f"creating content {friendly_name!r} [{template.language}] in {account.sid}",
+            account.sid,
         )
 
     def submit(
@@ -273,10 +293,10 @@ class TwilioGateway:
             return True if str(status or "unsubmitted").lower() != "unsubmitted" else None
 
         self._create_once(
-            f"submitting content {content_sid} ({name}) for WhatsApp approval",
-            account.sid,
             lambda: bool(content.approval_create.create(content_approval_request=_raw(body))),
             find,
+            f"submitting content {content_sid} ({name}) for WhatsApp approval",
+            account.sid,
         )
 
     def delete_content(self, account: model.LiveAccount, sid: str) -> None:
@@ -285,14 +305,14 @@ class TwilioGateway:
             client.content.v1.contents(sid).delete()
 
     def _create_once(
-        self, what: str, subaccount: str | None, send: Callable[[], T], find: Callable[[], T | None]
+        self, send: Callable[[], T], find: Callable[[], T | None], what: str, sub: str | None = None
     ) -> T:
         """Send a POST; when its outcome is unknown, look for its result by identity
         and send again only when nothing was made."""
         lost: Counter[str] = Counter()
         for attempt in range(1, self._http.attempts + 1):
             try:
-                with self._errors(what, subaccount):
+                with self._errors(what, sub):
                     return send()
             except OutcomeUnknown as exc:
                 _log.info("%s: %s; looking for the result before sending again", what, exc)
@@ -367,9 +387,8 @@ class TwilioGateway:
                 )
             return found
         named = index.open_by_name.get(customer.friendly_name, [])
-        if len(named) > 1:
-            raise AmbiguousSubaccount(_ambiguity(customer, named))
-        return named[0] if named else None
+        # Several: unmatched here; plan.ownership refuses them all at once (SPEC §4.3).
+        return named[0] if len(named) == 1 else None
 
     def _scrub(self, text: str) -> str:
         with self._lock:
