@@ -66,10 +66,8 @@ class Gateway(Protocol):
         customers: Collection[Customer],
         on_customer: Callable[[LiveCustomer], None] | None = None,
     ) -> LiveEstate:
-        """One listing of the parent's subaccounts, then per matched customer one
-        Senders listing and one ContentAndApprovals listing. `on_customer` is called,
-        in the calling thread, with each customer's state as soon as it is read (the
-        very objects the LiveEstate holds)."""
+        """One listing of subaccounts, then per matched customer one Senders and one
+        ContentAndApprovals listing; `on_customer(state)` in this thread as each is read."""
 
     def read_subaccount(
         self, account: LiveAccount
@@ -77,8 +75,7 @@ class Gateway(Protocol):
         """The senders and contents of one subaccount (used by import and after writes)."""
 
     def create_subaccount(self, customer: Customer) -> LiveAccount:
-        """Create `wa-sync:<id>`; if the outcome of the POST is unknown, list by
-        FriendlyName before re-sending so that no duplicate is made."""
+        """Create `wa-sync:<id>`; a lost answer is looked for by name before re-sending."""
 
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender: ...
 
@@ -91,8 +88,7 @@ class Gateway(Protocol):
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str
     ) -> LiveContent:
-        """Create a content named `friendly_name` (the template's name or name_vN);
-        a lost response is recovered by listing and matching name, language and types."""
+        """Create `friendly_name` (name or name_vN); a lost answer is found by identity."""
 
     def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
         """Submit a content for WhatsApp approval under `name` and `category`."""

@@ -62,13 +62,7 @@ class Unreachable(TransportError):
 
 
 class GaveUp(TransportError):
-    """Twilio answered 429 or 5xx to every attempt; `message` is its own text."""
-
-    def __init__(self, method: str, url: str, status: int, attempts: int, message: str):
-        times = f"{attempts} times" if attempts > 1 else "once"
-        told = f"Twilio answered {status_text(status)} {times}"
-        super().__init__(method, url, told, status=status)
-        self.message = message
+    """Twilio answered 429 or 5xx to every attempt."""
 
 
 class BadAnswer(TransportError):
@@ -96,8 +90,7 @@ _attempt = threading.local()  # this thread's request: when its attempt started,
 
 
 class Policy(Retry):
-    """urllib3's Retry, which also retries a POST answered 429, waits as the transport
-    does (Retry-After capped at MAX_RETRY_AFTER) and logs each retry."""
+    """urllib3's Retry that also retries a POST answered 429, and logs each retry."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         return status_code == 429 or super().is_retry(method, status_code, has_retry_after)
@@ -115,9 +108,8 @@ class Policy(Retry):
 
 
 class Transport(TwilioHttpClient):
-    """The SDK's HTTP client for every request of one command, thread-safe. `base_url`
-    replaces `https://<product>.twilio.com`; `proxies` are requests' (scheme -> URL),
-    unused for the hosts `no_proxy` names; `verify` is True or a CA bundle's path."""
+    """The SDK's HTTP client for all requests of a command, thread-safe. `base_url` replaces
+    `https://<product>.twilio.com`; `verify` is True (certifi) or a CA bundle's path."""
 
     def __init__(
         self,
@@ -177,14 +169,10 @@ class Transport(TwilioHttpClient):
     def rewrite(self, url: str) -> str:
         """`https://<product>.twilio.com/<path>` to the base URL, path unchanged."""
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if not self.base_url or not (host == "twilio.com" or host.endswith(".twilio.com")):
+        if not self.base_url or not f".{parts.hostname}".lower().endswith(".twilio.com"):
             return url
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
-
-    def pause(self, attempt: int) -> None:  # before looking for an unknown outcome's result
-        self.sleep(min(BACKOFF_MAX, BACKOFF_FACTOR * 2**attempt))
 
     def close(self) -> None:
         self.session.close()
@@ -276,7 +264,10 @@ def _check(method: str, url: str, answer: requests.Response, text: str, attempts
         told = f"Twilio answered {status_text(status)} with {kind} that is not a JSON object"
         raise BadAnswer(method, url, f"{told}: {shown}", status=status)
     if status in RETRIED:
-        raise GaveUp(method, url, status, attempts, str(body.get("message") or ""))
+        told = f"Twilio answered {status_text(status)} {attempts} times" if attempts > 1 else ""
+        told = told or f"Twilio answered {status_text(status)}"
+        told += f": {body['message']}" if body.get("message") else ""
+        raise GaveUp(method, url, told, status=status)
 
 
 def _failure(method: str, url: str, exc: BaseException, attempts: int) -> TransportError:

@@ -13,7 +13,6 @@ from wa_sync.visible import visible
 
 _log = logging.getLogger("wa_sync.gateway")
 
-# The profile keys of the model (YAML) and the webhook keys of Twilio's Senders API.
 PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
 PROFILE_LIST_KEYS = {"emails": ("email", "Email"), "websites": ("website", "Website")}
 WEBHOOK_URL_KEYS = ("callback_url", "fallback_url", "status_callback_url")

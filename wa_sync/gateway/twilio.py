@@ -26,8 +26,7 @@ from twilio.rest import Client
 from wa_sync import model
 from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError, WaSyncError
-from wa_sync.gateway import base
-from wa_sync.gateway.http import BadAnswer, GaveUp, OutcomeUnknown, Transport, TransportError
+from wa_sync.gateway import base, http
 from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
 
 _log = logging.getLogger("wa_sync.gateway")
@@ -58,9 +57,8 @@ class NotAParent(WaSyncError):
 
 
 def _check_parent(account: Mapping[str, Any]) -> None:
-    """The credentials' own account, as the accounts listing shows it, must be a parent:
-    a subaccount's (its owner_account_sid another account) would plan a new
-    subaccount for every customer, under the wrong account."""
+    """The credentials' own account must be a parent: with a subaccount's, every customer
+    would get a new subaccount under the wrong account."""
     sid, owner = account.get("sid"), account.get("owner_account_sid")
     if owner and owner != sid:
         raise NotAParent(
@@ -83,7 +81,7 @@ class TwilioGateway:
         self,
         credentials: ParentCredentials,
         *,
-        http_client: Transport,
+        http_client: http.Transport,
         parallelism: int = 8,
         emulated: bool = False,
         edge: str | None = None,
@@ -179,7 +177,11 @@ class TwilioGateway:
     def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[Any]:
         """Every record of a listing from its first page, through the SDK's paging,
         guarded against a hostile or broken answer (SPEC §4.8)."""
-        home = self._origin(client, f"https://{product}.twilio.com/")
+
+        def origin(url: str) -> tuple[str, str]:  # where a request goes, edge and base URL
+            return urlsplit(self._http.rewrite(client.get_hostname(url)))[:2]
+
+        home = origin(f"https://{product}.twilio.com/")
         urls: set[str] = set()
         sids: set[str] = set()
         while True:
@@ -195,7 +197,7 @@ class TwilioGateway:
             url = page.next_page_url
             if not url:
                 return
-            if self._origin(client, url) != home:
+            if origin(url) != home:
                 raise base.BrokenAnswer(
                     f"{what}: the next page is on another host ({urlsplit(url).hostname}); "
                     f"it was not asked for, so no credential went there"
@@ -204,10 +206,6 @@ class TwilioGateway:
                 raise base.BrokenAnswer(f"{what}: the pages of the listing go round in a loop")
             urls.add(url)
             page = page.next_page()
-
-    def _origin(self, client: Client, url: str) -> tuple[str, str]:  # edge, base URL applied
-        parts = urlsplit(self._http.rewrite(client.get_hostname(url)))
-        return parts.scheme, parts.netloc.lower()
 
     def create_subaccount(self, customer: model.Customer) -> model.LiveAccount:
         name = customer.friendly_name
@@ -314,10 +312,10 @@ class TwilioGateway:
             try:
                 with self._errors(what, sub):
                     return send()
-            except OutcomeUnknown as exc:
+            except http.OutcomeUnknown as exc:
                 _log.info("%s: %s; looking for the result before sending again", what, exc)
                 lost[exc.reason] += 1
-                self._http.pause(attempt)
+                self._http.sleep(min(http.BACKOFF_MAX, http.BACKOFF_FACTOR * 2**attempt))
                 found = find()
                 if found is not None:
                     return found
@@ -406,15 +404,14 @@ class TwilioGateway:
             message = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or "")
             message = message.split(": ", 1)[-1]  # "Unable to create record: <Twilio's>"
             raise self._translate(what, exc.status, exc.code, message, subaccount) from exc
-        except OutcomeUnknown:
+        except http.OutcomeUnknown:
             raise  # for _create_once
-        except GaveUp as exc:
-            told = f"{exc.reason}: {exc.message}" if exc.message else exc.reason
-            raise self._translate(what, exc.status, None, told, subaccount) from exc
-        except BadAnswer as exc:
+        except http.GaveUp as exc:
+            raise self._translate(what, exc.status, None, exc.reason, subaccount) from exc
+        except http.BadAnswer as exc:
             told = self._scrub(exc.reason)
             raise base.BrokenAnswer(f"{what}: {told}", status=exc.status) from exc
-        except TransportError as exc:
+        except http.TransportError as exc:
             raise base.Unavailable(f"{what}: Twilio could not be reached: {exc.reason}") from exc
         except TwilioException as exc:  # a listing's page that is not 200, or not a page
             if len(exc.args) < 2:
