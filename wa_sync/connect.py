@@ -80,11 +80,18 @@ def _variable(environ: Mapping[str, str], *names: str) -> str:
 
 
 def rate_limits(environ: Mapping[str, str]) -> dict[str, float]:
-    """WA_SYNC_TWILIO_RATE_LIMITS, e.g. `list=20,create=100`: what it names replaces
-    Twilio's published figures (PUBLISHED_LIMITS); `0` turns pacing off for a class."""
-    name = "WA_SYNC_TWILIO_RATE_LIMITS"
-    limits = dict(PUBLISHED_LIMITS)
-    for item in filter(None, (environ.get(name) or "").replace(" ", "").split(",")):
+    """WA_SYNC_TWILIO_RATE_LIMITS over Twilio's published figures (PUBLISHED_LIMITS)."""
+    text = environ.get("WA_SYNC_TWILIO_RATE_LIMITS") or ""
+    return parse_rate_limits(text, PUBLISHED_LIMITS, "WA_SYNC_TWILIO_RATE_LIMITS")
+
+
+def parse_rate_limits(text: str, defaults: Mapping[str, float], name: str) -> dict[str, float]:
+    """Requests a second by endpoint class, e.g. `list=20,create=100`, over `defaults`
+    (`published` names them unchanged); `0` means no limit for a class."""
+    limits = dict(defaults)
+    for item in filter(None, text.replace(" ", "").split(",")):
+        if item == "published":
+            continue
         kind, _, rate = item.partition("=")
         try:
             value = float(rate)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from wa_sync.connect import parse_rate_limits
 from wa_sync.emulator import Emulator
 from wa_sync.emulator.ratelimit import PUBLISHED
 from wa_sync.errors import UsageError
@@ -44,7 +45,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         emulator.close()
         raise UsageError(
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-        ) from None
+        ) from exc
     try:
         _announce(runtime, emulator, args, from_environment=sid is not None)
         while True:
@@ -73,22 +74,7 @@ def rate_limits(option: str | None) -> dict[str, float]:
     """--rate-limits: none, Twilio's published ones, or CLASS=RPS pairs over them."""
     if option is None:
         return {}
-    limits = dict(PUBLISHED)
-    for item in filter(None, option.replace(" ", "").split(",")):
-        if item == "published":
-            continue
-        kind, _, rate = item.partition("=")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = 0.0
-        if kind not in limits or not value > 0:
-            raise UsageError(
-                f"--rate-limits: {item!r} is not CLASS=REQUESTS_PER_SECOND with a class among "
-                f"{', '.join(limits)} (e.g. --rate-limits list=20,create=100)"
-            )
-        limits[kind] = value
-    return limits
+    return parse_rate_limits(option, PUBLISHED, "--rate-limits")
 
 
 def _check_settings(args: argparse.Namespace) -> None:

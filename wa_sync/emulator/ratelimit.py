@@ -36,13 +36,13 @@ class RateLimits:
         self._lock = threading.Lock()
 
     def set(self, limits: Mapping[str, float] | None) -> None:
-        """Enforce `limits` (class -> requests a second) from now on; None or {} stops."""
+        """Enforce `limits` (class -> requests a second; 0 none) from now on; None stops."""
         checked = {}
         for kind, rate in (limits or {}).items():
             if kind not in PUBLISHED:
                 raise ValueError(f"unknown endpoint class {kind!r}: one of {', '.join(PUBLISHED)}")
-            if not float(rate) > 0:
-                raise ValueError(f"the limit of {kind!r} must be a positive number a second")
+            if not float(rate) >= 0:
+                raise ValueError(f"the limit of {kind!r} must be a number a second, 0 or more")
             checked[kind] = float(rate)
         with self._lock:
             self.limits = checked
