@@ -60,13 +60,22 @@ def http_client(
     )
 
 
+PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
 def proxies(environ: Mapping[str, str]) -> dict[str, str]:
     """requests' proxies from the environment as curl reads it (lower case first)."""
     found = {}
     for scheme in ("http", "https", "all"):
         proxy = _variable(environ, f"{scheme}_proxy")
-        if proxy:
-            found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
+        if not proxy:
+            continue
+        found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
+        if urlsplit(found[scheme]).scheme not in PROXY_SCHEMES:
+            raise UsageError(
+                f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
+                f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
+            )
     return found
 
 

@@ -1,5 +1,5 @@
 """Byte relays on loopback for network tests: a TLS front (the fixture's localhost
-certificate) before a plain HTTP server, and an HTTP CONNECT proxy."""
+certificate) before a plain HTTP server, an HTTP CONNECT proxy and a SOCKS5 proxy."""
 
 from __future__ import annotations
 
@@ -85,4 +85,27 @@ class ConnectProxy(_Relay):
             host, _, port = target.rpartition(":")
             with socket.create_connection((host, int(port))) as upstream:
                 conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                _pipe(conn, upstream)
+
+
+class SocksProxy(_Relay):
+    """A SOCKS5 proxy without authentication (RFC 1928, CONNECT only), noting each
+    target it was asked for."""
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            greeting = conn.recv(2)
+            conn.recv(greeting[1])  # the methods offered: "no authentication" is taken
+            conn.sendall(b"\x05\x00")
+            _version, _command, _reserved, kind = conn.recv(4)
+            if kind == 3:  # a host name, resolved here (socks5h://)
+                host = conn.recv(conn.recv(1)[0]).decode()
+            elif kind == 4:
+                host = socket.inet_ntop(socket.AF_INET6, conn.recv(16))
+            else:
+                host = socket.inet_ntoa(conn.recv(4))
+            port = int.from_bytes(conn.recv(2), "big")
+            self.seen.append(f"CONNECT {host}:{port}")
+            with socket.create_connection((host, port)) as upstream:
+                conn.sendall(b"\x05\x00\x00\x01" + bytes(6))
                 _pipe(conn, upstream)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.helpers import ISV, customer_doc
-from tests.gateway.relays import TLS, ConnectProxy, TlsFront
+from tests.gateway.relays import TLS, ConnectProxy, SocksProxy, TlsFront
 
 BUNDLE = str(TLS / "localhost.pem")
 
@@ -82,3 +82,21 @@ def test_no_proxy_sends_a_host_direct(estate, cli, env, tls, proxy):
     }
     assert cli("plan", "--detailed-exitcode", environ=environ).code == 0
     assert proxy.seen == []
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+def test_a_plan_through_a_socks_proxy(estate, cli, env, emulator, tls, scheme):
+    socks = SocksProxy()
+    emulator.clear_request_log()
+    environ = {
+        **env,
+        "WA_SYNC_TWILIO_URL": tls.url,
+        "REQUESTS_CA_BUNDLE": BUNDLE,
+        "HTTPS_PROXY": f"{scheme}://127.0.0.1:{socks.port}",
+    }
+    result = cli("plan", "--detailed-exitcode", environ=environ)
+    socks.close()
+    assert result.code == 0, result.err
+    target = "localhost" if scheme == "socks5h" else "127.0.0.1"
+    assert set(socks.seen) == {f"CONNECT {target}:{tls.port}"}
+    assert emulator.request_log()
