@@ -7,7 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wa_sync.errors import CredentialsMissing, UsageError
+from wa_sync.errors import CredentialsMissing, UsageError, WaSyncError
+
+MAIN_KEY_HINT = (
+    "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; an API key (TWILIO_API_KEY) must be a "
+    "Main key, because a Standard key cannot read or create subaccounts"
+)
+
+UNREADABLE_HINT = (
+    "Twilio returned no auth token for it, so wa-sync cannot act on its senders and "
+    "templates; use the parent's TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (a Main API key "
+    "may not reveal subaccount tokens)"
+)
 
 
 class Secret:
@@ -88,3 +99,20 @@ def parent_credentials(environ: Mapping[str, str]) -> ParentCredentials:
             "TWILIO_API_SECRET of a Main API key), or pass --emulator"
         )
     return ParentCredentials(account_sid=sid, username=sid, secret=Secret(token))
+
+
+class NotAParent(WaSyncError):
+    """The credentials are a subaccount's, not the ISV's parent account's."""
+
+
+def check_parent(account: Mapping[str, Any]) -> None:
+    """The credentials' own account must be a parent: with a subaccount's, every customer
+    would get a new subaccount under the wrong account."""
+    sid, owner = account.get("sid"), account.get("owner_account_sid")
+    if owner and owner != sid:
+        raise NotAParent(
+            f"the Twilio credentials are those of {sid}, a subaccount of {owner}: wa-sync "
+            f"manages customers' subaccounts from the ISV's parent account\n"
+            f"  fix: set TWILIO_ACCOUNT_SID to the parent account {owner}, with its auth "
+            f"token (or an API key of that account)"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.files import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
-from wa_sync.errors import Problem, WaSyncError
+from wa_sync.errors import Problem, UsageError, WaSyncError
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.scope import select_customers
 from wa_sync.render import EMULATOR_BANNER
@@ -100,6 +101,19 @@ def _known(config: Config, root: str) -> tuple[str, ...]:
 
 def customer_file_ids(root: str) -> list[str]:
     return [path.stem for path in (Path(root) / "customers").glob("*.yaml")]
+
+
+def check_known(root: str, customer_id: str) -> None:
+    """A usage error for a customer id without a file, with the close ones."""
+    known = customer_file_ids(root)
+    if customer_id in known or not (Path(root) / "customers").is_dir():
+        return  # load() reports a missing repository
+    close = difflib.get_close_matches(customer_id, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UsageError(
+        f"no customer {customer_id!r}: there is no file customers/{customer_id}.yaml.{hint} "
+        f"Known customers: {', '.join(sorted(known)) or 'none'}."
+    )
 
 
 def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from wa_sync.commands import emulator_control
 from wa_sync.connect import parse_rate_limits
 from wa_sync.emulator import Emulator
 from wa_sync.emulator.ratelimit import PUBLISHED
@@ -21,6 +22,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    if getattr(args, "control", None):
+        return emulator_control.main(args, runtime)
     sid, token = _parent_credentials(runtime)
     _check_settings(args)
     limits = rate_limits(args.rate_limits)

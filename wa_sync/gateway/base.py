@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Protocol
 
+from wa_sync.credentials import Secret
 from wa_sync.errors import TwilioError
 from wa_sync.model import (
     Customer,
@@ -84,6 +85,9 @@ class Gateway(Protocol):
     ) -> LiveSender: ...
 
     def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
+
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        """Post Meta's one-time code (SPEC §1.1 step 4), never logged or kept; the sender."""
 
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str

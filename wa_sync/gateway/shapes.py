@@ -20,8 +20,9 @@ WEBHOOK_METHOD_KEYS = ("callback_method", "fallback_method", "status_callback_me
 
 
 def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
-    """The Senders API body for `sender`. With `clear`, keys the sender does not declare
-    are sent empty so that an update removes them (the SDK can never send null)."""
+    """The Senders API body for `sender`. With `clear` (an update), keys the sender does
+    not declare are sent empty so that an update removes them (the SDK can never send
+    null), and the fields it ignores are not sent at all: Twilio keeps them as they are."""
     declared = thaw(sender.profile)
     profile: dict[str, Any] = {"name": sender.display_name}
     for key in PROFILE_TEXT_KEYS:
@@ -34,11 +35,19 @@ def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
         values = declared.get(key) or []
         if values or clear:
             profile[key] = [{field: v, "label": label} for v in values]
+    if clear:  # `ignore:` (SPEC §4.8): the customer's own edits in WhatsApp Manager stay
+        ignored = {f.removeprefix("profile.") for f in sender.ignore}
+        profile = {k: v for k, v in profile.items() if k not in ignored}
+        if "display_name" in sender.ignore:
+            del profile["name"]
     webhook = {k: v for k, v in thaw(sender.webhook).items() if v not in (None, "")}
     if clear:
         for key in WEBHOOK_URL_KEYS:
             webhook.setdefault(key, "")
-    body: dict[str, Any] = {"configuration": {"waba_id": waba_id}, "profile": profile}
+    configuration = {"waba_id": waba_id}
+    if sender.verification and not clear:  # how Meta sends the one-time code (SPEC §1.1)
+        configuration["verification_method"] = sender.verification
+    body: dict[str, Any] = {"configuration": configuration, "profile": profile}
     if webhook:
         body["webhook"] = webhook
     return body
@@ -60,6 +69,7 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
     profile = data.get("profile") or {}
     configuration = data.get("configuration") or {}
     webhook = data.get("webhook") or {}
+    properties = data.get("properties") or {}
     keys = (*WEBHOOK_URL_KEYS, *WEBHOOK_METHOD_KEYS)
     return LiveSender(
         sid=data["sid"],
@@ -72,7 +82,13 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
         pending_display_name=data.get("pending_display_name") or None,
         pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in data.get("offline_reasons") or []),
+        quality_rating=_text_or_none(properties.get("quality_rating")),
+        messaging_limit=_text_or_none(properties.get("messaging_limit")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return one_line(str(value)) if value not in (None, "") else None
 
 
 def one_line(text: str) -> str:
@@ -109,15 +125,10 @@ def live_content(data: Mapping[str, Any]) -> LiveContent:
 
 
 def _approval_status(value: Any) -> ApprovalStatus:
-    text = str(value or "").strip().lower()
-    if not text:
-        return ApprovalStatus.UNSUBMITTED
     try:
-        return ApprovalStatus(text)
-    except ValueError:
-        # A status this version does not know is treated as "in review": submitted,
-        # hence locked, and never re-submitted.
-        _log.warning("unknown WhatsApp approval status %r, treated as pending", text)
+        return ApprovalStatus(str(value or "").strip().lower() or "unsubmitted")
+    except ValueError:  # unknown: "in review", so submitted, locked, never re-submitted
+        _log.warning("unknown WhatsApp approval status %r, treated as pending", value)
         return ApprovalStatus.PENDING
 
 

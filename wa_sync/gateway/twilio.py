@@ -1,8 +1,7 @@
-"""The Twilio gateway: the Gateway protocol through the official twilio SDK over http.py.
-The parent's credentials act on the 2010 Accounts API only, each subaccount's own (from
-the parent's listing, in memory only) on its Content and Senders (SPEC §5). A read is
-one listing of subaccounts, then per customer one Senders and one ContentAndApprovals
-listing, on one thread pool, through the SDK's paging, guarded (SPEC §4.8).
+"""The Twilio gateway: the Gateway protocol through the twilio SDK over http.py. The
+parent's credentials act on the 2010 Accounts API, each subaccount's own (from the listing,
+in memory only) on its Content and Senders (SPEC §5). Listings go through the SDK's
+paging, guarded (SPEC §4.8): one of subaccounts, then two per customer, on one pool.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.base.page import Page
 from twilio.rest import Client
 
-from wa_sync import model
+from wa_sync import credentials, model
 from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway import base, http
@@ -33,10 +32,6 @@ _log = logging.getLogger("wa_sync.gateway")
 
 PAGE_SIZE = 1000
 MAX_PAGES = 10_000  # of one listing: 10 million records, far beyond any estate
-MAIN_KEY_HINT = (
-    "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; an API key (TWILIO_API_KEY) must be a "
-    "Main key, because a Standard key cannot read or create subaccounts"
-)
 TOO_MANY_HINT = (
     "the parent account reached its subaccount limit (1,000 by default): close unused "
     "subaccounts or ask Twilio support to raise it"
@@ -52,25 +47,7 @@ class UnknownSubaccount(WaSyncError):
     """A customer's `account_sid` is not a subaccount of the parent."""
 
 
-class NotAParent(WaSyncError):
-    """The credentials are a subaccount's, not the ISV's parent account's."""
-
-
-def _check_parent(account: Mapping[str, Any]) -> None:
-    """The credentials' own account must be a parent: with a subaccount's, every customer
-    would get a new subaccount under the wrong account."""
-    sid, owner = account.get("sid"), account.get("owner_account_sid")
-    if owner and owner != sid:
-        raise NotAParent(
-            f"the Twilio credentials are those of {sid}, a subaccount of {owner}: wa-sync "
-            f"manages customers' subaccounts from the ISV's parent account\n"
-            f"  fix: set TWILIO_ACCOUNT_SID to the parent account {owner}, with its auth "
-            f"token (or an API key of that account)"
-        )
-
-
-def _raw(body: Mapping[str, Any]) -> Any:
-    """For `create()`: the validated body as is (the SDK's models drop what they don't know)."""
+def _raw(body: Mapping[str, Any]) -> Any:  # the body as is: the SDK's models drop keys
     return SimpleNamespace(to_dict=lambda: model.thaw(body))
 
 
@@ -150,9 +127,8 @@ class TwilioGateway:
         what = f"listing the senders of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
-            first = client.messaging.v2.channels_senders.page(
-                channel="whatsapp", page_size=PAGE_SIZE
-            )
+            senders = client.messaging.v2.channels_senders
+            first = senders.page(channel="whatsapp", page_size=PAGE_SIZE)
             listed = self._all(client, first, what, "messaging")
             return tuple(live_sender(vars(r)) for r in listed)
 
@@ -171,12 +147,11 @@ class TwilioGateway:
             records = [vars(r) for r in self._all(self._parent, first, what, "api")]
         for record in records:  # the credentials' own account is listed too
             if record.get("sid") == self.parent_sid:
-                _check_parent(record)
+                credentials.check_parent(record)
         return tuple(self._remember(r) for r in records if r.get("sid") != self.parent_sid)
 
     def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[Any]:
-        """Every record of a listing from its first page, through the SDK's paging,
-        guarded against a hostile or broken answer (SPEC §4.8)."""
+        """Every record of a listing through the SDK's paging, guarded (SPEC §4.8)."""
 
         def origin(url: str) -> tuple[str, str]:  # where a request goes, edge and base URL
             return urlsplit(self._http.rewrite(client.get_hostname(url)))[:2]
@@ -246,6 +221,22 @@ class TwilioGateway:
             account.sid,
         )
 
+    def verify_sender(self, account: model.LiveAccount, sid: str, code: Secret) -> model.LiveSender:
+        found = self._subclient(account.sid).messaging.v2.channels_senders(sid)
+        body = {"configuration": {"verification_code": code.reveal()}}
+
+        def find() -> model.LiveSender | None:  # a lost answer: did the code get there?
+            with self._errors(f"reading sender {sid}", account.sid):
+                sender = live_sender(vars(found.fetch()))
+            return sender if sender.status != "PENDING_VERIFICATION" else None
+
+        return self._create_once(
+            lambda: live_sender(vars(found.update(_raw(body)))),
+            find,
+            f"submitting the one-time code of sender {sid} in subaccount {account.sid}",
+            account.sid,
+        )
+
     def delete_sender(self, account: model.LiveAccount, sid: str) -> None:
         client = self._subclient(account.sid)
         with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):
@@ -305,8 +296,7 @@ class TwilioGateway:
     def _create_once(
         self, send: Callable[[], T], find: Callable[[], T | None], what: str, sub: str | None = None
     ) -> T:
-        """Send a POST; when its outcome is unknown, look for its result by identity
-        and send again only when nothing was made."""
+        """Send a POST; when its outcome is unknown, send again only if `find` finds none."""
         lost: Counter[str] = Counter()
         for attempt in range(1, self._http.attempts + 1):
             try:
@@ -324,8 +314,8 @@ class TwilioGateway:
 
     @cached_property
     def _parent(self) -> Client:
-        credentials = self._credentials
-        return self._client(credentials.username, credentials.secret, credentials.account_sid)
+        parent = self._credentials
+        return self._client(parent.username, parent.secret, parent.account_sid)
 
     def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
         # an empty environment, or the SDK reads TWILIO_EDGE and more from os.environ
@@ -365,12 +355,7 @@ class TwilioGateway:
             with self._lock:
                 token = self._tokens.get(sid)
         if not token:
-            raise base.AuthFailed(
-                f"Twilio returned no auth token for subaccount {sid}, so wa-sync cannot act "
-                f"on its senders and templates; use the parent's TWILIO_ACCOUNT_SID and "
-                f"TWILIO_AUTH_TOKEN (a Main API key may not reveal subaccount tokens)",
-                status=401,
-            )
+            raise base.AuthFailed(f"subaccount {sid}: {credentials.UNREADABLE_HINT}", status=401)
         return token
 
     def _match(self, customer: model.Customer, index: _AccountIndex) -> model.LiveAccount | None:
@@ -435,7 +420,7 @@ class TwilioGateway:
                 if code == 20005
                 else f"the subaccount {subaccount} refused its own credentials"
                 if subaccount
-                else MAIN_KEY_HINT
+                else credentials.MAIN_KEY_HINT
                 if self._credentials.uses_api_key or status == 403
                 else "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
             )
