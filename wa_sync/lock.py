@@ -32,7 +32,7 @@ from wa_sync.report import ci_context
 from wa_sync.visible import visible
 
 DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
-MIN_TTL = 3
+MIN_TTL = 5  # a renewal every third of it must fit a slow request or two
 POLL_SECONDS = 1.0
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -313,10 +313,16 @@ class EstateLock:
     # --- keeping and releasing it ---------------------------------------------------------
 
     def _renew(self) -> None:
+        """Every third of the Ttl, counted from the start of the last renewal (its
+        request's time is not added to the period)."""
         interval = self.holder.ttl / 3
-        last = self.clock()
+        last = due = self.clock()
         held = self.held  # the list release() reads too; only its items are replaced
-        while not self._stopping.wait(interval):
+        while True:
+            due += interval
+            if self._stopping.wait(max(0.0, due - self.clock())):
+                return
+            due = self.clock()
             try:
                 for index, document in enumerate(held):
                     held[index] = self.store.update(

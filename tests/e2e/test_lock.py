@@ -201,7 +201,7 @@ def test_the_lock_is_renewed_while_apply_runs_and_released_at_the_end(estate, em
         "--auto-approve",
         "--parallelism",
         "1",
-        env_extra={"WA_SYNC_LOCK_TTL": "3"},
+        env_extra={"WA_SYNC_LOCK_TTL": "6"},
     )
     renewals = "POST /v1/Services/{ServiceSid}/Documents/{Sid}"
     wait_for(
@@ -212,7 +212,8 @@ def test_the_lock_is_renewed_while_apply_runs_and_released_at_the_end(estate, em
     refused = cli("apply", "--auto-approve")  # more than the Ttl after it was taken
     assert refused.code == 1
     assert f"pid {process.pid}" in refused.err
-    assert process.wait(timeout=300) == 0
+    _out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
     assert lock_documents(emulator) == []
 
 
@@ -225,7 +226,7 @@ def test_an_apply_whose_lock_is_removed_stops_starting_writes(estate, emulator, 
         "--auto-approve",
         "--parallelism",
         "1",
-        env_extra={"WA_SYNC_LOCK_TTL": "3"},
+        env_extra={"WA_SYNC_LOCK_TTL": "6"},
     )
     wait_for(lambda: estate_writes(emulator.request_log()), "the apply's first write")
     assert cli("unlock", "--yes").code == 0
