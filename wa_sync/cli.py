@@ -102,6 +102,7 @@ COMMAND_MODULES = {
     "output": "output",
     "new": "new",
     "emulator": "emulator",
+    "unlock": "unlock",
     "verify": "verify",
 }
 
@@ -154,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for define in (_init, _validate, _plan, _apply, _status, _access_request, _import):
         define(command)
-    for define in (_output, _new, _emulator):
+    for define in (_output, _new, _emulator, _unlock):
         define(command)
     define_verify(command, _TWILIO)
     return parser
@@ -254,7 +255,24 @@ def _apply(command: _Command) -> None:
     p.add_argument(
         "--report", metavar="FILE", help="write one JSON line per change: the audit trail"
     )
+    p.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="wait this long for another apply's lock (0, 30s, 5m, 1h; default: "
+        "settings.lock_timeout, else 0: refuse at once)",
+    )
     _reconcile_options(p)
+
+
+def _unlock(command: _Command) -> None:
+    p = command(
+        "unlock",
+        "remove the apply lock of an apply that is no longer running",
+        ("root", "emulator", "no_color", "verbose"),
+        "  wa-sync unlock                      show who holds it, ask, remove it\n"
+        "  wa-sync unlock --yes                without asking (no terminal)",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _status(command: _Command) -> None:

@@ -8,7 +8,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -142,6 +142,7 @@ def load_and_connect(
     shard: tuple[int, int] | None,
     emulator: bool,
     parallelism: int | None = None,
+    lock: Callable[[Gateway], AbstractContextManager[object]] | None = None,
 ) -> Iterator[tuple[Loaded, Gateway]]:
     """`load` and `connect` overlapped: the configuration loads, renders and lints in a
     child process on another core (a large repository; see background.py) while the
@@ -149,7 +150,8 @@ def load_and_connect(
     customer files' names and `account_sid` lines), so that waiting on Twilio and the
     CPU work happen at once. Errors keep the order of `load` then
     `connect`: an invalid configuration is reported before missing credentials.
-    `parallelism` overrides the settings' for the gateway."""
+    `parallelism` overrides the settings' for the gateway. `lock(gateway)` (apply's
+    estate lock, SPEC §4.8) is entered as soon as the gateway is open, before any read."""
     with ExitStack() as stack:
         stack.enter_context(no_cycle_collection())
         stack.enter_context(prompt_switching())
@@ -170,6 +172,8 @@ def load_and_connect(
             gateway = stack.enter_context(
                 connect(runtime, root=root, emulator=emulator, parallelism=workers)
             )
+            if lock is not None:
+                stack.enter_context(lock(gateway))
         yield loaded, gateway
 
 

@@ -89,6 +89,7 @@ class Request:
     settings: Settings
     params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     @property
     def account_sid(self) -> str:
