@@ -8,15 +8,27 @@ typed `run(...)`. Nothing below this module calls `sys.exit`.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import re
+import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TextIO
 
 from wa_sync import __version__
+from wa_sync.commands import (
+    access_request,
+    apply,
+    emulator,
+    import_,
+    new,
+    output,
+    plan,
+    status,
+    validate,
+)
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 
@@ -60,17 +72,17 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
-# command name -> module in wa_sync.commands ("import" is a Python keyword)
-COMMAND_MODULES = {
-    "validate": "validate",
-    "plan": "plan",
-    "apply": "apply",
-    "status": "status",
-    "access-request": "access_request",
-    "import": "import_",
-    "output": "output",
-    "new": "new",
-    "emulator": "emulator",
+# command name -> its adapter in wa_sync.commands ("import" is a Python keyword)
+COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
+    "validate": validate.main,
+    "plan": plan.main,
+    "apply": apply.main,
+    "status": status.main,
+    "access-request": access_request.main,
+    "import": import_.main,
+    "output": output.main,
+    "new": new.main,
+    "emulator": emulator.main,
 }
 
 COMMON_DEFAULTS = {
@@ -155,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", type=_shard, metavar="K/N", help="only customers in shard K of N")
+    p.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only customers whose files, or library templates they use, differ from git "
+        "revision REF (a change to wa-sync.yaml means all)",
+    )
     p.add_argument("--prune", action="store_true", default=None, help="delete undeclared objects")
     p.add_argument(
         "--allow-mass-delete",
@@ -202,25 +220,27 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         format="%(message)s",
     )
     with error_handler(runtime, verbose=args.verbose) as result:
-        module = importlib.import_module(f"wa_sync.commands.{COMMAND_MODULES[args.command]}")
-        result[0] = module.main(args, runtime)
+        result[0] = COMMANDS[args.command](args, runtime)
     return result[0]
 
 
 def entry_point() -> None:
-    runtime = Runtime.from_os()
-    code = main(None, runtime)
-    # End here, with `runtime` (and what its command kept) still held: the objects of a
-    # large plan are not freed one by one, nor the interpreter torn down, for a process
-    # that is over. Output is flushed first; nothing else runs at exit (the commands
-    # close their own resources, and their worker threads are idle).
-    logging.shutdown()
-    for stream in (runtime.stdout, runtime.stderr):
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing more can be said
             code = code or EXIT_ERROR
-    os._exit(code)
+            _discard(stream)
+    sys.exit(code)
+
+
+def _discard(stream: TextIO) -> None:
+    """Send what is left of a stream whose reader is gone to /dev/null, so that the
+    interpreter's own flush at exit does not fail again (Python's documented way:
+    the "Note on SIGPIPE" of the signal module)."""
+    with suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "UsageError", "build_parser", "main"]

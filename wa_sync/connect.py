@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from wa_sync.emulator import Emulator
 from wa_sync.errors import CredentialsMissing, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gateway.http import (
@@ -143,8 +144,6 @@ def open_gateway(
 @contextmanager
 def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterator[TwilioGateway]:
     """The in-process emulator with its state in <root>/.wa-sync/emulator.db."""
-    from wa_sync.emulator import Emulator
-
     state = Path(root) / STATE_DIR
     if state.is_symlink() or (state / EMULATOR_DB).is_symlink():
         # the state belongs in the repository: never follow a link out of it
@@ -154,7 +153,7 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {state} for the emulator's state: {exc}") from None
+        raise UsageError(f"cannot create {state} for the emulator's state: {exc}") from exc
     with Emulator(db=str(state / EMULATOR_DB)) as emu:
         credentials = ParentCredentials(
             account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)

@@ -7,7 +7,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from twilio.rest import Client
@@ -677,23 +676,3 @@ def test_a_subaccount_read_is_both_listings_or_the_first_error():
 
     failed = _both(settled(("s",)), settled(error=late), named).exception(timeout=1)
     assert str(failed) == "contents: contents"
-
-
-def test_hints_that_fail_to_be_read_leave_the_listing_free(emu, gateway, monkeypatch, tmp_path):
-    """The hints are read after the listing has started (commands.common._prefetch):
-    if reading them fails, the listing goes on without them, never waits for ever."""
-    from wa_sync.commands import common
-
-    def unreadable(root, scope):
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(common, "customer_hints", unreadable)
-    account = gateway.create_subaccount(customer("acme"))
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        common._prefetch(gateway, str(tmp_path), ["acme"], None)
-    done: list[Any] = []
-    reader = threading.Thread(target=lambda: done.append(gateway.read([customer("acme")])))
-    reader.start()
-    reader.join(timeout=10)
-    assert done, "the read waited for hints that never came"
-    assert done[0].customers["acme"].account.sid == account.sid

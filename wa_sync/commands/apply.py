@@ -32,6 +32,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         planfile=args.planfile,
         only=args.customer,
         shard=args.shard,
+        changed_since=args.changed_since,
         auto_approve=args.auto_approve,
         parallelism=args.parallelism,
         prune=args.prune,
@@ -57,13 +58,20 @@ def run(
     emulator: bool,
     color: bool,
     runtime: Runtime,
+    changed_since: str | None = None,
 ) -> int:
     saved = _read_saved(planfile) if planfile else None
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
-        only, shard = list(saved.customers), None
+        only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     with load_and_connect(
-        runtime, root=root, only=only, shard=shard, emulator=emulator, parallelism=parallelism
+        runtime,
+        root=root,
+        only=only,
+        shard=shard,
+        emulator=emulator,
+        parallelism=parallelism,
+        changed_since=changed_since,
     ) as (loaded, gateway):
         workers = parallelism or loaded.config.settings.parallelism
         live, plan = read_and_plan(

@@ -34,14 +34,14 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             subaccount_limit=args.subaccount_limit,
         )
     except ValueError as exc:
-        raise UsageError(f"--db {args.db}: {exc}") from None
+        raise UsageError(f"--db {args.db}: {exc}") from exc
     try:
         emulator.start()
     except OSError as exc:
         emulator.close()
         raise UsageError(
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-        ) from None
+        ) from exc
     try:
         _announce(runtime, emulator, args, from_environment=sid is not None)
         while True:

@@ -15,6 +15,7 @@ params, languages).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import re
@@ -24,11 +25,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, nodes, pass_context
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.runtime import Context, StrictUndefined, Undefined
+from jinja2.runtime import StrictUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from wa_sync.config.yamlfile import YamlDoc, join, parent_path
 from wa_sync.errors import Location, Problem, Severity
@@ -41,6 +42,7 @@ MAX_LOOP_DEPTH = 2
 MAX_LOOP_ITERATIONS = 10_000  # per rendered string, all loops together
 MAX_INT_BITS = 4_096  # of a product: no digit string longer than ~1200 characters
 LOOP_FILTER = "wa_sync_bounded_loop"  # wraps every loop's iterable; not for templates
+CONCAT_FILTER = "wa_sync_bounded_concat"  # replaces every `~`; not for templates
 SAFE_FILTERS = frozenset(
     [
         "upper",
@@ -126,28 +128,43 @@ def _check_size(value: Any, what: str = "the value") -> None:
         raise SecurityError(f"{what} would exceed {MAX_OUTPUT_CHARS} characters")
 
 
-class _CodeGenerator(CodeGenerator):
-    """Jinja's compiler with `~` bounded and every loop's iterable counted."""
+class _Bounds(NodeTransformer):
+    """Applied to every template before it is compiled, through Jinja's node API (the
+    one extensions use): each loop's iterable goes through LOOP_FILTER, which counts
+    iterations, and each `~` through CONCAT_FILTER, which refuses a string that would
+    be too long before making it."""
 
-    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
-        for loop in node.find_all(nodes.For):
-            if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_FILTER):
-                loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None)
-        super().visit_Template(node, frame)
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)  # in place
+        node.iter = _filtered(node.iter, LOOP_FILTER)
+        return node
 
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        self.write("environment.bounded_concat((")
-        for arg in node.nodes:
-            self.visit(arg, frame)
-            self.write(", ")
-        self.write("))")
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _filtered(nodes.List(node.nodes, lineno=node.lineno), CONCAT_FILTER)
+
+
+def _filtered(node: nodes.Node, name: str) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
 
 
 class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with every operator that can grow a value bounded."""
+    """The sandbox, with every operator that can grow a value bounded (through the
+    sandbox's operator interception) and every template compiled with _Bounds."""
 
-    code_generator_class = _CodeGenerator
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def compile(  # type: ignore[override]
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        tree = self.parse(source, name, filename) if isinstance(source, str) else source
+        bounded = _Bounds().visit(tree)
+        return super().compile(bounded, name, filename, raw, defer_init)  # type: ignore[call-overload]
 
     def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
         if op == "**":
@@ -162,14 +179,15 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
         return super().call_binop(context, op, left, right)
 
-    def bounded_concat(self, values: Sequence[Any]) -> str:
-        """`a ~ b`: str_join, refused before it makes a string that is too long."""
-        total = 0
-        for value in values:
-            total += _size(value)
-            if total > MAX_OUTPUT_CHARS:
-                raise SecurityError(f"`~` would make more than {MAX_OUTPUT_CHARS} characters")
-        return "".join(map(str, values))
+
+def _bounded_concat(values: Sequence[Any]) -> str:
+    """`a ~ b`: Jinja's str_join, refused before it makes a string that is too long."""
+    total = 0
+    for value in values:
+        total += _size(value)
+        if total > MAX_OUTPUT_CHARS:
+            raise SecurityError(f"`~` would make more than {MAX_OUTPUT_CHARS} characters")
+    return "".join(map(str, values))
 
 
 def _int_bits(value: Any) -> int:
@@ -194,8 +212,7 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-@pass_context
-def _bounded_loop(context: Context, iterable: Iterable[Any]) -> Iterator[Any]:
+def _bounded_loop(iterable: Iterable[Any]) -> Iterator[Any]:
     """A loop's iterable, counted against the rendered string's iteration budget."""
     budget = _LOOP_BUDGET.get()
     if budget is None:
@@ -250,6 +267,7 @@ def _environment() -> SandboxedEnvironment:
     for name in SAFE_FILTERS:
         env.filters[name] = _guarded(name, env.filters[name])
     env.filters[LOOP_FILTER] = _bounded_loop
+    env.filters[CONCAT_FILTER] = _bounded_concat
     return env
 
 
@@ -355,22 +373,9 @@ def _compile(
 ) -> tuple[Any, set[str], list[Problem]]:
     if not any(marker in text for marker in JINJA_MARKERS):
         return None, set(), []
-    dollar = DOLLAR_PLACEHOLDER.search(text)
-    if dollar:
-        number = re.sub(r"\D", "", dollar.group())
-        return (
-            None,
-            set(),
-            [
-                doc.problem(
-                    path,
-                    f"{dollar.group()} is a Jinja expression that prints {number}, "
-                    f"not a dollar sign before the placeholder {{{{{number}}}}}",
-                    f"write {{% raw %}}${{{{{number}}}}}{{% endraw %}} for a dollar sign "
-                    "before the placeholder",
-                )
-            ],
-        )
+    dollar = _dollar_placeholder(doc, path, text)
+    if dollar is not None:
+        return None, set(), [dollar]
     try:
         tree = ENV.parse(text)
     except TemplateSyntaxError as exc:
@@ -388,65 +393,61 @@ def _compile(
         )
     if problems:
         return None, names, problems
-    return _Substitution.of(tree) or ENV.from_string(tree), names, []
+    try:
+        return ENV.from_string(tree), names, []
+    except TemplateSyntaxError as exc:  # what Jinja checks as it compiles
+        return None, names, [_syntax_problem(doc, path, exc)]
 
 
-class _Substitution:
-    """A string that only inserts params (`Hi ${{ name }}`, the common case), rendered
-    by joining its parts: what Jinja's compiled code does for such a tree (finalize,
-    then str; an undefined name fails as StrictUndefined does), without Jinja's
-    per-render context. tests/config/test_library checks that both agree."""
-
-    def __init__(self, parts: tuple[tuple[str, bool], ...]):
-        self.parts = parts  # (literal text, False) or (param name, True)
-
-    @classmethod
-    def of(cls, tree: nodes.Template) -> _Substitution | None:
-        parts: list[tuple[str, bool]] = []
-        for output in tree.body:
-            if not isinstance(output, nodes.Output):
-                return None
-            for node in output.nodes:
-                if isinstance(node, nodes.TemplateData):
-                    parts.append((node.data, False))
-                elif isinstance(node, nodes.Name) and node.ctx == "load":
-                    parts.append((node.name, True))
-                else:
-                    return None
-        return cls(tuple(parts))
-
-    def generate(self, params: Mapping[str, Any]) -> Iterator[str]:
-        for text, is_name in self.parts:
-            if not is_name:
-                yield text
-            elif text in params:
-                yield str(_finalize(params[text]))
-            else:
-                raise UndefinedError(f"{text!r} is undefined")
+def _dollar_placeholder(doc: YamlDoc, path: str, text: str) -> Problem | None:
+    dollar = DOLLAR_PLACEHOLDER.search(text)
+    if not dollar:
+        return None
+    number = re.sub(r"\D", "", dollar.group())
+    return doc.problem(
+        path,
+        f"{dollar.group()} is a Jinja expression that prints {number}, "
+        f"not a dollar sign before the placeholder {{{{{number}}}}}",
+        f"write {{% raw %}}${{{{{number}}}}}{{% endraw %}} for a dollar sign "
+        "before the placeholder",
+    )
 
 
 def _forbidden(doc: YamlDoc, path: str, tree: nodes.Template) -> Iterator[Problem]:
-    """Anything beyond inserting params, conditions and simple loops."""
+    """Anything beyond inserting params, conditions and simple loops, and filters or
+    tests that do not exist."""
     fix = (
         "templates may only insert params (${{ name }}), with text filters such as "
         "upper or default, and use {% if %} and {% for %}"
     )
     for node in _walk(tree):
+        at = functools.partial(_problem_at, doc, path, node)
         if isinstance(node, nodes.Getattr | nodes.Getitem):
             what = getattr(node, "attr", None) or "[...]"
-            yield doc.problem(
-                path, f"attribute access ({what!r}) is not allowed in the template sandbox", fix
-            )
+            yield at(f"attribute access ({what!r}) is not allowed in the template sandbox", fix)
             return
         if not isinstance(node, ALLOWED_NODES):
-            kind = type(node).__name__.lower()
-            yield doc.problem(path, f"a Jinja {kind} is not allowed in templates", fix)
+            yield at(f"a Jinja {type(node).__name__.lower()} is not allowed in templates", fix)
             return
         if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
-            yield doc.problem(path, f"the filter {node.name!r} is not allowed", fix)
+            allowed = ", ".join(sorted(SAFE_FILTERS))
+            yield at(f"the filter {node.name!r} is not allowed", f"use one of: {allowed}")
+            return
+        if isinstance(node, nodes.Test) and node.name not in ENV.tests:
+            close = difflib.get_close_matches(node.name, list(ENV.tests), n=1)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            tests = ", ".join(sorted(ENV.tests))
+            yield at(f"there is no test named {node.name!r}", f"{hint}The tests are: {tests}")
             return
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
         yield doc.problem(path, f"loops are nested more than {MAX_LOOP_DEPTH} deep", fix)
+
+
+def _problem_at(doc: YamlDoc, path: str, node: nodes.Node, message: str, fix: str) -> Problem:
+    """A problem at the line of `node` in the string at `path`."""
+    base = doc.line(path)
+    line = base + (getattr(node, "lineno", None) or 1) - 1 if base else None
+    return Problem(Location(doc.file, line), path, message, fix)
 
 
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
@@ -542,6 +543,19 @@ def _render_value(library: Library, value: Any, path: str, params: Mapping[str, 
     return tuple(_render_value(library, v, join(path, i), params) for i, v in enumerate(value))
 
 
+# What the template's own code (its operators, filters and tests, with the arguments
+# it gives them) can raise, all of it the template's problem.
+RENDER_FAILURES = (
+    TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    AttributeError,
+    RecursionError,
+)
+
+
 def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
     """One compiled string with `params`; every failure becomes a RenderError."""
     out: list[str] = []
@@ -554,11 +568,14 @@ def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> s
                 raise RenderError(path, f"renders to more than {MAX_OUTPUT_CHARS} characters")
             out.append(chunk)
     except SecurityError as exc:
-        raise RenderError(path, f"refused by the template sandbox: {exc}") from None
+        raise RenderError(path, f"refused by the template sandbox: {exc}") from exc
     except UndefinedError as exc:
-        raise RenderError(path, f"uses an undefined value: {exc}") from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise RenderError(path, f"cannot be rendered: {exc}") from None
+        raise RenderError(path, f"uses an undefined value: {exc}") from exc
+    except AssertionError as exc:  # how Jinja's filters check some arguments (truncate)
+        message = f"cannot be rendered: a filter's argument is wrong ({exc})"
+        raise RenderError(path, message) from exc
+    except RENDER_FAILURES as exc:
+        raise RenderError(path, f"cannot be rendered: {exc}") from exc
     finally:
         _LOOP_BUDGET.reset(budget)
     return "".join(out)

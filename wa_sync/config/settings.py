@@ -1,10 +1,5 @@
-"""wa-sync.yaml, and the check every file of the repository goes through.
-
-Apart from the loader (repo.py) because a command needs the settings before anything
-else (the parallelism of its first requests to Twilio), and this much of the
-configuration's code (YAML, the schemas) is a fraction of the rest (Jinja, the lint,
-the libraries), which a plan imports only later, in the process that loads.
-"""
+"""wa-sync.yaml, and the check every file of the repository goes through: read
+inside the repository, scanned for credentials, parsed, checked against its schema."""
 
 from __future__ import annotations
 
@@ -63,14 +58,3 @@ def read_settings(root: Path, problems: list[Problem]) -> tuple[Isv, Settings]:
     if doc is None:
         return Isv(), Settings()
     return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
-
-
-def load_settings(root: str) -> Settings:
-    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for
-    what must start before `load_repo`, which reports the file's problems)."""
-    problems: list[Problem] = []
-    try:
-        _isv, settings = read_settings(Path(root), problems)
-    except (TypeError, ValueError):
-        return Settings()
-    return Settings() if any(p.is_error for p in problems) else settings

@@ -70,13 +70,10 @@ def join(path: str, key: str | int) -> str:
 
 
 def parent_path(path: str) -> str:
-    if path.endswith("]"):
+    """The key path one level up; always shorter, whatever the keys hold."""
+    if path.endswith("]") and "[" in path:
         return path[: path.rindex("[")]
-    cut = path.rfind(".")
-    bracket = path.rfind("]")
-    if cut > bracket:
-        return path[:cut]
-    return path[: bracket + 1] if bracket >= 0 else ""
+    return path[: max(path.rfind("."), 0)]
 
 
 def parse_yaml(text: str, file: str) -> YamlDoc:
@@ -91,13 +88,13 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         walker = _Walker(loader, file)
         data = walker.build(node, "", 0)
     except yaml.MarkedYAMLError as exc:
-        raise YamlFileError(_syntax_problem(exc, text, file)) from None
+        raise YamlFileError(_syntax_problem(exc, text, file)) from exc
     except yaml.YAMLError as exc:  # ReaderError: a control character, for one
-        raise YamlFileError(_reader_problem(exc, text, file)) from None
-    except RecursionError:
+        raise YamlFileError(_reader_problem(exc, text, file)) from exc
+    except RecursionError as exc:
         raise file_error(
             file, None, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)"
-        ) from None
+        ) from exc
     finally:
         loader.dispose()
     return YamlDoc(file, data, MappingProxyType(walker.lines))

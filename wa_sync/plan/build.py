@@ -3,7 +3,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
@@ -25,10 +25,13 @@ def build_plan(
     cause_of: CauseOf = always_config,
     estate: Sequence[str] | None = None,
     digests: bool = True,
+    gone: Collection[str] = (),
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     `estate` is every customer id with a file (default: the config's customers; pass it
-    when the config was loaded for some customers only); `digests` as PlanBuilder's.
+    when the config was loaded for some customers only); `digests` as PlanBuilder's;
+    `gone`, customers whose file is known to be deleted (`--changed-since`): their
+    subaccounts are reported as a whole-estate plan reports them.
     Raises MassDelete when prune would delete too much (SPEC §4.5)."""
     builder = PlanBuilder(
         config,
@@ -39,6 +42,7 @@ def build_plan(
         cause_of=cause_of,
         estate=estate,
         digests=digests,
+        gone=gone,
     )
     return builder.finish(live)
 
@@ -63,8 +67,10 @@ class PlanBuilder:
         cause_of: CauseOf = always_config,
         estate: Sequence[str] | None = None,
         digests: bool = True,
+        gone: Collection[str] = (),
     ):
         self.config = config
+        self.gone = frozenset(gone)
         self.digests = digests
         self.estate = estate
         self.scope = sorted(customers)
@@ -133,7 +139,7 @@ class PlanBuilder:
             notes += told
             if self.digests:
                 digests[customer_id] = digest
-        notes += _orphans(self.config, live, self.scope, self.estate)
+        notes += _orphans(self.config, live, self.scope, self.estate, self.gone)
         check_mass_delete(
             changes,
             live.customers,
@@ -155,12 +161,18 @@ class PlanBuilder:
 
 
 def _orphans(
-    config: Config, live: LiveEstate, scope: Sequence[str], estate: Sequence[str] | None
+    config: Config,
+    live: LiveEstate,
+    scope: Sequence[str],
+    estate: Sequence[str] | None,
+    gone: frozenset[str],
 ) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
-    closed (SPEC §4.5). Only on a whole-estate plan, where "gone" is certain."""
+    closed (SPEC §4.5). On a whole-estate plan, where "gone" is certain, and for the
+    customers `gone` names."""
     declared = {c.id for c in config.customers} | set(estate or ())
-    if set(scope) != declared:
+    whole = set(scope) == declared
+    if not whole and not gone:
         return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}
     return [
@@ -175,6 +187,7 @@ def _orphans(
         )
         for account in live.accounts
         if account.customer_id
+        and (whole or account.customer_id in gone)
         and account.customer_id not in declared
         and account.sid not in adopted
         and account.status != "closed"

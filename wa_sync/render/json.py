@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
 from wa_sync import __version__
 from wa_sync.errors import UsageError
 from wa_sync.model import thaw
@@ -103,8 +105,6 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
             f"{source}: plan format_version {doc.get('format_version')!r} is not "
             f"{FORMAT_VERSION}; make the plan again with this version of wa-sync"
         )
-    import jsonschema  # only reading a saved plan needs it
-
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(load_schema("plan")).iter_errors(doc)
     )
