@@ -31,7 +31,8 @@ from jinja2.runtime import StrictUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
-from wa_sync.config.yamlfile import YamlDoc, join, parent_path
+from wa_sync.config.characters import forbidden_character
+from wa_sync.config.yamlfile import YamlDoc, join, parent_path, strings
 from wa_sync.errors import Location, Problem, Severity
 from wa_sync.model import EMPTY, Template, freeze
 
@@ -310,7 +311,7 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
     params = tuple(data.get("params", ()))
     compiled: dict[str, Any] = {}
     used: set[str] = set()
-    for path, text in _strings(data["localizations"], "localizations"):
+    for path, text in strings(data["localizations"], "localizations"):
         template, names, found = _compile(doc, path, text, params)
         problems += found
         used |= names
@@ -354,18 +355,6 @@ def _lines(doc: YamlDoc, path: str) -> Mapping[str, int]:
         if key in doc.lines:
             lines.setdefault(key, doc.lines[key])
     return freeze(lines)
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string value under `value` with its key path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key, child in value.items():
-            yield from _strings(child, join(path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _strings(child, join(path, index))
 
 
 def _compile(
@@ -578,7 +567,11 @@ def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> s
         raise RenderError(path, f"cannot be rendered: {exc}") from exc
     finally:
         _LOOP_BUDGET.reset(budget)
-    return "".join(out)
+    text = "".join(out)
+    shown = forbidden_character(text)
+    if shown is not None:  # from an escape in a Jinja string, say "\u202e"
+        raise RenderError(path, f"renders to text that holds the character {shown}")
+    return text
 
 
 # --- one template entry to the model ----------------------------------------------------------

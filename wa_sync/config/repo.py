@@ -312,7 +312,8 @@ class _Loader:
                 library.doc.problem(
                     exc.path,
                     f"{exc} (rendering it for customer {cid!r}, {doc.where(path)})",
-                    "templates may only insert params; check the ${{ ... }} here",
+                    "check the ${{ ... }} and {% ... %} of this text: the filters and tests "
+                    "it uses, their arguments, and what it prints",
                 )
             )
             return []

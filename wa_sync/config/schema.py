@@ -99,8 +99,10 @@ def _translate(error: ValidationError, doc: YamlDoc) -> Iterator[Problem]:
         return
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
         path = join(path, error.instance)  # a bad key: point at the key itself
-    handler = _HANDLERS.get(str(error.validator), _generic)
-    message, fix = handler(error)
+    if error.validator == "type":
+        message, fix = _type(error, doc.written.get(path))
+    else:
+        message, fix = _HANDLERS.get(str(error.validator), _generic)(error)
     yield doc.problem(path, message, fix, rule=rule)
 
 
@@ -159,7 +161,8 @@ def _kind_of(value: Any) -> str:
     return "a mapping"
 
 
-def _type(error: ValidationError) -> tuple[str, str]:
+def _type(error: ValidationError, written: str | None) -> tuple[str, str]:
+    """`written`: the value's source text, when YAML read it as other than text."""
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
@@ -167,7 +170,7 @@ def _type(error: ValidationError) -> tuple[str, str]:
     message = f"must be {wanted}, not {got}"
     fix = _describe(error)
     if "string" in names and isinstance(error.instance, int | float | bool):
-        fix = f'put the value in quotes: "{_plain(error.instance)}"'
+        fix = f"put the value in quotes: {_quoted(written or _plain(error.instance))}"
     elif error.instance is None:
         fix = "give it a value, or remove the key"
     elif "boolean" in names and isinstance(error.instance, str):
@@ -190,6 +193,8 @@ def _enum(error: ValidationError) -> tuple[str, str]:
 
 
 def _pattern(error: ValidationError) -> tuple[str, str]:
+    if isinstance(error.schema, Mapping) and error.schema.get("format") == "email":
+        return f"{_show(error.instance)} is not an email address", _describe(error)
     return f"{_show(error.instance)} is not valid here", _describe(error)
 
 
@@ -221,7 +226,6 @@ def _generic(error: ValidationError) -> tuple[str, str]:
 
 
 _HANDLERS = {
-    "type": _type,
     "enum": _enum,
     "const": _enum,
     "pattern": _pattern,
@@ -247,6 +251,11 @@ def _describe(error: ValidationError) -> str:
     examples = error.schema.get("examples") if isinstance(error.schema, Mapping) else None
     example = f" For example: {json.dumps(examples[0], ensure_ascii=False)}" if examples else ""
     return f"{description}{example}".strip()
+
+
+def _quoted(text: str) -> str:
+    """`text` as a YAML double-quoted string (JSON's quoting is valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _plain(value: Any) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wa_sync.config import schema
+from wa_sync.config.characters import character_problems
 from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
 from wa_sync.config.yamlfile import YamlDoc, parse_yaml
@@ -30,7 +31,7 @@ def read_checked(root: Path, relative: str, kind: str, problems: list[Problem]) 
     except YamlFileError as exc:
         problems.append(exc.problem)
         return None
-    found = schema.validate(doc, kind)
+    found = schema.validate(doc, kind) + character_problems(doc)
     invalid = bool(secrets) or any(p.is_error for p in found)
     if secrets:  # never echo a credential's value through a schema message
         lines = {p.where.line for p in secrets}

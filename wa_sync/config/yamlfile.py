@@ -11,7 +11,7 @@ with the file and, where there is one, the line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +45,9 @@ class YamlDoc:
     file: str  # relative to the repository root, with forward slashes
     data: Any
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # key path -> the source text of a scalar YAML read as a number, boolean or null
+    # (`0x1F`, `no`, `+14155550199`): what a fix that says "quote it" must quote
+    written: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def line(self, path: str) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -76,6 +79,18 @@ def parent_path(path: str) -> str:
     return path[: max(path.rfind("."), 0)]
 
 
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, text) of every string under `value` (plain data), depth first."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from strings(child, join(path, key))
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            yield from strings(child, join(path, index))
+
+
 def parse_yaml(text: str, file: str) -> YamlDoc:
     """Parse YAML text (the contents of `file`) into a YamlDoc; raises YamlFileError."""
     loader = SafeLoader(text)
@@ -97,7 +112,7 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         ) from exc
     finally:
         loader.dispose()
-    return YamlDoc(file, data, MappingProxyType(walker.lines))
+    return YamlDoc(file, data, MappingProxyType(walker.lines), MappingProxyType(walker.written))
 
 
 # --- nodes to plain data -----------------------------------------------------------------
@@ -111,6 +126,7 @@ class _Walker:
         self.file = file
         self.budget = MAX_NODES
         self.lines: dict[str, int] = {"": 1}
+        self.written: dict[str, str] = {}
 
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
         self.budget -= 1
@@ -125,7 +141,7 @@ class _Walker:
         if depth > MAX_DEPTH:
             raise file_error(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            return self._scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, SEQ_TAG)
             items = []
@@ -138,9 +154,10 @@ class _Walker:
         self._check_tag(node, MAP_TAG)
         return self._mapping(node, path, depth)
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: str) -> Any:
         if node.tag == STR_TAG:  # most scalars: what the constructor would return
             return node.value
+        self.written[path] = node.value
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)
         if node.tag == _TAG + "timestamp":  # no date fields here: keep what was written
