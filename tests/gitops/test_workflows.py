@@ -202,12 +202,32 @@ def test_drift_workflow_runs_daily_and_fails_on_changes(tmp_path: Path) -> None:
             assert "::error title=Drift::" in proc.stdout
 
 
+def test_the_pr_plans_what_changed_since_its_base_and_the_drift_check_everything() -> None:
+    plan = load("pr.yml")["jobs"]["plan"]
+    step = next(s for s in steps(plan) if s.get("id") == "plan")
+    assert step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--changed-since "$BASE_SHA"' in step["run"]
+    checkout = next(s for s in steps(plan) if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there
+    drift = "\n".join(
+        s.get("run", "") for job in load("drift.yml")["jobs"].values() for s in steps(job)
+    )
+    assert "wa-sync plan" in drift
+    assert "--changed-since" not in drift
+
+
 def test_pr_plan_step_treats_exit_2_as_changes(tmp_path: Path) -> None:
     plan = load("pr.yml")["jobs"]["plan"]
     script = next(s["run"] for s in steps(plan) if s.get("id") == "plan")
     for code, shard, count in ((2, "1/1", "1"), (0, "2/3", "3"), (1, "1/1", "1")):
         proc, _ = run_with_fake_wa_sync(
-            tmp_path, script, code, SHARD=shard, SHARD_COUNT=count, GITHUB_OUTPUT="out/gh"
+            tmp_path,
+            script,
+            code,
+            SHARD=shard,
+            SHARD_COUNT=count,
+            GITHUB_OUTPUT="out/gh",
+            BASE_SHA="b" * 40,
         )
         assert proc.returncode == 0  # the step records the code; a later step fails on 1
         out = tmp_path / "out"
@@ -216,6 +236,7 @@ def test_pr_plan_step_treats_exit_2_as_changes(tmp_path: Path) -> None:
         assert (out / "plan.md").read_text() == "FAKE PLAN\n"
         args = (tmp_path / "args").read_text().split()
         assert args[:5] == ["plan", "--format", "markdown", "--detailed-exitcode", "--out"]
+        assert args[args.index("--changed-since") + 1] == "b" * 40
         assert ("--shard" in args) == (count != "1")
         if count != "1":
             assert args[args.index("--shard") + 1] == shard
