@@ -289,7 +289,7 @@ class Library:
     dynamic: frozenset[str] = frozenset()  # compiled paths and their ancestors
     lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # language -> lines
     # language -> where the localization is written: one Location shared by every
-    # rendering (sent to the planning process once, not once per customer)
+    # rendering, made once
     where: Mapping[str, Location] = field(default_factory=dict)
 
     def path(self, language: str) -> str:

@@ -10,7 +10,6 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -146,7 +145,7 @@ class _Walker:
             self._check_tag(node, SEQ_TAG)
             items = []
             for index, child in enumerate(node.value):
-                child_path = sys.intern(join(path, index))  # see _mapping
+                child_path = join(path, index)
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
@@ -197,10 +196,7 @@ class _Walker:
                 merges.append(value_node)
                 continue
             key = self._key(key_node)
-            # one object for each key path whatever file has it ("templates[0].use" in
-            # every customer file): the model is pickled to the planning process, and
-            # pickle writes an object it has already written as a reference
-            child_path = sys.intern(join(path, key))
+            child_path = join(path, key)
             if key in result:
                 first = self.lines.get(child_path)
                 raise file_error(
