@@ -20,7 +20,7 @@ from wa_sync.errors import Problem
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
 from wa_sync.model import Config, LiveEstate
-from wa_sync.plan.build import build_plan
+from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import ChangedFiles, select_customers
 from wa_sync.render import EMULATOR_BANNER
@@ -61,13 +61,14 @@ def load(
     from that git revision (SPEC §3)."""
     check_root(root)
     changed = ChangedFiles.of(changed_paths(root, changed_since)) if changed_since else None
+    files = customer_file_ids(root)
     wanted = None if only is None else list(only)
     if changed is not None and not changed.everything and not changed.libraries:
         # only customer files changed: the others need not even be read
-        wanted = changed.customers_in(customer_file_ids(root), only)
+        wanted = changed.customers_in(files, only)
     config, warnings = load_repo(root, customers=wanted)
     print_warnings(warnings, err)
-    known = tuple(sorted({c.id for c in config.customers} | set(customer_file_ids(root))))
+    known = tuple(sorted({c.id for c in config.customers} | set(files)))
     scope = select_customers(known, only=only, shard=shard)
     if changed is None:
         return Loaded(config, scope, known)
@@ -125,12 +126,10 @@ def read_and_plan(
     digests: bool = True,
 ) -> tuple[LiveEstate, Plan]:
     """Read Twilio for the customers in scope and plan; `digests=False` for a plan that
-    is only shown, never saved (see PlanBuilder)."""
-    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    live = gateway.read(customers)
-    plan = build_plan(
+    is only shown, never saved (see PlanBuilder). Each customer is diffed as soon as its
+    state is read, while the others' answers are on their way."""
+    builder = PlanBuilder(
         loaded.config,
-        live,
         customers=loaded.scope,
         prune=prune,
         allow_mass_delete=allow_mass_delete,
@@ -140,4 +139,6 @@ def read_and_plan(
         digests=digests,
         gone=loaded.gone,
     )
-    return live, plan
+    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
+    live = gateway.read(customers, on_customer=builder.add)
+    return live, builder.finish(live)
