@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from wa_sync.config.library import (
-    ENV,
-    Renderer,
-    RenderError,
-    load_library,
-    render_string,
-)
+from wa_sync.config.library import Renderer, load_library
+from wa_sync.config.sandbox import ENV, RenderError, render_string
 from wa_sync.config.yamlfile import parse_yaml
 
 LIBRARY = """\

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.config.conftest import FIXTURES, run_cli
-from wa_sync.config.library import ENV, SAFE_FILTERS
+from wa_sync.config.sandbox import ENV, SAFE_FILTERS
 
 TEMPLATE = "templates/appointment_reminder.yaml"
 BODY_LINE = 7  # the line of localizations.en.body in the base repository's library file
