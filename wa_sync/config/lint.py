@@ -110,10 +110,12 @@ def _rendered_for(customers: Sequence[Customer]) -> str:
 
 # Importing the rule modules registers their rules.
 from wa_sync.config.rules import (  # noqa: E402, F401
+    authentication,
     buttons,
     display_name,
     numbers,
     profile,
+    samples,
     templates,
     variables,
 )
