@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from wa_sync import SOURCE_REPOSITORY, __version__
+from wa_sync.cli_onboarding import define_emulator_controls, define_flow, define_verify
 from wa_sync.commands import (
     access_request,
     apply,
@@ -30,6 +31,7 @@ from wa_sync.commands import (
     plan,
     status,
     validate,
+    verify,
 )
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
@@ -112,6 +114,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
     "output": output.main,
     "new": new.main,
     "emulator": emulator.main,
+    "verify": verify.main,
 }
 
 COMMON_DEFAULTS = {
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         define(command)
     for define in (_output, _new, _emulator):
         define(command)
+    define_verify(command, _TWILIO)
     return parser
 
 
@@ -322,6 +326,7 @@ def _new(command: _Command) -> None:
         "name", metavar="ID_OR_NAME", help="the customer id, or the template's WhatsApp name"
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    define_flow(p)
 
 
 def _emulator(command: _Command) -> None:
@@ -371,6 +376,7 @@ def _emulator(command: _Command) -> None:
     p.add_argument(
         "--show-token", action="store_true", help="print the parent's auth token (never by default)"
     )
+    define_emulator_controls(p, _global_options)
 
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ for a configuration that is not valid.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TextIO
 
 from wa_sync.config.repo import check_root, load_repo
 from wa_sync.connect import open_gateway
-from wa_sync.errors import Problem
+from wa_sync.errors import Problem, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
 from wa_sync.model import Config, LiveEstate
@@ -83,6 +84,19 @@ def load(
 
 def customer_file_ids(root: str) -> list[str]:
     return [path.stem for path in (Path(root) / "customers").glob("*.yaml")]
+
+
+def check_known(root: str, customer_id: str) -> None:
+    """A usage error for a customer id without a file, with the close ones."""
+    known = customer_file_ids(root)
+    if customer_id in known or not (Path(root) / "customers").is_dir():
+        return  # load() reports a missing repository
+    close = difflib.get_close_matches(customer_id, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UsageError(
+        f"no customer {customer_id!r}: there is no file customers/{customer_id}.yaml.{hint} "
+        f"Known customers: {', '.join(sorted(known)) or 'none'}."
+    )
 
 
 def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:

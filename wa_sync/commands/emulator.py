@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from wa_sync.commands import emulator_control
 from wa_sync.emulator import Emulator
 from wa_sync.errors import UsageError
 from wa_sync.model import ACCOUNT_SID_PATTERN
@@ -19,6 +20,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    if getattr(args, "control", None):
+        return emulator_control.main(args, runtime)
     sid, token = _parent_credentials(runtime)
     _check_settings(args)
     try:

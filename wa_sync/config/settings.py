@@ -4,6 +4,7 @@ inside the repository, scanned for credentials, parsed, checked against its sche
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from wa_sync.config import schema
 from wa_sync.config.characters import character_problems
@@ -11,7 +12,7 @@ from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
 from wa_sync.config.yamlfile import YamlDoc, parse_yaml
 from wa_sync.errors import Location, Problem
-from wa_sync.model import Isv, Settings
+from wa_sync.model import Flow, Isv, Settings, TechProvider, TechProviderStatus
 
 SETTINGS_FILE = "wa-sync.yaml"
 
@@ -58,4 +59,29 @@ def read_settings(root: Path, problems: list[Problem]) -> tuple[Isv, Settings]:
     doc = read_checked(root, SETTINGS_FILE, "wa-sync", problems)
     if doc is None:
         return Isv(), Settings()
-    return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
+    return _isv(doc.data.get("isv", {})), _settings(doc.data.get("settings", {}))
+
+
+def _isv(data: dict[str, Any]) -> Isv:
+    provider = data.get("tech_provider", {})
+    tech_provider = TechProvider(
+        status=TechProviderStatus(provider.get("status", "not_applied")),
+        business_verified=provider.get("business_verified", False),
+    )
+    return Isv(**{**data, "tech_provider": tech_provider})
+
+
+def _settings(data: dict[str, Any]) -> Settings:
+    return Settings(**{**data, "onboarding_flow": Flow(data.get("onboarding_flow", "legacy"))})
+
+
+def load_settings(root: str) -> Settings:
+    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for a
+    command that needs a default from them, such as `new` and `import`; `load_repo`
+    reports the file's problems)."""
+    problems: list[Problem] = []
+    try:
+        _isv, settings = read_settings(Path(root), problems)
+    except (TypeError, ValueError):
+        return Settings()
+    return Settings() if any(p.is_error for p in problems) else settings

@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -231,8 +231,17 @@ class App:
     def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
         admin.set_approval(self.store, content_sid, "rejected", reason)
 
-    def set_sender_status(self, sender_sid: str, status: str) -> None:
-        admin.set_sender_status(self.store, sender_sid, status)
+    def set_sender_status(self, sender_sid: str, status: str, reasons: Sequence[str] = ()) -> None:
+        """`reasons`: Twilio error codes of an OFFLINE sender (63101, 63020...)."""
+        admin.set_sender_status(self.store, sender_sid, status, reasons)
+
+    def set_verification_code(self, code: str) -> None:
+        """The one-time code senders in PENDING_VERIFICATION accept (default 123456)."""
+        admin.set_verification_code(self.store, code)
+
+    def recategorise(self, content_sid: str, category: str) -> None:
+        """Meta changes the category of an approved template."""
+        admin.recategorise(self.store, content_sid, category)
 
     def set_display_name_status(
         self, sender_sid: str, status: str | None, name: str | None = None

@@ -7,7 +7,7 @@ No SDK object or exception gets past a gateway: Twilio's refusals become the
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from wa_sync.errors import TwilioError
 from wa_sync.model import (
@@ -20,6 +20,9 @@ from wa_sync.model import (
     Sender,
     Template,
 )
+
+if TYPE_CHECKING:
+    from wa_sync.gateway.twilio import Secret
 
 
 class NotFound(TwilioError):
@@ -102,6 +105,11 @@ class Gateway(Protocol):
     ) -> LiveSender: ...
 
     def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
+
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        """Post the one-time code Meta sent to a sender's phone (SPEC §1.1 step 4); the
+        sender as Twilio then reports it. The code is never logged or kept."""
+        ...
 
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str

@@ -82,6 +82,7 @@ SENDER_FIELDS = (
     "configuration",
     "webhook",
     "offline_reasons",
+    "properties",
     "pending_display_name",
     "pending_display_name_status",
 )
@@ -525,6 +526,24 @@ class TwilioGateway:
 
         return self._idempotent(send, what)
 
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        client = self._subclient(account.sid)
+        what = f"submitting the one-time code of sender {sid} in subaccount {account.sid}"
+
+        def send() -> LiveSender:
+            body = {"configuration": {"verification_code": code.reveal()}}
+            with self._errors(what, account.sid):
+                updated = client.messaging.v2.channels_senders(sid).update(_RawRequest(body))
+            return _live_sender(_fields(updated, SENDER_FIELDS))
+
+        def find() -> LiveSender | None:  # a lost answer: did the code get there?
+            with self._errors(f"reading sender {sid}", account.sid):
+                fetched = client.messaging.v2.channels_senders(sid).fetch()
+            sender = _live_sender(_fields(fetched, SENDER_FIELDS))
+            return sender if sender.status != "PENDING_VERIFICATION" else None
+
+        return self._create_once(send, find, what)
+
     def delete_sender(self, account: LiveAccount, sid: str) -> None:
         client = self._subclient(account.sid)
         with self._errors(f"deleting sender {sid} in subaccount {account.sid}", account.sid):
@@ -801,8 +820,9 @@ class TwilioGateway:
 
 
 def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
-    """The Senders API body for `sender`. With `clear`, keys the sender does not declare
-    are sent empty so that an update removes them (the SDK can never send null)."""
+    """The Senders API body for `sender`. With `clear` (an update), keys the sender does
+    not declare are sent empty so that an update removes them (the SDK can never send
+    null), and the fields it ignores are not sent at all: Twilio keeps them as they are."""
     declared = thaw(sender.profile)
     profile: dict[str, Any] = {"name": sender.display_name}
     for key in PROFILE_TEXT_KEYS:
@@ -815,11 +835,19 @@ def _sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]
         values = declared.get(key) or []
         if values or clear:
             profile[key] = [{field: v, "label": label} for v in values]
+    if clear:  # `ignore:` (SPEC §4.8): the customer's own edits in WhatsApp Manager stay
+        ignored = {f.removeprefix("profile.") for f in sender.ignore}
+        profile = {k: v for k, v in profile.items() if k not in ignored}
+        if "display_name" in sender.ignore:
+            del profile["name"]
     webhook = {k: v for k, v in thaw(sender.webhook).items() if v not in (None, "")}
     if clear:
         for key in WEBHOOK_URL_KEYS:
             webhook.setdefault(key, "")
-    body: dict[str, Any] = {"configuration": {"waba_id": waba_id}, "profile": profile}
+    configuration = {"waba_id": waba_id}
+    if sender.verification and not clear:  # how Meta sends the one-time code (SPEC §1.1)
+        configuration["verification_method"] = sender.verification
+    body: dict[str, Any] = {"configuration": configuration, "profile": profile}
     if webhook:
         body["webhook"] = webhook
     return body
@@ -856,6 +884,7 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
     profile = data.get("profile") or {}
     configuration = data.get("configuration") or {}
     reasons = data.get("offline_reasons") or []
+    properties = data.get("properties") or {}
     return LiveSender(
         sid=data["sid"],
         sender_id=data.get("sender_id") or "",
@@ -867,7 +896,13 @@ def _live_sender(data: Mapping[str, Any]) -> LiveSender:
         pending_display_name=data.get("pending_display_name") or None,
         pending_display_name_status=data.get("pending_display_name_status") or None,
         offline_reasons=tuple(_reason(r) for r in reasons),
+        quality_rating=_text_or_none(properties.get("quality_rating")),
+        messaging_limit=_text_or_none(properties.get("messaging_limit")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return one_line(str(value)) if value not in (None, "") else None
 
 
 def _live_senders(records: Records) -> tuple[LiveSender, ...]:
