@@ -38,6 +38,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         planfile=args.planfile,
         only=args.customer,
         shard=args.shard,
+        changed_since=args.changed_since,
         auto_approve=args.auto_approve,
         parallelism=args.parallelism,
         prune=args.prune,
@@ -65,6 +66,7 @@ def run(
     color: bool,
     runtime: Runtime,
     lock_timeout: str | None = None,
+    changed_since: str | None = None,
 ) -> int:
     """Apply under the signal policy of SPEC §4.8 (wa_sync/interrupts.py)."""
     stop = Stop()
@@ -80,6 +82,7 @@ def run(
         allow_mass_delete=allow_mass_delete,
         report=report,
         lock_timeout=lock_timeout,
+        changed_since=changed_since,
         emulator=emulator,
         color=color,
     )
@@ -103,6 +106,7 @@ class Options:
     allow_mass_delete: bool
     report: str | None
     lock_timeout: str | None
+    changed_since: str | None
     emulator: bool
     color: bool
 
@@ -110,8 +114,9 @@ class Options:
 def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     saved = _read_saved(o.planfile) if o.planfile else None
     only, shard, prune, allow_mass_delete = o.only, o.shard, o.prune, o.allow_mass_delete
+    changed_since = o.changed_since
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
-        only, shard = list(saved.customers), None
+        only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
     estate_lock = _estate_lock(
@@ -124,6 +129,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         shard=shard,
         emulator=o.emulator,
         parallelism=o.parallelism,
+        changed_since=changed_since,
         lock=estate_lock,
     ) as (loaded, gateway):
         workers = o.parallelism or loaded.config.settings.parallelism
