@@ -36,9 +36,10 @@ def assert_no_duplicates(emu) -> None:
 def converge(cli, attempts: int = 5) -> int:
     """Apply until an apply succeeds; return how many it took."""
     for attempt in range(1, attempts + 1):
-        if cli("apply", "--auto-approve").code == 0:
+        result = cli("apply", "--auto-approve")
+        if result.code == 0:
             return attempt
-    raise AssertionError(f"no convergence in {attempts} applies")
+    raise AssertionError(f"no convergence in {attempts} applies; the last said:\n{result.err}")
 
 
 @pytest.fixture
