@@ -21,6 +21,7 @@ class Runtime:
     stdout_isatty: bool = False
     stderr_isatty: bool = False
     cwd: str = field(default_factory=os.getcwd)
+    no_color: bool = False  # --no-color, set by cli.main for what its command does not print
     # What a command leaves for the end of the process to drop (see keep_until_exit).
     kept: list[object] = field(default_factory=list, repr=False)
 
@@ -44,9 +45,16 @@ class Runtime:
         self.kept.extend(objects)
 
     def use_color(self, *, no_color_flag: bool, stream_isatty: bool | None = None) -> bool:
-        """Colour only on a terminal, never with --no-color or NO_COLOR (no-color.org)."""
+        """Colour (and a live progress line) only on a terminal that can show them: never
+        with --no-color, NO_COLOR (no-color.org) or TERM=dumb."""
         tty = self.stdout_isatty if stream_isatty is None else stream_isatty
-        return tty and not no_color_flag and not self.environ.get("NO_COLOR")
+        plain = (
+            no_color_flag
+            or self.no_color
+            or self.environ.get("NO_COLOR")
+            or self.environ.get("TERM") == "dumb"
+        )
+        return tty and not plain
 
 
 def _isatty(stream: TextIO | None) -> bool:
