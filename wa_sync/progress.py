@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from wa_sync.errors import UsageError
+from wa_sync.model import Customer, LiveCustomer, LiveEstate
 from wa_sync.runtime import Runtime
+
+if TYPE_CHECKING:
+    from wa_sync.gateway.base import Gateway
 
 INTERVAL_VARIABLE = "WA_SYNC_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 10.0  # seconds between two plain lines
@@ -155,3 +159,20 @@ def progress_interval(environ: Mapping[str, str]) -> float:
             f"to, for example, 10 (seconds between two progress lines), or unset it"
         )
     return seconds
+
+
+def read_with_progress(
+    runtime: Runtime,
+    gateway: Gateway,
+    customers: Collection[Customer],
+    on_customer: Callable[[LiveCustomer], None] | None = None,
+) -> LiveEstate:
+    """`gateway.read`, counting the customers read on a progress line."""
+    with progress(runtime, "Reading Twilio", "customers", total=len(customers)) as shown:
+
+        def read_one(current: LiveCustomer) -> None:
+            if on_customer is not None:
+                on_customer(current)
+            shown.step()
+
+        return gateway.read(customers, on_customer=read_one)

@@ -19,6 +19,7 @@ from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.plan.change import Action, Plan
 from wa_sync.plan.stale import check_fresh
+from wa_sync.progress import Progress, progress
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
@@ -102,12 +103,12 @@ def run(
                 if report
                 else None
             )
-            progress = _Progress(
-                runtime.stdout, total=len(plan.actionable), tty=runtime.stdout_isatty
-            )
+            total = len(plan.actionable)
+            shown = stack.enter_context(progress(runtime, "Applying", "changes", total=total))
+            lines = _Lines(runtime.stdout, total=total, shown=shown)
 
             def on_outcome(outcome: Outcome) -> None:
-                progress.show(outcome)
+                lines.show(outcome)
                 if writer is not None:
                     writer.write(outcome.as_record())
 
@@ -139,21 +140,22 @@ def _confirm(runtime: Runtime) -> None:
         raise WaSyncError("apply cancelled; nothing was changed.")
 
 
-class _Progress:
-    """One line per completed change; numbered on a terminal."""
+class _Lines:
+    """One numbered line per completed change, on a terminal and in a CI log alike;
+    the progress line (standard error) counts them too."""
 
-    def __init__(self, out: TextIO, *, total: int, tty: bool):
-        self.out, self.total, self.tty, self.done = out, total, tty, 0
+    def __init__(self, out: TextIO, *, total: int, shown: Progress):
+        self.out, self.total, self.shown, self.done = out, total, shown, 0
 
     def show(self, outcome: Outcome) -> None:
         self.done += 1
-        counter = f"[{self.done}/{self.total}] " if self.tty else ""
         change = outcome.change
         detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
         error = f": {outcome.error}" if outcome.error else ""
-        line = f"{counter}{SYMBOLS[outcome.result]} {change.action.value} {change.address}"
-        self.out.write(visible(f"{line}{detail}{error}") + "\n")  # names are Twilio's
-        self.out.flush()
+        line = f"[{self.done}/{self.total}] {SYMBOLS[outcome.result]} {change.action.value} "
+        line += f"{change.address}{detail}{error}"
+        self.shown.update(self.done, self.total)
+        self.shown.above(self.out, visible(line) + "\n")  # names are Twilio's
 
 
 def summarise(plan: Plan, outcomes: Sequence[Outcome]) -> str:

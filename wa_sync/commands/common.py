@@ -20,6 +20,7 @@ from wa_sync.config.files import MAX_FILE_BYTES, YamlFileError, read_capped, rea
 from wa_sync.errors import Problem, UsageError, WaSyncError
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.scope import select_customers
+from wa_sync.progress import read_with_progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime, no_cycle_collection
 
@@ -348,7 +349,7 @@ def read_and_plan(
     # each customer is diffed while the others are still being read (and, with a
     # model loaded early, while the lint still runs)
     try:
-        live = gateway.read(customers, on_customer=builder.add)
+        live = read_with_progress(runtime, gateway, customers, on_customer=builder.add)
     except WaSyncError:
         loaded.confirm()  # a configuration error is reported before Twilio's
         raise
