@@ -113,10 +113,12 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
             out.append(f"  {NOTE_SYMBOLS[note.kind]} {visible(f'{note.address}: {note.message}')}")
         waiting = [] if verbose else [n for n in notes if n.kind is NoteKind.WAITING]
         if waiting:
-            out.append(f"  {NOTE_SYMBOLS[NoteKind.WAITING]} {waiting_count(waiting)}")
+            out.append(f"  {NOTE_SYMBOLS[NoteKind.WAITING]} {visible(waiting_count(waiting))}")
         out.append("")
     if quiet:
-        out.append(f"{NOTE_SYMBOLS[NoteKind.WAITING]} {quiet_line(plan, quiet)}; -v lists them")
+        out.append(
+            f"{NOTE_SYMBOLS[NoteKind.WAITING]} {visible(quiet_line(plan, quiet))}; -v lists them"
+        )
     hidden = sum(1 for n in plan.notes if n.kind is NoteKind.INFO)
     if hidden and not verbose:
         out.append(f"({hidden} informational note(s) hidden; -v shows them)")
