@@ -201,6 +201,7 @@ def test_101_template_creations_in_one_apply_make_100_creates_and_one_waiting(is
     assert applied.code == 0, applied.err
     assert len(contents_of(emulator, "shop")) == 100
     assert "  … 1 waiting on Twilio or Meta (1 template); -v lists them" in applied.out
+    assert "offer_100[en]" not in applied.out  # counted; `apply -v` lists it, as `plan -v`
     assert "202 done, 0 failed, 0 skipped." in applied.out  # subaccount, sender, 100 x 2
     again = cli("-v", "plan", "--detailed-exitcode")  # still within the hour: nothing to do yet
     assert again.code == 0, again.out

@@ -34,9 +34,13 @@ def test_a_300_customer_no_op_plan_is_a_few_lines_and_v_lists_every_item(large_e
     folded = "… 300 of 300 customer(s) wait only on Twilio or Meta: 1200 item(s) (1200 templates)"
     assert f"{folded}; -v lists them" in quiet.out
     assert lines[-1] == "No changes. Twilio matches the configuration."
-    verbose = cli("-v", "plan")
-    in_review = [line for line in verbose.out.splitlines() if "is in WhatsApp review" in line]
-    assert len(in_review) == 4 * CUSTOMERS
+    for command in (["plan"], ["apply", "--auto-approve"]):  # apply shows its plan too
+        verbose = cli("-v", *command)
+        in_review = [line for line in verbose.out.splitlines() if "is in WhatsApp review" in line]
+        assert len(in_review) == 4 * CUSTOMERS, command
+    applied = cli("apply", "--auto-approve")
+    assert len(applied.out.splitlines()) < 40
+    assert applied.out.rstrip().endswith("Nothing to apply.")
 
 
 def test_the_markdown_no_op_plan_has_one_line_for_the_waiting_customers(large_estate, cli):

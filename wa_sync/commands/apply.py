@@ -42,6 +42,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         emulator=args.emulator,
         color=runtime.use_color(no_color_flag=args.no_color),
         runtime=runtime,
+        verbose=bool(args.verbose),
     )
 
 
@@ -59,6 +60,7 @@ def run(
     emulator: bool,
     color: bool,
     runtime: Runtime,
+    verbose: bool = False,
 ) -> int:
     saved = _read_saved(planfile) if planfile else None
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
@@ -91,7 +93,7 @@ def run(
                 saved_changes=saved.changes,
                 current=plan,
             )
-        runtime.stdout.write(render(plan, "text", color=color))
+        runtime.stdout.write(render(plan, "text", color=color, verbose=verbose))
         if not plan.has_changes:
             runtime.stdout.write("Nothing to apply.\n")
             return 0
