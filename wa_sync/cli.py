@@ -361,6 +361,14 @@ def _emulator(command: _Command) -> None:
         help="subaccounts before Twilio's error 21480 (default: %(default)s)",
     )
     p.add_argument(
+        "--rate-limits",
+        nargs="?",
+        const="published",
+        metavar="CLASS=RPS,...",
+        help="enforce Twilio's Content API limits per account, 429 past them: the published "
+        "ones, or e.g. list=20,create=100 (docs/emulator.md)",
+    )
+    p.add_argument(
         "--show-token", action="store_true", help="print the parent's auth token (never by default)"
     )
     define_emulator_controls(p, _global_options)

@@ -45,7 +45,9 @@ def test_the_estate_validates_and_plans(estate: Path, capsys: pytest.CaptureFixt
     )
     assert main(["--root", str(estate), "--emulator", "plan", "--detailed-exitcode"]) == 2
     out = capsys.readouterr().out
-    assert "Plan: 9 to create, 0 to update, 0 to replace, 0 to delete, 5 to submit; 0 blocked." in out
+    assert (
+        "Plan: 9 to create, 0 to update, 0 to replace, 0 to delete, 5 to submit; 0 blocked." in out
+    )
 
 
 def test_the_workflows_pass_actionlint(estate: Path) -> None:

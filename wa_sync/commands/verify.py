@@ -13,8 +13,8 @@ import json
 import re
 
 from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
+from wa_sync.credentials import Secret
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.gateway.twilio import Secret
 from wa_sync.health import PENDING_VERIFICATION
 from wa_sync.model import Customer, LiveSender
 from wa_sync.runtime import Runtime

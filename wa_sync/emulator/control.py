@@ -44,6 +44,8 @@ def _routes(app: App) -> dict[tuple[str, str], Callable[[dict[str, Any]], tuple[
         ("POST", "clock"): lambda b: _done(app.advance_clock, float(b["seconds"])),
         ("POST", "faults"): lambda b: _done(app.set_faults, **b),
         ("GET", "faults"): lambda b: _ok(app.faults.describe()),
+        ("POST", "rate-limits"): lambda b: _done(app.set_rate_limits, b.get("limits")),
+        ("GET", "rate-limits"): lambda b: _ok(app.rate_limits.limits),
         ("POST", "fail-next"): lambda b: _done(app.fail_next, **b),
         ("GET", "state"): lambda b: _ok(app.state()),
         ("GET", "requests"): lambda b: _ok(app.request_log()),
@@ -163,6 +165,9 @@ class EmulatorControl:
                 "methods": methods,
             },
         )
+
+    def set_rate_limits(self, limits: dict[str, float] | None) -> None:
+        self._call("POST", "rate-limits", {"limits": limits})
 
     def fail_next(
         self,
