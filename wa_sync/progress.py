@@ -1,15 +1,16 @@
 """Progress of long work (reading Twilio, applying) on standard error (issue 20).
 
-The work reports events through a small callback, `step()` or `update(done, total)`;
-this module alone decides how they are shown. On a terminal: one live line, redrawn
-every LIVE_REFRESH seconds (done/total, elapsed time, rate). Elsewhere (a CI log, a
-pipe), or with NO_COLOR, --no-color or TERM=dumb: a plain line every `interval`
-seconds (WA_SYNC_PROGRESS_INTERVAL, 10 by default). Work over before the first line
-shows nothing; once a line was shown, the end adds the final count. Standard output is
-never written here: it may carry a plan for a machine (JSON, markdown).
+The work reports events through two small hooks, `step()` (one more done) and
+`update(done, total)`; this module alone decides how they are shown. On a terminal:
+one live line, redrawn every LIVE_REFRESH seconds (done/total, elapsed time, rate).
+Elsewhere (a CI log, a pipe), or with NO_COLOR, --no-color or TERM=dumb: a plain line
+every `interval` seconds (WA_SYNC_PROGRESS_INTERVAL, 10 by default). Work over before
+the first line shows nothing; once a line was shown, the end adds the final count.
+Standard output is never written here: it may carry a plan for a machine (JSON,
+markdown).
 
-Plain code rather than rich: a line and a timer are all it takes, and rich.progress
-costs 0.15 s of imports on every command that reads Twilio (docs/performance.md).
+Plain code rather than rich: a line and a timer are all it takes, and importing
+rich.progress takes 0.15 s (rich.live 0.06 s) on every command that reads Twilio.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ INTERVAL_VARIABLE = "WA_SYNC_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 10.0  # seconds between two plain lines
 LIVE_REFRESH = 0.2  # seconds between two draws of the live line
 _CLEAR_LINE = "\r\033[K"  # back to the start of the line, erase to its end
-
-OnProgress = Callable[[int, int], None]  # (done, total)
 
 
 class Progress:
