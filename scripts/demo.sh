@@ -9,7 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wa() { .venv/bin/wa-sync "$@"; }
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# bold headings on a terminal only, never with NO_COLOR or TERM=dumb (as wa-sync itself)
+if [[ -t 1 && -z "${NO_COLOR:-}" && "${TERM:-}" != dumb ]]; then
+    step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n==> %s\n' "$*"; }
+fi
 PHONE="+31205550123" # grachten-koffie's own number: not bought from Twilio
 
 step "wa-sync validate"

@@ -465,6 +465,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     for key, value in COMMON_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    runtime.no_color = runtime.no_color or bool(args.no_color)  # for progress (progress.py)
     handler = logging.StreamHandler(runtime.stderr)
     handler.setFormatter(_VisibleFormatter("%(message)s"))
     logging.basicConfig(

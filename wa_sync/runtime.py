@@ -19,6 +19,7 @@ class Runtime:
     stdout_isatty: bool = False
     stderr_isatty: bool = False
     cwd: str = field(default_factory=os.getcwd)
+    no_color: bool = False  # --no-color, set by cli.main for what its command does not print
 
     @classmethod
     def from_os(cls) -> Runtime:
@@ -33,9 +34,16 @@ class Runtime:
         )
 
     def use_color(self, *, no_color_flag: bool, stream_isatty: bool | None = None) -> bool:
-        """Colour only on a terminal, never with --no-color or NO_COLOR (no-color.org)."""
+        """Colour (and a live progress line) only on a terminal that can show them: never
+        with --no-color, NO_COLOR (no-color.org) or TERM=dumb."""
         tty = self.stdout_isatty if stream_isatty is None else stream_isatty
-        return tty and not no_color_flag and not self.environ.get("NO_COLOR")
+        plain = (
+            no_color_flag
+            or self.no_color
+            or self.environ.get("NO_COLOR")
+            or self.environ.get("TERM") == "dumb"
+        )
+        return tty and not plain
 
 
 def _isatty(stream: TextIO | None) -> bool:

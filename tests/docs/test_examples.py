@@ -26,6 +26,7 @@ MASKS = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
     (re.compile(r"--port \d+"), "--port <port>"),
     (re.compile(r"\b\d+(\.\d+)? ?(ms|s)\b"), "<duration>"),
+    (re.compile(r"^\[\d+/(\d+)\] ", re.M), r"[<n>/\1] "),  # apply's count: in finishing order
 ]
 
 

@@ -28,6 +28,7 @@ def test_the_demo_walks_the_embedded_signup_customer_through_its_code(tmp_path: 
         return done.stdout
 
     first = demo()
+    assert "\x1b" not in first  # not a terminal: plain text, headings included
     registered = first.index("grachten-koffie       4/6 one-time code")
     verified = first.index("Code accepted for +31205550123")
     onboarded = first.index("grachten-koffie       onboarded")

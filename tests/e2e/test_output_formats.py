@@ -44,6 +44,7 @@ def test_colour_on_a_terminal_only(one, env, cli):
 def test_no_color_flag_and_environment_turn_colour_off(one, env):
     assert ESC not in run_on_terminal(one, env, "plan", "--no-color")
     assert ESC not in run_on_terminal(one, env, "plan", extra_env={"NO_COLOR": "1"})
+    assert ESC not in run_on_terminal(one, env, "plan", extra_env={"TERM": "dumb"})
 
 
 def test_markdown_plan_is_a_comment_with_a_summary_table(one, cli):

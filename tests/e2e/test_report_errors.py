@@ -84,7 +84,7 @@ def test_standard_output_closed_mid_apply_stops_new_writes(estate, emulator, env
     reader.start()
     assert process.stdout is not None
     for line in process.stdout:  # the plan, then the first outcome
-        if line.startswith("✓"):
+        if line.startswith("[1/"):  # "[1/N] ✓ create ..."
             break
     process.stdout.close()
     process.wait(timeout=120)

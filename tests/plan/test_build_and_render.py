@@ -162,3 +162,21 @@ def _escaped_summary(plan) -> str:
     from wa_sync.render.markdown import escape
 
     return escape(summary_line(plan))
+
+
+def test_what_waits_on_whatsapp_is_counted_and_listed_with_v():
+    from wa_sync.model import ApprovalStatus
+
+    c = customer()
+    review = live(c, contents=(live_content(c.templates[0], 1, status=ApprovalStatus.RECEIVED),))
+    plan = build_plan(Config(root=".", customers=(c,)), estate(review), customers=["acme"])
+    quiet = render_text(plan)
+    assert quiet == (
+        "… 1 of 1 customer(s) wait only on Twilio or Meta: 1 item(s) (1 template); -v lists them\n"
+        "No changes. Twilio matches the configuration.\n"
+    )
+    assert "  … customer.acme/template.reminder[en]: reminder is in WhatsApp review (received)" in (
+        render_text(plan, verbose=True)
+    )
+    assert "customer\\(s\\) wait only on Twilio or Meta" in render_markdown(plan)
+    assert "<details>" not in render_markdown(plan)

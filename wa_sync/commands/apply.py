@@ -48,6 +48,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         emulator=args.emulator,
         color=runtime.use_color(no_color_flag=args.no_color),
         runtime=runtime,
+        verbose=bool(args.verbose),
     )
 
 
@@ -67,6 +68,7 @@ def run(
     runtime: Runtime,
     lock_timeout: str | None = None,
     changed_since: str | None = None,
+    verbose: bool = False,
 ) -> int:
     """Apply under the signal policy of SPEC §4.8 (wa_sync/interrupts.py)."""
     stop = Stop()
@@ -85,6 +87,7 @@ def run(
         changed_since=changed_since,
         emulator=emulator,
         color=color,
+        verbose=verbose,
     )
     with handled(policy):
         try:
@@ -109,6 +112,7 @@ class Options:
     changed_since: str | None
     emulator: bool
     color: bool
+    verbose: bool = False  # the plan shown lists what it would count (render/text.py)
 
 
 def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
@@ -138,7 +142,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         )
         if saved is not None and o.planfile:
             _check_saved(saved, o.planfile, plan, emulated=gateway.emulated)
-        _show_plan(runtime, render(plan, "text", color=o.color))
+        _show_plan(runtime, render(plan, "text", color=o.color, verbose=o.verbose))
         if not plan.has_changes:
             _show_plan(runtime, "Nothing to apply.\n")
             return 0

@@ -24,6 +24,7 @@ from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import ChangedFiles, select_customers
+from wa_sync.progress import read_with_progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime
 
@@ -159,5 +160,5 @@ def read_and_plan(
         gone=loaded.gone,
     )
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    live = gateway.read(customers, on_customer=builder.add)
+    live = read_with_progress(runtime, gateway, customers, on_customer=builder.add)
     return live, builder.finish(live)

@@ -20,6 +20,7 @@ from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Stop
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.change import Action, Plan
+from wa_sync.progress import Progress, progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
@@ -43,33 +44,34 @@ class Execution:
         self.runtime, self.plan, self.stop = runtime, plan, stop
         self.writer: ReportWriter | None = None
         self.outcomes: list[Outcome] = []
-        self.progress = Progress(
-            runtime.stdout, total=len(plan.actionable), tty=runtime.stdout_isatty
-        )
+        self.lines = Lines(runtime.stdout, total=len(plan.actionable))
         self.hard_stop: Interrupted | None = None
         self._lock = threading.Lock()
         self._closed = False  # after a hard stop, late outcomes of the writes left behind
         self._stdout_ok = True
 
     def run(self, config: Config, live: LiveEstate, gateway: Gateway, *, parallelism: int) -> None:
-        try:
-            apply_plan(
-                self.plan,
-                config,
-                live,
-                gateway,
-                parallelism=parallelism,
-                on_outcome=self.record,
-                stopped=self.stop.requested,
-            )
-        except Interrupted as exc:
-            self.hard_stop = exc
-            self._record_the_rest()
-        finally:
-            with self._lock:
-                self._closed = True
-            if self.writer is not None:
-                self.writer.stopped_by = self.stopped_by()
+        total = self.lines.total
+        with progress(self.runtime, "Applying", "changes", total=total) as shown:
+            self.lines.shown = shown
+            try:
+                apply_plan(
+                    self.plan,
+                    config,
+                    live,
+                    gateway,
+                    parallelism=parallelism,
+                    on_outcome=self.record,
+                    stopped=self.stop.requested,
+                )
+            except Interrupted as exc:
+                self.hard_stop = exc
+                self._record_the_rest()
+            finally:
+                with self._lock:
+                    self._closed = True
+                if self.writer is not None:
+                    self.writer.stopped_by = self.stopped_by()
 
     def record(self, outcome: Outcome) -> None:
         """One outcome, from the thread that made it."""
@@ -79,7 +81,7 @@ class Execution:
             self.outcomes.append(outcome)
         if self._stdout_ok and outcome.result is not Result.NOT_STARTED:
             try:
-                self.progress.show(outcome)
+                self.lines.show(outcome)
             except (OSError, ValueError) as exc:  # ValueError: stdout closed
                 self._stdout_ok = False
                 self._output_failed("standard output", exc)
@@ -134,21 +136,27 @@ class Execution:
         return 0 if all(o.ok for o in self.outcomes) else EXIT_ERROR
 
 
-class Progress:
-    """One line per completed change; numbered on a terminal."""
+class Lines:
+    """One numbered line per completed change, on a terminal and in a CI log alike;
+    the progress line on standard error (`shown`, while apply runs) counts them too."""
 
-    def __init__(self, out: TextIO, *, total: int, tty: bool):
-        self.out, self.total, self.tty, self.done = out, total, tty, 0
+    def __init__(self, out: TextIO, *, total: int):
+        self.out, self.total, self.done = out, total, 0
+        self.shown: Progress | None = None
 
     def show(self, outcome: Outcome) -> None:
         self.done += 1
-        counter = f"[{self.done}/{self.total}] " if self.tty else ""
         change = outcome.change
         detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
         error = f": {outcome.error}" if outcome.error else ""
-        line = f"{counter}{SYMBOLS[outcome.result]} {change.action.value} {change.address}"
-        self.out.write(visible(f"{line}{detail}{error}") + "\n")  # names are Twilio's
-        self.out.flush()
+        line = f"[{self.done}/{self.total}] {SYMBOLS[outcome.result]} {change.action.value} "
+        text = visible(f"{line}{change.address}{detail}{error}") + "\n"  # names are Twilio's
+        if self.shown is None:
+            self.out.write(text)
+            self.out.flush()
+        else:
+            self.shown.update(self.done, self.total)
+            self.shown.above(self.out, text)
 
 
 def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") -> str:

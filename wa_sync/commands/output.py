@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
 from wa_sync.plan.ownership import check_ownership
+from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -56,7 +57,7 @@ def run(
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
-        live = gateway.read(customers)
+        live = read_with_progress(runtime, gateway, customers)
         emulated = gateway.emulated
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     targets = send_targets(customers, dict(live.customers))

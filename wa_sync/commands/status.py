@@ -20,6 +20,7 @@ from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.plan.change import Action
 from wa_sync.plan.diff import diff_customer
 from wa_sync.plan.ownership import check_ownership
+from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -57,7 +58,7 @@ def run(
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
-        live = gateway.read(customers)
+        live = read_with_progress(runtime, gateway, customers)
         check_ownership(
             loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
         )

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from wa_sync.plan.change import Action, Change, NoteKind, Plan, summary_line
-from wa_sync.render.text import EMULATOR_BANNER, SYMBOLS, change_details
+from wa_sync.render.text import EMULATOR_BANNER, FOLDED, SYMBOLS, change_details, quiet_line
 from wa_sync.visible import visible
 
 LIMIT = 65_000
@@ -98,10 +98,14 @@ def _document(plan: Plan, section: Section) -> str:
     head += [f"**{escape(summary_line(plan))}**", ""]
     customers = sorted(
         {c.customer for c in plan.changes}
-        | {n.customer for n in plan.notes if n.kind is not NoteKind.INFO}
+        | {n.customer for n in plan.notes if n.kind not in FOLDED}
     )
     if customers:
         head += _table(plan, customers)
+    # customers whose only news waits on Twilio or Meta: one line, not a row each
+    quiet = [n for n in plan.notes if n.kind is NoteKind.WAITING and n.customer not in customers]
+    if quiet:
+        head += [f"_{escape(quiet_line(plan, quiet))}_: `wa-sync plan -v` lists them.", ""]
     body: list[str] = []
     for customer_id in customers:
         body += section(plan, customer_id)

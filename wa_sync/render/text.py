@@ -4,7 +4,8 @@ field-level detail for updates and replacements, one summary line (SPEC §4.1)."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
@@ -84,18 +85,22 @@ def _flat(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    """Without `verbose`, what waits on Twilio or Meta is counted, not listed: one line in
+    a customer shown for other reasons, one line for all the customers with nothing else
+    to show. Changes, blocked items, warnings and undeclared objects are always listed."""
     out: list[str] = []
     if plan.emulator:
         out.append(EMULATOR_BANNER)
         out.append("")
-    notes_by_customer: dict[str, list[Note]] = {}
-    for note in plan.notes:
-        notes_by_customer.setdefault(note.customer, []).append(note)
+    notes_by_customer = _notes_by_customer(plan)
     customers = sorted({c.customer for c in plan.changes} | set(notes_by_customer))
+    quiet: list[Note] = []  # the waiting notes of customers with nothing else to show
     for customer_id in customers:
         changes = plan.for_customer(customer_id)
         notes = notes_by_customer.get(customer_id, [])
-        if not changes and not (verbose or any(n.kind is not NoteKind.INFO for n in notes)):
+        listed = notes if verbose else [n for n in notes if n.kind not in FOLDED]
+        if not changes and not verbose and not listed:
+            quiet += [n for n in notes if n.kind is NoteKind.WAITING]
             continue
         out.append(paint(f"customer.{visible(customer_id)}", "1", color))
         for change in changes:
@@ -104,13 +109,53 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
                 f"  {paint(symbol, _COLORS[change.action], color)} {visible(change.address)}"
             )
             out += [f"      {visible(line)}" for line in change_details(change, verbose=verbose)]
-        for note in notes:
-            if note.kind is NoteKind.INFO and not verbose:
-                continue
+        for note in listed:
             out.append(f"  {NOTE_SYMBOLS[note.kind]} {visible(f'{note.address}: {note.message}')}")
+        waiting = [] if verbose else [n for n in notes if n.kind is NoteKind.WAITING]
+        if waiting:
+            out.append(f"  {NOTE_SYMBOLS[NoteKind.WAITING]} {visible(waiting_count(waiting))}")
         out.append("")
+    if quiet:
+        out.append(
+            f"{NOTE_SYMBOLS[NoteKind.WAITING]} {visible(quiet_line(plan, quiet))}; -v lists them"
+        )
     hidden = sum(1 for n in plan.notes if n.kind is NoteKind.INFO)
     if hidden and not verbose:
         out.append(f"({hidden} informational note(s) hidden; -v shows them)")
     out.append(paint(summary_line(plan), "1", color))
     return "\n".join(out) + "\n"
+
+
+# Listed only with -v: what no person can act on now. A waiting item is counted instead.
+FOLDED = frozenset({NoteKind.INFO, NoteKind.WAITING})
+
+
+def _notes_by_customer(plan: Plan) -> dict[str, list[Note]]:
+    by_customer: dict[str, list[Note]] = {}
+    for note in plan.notes:
+        by_customer.setdefault(note.customer, []).append(note)
+    return by_customer
+
+
+def _objects(notes: Sequence[Note]) -> str:
+    """ "3 templates, 1 sender": what the notes are about, counted by kind of object."""
+    kinds = Counter(n.address.partition("/")[2].partition(".")[0] or "subaccount" for n in notes)
+    return ", ".join(
+        f"{count} {kind}{'' if count == 1 else 's'}" for kind, count in sorted(kinds.items())
+    )
+
+
+def waiting_count(waiting: Sequence[Note]) -> str:
+    """One customer's waiting items, counted: "3 waiting on Twilio or Meta (…)"."""
+    return f"{len(waiting)} waiting on Twilio or Meta ({_objects(waiting)}); -v lists them"
+
+
+def quiet_line(plan: Plan, quiet: Sequence[Note]) -> str:
+    """The one line for every customer whose only news is what waits on Twilio or Meta
+    (WhatsApp's review, a sender's verification, Meta's hourly pacing)."""
+    customers = len({n.customer for n in quiet})
+    checked = f" of {len(plan.customers)}" if plan.customers else ""
+    return (
+        f"{customers}{checked} customer(s) wait only on Twilio or Meta: "
+        f"{len(quiet)} item(s) ({_objects(quiet)})"
+    )
