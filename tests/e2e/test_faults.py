@@ -33,6 +33,18 @@ def assert_no_duplicates(emu) -> None:
         assert all(n == 1 for n in ids.values()), (account_sid, ids)
 
 
+def wait_until_quiet(emulator, quiet: float = 0.5, timeout: float = 30) -> None:
+    """Until the emulator has logged no new request for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    seen, since = len(emulator.request_log()), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the emulator never went quiet"
+        time.sleep(0.05)
+        now = len(emulator.request_log())
+        if now != seen:
+            seen, since = now, time.monotonic()
+
+
 def converge(cli, attempts: int = 5) -> int:
     """Apply until an apply succeeds; return how many it took."""
     for attempt in range(1, attempts + 1):
@@ -97,6 +109,7 @@ def test_an_apply_killed_mid_write_is_completed_by_the_next_one(estate, emulator
     finally:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    wait_until_quiet(emulator)  # the killed apply's requests in flight still finish on the server
     emulator.set_faults()
     # its lock outlives it (SPEC §4.8): the next apply refuses, naming it, and writes nothing
     emulator.clear_request_log()

@@ -208,7 +208,10 @@ def test_the_lock_is_renewed_while_apply_runs_and_released_at_the_end(estate, em
         lambda: emulator.request_counts().get(renewals, 0) >= 2 or process.poll() is not None,
         "two renewals",
     )
-    assert process.poll() is None, "the apply ended before its lock was renewed twice"
+    if process.poll() is not None:
+        raise AssertionError(
+            f"the apply ended before its lock was renewed twice: {process.stderr.read()}"
+        )
     refused = cli("apply", "--auto-approve")  # more than the Ttl after it was taken
     assert refused.code == 1
     assert f"pid {process.pid}" in refused.err
