@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from wa_sync.emulator.accounts import MAX_FRIENDLY_NAME, create_account_row
-from wa_sync.emulator.content import approval_json
+from wa_sync.emulator.content import CATEGORIES, approval_json
 from wa_sync.emulator.senders import DISPLAY_NAME_STATUSES, PROFILE, SECTIONS, STATUSES
 from wa_sync.emulator.store import Store, new_secret, new_sid
 
@@ -59,6 +59,23 @@ def set_approval(store: Store, content_sid: str, status: str, reason: str = "") 
                 "UPDATE contents SET approval_status = ?, rejection_reason = ?, approve_at = NULL"
                 " WHERE sid = ?",
                 (status, reason, content_sid),
+            )
+
+
+def set_category(store: Store, content_sid: str, category: str) -> None:
+    """Meta re-categorises a submitted template (it may, since `allow_category_change`
+    is on): the approval's category changes, nothing else."""
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+    with store.lock:
+        row = store.one("SELECT approval_status FROM contents WHERE sid = ?", (content_sid,))
+        if row is None:
+            raise UnknownObject(f"no content {content_sid}")
+        if row["approval_status"] == "unsubmitted":
+            raise ValueError(f"content {content_sid} has not been submitted for approval")
+        with store.tx() as db:
+            db.execute(
+                "UPDATE contents SET approval_category = ? WHERE sid = ?", (category, content_sid)
             )
 
 

@@ -229,6 +229,10 @@ class App:
     def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
         admin.set_approval(self.store, content_sid, "rejected", reason)
 
+    def set_category(self, content_sid: str, category: str) -> None:
+        """Meta changes a submitted template's category (as it may on an approved one)."""
+        admin.set_category(self.store, content_sid, category)
+
     def set_sender_status(self, sender_sid: str, status: str) -> None:
         admin.set_sender_status(self.store, sender_sid, status)
 

@@ -35,6 +35,7 @@ def _routes(app: App) -> dict[tuple[str, str], Callable[[dict[str, Any]], tuple[
         ("POST", "reset"): lambda b: _done(app.reset),
         ("POST", "approve"): lambda b: _done(app.approve, b["sid"]),
         ("POST", "reject"): lambda b: _done(app.reject, b["sid"], **_pick(b, "reason")),
+        ("POST", "category"): lambda b: _done(app.set_category, b["sid"], b["category"]),
         ("POST", "sender-status"): lambda b: _done(app.set_sender_status, b["sid"], b["status"]),
         ("POST", "display-name"): lambda b: _done(app.set_display_name_status, b["sid"],
                                                   b.get("status"), b.get("name")),
@@ -118,6 +119,9 @@ class EmulatorControl:
 
     def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
         self._call("POST", "reject", {"sid": content_sid, "reason": reason})
+
+    def set_category(self, content_sid: str, category: str) -> None:
+        self._call("POST", "category", {"sid": content_sid, "category": category})
 
     def set_sender_status(self, sender_sid: str, status: str) -> None:
         self._call("POST", "sender-status", {"sid": sender_sid, "status": status})
