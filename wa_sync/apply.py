@@ -22,6 +22,7 @@ from wa_sync.errors import WaSyncError
 from wa_sync.gateway.base import Gateway, NotFound
 from wa_sync.model import Config, Customer, LiveAccount, LiveEstate, Sender, Template
 from wa_sync.plan.change import Action, Change, Phase, Plan
+from wa_sync.plan.retired import retired_record
 
 
 class Result(StrEnum):
@@ -195,8 +196,8 @@ class _CustomerRun:
     def replace_content(self, change: Change) -> str:
         """A rollout (`_vN`) keeps the old content in service; a replacement under
         the same name (never submitted, or rejected) deletes the old one first."""
-        template = self._template(change)
-        if change.ref and self._friendly_name(change) == template.name:
+        same_name = (change.before or {}).get("friendly_name") == self._friendly_name(change)
+        if change.ref and same_name:
             account = self.require_account()
             _ignore_missing(lambda: self.gateway.delete_content(account, str(change.ref)))
         return self.create_content(change)
@@ -213,7 +214,14 @@ class _CustomerRun:
         return sid
 
     def delete_content(self, change: Change) -> str:
-        _ignore_missing(lambda: self.gateway.delete_content(self.require_account(), _ref(change)))
+        """Deletes the content. When it was approved, first leaves the record of its
+        name's 30-day block that later plans read (plan/retired.py): an apply stopped
+        in between then leaves a record too many, never a block unrecorded."""
+        account = self.require_account()
+        retired = retired_record(change.before or {}, datetime.now(UTC))
+        if retired is not None:
+            self.gateway.create_content(account, *retired)
+        _ignore_missing(lambda: self.gateway.delete_content(account, _ref(change)))
         return _ref(change)
 
 

@@ -8,10 +8,12 @@ typed `run(...)`. Nothing below this module calls `sys.exit`.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import os
 import re
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from wa_sync import __version__
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -170,10 +173,10 @@ def error_handler(runtime: Runtime, *, verbose: int) -> Iterator[list[int]]:
     try:
         yield result
     except ConfigInvalid as exc:
-        runtime.stderr.write(f"{exc}\n")
+        runtime.stderr.write(f"{visible(str(exc))}\n")
         result[0] = EXIT_ERROR
     except WaSyncError as exc:
-        runtime.stderr.write(f"Error: {exc}\n")
+        runtime.stderr.write(f"Error: {visible(str(exc))}\n")
         result[0] = EXIT_ERROR
     except KeyboardInterrupt:
         runtime.stderr.write("Interrupted.\n")
@@ -182,7 +185,7 @@ def error_handler(runtime: Runtime, *, verbose: int) -> Iterator[list[int]]:
         runtime.stderr.write("Error: internal error in wa-sync, please report it")
         runtime.stderr.write(" (run with -v for the traceback).\n" if not verbose else ":\n")
         if verbose:
-            runtime.stderr.write(traceback.format_exc())
+            runtime.stderr.write(visible(traceback.format_exc()))
         result[0] = EXIT_ERROR
 
 
@@ -191,20 +194,47 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed its message
-        return int(exc.code or 0)
+    except SystemExit as exc:  # argparse has printed its message (--help, --version: 0)
+        if not exc.code:
+            return EXIT_OK
+        _suggest_option(parser, argv if argv is not None else sys.argv[1:])
+        return EXIT_ERROR  # SPEC §3: a usage error is 1, since 2 means "changes"
     for key, value in COMMON_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    handler = logging.StreamHandler(runtime.stderr)
+    handler.setFormatter(_VisibleFormatter("%(message)s"))
     logging.basicConfig(
-        stream=runtime.stderr,
+        handlers=[handler],
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-        format="%(message)s",
     )
     with error_handler(runtime, verbose=args.verbose) as result:
         module = importlib.import_module(f"wa_sync.commands.{COMMAND_MODULES[args.command]}")
         result[0] = module.main(args, runtime)
     return result[0]
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines with any control character from Twilio's text escaped (SPEC §4.8)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
+def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """After argparse's message: "did you mean" for an option no parser knows."""
+    known = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                known |= set(command._option_string_actions)
+    for word in argv:
+        option = word.split("=", 1)[0]
+        if option.startswith("--") and option not in known:
+            close = difflib.get_close_matches(option, sorted(known), n=1)
+            if close:
+                sys.stderr.write(f"wa-sync: did you mean {close[0]}?\n")
+            return
 
 
 def entry_point() -> None:

@@ -20,6 +20,11 @@ FRIENDLY_NAME_PREFIX = "wa-sync:"
 CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)\Z")
+# The friendly name of wa-sync's record that it deleted an approved template, whose name
+# WhatsApp then blocks for NAME_REUSE_DAYS (plan/retired.py): "wa-sync:deleted:<name>:<UTC time>".
+# No template name can start so (names are a-z, 0-9 and _ only).
+RETIRED_PREFIX = "wa-sync:deleted:"
+NAME_REUSE_DAYS = 30
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 NOWHERE = Location("")
@@ -119,6 +124,7 @@ class Sender:
     path: str = ""  # the entry's key path in its file, e.g. "senders[0]"
     # key path relative to the entry (e.g. "profile.about") -> line in `where.file`
     lines: Mapping[str, int] = field(default_factory=_empty)
+    protect: bool = False  # never deleted by any plan (SPEC §4.8)
 
     @property
     def sender_id(self) -> str:
@@ -147,6 +153,8 @@ class Template:
     # key path relative to the entry, in the model's terms ("types.twilio/text.body",
     # "variables.1", "category") -> line in `where.file`
     lines: Mapping[str, int] = field(default_factory=_empty)
+    # no live version of this name, in any language, is ever deleted (SPEC §4.8)
+    protect: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -171,6 +179,7 @@ class Customer:
     templates: tuple[Template, ...] = ()
     where: Location = field(default_factory=_nowhere)  # the customer file
     lines: Mapping[str, int] = field(default_factory=_empty)  # key path -> line in the file
+    protect: bool = False  # nothing in its subaccount is ever deleted (SPEC §4.8)
 
     @property
     def friendly_name(self) -> str:
@@ -201,6 +210,14 @@ class Config:
         return self._by_id.get(customer_id)
 
 
+def split_version(name: str) -> tuple[str, int]:
+    """("reminder", 3) for "reminder_v3"; ("reminder", 1) for "reminder" (SPEC §4.4)."""
+    match = VERSION_SUFFIX.match(name)
+    if match:
+        return match["base"], int(match["n"])
+    return name, 1
+
+
 # --- live state --------------------------------------------------------------------
 
 
@@ -223,6 +240,12 @@ class ApprovalStatus(StrEnum):
     def locked(self) -> bool:
         """Submitted content can no longer change (Twilio error 92009)."""
         return self is not ApprovalStatus.UNSUBMITTED
+
+    @property
+    def was_approved(self) -> bool:
+        """Approved by WhatsApp (perhaps paused or disabled since): deleting it blocks
+        its name for NAME_REUSE_DAYS."""
+        return self in (ApprovalStatus.APPROVED, ApprovalStatus.PAUSED, ApprovalStatus.DISABLED)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -273,12 +296,17 @@ class LiveContent:
     date_created: str = ""
 
     @property
+    def retired_name(self) -> str | None:
+        """The template name this content records as deleted (RETIRED_PREFIX), or None
+        for a template's content."""
+        if not self.friendly_name.startswith(RETIRED_PREFIX):
+            return None
+        return self.friendly_name[len(RETIRED_PREFIX) :].partition(":")[0]
+
+    @property
     def base_name_and_version(self) -> tuple[str, int]:
         """("reminder", 3) for "reminder_v3"; ("reminder", 1) for "reminder"."""
-        match = VERSION_SUFFIX.match(self.friendly_name)
-        if match:
-            return match["base"], int(match["n"])
-        return self.friendly_name, 1
+        return split_version(self.friendly_name)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -288,11 +316,21 @@ class LiveCustomer:
     customer_id: str
     account: LiveAccount | None = None
     senders: tuple[LiveSender, ...] = ()
-    contents: tuple[LiveContent, ...] = ()
+    contents: tuple[LiveContent, ...] = ()  # the templates' contents
+    # wa-sync's records of deleted approved templates (LiveContent.retired_name), taken
+    # out of `contents` when given there: they are no template
+    retired: tuple[LiveContent, ...] = ()
     # (base name, language) -> versions, filled on first use (the model stays read-only)
     _versions: dict[tuple[str, str], tuple[LiveContent, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def __post_init__(self) -> None:
+        if any(c.friendly_name.startswith(RETIRED_PREFIX) for c in self.contents):
+            records = tuple(c for c in self.contents if c.retired_name is not None)
+            contents = tuple(c for c in self.contents if c.retired_name is None)
+            object.__setattr__(self, "contents", contents)
+            object.__setattr__(self, "retired", self.retired + records)
 
     def versions(self, name: str, language: str) -> tuple[LiveContent, ...]:
         """The live versions of template (name, language), oldest first: `name`, then

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from wa_sync import __version__
 from wa_sync.errors import UsageError
+from wa_sync.visible import visible_json
 
 FORMAT_VERSION = 1
 REDACTED = "[REDACTED]"
@@ -125,7 +126,7 @@ class ReportWriter:
 
     def _emit_locked(self, record: Mapping[str, Any]) -> None:
         assert self._file is not None
-        text = json.dumps(self._scrub(record), ensure_ascii=False, default=str)
+        text = visible_json(json.dumps(self._scrub(record), ensure_ascii=False, default=str))
         for secret in self._secrets:  # the last line of defence, after the JSON escaping
             for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}:
                 if form in text:

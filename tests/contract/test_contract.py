@@ -214,6 +214,8 @@ def _mutated(exchange: Exchange, change) -> Exchange:
         ("a date that is not a date", "content"),
         ("a documented property missing", "content"),
         ("a sender status outside the enum", "sender"),
+        ("a null account_type (a nullable enum without null)", "sender"),
+        ("a null fallback_method (a nullable enum without null)", "sender"),
         ("a 2010 list without its page number", "accounts"),
         ("a v1 list page size of the wrong type", "list"),
     ],
@@ -238,6 +240,12 @@ def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
         "a documented property missing": lambda: _mutated(content, lambda b: b.pop("links")),
         "a sender status outside the enum": lambda: _mutated(
             sender, lambda b: b.update(status="ASLEEP")
+        ),
+        "a null account_type (a nullable enum without null)": lambda: _mutated(
+            sender, lambda b: b["configuration"].update(account_type=None)
+        ),
+        "a null fallback_method (a nullable enum without null)": lambda: _mutated(
+            sender, lambda b: b["webhook"].update(fallback_method=None)
         ),
         "a 2010 list without its page number": lambda: _mutated(
             accounts, lambda b: b.update(page="zero")

@@ -25,13 +25,13 @@ from wa_sync.gateway.base import (
 )
 from wa_sync.gateway.http import RetryingHttpClient
 from wa_sync.gateway.twilio import (
-    AmbiguousSubaccount,
     ParentCredentials,
     Secret,
     TwilioGateway,
     UnknownSubaccount,
 )
 from wa_sync.model import ApprovalStatus, Customer, LiveAccount, Sender, Template, thaw
+from wa_sync.plan.ownership import SharedSubaccount, check_ownership
 
 WABA = "104000000000001"
 ACCOUNTS = r"^/2010-04-01/Accounts\.json$"
@@ -220,11 +220,15 @@ def test_translates_senders_and_contents_to_the_model(emu, gateway):
     assert content.date_created.endswith("Z")
 
 
-def test_two_subaccounts_with_one_name_are_an_error_naming_both(emu, gateway):
+def test_two_subaccounts_with_one_name_match_neither_and_are_listed(emu, gateway):
+    """plan.ownership refuses them, with every other such customer (SPEC §4.3)."""
     one = emu.create_subaccount("wa-sync:acme")["sid"]
     two = emu.create_subaccount("wa-sync:acme")["sid"]
-    with pytest.raises(AmbiguousSubaccount) as caught:
-        gateway.read([customer("acme")])
+    live = gateway.read([customer("acme")])
+    assert live.customers["acme"].account is None
+    assert {one, two} <= {a.sid for a in live.accounts}
+    with pytest.raises(SharedSubaccount) as caught:
+        check_ownership([customer("acme")], live.accounts, known=["acme"])
     assert one in str(caught.value)
     assert two in str(caught.value)
     # account_sid picks one
@@ -336,8 +340,10 @@ def test_prefetch_of_an_ambiguous_name_costs_requests_never_correctness(emu, gat
     one = emu.create_subaccount("wa-sync:acme")["sid"]
     emu.create_subaccount("wa-sync:acme")
     gateway.prefetch(lambda: [("acme", None)])
-    with pytest.raises(AmbiguousSubaccount, match=one):
-        gateway.read([customer("acme")])
+    live = gateway.read([customer("acme")])
+    assert live.customers["acme"].account is None
+    with pytest.raises(SharedSubaccount, match=one):
+        check_ownership([customer("acme")], live.accounts, known=["acme"])
 
 
 # --- writes ------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_undeclared_objects_are_notes_without_prune_and_deletes_with_it():
     current = live(c, contents=(extra,))
     changes, notes = diff_customer(c, current, prune=False)
     assert changes == []
-    assert notes[0].kind is NoteKind.INFO
+    assert notes[0].kind is NoteKind.UNDECLARED
     (delete,), _ = diff_customer(c, current, prune=True)
     assert delete.action is Action.DELETE
     assert delete.phase is Phase.CLEANUP

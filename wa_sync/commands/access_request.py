@@ -13,7 +13,9 @@ from wa_sync.commands.common import EMULATOR_BANNER, connect, customer_file_ids,
 from wa_sync.errors import UsageError
 from wa_sync.model import AccessRequest
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 # What to do with a form that checks out, by onboarding.access_request.
 NEXT = {
@@ -46,6 +48,7 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
     assert customer is not None  # load() refused unknown ids
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([customer])
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=[customer_id])
     account = live.customers[customer_id].account
     fields = access_request_form(loaded.config.isv, customer, account)
     problems = check_access_request(
@@ -104,4 +107,4 @@ def _text(
             lines.append(f"  ✗ {p.field}: {p.message} [{p.rule}]\n    fix: {p.fix}")
     else:
         lines.append("\n" + next_step)
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -22,6 +22,7 @@ from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 SYMBOLS = {Result.OK: "✓", Result.FAILED: "✗", Result.SKIPPED: "–"}
 
@@ -150,10 +151,8 @@ class _Progress:
         change = outcome.change
         detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
         error = f": {outcome.error}" if outcome.error else ""
-        self.out.write(
-            f"{counter}{SYMBOLS[outcome.result]} {change.action.value} {change.address}"
-            f"{detail}{error}\n"
-        )
+        line = f"{counter}{SYMBOLS[outcome.result]} {change.action.value} {change.address}"
+        self.out.write(visible(f"{line}{detail}{error}") + "\n")  # names are Twilio's
         self.out.flush()
 
 
@@ -173,4 +172,4 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome]) -> str:
     blocked = [c for c in plan.changes if c.action is Action.BLOCKED]
     if blocked:
         lines.append(f"{len(blocked)} blocked change(s) wait on people; see `wa-sync status`.")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ def run(
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
         emulated = gateway.emulated
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     targets = send_targets(customers, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)
@@ -109,4 +112,4 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
     lines += [
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -14,7 +14,11 @@ from typing import Any
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
 from wa_sync.model import Customer, LiveCustomer, LiveEstate
 from wa_sync.onboarding import ONBOARDED, onboarding_stage
+from wa_sync.plan.change import Action
+from wa_sync.plan.diff import diff_customer
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
 # Templates per WhatsApp Business Account, each name+language counting (LC-LIMIT-COUNT):
@@ -40,6 +44,9 @@ def run(
     parallelism = loaded.config.settings.parallelism
     with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
         live = gateway.read(customers)
+        check_ownership(
+            loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
+        )
         report = status_report(customers, live, emulated=gateway.emulated)
     runtime.stdout.write(
         json.dumps(report, indent=2, sort_keys=True) + "\n" if fmt == "json" else render(report)
@@ -88,6 +95,8 @@ def template_limit_warning(count: int) -> str | None:
 
 
 def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
+    """One customer's row of the report: its stage, senders, templates, and the changes
+    a plan holds back until an onboarding step is done (`blocked`, with who acts)."""
     stage = onboarding_stage(customer, live)
     approvals = Counter(c.approval_status.value for c in live.contents)
     return {
@@ -118,8 +127,25 @@ def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
             for c in live.contents
             if c.approval_status.value == "rejected"
         ],
+        "blocked": _blocked(customer, live),
         "warnings": _customer_warnings(live),
     }
+
+
+def _blocked(customer: Customer, live: LiveCustomer) -> list[dict[str, Any]]:
+    """The changes the plan blocks (SPEC §4.1 `!`), each with its gate and who must act."""
+    changes, _notes = diff_customer(customer, live, prune=False)
+    return [
+        {
+            "address": change.address,
+            "step": change.blocked_by.step,
+            "gate": change.blocked_by.name,
+            "actor": change.blocked_by.actor.value,
+            "action": change.blocked_by.action,
+        }
+        for change in changes
+        if change.action is Action.BLOCKED and change.blocked_by is not None
+    ]
 
 
 def _customer_warnings(live: LiveCustomer) -> list[str]:
@@ -166,7 +192,7 @@ def render(report: dict) -> str:
     lines += [f"warning: {w}" for w in report["warnings"]]
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
 
 
 def _rows(customer: dict) -> list[tuple[str, ...]]:
@@ -187,8 +213,23 @@ def _details(customer: dict) -> list[str]:
         lines += _wrapped("next: ", stage["next_action"])
     for r in customer["rejections"]:
         lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
+    lines += _blocked_lines(customer)
     for warning in customer["warnings"]:
         lines += _wrapped("warning: ", warning)
+    return lines
+
+
+def _blocked_lines(customer: dict) -> list[str]:
+    """One line per gate: what it blocks, and who must do what to open it."""
+    gates: dict[tuple[int, str, str, str], list[str]] = {}
+    for b in customer["blocked"]:
+        what = b["address"].removeprefix(f"customer.{customer['id']}/")
+        gates.setdefault((b["step"], b["gate"], b["actor"], b["action"]), []).append(what)
+    lines = []
+    for (step, gate, actor, action), blocked in sorted(gates.items()):
+        count = f"{len(blocked)} change{'s' if len(blocked) > 1 else ''}"
+        text = f"{count} at step {step} ({gate}): {actor} must {action}: {', '.join(blocked)}"
+        lines += _wrapped("blocked: ", text)
     return lines
 
 

@@ -18,6 +18,7 @@ from wa_sync.errors import ConfigInvalid, Problem
 from wa_sync.model import Config
 from wa_sync.plan.scope import select_customers
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible, visible_json
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -67,7 +68,7 @@ def _text(
     if lines:
         lines.append("")
     lines.append(_summary(errors, warnings, config, valid=valid, strict=strict))
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
 
 
 def _summary(
@@ -108,7 +109,7 @@ def _json(
         "errors": [_record(p) for p in errors],
         "warnings": [_record(p) for p in warnings],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return visible_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _record(problem: Problem) -> dict[str, object]:
@@ -148,7 +149,7 @@ def _github(
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

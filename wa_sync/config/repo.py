@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class _Loader:
     libraries: dict[str, Library | None] = field(default_factory=dict)
     renderer: Renderer = field(default_factory=Renderer)
     phones: dict[str, _Declared] = field(default_factory=dict)
+    account_sids: dict[str, _Declared] = field(default_factory=dict)
     library_files: dict[str, str] = field(default_factory=dict)
 
     def load(self) -> Config:
@@ -190,6 +191,7 @@ class _Loader:
             return None
         data = doc.data
         before = len(self.problems)
+        self._account_sid(cid, doc)
         senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
         templates = self._templates(cid, doc)
         if any(p.is_error for p in self.problems[before:]):
@@ -202,6 +204,7 @@ class _Loader:
             customer_account_sid=data.get("customer_account_sid"),
             account_sid=data.get("account_sid"),
             waba_id=data.get("waba_id"),
+            protect=data.get("protect", False),
             onboarding=Onboarding(
                 terms_accepted=onboarding.get("terms_accepted", False),
                 business_verification=BusinessVerification(
@@ -215,6 +218,24 @@ class _Loader:
             where=Location(relative),
             lines=doc.lines,
         )
+
+    def _account_sid(self, cid: str, doc: YamlDoc) -> None:
+        """One subaccount, one customer (SPEC §4.3): an account_sid in two files is an
+        error, or each apply (with prune, above all) would undo the other's."""
+        sid = doc.data.get("account_sid")
+        if not sid:
+            return
+        first = self.account_sids.setdefault(sid, _Declared(cid, doc.where("account_sid"), ""))
+        if first.customer != cid:
+            self.problems.append(
+                doc.problem(
+                    "account_sid",
+                    f"the subaccount {sid} is also managed by customer {first.customer!r} "
+                    f"at {first.where}: two customers would manage one subaccount",
+                    "a subaccount belongs to exactly one customer: keep account_sid in "
+                    "one of the two files",
+                )
+            )
 
     def _sender(self, cid: str, doc: YamlDoc, index: int, entry: Mapping[str, Any]) -> Sender:
         path = join("senders", index)
@@ -238,6 +259,7 @@ class _Loader:
             display_name=entry["display_name"],
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
+            protect=entry.get("protect", False),
             where=doc.where(path),
             path=path,
             lines=freeze(relative_lines(doc, path)),
@@ -261,6 +283,8 @@ class _Loader:
                         category=entry["category"],
                     )
                 ]
+            if entry.get("protect"):
+                made = [replace(template, protect=True) for template in made]
             for template in made:
                 first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
                 if first.key != path:

@@ -140,7 +140,8 @@ class App:
             )
             return self._logged(entry, _error(429, TOO_MANY_REQUESTS, "Too Many Requests", extra))
         if decision.action == "error":
-            return self._logged(entry, _fault(decision.status, "Injected fault"))
+            message = decision.message or "Injected fault"
+            return self._logged(entry, _fault(decision.status, message))
         req = Request(
             method=method,
             path=path,
@@ -170,7 +171,8 @@ class App:
         if decision.action == "commit_then_drop":
             return self._logged(entry, Outcome(0, drop=True))
         if decision.action == "commit_then_error":
-            return self._logged(entry, _fault(decision.status, "Injected fault after the work"))
+            message = decision.message or "Injected fault after the work"
+            return self._logged(entry, _fault(decision.status, message))
         return self._logged(entry, outcome)
 
     def _authenticate(self, header: str | None) -> Principal:
@@ -271,9 +273,18 @@ class App:
         )
 
     def fail_next(
-        self, method: str, path_regex: str, status: int = 500, count: int = 1, mode: str = "error"
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 500,
+        count: int = 1,
+        mode: str = "error",
+        message: str | None = None,
     ) -> None:
-        self.faults.fail_next(method, path_regex, status=status, count=count, mode=mode)
+        """The next `count` requests matching answer `status` (with `message`), as `mode`."""
+        self.faults.fail_next(
+            method, path_regex, status=status, count=count, mode=mode, message=message
+        )
 
     def reset(self) -> None:
         """Back to a fresh emulator with the same parent: no state, faults, log or clock offset."""

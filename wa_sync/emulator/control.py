@@ -159,13 +159,19 @@ class EmulatorControl:
         )
 
     def fail_next(
-        self, method: str, path_regex: str, status: int = 500, count: int = 1, mode: str = "error"
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 500,
+        count: int = 1,
+        mode: str = "error",
+        message: str | None = None,
     ) -> None:
         self._call(
             "POST",
             "fail-next",
             {"method": method, "path_regex": path_regex, "status": status, "count": count,
-             "mode": mode},
+             "mode": mode, "message": message},
         )  # fmt: skip
 
     def request_log(self) -> list[dict[str, Any]]:

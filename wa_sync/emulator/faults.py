@@ -42,6 +42,7 @@ class Rule:
     status: int
     remaining: int
     mode: str
+    message: str | None = None  # the error's text (default: "Injected fault")
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and self.pattern.search(path) is not None
@@ -55,6 +56,7 @@ class Decision:
     action: str | None = None  # rate_limit | error | drop | commit_then_drop | commit_then_error
     status: int = 0
     retry_after: int | None = None
+    message: str | None = None
 
 
 @dataclass
@@ -97,7 +99,13 @@ class Faults:
             self.config = config
 
     def fail_next(
-        self, method: str, path_regex: str, status: int = 500, count: int = 1, mode: str = "error"
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 500,
+        count: int = 1,
+        mode: str = "error",
+        message: str | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -105,7 +113,7 @@ class Faults:
             raise ValueError("count must be at least 1")
         if not 400 <= status <= 599:
             raise ValueError("status must be a 4xx or 5xx status")
-        rule = Rule(method.upper(), re.compile(path_regex), status, count, mode)
+        rule = Rule(method.upper(), re.compile(path_regex), status, count, mode, message)
         with self.lock:
             self.rules.append(rule)
 
@@ -143,6 +151,7 @@ class Faults:
                     if rule.remaining <= 0:
                         self.rules.remove(rule)
                     decision.action, decision.status = rule.mode, rule.status
+                    decision.message = rule.message
                     return decision
             if not applies:
                 return decision

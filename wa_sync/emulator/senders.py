@@ -68,13 +68,18 @@ def sender_json(
     online = row["status"] == "ONLINE"
     configuration = {key: sections["configuration"].get(key) for key in CONFIGURATION}
     configuration["verification_method"] = configuration["verification_method"] or "sms"
+    if configuration["account_type"] is None:  # a nullable enum without null: Twilio
+        del configuration["account_type"]  # leaves it out while it is unset
+    webhook = {key: sections["webhook"].get(key) for key in WEBHOOK}
+    for method in ("callback_method", "fallback_method"):
+        webhook[method] = webhook[method] or "POST"  # Twilio's default, never null
     doc = {
         "sid": row["sid"],
         "status": row["status"],
         "sender_id": row["sender_id"],
         "friendly_name": row["friendly_name"],
         "configuration": configuration,
-        "webhook": {key: sections["webhook"].get(key) for key in WEBHOOK},
+        "webhook": webhook,
         "profile": {key: sections["profile"].get(key) for key in PROFILE if key != "use_case"},
         "properties": {
             "quality_rating": "HIGH" if online else None,

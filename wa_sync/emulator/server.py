@@ -19,6 +19,7 @@ from wa_sync.emulator.app import App, Outcome
 
 _MAX_HEADERS = 100  # http.client's limits
 _MAX_LINE = 65536
+BODY_TIMEOUT = 30.0  # seconds a request's body may take to arrive, once its head has
 
 
 class _Server(ThreadingHTTPServer):
@@ -128,14 +129,37 @@ class _Handler(BaseHTTPRequestHandler):
         return accepted
 
     def _serve(self) -> None:
-        length = int(self.fields.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._body()
+        if body is None:  # half a request: never processed, and no answer
+            self.close_connection = True
+            return
         app = self.server.app
         if self.path.startswith(control.PREFIX):
             outcome = control.handle(app, self.command, self.path, body)
         else:
             outcome = app.handle(self.command, self.path, self.fields, body)
         self._write(outcome)
+
+    def _body(self) -> bytes | None:
+        """The request's body, or None when the client sent less than its Content-Length:
+        it went away (killed mid-request) or stalled past BODY_TIMEOUT. Twilio does not
+        act on half a request, nor does the emulator. A length that is not a number is
+        answered 400."""
+        declared = self.fields.get("content-length") or "0"
+        if not declared.isdigit():
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad Content-Length")
+            return None
+        length = int(declared)
+        if length == 0:
+            return b""
+        self.connection.settimeout(BODY_TIMEOUT)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            return None
+        finally:
+            self.connection.settimeout(self.timeout)
+        return body if len(body) == length else None
 
     def _write(self, outcome: Outcome) -> None:
         if outcome.drop:

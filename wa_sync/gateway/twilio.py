@@ -60,6 +60,7 @@ from wa_sync.model import (
     freeze,
     thaw,
 )
+from wa_sync.visible import visible
 
 if TYPE_CHECKING:
     from twilio.http import HttpClient
@@ -152,6 +153,24 @@ class AmbiguousSubaccount(WaSyncError):
 
 class UnknownSubaccount(WaSyncError):
     """A customer's `account_sid` is not a subaccount of the parent."""
+
+
+class NotAParent(WaSyncError):
+    """The credentials are a subaccount's, not the ISV's parent account's."""
+
+
+def _check_parent(account: Mapping[str, Any]) -> None:
+    """The credentials' own account, as the accounts listing shows it, must be a parent:
+    a subaccount's (its owner_account_sid another account) would plan a new
+    subaccount for every customer, under the wrong account."""
+    sid, owner = account.get("sid"), account.get("owner_account_sid")
+    if owner and owner != sid:
+        raise NotAParent(
+            f"the Twilio credentials are those of {sid}, a subaccount of {owner}: wa-sync "
+            f"manages customers' subaccounts from the ISV's parent account\n"
+            f"  fix: set TWILIO_ACCOUNT_SID to the parent account {owner}, with its auth "
+            f"token (or an API key of that account)"
+        )
 
 
 class _RawRequest:
@@ -634,6 +653,9 @@ class TwilioGateway:
             query["FriendlyName"] = friendly_name
 
         def accounts(records: Records) -> list[LiveAccount]:
+            for record in records:
+                if record.get("sid") == self.parent_sid:
+                    _check_parent(record)
             found = [self._remember(r) for r in records if r.get("sid") != self.parent_sid]
             if on_account is not None:
                 for account in found:
@@ -703,9 +725,8 @@ class TwilioGateway:
                 )
             return found
         named = index.open_by_name.get(customer.friendly_name, [])
-        if len(named) > 1:
-            raise AmbiguousSubaccount(_ambiguity(customer, named))
-        return named[0] if named else None
+        # Several: unmatched here; plan.ownership refuses them all at once (SPEC §4.3).
+        return named[0] if len(named) == 1 else None
 
     # --- errors -----------------------------------------------------------------------------------
 
@@ -877,8 +898,9 @@ CONTENTS = _Kind("contents", "content/v1/ContentAndApprovals", (), _live_content
 def one_line(text: str) -> str:
     """Twilio's free text (error messages, rejection and offline reasons) on one line: a
     line break in it must not start a line of wa-sync's output, where a CI log could
-    read `::command::` (GitHub Actions) or a comment could read markup."""
-    return " ".join(text.split())
+    read `::command::` (GitHub Actions) or a comment could read markup; a control
+    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
+    return visible(" ".join(text.split()))
 
 
 def _reason(reason: Any) -> str:

@@ -4,6 +4,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
@@ -11,6 +12,7 @@ from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.plan.safety import check_mass_delete
 
 
@@ -29,7 +31,8 @@ def build_plan(
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     `estate` is every customer id with a file (default: the config's customers; pass it
     when the config was loaded for some customers only); `digests` as PlanBuilder's.
-    Raises MassDelete when prune would delete too much (SPEC §4.5)."""
+    Raises MassDelete when prune would delete too much (SPEC §4.5), SharedSubaccount
+    when two customers resolve to one subaccount or one to several (SPEC §4.3)."""
     builder = PlanBuilder(
         config,
         customers=customers,
@@ -63,8 +66,10 @@ class PlanBuilder:
         cause_of: CauseOf = always_config,
         estate: Sequence[str] | None = None,
         digests: bool = True,
+        now: datetime | None = None,
     ):
         self.config = config
+        self.now = now or datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
         self.scope = sorted(customers)
@@ -107,7 +112,9 @@ class PlanBuilder:
         done = self.diffs.get(customer_id)
         if done is not None and done[0] is current:
             return done
-        found, told = diff_customer(customer, current, prune=self.pruning, cause_of=self.cause_of)
+        found, told = diff_customer(
+            customer, current, prune=self.pruning, cause_of=self.cause_of, now=self.now
+        )
         digest = live_digest(current) if self.digests else ""
         done = self.diffs[customer_id] = (current, found, told, digest)
         return done
@@ -120,6 +127,8 @@ class PlanBuilder:
             self._config_parts[customer_id] = customer_config_text(customer)
 
     def _finish(self, live: LiveEstate) -> Plan:
+        known = self.estate if self.estate is not None else [c.id for c in self.config.customers]
+        check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
         changes: list[Change] = []
         notes: list[Note] = []
         digests: dict[str, str] = {}

@@ -93,6 +93,9 @@ class NoteKind(StrEnum):
     WAITING = "waiting"  # on Twilio or Meta: a template in review, a sender verifying
     WARNING = "warning"  # worth a person's attention: a rejection, an unmanaged account
     INFO = "info"
+    # not declared (or superseded) and kept because prune is off: not a change (SPEC §4.8)
+    UNDECLARED = "undeclared"
+    PROTECTED = "protected"  # a plan would delete it, but `protect: true` keeps it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -148,15 +151,25 @@ class Plan:
         return tuple(c for c in self.changes if c.customer == customer_id)
 
 
+def kept_counts(plan: Plan) -> tuple[int, int]:
+    """(undeclared objects kept, objects kept by `protect: true`): shown, not changes."""
+    kinds = Counter(n.kind for n in plan.notes)
+    return kinds[NoteKind.UNDECLARED], kinds[NoteKind.PROTECTED]
+
+
 def summary_line(plan: Plan) -> str:
-    """The one summary line every renderer ends with (SPEC §4.1)."""
+    """The one summary line every renderer ends with (SPEC §4.1), followed by the
+    objects kept although not declared, which are not changes (SPEC §4.8)."""
+    undeclared, protected = kept_counts(plan)
+    kept = f" {undeclared} undeclared kept." if undeclared else ""
+    kept += f" {protected} protected from deletion." if protected else ""
     if not plan.has_changes:
         blocked = len(plan.blocked)
         suffix = f" {blocked} blocked." if blocked else ""
-        return f"No changes. Twilio matches the configuration.{suffix}"
+        return f"No changes. Twilio matches the configuration.{suffix}{kept}"
     n = plan.counts()
     return (
         f"Plan: {n[Action.CREATE]} to create, {n[Action.UPDATE]} to update, "
         f"{n[Action.REPLACE]} to replace, {n[Action.DELETE]} to delete, "
-        f"{n[Action.SUBMIT]} to submit; {n[Action.BLOCKED]} blocked."
+        f"{n[Action.SUBMIT]} to submit; {n[Action.BLOCKED]} blocked.{kept}"
     )

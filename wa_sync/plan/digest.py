@@ -17,31 +17,42 @@ def _json(doc: Any) -> str:
 
 
 def _sha256_text(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a plan file's JSON may hold a lone surrogate ("\ud800")
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _sha256(doc: Any) -> str:
     return _sha256_text(_json(doc))
 
 
+def document_digest(doc: Mapping[str, Any]) -> str:
+    """A saved plan's seal: sha256 of its document without its own `digest`, so that
+    `apply PLANFILE` refuses any edit, options and entries included (SPEC §4.8)."""
+    return _sha256({key: value for key, value in doc.items() if key != "digest"})
+
+
 def customer_config_text(c: Customer) -> str:
     """One customer's part of the configuration digest: what can change its plan."""
-    return _json(
-        {
-            "id": c.id,
-            "name": c.name,
-            "account_sid": c.account_sid,
-            "waba_id": c.waba_id,
-            "onboarding": [
-                c.onboarding.terms_accepted,
-                str(c.onboarding.business_verification),
-                str(c.onboarding.access_request),
-                str(c.onboarding.invitation),
-            ],
-            "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
-            "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
-        }
-    )
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "account_sid": c.account_sid,
+        "waba_id": c.waba_id,
+        "onboarding": [
+            c.onboarding.terms_accepted,
+            str(c.onboarding.business_verification),
+            str(c.onboarding.access_request),
+            str(c.onboarding.invitation),
+        ],
+        "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
+        "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
+    }
+    guarded = [s.sender_id for s in c.senders if s.protect] + [
+        t.address for t in c.templates if t.protect
+    ]
+    if c.protect or guarded:  # a key only when something is protected
+        doc["protect"] = [c.protect, guarded]
+    return _json(doc)
 
 
 def config_digest(
@@ -80,6 +91,12 @@ def live_digest(live: LiveCustomer) -> str:
                     content_state(c),
                 ]
                 for c in live.contents
+            ),
+            # wa-sync's records of deleted approved templates (a key only when there are)
+            **(
+                {"retired": sorted([c.sid, c.friendly_name, c.date_created] for c in live.retired)}
+                if live.retired
+                else {}
             ),
         }
     )

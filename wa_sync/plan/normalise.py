@@ -142,3 +142,15 @@ def _path(level: Any) -> str:
         else:
             parts.append(f".{step}" if parts else str(step))
     return "".join(parts)
+
+
+def content_after(template: Template, friendly_name: str) -> dict[str, Any]:
+    return {"friendly_name": friendly_name, **content_state(template)}
+
+
+def content_before(content: LiveContent) -> dict[str, Any]:
+    return {
+        "friendly_name": content.friendly_name,
+        **content_state(content),
+        "approval_status": str(content.approval_status),
+    }

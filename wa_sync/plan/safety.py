@@ -21,7 +21,8 @@ def mass_deletions(
     """One line per customer whose deletions exceed the threshold."""
     deletions: dict[str, int] = {}
     for change in changes:
-        if change.action is Action.DELETE:
+        if change.action is Action.DELETE and "/retired." not in change.address:
+            # (wa-sync's records of deleted names are no managed object)
             deletions[change.customer] = deletions.get(change.customer, 0) + 1
     lines = []
     for customer_id, count in sorted(deletions.items()):

@@ -2,7 +2,9 @@
 schema/plan.schema.json, and the reading side for `apply PLANFILE`.
 
 `format_version` is 1. A plan carries no secret: only SIDs, names and the
-declared content, never an auth token.
+declared content, never an auth token. Its `digest` covers the whole document
+(options, scope and every entry): `apply PLANFILE` refuses a plan edited by hand
+(SPEC §4.8). It is a seal against edits, not a signature: it keeps no secret.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from wa_sync import __version__
 from wa_sync.errors import UsageError
 from wa_sync.model import thaw
-from wa_sync.plan.change import Action, Change, Note, Plan, summary_line
+from wa_sync.plan.change import Action, Change, Note, Plan, kept_counts, summary_line
 from wa_sync.schemas import load_schema
+from wa_sync.visible import visible_json
 
 FORMAT_VERSION = 1
 
@@ -55,6 +58,7 @@ def note_doc(note: Note) -> dict[str, Any]:
 
 def plan_doc(plan: Plan) -> dict[str, Any]:
     counts = plan.counts()
+    undeclared, protected = kept_counts(plan)
     return {
         "format_version": FORMAT_VERSION,
         "wa_sync_version": __version__,
@@ -66,6 +70,8 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
         "summary": {
             **{action.value: counts[action] for action in Action},
             "has_changes": plan.has_changes,
+            "undeclared": undeclared,
+            "protected": protected,
             "line": summary_line(plan),
         },
         "changes": [change_doc(c) for c in plan.changes],
@@ -74,7 +80,11 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_doc(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    from wa_sync.plan.digest import document_digest  # with the plan made, as its digests
+
+    doc = plan_doc(plan)
+    doc["digest"] = document_digest(doc)
+    return visible_json(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +101,9 @@ class SavedPlan:
 
 
 def read_plan(text: str, *, source: str) -> SavedPlan:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{source}:{exc.lineno}: not a wa-sync plan file (invalid JSON: {exc.msg}). "
-            "Save one with `wa-sync plan --out FILE`."
-        ) from exc
+    """The saved plan in `text` (read from `source`); raises UsageError naming `source`
+    when it is not a plan made by this wa-sync or was edited since."""
+    doc = _parsed(text, source)
     if isinstance(doc, dict) and doc.get("format_version") != FORMAT_VERSION:
         raise UsageError(
             f"{source}: plan format_version {doc.get('format_version')!r} is not "
@@ -114,6 +120,14 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
             f"{source}: not a valid wa-sync plan file at {where}: {error.message}. "
             "Save a new one with `wa-sync plan --out FILE`."
         )
+    from wa_sync.plan.digest import document_digest  # as jsonschema above
+
+    if doc["digest"] != document_digest(doc):
+        raise UsageError(
+            f"{source}: the plan was edited after `wa-sync plan` saved it (its digest does "
+            "not match its content; options and entries are part of it). Nothing was "
+            "changed. Save a new one with `wa-sync plan --out FILE` and review that."
+        )
     options = doc["options"]
     return SavedPlan(
         customers=tuple(doc["customers"]),
@@ -124,3 +138,17 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
         live_digests=dict(doc["live_digests"]),
         changes=tuple((c["address"], c["action"]) for c in doc["changes"]),
     )
+
+
+def _parsed(text: str, source: str) -> Any:
+    """The JSON value of `text`, or a UsageError: bad syntax, nesting deeper than Python
+    parses (100,000 `[`), an integer of more digits than Python converts."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"{exc.lineno}: not a wa-sync plan file (invalid JSON: {exc.msg})"
+    except RecursionError:
+        problem = " not a wa-sync plan file (its JSON is nested too deeply)"
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        problem = f" not a wa-sync plan file ({exc})"
+    raise UsageError(f"{source}:{problem}. Save one with `wa-sync plan --out FILE`.")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from wa_sync.plan.change import Action, Change, NoteKind, Plan, summary_line
 from wa_sync.render.text import EMULATOR_BANNER, SYMBOLS, change_details
+from wa_sync.visible import visible
 
 LIMIT = 65_000
 MARKER = "<!-- wa-sync-plan -->"
@@ -45,7 +46,7 @@ def unlinked(text: str) -> str:
 def escape(text: str) -> str:
     """User text for markdown outside code: HTML-escaped, markdown specials
     backslash-escaped, line breaks flattened, mentions and references broken."""
-    flat = " ".join(str(text).split())
+    flat = visible(" ".join(str(text).split()))
     return _MD_SPECIAL.sub(r"\\\1", html.escape(unlinked(flat), quote=True))
 
 
@@ -55,7 +56,7 @@ _PRE_SPECIAL: dict[str, str | int | None] = {c: f"&#{ord(c)};" for c in "[]()*_`
 def pre(text: str) -> str:
     """User text inside <pre>: HTML-escaped, and the characters markdown could still
     read as links or emphasis turned into entities (they render the same)."""
-    return html.escape(text, quote=False).translate(str.maketrans(_PRE_SPECIAL)) or " "
+    return html.escape(visible(text), quote=False).translate(str.maketrans(_PRE_SPECIAL)) or " "
 
 
 def render_markdown(plan: Plan) -> str:
@@ -129,7 +130,7 @@ def _line(change: Change) -> str:
 
 def _notes(plan: Plan, customer_id: str) -> list[str]:
     return [
-        f"{'waiting' if n.kind is NoteKind.WAITING else 'warning'}: {n.address}: {n.message}"
+        f"{n.kind.value}: {n.address}: {n.message}"
         for n in plan.notes
         if n.customer == customer_id and n.kind is not NoteKind.INFO
     ]

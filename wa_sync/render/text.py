@@ -10,6 +10,7 @@ from typing import Any
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
 from wa_sync.plan.normalise import field_diff
 from wa_sync.render import EMULATOR_BANNER
+from wa_sync.visible import visible
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -19,7 +20,13 @@ SYMBOLS = {
     Action.SUBMIT: ">",
     Action.BLOCKED: "!",
 }
-NOTE_SYMBOLS = {NoteKind.WAITING: "…", NoteKind.WARNING: "⚠", NoteKind.INFO: "i"}
+NOTE_SYMBOLS = {
+    NoteKind.WAITING: "…",
+    NoteKind.WARNING: "⚠",
+    NoteKind.INFO: "i",
+    NoteKind.UNDECLARED: "?",  # not declared, kept: shown always, never a change
+    NoteKind.PROTECTED: "=",  # `protect: true` keeps what the plan would delete
+}
 _COLORS = {
     Action.CREATE: "32",
     Action.UPDATE: "33",
@@ -89,15 +96,17 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         notes = notes_by_customer.get(customer_id, [])
         if not changes and not (verbose or any(n.kind is not NoteKind.INFO for n in notes)):
             continue
-        out.append(paint(f"customer.{customer_id}", "1", color))
+        out.append(paint(f"customer.{visible(customer_id)}", "1", color))
         for change in changes:
             symbol = SYMBOLS[change.action]
-            out.append(f"  {paint(symbol, _COLORS[change.action], color)} {change.address}")
-            out += [f"      {line}" for line in change_details(change, verbose=verbose)]
+            out.append(
+                f"  {paint(symbol, _COLORS[change.action], color)} {visible(change.address)}"
+            )
+            out += [f"      {visible(line)}" for line in change_details(change, verbose=verbose)]
         for note in notes:
             if note.kind is NoteKind.INFO and not verbose:
                 continue
-            out.append(f"  {NOTE_SYMBOLS[note.kind]} {note.address}: {note.message}")
+            out.append(f"  {NOTE_SYMBOLS[note.kind]} {visible(f'{note.address}: {note.message}')}")
         out.append("")
     hidden = sum(1 for n in plan.notes if n.kind is NoteKind.INFO)
     if hidden and not verbose:

@@ -1,0 +1,33 @@
+"""Usage errors exit 1: with `plan --detailed-exitcode`, 2 means only "changes" (SPEC §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wa_sync.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--fromat", "json"], "unrecognized arguments: --fromat"),
+        (["plan", "--detailed-exitcode", "--shard", "3/2"], "'3/2' is not K/N"),
+        (["plna"], "invalid choice: 'plna'"),
+        (["apply", "--parallelism", "0"], "'0' is not a positive whole number"),
+    ],
+    ids=["misspelt-option", "bad-shard", "unknown-command", "bad-parallelism"],
+)
+def test_a_usage_error_exits_1_with_argparse_message(argv, message, capsys, tmp_path):
+    assert main([*argv, "--root", str(tmp_path)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_misspelt_option_gets_a_did_you_mean(capsys, tmp_path):
+    assert main(["plan", "--fromat=json", "--root", str(tmp_path)]) == 1
+    assert "did you mean --format?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["plan", "--help"]], ids=["version", "help"])
+def test_help_and_version_still_exit_0(argv, capsys):
+    assert main(argv) == 0
+    assert capsys.readouterr().out

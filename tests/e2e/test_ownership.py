@@ -1,0 +1,125 @@
+"""One subaccount, one customer (SPEC §4.3): two customers resolving to one subaccount,
+or one customer to several, are refused before any write, every case named at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import customer_doc
+
+
+def writes(emulator) -> list[dict]:
+    return [r for r in emulator.request_log() if r["method"] != "GET"]
+
+
+def sid_of(emulator, name: str) -> str:
+    (account,) = [a for a in emulator.state()["accounts"] if a["friendly_name"] == name]
+    return account["sid"]
+
+
+def test_validate_refuses_one_account_sid_in_two_files_naming_both_lines(repo, cli):
+    sid = "AC" + "5" * 32
+    repo.customer("clinic-one", customer_doc(1, account_sid=sid))
+    repo.customer("clinic-two", customer_doc(2, account_sid=sid))
+    result = cli("validate")
+    assert result.code == 1
+    line_one = repo.root.joinpath("customers/clinic-one.yaml").read_text().split("\n")
+    at = next(i for i, text in enumerate(line_one, 1) if text.startswith("account_sid:"))
+    assert f"customers/clinic-two.yaml:{at}: account_sid: the subaccount {sid}" in result.out
+    assert f"customer 'clinic-one' at customers/clinic-one.yaml:{at}" in result.out
+
+
+def test_adopting_another_customers_subaccount_is_refused_before_any_write(repo, cli, emulator):
+    """The issue's case: prune deleted clinic-one's live sender and approved templates."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    taken = sid_of(emulator, "wa-sync:clinic-one")
+    repo.customer("clinic-two", customer_doc(2, account_sid=taken))
+    assert cli("validate").code == 0  # only Twilio knows the SID is clinic-one's
+
+    before = emulator.state()
+    emulator.clear_request_log()
+    for args in (("plan",), ("apply", "--auto-approve", "--prune"), ("status",), ("output",)):
+        result = cli(*args)
+        assert result.code == 1, (args, result.out, result.err)
+        assert f"subaccount {taken} ('wa-sync:clinic-one') would be managed by 2 customers" in (
+            result.err
+        )
+        assert "customer clinic-one in customers/clinic-one.yaml (by its name)" in result.err
+        assert "customer clinic-two in customers/clinic-two.yaml:" in result.err
+    assert not writes(emulator)
+    assert emulator.state() == before
+
+
+def test_adopting_a_subaccount_named_for_a_customer_with_a_file_is_refused(repo, cli, emulator):
+    """clinic-one has its own account_sid, but a subaccount named for it is its too."""
+    mine = emulator.create_subaccount("prod clinic one")["sid"]
+    named = emulator.create_subaccount("wa-sync:clinic-one")["sid"]
+    repo.customer("clinic-one", customer_doc(1, account_sid=mine))
+    repo.customer("clinic-two", customer_doc(2, account_sid=named))
+    result = cli("plan", "--customer", "clinic-two")
+    assert result.code == 1
+    assert f"subaccount {named} ('wa-sync:clinic-one') would be managed by 2" in result.err
+    assert "customers/clinic-one.yaml (the subaccount is named 'wa-sync:clinic-one')" in (
+        result.err
+    )
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "apply"])
+def test_duplicated_subaccounts_are_all_reported_at_once(repo, cli, emulator, command):
+    """Made by hand or by an older version: every affected customer, its SIDs, the fix."""
+    for n in (1, 2, 3):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    sids = {
+        cid: [emulator.create_subaccount(f"wa-sync:{cid}")["sid"] for _ in range(2)]
+        for cid in ("clinic-1", "clinic-3")
+    }
+    emulator.clear_request_log()
+    args = ("apply", "--auto-approve") if command == "apply" else (command,)
+    result = cli(*args)
+    assert result.code == 1, result.out + result.err
+    assert "2 problems with who owns which subaccount; nothing was changed" in result.err
+    for cid, (one, two) in sids.items():
+        assert f"customers/{cid}.yaml: customer {cid}: 2 subaccounts are named " in result.err
+        assert f"'wa-sync:{cid}': {one}, {two}" in result.err
+        assert f"fix: set account_sid in customers/{cid}.yaml to the one to manage" in result.err
+    assert "clinic-2" not in result.err
+    assert not writes(emulator)
+
+
+def test_account_sid_picks_one_of_the_duplicates(repo, cli, emulator):
+    one = emulator.create_subaccount("wa-sync:clinic-1")["sid"]
+    emulator.create_subaccount("wa-sync:clinic-1")
+    repo.customer("clinic-1", customer_doc(1, account_sid=one))
+    result = cli("apply", "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    assert one in emulator.state()["senders"]
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve"), ("status",)])
+def test_a_subaccounts_own_credentials_as_the_parent_are_refused(repo, cli, emulator, command):
+    """Else plan proposes a subaccount per customer, under the subaccount."""
+    repo.customer("clinic-one", customer_doc(1))
+    sub = emulator.create_subaccount("wa-sync:someone-else")
+    environ = {
+        "TWILIO_ACCOUNT_SID": sub["sid"],
+        "TWILIO_AUTH_TOKEN": sub["auth_token"],
+        "WA_SYNC_TWILIO_URL": emulator.url,
+    }
+    emulator.clear_request_log()
+    result = cli(*command, environ=environ)
+    assert result.code == 1, result.out + result.err
+    assert f"the Twilio credentials are those of {sub['sid']}, a subaccount of " in result.err
+    assert f"set TWILIO_ACCOUNT_SID to the parent account {emulator.parent_sid}" in result.err
+    assert sub["auth_token"] not in result.out + result.err
+    assert not writes(emulator)
+
+
+def test_a_customer_out_of_scope_does_not_fail_the_others_plan(repo, cli, emulator):
+    """A shard (or --customer) fails for its own customers' problems only."""
+    for n in (1, 2):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    for _ in range(2):
+        emulator.create_subaccount("wa-sync:clinic-1")
+    assert cli("plan", "--customer", "clinic-2").code == 0
+    assert cli("plan", "--customer", "clinic-1").code == 1

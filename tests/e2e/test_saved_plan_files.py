@@ -1,0 +1,100 @@
+"""`apply PLANFILE` reads only a plan that `plan --out` wrote, unedited (SPEC §3, §4.8):
+anything else is a clear error naming the file, exit 1, no traceback, nothing changed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.helpers import customer_doc
+
+
+def writes(emulator) -> list[dict]:
+    return [r for r in emulator.request_log() if r["method"] != "GET"]
+
+
+@pytest.fixture
+def applied(repo, cli):
+    """clinic-one applied; then its recall_offer template removed from its file (kept
+    in Twilio: without prune, not a change)."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    repo.edit("customers/clinic-one.yaml", lambda d: d.update(templates=d["templates"][:1]))
+    return repo
+
+
+def test_a_plan_whose_options_and_entries_were_edited_is_refused(applied, cli, emulator, tmp_path):
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    pruning = json.loads(cli("plan", "--prune", "--format", "json").out)
+    (delete,) = [c for c in pruning["changes"] if c["action"] == "delete"]
+    doc = json.loads(planfile.read_text())
+    doc["options"]["prune"] = True
+    doc["changes"].append(delete)
+    planfile.write_text(json.dumps(doc))
+
+    emulator.clear_request_log()
+    refused = cli("apply", str(planfile))
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{planfile}: the plan was edited" in refused.err
+    assert not writes(emulator)
+    assert "Traceback" not in refused.err
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["options"].update(allow_mass_delete=True),
+        lambda d: d.update(customers=[*d["customers"], "clinic-two"]),
+        lambda d: d["summary"].update(line="No changes."),
+    ],
+    ids=["allow-mass-delete", "scope", "summary"],
+)
+def test_any_edit_is_refused(applied, cli, emulator, tmp_path, edit):
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    doc = json.loads(planfile.read_text())
+    edit(doc)
+    planfile.write_text(json.dumps(doc, indent=4))
+    refused = cli("apply", str(planfile))
+    assert refused.code == 1
+    assert "the plan was edited" in refused.err
+
+
+def test_an_unedited_plan_reformatted_still_applies(applied, cli, tmp_path):
+    """The digest is over the document's content, not its bytes."""
+    planfile = tmp_path / "plan.json"
+    applied.edit("customers/clinic-one.yaml", lambda d: d.update(name="Renamed Clinic"))
+    applied.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["senders"][0]["profile"].update(about="A new about text"),
+    )
+    assert cli("plan", "--out", str(planfile)).code == 0
+    planfile.write_text(json.dumps(json.loads(planfile.read_text()), indent=None))
+    done = cli("apply", str(planfile))
+    assert done.code == 0, done.out + done.err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"format_version": 1, "n": ' + b"7" * 5_000 + b"}", "4300 digits"),
+        (b"\xff\xfe\x00not utf-8", "cannot read the plan file"),
+        (b'["a", "list"]', "not a valid wa-sync plan file"),
+        (b'{"format_version": 1}', "not a valid wa-sync plan file"),
+        (b"", "invalid JSON"),
+    ],
+    ids=["deep-nesting", "huge-number", "not-utf8", "not-a-plan", "no-fields", "empty"],
+)
+def test_a_broken_plan_file_is_a_clear_error(repo, cli, emulator, tmp_path, content, message):
+    repo.customer("clinic-one", customer_doc(1))
+    planfile = tmp_path / "plan.json"
+    planfile.write_bytes(content)
+    result = cli("apply", str(planfile))
+    assert result.code == 1
+    assert str(planfile) in result.err
+    assert message in result.err
+    assert "internal error" not in result.err
+    assert not writes(emulator)

@@ -1,0 +1,38 @@
+"""`status` says which changes are blocked and by what: the onboarding step (the gate),
+who must act and what they must do (SPEC §3, issue 17 item 13)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.helpers import customer_doc
+
+
+def test_status_lists_each_blocked_change_with_its_gate_and_actor(repo, cli, emulator):
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("newbie", customer_doc(3, onboarded=False))
+    assert cli("apply", "--auto-approve").code == 0
+
+    doc = json.loads(cli("status", "--format", "json").out)
+    by_id = {c["id"]: c for c in doc["customers"]}
+    assert by_id["clinic-one"]["blocked"] == []
+    blocked = by_id["newbie"]["blocked"]
+    sender = next(b for b in blocked if b["address"].endswith("sender.whatsapp:+14155550003"))
+    assert sender["step"] == 2
+    assert sender["gate"] == "Terms of Service"
+    assert sender["actor"] == "customer"
+    assert "accept the WhatsApp Terms of Service" in sender["action"]
+    templates = [b for b in blocked if "/template." in b["address"]]
+    assert len(templates) == 3
+    # the plan blocks exactly these
+    plan = json.loads(cli("plan", "--format", "json").out)
+    planned = sorted(c["address"] for c in plan["changes"] if c["action"] == "blocked")
+    assert sorted(b["address"] for b in blocked) == planned
+
+    text = cli("status").out
+    assert (
+        "  blocked: 1 change at step 2 (Terms of Service): customer must accept the WhatsApp"
+        in text
+    )
+    assert "sender.whatsapp:+14155550003" in text
+    assert "blocked: 3 changes at step" in text

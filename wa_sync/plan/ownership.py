@@ -1,0 +1,119 @@
+"""One subaccount, one customer (SPEC §4.3), checked over the parent's subaccounts as
+Twilio listed them, before any plan is made and so before any write.
+
+Two customers resolving to one subaccount would each undo the other's work at every
+apply, and `--prune` would delete the other's live sender and approved templates
+(whose names WhatsApp then blocks for 30 days). A customer resolves to a subaccount by
+its `account_sid`, or else by the FriendlyName `wa-sync:<id>`; a subaccount whose
+FriendlyName names a customer that has a file belongs to that customer too. Every
+problem is reported at once, so that one look at the estate fixes them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from wa_sync.errors import WaSyncError
+from wa_sync.model import FRIENDLY_NAME_PREFIX, Customer, LiveAccount
+
+
+class SharedSubaccount(WaSyncError):
+    """Two customers resolve to one subaccount, or one customer to several."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    customer: str
+    how: str  # where and why, for the message
+
+
+def ownership_problems(
+    customers: Sequence[Customer],
+    accounts: Sequence[LiveAccount],
+    *,
+    known: Collection[str],
+    scope: Collection[str] | None = None,
+) -> list[str]:
+    """What is wrong with who owns which subaccount; `customers` are those loaded,
+    `known` every customer id with a file (loaded or not). With `scope`, only the
+    problems of those customers (a shard's plan fails for its own customers only)."""
+    wanted = set(scope) if scope is not None else {c.id for c in customers}
+    by_sid: dict[str, LiveAccount] = {}
+    by_name: dict[str, list[LiveAccount]] = {}
+    for account in accounts:
+        by_sid.setdefault(account.sid, account)
+        if account.status != "closed":
+            by_name.setdefault(account.friendly_name, []).append(account)
+    problems: list[str] = []
+    claims: dict[str, list[_Claim]] = {}
+    for customer in sorted(customers, key=lambda c: c.id):
+        if customer.account_sid:
+            sid = customer.account_sid
+            _claim(claims, sid, customer.id, f"{_file(customer, 'account_sid')} (account_sid)")
+            adopted = by_sid.get(sid)
+            owner = adopted.customer_id if adopted is not None else None
+            if adopted is not None and owner not in (None, customer.id) and owner in known:
+                why = f"the subaccount is named {adopted.friendly_name!r}"
+                _claim(claims, sid, str(owner), f"customers/{owner}.yaml ({why})")
+            continue
+        named = by_name.get(customer.friendly_name, [])
+        if len(named) > 1 and customer.id in wanted:
+            problems.append(_duplicated(customer, named))
+        elif named:
+            _claim(claims, named[0].sid, customer.id, f"{_file(customer)} (by its name)")
+    for sid, claimants in sorted(claims.items()):
+        if len(claimants) > 1 and any(c.customer in wanted for c in claimants):
+            problems.append(_shared(sid, by_sid.get(sid), claimants))
+    return problems
+
+
+def check_ownership(
+    customers: Sequence[Customer],
+    accounts: Sequence[LiveAccount],
+    *,
+    known: Collection[str],
+    scope: Collection[str] | None = None,
+) -> None:
+    """Raise SharedSubaccount with every problem `ownership_problems` finds."""
+    problems = ownership_problems(customers, accounts, known=known, scope=scope)
+    if problems:
+        count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
+        raise SharedSubaccount(
+            f"{count} with who owns which subaccount; nothing was changed:\n" + "\n".join(problems)
+        )
+
+
+def _claim(claims: dict[str, list[_Claim]], sid: str, customer: str, how: str) -> None:
+    found = claims.setdefault(sid, [])
+    if all(c.customer != customer for c in found):
+        found.append(_Claim(customer, how))
+
+
+def _duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:
+    sids = ", ".join(a.sid for a in named)
+    return (
+        f"{_file(customer)}: customer {customer.id}: {len(named)} subaccounts are named "
+        f"{customer.friendly_name!r}: {sids}\n"
+        f"  fix: set account_sid in {_file(customer)} to the one to manage, and in the Twilio "
+        f"console rename or close the other{'s' if len(named) > 2 else ''} (any FriendlyName "
+        f"but {customer.friendly_name!r})"
+    )
+
+
+def _shared(sid: str, account: LiveAccount | None, claimants: Sequence[_Claim]) -> str:
+    named = f" ({account.friendly_name!r})" if account is not None else ""
+    who = " and ".join(f"customer {c.customer} in {c.how}" for c in claimants)
+    return (
+        f"subaccount {sid}{named} would be managed by {len(claimants)} customers: {who}\n"
+        f"  fix: a subaccount belongs to one customer: keep account_sid {sid} in one file "
+        f"only, and give the other customer its own subaccount (remove its account_sid; "
+        f"apply creates one named {FRIENDLY_NAME_PREFIX}<id>)"
+    )
+
+
+def _file(customer: Customer, key: str = "") -> str:
+    """The customer's file, and the line of `key` in it where known."""
+    file = customer.where.file or f"customers/{customer.id}.yaml"
+    line = customer.lines.get(key) if key else None
+    return f"{file}:{line}" if line else file

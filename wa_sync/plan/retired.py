@@ -1,0 +1,126 @@
+"""The names WhatsApp blocks (SPEC §4.8; docs/concepts.md): once an approved template is
+deleted, its name cannot be used for NAME_REUSE_DAYS days.
+
+Twilio does not say which names are blocked, and wa-sync keeps no state file: so apply,
+before it deletes an approved template, leaves a record in the subaccount, a content
+named `wa-sync:deleted:<name>:<time>` that is never submitted. Twilio's date of that
+record's creation is when the block began; plans read the records with the contents
+(model.LiveCustomer.retired), block a re-declared name until the date, and (with
+prune) delete a record once its block is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wa_sync.model import (
+    NAME_REUSE_DAYS,
+    RETIRED_PREFIX,
+    ApprovalStatus,
+    LiveContent,
+    Template,
+    freeze,
+)
+from wa_sync.plan.change import STEPS, Actor, Cause, Gate, NoteKind
+from wa_sync.plan.normalise import content_before
+from wa_sync.plan.out import Out
+
+NAME_BLOCK = timedelta(days=NAME_REUSE_DAYS)
+
+
+def deleted_at(record: LiveContent) -> datetime | None:
+    """When the approved template that `record` stands for was deleted: the record's
+    creation, by Twilio's clock (the one that enforces the block)."""
+    try:
+        stamp = datetime.fromisoformat(record.date_created)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def blocked_names(records: tuple[LiveContent, ...], now: datetime) -> dict[str, datetime]:
+    """Name -> the moment WhatsApp lets it be used again, for the names still blocked."""
+    blocked: dict[str, datetime] = {}
+    for record in records:
+        start = deleted_at(record)
+        if start is None or record.retired_name is None or start + NAME_BLOCK <= now:
+            continue
+        until = start + NAME_BLOCK
+        blocked[record.retired_name] = max(until, blocked.get(record.retired_name, until))
+    return blocked
+
+
+def name_block_warning(content: LiveContent, now: datetime) -> str:
+    """What deleting `content` costs: nothing, unless it was approved."""
+    if not content.approval_status.was_approved:
+        return ""
+    name = content.approval_name or content.friendly_name
+    return (
+        f"WhatsApp then blocks the name {name} for {NAME_REUSE_DAYS} days, until about "
+        f"{now + NAME_BLOCK:%Y-%m-%d}: a template declared under that name meanwhile is "
+        "blocked"
+    )
+
+
+def name_gate(name: str, until: datetime) -> Gate:
+    return Gate(
+        step=8,
+        name=STEPS[8],
+        actor=Actor.META,
+        action=f"release the name {name} on {until:%Y-%m-%d %H:%M} UTC (WhatsApp blocks the "
+        f"name of a deleted approved template for {NAME_REUSE_DAYS} days); to send it "
+        "sooner, declare the template under another name",
+    )
+
+
+def plan_retired(
+    out: Out, records: tuple[LiveContent, ...], *, prune: bool, when: datetime
+) -> None:
+    """wa-sync's records of deleted approved templates: shown while the name is blocked
+    (-v); once the block is over, undeclared: kept, or deleted with prune."""
+    for record in records:
+        start = deleted_at(record)
+        local = f"retired.{record.retired_name}[{record.language}]"
+        if start is not None and start + NAME_BLOCK > when:
+            out.note(
+                local,
+                NoteKind.INFO,
+                f"WhatsApp blocks the name {record.retired_name} until "
+                f"{start + NAME_BLOCK:%Y-%m-%d %H:%M} UTC: an approved template of that name "
+                f"was deleted (wa-sync's record {record.sid})",
+            )
+        else:
+            out.unwanted(
+                local,
+                prune=prune,
+                protected=False,  # bookkeeping, not one of the customer's objects
+                what=f"wa-sync's record {record.sid} of the deleted template {record.retired_name}",
+                why=f"no longer needed: WhatsApp's {NAME_REUSE_DAYS}-day block is over",
+                before=content_before(record),
+                ref=record.sid,
+                cause=Cause.CONFIG,
+            )
+
+
+def retired_record(before: Mapping[str, Any], deleted: datetime) -> tuple[Template, str] | None:
+    """The record apply leaves in the subaccount when it has deleted the content
+    `before` (a Change's before), with its friendly name: None unless that content was
+    approved, as only then does WhatsApp block the name. The record is a content that is
+    never submitted; Twilio's date of its creation is when the block began."""
+    status = before.get("approval_status")
+    name = str(before.get("friendly_name") or "")
+    if status not in set(ApprovalStatus) or not ApprovalStatus(status).was_approved or not name:
+        return None
+    body = (
+        f"wa-sync deleted the approved WhatsApp template {name} on {deleted:%Y-%m-%d}; WhatsApp "
+        f"blocks its name for {NAME_REUSE_DAYS} days. This record is never submitted."
+    )
+    record = Template(
+        name=name,
+        language=str(before.get("language") or ""),
+        category="UTILITY",
+        types=freeze({"twilio/text": {"body": body}}),
+    )
+    return record, f"{RETIRED_PREFIX}{name}:{deleted:%Y%m%dT%H%M%SZ}"
