@@ -111,7 +111,6 @@ class Estate:
 class Verdict(StrEnum):
     VALID = "valid"  # wa-sync must plan and apply it
     CONFLICT = "conflict"  # two customers on one subaccount: refused before any write
-    UNCLEAR = "unclear"  # the SPEC does not say (an account_sid named for a removed id)
 
 
 def base_name(friendly_name: str) -> str:
@@ -142,20 +141,18 @@ def owners(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> dict[st
 
 
 def verdict(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> Verdict:
-    names = {a["sid"]: a["friendly_name"] for a in state["accounts"]}
+    """CONFLICT when two customers resolve to one subaccount: the same one, or an
+    `account_sid` named `wa-sync:<id>` of another customer with a file (SPEC §4.3;
+    adopting the subaccount of a customer whose file is gone is a rename, and valid:
+    docs/reliability.md)."""
     if any(len(ids) > 1 for ids in owners(customers, state).values()):
         return Verdict.CONFLICT
-    result = Verdict.VALID
+    names = {a["sid"]: a["friendly_name"] for a in state["accounts"]}
     for cid, spec in customers.items():
-        if not spec.account_sid:
-            continue
-        name = names.get(spec.account_sid, "")
-        if not name.startswith("wa-sync:") or name == f"wa-sync:{cid}":
-            continue
-        if name.removeprefix("wa-sync:") in customers:
-            return Verdict.CONFLICT  # an account_sid named for another customer (SPEC §4.3)
-        result = Verdict.UNCLEAR
-    return result
+        named = names.get(spec.account_sid or "", "").removeprefix("wa-sync:")
+        if spec.account_sid and named != cid and named in customers:
+            return Verdict.CONFLICT
+    return Verdict.VALID
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from tests.model.estate import (
 from wa_sync.emulator import Emulator
 
 PARALLELISM = 2  # of the applies run in their own process
+LOCK_EXPIRY_S = 120  # past the apply lock's time to live (docs/reliability.md)
 # Text from Twilio and Meta that a terminal, a CI log or a PR comment must not obey.
 REASONS = (
     "INVALID_FORMAT",
@@ -381,9 +382,29 @@ class EstateMachine(RuleBasedStateMachine):
         after_writes=st.integers(0, 5),
         latency_ms=st.sampled_from((60, 150)),
         prune=st.booleans(),
+        lock=st.sampled_from(("unlock", "expire")),
     )
-    def interrupted_apply(self, kind: str, after_writes: int, latency_ms: int, prune: bool):
+    def interrupted_apply(
+        self, kind: str, after_writes: int, latency_ms: int, prune: bool, lock: str
+    ) -> None:
+        """An apply stopped by a signal. A single SIGINT lets it release the apply lock;
+        after a second signal or SIGKILL the lock is left, and the operator removes it
+        (`wa-sync unlock --yes`) or it expires (the emulated clock passes its TTL)."""
         self.step()
+        try:
+            self.signalled(kind, after_writes, latency_ms, prune)
+        finally:
+            if kind != "SIGINT":
+                self.release_lock(lock)
+
+    def release_lock(self, how: str) -> None:
+        if how == "expire":
+            self.emulator.advance_clock(LOCK_EXPIRY_S)
+            return
+        run = self.cli_run("unlock", "--yes")
+        assert run.code == 0, f"`wa-sync unlock --yes` exited {run.code}:\n{run.text}"
+
+    def signalled(self, kind: str, after_writes: int, latency_ms: int, prune: bool) -> None:
         signals = {
             "SIGINT": (signal.SIGINT,),
             "SIGINT twice": (signal.SIGINT, signal.SIGINT),
@@ -402,7 +423,11 @@ class EstateMachine(RuleBasedStateMachine):
         self.runs.append(run)
         if sent_at is None:
             return  # it had finished before the signal
-        late = [f"{e['method']} {e['template']}" for e in run.writes() if e["started"] > sent_at]
+        late = [
+            f"{e['method']} {e['template']}"
+            for e in run.writes()
+            if e["started"] > sent_at and e["template"].startswith(check.ESTATE)
+        ]
         assert len(late) <= PARALLELISM, (
             f"{len(late)} writes started after {kind} (at most {PARALLELISM} may be on "
             f"their way): {late}\n{run.text}"
