@@ -11,13 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from tests.model.driver import Run
+from tests.model.driver import WRITTEN_PRODUCTS, Run
 from tests.model.estate import CustomerSpec, Verdict, base_name, owners, undeclared
 
 # C0 controls but tab and newline, DEL, and C1 controls (0x9b is a CSI on many terminals)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-WRITTEN_PRODUCTS = ("/v1/Content", "/v2/Channels/Senders")
-ESTATE = (*WRITTEN_PRODUCTS, "/2010-04-01/Accounts")  # not the apply lock's Sync requests
 
 
 def no_duplicates(state: dict[str, Any]) -> None:
@@ -56,11 +54,7 @@ def nothing_written_when_refused(runs: Iterable[Run], verdict: Verdict) -> None:
     if verdict is not Verdict.CONFLICT:
         return
     for run in runs:
-        writes = [
-            f"{e['method']} {e['template']}"
-            for e in run.writes()
-            if e["template"].startswith(ESTATE)
-        ]
+        writes = [f"{e['method']} {e['template']}" for e in run.estate_writes()]
         assert not writes, (
             f"`wa-sync {' '.join(run.args)}` with two customers on one subaccount wrote {writes}"
         )
