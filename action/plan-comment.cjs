@@ -1,8 +1,9 @@
 // Posts the wa-sync plan as ONE pull-request comment, updated in place on every push.
-// Called from .github/workflows/pr.yml through actions/github-script:
-//   await require('./.github/scripts/plan-comment.cjs')({github, context, core}, options)
+// Called by the action (action.yml) through actions/github-script:
+//   await require(".../action/plan-comment.cjs")({github, context, core}, options)
 // The previous comment is found by the hidden MARKER; shard results (one directory per
-// shard, holding plan.md, plan.err, exitcode and shard) are combined into one body.
+// shard, holding plan.md, plan.err, exitcode and shard, as action/run.sh writes them) are
+// combined into one body. plansDir is one such directory, or a directory of them.
 "use strict";
 
 const fs = require("node:fs");
@@ -23,23 +24,27 @@ function readText(file) {
 /** Every shard's result in plansDir, sorted by shard number. */
 function readShards(plansDir) {
   if (!plansDir || !fs.existsSync(plansDir)) return [];
+  if (fs.existsSync(path.join(plansDir, "exitcode"))) return [readShard(plansDir)];
   const shards = [];
   for (const entry of fs.readdirSync(plansDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const dir = path.join(plansDir, entry.name);
-    const code = readText(path.join(dir, "exitcode")).trim();
-    const shard = readText(path.join(dir, "shard")).trim();
-    const [k, n] = shard.split("/").map((x) => Number.parseInt(x, 10));
-    shards.push({
-      shard,
-      index: Number.isFinite(k) ? k : 0,
-      count: Number.isFinite(n) ? n : 1,
-      exitcode: code === "" ? null : Number.parseInt(code, 10),
-      markdown: readText(path.join(dir, "plan.md")).trim(),
-      stderr: readText(path.join(dir, "plan.err")).trim(),
-    });
+    if (entry.isDirectory()) shards.push(readShard(path.join(plansDir, entry.name)));
   }
   return shards.sort((a, b) => a.index - b.index);
+}
+
+/** One plan job's result: the directory action/run.sh wrote. */
+function readShard(dir) {
+  const code = readText(path.join(dir, "exitcode")).trim();
+  const shard = readText(path.join(dir, "shard")).trim();
+  const [k, n] = shard.split("/").map((x) => Number.parseInt(x, 10));
+  return {
+    shard,
+    index: Number.isFinite(k) ? k : 0,
+    count: Number.isFinite(n) ? n : 1,
+    exitcode: code === "" ? null : Number.parseInt(code, 10),
+    markdown: readText(path.join(dir, "plan.md")).trim(),
+    stderr: readText(path.join(dir, "plan.err")).trim(),
+  };
 }
 
 function fenced(text) {
@@ -56,7 +61,7 @@ function shardSection(s) {
 }
 
 /** The whole comment body, marker first. */
-function buildBody({ shards, validateResult, planResult, runUrl, sha }) {
+function buildBody({ shards, validateResult, runUrl, sha }) {
   const head = [MARKER, "## wa-sync plan", ""];
   const meta = [];
   if (sha) meta.push(`commit \`${sha.slice(0, 7)}\``);
@@ -71,7 +76,7 @@ function buildBody({ shards, validateResult, planResult, runUrl, sha }) {
     return head.join("\n") + "\n";
   }
   if (shards.length === 0) {
-    head.push(`:warning: No plan was produced (plan job: ${planResult || "unknown"}).`);
+    head.push(":warning: No plan was produced: no plan job finished. See the workflow run.");
     return head.join("\n") + "\n";
   }
 
@@ -135,7 +140,6 @@ async function planComment({ github, context, core }, options = {}) {
   const body = buildBody({
     shards: readShards(options.plansDir),
     validateResult: options.validateResult,
-    planResult: options.planResult,
     runUrl,
     sha: pr.head && pr.head.sha,
   });

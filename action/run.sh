@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Run one wa-sync command for the action (action.yml) and record what it did.
+#
+# Reads the action's inputs from INPUT_* variables (wa-sync's own WA_SYNC_* settings stay
+# the caller's); writes the command's stdout, stderr and exit code into the output
+# directory (plan.md, plan.err, exitcode and shard for a plan: what
+# action/plan-comment.cjs reads), the job summary, and the step's outputs
+# exit_code, has_changes, plan_file and output_dir. It exits 0 whatever the command did,
+# so that the comment is posted even for a failed plan; the action's last step fails the
+# job on an error.
+set -uo pipefail
+
+command="${INPUT_COMMAND:-plan}"
+case "$command" in
+  validate | plan | apply | status) ;;
+  *)
+    echo "::error::wa-sync action: command must be validate, plan, apply, status, comment or shards, not '$command'."
+    exit 1
+    ;;
+esac
+
+out="${RUNNER_TEMP:-/tmp}/wa-sync-output/$command"
+rm -rf "$out" && mkdir -p "$out"
+wa_sync="$(command -v wa-sync || echo wa-sync)"
+
+args=(--root "${INPUT_ROOT:-.}" --no-color)
+for id in ${INPUT_CUSTOMER:-}; do args+=(--customer "$id"); done
+if [ "${INPUT_EMULATOR:-false}" = true ]; then args+=(--emulator); fi
+args+=("$command")
+
+reconcile=()
+if [ -n "${INPUT_SHARD:-}" ]; then reconcile+=(--shard "$INPUT_SHARD"); fi
+if [ "${INPUT_PRUNE:-false}" = true ]; then reconcile+=(--prune); fi
+if [ "${INPUT_ALLOW_MASS_DELETE:-false}" = true ]; then reconcile+=(--allow-mass-delete); fi
+
+plan_file=""
+case "$command" in
+  validate) args+=(--format github) ;;
+  plan)
+    plan_file="${INPUT_PLAN_FILE:-$out/plan.json}"
+    args+=(--format markdown --detailed-exitcode --out "$plan_file" "${reconcile[@]}")
+    ;;
+  apply)
+    if [ -n "${INPUT_PLAN_FILE:-}" ]; then args+=("$INPUT_PLAN_FILE"); fi
+    args+=(--auto-approve --report "$out/apply-report.jsonl" "${reconcile[@]}")
+    if [ -n "${INPUT_PARALLELISM:-}" ]; then args+=(--parallelism "$INPUT_PARALLELISM"); fi
+    ;;
+esac
+read -r -a extra <<< "${INPUT_ARGS:-}"
+args+=("${extra[@]}")
+
+stdout="$out/$command.txt"
+if [ "$command" = plan ]; then stdout="$out/plan.md"; fi
+"$wa_sync" "${args[@]}" > "$stdout" 2> "$out/$command.err"
+code=$?
+cat "$stdout"
+cat "$out/$command.err" >&2
+
+has_changes=false
+if [ "$command" = plan ] && [ "$code" = 2 ]; then has_changes=true; fi
+if [ "$command" = apply ] && grep -q '"result": "ok"' "$out/apply-report.jsonl" 2> /dev/null; then
+  has_changes=true
+fi
+echo "$code" > "$out/exitcode"
+echo "${INPUT_SHARD:-1/1}" > "$out/shard"
+
+{
+  title="wa-sync $command"
+  if [ -n "${INPUT_SHARD:-}" ]; then title="$title (shard $INPUT_SHARD)"; fi
+  echo "## $title"
+  echo
+  if [ "$command" = plan ] && { [ "$code" = 0 ] || [ "$code" = 2 ]; }; then
+    cat "$stdout"
+  else
+    if [ "$code" != 0 ]; then echo ":x: exit $code"; echo; fi
+    echo '````text'
+    cat "$stdout" "$out/$command.err" | tail -n 200
+    echo '````'
+  fi
+} >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+
+{
+  echo "exit_code=$code"
+  echo "has_changes=$has_changes"
+  echo "plan_file=$plan_file"
+  echo "output_dir=$out"
+} >> "${GITHUB_OUTPUT:-/dev/null}"
+exit 0

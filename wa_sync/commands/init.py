@@ -1,0 +1,114 @@
+"""`wa-sync init [DIR]`: scaffold an estate repository whose files work as written.
+
+The estate gets the layout of SPEC §2 (`wa-sync.yaml`, `customers/`, `templates/`,
+`schema/`, the JSON Schemas its files' `$schema` headers point at), one example customer
+per onboarding flow the schema accepts, one library template, editor settings, a
+pre-commit configuration that runs the installed wa-sync, and GitHub workflows that use
+wa-sync's action (action.yml) from a pinned ref: plan on pull requests, apply on merge,
+a daily drift check. The files come from `wa_sync/scaffold/`, installed with the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from wa_sync import SOURCE_REPOSITORY, __version__
+from wa_sync.commands.files import write_file
+from wa_sync.errors import UsageError
+from wa_sync.runtime import Runtime
+from wa_sync.schemas import schema_file_text
+
+# The action the workflows use: this release's tag of the repository wa-sync comes from.
+DEFAULT_ACTION = f"{SOURCE_REPOSITORY}@v{__version__}"
+ACTION_PATTERN = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<ref>[\w./-]+)\Z")
+
+# estate path -> file in wa_sync/scaffold/ (package data keeps no dot-files)
+SCAFFOLD = {
+    "wa-sync.yaml": "wa-sync.yaml",
+    # The `legacy` flow of SPEC §1. The `embedded_signup` example (SPEC §1.1) joins it
+    # once the customer schema accepts that flow.
+    "customers/example-clinic.yaml": "customer-legacy.yaml",
+    "templates/appointment_reminder.yaml": "template.yaml",
+    "README.md": "README.md",
+    ".gitignore": "gitignore",
+    ".pre-commit-config.yaml": "pre-commit-config.yaml",
+    ".vscode/settings.json": "vscode-settings.json",
+    ".github/workflows/wa-sync-plan.yml": "workflow-plan.yml",
+    ".github/workflows/wa-sync-apply.yml": "workflow-apply.yml",
+    ".github/workflows/wa-sync-drift.yml": "workflow-drift.yml",
+}
+# the schemas of the three file kinds, where the files' `$schema` headers point
+SCHEMA_KINDS = ("wa-sync", "customer", "template")
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    run(
+        directory=args.directory or args.root,
+        action=args.action,
+        force=args.force,
+        out=runtime.stdout,
+    )
+    return 0
+
+
+def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
+    """Write every file of a new estate into `directory`; returns their paths."""
+    files = estate_files(action)
+    root = Path(directory)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{directory} is not a directory: choose a new or an existing directory")
+    existing = sorted(name for name in files if (root / name).exists())
+    if existing and not force:
+        raise UsageError(
+            f"{directory} already has {', '.join(existing)}: wa-sync init writes a new estate "
+            "and replaces nothing; pass --force to overwrite those files with fresh ones"
+        )
+    written = []
+    for name, text in files.items():
+        write_file(root / name, text, force=force, shown=Path(name))
+        written.append(root / name)
+    out.write(f"Initialized a wa-sync estate in {directory}: {len(files)} files.\n\n")
+    out.write(next_steps(directory))
+    return written
+
+
+def estate_files(action: str) -> dict[str, str]:
+    """The estate's files, path -> text, with the workflows pinned to `action`."""
+    match = ACTION_PATTERN.match(action)
+    if match is None:
+        raise UsageError(
+            f"--action {action!r} is not OWNER/REPO@REF (a release tag or a commit SHA), "
+            f"e.g. {DEFAULT_ACTION}"
+        )
+    fill = {
+        "@ACTION@": action,
+        "@SOURCE@": f"https://github.com/{match['repo']}",
+        "@REF@": match["ref"],
+    }
+    files = {}
+    for name, source in SCAFFOLD.items():
+        text = resources.files("wa_sync").joinpath("scaffold", source).read_text("utf-8")
+        for placeholder, value in fill.items():
+            text = text.replace(placeholder, value)
+        files[name] = text
+    for kind in SCHEMA_KINDS:
+        files[f"schema/{kind}.schema.json"] = schema_file_text(kind)
+    return files
+
+
+def next_steps(directory: str) -> str:
+    steps = [
+        f"cd {directory} && git init (if it is not a repository yet)",
+        "Edit wa-sync.yaml (your ISV's details), then replace the example customer in "
+        "customers/ with your own (wa-sync new customer ID).",
+        "Check it: wa-sync validate, then wa-sync --emulator plan (no Twilio needed).",
+        "On GitHub: add the secrets TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, then push; "
+        "pull requests get a plan comment and merges are applied (README.md).",
+        "pre-commit install, to validate before each commit.",
+    ]
+    numbered = "".join(f"  {i}. {step}\n" for i, step in enumerate(steps, 1))
+    return f"Next steps:\n{numbered}"
