@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from wa_sync.model import RETIRED_PREFIX
+
 CUSTOMER_IDS = ("c1", "c2", "c3")
 TEMPLATE_NAMES = ("order_ready", "visit_reminder", "balance_notice")
 LANGUAGES = ("en", "es")
@@ -165,7 +167,9 @@ class Undeclared:
 
 def undeclared(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> list[Undeclared]:
     """Live templates and senders in a subaccount with one owner that its owner does not
-    declare (versions of a declared template are declared)."""
+    declare (versions of a declared template are declared). wa-sync's own records of the
+    names WhatsApp blocks (`wa-sync:deleted:...`, docs/concepts.md) are no template: the
+    machine never moves the clock by their 30 days."""
     found: list[Undeclared] = []
     for account_sid, ids in owners(customers, state).items():
         if len(ids) != 1:
@@ -173,6 +177,8 @@ def undeclared(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> lis
         (cid,) = ids
         spec = customers[cid]
         for content in state["contents"].get(account_sid, []):
+            if content["friendly_name"].startswith(RETIRED_PREFIX):
+                continue
             key = (base_name(content["friendly_name"]), content["language"])
             if key not in spec.templates:
                 address = f"template.{content['friendly_name']}[{content['language']}]"
