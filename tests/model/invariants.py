@@ -151,4 +151,7 @@ def refused_naming_both(run: Run, customers: dict[str, CustomerSpec], state: dic
     for ids in owners(customers, state).values():
         if len(ids) > 1:
             missing = [cid for cid in ids if cid not in run.text]
-            assert not missing, f"`wa-sync {' '.join(run.args)}` does not name {missing}"
+            assert not missing, (
+                f"`wa-sync {' '.join(run.args)}` does not name {missing} of the customers "
+                f"{sorted(ids)} on one subaccount:\n{run.text}"
+            )

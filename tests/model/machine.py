@@ -11,6 +11,7 @@ every output, and on the three formats of a fresh plan.
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import tempfile
@@ -410,7 +411,8 @@ class EstateMachine(RuleBasedStateMachine):
             "SIGINT twice": (signal.SIGINT, signal.SIGINT),
             "SIGKILL": (signal.SIGKILL,),
         }[kind]
-        args = (*self.apply_args(prune), "--parallelism", str(PARALLELISM))
+        report = self.tmp / f"report-{RAN['steps']}.jsonl"
+        args = (*self.apply_args(prune), "--parallelism", str(PARALLELISM), "--report", str(report))
         self.emulator.set_faults(latency_ms=latency_ms)
         try:
             run, sent_at = self.cli.interrupted(
@@ -433,6 +435,11 @@ class EstateMachine(RuleBasedStateMachine):
         done = "Nothing to apply." in run.out or "Apply complete" in run.out
         finished = run.code == 0 and done and not late
         assert run.code == 130 or finished, f"apply after {kind} exited {run.code}:\n{run.text}"
+        if run.code == 130 and kind == "SIGINT" and report.exists():
+            last = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+            assert (last.get("type"), last.get("completed")) == ("summary", False), (
+                f"the --report of an apply stopped by SIGINT ends with {last}"
+            )
 
     @rule(prune=st.booleans(), latency_ms=st.sampled_from((0, 30)))
     def two_applies_at_once(self, prune: bool, latency_ms: int) -> None:
