@@ -75,14 +75,23 @@ def write_estate(root: Path, *, customers: int, templates: int) -> None:
         _dump(root / "customers" / f"bench-{n:05d}.yaml", customer(n, templates))
 
 
-def change_customers(root: Path, *, fraction: float, customers: int, templates: int) -> list[str]:
-    """Edit the sender profile of a share of the customers; return their ids."""
+def change_customers(
+    root: Path,
+    *,
+    fraction: float,
+    customers: int,
+    templates: int,
+    about: str = "Now open late",
+    offset: int = 0,
+) -> list[str]:
+    """Edit the sender profile of a share of the customers (from the `offset`-th on);
+    return their ids."""
     count = max(1, round(customers * fraction))
     step = max(1, customers // count)
     changed = []
-    for n in range(1, customers + 1, step)[:count]:
+    for n in range(1 + offset, customers + 1, step)[:count]:
         cid = f"bench-{n:05d}"
-        _dump(root / "customers" / f"{cid}.yaml", customer(n, templates, about="Now open late"))
+        _dump(root / "customers" / f"{cid}.yaml", customer(n, templates, about=about))
         changed.append(cid)
     return changed
 

@@ -146,6 +146,10 @@ def scenario(ws: Workspace) -> dict[str, str]:
 
     out["plan_fresh"] = block(ws.run("--emulator", "plan"))
     out["apply"] = block(ws.run("--emulator", "apply", "--auto-approve"))
+    phone = "+31205550123"  # grachten-koffie's own number waits for its one-time code
+    out["verify_status"] = block(ws.run("--emulator", "status", "--customer", "grachten-koffie"))
+    out["verify_wrong"] = block(ws.run("--emulator", "verify", "grachten-koffie", phone, "000000"))
+    out["verify"] = block(ws.run("--emulator", "verify", "grachten-koffie", phone, "123456"))
     with ws.emulator() as emulator:  # WhatsApp reviews: one rejection, the rest approved
         for content in contents(emulator, "wa-sync:acme-dental"):
             if content["language"] == "es":

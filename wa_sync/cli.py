@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wa_sync import SOURCE_REPOSITORY, __version__
+from wa_sync.cli_onboarding import define_emulator_controls, define_flow, define_verify
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
@@ -101,6 +102,7 @@ COMMAND_MODULES = {
     "output": "output",
     "new": "new",
     "emulator": "emulator",
+    "verify": "verify",
 }
 
 COMMON_DEFAULTS = {
@@ -154,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         define(command)
     for define in (_output, _new, _emulator):
         define(command)
+    define_verify(command, _TWILIO)
     return parser
 
 
@@ -310,6 +313,7 @@ def _new(command: _Command) -> None:
         "name", metavar="ID_OR_NAME", help="the customer id, or the template's WhatsApp name"
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    define_flow(p)
 
 
 def _emulator(command: _Command) -> None:
@@ -357,8 +361,17 @@ def _emulator(command: _Command) -> None:
         help="subaccounts before Twilio's error 21480 (default: %(default)s)",
     )
     p.add_argument(
+        "--rate-limits",
+        nargs="?",
+        const="published",
+        metavar="CLASS=RPS,...",
+        help="enforce Twilio's Content API limits per account, 429 past them: the published "
+        "ones, or e.g. list=20,create=100 (docs/emulator.md)",
+    )
+    p.add_argument(
         "--show-token", action="store_true", help="print the parent's auth token (never by default)"
     )
+    define_emulator_controls(p, _global_options)
 
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:

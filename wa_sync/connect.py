@@ -9,86 +9,110 @@ it is (this costs no request, and keeps a no-op plan at its minimum request coun
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from wa_sync.errors import CredentialsMissing, UsageError
+from wa_sync.credentials import ParentCredentials, Secret, parent_credentials
+from wa_sync.emulator import Emulator
+from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gateway.http import (
-    DEFAULT_PER_ACCOUNT_LIMIT,
+    DEFAULT_PER_ACCOUNT,
     DEFAULT_TIMEOUT,
-    RetryingHttpClient,
-    cleartext_warning,
-    pool_size,
-    validate_base_url,
+    PUBLISHED_LIMITS,
+    Transport,
 )
-from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
+from wa_sync.gateway.twilio import TwilioGateway
 
 _log = logging.getLogger("wa_sync")
 
 STATE_DIR = ".wa-sync"
 EMULATOR_DB = "emulator.db"
 
-MISSING = (
-    "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_ACCOUNT_SID "
-    "with TWILIO_API_KEY and TWILIO_API_SECRET of a Main API key) in the environment, "
-    "or pass --emulator to run against the embedded wa-sync emulator"
-)
-
-
-def parent_credentials(environ: Mapping[str, str]) -> ParentCredentials:
-    """The parent account's credentials from the environment, or CredentialsMissing."""
-
-    def get(name: str) -> str:
-        return (environ.get(name) or "").strip()
-
-    sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
-    key, key_secret = get("TWILIO_API_KEY"), get("TWILIO_API_SECRET")
-    if not (sid or token or key or key_secret):
-        raise CredentialsMissing(MISSING)
-    if not sid:
-        raise CredentialsMissing(
-            "TWILIO_ACCOUNT_SID is not set: it names the parent account, also when an API key "
-            "is used; " + MISSING.removeprefix("no Twilio credentials: ")
-        )
-    if not sid.startswith("AC"):
-        raise UsageError(
-            "TWILIO_ACCOUNT_SID must be the parent's account SID (AC...); an API key SID "
-            "(SK...) goes in TWILIO_API_KEY"
-        )
-    if key or key_secret:
-        if not (key and key_secret):
-            missing = "TWILIO_API_SECRET" if key else "TWILIO_API_KEY"
-            raise CredentialsMissing(
-                f"{missing} is not set: an API key needs both TWILIO_API_KEY and "
-                f"TWILIO_API_SECRET; or use TWILIO_AUTH_TOKEN, or pass --emulator"
-            )
-        return ParentCredentials(account_sid=sid, username=key, secret=Secret(key_secret))
-    if not token:
-        raise CredentialsMissing(
-            "TWILIO_AUTH_TOKEN is not set: give the parent's auth token (or TWILIO_API_KEY and "
-            "TWILIO_API_SECRET of a Main API key), or pass --emulator"
-        )
-    return ParentCredentials(account_sid=sid, username=sid, secret=Secret(token))
-
 
 def http_client(
-    environ: Mapping[str, str], *, base_url: str | None, parallelism: int
-) -> RetryingHttpClient:
-    """The HTTP client for every Twilio request of one command, tuned from the
-    environment: WA_SYNC_TWILIO_TIMEOUT (seconds, default 30) and
-    WA_SYNC_TWILIO_CONCURRENCY (requests in flight per account, default 10)."""
+    environ: Mapping[str, str], *, base_url: str | None, parallelism: int, embedded: bool = False
+) -> Transport:
+    """The transport for every Twilio request of one command, from the environment:
+    WA_SYNC_TWILIO_TIMEOUT (seconds a request may take in all, default 30),
+    WA_SYNC_TWILIO_CONCURRENCY (requests in flight per account, default 10),
+    WA_SYNC_TWILIO_RATE_LIMITS (Content API requests a second per account and endpoint
+    class, Twilio's published figures by default), the proxies (HTTPS_PROXY, HTTP_PROXY,
+    ALL_PROXY, NO_PROXY; never for the embedded emulator) and the CA bundle
+    (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR; else certifi's)."""
     timeout = _number(environ, "WA_SYNC_TWILIO_TIMEOUT", DEFAULT_TIMEOUT, float)
-    per_account = _number(environ, "WA_SYNC_TWILIO_CONCURRENCY", DEFAULT_PER_ACCOUNT_LIMIT, int)
-    return RetryingHttpClient(
+    per_account = _number(environ, "WA_SYNC_TWILIO_CONCURRENCY", DEFAULT_PER_ACCOUNT, int)
+    return Transport(
         base_url=base_url,
         timeout=timeout,
-        pool_maxsize=pool_size(parallelism),
-        per_account_limit=int(per_account),
+        parallelism=max(1, parallelism),
+        per_account=int(per_account),
+        proxies={} if embedded else proxies(environ),
+        no_proxy=_variable(environ, "no_proxy"),
+        verify=_variable(environ, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+        or _variable(environ, "SSL_CERT_DIR")
+        or True,
+        limits=rate_limits(environ),
     )
+
+
+PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
+def proxies(environ: Mapping[str, str]) -> dict[str, str]:
+    """requests' proxies from the environment as curl reads it (lower case first)."""
+    found = {}
+    for scheme in ("http", "https", "all"):
+        proxy = _variable(environ, f"{scheme}_proxy")
+        if not proxy:
+            continue
+        found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
+        if urlsplit(found[scheme]).scheme not in PROXY_SCHEMES:
+            raise UsageError(
+                f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
+                f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
+            )
+    return found
+
+
+def _variable(environ: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        for spelling in (name.lower(), name.upper()):
+            value = (environ.get(spelling) or "").strip()
+            if value:
+                return value
+    return ""
+
+
+def rate_limits(environ: Mapping[str, str]) -> dict[str, float]:
+    """WA_SYNC_TWILIO_RATE_LIMITS over Twilio's published figures (PUBLISHED_LIMITS)."""
+    text = environ.get("WA_SYNC_TWILIO_RATE_LIMITS") or ""
+    return parse_rate_limits(text, PUBLISHED_LIMITS, "WA_SYNC_TWILIO_RATE_LIMITS")
+
+
+def parse_rate_limits(text: str, defaults: Mapping[str, float], name: str) -> dict[str, float]:
+    """Requests a second by endpoint class, e.g. `list=20,create=100`, over `defaults`
+    (`published` names them unchanged); `0` means no limit for a class."""
+    limits = dict(defaults)
+    for item in filter(None, text.replace(" ", "").split(",")):
+        if item == "published":
+            continue
+        kind, _, rate = item.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if kind not in limits or not value >= 0:
+            raise UsageError(
+                f"{name}: {item!r} is not CLASS=REQUESTS_PER_SECOND with a class among "
+                f"{', '.join(limits)}, e.g. list=20,create=100"
+            )
+        limits[kind] = value
+    return limits
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -> float:
@@ -143,8 +167,6 @@ def open_gateway(
 @contextmanager
 def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterator[TwilioGateway]:
     """The in-process emulator with its state in <root>/.wa-sync/emulator.db."""
-    from wa_sync.emulator import Emulator
-
     state = Path(root) / STATE_DIR
     if state.is_symlink() or (state / EMULATOR_DB).is_symlink():
         # the state belongs in the repository: never follow a link out of it
@@ -154,14 +176,16 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {state} for the emulator's state: {exc}") from None
+        raise UsageError(f"cannot create {state} for the emulator's state: {exc}") from exc
     with Emulator(db=str(state / EMULATOR_DB)) as emu:
         credentials = ParentCredentials(
             account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
         )
         gateway = TwilioGateway(
             credentials,
-            http_client=http_client(environ, base_url=emu.url, parallelism=parallelism),
+            http_client=http_client(
+                environ, base_url=emu.url, parallelism=parallelism, embedded=True
+            ),
             parallelism=parallelism,
             emulated=True,
         )
@@ -169,3 +193,73 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
             yield gateway
         finally:
             gateway.close()
+
+
+def validate_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash, or WaSyncError when it is not a plain
+    http(s) base URL: another scheme, no host, a bad port, a query or fragment, or
+    credentials in it are refused before any connection is made."""
+    shown = _redacted(base_url)
+    try:
+        parts = urlsplit(base_url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WaSyncError(
+            f"WA_SYNC_TWILIO_URL must be an http:// or https:// URL such as "
+            f"http://127.0.0.1:4010, not {shown!r}"
+        )
+    if "@" in parts.netloc:
+        raise WaSyncError(
+            f"WA_SYNC_TWILIO_URL must not hold credentials (user:password@), not {shown!r}; "
+            "wa-sync sends TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY with "
+            "TWILIO_API_SECRET) from the environment"
+        )
+    if not port_ok:
+        raise WaSyncError(f"WA_SYNC_TWILIO_URL has an invalid port: {shown!r}")
+    if parts.query or parts.fragment:
+        raise WaSyncError(
+            f"WA_SYNC_TWILIO_URL must be a base URL without a query or fragment, not {shown!r}"
+        )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def cleartext_warning(base_url: str) -> str | None:
+    """What to warn of when `base_url` (validated) would carry the credentials
+    unencrypted beyond this machine: plain http:// to a host that is not loopback."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname):
+        return None
+    return (
+        f"warning: WA_SYNC_TWILIO_URL is plain http:// to {parts.hostname}: the Twilio"
+        " credentials cross the network unencrypted; use https:// unless that network is"
+        " only yours"
+    )
+
+
+def _redacted(url: str) -> str:
+    """The URL safe to show: any user:password@ and the values of a query or fragment
+    (where a token could hide) replaced."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "***" if parts.query else ""
+    fragment = "***" if parts.fragment else ""
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return text
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return bool(host) and ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

@@ -85,10 +85,33 @@ class Invitation(StrEnum):
     APPROVED = "approved"
 
 
+class Flow(StrEnum):
+    """How a customer is onboarded: the seed's ISV flow (SPEC §1) or Twilio's Tech
+    Provider Program with Meta's Embedded Signup (SPEC §1.1)."""
+
+    LEGACY = "legacy"
+    EMBEDDED_SIGNUP = "embedded_signup"
+
+
+class Signup(StrEnum):
+    NOT_STARTED = "not_started"
+    COMPLETED = "completed"
+
+
+class TechProviderStatus(StrEnum):
+    NOT_APPLIED = "not_applied"
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Onboarding:
-    """The manual onboarding steps (SPEC §1, steps 2-5 and 7), as people recorded them."""
+    """The manual onboarding steps (SPEC §1, steps 2-5 and 7; §1.1, step 2), as people
+    recorded them. `flow` is the customer's own or, when it has none, the setting's."""
 
+    flow: Flow = Flow.LEGACY
+    signup: Signup = Signup.NOT_STARTED  # embedded_signup only
+    signup_date: str | None = None  # ISO date the signup completed, embedded_signup only
     terms_accepted: bool = False
     business_verification: BusinessVerification = BusinessVerification.NOT_STARTED
     access_request: AccessRequest = AccessRequest.NOT_SUBMITTED
@@ -96,10 +119,19 @@ class Onboarding:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TechProvider:
+    """The ISV in Twilio's WhatsApp Tech Provider Program (SPEC §1.1, step 0)."""
+
+    status: TechProviderStatus = TechProviderStatus.NOT_APPLIED
+    business_verified: bool = False  # the ISV's own Meta business verification
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Isv:
     name: str = ""
     email: str = ""
     facebook_business_manager_id: str = ""
+    tech_provider: TechProvider = field(default_factory=TechProvider)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -107,6 +139,8 @@ class Settings:
     parallelism: int = 8
     prune: bool = False
     max_delete_fraction: float = 0.25
+    onboarding_flow: Flow = Flow.LEGACY  # the flow of customers that name none
+    on_category_change: str = "report"  # report | fail: plan exits 1 on a re-categorisation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,6 +154,8 @@ class Sender:
     profile: Mapping[str, Any] = field(default_factory=_empty)
     # callback_url, callback_method, status_callback_url, fallback_url, ...
     webhook: Mapping[str, Any] = field(default_factory=_empty)
+    verification: str | None = None  # sms | voice: how Meta sends the one-time code
+    ignore: tuple[str, ...] = ()  # fields the customer may edit in WhatsApp Manager
     where: Location = field(default_factory=_nowhere)  # the file and line of the entry
     path: str = ""  # the entry's key path in its file, e.g. "senders[0]"
     # key path relative to the entry (e.g. "profile.about") -> line in `where.file`
@@ -155,6 +191,7 @@ class Template:
     lines: Mapping[str, int] = field(default_factory=_empty)
     # no live version of this name, in any language, is ever deleted (SPEC §4.8)
     protect: bool = False
+    ignore: tuple[str, ...] = ()  # "category": a re-categorisation is only an info note
 
     @property
     def key(self) -> tuple[str, str]:
@@ -276,6 +313,8 @@ class LiveSender:
     pending_display_name: str | None = None
     pending_display_name_status: str | None = None
     offline_reasons: tuple[str, ...] = ()
+    quality_rating: str | None = None  # properties.quality_rating: HIGH, MEDIUM, LOW
+    messaging_limit: str | None = None  # properties.messaging_limit, e.g. "1K Customers/24hr"
 
     @property
     def phone_number(self) -> str:

@@ -1,41 +1,35 @@
-"""Where each customer stands in Twilio's ISV onboarding (SPEC §1), and the
-access-request form check (SPEC §4.7). Pure functions of the model."""
+"""Where each customer stands in Twilio's ISV onboarding (SPEC §1; an embedded_signup
+customer's steps are in wa_sync.signup), and the access-request form check (SPEC §4.7).
+Pure functions of the model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import (
     AccessRequest,
-    ApprovalStatus,
     BusinessVerification,
     Customer,
+    Flow,
     Invitation,
     Isv,
     LiveAccount,
     LiveCustomer,
 )
-from wa_sync.plan.change import STEPS, Actor
+from wa_sync.plan.change import Actor
+from wa_sync.signup import signup_stage
+from wa_sync.stage import ONBOARDED, Stage, templates_stage
 
-ONBOARDED = 9  # every step done
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    step: int  # the first step not done, 1-8; ONBOARDED when all are
-    next_action: str
-    actor: Actor | None  # who must act; None when onboarded
-    waiting: bool = False  # the ball is with Twilio or Meta
-
-    @property
-    def name(self) -> str:
-        return STEPS.get(self.step, "onboarded")
+NO_ISV = Isv()
 
 
-def onboarding_stage(customer: Customer, live: LiveCustomer) -> Stage:
+def onboarding_stage(customer: Customer, live: LiveCustomer, isv: Isv = NO_ISV) -> Stage:
     """The first onboarding step that is not done, with who must act next."""
-    for check in (_subaccount, _manual_steps, _access, _sender, _invitation, _templates):
+    if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
+        return signup_stage(customer, live, isv)
+    for check in (_subaccount, _manual_steps, _access, _sender, _invitation, templates_stage):
         stage = check(customer, live)
         if stage is not None:
             return stage
@@ -117,6 +111,8 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     ]
     if offline:
         sender = offline[0]
+        if sender.status == PENDING_VERIFICATION:  # the one-time code (SPEC §1.1 step 4)
+            return Stage(6, next_step(customer.id, sender), Actor.CUSTOMER)
         return Stage(
             6,
             f"wait for sender {sender.phone_number} to come online (status {sender.status})",
@@ -134,19 +130,6 @@ def _invitation(customer: Customer, live: LiveCustomer) -> Stage | None:
             "`onboarding.invitation: approved`",
             Actor.CUSTOMER,
         )
-    return None
-
-
-def _templates(customer: Customer, live: LiveCustomer) -> Stage | None:
-    statuses = [c.approval_status for c in live.contents]
-    if len(live.contents) < len({t.key for t in customer.templates}) or (
-        ApprovalStatus.UNSUBMITTED in statuses
-    ):
-        return Stage(8, "run `wa-sync apply` to create and submit the templates", Actor.ISV)
-    if ApprovalStatus.REJECTED in statuses:
-        return Stage(8, "change the rejected templates and apply again", Actor.ISV)
-    if any(s.in_review for s in statuses):
-        return Stage(8, "wait for WhatsApp to review the templates", Actor.META, waiting=True)
     return None
 
 

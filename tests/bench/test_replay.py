@@ -11,7 +11,7 @@ import pytest
 
 from bench.replay import Replay
 from wa_sync.emulator import Emulator
-from wa_sync.gateway.http import RetryingHttpClient
+from wa_sync.gateway.http import Transport
 from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
 from wa_sync.model import Customer
 
@@ -20,7 +20,7 @@ def gateway(url: str, emu: Emulator) -> TwilioGateway:
     credentials = ParentCredentials(
         account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
     )
-    http = RetryingHttpClient(base_url=url, max_attempts=1, timeout=10)
+    http = Transport(base_url=url, attempts=1, timeout=10)
     return TwilioGateway(credentials, http_client=http, parallelism=4, emulated=True)
 
 

@@ -59,6 +59,7 @@ POSITIONALS = {
     "access-request": ["x"],
     "import": ["x", "--account-sid", "AC1"],
     "new": ["customer", "x"],
+    "verify": ["x", "+31205550123", "123456"],
 }
 
 

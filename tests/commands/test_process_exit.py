@@ -46,7 +46,7 @@ def test_a_plan_process_writes_all_its_output_and_exits_with_the_commands_code(t
 def test_a_short_output_left_in_the_buffer_is_written_too(tmp_path):
     done = wa_sync("validate", cwd=example(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Valid: 3 customers")
+    assert done.stdout.startswith("Valid: 4 customers")
 
 
 def test_an_error_exit_code_and_message_survive_the_fast_exit(tmp_path):

@@ -61,35 +61,3 @@ def test_a_hint_is_a_top_level_account_sid_line_and_nothing_else(tmp_path):
         "nested": None,
         "none": None,
     }
-
-
-def test_the_hints_are_read_before_the_settings_and_given_after_the_parallelism(
-    tmp_path, monkeypatch
-):
-    """The hints are read while the account listing is on its way, before the settings,
-    so that this thread is done when the page comes; the reads they start wait until
-    the parallelism is set."""
-    write_estate(tmp_path, customers=2, templates=1)
-    done: list[str] = []
-    given: list = []
-
-    class Gateway:  # what _prefetch asks of a gateway, noted in order
-        def prefetch(self, hints, customers):
-            done.append(f"prefetch {customers}")
-            given.append(hints)
-
-        def set_parallelism(self, parallelism):
-            assert not given[0].__self__.done(), "hints given before the parallelism was set"
-            done.append(f"parallelism {parallelism}")
-
-    read_hints = common.customer_hints
-    monkeypatch.setattr(common, "customer_hints", lambda *a: done.append("hints") or read_hints(*a))
-    from wa_sync.config import settings
-
-    read_settings = settings.load_settings
-    monkeypatch.setattr(
-        settings, "load_settings", lambda *a: done.append("settings") or read_settings(*a)
-    )
-    common._prefetch(Gateway(), str(tmp_path), ["bench-00001", "bench-00002"], None)
-    assert done == ["prefetch 2", "hints", "settings", "parallelism 16"]
-    assert given[0]() == [("bench-00001", None), ("bench-00002", None)]

@@ -21,6 +21,7 @@ def test_the_example_becomes_the_model():
     assert [c.id for c in config.customers] == [
         "acme-dental",
         "bella-bistro",
+        "grachten-koffie",
         "northwind-outfitters",
     ]
     assert config.isv.email == "onboarding@example-isv.com"

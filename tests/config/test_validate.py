@@ -20,7 +20,7 @@ def test_the_example_configuration_validates():
     result = run_cli("validate", "--root", str(REPO_ROOT))
 
     assert result.code == 0, result.output
-    assert result.out.startswith("Valid: 3 customers")
+    assert result.out.startswith("Valid: 4 customers")
 
 
 def test_the_example_has_a_schema_line_in_every_file():

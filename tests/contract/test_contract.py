@@ -59,10 +59,12 @@ def _content(name: str) -> ContentList.ContentCreateRequest:
     )
 
 
-def _sender(n: int) -> ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate:
+def _sender(
+    n: int, country: str = "1415"
+) -> ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate:
     return ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
         {
-            "sender_id": f"whatsapp:+1415555{n:04d}",
+            "sender_id": f"whatsapp:+{country}555{n:04d}",
             "configuration": {"waba_id": "104000000000001", "verification_method": "sms"},
             "webhook": {"callback_url": "https://hooks.example/wa", "callback_method": "POST"},
             "profile": {
@@ -125,12 +127,26 @@ def tour(emu: Emulator, exchanges: list[Exchange]) -> None:
     sub.messaging.v2.channels_senders(senders[0].sid).update(update)
     sub.messaging.v2.channels_senders(senders[2].sid).delete()
 
+    # the Tech Provider flow: a number the emulator does not own, its one-time code,
+    # an offline sender with reasons, a re-categorised template (SPEC §6)
+    own = sub.messaging.v2.channels_senders.create(_sender(1, country="4930"))
+    code = ChannelsSenderList.MessagingV2ChannelsSenderRequestsUpdate(
+        {"configuration": {"verification_code": "123456"}}
+    )
+    sub.messaging.v2.channels_senders(own.sid).fetch()  # PENDING_VERIFICATION
+    sub.messaging.v2.channels_senders(own.sid).update(code)  # VERIFYING
+    emu.set_sender_status(senders[1].sid, "OFFLINE", ["63101", "63020"])
+    sub.messaging.v2.channels_senders(senders[1].sid).fetch()
+    emu.recategorise(contents[0].sid, "MARKETING")
+    sub.content.v1.contents(contents[0].sid).approval_fetch().fetch()
+
     # errors: not found, already submitted, taken name, bad credentials, bad parameters
     _tolerate(lambda: sub.content.v1.contents("HX" + "0" * 32).fetch())
     _tolerate(lambda: sub.content.v1.contents(contents[0].sid).approval_create.create(approval))
     _tolerate(lambda: sub.content.v1.contents.create(_content("tpl_0")))
     _tolerate(lambda: sub.messaging.v2.channels_senders.create(_sender(0)))
     _tolerate(lambda: sub.messaging.v2.channels_senders.list())
+    _tolerate(lambda: sub.messaging.v2.channels_senders(own.sid).update(code))  # not pending
     _tolerate(lambda: Client(made[1].sid, "0" * 32, http_client=http).content.v1.contents.list())
     _tolerate(lambda: accounts.list(page_size=5000))
 

@@ -74,6 +74,11 @@ def test_status_shows_stage_next_action_and_who(estate, cli, emulator):
             "pending_display_name": None,
             "pending_display_name_status": None,
             "offline_reasons": [],
+            "offline_hints": [],
+            "quality_rating": "HIGH",
+            "messaging_limit": "1K Customers/24hr",
+            "needs_action": False,
+            "next_step": "",
         }
     ]
     assert by_id["clinic-one"]["templates"] == {"received": 3}

@@ -127,19 +127,3 @@ def test_a_parent_token_given_from_outside_is_never_written(tmp_path):
         Emulator(db=str(db), parent_sid="AC" + "cd" * 16, parent_token=token)
     with Emulator(db=str(db), parent_sid=sid, parent_token=token) as again:
         assert len(again.state()["accounts"]) == 1
-
-
-def test_meta_recategorises_a_submitted_template(emu, parent):
-    control = EmulatorControl(emu.url)
-    content = make_content(parent, "recat")
-    with pytest.raises(ValueError, match="not been submitted"):
-        control.set_category(content.sid, "MARKETING")
-    submit(parent, content.sid, "recat", category="UTILITY")
-    control.approve(content.sid)
-    control.set_category(content.sid, "MARKETING")
-    approval = parent.content.v1.contents(content.sid).approval_fetch().fetch().whatsapp
-    assert (approval["category"], approval["status"]) == ("MARKETING", "approved")
-    with pytest.raises(ValueError, match="category must be one of"):
-        control.set_category(content.sid, "PROMOTIONAL")
-    with pytest.raises(LookupError, match="no content"):
-        control.set_category("HX" + "0" * 32, "UTILITY")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.conftest import cli, emulator, env, repo  # noqa: F401 (fixtures)
 from tests.gateway.scripted import ScriptedServer, Sleeps
 
 

@@ -97,7 +97,8 @@ class ScriptedServer:
                     self.send_response(reply.status)
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
-                    self.send_header("Content-Type", "application/json")
+                    if "Content-Type" not in reply.headers:
+                        self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -138,3 +139,25 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+class Trickler:
+    """A server that answers at once, then sends its body a byte at a time."""
+
+    def __init__(self, body: bytes, every: float, *, length: int | None = None):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.body, self.every, self.length = body, every, length or len(body)
+
+    def serve_one(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.recv(65536)
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            conn.sendall(f"{head}Content-Length: {self.length}\r\n\r\n".encode())
+            try:
+                for byte in self.body:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.every)
+            except OSError:
+                pass

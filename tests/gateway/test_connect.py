@@ -86,6 +86,21 @@ def test_bad_tuning_values_are_usage_errors(tmp_path, name):
         pass
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WA_SYNC_TWILIO_RATE_LIMITS", "lists=20"),
+        ("WA_SYNC_TWILIO_RATE_LIMITS", "list=fast"),
+        ("HTTPS_PROXY", "ftp://ops:s3cr3t@proxy.example.com:21"),
+    ],
+)
+def test_bad_network_settings_are_usage_errors_that_show_no_password(tmp_path, name, value):
+    environ = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, name: value}
+    with pytest.raises(UsageError, match=name) as caught, open_with(environ, tmp_path):
+        pass
+    assert "s3cr3t" not in str(caught.value)
+
+
 def test_emulated_follows_the_twilio_url(tmp_path):
     base = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
     with open_with({**base, "WA_SYNC_TWILIO_URL": "http://127.0.0.1:9"}, tmp_path) as gateway:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from wa_sync.gateway.twilio import _live_content
+from wa_sync.gateway.shapes import live_content as _live_content
 from wa_sync.model import ApprovalStatus, LiveContent, freeze
 
 CONTENT = {

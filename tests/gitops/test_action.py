@@ -165,9 +165,9 @@ def test_plan_with_changes_then_apply_then_no_changes(estate: Path, wa_sync_bin:
     result = Path(out["output_dir"])
     assert (result / "exitcode").read_text().strip() == "2"
     assert (result / "shard").read_text().strip() == "1/1"
-    assert "Plan: 5 to create" in (result / "plan.md").read_text(encoding="utf-8")
+    assert "Plan: 9 to create" in (result / "plan.md").read_text(encoding="utf-8")
     assert summary.startswith("## wa-sync plan\n")
-    assert "Plan: 5 to create" in summary
+    assert "Plan: 9 to create" in summary
 
     proc, out, summary = run_action(estate, wa_sync_bin, "apply", parallelism="2")
     assert (out["exit_code"], out["has_changes"]) == ("0", "true"), proc.stderr

@@ -26,7 +26,7 @@ def estate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     root = tmp_path / "estate"
     assert main(["init", str(root)]) == 0
     out = capsys.readouterr().out
-    assert f"Initialized a wa-sync estate in {root}: 13 files." in out
+    assert f"Initialized a wa-sync estate in {root}: 14 files." in out
     assert "Next steps:" in out
     return root
 
@@ -40,12 +40,14 @@ def test_init_writes_the_estate(estate: Path) -> None:
 
 def test_the_estate_validates_and_plans(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(estate), "validate"]) == 0
-    assert "Valid: 1 customer, 1 sender, 3 templates; 0 errors, 0 warnings." in (
+    assert "Valid: 2 customers, 2 senders, 5 templates; 0 errors, 0 warnings." in (
         capsys.readouterr().out
     )
     assert main(["--root", str(estate), "--emulator", "plan", "--detailed-exitcode"]) == 2
     out = capsys.readouterr().out
-    assert "Plan: 5 to create, 0 to update, 0 to replace, 0 to delete, 3 to submit" in out
+    assert (
+        "Plan: 9 to create, 0 to update, 0 to replace, 0 to delete, 5 to submit; 0 blocked." in out
+    )
 
 
 def test_the_workflows_pass_actionlint(estate: Path) -> None:
@@ -103,7 +105,7 @@ def test_pre_commit_runs_the_hook(estate: Path) -> None:
 
 def test_schema_headers_and_editor_settings_point_at_files(estate: Path) -> None:
     files = [estate / "wa-sync.yaml", *estate.glob("customers/*"), *estate.glob("templates/*")]
-    assert len(files) == 3
+    assert len(files) == 4
     for path in files:
         (target,) = SCHEMA_HEADER.findall(path.read_text(encoding="utf-8"))
         assert (path.parent / target).resolve().is_file(), (path, target)

@@ -30,6 +30,7 @@ def test_new_customer_writes_a_commented_first_stage_file(tmp_path: Path) -> Non
     assert data == {
         "name": "Acme Dental",
         "onboarding": {
+            "flow": "legacy",
             "terms_accepted": False,
             "business_verification": "not_started",
             "access_request": "not_submitted",
@@ -186,3 +187,50 @@ def test_scaffold_examples_pass_validate_once_uncommented(tmp_path: Path) -> Non
     code, output = validate(tmp_path)
     assert code == 0, output
     assert "0 errors, 0 warnings" in output
+
+
+# --- the onboarding flow (issue #19.1) -----------------------------------------------
+
+
+def test_new_customer_with_flow_embedded_signup_validates_and_has_no_legacy_steps(
+    tmp_path: Path,
+) -> None:
+    code, out, err = run(tmp_path, "new", "customer", "shop-one", "--flow", "embedded_signup")
+    assert (code, err) == (0, "")
+    data = yaml.safe_load((tmp_path / "customers" / "shop-one.yaml").read_text())
+    assert data["onboarding"] == {
+        "flow": "embedded_signup",
+        "signup": "not_started",
+        "business_verification": "not_started",
+    }
+    assert "Embedded Signup" in out
+    assert "wa-sync verify shop-one" in out
+    assert "access-request" not in out
+    assert run(tmp_path, "validate")[0] == 0
+
+
+def _ask(root: Path, answers: str, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    runtime = Runtime(
+        environ={}, stdin=io.StringIO(answers), stdout=out, stderr=io.StringIO(),
+        stdin_isatty=True, cwd=str(root),
+    )  # fmt: skip
+    return main(["--root", str(root), "new", "customer", *argv], runtime), out.getvalue()
+
+
+def test_new_customer_asks_for_the_flow_on_a_terminal(tmp_path: Path) -> None:
+    code, out = _ask(tmp_path, "tech\nembedded_signup\n", "shop-two")
+    assert code == 0
+    assert "'tech' is not a flow" in out
+    data = yaml.safe_load((tmp_path / "customers" / "shop-two.yaml").read_text())
+    assert data["onboarding"]["flow"] == "embedded_signup"
+
+
+def test_new_customer_without_a_terminal_takes_the_settings_flow(tmp_path: Path) -> None:
+    (tmp_path / "wa-sync.yaml").write_text("settings:\n  onboarding_flow: embedded_signup\n")
+    code, out, _ = run(tmp_path, "new", "customer", "shop-three")
+    assert code == 0
+    assert "Onboarding flow: embedded_signup (another: --flow" in out
+    data = yaml.safe_load((tmp_path / "customers" / "shop-three.yaml").read_text())
+    assert data["onboarding"]["flow"] == "embedded_signup"
+    assert run(tmp_path, "validate")[0] == 0

@@ -283,7 +283,7 @@ class EstateMachine(RuleBasedStateMachine):
         if picked:
             content = picked[1]
             category = next(c for c in CATEGORIES if c != content["approval"]["category"])
-            self.emulator.set_category(content["sid"], category)
+            self.emulator.recategorise(content["sid"], category)
 
     @rule(data=st.data(), status=st.sampled_from(SENDER_STATUSES))
     def sender_status(self, data: st.DataObject, status: str) -> None:

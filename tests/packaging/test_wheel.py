@@ -76,10 +76,10 @@ def test_the_installed_wheel_works_in_a_clean_venv(dist: Path, tmp_path: Path) -
     assert run(wa_sync, "--version", cwd=tmp_path, env=env) == f"wa-sync {__version__}\n"
     run(wa_sync, "init", "estate", cwd=tmp_path, env=env)
     estate = tmp_path / "estate"
-    assert "Valid: 1 customer" in run(wa_sync, "validate", cwd=estate, env=env)
+    assert "Valid: 2 customers" in run(wa_sync, "validate", cwd=estate, env=env)
     plan = run(wa_sync, "--emulator", "plan", cwd=estate, env=env)
     assert "(against the wa-sync emulator, not Twilio)" in plan
-    assert "Plan: 5 to create" in plan
+    assert "Plan: 9 to create" in plan
 
 
 def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:

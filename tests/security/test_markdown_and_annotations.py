@@ -284,7 +284,7 @@ def test_text_outputs_never_start_a_line_with_user_text(hostile_estate, cli, emu
 
 
 def test_twilio_free_text_is_one_line():
-    from wa_sync.gateway.twilio import one_line
+    from wa_sync.gateway.shapes import one_line
 
     assert one_line("bad\n::error::x\r::warning::y\u2028z\x85w") == (
         "bad ::error::x ::warning::y z w"

@@ -42,9 +42,10 @@ def credentials(request, emulator, env) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch):
     """Retries go again at once: the faults below would otherwise cost minutes of sleep."""
-    from wa_sync.gateway.http import RetryingHttpClient
+    from wa_sync.gateway import http
 
-    monkeypatch.setattr(RetryingHttpClient, "backoff", lambda self, attempt: 0.0)
+    monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.0)
+    monkeypatch.setattr(http, "BACKOFF_JITTER", 0.0)
 
 
 @pytest.fixture

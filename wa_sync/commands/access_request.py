@@ -4,14 +4,11 @@ form for one customer, checked for the mistakes the seed warns about (SPEC §4.7
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
-from wa_sync.commands.common import EMULATOR_BANNER, connect, customer_file_ids, load
-from wa_sync.errors import UsageError
-from wa_sync.model import AccessRequest
+from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
+from wa_sync.model import AccessRequest, Flow
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.runtime import Runtime
@@ -31,6 +28,15 @@ NEXT = {
 }
 
 
+# What replaces the access request in the Tech Provider flow (SPEC §1.1).
+NO_FORM = (
+    "Instead, the ISV is approved once as a Tech Provider (isv.tech_provider.status in "
+    "wa-sync.yaml), and the customer completes Meta's Embedded Signup in the ISV's "
+    "application, which returns the WABA ID: record `onboarding.signup: completed` and "
+    "`waba_id`. `wa-sync status` shows which step is next."
+)
+
+
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     return run(
         root=args.root,
@@ -42,10 +48,13 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runtime) -> int:
-    _check_known(root, customer_id)
+    check_known(root, customer_id)
     loaded = load(root, only=[customer_id], err=runtime.stderr)
     customer = loaded.config.customer(customer_id)
     assert customer is not None  # load() refused unknown ids
+    if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
+        runtime.stdout.write(_no_form(customer_id, fmt))
+        return 0
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([customer])
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=[customer_id])
@@ -78,16 +87,21 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
     return 1 if problems else 0
 
 
-def _check_known(root: str, customer_id: str) -> None:
-    known = customer_file_ids(root)
-    if customer_id in known or not (Path(root) / "customers").is_dir():
-        return  # load() reports a missing repository
-    close = difflib.get_close_matches(customer_id, known, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UsageError(
-        f"no customer {customer_id!r}: there is no file customers/{customer_id}.yaml.{hint} "
-        f"Known customers: {', '.join(sorted(known)) or 'none'}."
-    )
+def _no_form(customer_id: str, fmt: str) -> str:
+    """An embedded_signup customer has no access request (SPEC §1.1)."""
+    if fmt == "json":
+        doc = {
+            "customer": customer_id,
+            "flow": Flow.EMBEDDED_SIGNUP.value,
+            "valid": True,
+            "access_request": None,
+            "fields": {},
+            "problems": [],
+            "next": NO_FORM,
+        }
+        return json.dumps(doc, indent=2) + "\n"
+    flow = "is onboarded with the embedded_signup flow: it has no access request."
+    return f"{customer_id} {flow}\n{NO_FORM}\n"
 
 
 def _text(

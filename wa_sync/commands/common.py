@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, TextIO
 from wa_sync.commands.background import cancel as cancel_load
 from wa_sync.commands.background import early_model, load_in_background
 from wa_sync.config.files import MAX_FILE_BYTES, YamlFileError, read_capped, read_text
-from wa_sync.errors import Problem, WaSyncError
+from wa_sync.errors import Problem, UsageError, WaSyncError
 from wa_sync.model import Config, LiveEstate
 from wa_sync.plan.scope import select_customers
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime, no_cycle_collection
 
 if TYPE_CHECKING:
-    from wa_sync.gateway.base import CustomerHint, Gateway
+    from wa_sync.gateway.base import Gateway
     from wa_sync.plan.change import Plan
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
 
 # The interpreter lock's switch interval while a command reads Twilio (Python's is 5 ms).
 READER_SWITCH_INTERVAL = 0.0005
+
+CustomerHint = tuple[str, str | None]  # a customer id and its file's account_sid, if any
 
 # A top-level `account_sid: AC...` line of a customer file (a hint; the loader decides),
 # ending in LF or CRLF.
@@ -101,6 +103,19 @@ def customer_file_ids(root: str) -> list[str]:
     return [path.stem for path in (Path(root) / "customers").glob("*.yaml")]
 
 
+def check_known(root: str, customer_id: str) -> None:
+    """A usage error for a customer id without a file, with the close ones."""
+    known = customer_file_ids(root)
+    if customer_id in known or not (Path(root) / "customers").is_dir():
+        return  # load() reports a missing repository
+    close = difflib.get_close_matches(customer_id, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UsageError(
+        f"no customer {customer_id!r}: there is no file customers/{customer_id}.yaml.{hint} "
+        f"Known customers: {', '.join(sorted(known)) or 'none'}."
+    )
+
+
 def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
     for problem in warnings:
         err.write(f"warning: {problem}\n")
@@ -145,15 +160,6 @@ def load_and_connect(
             files = customer_file_ids(root)  # listed once, before the fork and the reads
             loading = load_in_background(root, only or None, len(files))
             stack.callback(cancel_load, loading)
-            try:
-                # one request at a time until the settings say how many (below)
-                gateway = stack.enter_context(
-                    connect(runtime, root=root, emulator=emulator, parallelism=parallelism or 1)
-                )
-                scope = hinted_scope(files, only=only, shard=shard)
-                _prefetch(gateway, root, scope, parallelism)
-            except WaSyncError:
-                pass  # raised again by the connect below, after any configuration error
         loaded = None
         if loading is not None and gateway is not None:
             loaded = _early(loading, root, only=only, shard=shard, err=runtime.stderr)
@@ -215,32 +221,6 @@ def _early(
             raise outcome[0]
 
     return Loaded(config, scope, known, verdict)
-
-
-def _prefetch(
-    gateway: Gateway, root: str, scope: Sequence[str] | None, parallelism: int | None
-) -> None:
-    """Start the gateway's reads (none for a bad --customer, which `load` reports),
-    then, while the listing of subaccounts is on its way, read the hints and set the
-    gateway's parallelism from wa-sync.yaml unless `parallelism` overrides it. The
-    reads of the hinted subaccounts wait for the hints, which are given only after the
-    parallelism is set: none goes out before. The hints are read first, so that this
-    thread is done before the listing's page comes (its JSON is parsed on the reading
-    thread, which would otherwise take turns with this one)."""
-    hints: Future[list[CustomerHint]] = Future()
-    if scope is not None:
-        gateway.prefetch(hints.result, len(scope))
-    try:
-        found = customer_hints(root, scope) if scope is not None else []
-        if parallelism is None:
-            from wa_sync.config.settings import load_settings  # see _LATER
-
-            parallelism = load_settings(root).parallelism
-        gateway.set_parallelism(parallelism)
-        hints.set_result(found)
-    finally:
-        if not hints.done():  # hints only save time: none is no error
-            hints.set_result([])
 
 
 def hinted_scope(

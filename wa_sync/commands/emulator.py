@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 
+from wa_sync.commands import emulator_control
+from wa_sync.connect import parse_rate_limits
 from wa_sync.emulator import Emulator
+from wa_sync.emulator.ratelimit import PUBLISHED
 from wa_sync.errors import UsageError
 from wa_sync.model import ACCOUNT_SID_PATTERN
 from wa_sync.runtime import Runtime
@@ -19,8 +22,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    if getattr(args, "control", None):
+        return emulator_control.main(args, runtime)
     sid, token = _parent_credentials(runtime)
     _check_settings(args)
+    limits = rate_limits(args.rate_limits)
     try:
         emulator = Emulator(
             db=args.db,
@@ -32,16 +38,17 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             fault_rate=args.fault_rate,
             approve_after=args.approve_after,
             subaccount_limit=args.subaccount_limit,
+            rate_limits=limits,
         )
     except ValueError as exc:
-        raise UsageError(f"--db {args.db}: {exc}") from None
+        raise UsageError(f"--db {args.db}: {exc}") from exc
     try:
         emulator.start()
     except OSError as exc:
         emulator.close()
         raise UsageError(
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-        ) from None
+        ) from exc
     try:
         _announce(runtime, emulator, args, from_environment=sid is not None)
         while True:
@@ -66,6 +73,13 @@ def _parent_credentials(runtime: Runtime) -> tuple[str | None, str | None]:
     return sid, token
 
 
+def rate_limits(option: str | None) -> dict[str, float]:
+    """--rate-limits: none, Twilio's published ones, or CLASS=RPS pairs over them."""
+    if option is None:
+        return {}
+    return parse_rate_limits(option, PUBLISHED, "--rate-limits")
+
+
 def _check_settings(args: argparse.Namespace) -> None:
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be between 0 and 65535 (0: any free port)")
@@ -87,6 +101,9 @@ def _announce(
     out.write(f"  state: {args.db or 'in memory (gone when it stops)'}\n")
     if args.approve_after is not None:
         out.write(f"  submissions approved after {args.approve_after:g} s\n")
+    if args.rate_limits is not None:
+        shown = ", ".join(f"{k} {v:g}" for k, v in rate_limits(args.rate_limits).items())
+        out.write(f"  rate limits per account, requests a second: {shown}\n")
     if args.latency_ms or args.fault_rate:
         out.write(f"  faults: {args.latency_ms} ms latency, {args.fault_rate:.0%} answered 5xx\n")
     out.write(f"  control API: {emulator.url}/__emulator/state (no authentication)\n")

@@ -19,10 +19,12 @@ import yaml
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
+from wa_sync.config.settings import load_settings
 from wa_sync.errors import UsageError
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
+    Flow,
     LiveAccount,
     LiveContent,
     LiveCustomer,
@@ -31,6 +33,9 @@ from wa_sync.model import (
     thaw,
 )
 from wa_sync.runtime import Runtime
+
+# Sender statuses of the one-time code step (SPEC §1.1 step 4): only the Tech Provider flow
+ONE_TIME_CODE = ("PENDING_VERIFICATION", "VERIFYING")
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -67,7 +72,13 @@ def run(
     live = LiveCustomer(
         customer_id=customer_id, account=account, senders=senders, contents=contents
     )
-    text = customer_yaml(customer_id, live, now=datetime.now(UTC), emulated=emulated)
+    text = customer_yaml(
+        customer_id,
+        live,
+        now=datetime.now(UTC),
+        emulated=emulated,
+        default_flow=load_settings(root).onboarding_flow,
+    )
     write_file(target, text, force=force)
     banner = [EMULATOR_BANNER] if emulated else []
     runtime.stdout.write(
@@ -125,12 +136,16 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
 
 
 def customer_yaml(
-    customer_id: str, live: LiveCustomer, *, now: datetime, emulated: bool = False
+    customer_id: str,
+    live: LiveCustomer,
+    *,
+    now: datetime,
+    emulated: bool = False,
+    default_flow: Flow = Flow.LEGACY,
 ) -> str:
-    """The customer file for a live subaccount: a pure function of live state."""
+    """The customer file for a live subaccount: a pure function of live state (and of
+    the flow to assume where live state does not tell)."""
     assert live.account is not None
-    online = any(s.status == "ONLINE" for s in live.senders)
-    waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
     name, source = _business_name(live)
     where = "the wa-sync emulator" if emulated else "Twilio"
     lines = [
@@ -138,15 +153,8 @@ def customer_yaml(
         f"# Imported by `wa-sync import {customer_id} --account-sid {live.account.sid}` "
         f"on {now:%Y-%m-%d} from the live subaccount in {where}.",
         f"name: {_scalar(name)}  # the business's name, {source}: check it",
-        "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:",
-        '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID',
-        "# customer_account_sid: AC...  # the customer's own Twilio project (where ToS was "
-        "accepted)",
-        f"account_sid: {live.account.sid}  # adopt this existing subaccount",
+        *_onboarding_lines(live, default_flow),
     ]
-    if waba_id:
-        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
-    lines += _onboarding(online, registered=bool(live.senders))
     body: dict[str, Any] = {}
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
@@ -172,7 +180,58 @@ def _business_name(live: LiveCustomer) -> tuple[str, str]:
     return live.account.customer_id or live.account.friendly_name, "from the subaccount's name"
 
 
-def _onboarding(online: bool, *, registered: bool) -> list[str]:
+def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
+    """The account, the WABA and the onboarding record of the customer's flow."""
+    assert live.account is not None
+    flow, why = infer_flow(live, default_flow)
+    lines = []
+    if flow is Flow.LEGACY:
+        lines += [
+            "# ACTION NEEDED: Twilio's API does not know these; the access request needs them:",
+            '# facebook_business_manager_id: "..."  # the CUSTOMER\'s Business Manager ID',
+            "# customer_account_sid: AC...  # the customer's own Twilio project (where ToS was "
+            "accepted)",
+        ]
+    lines.append(f"account_sid: {live.account.sid}  # adopt this existing subaccount")
+    waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
+    if waba_id:
+        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
+    registered = bool(live.senders)
+    if flow is Flow.EMBEDDED_SIGNUP:
+        return lines + _signup_onboarding(why, registered=registered)
+    online = any(s.status == "ONLINE" for s in live.senders)
+    return lines + _onboarding(online, registered=registered, flow_why=why)
+
+
+def infer_flow(live: LiveCustomer, default: Flow) -> tuple[Flow, str]:
+    """The customer's onboarding flow as far as live state tells, and why: a sender
+    waiting for (or checking) its one-time code is the Tech Provider flow's step 4;
+    otherwise the two flows leave the same traces, and the setting decides."""
+    coded = next((s for s in live.senders if s.status in ONE_TIME_CODE), None)
+    if coded is not None:
+        return Flow.EMBEDDED_SIGNUP, (
+            f"inferred: sender {coded.phone_number} is {coded.status}, the one-time code "
+            "step of the Tech Provider flow"
+        )
+    return default, (
+        f"assumed: settings.onboarding_flow is {default.value}; live state does not tell the "
+        "flows apart"
+    )
+
+
+def _signup_onboarding(why: str, *, registered: bool) -> list[str]:
+    lines = ["onboarding:", f"  flow: embedded_signup  # {why}"]
+    if registered:
+        lines.append(
+            "  signup: completed  # implied: a sender is registered with the WABA that "
+            "Embedded Signup returned"
+        )
+    else:
+        lines.append("  signup: not_started  # no sender is registered yet: record it when done")
+    return lines
+
+
+def _onboarding(online: bool, *, registered: bool, flow_why: str) -> list[str]:
     if not online:
         why = (
             "a sender is registered but none is ONLINE yet"
@@ -181,6 +240,7 @@ def _onboarding(online: bool, *, registered: bool) -> list[str]:
         )
         return [
             f"onboarding:  # {why}: record each step as it happens",
+            f"  flow: legacy  # {flow_why}",
             "  terms_accepted: false",
             "  business_verification: not_started",
             "  access_request: not_submitted",
@@ -189,6 +249,7 @@ def _onboarding(online: bool, *, registered: bool) -> list[str]:
     implied = "implied: a sender is ONLINE in the subaccount"
     return [
         "onboarding:",
+        f"  flow: legacy  # {flow_why}",
         f"  terms_accepted: true  # {implied}",
         f"  business_verification: verified  # {implied}",
         f"  access_request: approved  # {implied}",

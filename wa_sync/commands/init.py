@@ -29,9 +29,9 @@ ACTION_PATTERN = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<ref>[\w./-]+)\Z")
 # estate path -> file in wa_sync/scaffold/ (package data keeps no dot-files)
 SCAFFOLD = {
     "wa-sync.yaml": "wa-sync.yaml",
-    # The `legacy` flow of SPEC §1. The `embedded_signup` example (SPEC §1.1) joins it
-    # once the customer schema accepts that flow.
+    # one customer per onboarding flow: `legacy` (SPEC §1) and `embedded_signup` (§1.1)
     "customers/example-clinic.yaml": "customer-legacy.yaml",
+    "customers/example-cafe.yaml": "customer-embedded.yaml",
     "templates/appointment_reminder.yaml": "template.yaml",
     "README.md": "README.md",
     ".gitignore": "gitignore",
@@ -103,7 +103,7 @@ def estate_files(action: str) -> dict[str, str]:
 def next_steps(directory: str) -> str:
     steps = [
         f"cd {directory} && git init (if it is not a repository yet)",
-        "Edit wa-sync.yaml (your ISV's details), then replace the example customer in "
+        "Edit wa-sync.yaml (your ISV's details), then replace the example customers in "
         "customers/ with your own (wa-sync new customer ID).",
         "Check it: wa-sync validate, then wa-sync --emulator plan (no Twilio needed).",
         "On GitHub: add the secrets TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, then push; "

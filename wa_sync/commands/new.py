@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from wa_sync.commands.files import write_file
+from wa_sync.config.settings import load_settings
 from wa_sync.errors import UsageError
-from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX
+from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX, Flow
 from wa_sync.runtime import Runtime
 
 TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")
@@ -28,15 +29,50 @@ SCHEMA_LINE = "# yaml-language-server: $schema=../schema/{kind}.schema.json"
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
-    run(kind=args.kind, name=args.name, root=args.root, force=args.force, out=runtime.stdout)
+    flow = Flow(args.flow) if args.flow else None
+    if args.kind == "customer" and flow is None:
+        flow = ask_flow(runtime, load_settings(args.root).onboarding_flow)
+    run(
+        kind=args.kind,
+        name=args.name,
+        root=args.root,
+        force=args.force,
+        out=runtime.stdout,
+        flow=flow or Flow.LEGACY,
+    )
     return 0
 
 
-def run(*, kind: str, name: str, root: str, force: bool, out: TextIO) -> Path:
+def ask_flow(runtime: Runtime, default: Flow) -> Flow:
+    """The new customer's onboarding flow: asked on a terminal, else the setting's."""
+    if not runtime.stdin_isatty:
+        return default
+    choices = " | ".join(f.value for f in Flow)
+    while True:
+        runtime.stdout.write(
+            "How is this customer onboarded? legacy: Twilio's ISV flow (access request); "
+            "embedded_signup: the Tech Provider flow (Meta's Embedded Signup in your app).\n"
+            f"Flow [{choices}] (default {default.value}): "
+        )
+        runtime.stdout.flush()
+        answer = runtime.stdin.readline()
+        if not answer:  # end of input: take the default
+            return default
+        answer = answer.strip()
+        if not answer:
+            return default
+        if answer in {f.value for f in Flow}:
+            return Flow(answer)
+        runtime.stdout.write(f"{answer!r} is not a flow: answer {choices}.\n")
+
+
+def run(
+    *, kind: str, name: str, root: str, force: bool, out: TextIO, flow: Flow = Flow.LEGACY
+) -> Path:
     """Write the scaffold for `kind` ("customer" or "template") and say what to do next."""
     if kind == "customer":
         check_customer_id(name)
-        text, folder = customer_yaml(name), "customers"
+        text, folder = customer_yaml(name, flow), "customers"
     elif kind == "template":
         check_template_name(name)
         text, folder = template_yaml(name), "templates"
@@ -53,7 +89,10 @@ def run(*, kind: str, name: str, root: str, force: bool, out: TextIO) -> Path:
             "replace it with a fresh scaffold"
         )
     write_file(target, text, force=force, shown=relative)
-    out.write(f"Wrote {relative}.\n\n{next_steps(kind, name, relative)}")
+    out.write(f"Wrote {relative}.\n")
+    if kind == "customer":
+        out.write(f"Onboarding flow: {flow.value} (another: --flow legacy|embedded_signup).\n")
+    out.write(f"\n{next_steps(kind, name, relative, flow)}")
     return target
 
 
@@ -101,10 +140,13 @@ def _display_name(customer_id: str) -> str:
     return " ".join(word.capitalize() for word in customer_id.split("-") if word)
 
 
-def customer_yaml(customer_id: str) -> str:
-    """A new customer: valid as written, every onboarding step at its first value."""
+def customer_yaml(customer_id: str, flow: Flow = Flow.LEGACY) -> str:
+    """A new customer: valid as written, every onboarding step of its flow at its first
+    value."""
+    onboarding = _SIGNUP if flow is Flow.EMBEDDED_SIGNUP else _LEGACY
     text = (
-        _CUSTOMER.replace("@ID@", customer_id)
+        _CUSTOMER.replace("@ONBOARDING@", onboarding)
+        .replace("@ID@", customer_id)
         .replace("@NAME@", _display_name(customer_id))
         .replace("@SNAKE@", customer_id.replace("-", "_"))
     )
@@ -116,8 +158,19 @@ def template_yaml(name: str) -> str:
     return SCHEMA_LINE.format(kind="template") + "\n" + _TEMPLATE.replace("@NAME@", name)
 
 
-def next_steps(kind: str, name: str, relative: Path) -> str:
-    if kind == "customer":
+def next_steps(kind: str, name: str, relative: Path, flow: Flow = Flow.LEGACY) -> str:
+    if kind == "customer" and flow is Flow.EMBEDDED_SIGNUP:
+        steps = [
+            f"Edit {relative}: the business's name.",
+            f"Check it: wa-sync validate, then wa-sync plan --customer {name} (a new "
+            f"subaccount wa-sync:{name} is planned).",
+            "Open a pull request; merging it runs apply, which creates the subaccount.",
+            "When the customer has completed Embedded Signup in your application: record "
+            "`onboarding.signup: completed`, `signup_date` and the `waba_id` it returned.",
+            "Uncomment and fill in a sender and its templates; if the number was not bought "
+            f"from Twilio, `wa-sync verify {name} PHONE CODE` submits the one-time code.",
+        ]
+    elif kind == "customer":
         steps = [
             f"Edit {relative}: the business's name, then each onboarding fact as it happens.",
             f"Check it: wa-sync validate, then wa-sync plan --customer {name} (a new "
@@ -147,27 +200,15 @@ _CUSTOMER = """\
 
 name: "@NAME@"  # the business's name, as the customer writes it (required)
 
-# Needed for the WhatsApp access request (`wa-sync access-request @ID@`):
-# facebook_business_manager_id: "123456789012345"  # the CUSTOMER's Business Manager ID
-# customer_account_sid: AC...  # the customer's own Twilio project, where they accepted the terms
-
-# account_sid: AC...  # optional: adopt this existing subaccount instead of creating one
-# waba_id: "104000000000001"  # the WhatsApp Business Account ID, once known (senders need it)
-
-# What people did outside Twilio's API. Update each line as it happens; wa-sync shows
-# the senders and templates that wait on a step as "blocked" until then.
-onboarding:
-  terms_accepted: false  # false | true: the customer accepted WhatsApp's Terms of Service
-  business_verification: not_started  # not_started | pending | verified | rejected
-  access_request: not_submitted  # not_submitted | submitted | approved | denied
-  invitation: not_sent  # not_sent | pending | approved: Twilio's invitation in Business Manager
-
-# WhatsApp senders (registered once the access request is approved). The display name
+@ONBOARDING@
+# WhatsApp senders (registered once the onboarding steps above allow). The display name
 # must follow WhatsApp's rules: a rejected name caps the number at 250 business-initiated
 # messages a day.
 # senders:
 #   - phone_number: "+14155550123"  # E.164, as a string
 #     display_name: @NAME@
+#     verification: sms  # sms | voice: how Meta sends the one-time code for a number
+#                        # not bought from Twilio (submit it with `wa-sync verify`)
 #     profile:
 #       about: What the business does, in one line
 #       address: 1 Main St, San Francisco, CA
@@ -186,6 +227,38 @@ onboarding:
 #     category: UTILITY
 #     body: "Hi {{1}}, welcome to @NAME@. Reply here with any questions."
 #     variables: {"1": "Maria"}
+"""
+
+_LEGACY = """\
+# Needed for the WhatsApp access request (`wa-sync access-request @ID@`):
+# facebook_business_manager_id: "123456789012345"  # the CUSTOMER's Business Manager ID
+# customer_account_sid: AC...  # the customer's own Twilio project, where they accepted the terms
+
+# account_sid: AC...  # optional: adopt this existing subaccount instead of creating one
+# waba_id: "104000000000001"  # the WhatsApp Business Account ID, once known (senders need it)
+
+# What people did outside Twilio's API. Update each line as it happens; wa-sync shows
+# the senders and templates that wait on a step as "blocked" until then.
+onboarding:
+  flow: legacy  # Twilio's ISV flow: Terms of Service, access request, invitation
+  terms_accepted: false  # false | true: the customer accepted WhatsApp's Terms of Service
+  business_verification: not_started  # not_started | pending | verified | rejected
+  access_request: not_submitted  # not_submitted | submitted | approved | denied
+  invitation: not_sent  # not_sent | pending | approved: Twilio's invitation in Business Manager
+"""
+
+_SIGNUP = """\
+# account_sid: AC...  # optional: adopt this existing subaccount instead of creating one
+# waba_id: "104000000000001"  # the WABA ID that Embedded Signup returned (senders need it)
+
+# What people did outside Twilio's API. The customer signs up through Meta's Embedded
+# Signup in your application; there is no access request, Terms-of-Service record or
+# invitation. wa-sync shows the senders and templates that wait on a step as "blocked".
+onboarding:
+  flow: embedded_signup  # Twilio's Tech Provider flow (isv.tech_provider in wa-sync.yaml)
+  signup: not_started  # not_started | completed: the customer finished Embedded Signup
+  # signup_date: "2026-11-30"  # the day they did (Meta's 7-day onboarding limit counts it)
+  business_verification: not_started  # Meta business verification: 2 phone numbers until verified
 """
 
 _TEMPLATE = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wa_sync.commands.common import load_and_connect, read_and_plan
-from wa_sync.errors import UsageError
+from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -66,9 +66,22 @@ def run(
     runtime.stdout.write(render(plan, fmt, color=color, verbose=verbose))
     if out:
         runtime.stderr.write(f"Saved the plan to {out}; apply it with `wa-sync apply {out}`.\n")
+    if loaded.config.settings.on_category_change == "fail":
+        refuse_recategorised(plan)
     if detailed_exitcode:
         return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
     return 0
+
+
+def refuse_recategorised(plan: Plan) -> None:
+    """`settings.on_category_change: fail`: a re-categorised template fails the plan."""
+    moved = [n.address for n in plan.notes if n.kind == "recategorised"]  # NoteKind's value
+    if moved:
+        raise WaSyncError(
+            f"{len(moved)} template(s) re-categorised by Meta, and settings.on_category_change "
+            f"is fail: {', '.join(moved)}. Have the customer approve the cost change, then "
+            "declare the new category (or set on_category_change: report)"
+        )
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) -> str:

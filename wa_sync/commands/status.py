@@ -9,11 +9,14 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect, load
-from wa_sync.model import Customer, LiveCustomer, LiveEstate
-from wa_sync.onboarding import ONBOARDED, onboarding_stage
+from wa_sync.config.limits import recent_signups, signup_dates, signup_limit
+from wa_sync.health import needs_action, next_step, offline_reasons
+from wa_sync.model import Config, Customer, Isv, LiveCustomer, LiveEstate, LiveSender
+from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.plan.change import Action
 from wa_sync.plan.diff import diff_customer
 from wa_sync.plan.ownership import check_ownership
@@ -32,12 +35,23 @@ WIDTH = 100  # where the text view wraps a customer's detail lines
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     return run(
-        root=args.root, only=args.customer, fmt=args.format, emulator=args.emulator, runtime=runtime
+        root=args.root,
+        only=args.customer,
+        fmt=args.format,
+        emulator=args.emulator,
+        runtime=runtime,
+        verbose=bool(args.verbose),
     )
 
 
 def run(
-    *, root: str, only: Sequence[str] | None, fmt: str, emulator: bool, runtime: Runtime
+    *,
+    root: str,
+    only: Sequence[str] | None,
+    fmt: str,
+    emulator: bool,
+    runtime: Runtime,
+    verbose: bool = False,
 ) -> int:
     loaded = load(root, only=only, err=runtime.stderr)
     customers = [c for c in loaded.config.customers if c.id in loaded.scope]
@@ -47,15 +61,20 @@ def run(
         check_ownership(
             loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
         )
-        report = status_report(customers, live, emulated=gateway.emulated)
+        report = status_report(customers, live, emulated=gateway.emulated, isv=loaded.config.isv)
+    report["signups"] = signup_report(loaded.config, datetime.now(UTC).date())
     runtime.stdout.write(
-        json.dumps(report, indent=2, sort_keys=True) + "\n" if fmt == "json" else render(report)
+        json.dumps(report, indent=2, sort_keys=True) + "\n"
+        if fmt == "json"
+        else render(report, verbose=verbose)
     )
     return 0
 
 
-def status_report(customers: Sequence[Customer], live: LiveEstate, *, emulated: bool) -> dict:
-    rows = [_customer_status(c, live.customers[c.id]) for c in customers]
+def status_report(
+    customers: Sequence[Customer], live: LiveEstate, *, emulated: bool, isv: Isv = NO_ISV
+) -> dict:
+    rows = [_customer_status(c, live.customers[c.id], isv) for c in customers]
     count = len(live.accounts)
     warning = subaccount_limit_warning(count)
     return {
@@ -64,6 +83,14 @@ def status_report(customers: Sequence[Customer], live: LiveEstate, *, emulated: 
         "customers": rows,
         "warnings": [warning] if warning else [],
     }
+
+
+def signup_report(config: Config, today: date) -> dict[str, int] | None:
+    """Embedded Signups in the last 7 days against Meta's limit (SPEC §1.1); None when no
+    customer has a signup date."""
+    if not signup_dates(config):
+        return None
+    return {"last_7_days": recent_signups(config, today), "limit": signup_limit(config)}
 
 
 def subaccount_limit_warning(count: int, limit: int = SUBACCOUNT_LIMIT) -> str | None:
@@ -94,14 +121,16 @@ def template_limit_warning(count: int) -> str | None:
     return None
 
 
-def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
+def _customer_status(customer: Customer, live: LiveCustomer, isv: Isv) -> dict[str, Any]:
     """One customer's row of the report: its stage, senders, templates, and the changes
     a plan holds back until an onboarding step is done (`blocked`, with who acts)."""
-    stage = onboarding_stage(customer, live)
+    stage = onboarding_stage(customer, live, isv)
     approvals = Counter(c.approval_status.value for c in live.contents)
     return {
         "id": customer.id,
         "name": customer.name,
+        "flow": customer.onboarding.flow.value,
+        "steps": stage.last_step,
         "subaccount_sid": live.account.sid if live.account else None,
         "stage": {
             "step": stage.step if stage.step != ONBOARDED else None,
@@ -110,31 +139,21 @@ def _customer_status(customer: Customer, live: LiveCustomer) -> dict[str, Any]:
             "actor": stage.actor.value if stage.actor else None,
             "waiting": stage.waiting,
         },
-        "senders": [
-            {
-                "phone_number": s.phone_number,
-                "status": s.status,
-                "display_name": s.display_name,
-                "pending_display_name": s.pending_display_name,
-                "pending_display_name_status": s.pending_display_name_status,
-                "offline_reasons": list(s.offline_reasons),
-            }
-            for s in live.senders
-        ],
+        "senders": [sender_health(customer.id, s) for s in live.senders],
         "templates": dict(sorted(approvals.items())),
         "rejections": [
             {"name": c.friendly_name, "language": c.language, "reason": c.rejection_reason}
             for c in live.contents
             if c.approval_status.value == "rejected"
         ],
-        "blocked": _blocked(customer, live),
+        "blocked": _blocked(customer, live, isv),
         "warnings": _customer_warnings(live),
     }
 
 
-def _blocked(customer: Customer, live: LiveCustomer) -> list[dict[str, Any]]:
+def _blocked(customer: Customer, live: LiveCustomer, isv: Isv) -> list[dict[str, Any]]:
     """The changes the plan blocks (SPEC §4.1 `!`), each with its gate and who must act."""
-    changes, _notes = diff_customer(customer, live, prune=False)
+    changes, _notes = diff_customer(customer, live, prune=False, isv=isv)
     return [
         {
             "address": change.address,
@@ -168,18 +187,36 @@ def _customer_warnings(live: LiveCustomer) -> list[str]:
     return [*warnings, warning] if warning else warnings
 
 
+def sender_health(customer_id: str, sender: LiveSender) -> dict[str, Any]:
+    """A sender as Twilio reports it, with what its status means (SPEC §3 `status`)."""
+    return {
+        "phone_number": sender.phone_number,
+        "status": sender.status,
+        "display_name": sender.display_name,
+        "pending_display_name": sender.pending_display_name,
+        "pending_display_name_status": sender.pending_display_name_status,
+        "offline_reasons": list(sender.offline_reasons),
+        "offline_hints": [r.hint for r in offline_reasons(sender) if r.hint],
+        "quality_rating": sender.quality_rating,
+        "messaging_limit": sender.messaging_limit,
+        "needs_action": needs_action(sender),
+        "next_step": next_step(customer_id, sender),
+    }
+
+
 # --- the text view -----------------------------------------------------------------
 
 
-def render(report: dict) -> str:
+def render(report: dict, *, verbose: bool = False) -> str:
     """A table a person can scan (one row per customer and sender), each customer's next
-    action, rejections and warnings on indented lines below its row."""
+    action, senders that are not online, rejections and warnings on indented lines below
+    its row; with `verbose`, every sender's quality rating and messaging limit too."""
     header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
     rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
         *above, last = _rows(customer)  # the details go below a customer's last sender
         rows += [(row, []) for row in above]
-        rows.append((last, _details(customer)))
+        rows.append((last, _details(customer, verbose=verbose)))
     widths = [max(len(r[i]) for r in [header, *(c for c, _ in rows)]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
@@ -190,15 +227,25 @@ def render(report: dict) -> str:
     for row, details in rows:
         lines += [line(row), *details]
     lines += [f"warning: {w}" for w in report["warnings"]]
+    signups = report.get("signups")
+    if signups:
+        lines.append(
+            f"Embedded Signups in the last 7 days: {signups['last_7_days']} of the "
+            f"{signups['limit']} Meta allows."
+        )
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
+    acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])
+    if acting:
+        lines.append(f"{acting} sender(s) need action (OFFLINE or PENDING_VERIFICATION).")
     return visible("\n".join(lines)) + "\n"
 
 
 def _rows(customer: dict) -> list[tuple[str, ...]]:
     """The customer's row, then one more row per further sender."""
     stage = customer["stage"]
-    step = f"{stage['step']}/8 {stage['name']}" if stage["step"] else "onboarded"
+    done = stage["step"] is None
+    step = "onboarded" if done else f"{stage['step']}/{customer['steps']} {stage['name']}"
     actor = stage["actor"] or "-"
     senders = [f"{s['phone_number']} {s['status']}" for s in customer["senders"]] or ["-"]
     templates = ", ".join(f"{n} {k}" for k, n in customer["templates"].items()) or "-"
@@ -206,11 +253,14 @@ def _rows(customer: dict) -> list[tuple[str, ...]]:
     return [first, *(("", "", "", sender, "") for sender in senders[1:])]
 
 
-def _details(customer: dict) -> list[str]:
+def _details(customer: dict, *, verbose: bool) -> list[str]:
     stage = customer["stage"]
     lines = []
     if stage["step"] is not None:
         lines += _wrapped("next: ", stage["next_action"])
+    said = stage["next_action"] if stage["step"] is not None else ""
+    for sender in customer["senders"]:
+        lines += _sender_lines(sender, verbose=verbose, said=said)
     for r in customer["rejections"]:
         lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
     lines += _blocked_lines(customer)
@@ -230,6 +280,24 @@ def _blocked_lines(customer: dict) -> list[str]:
         count = f"{len(blocked)} change{'s' if len(blocked) > 1 else ''}"
         text = f"{count} at step {step} ({gate}): {actor} must {action}: {', '.join(blocked)}"
         lines += _wrapped("blocked: ", text)
+    return lines
+
+
+def _sender_lines(sender: dict, *, verbose: bool, said: str) -> list[str]:
+    """A sender that is not online (what to do, unless the `next:` line `said` it), a
+    display name in review, and the quality and limit when worth a look (or `verbose`)."""
+    label = f"sender {sender['phone_number']}: "
+    lines = []
+    if sender["status"] != "ONLINE":
+        reasons = "".join(f" [{r}]" for r in sender["offline_reasons"])
+        todo = "" if sender["next_step"] in said else f": {sender['next_step']}"
+        lines += _wrapped(label, f"{sender['status']}{reasons}{todo}")
+    if (sender["pending_display_name_status"] or "").upper() == "PENDING_REVIEW":
+        lines += _wrapped(label, f"display name {sender['pending_display_name']!r} in review")
+    if verbose or sender["quality_rating"] not in (None, "HIGH", "UNKNOWN"):
+        quality = sender["quality_rating"] or "unknown"
+        limit = sender["messaging_limit"] or "unknown"
+        lines += _wrapped(label, f"quality {quality}, messaging limit {limit}")
     return lines
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
     LIBRARY_NAME,
     Library,
@@ -25,18 +26,16 @@ from wa_sync.config.library import (
     load_library,
     relative_lines,
 )
+from wa_sync.config.limits import limit_problems
 from wa_sync.config.lint import lint_config
 from wa_sync.config.settings import read_checked, read_settings
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
-    AccessRequest,
-    BusinessVerification,
     Config,
     Customer,
-    Invitation,
-    Onboarding,
+    Flow,
     Sender,
     Template,
     freeze,
@@ -74,7 +73,7 @@ def finish_load(config: Config, found: Sequence[Problem]) -> tuple[Config, list[
     """The second part of `load_repo`: the WhatsApp lint over the model, then the
     verdict on every problem (ConfigInvalid, or the config and its warnings)."""
     with no_cycle_collection():
-        linted = lint_config(config)
+        linted = lint_config(config) + limit_problems(config)
     problems = list(dict.fromkeys([*found, *linted]))  # a shared library's lint, once
     if any(problem.is_error for problem in problems):
         raise ConfigInvalid(problems)
@@ -100,9 +99,11 @@ class _Loader:
     phones: dict[str, _Declared] = field(default_factory=dict)
     account_sids: dict[str, _Declared] = field(default_factory=dict)
     library_files: dict[str, str] = field(default_factory=dict)
+    flow: Flow = Flow.LEGACY  # settings.onboarding_flow
 
     def load(self) -> Config:
         isv, settings = read_settings(self.root, self.problems)
+        self.flow = settings.onboarding_flow
         self.library_files = self._yaml_files(TEMPLATES_DIR, self._library_stem_ok)
         if self.only is None:
             for name in self.library_files:
@@ -194,9 +195,10 @@ class _Loader:
         self._account_sid(cid, doc)
         senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
         templates = self._templates(cid, doc)
+        onboarding, wrong_flow = read_onboarding(doc, self.flow)
+        self.problems += wrong_flow
         if any(p.is_error for p in self.problems[before:]):
             return None
-        onboarding = data.get("onboarding", {})
         return Customer(
             id=cid,
             name=data["name"],
@@ -205,14 +207,7 @@ class _Loader:
             account_sid=data.get("account_sid"),
             waba_id=data.get("waba_id"),
             protect=data.get("protect", False),
-            onboarding=Onboarding(
-                terms_accepted=onboarding.get("terms_accepted", False),
-                business_verification=BusinessVerification(
-                    onboarding.get("business_verification", "not_started")
-                ),
-                access_request=AccessRequest(onboarding.get("access_request", "not_submitted")),
-                invitation=Invitation(onboarding.get("invitation", "not_sent")),
-            ),
+            onboarding=onboarding,
             senders=senders,
             templates=templates,
             where=Location(relative),
@@ -259,6 +254,8 @@ class _Loader:
             display_name=entry["display_name"],
             profile=freeze(entry.get("profile", {})),
             webhook=freeze(entry.get("webhook", {})),
+            verification=entry.get("verification"),
+            ignore=tuple(entry.get("ignore", ())),
             protect=entry.get("protect", False),
             where=doc.where(path),
             path=path,
@@ -285,6 +282,8 @@ class _Loader:
                 ]
             if entry.get("protect"):
                 made = [replace(template, protect=True) for template in made]
+            if entry.get("ignore"):
+                made = [replace(template, ignore=tuple(entry["ignore"])) for template in made]
             for template in made:
                 first = declared.setdefault(template.key, _Declared(cid, doc.where(path), path))
                 if first.key != path:

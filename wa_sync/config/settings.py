@@ -9,13 +9,14 @@ the libraries), which a plan imports only later, in the process that loads.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from wa_sync.config import schema
 from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
 from wa_sync.config.yamlfile import YamlDoc, parse_yaml
 from wa_sync.errors import Location, Problem
-from wa_sync.model import Isv, Settings
+from wa_sync.model import Flow, Isv, Settings, TechProvider, TechProviderStatus
 
 SETTINGS_FILE = "wa-sync.yaml"
 
@@ -62,7 +63,20 @@ def read_settings(root: Path, problems: list[Problem]) -> tuple[Isv, Settings]:
     doc = read_checked(root, SETTINGS_FILE, "wa-sync", problems)
     if doc is None:
         return Isv(), Settings()
-    return Isv(**doc.data.get("isv", {})), Settings(**doc.data.get("settings", {}))
+    return _isv(doc.data.get("isv", {})), _settings(doc.data.get("settings", {}))
+
+
+def _isv(data: dict[str, Any]) -> Isv:
+    provider = data.get("tech_provider", {})
+    tech_provider = TechProvider(
+        status=TechProviderStatus(provider.get("status", "not_applied")),
+        business_verified=provider.get("business_verified", False),
+    )
+    return Isv(**{**data, "tech_provider": tech_provider})
+
+
+def _settings(data: dict[str, Any]) -> Settings:
+    return Settings(**{**data, "onboarding_flow": Flow(data.get("onboarding_flow", "legacy"))})
 
 
 def load_settings(root: str) -> Settings:

@@ -23,7 +23,7 @@ What it does as Twilio does (see shared/notes/twilio-api.md):
 - Approval lifecycle `unsubmitted` → `received` → `approved` / `rejected`, by
   `approve()` / `reject()` or `approve_after` seconds on the emulated clock; senders
   `CREATING` → `ONLINE` after `sender_online_after` seconds. `advance_clock()` moves the
-  emulated clock; `set_category()` re-categorises a submitted template as Meta may.
+  emulated clock.
 
 Where Twilio's behaviour is unknown or undocumented, the emulator takes the stricter
 choice, so that code passing here does not break on Twilio:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from wa_sync.emulator.accounts import MAX_FRIENDLY_NAME, create_account_row
 from wa_sync.emulator.content import CATEGORIES, approval_json
-from wa_sync.emulator.senders import DISPLAY_NAME_STATUSES, PROFILE, SECTIONS, STATUSES
+from wa_sync.emulator.senders import (
+    CODE_KEY,
+    DISPLAY_NAME_STATUSES,
+    PROFILE,
+    SECTIONS,
+    STATUSES,
+)
 from wa_sync.emulator.store import Store, new_secret, new_sid
 
 
@@ -29,7 +37,8 @@ def tick(store: Store) -> None:
         )
         db.execute(
             "UPDATE senders SET status = 'ONLINE', online_at = NULL, updated = ?"
-            " WHERE status = 'CREATING' AND online_at IS NOT NULL AND online_at <= ?",
+            " WHERE status IN ('CREATING', 'VERIFYING') AND online_at IS NOT NULL"
+            " AND online_at <= ?",
             (now, now),
         )
 
@@ -41,7 +50,7 @@ def _next_due(store: Store) -> float | None:
         "SELECT MIN(due) FROM (SELECT MIN(approve_at) AS due FROM contents"
         " WHERE approval_status = 'received' AND approve_at IS NOT NULL"
         " UNION ALL SELECT MIN(online_at) FROM senders"
-        " WHERE status = 'CREATING' AND online_at IS NOT NULL)"
+        " WHERE status IN ('CREATING', 'VERIFYING') AND online_at IS NOT NULL)"
     )
     return None if row is None or row[0] is None else float(row[0])
 
@@ -62,26 +71,18 @@ def set_approval(store: Store, content_sid: str, status: str, reason: str = "") 
             )
 
 
-def set_category(store: Store, content_sid: str, category: str) -> None:
-    """Meta re-categorises a submitted template (it may, since `allow_category_change`
-    is on): the approval's category changes, nothing else."""
-    if category not in CATEGORIES:
-        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
-    with store.lock:
-        row = store.one("SELECT approval_status FROM contents WHERE sid = ?", (content_sid,))
-        if row is None:
-            raise UnknownObject(f"no content {content_sid}")
-        if row["approval_status"] == "unsubmitted":
-            raise ValueError(f"content {content_sid} has not been submitted for approval")
-        with store.tx() as db:
-            db.execute(
-                "UPDATE contents SET approval_category = ? WHERE sid = ?", (category, content_sid)
-            )
-
-
-def set_sender_status(store: Store, sender_sid: str, status: str) -> None:
+def set_sender_status(
+    store: Store, sender_sid: str, status: str, reasons: Sequence[str] = ()
+) -> None:
+    """Move a sender to `status`; OFFLINE with Twilio's error codes as its reasons
+    (e.g. 63101, 63020; none: 30008, an unknown error)."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    if reasons and status != "OFFLINE":
+        raise ValueError("only an OFFLINE sender has offline reasons")
+    codes = [str(code) for code in reasons]
+    if not all(code.isdigit() for code in codes):
+        raise ValueError("offline reasons are Twilio error codes, e.g. 63101")
     with store.tx() as db:
         cursor = db.execute(
             "UPDATE senders SET status = ?, online_at = NULL, updated = ? WHERE sid = ?",
@@ -89,6 +90,36 @@ def set_sender_status(store: Store, sender_sid: str, status: str) -> None:
         )
         if cursor.rowcount == 0:
             raise UnknownObject(f"no sender {sender_sid}")
+        db.execute("DELETE FROM offline_reasons WHERE sender_sid = ?", (sender_sid,))
+        if codes:
+            db.execute(
+                "INSERT INTO offline_reasons (sender_sid, reasons) VALUES (?, ?)",
+                (sender_sid, json.dumps(codes)),
+            )
+
+
+def set_verification_code(store: Store, code: str) -> None:
+    """The one-time code the emulator expects from now on (DEFAULT_CODE until set)."""
+    if not re.fullmatch(r"[0-9]{4,8}", code):
+        raise ValueError("a verification code is 4 to 8 digits")
+    store.set_meta(CODE_KEY, code)
+
+
+def recategorise(store: Store, content_sid: str, category: str) -> None:
+    """Meta changes an approved template's category (its `template_category_update`)."""
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+    with store.lock:
+        row = store.one("SELECT approval_status FROM contents WHERE sid = ?", (content_sid,))
+        if row is None:
+            raise UnknownObject(f"no content {content_sid}")
+        if row["approval_status"] != "approved":
+            raise ValueError(f"content {content_sid} is not approved: Meta re-categorises only "
+                             "approved templates")  # fmt: skip
+        with store.tx() as db:
+            db.execute(
+                "UPDATE contents SET approval_category = ? WHERE sid = ?", (category, content_sid)
+            )
 
 
 def set_display_name_status(

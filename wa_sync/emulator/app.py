@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -25,6 +25,7 @@ from wa_sync.emulator.errors import (
     not_found,
 )
 from wa_sync.emulator.faults import Faults
+from wa_sync.emulator.ratelimit import RateLimits, retry_after
 from wa_sync.emulator.routes import Route, match
 from wa_sync.emulator.store import Store, new_secret, new_sid
 from wa_sync.emulator.wire import Principal, Request, Response, Settings
@@ -51,6 +52,7 @@ class App:
         approve_after: float | None = None,
         sender_online_after: float = 0.0,
         subaccount_limit: int = 1000,
+        rate_limits: Mapping[str, float] | None = None,
     ) -> None:
         self.store = Store(db)
         sid, token = self._parent(parent_sid, parent_token)
@@ -64,6 +66,9 @@ class App:
         self.faults = Faults()
         self._default_faults = (latency_ms, fault_rate)
         self.faults.set(latency_ms=latency_ms, error_rate=fault_rate)
+        self.rate_limits = RateLimits()
+        self._default_limits = dict(rate_limits or {})
+        self.rate_limits.set(self._default_limits)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
 
@@ -157,6 +162,9 @@ class App:
             with self.store.one_version():
                 req.principal = self._authenticate(headers.get("authorization"))
                 entry["account_sid"] = req.principal.account_sid
+                wait = self.rate_limits.admit(req.principal.account_sid, method, found.template)
+                if wait:  # past the account's rate limit: refused, not carried out
+                    return self._logged(entry, _rate_limited(wait))
                 if found.route is None:
                     if found.allowed:
                         raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed")
@@ -231,12 +239,17 @@ class App:
     def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
         admin.set_approval(self.store, content_sid, "rejected", reason)
 
-    def set_category(self, content_sid: str, category: str) -> None:
-        """Meta changes a submitted template's category (as it may on an approved one)."""
-        admin.set_category(self.store, content_sid, category)
+    def set_sender_status(self, sender_sid: str, status: str, reasons: Sequence[str] = ()) -> None:
+        """`reasons`: Twilio error codes of an OFFLINE sender (63101, 63020...)."""
+        admin.set_sender_status(self.store, sender_sid, status, reasons)
 
-    def set_sender_status(self, sender_sid: str, status: str) -> None:
-        admin.set_sender_status(self.store, sender_sid, status)
+    def set_verification_code(self, code: str) -> None:
+        """The one-time code senders in PENDING_VERIFICATION accept (default 123456)."""
+        admin.set_verification_code(self.store, code)
+
+    def recategorise(self, content_sid: str, category: str) -> None:
+        """Meta changes the category of an approved template."""
+        admin.recategorise(self.store, content_sid, category)
 
     def set_display_name_status(
         self, sender_sid: str, status: str | None, name: str | None = None
@@ -272,6 +285,11 @@ class App:
             methods=methods,
         )
 
+    def set_rate_limits(self, limits: Mapping[str, float] | None) -> None:
+        """Enforce per-account limits by endpoint class (ratelimit.py; ratelimit.PUBLISHED
+        are Twilio's), answering 429 with Retry-After past them; None or {} turns them off."""
+        self.rate_limits.set(limits)
+
     def fail_next(
         self,
         method: str,
@@ -292,6 +310,7 @@ class App:
         self.faults.clear()
         latency_ms, fault_rate = self._default_faults
         self.faults.set(latency_ms=latency_ms, error_rate=fault_rate)
+        self.rate_limits.set(self._default_limits)
         self.clear_request_log()
 
     def create_api_key(self, main: bool = True, account_sid: str | None = None) -> tuple[str, str]:
@@ -315,6 +334,10 @@ def _sha256(text: str) -> str:
 def _fault(status: int, message: str) -> Outcome:
     """An injected error: Twilio's codes are 20000 + status (20500, 20503...)."""
     return _error(status, 20000 + status, message)
+
+
+def _rate_limited(wait: float) -> Outcome:
+    return _error(429, TOO_MANY_REQUESTS, "Too Many Requests", {"Retry-After": retry_after(wait)})
 
 
 def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Outcome:

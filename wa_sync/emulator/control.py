@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wa_sync.emulator.admin import UnknownObject
@@ -35,13 +35,17 @@ def _routes(app: App) -> dict[tuple[str, str], Callable[[dict[str, Any]], tuple[
         ("POST", "reset"): lambda b: _done(app.reset),
         ("POST", "approve"): lambda b: _done(app.approve, b["sid"]),
         ("POST", "reject"): lambda b: _done(app.reject, b["sid"], **_pick(b, "reason")),
-        ("POST", "category"): lambda b: _done(app.set_category, b["sid"], b["category"]),
-        ("POST", "sender-status"): lambda b: _done(app.set_sender_status, b["sid"], b["status"]),
+        ("POST", "sender-status"): lambda b: _done(app.set_sender_status, b["sid"], b["status"],
+                                                   b.get("reasons") or ()),
+        ("POST", "verification-code"): lambda b: _done(app.set_verification_code, b["code"]),
+        ("POST", "recategorise"): lambda b: _done(app.recategorise, b["sid"], b["category"]),
         ("POST", "display-name"): lambda b: _done(app.set_display_name_status, b["sid"],
                                                   b.get("status"), b.get("name")),
         ("POST", "clock"): lambda b: _done(app.advance_clock, float(b["seconds"])),
         ("POST", "faults"): lambda b: _done(app.set_faults, **b),
         ("GET", "faults"): lambda b: _ok(app.faults.describe()),
+        ("POST", "rate-limits"): lambda b: _done(app.set_rate_limits, b.get("limits")),
+        ("GET", "rate-limits"): lambda b: _ok(app.rate_limits.limits),
         ("POST", "fail-next"): lambda b: _done(app.fail_next, **b),
         ("GET", "state"): lambda b: _ok(app.state()),
         ("GET", "requests"): lambda b: _ok(app.request_log()),
@@ -120,11 +124,15 @@ class EmulatorControl:
     def reject(self, content_sid: str, reason: str = "INVALID_FORMAT") -> None:
         self._call("POST", "reject", {"sid": content_sid, "reason": reason})
 
-    def set_category(self, content_sid: str, category: str) -> None:
-        self._call("POST", "category", {"sid": content_sid, "category": category})
+    def set_sender_status(self, sender_sid: str, status: str, reasons: Sequence[str] = ()) -> None:
+        body = {"sid": sender_sid, "status": status, "reasons": list(reasons)}
+        self._call("POST", "sender-status", body)
 
-    def set_sender_status(self, sender_sid: str, status: str) -> None:
-        self._call("POST", "sender-status", {"sid": sender_sid, "status": status})
+    def set_verification_code(self, code: str) -> None:
+        self._call("POST", "verification-code", {"code": code})
+
+    def recategorise(self, content_sid: str, category: str) -> None:
+        self._call("POST", "recategorise", {"sid": content_sid, "category": category})
 
     def set_display_name_status(
         self, sender_sid: str, status: str | None, name: str | None = None
@@ -157,6 +165,9 @@ class EmulatorControl:
                 "methods": methods,
             },
         )
+
+    def set_rate_limits(self, limits: dict[str, float] | None) -> None:
+        self._call("POST", "rate-limits", {"limits": limits})
 
     def fail_next(
         self,

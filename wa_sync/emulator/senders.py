@@ -1,12 +1,17 @@
 """Senders API v2 (WhatsApp): register, list, fetch, update and delete senders.
 
-A new sender is CREATING and goes ONLINE `sender_online_after` seconds later on the
-emulated clock (or when a test sets its status). Updates merge per key within each
+A new sender for a number the emulator sells (TWILIO_NUMBERS) is CREATING and goes
+ONLINE `sender_online_after` seconds later on the emulated clock (or when a test sets
+its status). Any other number is the customer's own: it waits in PENDING_VERIFICATION
+until an update posts `configuration.verification_code` equal to the emulator's
+expected code (DEFAULT_CODE unless set), then is VERIFYING and goes ONLINE as above
+(notes/twilio-api.md 4.3). The code is never stored. Updates merge per key within each
 section; an empty string clears a key (the SDK can never send null).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import sqlite3
@@ -57,6 +62,17 @@ VERTICALS = ("Alcohol", "Automotive", "Beauty, Spa and Salon", "Clothing and App
 MAX_LENGTH = {"about": 139, "description": 512, "address": 256}
 MAX_WEBSITES = 2
 SECTIONS = {"configuration": CONFIGURATION, "webhook": WEBHOOK, "profile": PROFILE}
+# The emulator's own numbers: as Twilio numbers with SMS, they are verified at once.
+TWILIO_NUMBERS = ("whatsapp:+1",)
+DEFAULT_CODE = "123456"  # the one-time code the emulator expects until one is set
+CODE_KEY = "verification_code"  # in the meta table
+# Twilio's offline reason codes (twilio.com/docs/errors/<code>) and their messages.
+OFFLINE_MESSAGES = {
+    "30008": "The sender is offline",
+    "63020": "Twilio's invitation to the business has not been accepted",
+    "63101": "The WhatsApp Business Account is not shared with Twilio, is linked to another "
+    "account, or the Solution ID is wrong",
+}
 
 
 def sender_json(
@@ -85,19 +101,28 @@ def sender_json(
             "quality_rating": "HIGH" if online else None,
             "messaging_limit": "1K Customers/24hr" if online else None,
         },
-        "offline_reasons": [
-            {
-                "code": "30008",
-                "message": "The sender is offline",
-                "more_info": "https://www.twilio.com/docs/errors/30008",
-            }
-        ]
+        "offline_reasons": _offline_reasons(req, row["sid"])
         if row["status"] == "OFFLINE"
         else None,
         "compliance": None,
         "url": f"{req.base_url}/v2/Channels/Senders/{row['sid']}",
     }
     return doc | _display_name_change(req, row["sid"])
+
+
+def offline_reason(code: str) -> dict[str, str]:
+    return {
+        "code": code,
+        "message": OFFLINE_MESSAGES.get(code, "The sender is offline"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+    }
+
+
+def _offline_reasons(req: Request, sid: str) -> list[dict[str, str]]:
+    """The reasons a control call gave, else Twilio's unknown error."""
+    row = req.store.one("SELECT reasons FROM offline_reasons WHERE sender_sid = ?", (sid,))
+    codes = json.loads(row["reasons"]) if row is not None else ["30008"]
+    return [offline_reason(code) for code in codes]
 
 
 def _display_name_change(req: Request, sid: str) -> dict[str, Any]:
@@ -178,6 +203,7 @@ def create_sender(req: Request) -> Response:
     if not isinstance(sender_id, str) or not SENDER_ID.match(sender_id):
         raise bad_request("sender_id is required: whatsapp:<E.164 phone number>")
     sections = {name: _merge({}, _section(body, name)) for name in SECTIONS}
+    sections["configuration"].pop("verification_code", None)  # a secret: never stored
     if not sections["configuration"].get("waba_id"):
         raise bad_request("configuration.waba_id is required to register a WhatsApp sender")
     _check_profile(sections["profile"])
@@ -190,15 +216,17 @@ def create_sender(req: Request) -> Response:
         if taken is not None:
             raise ApiError(409, CONFLICT, f"Sender {sender_id} is already registered")
         now = req.store.now()
+        owned = sender_id.startswith(TWILIO_NUMBERS)
+        status = "CREATING" if owned else "PENDING_VERIFICATION"
+        online_at = now + req.settings.sender_online_after if owned else None
         with req.store.tx() as db:
             db.execute(
                 "INSERT INTO senders (sid, account_sid, sender_id, status, friendly_name,"
                 " configuration, webhook, profile, created, updated, online_at)"
-                " VALUES (?, ?, ?, 'CREATING', ?, ?, ?, ?, ?, ?, ?)",
-                (sid, req.account_sid, sender_id, friendly_name or None,
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, req.account_sid, sender_id, status, friendly_name or None,
                  json.dumps(sections["configuration"]), json.dumps(sections["webhook"]),
-                 json.dumps(sections["profile"]), now, now,
-                 now + req.settings.sender_online_after),
+                 json.dumps(sections["profile"]), now, now, online_at),
             )  # fmt: skip
     return Response(202, sender_json(req, _own(req, sid)))
 
@@ -210,8 +238,12 @@ def update_sender(req: Request) -> Response:
         raise bad_request(f"Unknown parameters: {', '.join(unknown)}")
     with req.store.lock:
         row = _own(req, req.params["Sid"])
-        sections = {name: _merge(json.loads(row[name]), _section(body, name)) for name in SECTIONS}
+        given = {name: _section(body, name) for name in SECTIONS}
+        code = given["configuration"].pop("verification_code", None)  # never stored
+        sections = {name: _merge(json.loads(row[name]), given[name]) for name in SECTIONS}
         _check_profile(sections["profile"])
+        if code not in (None, ""):
+            _verify(req, row, code)
         friendly_name = body.get("friendly_name", row["friendly_name"])
         if friendly_name is not None and not isinstance(friendly_name, str):
             raise bad_request("friendly_name must be a string")
@@ -226,6 +258,25 @@ def update_sender(req: Request) -> Response:
     return Response(202, sender_json(req, _own(req, row["sid"])))
 
 
+def _verify(req: Request, row: sqlite3.Row, code: str) -> None:
+    """The one-time code for a sender waiting for it: right, and it is VERIFYING."""
+    if row["status"] != "PENDING_VERIFICATION":
+        raise bad_request(
+            f"Sender {row['sender_id']} is {row['status']}, not waiting for a verification code"
+        )
+    expected = req.store.meta(CODE_KEY) or DEFAULT_CODE
+    if not hmac.compare_digest(code.encode(), expected.encode()):
+        raise bad_request(
+            f"configuration.verification_code is not the code sent to {row['sender_id']}"
+        )
+    now = req.store.now()
+    with req.store.tx() as db:
+        db.execute(
+            "UPDATE senders SET status = 'VERIFYING', online_at = ?, updated = ? WHERE sid = ?",
+            (now + req.settings.sender_online_after, now, row["sid"]),
+        )
+
+
 def fetch_sender(req: Request) -> Response:
     return Response(200, sender_json(req, _own(req, req.params["Sid"])))
 
@@ -236,6 +287,7 @@ def delete_sender(req: Request) -> Response:
         with req.store.tx() as db:
             db.execute("DELETE FROM senders WHERE sid = ?", (row["sid"],))
             db.execute("DELETE FROM display_names WHERE sender_sid = ?", (row["sid"],))
+            db.execute("DELETE FROM offline_reasons WHERE sender_sid = ?", (row["sid"],))
     return Response(204)
 
 

@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,6 +211,7 @@ class Emulator(App):
         approve_after: float | None = None,
         sender_online_after: float = 0.0,
         subaccount_limit: int = 1000,
+        rate_limits: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(
             db=db,
@@ -220,6 +222,7 @@ class Emulator(App):
             approve_after=approve_after,
             sender_online_after=sender_online_after,
             subaccount_limit=subaccount_limit,
+            rate_limits=rate_limits,
         )
         self.host = host
         self.port = port

@@ -91,9 +91,15 @@ CREATE TABLE IF NOT EXISTS display_names (
 );
 CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
     WHERE status = 'CREATING' AND online_at IS NOT NULL;
+-- why an OFFLINE sender is offline (a control call's codes, a JSON list)
+CREATE TABLE IF NOT EXISTS offline_reasons (
+    sender_sid TEXT PRIMARY KEY,
+    reasons TEXT NOT NULL
+);
 """
 
-RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names")
+RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names",
+                "offline_reasons")  # fmt: skip
 
 _TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
 # Values kept per database version: about three per subaccount (its credentials and its
@@ -234,7 +240,7 @@ class Store:
             for table in RESET_TABLES:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.execute("DELETE FROM accounts WHERE sid != ?", (keep_account,))
-            db.execute("DELETE FROM meta WHERE key = 'clock_offset'")
+            db.execute("DELETE FROM meta WHERE key IN ('clock_offset', 'verification_code')")
 
     # -- pagination -------------------------------------------------------------
 

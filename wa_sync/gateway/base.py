@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Protocol
 
+from wa_sync.credentials import Secret
 from wa_sync.errors import TwilioError
 from wa_sync.model import (
     Customer,
@@ -46,9 +47,9 @@ class Unavailable(TwilioError):
     """5xx, timeouts or dropped connections after the retries ran out."""
 
 
-# A customer id and the account_sid its file declares, if any: enough to find its
-# subaccount before the configuration is loaded (Gateway.prefetch).
-CustomerHint = tuple[str, str | None]
+class BrokenAnswer(TwilioError):
+    """An answer that cannot be Twilio's: not JSON, cut off, too slow or too large, or
+    a listing whose pages loop, repeat an object or lead to another host."""
 
 
 class Gateway(Protocol):
@@ -60,40 +61,22 @@ class Gateway(Protocol):
     @property
     def emulated(self) -> bool:
         """True when the gateway talks to the wa-sync emulator rather than Twilio."""
-        ...
-
-    def set_parallelism(self, parallelism: int) -> None:
-        """At most `parallelism` requests in flight from now on."""
-        ...
-
-    def prefetch(self, hints: Callable[[], Collection[CustomerHint]], customers: int = 0) -> None:
-        """Start the reads `read` will make in the background, from hints available
-        before the configuration is loaded (`hints()`, asked for once the listing of
-        subaccounts has come; `customers`: how many it will name at most); `read`
-        uses what matches its customers."""
-        ...
 
     def read(
         self,
         customers: Collection[Customer],
         on_customer: Callable[[LiveCustomer], None] | None = None,
     ) -> LiveEstate:
-        """One listing of the parent's subaccounts, then per matched customer one
-        Senders listing and one ContentAndApprovals listing. `on_customer` is called,
-        in the calling thread, with each customer's state as soon as it is read (the
-        very objects the LiveEstate holds)."""
-        ...
+        """One listing of subaccounts, then per matched customer one Senders and one
+        ContentAndApprovals listing; `on_customer(state)` in this thread as each is read."""
 
     def read_subaccount(
         self, account: LiveAccount
     ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
         """The senders and contents of one subaccount (used by import and after writes)."""
-        ...
 
     def create_subaccount(self, customer: Customer) -> LiveAccount:
-        """Create `wa-sync:<id>`; if the outcome of the POST is unknown, list by
-        FriendlyName before re-sending so that no duplicate is made."""
-        ...
+        """Create `wa-sync:<id>`; a lost answer is looked for by name before re-sending."""
 
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender: ...
 
@@ -103,15 +86,15 @@ class Gateway(Protocol):
 
     def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
 
+    def verify_sender(self, account: LiveAccount, sid: str, code: Secret) -> LiveSender:
+        """Post Meta's one-time code (SPEC §1.1 step 4), never logged or kept; the sender."""
+
     def create_content(
         self, account: LiveAccount, template: Template, friendly_name: str
     ) -> LiveContent:
-        """Create a content named `friendly_name` (the template's name or name_vN);
-        a lost response is recovered by listing and matching name, language and types."""
-        ...
+        """Create `friendly_name` (name or name_vN); a lost answer is found by identity."""
 
     def submit(self, account: LiveAccount, content_sid: str, name: str, category: str) -> None:
         """Submit a content for WhatsApp approval under `name` and `category`."""
-        ...
 
     def delete_content(self, account: LiveAccount, sid: str) -> None: ...

@@ -13,6 +13,7 @@ from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.ownership import check_ownership
+from wa_sync.plan.registrations import one_registration_per_number
 from wa_sync.plan.safety import check_mass_delete
 
 
@@ -113,7 +114,12 @@ class PlanBuilder:
         if done is not None and done[0] is current:
             return done
         found, told = diff_customer(
-            customer, current, prune=self.pruning, cause_of=self.cause_of, now=self.now
+            customer,
+            current,
+            prune=self.pruning,
+            cause_of=self.cause_of,
+            now=self.now,
+            isv=self.config.isv,
         )
         digest = live_digest(current) if self.digests else ""
         done = self.diffs[customer_id] = (current, found, told, digest)
@@ -142,6 +148,8 @@ class PlanBuilder:
             notes += told
             if self.digests:
                 digests[customer_id] = digest
+        changes, moving = one_registration_per_number(changes, live.customers)
+        notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate)
         check_mass_delete(
             changes,

@@ -56,12 +56,23 @@ STEPS = {
     8: "message templates",
 }
 
+# The steps of the Tech Provider flow, SPEC §1.1 (`onboarding.flow: embedded_signup`).
+SIGNUP_STEPS = {
+    0: "Tech Provider approval",
+    1: "subaccount",
+    2: "Embedded Signup",
+    3: "WhatsApp sender",
+    4: "one-time code",
+    5: "sender online",
+    6: "message templates",
+}
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Gate:
     """An onboarding prerequisite (SPEC §1) that blocks a change, and who must act."""
 
-    step: int  # 1-8, the row of SPEC §1
+    step: int  # the row of SPEC §1 (1-8), or of §1.1 (0-6) for an embedded_signup customer
     name: str  # "access request"
     actor: Actor
     action: str  # what the person must do, in plain words
@@ -96,6 +107,7 @@ class NoteKind(StrEnum):
     # not declared (or superseded) and kept because prune is off: not a change (SPEC §4.8)
     UNDECLARED = "undeclared"
     PROTECTED = "protected"  # a plan would delete it, but `protect: true` keeps it
+    RECATEGORISED = "recategorised"  # Meta changed an approved template's category: drift
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -5,13 +5,16 @@ and senders here, its templates in templates.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from wa_sync.model import Customer, LiveCustomer, LiveSender, Sender
+from wa_sync.health import PENDING_VERIFICATION, next_step
+from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 from wa_sync.plan.gates import sender_gate
+from wa_sync.plan.ignore import changed_fields, is_ignored
 from wa_sync.plan.normalise import field_diff, sender_state
 from wa_sync.plan.out import CauseOf, Files, Out, always_config
+from wa_sync.plan.pacing import pace_creations
 from wa_sync.plan.templates import plan_templates
 
 __all__ = ["CauseOf", "always_config", "diff_customer"]
@@ -32,17 +35,20 @@ def diff_customer(
     prune: bool,
     cause_of: CauseOf = always_config,
     now: datetime | None = None,
+    isv: Isv | None = None,
 ) -> tuple[list[Change], list[Note]]:
     """`now`: when the plan is made (default: the clock), for the names WhatsApp still
-    blocks after a deletion."""
+    blocks after a deletion. `isv`: the ISV, whose Tech Provider status gates an
+    embedded_signup customer's sender (SPEC §1.1)."""
     if live.account is None:  # nothing of this customer is in Twilio yet: nothing drifted
         cause_of = always_config
-    out = Out(customer, cause_of)
+    out = Out(customer, cause_of, isv or Isv())
     _subaccount(out, live)
     planned_senders = _senders(out, live, prune=prune)
     sender_ready = planned_senders or any(s.status in SENDER_READY for s in live.senders)
     plan_templates(out, live, prune=prune, sender_ready=sender_ready, now=now)
-    return out.changes, out.notes
+    changes, waiting = pace_creations(out.changes, live.contents, now or datetime.now(UTC))
+    return changes, out.notes + waiting
 
 
 # --- subaccount ------------------------------------------------------------------
@@ -86,7 +92,7 @@ def _subaccount(out: Out, live: LiveCustomer) -> None:
 def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
     """Plan the senders; True when a sender create or update is actionable."""
     customer = out.customer
-    gate = sender_gate(customer)
+    gate = sender_gate(customer, out.isv)
     live_by_id = {s.sender_id: s for s in live.senders}
     actionable = False
     for sender in customer.senders:
@@ -96,7 +102,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, None, gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
-        if before != after:
+        if before != after and changed_fields(out, sender.address, sender.ignore, before, after):
             actionable |= _sender_change(out, sender, current, gate, files)
         _sender_notes(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
@@ -124,7 +130,7 @@ def _sender_change(
         action, before, reason = Action.CREATE, None, "declared but not registered in Twilio"
     else:
         before = sender_state(current)
-        changed = field_diff(before, after)
+        changed = [f for f in field_diff(before, after) if not is_ignored(f, sender.ignore)]
         action, reason = Action.UPDATE, "changed: " + ", ".join(changed)
     return out.gated(
         sender.address,
@@ -142,7 +148,14 @@ def _sender_change(
 
 
 def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
-    if current.status in SENDER_WAITING:
+    if current.status == PENDING_VERIFICATION:  # a person must give the one-time code
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"sender {current.sender_id} is {PENDING_VERIFICATION}: "
+            + next_step(out.customer.id, current),
+        )
+    elif current.status in SENDER_WAITING:
         out.note(
             local,
             NoteKind.WAITING,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from wa_sync.model import Config, Customer, LiveCustomer
+from wa_sync.model import Config, Customer, Flow, LiveCustomer, TechProviderStatus
 from wa_sync.plan.normalise import content_state, sender_state
 
 
@@ -44,15 +44,24 @@ def customer_config_text(c: Customer) -> str:
             str(c.onboarding.access_request),
             str(c.onboarding.invitation),
         ],
-        "senders": [[s.sender_id, sender_state(s)] for s in c.senders],
-        "templates": [[t.name, t.category, content_state(t)] for t in c.templates],
+        "senders": [[s.sender_id, sender_state(s), *_ignored(s.ignore)] for s in c.senders],
+        "templates": [
+            [t.name, t.category, content_state(t), *_ignored(t.ignore)] for t in c.templates
+        ],
     }
+    if c.onboarding.flow is Flow.EMBEDDED_SIGNUP:  # a legacy customer's digest is as it was
+        doc["onboarding"] += [str(c.onboarding.flow), str(c.onboarding.signup)]
     guarded = [s.sender_id for s in c.senders if s.protect] + [
         t.address for t in c.templates if t.protect
     ]
     if c.protect or guarded:  # a key only when something is protected
         doc["protect"] = [c.protect, guarded]
     return _json(doc)
+
+
+def _ignored(ignore: tuple[str, ...]) -> list[list[str]]:
+    """`ignore:` changes a plan; absent, the digest is what it was before the key existed."""
+    return [list(ignore)] if ignore else []
 
 
 def config_digest(
@@ -68,7 +77,10 @@ def config_digest(
     customers = ",".join(
         known.get(c.id) or customer_config_text(c) for c in config.customers if c.id in wanted
     )
-    settings = _json([config.settings.prune, config.settings.max_delete_fraction])
+    chosen: list[object] = [config.settings.prune, config.settings.max_delete_fraction]
+    if config.isv.tech_provider.status is not TechProviderStatus.NOT_APPLIED:
+        chosen.append(str(config.isv.tech_provider.status))  # gates embedded_signup senders
+    settings = _json(chosen)
     return _sha256_text(f'{{"customers":[{customers}],"settings":{settings}}}')
 
 

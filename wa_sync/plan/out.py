@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wa_sync.model import Customer
+from wa_sync.model import Customer, Isv
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 
 # Says whether the files an object is declared in changed since the base revision.
@@ -23,6 +23,7 @@ def always_config(files: Iterable[str]) -> Cause:
 class Out:
     customer: Customer
     cause_of: CauseOf
+    isv: Isv = field(default_factory=Isv)  # its Tech Provider status gates embedded_signup
     changes: list[Change] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveCustomer, Template, split_version
+from wa_sync.plan.categories import recategorised
 from wa_sync.plan.change import Action, Cause, Gate, NoteKind, Phase
 from wa_sync.plan.gates import submit_gate
 from wa_sync.plan.normalise import content_after, content_before, content_state
@@ -39,7 +40,7 @@ def plan_templates(
 ) -> None:
     customer = out.customer
     when = now or datetime.now(UTC)
-    gate = submit_gate(customer, sender_ready=sender_ready)
+    gate = submit_gate(customer, sender_ready=sender_ready, isv=out.isv)
     blocked = blocked_names(live.retired, when)
     guarded = {t.name for t in customer.templates if t.protect}
     handled: set[str] = set()  # SIDs of every version of a declared template
@@ -267,18 +268,10 @@ def _same_content(
 
 
 def _category_note(out: Out, template: Template, content: LiveContent) -> None:
-    if (
-        content.approval_status.locked
-        and content.approval_category
-        and content.approval_category.upper() != template.category.upper()
-    ):
-        out.note(
-            template.address,
-            NoteKind.WARNING,
-            f"declared category {template.category} but {content.friendly_name} was "
-            f"submitted as {content.approval_category.upper()}; WhatsApp may have "
-            "re-categorised it, or the category changed after submission",
-        )
+    message = recategorised(template, content)
+    if message:
+        kind = NoteKind.INFO if "category" in template.ignore else NoteKind.RECATEGORISED
+        out.note(template.address, kind, message)
 
 
 def _submit(

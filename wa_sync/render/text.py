@@ -26,6 +26,7 @@ NOTE_SYMBOLS = {
     NoteKind.INFO: "i",
     NoteKind.UNDECLARED: "?",  # not declared, kept: shown always, never a change
     NoteKind.PROTECTED: "=",  # `protect: true` keeps what the plan would delete
+    NoteKind.RECATEGORISED: "⚠",  # drift that no apply can undo: a person decides
 }
 _COLORS = {
     Action.CREATE: "32",

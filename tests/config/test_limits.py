@@ -1,0 +1,85 @@
+"""Meta's limits checked at validate (SPEC §1.1, issue #19.4): phone numbers per business,
+new customers per rolling 7 days."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from tests.config.conftest import run_cli
+from wa_sync.config.limits import busiest_week
+
+
+def sender(n: int) -> dict:
+    return {"phone_number": f"+1415555{n:04d}", "display_name": "Shop"}
+
+
+def write_customer(root, cid: str, doc: dict) -> None:
+    (root / "customers").mkdir(exist_ok=True)
+    (root / "customers" / f"{cid}.yaml").write_text(json.dumps(doc))
+
+
+def validate(root) -> tuple[int, dict]:
+    result = run_cli("validate", "--root", str(root), "--format", "json")
+    return result.code, json.loads(result.out)
+
+
+@pytest.mark.parametrize(
+    ("verification", "count", "valid"),
+    [("not_started", 2, True), ("not_started", 3, False), ("pending", 3, False),
+     ("verified", 20, True), ("verified", 21, False)],
+)  # fmt: skip
+def test_phone_numbers_per_business(tmp_path, verification, count, valid):
+    doc = {
+        "name": "Shop",
+        "onboarding": {"flow": "embedded_signup", "business_verification": verification},
+        "senders": [sender(n) for n in range(count)],
+    }
+    write_customer(tmp_path, "shop", doc)
+    code, report = validate(tmp_path)
+    assert (code == 0) is valid
+    if not valid:
+        (error,) = report["errors"]
+        assert error["file"] == "customers/shop.yaml"
+        assert error["key"] == "senders"
+        assert f"{count} senders for one business: Meta allows a business" in error["message"]
+
+
+def signup(day: str) -> dict:
+    return {"name": "Shop", "onboarding": {"flow": "embedded_signup", "signup_date": day}}
+
+
+@pytest.mark.parametrize(("verified", "warned"), [(False, True), (True, False)])
+def test_more_new_customers_in_7_days_than_meta_allows_is_a_warning(tmp_path, verified, warned):
+    isv = {"isv": {"tech_provider": {"status": "approved", "business_verified": verified}}}
+    (tmp_path / "wa-sync.yaml").write_text(json.dumps(isv))
+    for n in range(11):  # eleven signups between Nov 24 and Nov 30
+        write_customer(tmp_path, f"shop-{n:02d}", signup(f"2026-11-{24 + n % 7:02d}"))
+    write_customer(tmp_path, "older", signup("2026-10-01"))
+    code, report = validate(tmp_path)
+    assert code == 0  # history, not something a plan could change
+    messages = [w["message"] for w in report["warnings"]]
+    if warned:
+        assert messages == [
+            "11 customers signed up in the 7 days from 2026-11-24: Meta allows 10 new "
+            "customers per rolling 7 days; 200 once the ISV's own business is verified, "
+            "App Review and Access Verification are done (then record "
+            "`isv.tech_provider.business_verified: true`)"
+        ]
+    else:
+        assert messages == []
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ([], (0, date.min)),
+        (["2026-01-01", "2026-01-07", "2026-01-08"], (2, date(2026, 1, 1))),
+        (["2026-01-01", "2026-01-05", "2026-01-08", "2026-01-09"], (3, date(2026, 1, 5))),
+    ],
+    ids=["none", "the-eighth-day-is-outside", "a-later-window"],
+)
+def test_busiest_week(days, expected):
+    assert busiest_week([date.fromisoformat(d) for d in days]) == expected

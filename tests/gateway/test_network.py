@@ -1,0 +1,102 @@
+"""A plan through an https proxy and against a TLS server whose certificate comes from a
+custom CA bundle (issue #18): the transport's library does both, from the environment
+the command is given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.helpers import ISV, customer_doc
+from tests.gateway.relays import TLS, ConnectProxy, SocksProxy, TlsFront
+
+BUNDLE = str(TLS / "localhost.pem")
+
+
+@pytest.fixture
+def tls(emulator) -> Iterator[TlsFront]:
+    front = TlsFront(emulator.port)
+    yield front
+    front.close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[ConnectProxy]:
+    relay = ConnectProxy()
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+def estate(repo, cli, env):
+    repo.write("wa-sync.yaml", ISV)
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    return repo
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+def test_a_plan_against_tls_with_a_custom_ca_bundle(estate, cli, env, emulator, tls, variable):
+    emulator.clear_request_log()
+    environ = {**env, "WA_SYNC_TWILIO_URL": tls.url, variable: BUNDLE}
+    result = cli("plan", "--detailed-exitcode", environ=environ)
+    assert result.code == 0, result.err
+    assert "handshake" in tls.seen
+    assert emulator.request_log()  # Twilio's answers came through the TLS front
+
+
+def test_without_the_bundle_the_certificate_is_refused_before_any_request(
+    estate, cli, env, emulator, tls
+):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, "WA_SYNC_TWILIO_URL": tls.url})
+    assert result.code == 1
+    assert "TLS certificate verification failed" in result.err
+    assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
+def test_a_plan_through_an_https_proxy(estate, cli, env, emulator, tls, proxy, variable):
+    emulator.clear_request_log()
+    environ = {
+        **env,
+        "WA_SYNC_TWILIO_URL": tls.url,
+        "REQUESTS_CA_BUNDLE": BUNDLE,
+        variable: f"http://127.0.0.1:{proxy.port}",
+    }
+    result = cli("plan", "--detailed-exitcode", environ=environ)
+    assert result.code == 0, result.err
+    assert proxy.seen
+    assert set(proxy.seen) == {f"CONNECT localhost:{tls.port}"}
+    assert emulator.request_log()
+
+
+def test_no_proxy_sends_a_host_direct(estate, cli, env, tls, proxy):
+    environ = {
+        **env,
+        "WA_SYNC_TWILIO_URL": tls.url,
+        "REQUESTS_CA_BUNDLE": BUNDLE,
+        "HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}",
+        "NO_PROXY": "example.com,localhost",
+    }
+    assert cli("plan", "--detailed-exitcode", environ=environ).code == 0
+    assert proxy.seen == []
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+def test_a_plan_through_a_socks_proxy(estate, cli, env, emulator, tls, scheme):
+    socks = SocksProxy()
+    emulator.clear_request_log()
+    environ = {
+        **env,
+        "WA_SYNC_TWILIO_URL": tls.url,
+        "REQUESTS_CA_BUNDLE": BUNDLE,
+        "HTTPS_PROXY": f"{scheme}://127.0.0.1:{socks.port}",
+    }
+    result = cli("plan", "--detailed-exitcode", environ=environ)
+    socks.close()
+    assert result.code == 0, result.err
+    target = "localhost" if scheme == "socks5h" else "127.0.0.1"
+    assert set(socks.seen) == {f"CONNECT {target}:{tls.port}"}
+    assert emulator.request_log()

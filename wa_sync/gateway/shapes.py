@@ -1,0 +1,151 @@
+"""Twilio's JSON shapes and the model's, one into the other (pure functions)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from wa_sync.model import ApprovalStatus, LiveContent, LiveSender, Sender, freeze, thaw
+from wa_sync.visible import visible
+
+_log = logging.getLogger("wa_sync.gateway")
+
+PROFILE_TEXT_KEYS = ("about", "description", "address", "vertical", "logo_url")
+PROFILE_LIST_KEYS = {"emails": ("email", "Email"), "websites": ("website", "Website")}
+WEBHOOK_URL_KEYS = ("callback_url", "fallback_url", "status_callback_url")
+WEBHOOK_METHOD_KEYS = ("callback_method", "fallback_method", "status_callback_method")
+
+
+def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
+    """The Senders API body for `sender`. With `clear` (an update), keys the sender does
+    not declare are sent empty so that an update removes them (the SDK can never send
+    null), and the fields it ignores are not sent at all: Twilio keeps them as they are."""
+    declared = thaw(sender.profile)
+    profile: dict[str, Any] = {"name": sender.display_name}
+    for key in PROFILE_TEXT_KEYS:
+        value = declared.get(key)
+        if value not in (None, ""):
+            profile[key] = value
+        elif clear:
+            profile[key] = ""
+    for key, (field, label) in PROFILE_LIST_KEYS.items():
+        values = declared.get(key) or []
+        if values or clear:
+            profile[key] = [{field: v, "label": label} for v in values]
+    if clear:  # `ignore:` (SPEC §4.8): the customer's own edits in WhatsApp Manager stay
+        ignored = {f.removeprefix("profile.") for f in sender.ignore}
+        profile = {k: v for k, v in profile.items() if k not in ignored}
+        if "display_name" in sender.ignore:
+            del profile["name"]
+    webhook = {k: v for k, v in thaw(sender.webhook).items() if v not in (None, "")}
+    if clear:
+        for key in WEBHOOK_URL_KEYS:
+            webhook.setdefault(key, "")
+    configuration = {"waba_id": waba_id}
+    if sender.verification and not clear:  # how Meta sends the one-time code (SPEC §1.1)
+        configuration["verification_method"] = sender.verification
+    body: dict[str, Any] = {"configuration": configuration, "profile": profile}
+    if webhook:
+        body["webhook"] = webhook
+    return body
+
+
+def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Twilio's profile as the model has it: known keys, lists of strings, nothing empty."""
+    raw = raw or {}
+    out: dict[str, Any] = {k: raw[k] for k in PROFILE_TEXT_KEYS if raw.get(k) not in (None, "")}
+    for key, (field, _label) in PROFILE_LIST_KEYS.items():
+        items = [i.get(field) if isinstance(i, Mapping) else i for i in raw.get(key) or []]
+        values = [str(item) for item in items if item not in (None, "")]
+        if values:
+            out[key] = values
+    return freeze(out)
+
+
+def live_sender(data: Mapping[str, Any]) -> LiveSender:
+    profile = data.get("profile") or {}
+    configuration = data.get("configuration") or {}
+    webhook = data.get("webhook") or {}
+    properties = data.get("properties") or {}
+    keys = (*WEBHOOK_URL_KEYS, *WEBHOOK_METHOD_KEYS)
+    return LiveSender(
+        sid=data["sid"],
+        sender_id=data.get("sender_id") or "",
+        status=str(data.get("status") or ""),
+        display_name=str(profile.get("name") or ""),
+        profile=_profile(profile),
+        webhook=freeze({k: webhook[k] for k in keys if webhook.get(k) not in (None, "")}),
+        waba_id=configuration.get("waba_id") or None,
+        pending_display_name=data.get("pending_display_name") or None,
+        pending_display_name_status=data.get("pending_display_name_status") or None,
+        offline_reasons=tuple(_reason(r) for r in data.get("offline_reasons") or []),
+        quality_rating=_text_or_none(properties.get("quality_rating")),
+        messaging_limit=_text_or_none(properties.get("messaging_limit")),
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return one_line(str(value)) if value not in (None, "") else None
+
+
+def one_line(text: str) -> str:
+    """Twilio's free text (error messages, rejection and offline reasons) on one line: a
+    line break in it must not start a line of wa-sync's output, where a CI log could
+    read `::command::` (GitHub Actions) or a comment could read markup; a control
+    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
+    return visible(" ".join(text.split()))
+
+
+def _reason(reason: Any) -> str:
+    if isinstance(reason, Mapping):
+        code, message = reason.get("code"), reason.get("message")
+        return one_line(": ".join(str(p) for p in (code, message) if p))
+    return one_line(str(reason))
+
+
+def live_content(data: Mapping[str, Any]) -> LiveContent:
+    approval = data.get("approval_requests") or {}
+    reason = approval.get("rejection_reason")
+    variables = data.get("variables") or {}
+    return LiveContent(
+        sid=data["sid"],
+        friendly_name=data.get("friendly_name") or "",
+        language=data.get("language") or "",
+        types=freeze(data.get("types") or {}),
+        variables=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
+        approval_status=_approval_status(approval.get("status")),
+        approval_name=str(approval.get("name") or ""),
+        approval_category=str(approval.get("category") or ""),
+        rejection_reason=one_line(str(reason)) if reason else "",
+        date_created=_iso(data.get("date_created")),
+    )
+
+
+def _approval_status(value: Any) -> ApprovalStatus:
+    try:
+        return ApprovalStatus(str(value or "").strip().lower() or "unsubmitted")
+    except ValueError:  # unknown: "in review", so submitted, locked, never re-submitted
+        _log.warning("unknown WhatsApp approval status %r, treated as pending", value)
+        return ApprovalStatus.PENDING
+
+
+def _iso(value: Any) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` from the SDK's datetime (in UTC), or Twilio's text as it is."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value or "")
+
+
+def same_json(a: Any, b: Any) -> bool:
+    return _drop_empty(thaw(a)) == _drop_empty(thaw(b))
+
+
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value

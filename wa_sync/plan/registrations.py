@@ -1,0 +1,55 @@
+"""A number registers once: a plan never registers a WhatsApp sender that another
+customer's subaccount holds, even when the same plan deregisters it there (SPEC §1.1:
+Meta allows 10 register and deregister requests per number per 72 hours, and past them
+blocks the number for 72 hours; a move between customers takes two applies, never a
+loop). Pure: the whole plan's changes and the live state in scope come in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from wa_sync.model import LiveCustomer
+from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
+
+
+def one_registration_per_number(
+    changes: Sequence[Change], live: Mapping[str, LiveCustomer]
+) -> tuple[list[Change], list[Note]]:
+    """`changes` without the sender registrations of numbers live in another customer's
+    subaccount, and a note for each saying what must happen first."""
+    if not any(c.phase is Phase.SENDER and c.action is Action.CREATE for c in changes):
+        return list(changes), []
+    holder = {
+        sender.sender_id: (customer_id, sender.sid)
+        for customer_id, current in live.items()
+        for sender in current.senders
+    }
+    leaving = {
+        c.address.rpartition("/sender.")[2]
+        for c in changes
+        if c.phase is Phase.CLEANUP and c.action is Action.DELETE and "/sender." in c.address
+    }
+    kept, notes = [], []
+    for change in changes:
+        number = change.address.rpartition("/sender.")[2]
+        owner = holder.get(number) if change.action is Action.CREATE else None
+        if change.phase is not Phase.SENDER or owner is None or owner[0] == change.customer:
+            kept.append(change)
+            continue
+        first = (
+            "this plan deregisters it there (prune); the next apply registers it here"
+            if number in leaving
+            else "deregister it there first (remove it from that customer's file and apply "
+            "with prune, or in the Twilio console), then apply"
+        )
+        notes.append(
+            Note(
+                customer=change.customer,
+                address=change.address,
+                kind=NoteKind.WARNING,
+                message=f"{number} is registered in customer {owner[0]}'s subaccount "
+                f"({owner[1]}); a number registers once, and Meta blocks it for 72 hours "
+                f"after 10 registrations: {first}",
+            )
+        )
+    return kept, notes

@@ -1,0 +1,52 @@
+"""A customer's onboarding stage: the first step not done and who must act next, in
+either flow (SPEC §1, §1.1); the templates' step, which both flows end with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wa_sync.model import ApprovalStatus, Customer, Flow, LiveCustomer
+from wa_sync.plan.change import SIGNUP_STEPS, STEPS, Actor
+
+ONBOARDED = 9  # every step done (past the last step of either flow)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    step: int  # the first step not done (1-8, or 0-6 in §1.1); ONBOARDED when all are
+    next_action: str
+    actor: Actor | None  # who must act; None when onboarded
+    waiting: bool = False  # the ball is with Twilio or Meta
+    flow: Flow = Flow.LEGACY
+
+    @property
+    def steps(self) -> dict[int, str]:
+        return SIGNUP_STEPS if self.flow is Flow.EMBEDDED_SIGNUP else STEPS
+
+    @property
+    def name(self) -> str:
+        return self.steps.get(self.step, "onboarded")
+
+    @property
+    def last_step(self) -> int:
+        return max(self.steps)
+
+
+def templates_stage(
+    customer: Customer, live: LiveCustomer, step: int = 8, flow: Flow = Flow.LEGACY
+) -> Stage | None:
+    """The templates' step: created, submitted, reviewed (legacy step 8, §1.1 step 6)."""
+    statuses = [c.approval_status for c in live.contents]
+    if len(live.contents) < len({t.key for t in customer.templates}) or (
+        ApprovalStatus.UNSUBMITTED in statuses
+    ):
+        return Stage(
+            step, "run `wa-sync apply` to create and submit the templates", Actor.ISV, flow=flow
+        )
+    if ApprovalStatus.REJECTED in statuses:
+        return Stage(step, "change the rejected templates and apply again", Actor.ISV, flow=flow)
+    if any(s.in_review for s in statuses):
+        return Stage(
+            step, "wait for WhatsApp to review the templates", Actor.META, waiting=True, flow=flow
+        )
+    return None
