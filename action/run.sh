@@ -30,6 +30,7 @@ args+=("$command")
 
 reconcile=()
 if [ -n "${INPUT_SHARD:-}" ]; then reconcile+=(--shard "$INPUT_SHARD"); fi
+if [ -n "${INPUT_CHANGED_SINCE:-}" ]; then reconcile+=(--changed-since "$INPUT_CHANGED_SINCE"); fi
 if [ "${INPUT_PRUNE:-false}" = true ]; then reconcile+=(--prune); fi
 if [ "${INPUT_ALLOW_MASS_DELETE:-false}" = true ]; then reconcile+=(--allow-mass-delete); fi
 

@@ -2,7 +2,7 @@
 
 The live state is read once from the emulator (not timed), then the configuration
 is loaded and planned against it in memory as the plan command does it when it
-prints a plan: the cycle collector off, no digests (only a saved plan has them).
+prints a plan: no digests (only a saved plan has them).
 Prints the seconds it took; the process's peak RSS is measured by the caller.
 """
 
@@ -17,7 +17,6 @@ from wa_sync.config.repo import load_repo
 from wa_sync.connect import open_gateway
 from wa_sync.plan.build import build_plan
 from wa_sync.render.text import render_text
-from wa_sync.runtime import no_cycle_collection
 
 
 def main(root: str) -> int:
@@ -25,11 +24,10 @@ def main(root: str) -> int:
     with open_gateway(environ=os.environ, root=root, emulator=False, parallelism=16) as gateway:
         live = gateway.read(config.customers)
     start, start_wall = time.process_time(), time.perf_counter()
-    with no_cycle_collection():  # as `wa-sync plan` loads and plans
-        config, _ = load_repo(root)
-        # as `wa-sync plan` prints a plan: no digests, which only a saved plan needs
-        plan = build_plan(config, live, customers=[c.id for c in config.customers], digests=False)
-        render_text(plan)
+    config, _ = load_repo(root)
+    # as `wa-sync plan` prints a plan: no digests, which only a saved plan needs
+    plan = build_plan(config, live, customers=[c.id for c in config.customers], digests=False)
+    render_text(plan)
     templates = sum(len(c.templates) for c in config.customers)
     cpu, wall = time.process_time() - start, time.perf_counter() - start_wall
     print(json.dumps({"templates": templates, "cpu_s": cpu, "wall_s": wall}))

@@ -5,6 +5,10 @@ approvals, clean-up); customers run in parallel. A failure stops only its own
 customer: the rest of that customer's changes are skipped, since later phases
 depend on earlier ones. Every write is idempotent by identity (SPEC §4.3), so the
 next apply completes whatever an interrupted one left.
+
+Once `stopped()` is true no new change starts (SPEC §4.8, wa_sync/interrupts.py): the
+changes in flight finish, every other one is reported NOT_STARTED. An exception in the
+calling thread (a second signal) leaves at once, without waiting for those in flight.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Result(StrEnum):
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"  # an earlier change of the same customer failed
+    NOT_STARTED = "not_started"  # apply was stopped before it (SPEC §4.8)
+    UNKNOWN = "unknown"  # stopped at once: in flight or not started (commands/execution.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,7 @@ def apply_plan(
     *,
     parallelism: int,
     on_outcome: OnOutcome = lambda outcome: None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> list[Outcome]:
     """Carry out every actionable change; return the outcomes in completion order."""
     by_customer: dict[str, list[Change]] = defaultdict(list)
@@ -90,11 +97,16 @@ def apply_plan(
         if customer is None:  # a plan never holds changes for undeclared customers
             raise WaSyncError(f"customer {customer_id!r} is not in the configuration")
         account = live.customers[customer_id].account if customer_id in live.customers else None
-        _CustomerRun(customer, account, gateway, report).run(by_customer[customer_id])
+        _CustomerRun(customer, account, gateway, report, stopped).run(by_customer[customer_id])
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
+    try:
         for future in [pool.submit(run, cid) for cid in sorted(by_customer)]:
             future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # the writes in flight are left
+        raise
+    pool.shutdown()
     return outcomes
 
 
@@ -107,16 +119,22 @@ class _CustomerRun:
         account: LiveAccount | None,
         gateway: Gateway,
         report: OnOutcome,
+        stopped: Callable[[], bool],
     ):
         self.customer = customer
         self.account = account
         self.gateway = gateway
         self.report = report
+        self.stopped = stopped
         self.created_contents: dict[str, str] = {}  # change address -> new content SID
 
     def run(self, changes: list[Change]) -> None:
         ordered = sorted(changes, key=lambda c: (int(c.phase), c.address))
         for index, change in enumerate(ordered):
+            if self.stopped():
+                for rest in ordered[index:]:
+                    self.report(Outcome(rest, Result.NOT_STARTED, error="not started"))
+                return
             try:
                 sid = self.execute(change)
             except WaSyncError as exc:

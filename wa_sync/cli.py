@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import logging
 import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import Any, TextIO
 
 from wa_sync import SOURCE_REPOSITORY, __version__
 from wa_sync.cli_onboarding import define_emulator_controls, define_flow, define_verify
+from wa_sync.commands import (
+    access_request,
+    apply,
+    emulator,
+    import_,
+    init,
+    new,
+    output,
+    plan,
+    status,
+    unlock,
+    validate,
+    verify,
+)
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
@@ -90,19 +103,20 @@ class _Parser(argparse.ArgumentParser):
         super()._check_value(action, value)
 
 
-# command name -> module in wa_sync.commands ("import" is a Python keyword)
-COMMAND_MODULES = {
-    "init": "init",
-    "validate": "validate",
-    "plan": "plan",
-    "apply": "apply",
-    "status": "status",
-    "access-request": "access_request",
-    "import": "import_",
-    "output": "output",
-    "new": "new",
-    "emulator": "emulator",
-    "verify": "verify",
+# command name -> its adapter in wa_sync.commands ("import" is a Python keyword)
+COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
+    "init": init.main,
+    "validate": validate.main,
+    "plan": plan.main,
+    "apply": apply.main,
+    "status": status.main,
+    "access-request": access_request.main,
+    "import": import_.main,
+    "output": output.main,
+    "new": new.main,
+    "emulator": emulator.main,
+    "unlock": unlock.main,
+    "verify": verify.main,
 }
 
 COMMON_DEFAULTS = {
@@ -154,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for define in (_init, _validate, _plan, _apply, _status, _access_request, _import):
         define(command)
-    for define in (_output, _new, _emulator):
+    for define in (_output, _new, _emulator, _unlock):
         define(command)
     define_verify(command, _TWILIO)
     return parser
@@ -212,7 +226,8 @@ def _plan(command: _Command) -> None:
         "  wa-sync plan\n"
         "  wa-sync plan --out plan.json        save it; then: wa-sync apply plan.json\n"
         "  wa-sync plan --format markdown --detailed-exitcode   a pull-request comment\n"
-        "  wa-sync plan --shard 2/4            the second of four slices of the customers",
+        "  wa-sync plan --shard 2/4            the second of four slices of the customers\n"
+        "  wa-sync plan --changed-since origin/main   only what this branch changes",
     )
     p.add_argument("--out", metavar="FILE", help="also save the plan (JSON) for `apply FILE`")
     p.add_argument(
@@ -254,7 +269,24 @@ def _apply(command: _Command) -> None:
     p.add_argument(
         "--report", metavar="FILE", help="write one JSON line per change: the audit trail"
     )
+    p.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="wait this long for another apply's lock (0, 30s, 5m, 1h; default: "
+        "settings.lock_timeout, else 0: refuse at once)",
+    )
     _reconcile_options(p)
+
+
+def _unlock(command: _Command) -> None:
+    p = command(
+        "unlock",
+        "remove the apply lock of an apply that is no longer running",
+        ("root", "emulator", "no_color", "verbose"),
+        "  wa-sync unlock                      show who holds it, ask, remove it\n"
+        "  wa-sync unlock --yes                without asking (no terminal)",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _status(command: _Command) -> None:
@@ -379,6 +411,12 @@ def _reconcile_options(p: argparse.ArgumentParser) -> None:
         "--shard", type=_shard, metavar="K/N", help="only the customers in shard K of N (CI matrix)"
     )
     p.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the customers whose files, or the library templates they use, differ from "
+        "git revision REF (all when wa-sync.yaml does)",
+    )
+    p.add_argument(
         "--prune",
         action="store_true",
         default=None,
@@ -434,8 +472,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
     )
     with error_handler(runtime, verbose=args.verbose) as result:
-        module = importlib.import_module(f"wa_sync.commands.{COMMAND_MODULES[args.command]}")
-        result[0] = module.main(args, runtime)
+        result[0] = COMMANDS[args.command](args, runtime)
     return result[0]
 
 
@@ -463,19 +500,22 @@ def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> Non
 
 
 def entry_point() -> None:
-    runtime = Runtime.from_os()
-    code = main(None, runtime)
-    # End here, with `runtime` (and what its command kept) still held: the objects of a
-    # large plan are not freed one by one, nor the interpreter torn down, for a process
-    # that is over. Output is flushed first; nothing else runs at exit (the commands
-    # close their own resources, and their worker threads are idle).
-    logging.shutdown()
-    for stream in (runtime.stdout, runtime.stderr):
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing more can be said
             code = code or EXIT_ERROR
-    os._exit(code)
+            _discard(stream)
+    sys.exit(code)
+
+
+def _discard(stream: TextIO) -> None:
+    """Send what is left of a stream whose reader is gone to /dev/null, so that the
+    interpreter's own flush at exit does not fail again (Python's documented way:
+    the "Note on SIGPIPE" of the signal module)."""
+    with suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "UsageError", "build_parser", "main"]

@@ -1,10 +1,11 @@
-"""What git knows about the configuration: which files changed since the revision
-that was last applied. It tells a change caused by editing the YAML (`config`)
-from one caused by someone changing Twilio by hand (`drift`).
+"""What git knows about the configuration: which files differ from a revision.
 
-The base revision is `WA_SYNC_BASE_REF` when set (CI sets it: the pull request's
-base branch, or the commit before a merge), else HEAD. Outside a git repository
-every change counts as `config`.
+`changed_paths` serves `--changed-since REF` (SPEC §3), and must be right or say why
+not. `cause_from_git` tells a change caused by editing the YAML (`config`) from one
+caused by someone changing Twilio by hand (`drift`); its base revision is the
+`--changed-since` one, else `WA_SYNC_BASE_REF` (CI sets it: the pull request's base
+branch, or the commit before a merge), else HEAD. Outside a git repository every
+change counts as `config`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from functools import cache
 
+from wa_sync.errors import UsageError
 from wa_sync.plan.change import Cause
 from wa_sync.plan.diff import CauseOf, always_config
 
 GIT_TIMEOUT = 10  # seconds; a hung git must not hang a plan
 
 
-def _git(root: str, *args: str) -> list[str] | None:
+class GitFailed(Exception):
+    """git could not be run, or said no; the message is its own."""
+
+
+def _git(root: str, *args: str) -> str:
+    """The output of `git -C root args`; raises GitFailed."""
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv, no shell
             ["git", "-C", root, *args],  # noqa: S607 - git from PATH, like any CI step
@@ -29,31 +36,63 @@ def _git(root: str, *args: str) -> list[str] | None:
             timeout=GIT_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitFailed(f"git could not be run: {exc}") from exc
     if done.returncode != 0:
-        return None
-    return [line for line in done.stdout.splitlines() if line]
+        raise GitFailed(done.stderr.strip() or f"git {args[0]} exited {done.returncode}")
+    return done.stdout
+
+
+def _paths(output: str) -> list[str]:
+    """The paths of a `git ... -z` listing: NUL-separated, never quoted."""
+    return [path for path in output.split("\0") if path]
+
+
+def changed_paths(root: str, ref: str) -> frozenset[str]:
+    """The paths, relative to `root`, of the files under it that differ from git
+    revision `ref`: changed, added, deleted, and not yet tracked ones. Raises a
+    UsageError when `root` is not in a git work tree or `ref` is unknown."""
+    try:
+        _git(root, "rev-parse", "--is-inside-work-tree")
+    except GitFailed as exc:
+        raise UsageError(
+            f"--changed-since {ref}: {root} is not in a git work tree ({exc})"
+        ) from exc
+    try:
+        commit = _git(
+            root, "rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"
+        ).strip()
+    except GitFailed as exc:
+        raise UsageError(
+            f"--changed-since {ref}: git knows no commit {ref!r} in this repository. "
+            "Give a branch, tag or commit that exists here; in CI, fetch it first "
+            "(actions/checkout with fetch-depth: 0, or git fetch origin <branch>)"
+        ) from exc
+    try:
+        changed = _git(root, "diff", "-z", "--name-only", "--no-renames", "--relative", commit)
+        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    except GitFailed as exc:
+        raise UsageError(f"--changed-since {ref}: git could not list the changes: {exc}") from exc
+    return frozenset(_paths(changed) + _paths(untracked))
 
 
 def changed_files(root: str, base: str) -> frozenset[str] | None:
     """Real paths of the files that differ from `base` (untracked ones included);
     None when `root` is not in a git work tree or `base` is unknown."""
-    top = _git(root, "rev-parse", "--show-toplevel")
-    if not top:
+    try:
+        top = _git(root, "rev-parse", "--show-toplevel").strip()
+        changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
+        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name")
+    except GitFailed:
         return None
-    changed = _git(root, "diff", "--name-only", base, "--")
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--full-name")
-    if changed is None or untracked is None:
-        return None
-    return frozenset(os.path.realpath(os.path.join(top[0], p)) for p in changed + untracked)
+    return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 
 
-def cause_from_git(root: str, environ: Mapping[str, str]) -> CauseOf:
-    """The cause of a change made from `files`. git is asked once, when the first
-    change needs a cause: a plan without changes (the common case in CI) runs no git
-    at all, and no plan waits for it before reading Twilio."""
-    base = environ.get("WA_SYNC_BASE_REF") or "HEAD"
+def cause_from_git(root: str, environ: Mapping[str, str], *, base: str | None = None) -> CauseOf:
+    """The cause of a change made from `files`, against `base` (default as the module
+    says). git is asked once, when the first change needs a cause: a plan without
+    changes (the common case in CI) runs no git at all."""
+    base = base or environ.get("WA_SYNC_BASE_REF") or "HEAD"
 
     @cache
     def changed() -> frozenset[str] | None:

@@ -139,6 +139,7 @@ class Settings:
     parallelism: int = 8
     prune: bool = False
     max_delete_fraction: float = 0.25
+    lock_timeout: str | int = 0  # how long apply waits for another's lock: 0, 30s, 5m, 1h
     onboarding_flow: Flow = Flow.LEGACY  # the flow of customers that name none
     on_category_change: str = "report"  # report | fail: plan exits 1 on a re-categorisation
 

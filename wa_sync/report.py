@@ -6,8 +6,15 @@
     ...
     {"type": "summary", "completed": true, "changes": 3, "counts": {"ok": 3}, ...}
 
-Each line is flushed as it is written, so a killed apply leaves every change it made on
-record. No secret is ever written: every string is scrubbed of the Twilio secrets found
+An apply that was stopped (SPEC §4.8) records every change it did not start
+(`"result": "not_started"`), and its summary says `"completed": false` and why
+(`"stopped_by": "SIGINT received"`). Each line is flushed as it is written, so a killed
+apply leaves every change it made on record. A report that cannot be written at the
+start (`--report /dev/full`) is an error before any write; one that fails later (a
+pipe whose reader went away) raises its OSError once, to the caller's write, which
+stops the apply from starting new changes; nothing more is written to it.
+
+No secret is ever written: every string is scrubbed of the Twilio secrets found
 in the environment (and any given to the writer) before it reaches the file.
 """
 
@@ -64,13 +71,19 @@ class ReportWriter:
         self._counts: Counter[str] = Counter()
         self._changes = 0
         self._redactions = 0
+        self.stopped_by = ""  # why the apply stopped before the end, if it did
+        self.failure: OSError | None = None  # the write that failed; nothing more is written
 
     def __enter__(self) -> ReportWriter:
         try:
             self._file = open(self.path, "w", encoding="utf-8", newline="\n")
+            self._emit(self.header())
         except OSError as exc:
-            raise UsageError(f"--report {self.path}: cannot write it: {exc.strerror}") from exc
-        self._emit(self.header())
+            self._close_quietly()
+            raise UsageError(
+                f"--report {self.path}: cannot write it: {exc.strerror or exc}. "
+                f"Nothing was changed."
+            ) from None
         return self
 
     def __exit__(
@@ -82,20 +95,30 @@ class ReportWriter:
         with self._lock:
             if self._file is None:
                 return
+            if self.failure is not None:
+                self._close_quietly()
+                return
             summary: dict[str, Any] = {
                 "type": "summary",
-                "completed": exc_type is None,
+                "completed": exc_type is None and not self.stopped_by,
                 "changes": self._changes,
                 "counts": dict(sorted(self._counts.items())),
                 "redacted": self._redactions,
                 "finished_at": _now(),
             }
+            if self.stopped_by:
+                summary["stopped_by"] = self.stopped_by
             if exc_type is not None:
                 summary["interrupted_by"] = exc_type.__name__
-            self._emit_locked(summary)
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # nothing more can be said
+                self._emit_locked(summary)
                 os.fsync(self._file.fileno())
-            self._file.close()
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
 
     def write(self, record: Mapping[str, Any]) -> None:
@@ -104,9 +127,15 @@ class ReportWriter:
         with self._lock:
             if self._file is None:
                 raise RuntimeError("ReportWriter.write() outside its `with` block")
+            if self.failure is not None:
+                return
             self._changes += 1
             self._counts[str(record.get("result", "unknown"))] += 1
-            self._emit_locked(line)
+            try:
+                self._emit_locked(line)
+            except OSError as exc:
+                self.failure = exc
+                raise
 
     def header(self) -> dict[str, Any]:
         commit, dirty = git_state(self.environ, self.repo_root)

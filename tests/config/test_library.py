@@ -4,18 +4,9 @@ sandbox, and the shape of the Templates it makes."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from jinja2 import TemplateSyntaxError
 
-from wa_sync.config.library import (
-    ENV,
-    Renderer,
-    RenderError,
-    _Substitution,
-    load_library,
-    render_string,
-)
+from wa_sync.config.library import Renderer, load_library
+from wa_sync.config.sandbox import ENV, RenderError, render_string
 from wa_sync.config.yamlfile import parse_yaml
 
 LIBRARY = """\
@@ -146,66 +137,3 @@ def test_file_name_must_match_the_template_name():
 
     assert loaded is None
     assert problems[0].message == "the template is named 'reminder' but its file is other.yaml"
-
-
-# --- the fast path for strings that only insert params ----------------------------------
-
-_PARAM_VALUES = st.one_of(
-    st.text(max_size=30),
-    st.integers(),
-    st.booleans(),
-    st.none(),
-    st.floats(allow_nan=False),
-    st.lists(st.text(max_size=5), max_size=3),
-)
-_PIECES = st.lists(
-    st.one_of(
-        st.sampled_from(["a", "b", "c"]).map(lambda name: f"${{{{ {name} }}}}"),
-        st.text(alphabet="Hi {}1$%#\n é😀", max_size=8).filter(
-            lambda text: not any(m in text for m in ("${", "{%", "{#", "%}", "#}"))
-        ),
-    ),
-    max_size=6,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(pieces=_PIECES, params=st.dictionaries(st.sampled_from(["a", "b"]), _PARAM_VALUES))
-def test_a_param_only_string_renders_as_jinja_renders_it(pieces, params):
-    """Strings that only insert params are joined without Jinja's runtime: the text,
-    and an undefined param's error, must be what the compiled template gives."""
-    source = "".join(pieces)
-    try:
-        tree = ENV.parse(source)
-    except TemplateSyntaxError:
-        return
-    fast = _Substitution.of(tree)
-    if fast is None:
-        return
-    outcomes = []
-    for template in (fast, ENV.from_string(tree)):
-        try:
-            outcomes.append(("ok", render_string(template, params, "localizations.en.body")))
-        except RenderError as exc:
-            outcomes.append(("error", str(exc)))
-    assert outcomes[0] == outcomes[1]
-
-
-def test_only_param_insertions_take_the_fast_path():
-    assert _Substitution.of(ENV.parse("Hi ${{ name }}, {{1}}")) is not None
-    assert _Substitution.of(ENV.parse("plain text")) is not None
-    for source in ("${{ name | upper }}", "{% if a %}x{% endif %}", "${{ 'x' ~ a }}", "${{ 1 }}"):
-        assert _Substitution.of(ENV.parse(source)) is None, source
-
-
-def test_a_library_renders_simple_strings_on_the_fast_path():
-    loaded, problems = library(LIBRARY.replace("${{ tone | title }}", "${{ tone }}!"))
-    compiled = loaded.compiled
-    _en, es = Renderer().render(loaded, {"clinic_name": "Acme", "tone": "warm"}, ["en", "es"])
-
-    assert problems == []
-    assert isinstance(
-        compiled["localizations.es.types.twilio/quick-reply.actions[0].title"], _Substitution
-    )
-    assert not isinstance(compiled["localizations.en.body"], _Substitution)  # {% if %}
-    assert es.types["twilio/quick-reply"]["actions"][0]["title"] == "warm!"

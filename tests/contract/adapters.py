@@ -1,7 +1,8 @@
 """Small adapters from recorded HTTP exchanges to openapi-core's request/response protocols.
 
 The emulator is reached on http://127.0.0.1:PORT, but the specs' servers are
-https://api.twilio.com, https://content.twilio.com and https://messaging.twilio.com:
+https://api.twilio.com, https://content.twilio.com, https://messaging.twilio.com and
+https://sync.twilio.com:
 the request adapter names the product host that serves the path, as the SDK would.
 """
 
@@ -16,6 +17,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 PRODUCT_HOSTS = (
     ("/2010-04-01/", "https://api.twilio.com"),
+    ("/v1/Services", "https://sync.twilio.com"),
     ("/v1/", "https://content.twilio.com"),
     ("/v2/", "https://messaging.twilio.com"),
 )

@@ -1,7 +1,8 @@
 """Contract fixtures: Twilio's OpenAPI descriptions and SDK traffic recorded from the emulator.
 
-The specs come from $WA_SYNC_OAI_DIR, else <repo>/../shared/twilio-oai, else
-<repo>/.contract-specs (`make contract-specs` fills it from npm).
+Each spec comes from $WA_SYNC_OAI_DIR, else <repo>/../shared/twilio-oai, else
+<repo>/.contract-specs (`make contract-specs` fills it from npm with the files the others
+lack: ../shared/twilio-oai has no twilio_sync_v1.json, the apply lock's API).
 """
 
 from __future__ import annotations
@@ -23,18 +24,20 @@ SPEC_FILES = {
     "https://api.twilio.com": "twilio_api_v2010.json",
     "https://content.twilio.com": "twilio_content_v1.json",
     "https://messaging.twilio.com": "twilio_messaging_v2.json",
+    "https://sync.twilio.com": "twilio_sync_v1.json",
 }
 
 
-def spec_dir() -> Path | None:
+def spec_path(name: str) -> Path | None:
+    """The first of the candidate directories that holds the file `name`."""
     candidates = [
         os.environ.get("WA_SYNC_OAI_DIR"),
         REPO.parent / "shared" / "twilio-oai",
         REPO / ".contract-specs",
     ]
     for candidate in candidates:
-        if candidate and all((Path(candidate) / f).is_file() for f in SPEC_FILES.values()):
-            return Path(candidate)
+        if candidate and (Path(candidate) / name).is_file():
+            return Path(candidate) / name
     return None
 
 
@@ -56,18 +59,20 @@ def omitted_while_unset(spec: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def specs() -> dict[str, OpenAPI]:
     """One OpenAPI per product host; every documented response property is required."""
-    directory = spec_dir()
-    if directory is None:
+    paths = {host: spec_path(name) for host, name in SPEC_FILES.items()}
+    missing = [SPEC_FILES[host] for host, path in paths.items() if path is None]
+    if missing:
         pytest.fail(  # never a silent skip: `make test` fetches them first
-            "Twilio OpenAPI files not found: set WA_SYNC_OAI_DIR or run make contract-specs"
+            f"Twilio OpenAPI files not found: {', '.join(missing)}; set WA_SYNC_OAI_DIR "
+            f"or run make contract-specs"
         )
     config = Config(spec_validator_cls=None, response_properties_default_policy="required")
     return {
         host: OpenAPI.from_dict(
-            omitted_while_unset(json.loads((directory / name).read_text("utf-8"))),
-            config=config,
+            omitted_while_unset(json.loads(path.read_text("utf-8"))), config=config
         )
-        for host, name in SPEC_FILES.items()
+        for host, path in paths.items()
+        if path is not None
     }
 
 

@@ -149,6 +149,26 @@ def tour(emu: Emulator, exchanges: list[Exchange]) -> None:
     _tolerate(lambda: sub.messaging.v2.channels_senders(own.sid).update(code))  # not pending
     _tolerate(lambda: Client(made[1].sid, "0" * 32, http_client=http).content.v1.contents.list())
     _tolerate(lambda: accounts.list(page_size=5000))
+    sync_tour(parent)
+
+
+def sync_tour(parent: Client) -> None:
+    """The apply lock's Sync endpoints (docs/reliability.md), with their conflicts."""
+    services = parent.sync.v1.services
+    service = services.create(friendly_name="wa-sync")
+    services.create(friendly_name="other")
+    services.list(page_size=1)
+    services(service.sid).fetch()
+    documents = services(service.sid).documents
+    lock = documents.create(unique_name="wa-sync-apply-lock", data={"pid": 1}, ttl=60)
+    documents.create(data={"anonymous": True})
+    documents.list(page_size=1)
+    documents(lock.sid).fetch()
+    renewed = documents("wa-sync-apply-lock").update(data={"pid": 1}, ttl=60, if_match="0")
+    _tolerate(lambda: documents.create(unique_name="wa-sync-apply-lock", data={}, ttl=60))
+    _tolerate(lambda: documents("wa-sync-apply-lock").update(ttl=60, if_match="0"))
+    documents(renewed.sid).delete()
+    _tolerate(lambda: documents("wa-sync-apply-lock").fetch())
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +254,8 @@ def _mutated(exchange: Exchange, change) -> Exchange:
         ("a null fallback_method (a nullable enum without null)", "sender"),
         ("a 2010 list without its page number", "accounts"),
         ("a v1 list page size of the wrong type", "list"),
+        ("a Sync Document without its revision", "document"),
+        ("a Sync Document whose expiry is not a date", "document"),
     ],
 )
 def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
@@ -241,6 +263,9 @@ def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
     sender = _first(exchanges, "POST", "/v2/Channels/Senders", 202)
     accounts = _first(exchanges, "GET", "/2010-04-01/Accounts.json", 200)
     listing = _first(exchanges, "GET", "/v1/Content", 200)
+    document = next(e for e in exchanges if e.method == "POST" and e.status == 201
+                    and e.path.endswith("/Documents"))  # fmt: skip
+    validate(specs, document)
     validate(specs, content)  # the originals are fine
     validate(specs, sender)
     validate(specs, accounts)
@@ -268,6 +293,12 @@ def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
         ),
         "a v1 list page size of the wrong type": lambda: _mutated(
             listing, lambda b: b["meta"].update(page_size="50")
+        ),
+        "a Sync Document without its revision": lambda: _mutated(
+            document, lambda b: b.pop("revision")
+        ),
+        "a Sync Document whose expiry is not a date": lambda: _mutated(
+            document, lambda b: b.update(date_expires="in a minute")
         ),
     }[case]()
     assert target

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,3 +124,38 @@ class Repo:
         doc = copy.deepcopy(self.read(relative))
         change(doc)
         self.write(relative, doc)
+
+
+def estate_writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The writes of a request log to the estate: subaccounts, senders and contents (the
+    apply lock's Sync requests, /v1/Services/..., aside)."""
+    return [r for r in log if r["method"] != "GET" and not r["path"].startswith("/v1/Services")]
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(
+    root: Path,
+    env: dict[str, str],
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    **popen: Any,
+) -> subprocess.Popen[str]:
+    """`wa-sync ARGS --root ROOT` in its own process, against the emulator of `env`."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+    return subprocess.Popen(
+        [sys.executable, "-m", "wa_sync", *args, "--root", str(root)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env, **(env_extra or {}), "PYTHONPATH": str(REPO_ROOT)},
+        text=True,
+        **options,
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)

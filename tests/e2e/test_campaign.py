@@ -75,6 +75,7 @@ def test_random_fault_schedules_converge_without_duplicates(seed, repo, cli, emu
         )
         if rng.random() < 0.4:
             killed_apply(repo.root, env, rng)
+            emulator.advance_clock(61)  # the killed apply's lock expires (SPEC §4.8)
         else:
             cli("apply", "--auto-approve")  # may fail: the faults are meant to bite
     emulator.set_faults()

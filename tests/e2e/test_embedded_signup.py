@@ -12,7 +12,7 @@ import pytest
 from twilio.rest import Client
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
-from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.helpers import ISV, customer_doc, estate_writes
 from tests.e2e.test_reconcile import contents_of, senders_of
 from tests.emulator.helpers import EmulatorHttpClient
 from wa_sync.schemas import load_schema
@@ -251,7 +251,7 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
     kinds = {n["address"]: n["kind"] for n in doc["notes"]}
     assert kinds["customer.shop/template.recall_offer[en]"] == "recategorised"
     assert cli("apply", "--auto-approve").code == 0
-    assert [r for r in emulator.request_log() if r["method"] != "GET"] == []
+    assert estate_writes(emulator.request_log()) == []
 
     isv.write("wa-sync.yaml", {**APPROVED_ISV, "settings": {"on_category_change": "fail"}})
     failed = cli("plan")

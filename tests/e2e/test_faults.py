@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import customer_doc, estate_writes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,6 +97,14 @@ def test_an_apply_killed_mid_write_is_completed_by_the_next_one(estate, emulator
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     emulator.set_faults()
+    # its lock outlives it (SPEC §4.8): the next apply refuses, naming it, and writes nothing
+    emulator.clear_request_log()
+    refused = cli("apply", "--auto-approve")
+    assert refused.code == 1
+    assert f"pid {process.pid}" in refused.err
+    assert "wa-sync unlock" in refused.err
+    assert not estate_writes(emulator.request_log())
+    emulator.advance_clock(61)  # past the lock's time to live: Twilio deletes it
     converge(cli)
     assert_no_duplicates(emulator)
     assert cli("plan", "--detailed-exitcode").code == 0

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import customer_doc, estate_writes
 from tests.e2e.test_reconcile import account_of, approve_all, contents_of, senders_of
 from wa_sync.render.markdown import pre
 
@@ -243,7 +243,7 @@ def test_pruning_an_approved_template_blocks_its_name_and_a_redeclaration_waits(
 
     emulator.clear_request_log()
     assert cli("apply", "--auto-approve").code == 0
-    writes = [e for e in emulator.request_log() if e["method"] != "GET"]
+    writes = estate_writes(emulator.request_log())
     assert writes == []  # never attempted
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import customer_doc, estate_writes
 
 
 def managed_accounts(emu) -> list[dict]:
@@ -163,7 +163,7 @@ def test_saved_plan_applies_and_stale_plans_are_refused_without_writes(onboarded
     stale = cli("apply", str(planfile))
     assert stale.code == 1
     assert "stale" in stale.err
-    assert not [r for r in emulator.request_log() if r["method"] != "GET"]
+    assert not estate_writes(emulator.request_log())
 
     # a fresh plan applies
     assert cli("plan", "--out", str(planfile)).code == 0
@@ -180,7 +180,7 @@ def test_saved_plan_applies_and_stale_plans_are_refused_without_writes(onboarded
     stale = cli("apply", str(planfile))
     assert stale.code == 1
     assert "Twilio's live state changed for clinic-one" in stale.err
-    assert not [r for r in emulator.request_log() if r["method"] != "GET"]
+    assert not estate_writes(emulator.request_log())
 
 
 def test_a_plan_printed_as_json_carries_the_digests_a_saved_one_does(onboarded, cli, tmp_path):

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.e2e.helpers import customer_doc
+from tests.e2e.helpers import customer_doc, estate_writes
 
 
 def writes(emulator) -> list[dict]:
-    return [r for r in emulator.request_log() if r["method"] != "GET"]
+    return estate_writes(emulator.request_log())
 
 
 @pytest.fixture

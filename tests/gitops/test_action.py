@@ -207,6 +207,7 @@ def test_inputs_become_flags(estate: Path, tmp_path: Path) -> None:
         "apply",
         customer="acme bella",
         shard="2/3",
+        changed_since="origin/main",
         prune="true",
         allow_mass_delete="true",
         plan_file="plan.json",
@@ -224,7 +225,13 @@ def test_inputs_become_flags(estate: Path, tmp_path: Path) -> None:
         "--emulator",
     ]
     assert args[8:11] == ["apply", "plan.json", "--auto-approve"]
-    for flag in ("--shard 2/3", "--prune", "--allow-mass-delete", "-v"):
+    for flag in (
+        "--shard 2/3",
+        "--changed-since origin/main",
+        "--prune",
+        "--allow-mass-delete",
+        "-v",
+    ):
         assert flag in " ".join(args[11:])
 
 

@@ -187,9 +187,10 @@ def test_pr_workflow_validates_then_plans_and_comments() -> None:
     (step,) = action_steps(plan)
     assert step["with"]["command"] == "plan"
     assert step["with"]["comment"] is True
-    assert step["env"]["WA_SYNC_BASE_REF"] == "${{ github.event.pull_request.base.sha }}"
+    # only what the pull request touches is planned (SPEC §3 --changed-since)
+    assert step["with"]["changed-since"] == "${{ github.event.pull_request.base.sha }}"
     checkout = next(s for s in steps(plan) if "checkout" in s.get("uses", ""))
-    assert checkout["with"]["fetch-depth"] == 0
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there
 
 
 def test_apply_workflow_is_serialised_sharded_and_keeps_its_report() -> None:
@@ -217,6 +218,7 @@ def test_drift_workflow_runs_daily_sharded_and_fails_on_changes() -> None:
     job = data["jobs"]["drift"]
     assert job["strategy"]["matrix"] == "${{ fromJSON(needs.shards.outputs.matrix) }}"
     (plan,) = action_steps(job)
+    # the whole estate: drift can happen to any customer
     assert plan["with"] == {"command": "plan", "shard": "${{ matrix.shard }}"}
     fail = next(s for s in steps(job) if s.get("name") == "Fail on drift")
     assert fail["if"] == "steps.plan.outputs.has_changes == 'true'"

@@ -11,9 +11,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 from tests.e2e.helpers import customer_doc
 from tests.security.conftest import assert_clean_error, run_bounded, run_offline
+from wa_sync.config.sandbox import ENV
 
 # Each is refused when the library file is loaded: attribute access, calls, globals,
 # format-string tricks, filters that reach attributes or formatting.
@@ -136,10 +138,6 @@ def test_legitimate_template_features_still_render(repo):
 def test_every_template_is_rendered_only_through_the_bounded_path():
     """The compiled templates count loop iterations against a budget only
     render_string sets: rendering any other way is refused, not unbounded."""
-    from jinja2.exceptions import SecurityError
-
-    from wa_sync.config.library import ENV
-
     template = ENV.from_string("{% for a in x %}${{ a }}{% endfor %}")
     with pytest.raises(SecurityError):
         template.render(x="abc")

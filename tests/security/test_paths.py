@@ -20,7 +20,6 @@ import pytest
 
 from tests.e2e.helpers import customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
-from wa_sync.commands.common import customer_file_ids, customer_hints, hinted_scope
 
 SECRET_TEXT = "name: stolen\n# the contents of a file outside the repository\n"
 
@@ -404,54 +403,30 @@ def test_a_fifo_in_customers_does_not_hang_commands_that_read_twilio(repo, cli, 
     assert "customers/clinic-1.yaml: is not a regular file" in assert_clean_error(result)
 
 
-def hints_of(root: Path) -> list[tuple[str, str | None]]:
-    scope = hinted_scope(customer_file_ids(str(root)), only=None, shard=None)
-    return customer_hints(str(root), scope or [])
-
-
-def test_a_symlink_outside_is_not_read_even_for_a_hint(repo, cli, emulator, tmp_path):
-    """Reads start before the configuration is checked (prefetch, from each customer
-    file's account_sid line): they too never follow a link out of the repository."""
+def test_a_symlink_outside_is_refused_before_any_read(repo, cli, emulator, tmp_path):
+    """A customer file linked from outside the repository is refused, and nothing is
+    read from the subaccount it names."""
     account = emulator.create_subaccount("someone else")
     outside = tmp_path / "outside.yaml"
     outside.write_text(f"name: x\naccount_sid: {account['sid']}\n", encoding="utf-8")
     (repo.root / "customers" / "clinic-1.yaml").symlink_to(outside)
-    assert hints_of(repo.root) == [("clinic-1", None)]
     emulator.clear_request_log()
     assert_clean_error(cli("plan"))
     assert not [r for r in emulator.request_log() if r["account_sid"] == account["sid"]]
 
 
-def test_hints_come_from_plain_files_and_links_that_stay_inside(repo, tmp_path):
-    """Plain customer files are read for their account_sid line directly; a link is
-    read only through the loader's checks (inside the repository: yes), and a file
-    over the size cap gives no hint."""
-    plain_sid = "AC" + "1" * 32
-    inside_sid = "AC" + "2" * 32
-    (repo.root / "customers" / "clinic-1.yaml").write_text(
-        f"name: x\naccount_sid: '{plain_sid}'  # adopted\n", encoding="utf-8"
-    )
-    real = repo.root / "templates" / "kept-here.yaml"
-    real.write_text(f"account_sid: {inside_sid}\n", encoding="utf-8")
-    (repo.root / "customers" / "clinic-2.yaml").symlink_to(real)
-    (repo.root / "customers" / "clinic-3.yaml").write_text(
-        f"account_sid: {plain_sid}\n# " + "a" * (1024 * 1024) + "\n", encoding="utf-8"
-    )
-    hints = hints_of(repo.root)
-    assert sorted(hints or []) == [
-        ("clinic-1", plain_sid),
-        ("clinic-2", inside_sid),
-        ("clinic-3", None),
-    ]
-
-
-def test_a_linked_customers_directory_is_read_only_through_the_checks(repo, tmp_path):
+def test_a_linked_customers_directory_is_read_only_through_the_checks(
+    repo, cli, emulator, tmp_path
+):
+    account = emulator.create_subaccount("someone else")
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "clinic-1.yaml").write_text(f"account_sid: AC{'3' * 32}\n", encoding="utf-8")
+    (outside / "clinic-1.yaml").write_text(f"account_sid: {account['sid']}\n", encoding="utf-8")
     shutil.rmtree(repo.root / "customers")
     (repo.root / "customers").symlink_to(outside)
-    assert hints_of(repo.root) == [("clinic-1", None)]
+    emulator.clear_request_log()
+    assert "outside the repository" in assert_clean_error(cli("plan"))
+    assert emulator.request_log() == []
 
 
 def test_the_emulator_state_is_never_a_link_out_of_the_repository(repo, cli, tmp_path):

@@ -3,28 +3,33 @@
 Without PLANFILE it plans and asks for `yes` on a terminal (or takes
 --auto-approve). With PLANFILE it re-reads the configuration and Twilio, refuses a
 stale plan before any write, and carries out exactly what was reviewed.
+
+One apply at a time (SPEC §4.8): the estate lock (wa_sync/lock.py) is taken before
+Twilio is read and held to the end. Signals follow wa_sync/interrupts.py; the writes,
+their progress, report and summary are commands/execution.py's.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.apply import Outcome, Result, apply_plan
-from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_and_plan
+from wa_sync.commands.common import load_and_connect, read_and_plan
+from wa_sync.commands.execution import EXIT_ERROR, Execution, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.plan.change import Action, Plan
+from wa_sync.gateway.base import Gateway
+from wa_sync.interrupts import Interrupted, Signals, Stop, handled
+from wa_sync.lock import DEFAULT_TTL, MIN_TTL, EstateLock, parse_duration, this_process
+from wa_sync.plan.change import Plan
 from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
-from wa_sync.visible import visible
-
-SYMBOLS = {Result.OK: "✓", Result.FAILED: "✗", Result.SKIPPED: "–"}
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -33,11 +38,13 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         planfile=args.planfile,
         only=args.customer,
         shard=args.shard,
+        changed_since=args.changed_since,
         auto_approve=args.auto_approve,
         parallelism=args.parallelism,
         prune=args.prune,
         allow_mass_delete=args.allow_mass_delete,
         report=args.report,
+        lock_timeout=args.lock_timeout,
         emulator=args.emulator,
         color=runtime.use_color(no_color_flag=args.no_color),
         runtime=runtime,
@@ -58,64 +65,183 @@ def run(
     emulator: bool,
     color: bool,
     runtime: Runtime,
+    lock_timeout: str | None = None,
+    changed_since: str | None = None,
 ) -> int:
-    saved = _read_saved(planfile) if planfile else None
+    """Apply under the signal policy of SPEC §4.8 (wa_sync/interrupts.py)."""
+    stop = Stop()
+    policy = Signals(stop, on_stop=lambda name: _tell_stopping(runtime.stderr, name))
+    options = Options(
+        root=root,
+        planfile=planfile,
+        only=only,
+        shard=shard,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        prune=prune,
+        allow_mass_delete=allow_mass_delete,
+        report=report,
+        lock_timeout=lock_timeout,
+        changed_since=changed_since,
+        emulator=emulator,
+        color=color,
+    )
+    with handled(policy):
+        try:
+            return _run(options, runtime=runtime, stop=stop, signals=policy)
+        except Interrupted as exc:  # before the first write: nothing was changed
+            runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
+            return exc.exit_code
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    root: str
+    planfile: str | None
+    only: Sequence[str] | None
+    shard: tuple[int, int] | None
+    auto_approve: bool
+    parallelism: int | None
+    prune: bool | None
+    allow_mass_delete: bool
+    report: str | None
+    lock_timeout: str | None
+    changed_since: str | None
+    emulator: bool
+    color: bool
+
+
+def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
+    saved = _read_saved(o.planfile) if o.planfile else None
+    only, shard, prune, allow_mass_delete = o.only, o.shard, o.prune, o.allow_mass_delete
+    changed_since = o.changed_since
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
-        only, shard = list(saved.customers), None
+        only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
+    locks: list[EstateLock] = []
+    estate_lock = _estate_lock(
+        runtime, root=o.root, flag=o.lock_timeout, shard=shard, stop=stop, made=locks
+    )
     with load_and_connect(
-        runtime, root=root, only=only, shard=shard, emulator=emulator, parallelism=parallelism
+        runtime,
+        root=o.root,
+        only=only,
+        shard=shard,
+        emulator=o.emulator,
+        parallelism=o.parallelism,
+        changed_since=changed_since,
+        lock=estate_lock,
     ) as (loaded, gateway):
-        workers = parallelism or loaded.config.settings.parallelism
+        workers = o.parallelism or loaded.config.settings.parallelism
         live, plan = read_and_plan(
-            loaded,
-            gateway,
-            prune=prune,
-            allow_mass_delete=allow_mass_delete,
-            runtime=runtime,
+            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete, runtime=runtime
         )
-        if saved is not None and planfile:
-            if saved.emulator != gateway.emulated:
-                made, now = (
-                    ("the emulator", "Twilio") if saved.emulator else ("Twilio", "the emulator")
-                )
-                raise UsageError(
-                    f"the saved plan {planfile} was made against {made}, but this apply "
-                    f"would run against {now}. Nothing was changed."
-                )
-            check_fresh(
-                source=planfile,
-                saved_config_digest=saved.config_digest,
-                saved_live_digests=saved.live_digests,
-                saved_changes=saved.changes,
-                current=plan,
-            )
-        runtime.stdout.write(render(plan, "text", color=color))
+        if saved is not None and o.planfile:
+            _check_saved(saved, o.planfile, plan, emulated=gateway.emulated)
+        _show_plan(runtime, render(plan, "text", color=o.color))
         if not plan.has_changes:
-            runtime.stdout.write("Nothing to apply.\n")
+            _show_plan(runtime, "Nothing to apply.\n")
             return 0
-        if saved is None and not auto_approve:
+        if saved is None and not o.auto_approve:
             _confirm(runtime)
+        execution = Execution(runtime, plan, stop)
         with ExitStack() as stack:
-            writer = (
-                stack.enter_context(ReportWriter(report, environ=runtime.environ))
-                if report
-                else None
-            )
-            progress = _Progress(
-                runtime.stdout, total=len(plan.actionable), tty=runtime.stdout_isatty
+            if o.report:
+                execution.writer = stack.enter_context(
+                    ReportWriter(o.report, environ=runtime.environ)
+                )
+            signals.writing()
+            execution.run(loaded.config, live, gateway, parallelism=workers)
+            signals.finishing()
+            if execution.hard_stop is not None:
+                for lock in locks:
+                    lock.abandon()
+                say(
+                    runtime.stderr,
+                    "The apply lock is left to expire within "
+                    f"{_ttl(runtime)} s, or remove it with `wa-sync unlock`.",
+                )
+    return execution.finish()
+
+
+def _ttl(runtime: Runtime) -> int:
+    raw = runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL
+    return max(MIN_TTL, int(parse_duration(raw, what="WA_SYNC_LOCK_TTL")))
+
+
+def _estate_lock(
+    runtime: Runtime,
+    *,
+    root: str,
+    flag: str | None,
+    shard: tuple[int, int] | None,
+    stop: Stop,
+    made: list[EstateLock],
+) -> Callable[[Gateway], EstateLock]:
+    """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
+    --lock-timeout is refused at once; wa-sync.yaml is read (as `_prefetch` reads it)
+    once the configuration's load is forked and the gateway open."""
+    timeout = parse_duration(flag, what="--lock-timeout") if flag is not None else None
+    ttl = _ttl(runtime)
+
+    def lost(why: str) -> None:
+        if stop.request(f"the apply lock was lost: {why}", EXIT_ERROR):
+            say(
+                runtime.stderr,
+                f"Error: the apply lock was lost: {why}; no new change will "
+                f"start, the ones in flight finish.",
             )
 
-            def on_outcome(outcome: Outcome) -> None:
-                progress.show(outcome)
-                if writer is not None:
-                    writer.write(outcome.as_record())
+    def estate_lock(gateway: Gateway) -> EstateLock:
+        wait = timeout
+        if wait is None:
+            from wa_sync.config.settings import load_settings  # see common._LATER
 
-            outcomes = apply_plan(
-                plan, loaded.config, live, gateway, parallelism=workers, on_outcome=on_outcome
-            )
-    runtime.stdout.write(summarise(plan, outcomes))
-    return 0 if all(o.ok for o in outcomes) else 1
+            wait = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
+        holder = this_process(runtime.environ, ttl=ttl, shard=shard)
+        lock = EstateLock(
+            gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost
+        )
+        made.append(lock)
+        return lock
+
+    return estate_lock
+
+
+def _check_saved(saved: SavedPlan, planfile: str, plan: Plan, *, emulated: bool) -> None:
+    if saved.emulator != emulated:
+        made, now = ("the emulator", "Twilio") if saved.emulator else ("Twilio", "the emulator")
+        raise UsageError(
+            f"the saved plan {planfile} was made against {made}, but this apply "
+            f"would run against {now}. Nothing was changed."
+        )
+    check_fresh(
+        source=planfile,
+        saved_config_digest=saved.config_digest,
+        saved_live_digests=saved.live_digests,
+        saved_changes=saved.changes,
+        current=plan,
+    )
+
+
+def _show_plan(runtime: Runtime, text: str) -> None:
+    """The plan, before any write: output that cannot be written stops apply here."""
+    try:
+        runtime.stdout.write(text)
+        runtime.stdout.flush()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the plan to standard output ({exc.strerror or exc}); "
+            f"nothing was changed."
+        ) from None
+
+
+def _tell_stopping(err: TextIO, name: str) -> None:
+    say(
+        err,
+        f"{name} received: no new change will start; the changes in flight finish "
+        f"(send it again to stop at once).",
+    )
 
 
 def _read_saved(planfile: str) -> SavedPlan:
@@ -137,39 +263,3 @@ def _confirm(runtime: Runtime) -> None:
     runtime.stdout.flush()
     if runtime.stdin.readline().strip() != "yes":
         raise WaSyncError("apply cancelled; nothing was changed.")
-
-
-class _Progress:
-    """One line per completed change; numbered on a terminal."""
-
-    def __init__(self, out: TextIO, *, total: int, tty: bool):
-        self.out, self.total, self.tty, self.done = out, total, tty, 0
-
-    def show(self, outcome: Outcome) -> None:
-        self.done += 1
-        counter = f"[{self.done}/{self.total}] " if self.tty else ""
-        change = outcome.change
-        detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
-        error = f": {outcome.error}" if outcome.error else ""
-        line = f"{counter}{SYMBOLS[outcome.result]} {change.action.value} {change.address}"
-        self.out.write(visible(f"{line}{detail}{error}") + "\n")  # names are Twilio's
-        self.out.flush()
-
-
-def summarise(plan: Plan, outcomes: Sequence[Outcome]) -> str:
-    done = sum(o.ok for o in outcomes)
-    failed = [o for o in outcomes if o.result is Result.FAILED]
-    skipped = sum(o.result is Result.SKIPPED for o in outcomes)
-    lines = [""]
-    if plan.emulator:
-        lines.append(EMULATOR_BANNER)
-    status = "Apply complete" if not failed and not skipped else "Apply finished with failures"
-    lines.append(f"{status}: {done} done, {len(failed)} failed, {skipped} skipped.")
-    if failed:
-        lines.append("Failed:")
-        lines += [f"  {o.change.address}: {o.error}" for o in failed]
-        lines.append("Run `wa-sync apply` again once the cause is fixed: it resumes safely.")
-    blocked = [c for c in plan.changes if c.action is Action.BLOCKED]
-    if blocked:
-        lines.append(f"{len(blocked)} blocked change(s) wait on people; see `wa-sync status`.")
-    return visible("\n".join(lines)) + "\n"

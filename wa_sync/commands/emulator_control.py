@@ -45,9 +45,9 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         try:
             message = _act(emulator, args)
         except LookupError as exc:
-            raise UsageError(str(exc).strip("'\"")) from None
+            raise UsageError(str(exc).strip("'\"")) from exc
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(str(exc)) from exc
     runtime.stdout.write(message + "\n")
     return 0
 

@@ -27,7 +27,7 @@ def write_file(target: Path, text: str, *, force: bool, shown: Path | None = Non
                 os.link(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-    except FileExistsError:
-        raise UsageError(f"{shown} already exists; pass --force to replace it") from None
+    except FileExistsError as exc:
+        raise UsageError(f"{shown} already exists; pass --force to replace it") from exc
     except OSError as exc:
-        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from exc

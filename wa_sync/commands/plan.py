@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from wa_sync.commands.common import load_and_connect, read_and_plan
 from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.plan.change import Plan
+from wa_sync.render.json import render_json
+from wa_sync.render.markdown import render_markdown
+from wa_sync.render.text import render_text
 from wa_sync.runtime import Runtime
-
-if TYPE_CHECKING:
-    from wa_sync.plan.change import Plan
 
 EXIT_NO_CHANGES, EXIT_CHANGES = 0, 2
 
@@ -22,6 +22,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         root=args.root,
         only=args.customer,
         shard=args.shard,
+        changed_since=args.changed_since,
         fmt=args.format,
         out=args.out,
         detailed_exitcode=args.detailed_exitcode,
@@ -40,6 +41,7 @@ def run(
     only: Sequence[str] | None,
     shard: tuple[int, int] | None,
     fmt: str,
+    changed_since: str | None = None,
     out: str | None,
     detailed_exitcode: bool,
     prune: bool | None,
@@ -49,10 +51,14 @@ def run(
     verbose: bool,
     runtime: Runtime,
 ) -> int:
-    with load_and_connect(runtime, root=root, only=only, shard=shard, emulator=emulator) as (
-        loaded,
-        gateway,
-    ):
+    with load_and_connect(
+        runtime,
+        root=root,
+        only=only,
+        shard=shard,
+        emulator=emulator,
+        changed_since=changed_since,
+    ) as (loaded, gateway):
         _live, plan = read_and_plan(
             loaded,
             gateway,
@@ -85,12 +91,6 @@ def refuse_recategorised(plan: Plan) -> None:
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) -> str:
-    # here, not with the module: a plan's first request goes out before they are
-    # imported (see commands/common.py's _LATER)
-    from wa_sync.render.json import render_json
-    from wa_sync.render.markdown import render_markdown
-    from wa_sync.render.text import render_text
-
     if fmt == "json":
         text = render_json(plan)
     elif fmt == "markdown":
@@ -101,8 +101,6 @@ def render(plan: Plan, fmt: str, *, color: bool = False, verbose: bool = False) 
 
 
 def save_plan(plan: Plan, out: str) -> None:
-    from wa_sync.render.json import render_json  # see render()
-
     path = Path(out)
     try:
         path.write_text(render_json(plan), encoding="utf-8")

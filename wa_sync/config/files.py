@@ -1,9 +1,4 @@
-"""Reading a configuration file's text: inside the repository, regular, capped, UTF-8.
-
-Apart from the YAML (yamlfile.py) because a command reads its customer files' text
-before anything else (the hints of commands/common.py), and YAML is a fiftieth of a
-second of imports it does not need then.
-"""
+"""Reading a configuration file's text: inside the repository, regular, capped, UTF-8."""
 
 from __future__ import annotations
 
@@ -41,7 +36,7 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
             )
         info = real.stat()
     except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
-        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from None
+        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from exc
     if stat.S_ISDIR(info.st_mode):
         raise file_error(relative, None, "is a directory, but a YAML file is expected here", "")
     if not stat.S_ISREG(info.st_mode):
@@ -52,7 +47,7 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
         with open(real, "rb") as handle:
             raw = read_capped(handle, info.st_size)
     except OSError as exc:
-        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from None
+        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from exc
     if len(raw) > MAX_FILE_BYTES:  # grew while we looked
         raise file_error(relative, None, _too_large(len(raw)), "split or shorten the file")
     return decode(raw, relative)
@@ -94,7 +89,7 @@ def decode(raw: bytes, file: str) -> str:
             line,
             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             "save the file as UTF-8",
-        ) from None
+        ) from exc
 
 
 def _too_large(size: int) -> str:

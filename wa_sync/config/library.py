@@ -5,61 +5,31 @@ variables: `${{ param }}` inserts a param, `{% ... %}` are statements, and Whats
 own `{{1}}` placeholders pass through untouched. Templates are text, not programs:
 each library file is checked once when loaded, and only plain expressions, `if`,
 `for` (two levels at most) and a few text filters are accepted; attribute access,
-calls, macros and includes are refused. The sandbox remains as a second line of
-defence at render time, with bounds on everything that could cost unbounded time or
-memory: the size of every value `*`, `+`, `~` and the filters make (checked before it
-is made), the size of what is printed, the bits of an integer product, and the number
-of loop iterations per rendered string. Rendered results are cached per (library,
-params, languages).
+calls, macros and includes are refused. The sandbox (sandbox.py) remains as a second
+line of defence at render time, with bounds on everything that could cost unbounded
+time or memory. Rendered results are cached per (library, params, languages).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
-import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, nodes, pass_context
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.runtime import Context, StrictUndefined, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateSyntaxError, nodes
 
-from wa_sync.config.yamlfile import YamlDoc, join, parent_path
+from wa_sync.config.sandbox import ENV, SAFE_FILTERS, RenderError, render_string
+from wa_sync.config.yamlfile import YamlDoc, join, parent_path, strings
 from wa_sync.errors import Location, Problem, Severity
 from wa_sync.model import EMPTY, Template, freeze
 
 LIBRARY_NAME = re.compile(r"^[a-z0-9_]+\Z")
-MAX_OUTPUT_CHARS = 100_000  # per rendered string; WhatsApp's longest field is 2000
 MAX_PARAM_CHARS = 1_000
 MAX_LOOP_DEPTH = 2
-MAX_LOOP_ITERATIONS = 10_000  # per rendered string, all loops together
-MAX_INT_BITS = 4_096  # of a product: no digit string longer than ~1200 characters
-LOOP_FILTER = "wa_sync_bounded_loop"  # wraps every loop's iterable; not for templates
-SAFE_FILTERS = frozenset(
-    [
-        "upper",
-        "lower",
-        "title",
-        "capitalize",
-        "trim",
-        "replace",
-        "truncate",
-        "default",
-        "d",
-        "string",
-        "int",
-        "float",
-        "round",
-        "abs",
-        "length",
-    ]
-)
 ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
     nodes.Template,
     nodes.Output,
@@ -96,166 +66,6 @@ JINJA_MARKERS = ("${{", "{%", "{#")
 BODY_TYPE = "twilio/text"
 
 
-_LOOP_BUDGET: ContextVar[list[int] | None] = ContextVar("wa_sync_loop_budget", default=None)
-
-
-def _size(value: Any, limit: int = MAX_OUTPUT_CHARS) -> int:
-    """At least len(str(value)), computed without making the string; stops past `limit`."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, bool) or value is None:
-        return 5
-    if isinstance(value, int):
-        return value.bit_length() // 3 + 2  # decimal digits are bits * 0.302
-    if isinstance(value, float):
-        return 24
-    if isinstance(value, list | tuple | set | frozenset | dict):
-        total = 2
-        items = value.items() if isinstance(value, dict) else ((item, None) for item in value)
-        for key, item in items:
-            for part in (key, item):  # a str inside a container is shown by repr: x10 at most
-                total += 4 + (10 * len(part) if isinstance(part, str) else _size(part, limit))
-            if total > limit:
-                break
-        return total
-    return 0  # Undefined, loop state, generators: small, or they fail on their own
-
-
-def _check_size(value: Any, what: str = "the value") -> None:
-    if _size(value) > MAX_OUTPUT_CHARS:
-        raise SecurityError(f"{what} would exceed {MAX_OUTPUT_CHARS} characters")
-
-
-class _CodeGenerator(CodeGenerator):
-    """Jinja's compiler with `~` bounded and every loop's iterable counted."""
-
-    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
-        for loop in node.find_all(nodes.For):
-            if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_FILTER):
-                loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None)
-        super().visit_Template(node, frame)
-
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        self.write("environment.bounded_concat((")
-        for arg in node.nodes:
-            self.visit(arg, frame)
-            self.write(", ")
-        self.write("))")
-
-
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with every operator that can grow a value bounded."""
-
-    code_generator_class = _CodeGenerator
-    intercepted_binops = frozenset({"*", "**", "%", "+"})
-
-    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
-        if op == "**":
-            raise SecurityError("`**` is not allowed in templates")
-        if op == "%" and isinstance(left, str):
-            raise SecurityError("`%` formatting is not allowed in templates")
-        if op == "*" and _repeats(left, right) > MAX_OUTPUT_CHARS:
-            raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
-        if op == "*" and _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
-            raise SecurityError(f"the product would exceed {MAX_INT_BITS} bits")
-        if op == "+" and _joined(left, right) > MAX_OUTPUT_CHARS:
-            raise SecurityError(f"the result would exceed {MAX_OUTPUT_CHARS} characters")
-        return super().call_binop(context, op, left, right)
-
-    def bounded_concat(self, values: Sequence[Any]) -> str:
-        """`a ~ b`: str_join, refused before it makes a string that is too long."""
-        total = 0
-        for value in values:
-            total += _size(value)
-            if total > MAX_OUTPUT_CHARS:
-                raise SecurityError(f"`~` would make more than {MAX_OUTPUT_CHARS} characters")
-        return "".join(map(str, values))
-
-
-def _int_bits(value: Any) -> int:
-    return value.bit_length() if isinstance(value, int) else 0
-
-
-def _joined(left: Any, right: Any) -> int:
-    sized = (str, list, tuple)
-    return len(left) + len(right) if isinstance(left, sized) and isinstance(right, sized) else 0
-
-
-def _repeats(left: Any, right: Any) -> int:
-    for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and isinstance(count, int):
-            return len(seq) * max(count, 0)
-    return 0
-
-
-def _finalize(value: Any) -> Any:
-    """Every printed value, before Jinja turns it into a string."""
-    _check_size(value, "the printed value")
-    return value
-
-
-@pass_context
-def _bounded_loop(context: Context, iterable: Iterable[Any]) -> Iterator[Any]:
-    """A loop's iterable, counted against the rendered string's iteration budget."""
-    budget = _LOOP_BUDGET.get()
-    if budget is None:
-        raise SecurityError("library templates are rendered only through render_string")
-    for item in iterable:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise SecurityError(f"loops would run more than {MAX_LOOP_ITERATIONS} times")
-        yield item
-
-
-def _guarded(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter whose arguments and result are size-checked (`replace` before it runs)."""
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        for value in (*args, *kwargs.values()):
-            if not isinstance(value, Undefined):
-                _check_size(value, f"an argument of the filter {name!r}")
-        if name == "replace":
-            _check_replace(signature.bind(*args, **kwargs).arguments)
-        result = func(*args, **kwargs)
-        _check_size(result, f"the result of the filter {name!r}")
-        return result
-
-    return guarded
-
-
-def _check_replace(arguments: Mapping[str, Any]) -> None:
-    text, old, new = (str(arguments[key]) for key in ("s", "old", "new"))
-    found = len(text) + 1 if not old else text.count(old)
-    count = arguments.get("count")
-    if isinstance(count, int) and count >= 0:
-        found = min(found, count)
-    if len(text) + found * max(0, len(new) - len(old)) > MAX_OUTPUT_CHARS:
-        raise SecurityError(f"`replace` would make more than {MAX_OUTPUT_CHARS} characters")
-
-
-def _environment() -> SandboxedEnvironment:
-    env = _Sandbox(
-        undefined=StrictUndefined,
-        variable_start_string="${{",
-        variable_end_string="}}",
-        autoescape=False,
-        keep_trailing_newline=True,
-        finalize=_finalize,
-    )
-    env.globals.clear()  # no range, lipsum, cycler, joiner, namespace: only params
-    for name in set(env.filters) - SAFE_FILTERS:
-        del env.filters[name]
-    for name in SAFE_FILTERS:
-        env.filters[name] = _guarded(name, env.filters[name])
-    env.filters[LOOP_FILTER] = _bounded_loop
-    return env
-
-
-ENV = _environment()
-
-
 @dataclass(frozen=True, slots=True)
 class Library:
     """One library file, checked and compiled once."""
@@ -270,7 +80,7 @@ class Library:
     dynamic: frozenset[str] = frozenset()  # compiled paths and their ancestors
     lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # language -> lines
     # language -> where the localization is written: one Location shared by every
-    # rendering (sent to the planning process once, not once per customer)
+    # rendering, made once
     where: Mapping[str, Location] = field(default_factory=dict)
 
     def path(self, language: str) -> str:
@@ -292,7 +102,7 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
     params = tuple(data.get("params", ()))
     compiled: dict[str, Any] = {}
     used: set[str] = set()
-    for path, text in _strings(data["localizations"], "localizations"):
+    for path, text in strings(data["localizations"], "localizations"):
         template, names, found = _compile(doc, path, text, params)
         problems += found
         used |= names
@@ -338,39 +148,14 @@ def _lines(doc: YamlDoc, path: str) -> Mapping[str, int]:
     return freeze(lines)
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string value under `value` with its key path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key, child in value.items():
-            yield from _strings(child, join(path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _strings(child, join(path, index))
-
-
 def _compile(
     doc: YamlDoc, path: str, text: str, params: Sequence[str]
 ) -> tuple[Any, set[str], list[Problem]]:
     if not any(marker in text for marker in JINJA_MARKERS):
         return None, set(), []
-    dollar = DOLLAR_PLACEHOLDER.search(text)
-    if dollar:
-        number = re.sub(r"\D", "", dollar.group())
-        return (
-            None,
-            set(),
-            [
-                doc.problem(
-                    path,
-                    f"{dollar.group()} is a Jinja expression that prints {number}, "
-                    f"not a dollar sign before the placeholder {{{{{number}}}}}",
-                    f"write {{% raw %}}${{{{{number}}}}}{{% endraw %}} for a dollar sign "
-                    "before the placeholder",
-                )
-            ],
-        )
+    dollar = _dollar_placeholder(doc, path, text)
+    if dollar is not None:
+        return None, set(), [dollar]
     try:
         tree = ENV.parse(text)
     except TemplateSyntaxError as exc:
@@ -388,65 +173,61 @@ def _compile(
         )
     if problems:
         return None, names, problems
-    return _Substitution.of(tree) or ENV.from_string(tree), names, []
+    try:
+        return ENV.from_string(tree), names, []
+    except TemplateSyntaxError as exc:  # what Jinja checks as it compiles
+        return None, names, [_syntax_problem(doc, path, exc)]
 
 
-class _Substitution:
-    """A string that only inserts params (`Hi ${{ name }}`, the common case), rendered
-    by joining its parts: what Jinja's compiled code does for such a tree (finalize,
-    then str; an undefined name fails as StrictUndefined does), without Jinja's
-    per-render context. tests/config/test_library checks that both agree."""
-
-    def __init__(self, parts: tuple[tuple[str, bool], ...]):
-        self.parts = parts  # (literal text, False) or (param name, True)
-
-    @classmethod
-    def of(cls, tree: nodes.Template) -> _Substitution | None:
-        parts: list[tuple[str, bool]] = []
-        for output in tree.body:
-            if not isinstance(output, nodes.Output):
-                return None
-            for node in output.nodes:
-                if isinstance(node, nodes.TemplateData):
-                    parts.append((node.data, False))
-                elif isinstance(node, nodes.Name) and node.ctx == "load":
-                    parts.append((node.name, True))
-                else:
-                    return None
-        return cls(tuple(parts))
-
-    def generate(self, params: Mapping[str, Any]) -> Iterator[str]:
-        for text, is_name in self.parts:
-            if not is_name:
-                yield text
-            elif text in params:
-                yield str(_finalize(params[text]))
-            else:
-                raise UndefinedError(f"{text!r} is undefined")
+def _dollar_placeholder(doc: YamlDoc, path: str, text: str) -> Problem | None:
+    dollar = DOLLAR_PLACEHOLDER.search(text)
+    if not dollar:
+        return None
+    number = re.sub(r"\D", "", dollar.group())
+    return doc.problem(
+        path,
+        f"{dollar.group()} is a Jinja expression that prints {number}, "
+        f"not a dollar sign before the placeholder {{{{{number}}}}}",
+        f"write {{% raw %}}${{{{{number}}}}}{{% endraw %}} for a dollar sign "
+        "before the placeholder",
+    )
 
 
 def _forbidden(doc: YamlDoc, path: str, tree: nodes.Template) -> Iterator[Problem]:
-    """Anything beyond inserting params, conditions and simple loops."""
+    """Anything beyond inserting params, conditions and simple loops, and filters or
+    tests that do not exist."""
     fix = (
         "templates may only insert params (${{ name }}), with text filters such as "
         "upper or default, and use {% if %} and {% for %}"
     )
     for node in _walk(tree):
+        at = functools.partial(_problem_at, doc, path, node)
         if isinstance(node, nodes.Getattr | nodes.Getitem):
             what = getattr(node, "attr", None) or "[...]"
-            yield doc.problem(
-                path, f"attribute access ({what!r}) is not allowed in the template sandbox", fix
-            )
+            yield at(f"attribute access ({what!r}) is not allowed in the template sandbox", fix)
             return
         if not isinstance(node, ALLOWED_NODES):
-            kind = type(node).__name__.lower()
-            yield doc.problem(path, f"a Jinja {kind} is not allowed in templates", fix)
+            yield at(f"a Jinja {type(node).__name__.lower()} is not allowed in templates", fix)
             return
         if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
-            yield doc.problem(path, f"the filter {node.name!r} is not allowed", fix)
+            allowed = ", ".join(sorted(SAFE_FILTERS))
+            yield at(f"the filter {node.name!r} is not allowed", f"use one of: {allowed}")
+            return
+        if isinstance(node, nodes.Test) and node.name not in ENV.tests:
+            close = difflib.get_close_matches(node.name, list(ENV.tests), n=1)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            tests = ", ".join(sorted(ENV.tests))
+            yield at(f"there is no test named {node.name!r}", f"{hint}The tests are: {tests}")
             return
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
         yield doc.problem(path, f"loops are nested more than {MAX_LOOP_DEPTH} deep", fix)
+
+
+def _problem_at(doc: YamlDoc, path: str, node: nodes.Node, message: str, fix: str) -> Problem:
+    """A problem at the line of `node` in the string at `path`."""
+    base = doc.line(path)
+    line = base + (getattr(node, "lineno", None) or 1) - 1 if base else None
+    return Problem(Location(doc.file, line), path, message, fix)
 
 
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
@@ -480,12 +261,6 @@ def _syntax_problem(doc: YamlDoc, path: str, exc: TemplateSyntaxError) -> Proble
 
 
 # --- rendering for a customer ---------------------------------------------------------------
-
-
-class RenderError(Exception):
-    def __init__(self, path: str, message: str):
-        self.path = path
-        super().__init__(message)
 
 
 @dataclass
@@ -540,28 +315,6 @@ def _render_value(library: Library, value: Any, path: str, params: Mapping[str, 
             {k: _render_value(library, v, join(path, k), params) for k, v in value.items()}
         )
     return tuple(_render_value(library, v, join(path, i), params) for i, v in enumerate(value))
-
-
-def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> str:
-    """One compiled string with `params`; every failure becomes a RenderError."""
-    out: list[str] = []
-    size = 0
-    budget = _LOOP_BUDGET.set([MAX_LOOP_ITERATIONS])
-    try:
-        for chunk in template.generate(params):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise RenderError(path, f"renders to more than {MAX_OUTPUT_CHARS} characters")
-            out.append(chunk)
-    except SecurityError as exc:
-        raise RenderError(path, f"refused by the template sandbox: {exc}") from None
-    except UndefinedError as exc:
-        raise RenderError(path, f"uses an undefined value: {exc}") from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise RenderError(path, f"cannot be rendered: {exc}") from None
-    finally:
-        _LOOP_BUDGET.reset(budget)
-    return "".join(out)
 
 
 # --- one template entry to the model ----------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from wa_sync.config.rules._common import attributing, remembering
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Customer, Template
 
@@ -60,8 +61,6 @@ def rule(*ids: str) -> Callable[[Rule], Rule]:
 
 def lint_config(config: Config) -> list[Problem]:
     """Every WhatsApp policy problem in `config`, errors and warnings."""
-    from wa_sync.config.rules._common import attributing, remembering
-
     with remembering(), attributing() as origins:
         found = [problem for check in RULES for problem in check(config)]
     return _for_customers(config, found, origins)
@@ -111,10 +110,12 @@ def _rendered_for(customers: Sequence[Customer]) -> str:
 
 # Importing the rule modules registers their rules.
 from wa_sync.config.rules import (  # noqa: E402, F401
+    authentication,
     buttons,
     display_name,
     numbers,
     profile,
+    samples,
     templates,
     variables,
 )

@@ -40,7 +40,6 @@ from wa_sync.model import (
     Template,
     freeze,
 )
-from wa_sync.runtime import no_cycle_collection
 
 CUSTOMERS_DIR = "customers"
 TEMPLATES_DIR = "templates"
@@ -60,20 +59,22 @@ def load_model(root: str, customers: Sequence[str] | None = None) -> tuple[Confi
     """The first part of `load_repo`: every file read, checked and rendered into the
     model, with the problems found so far (errors too: nothing is raised for them).
     `finish_load` lints the model and gives load_repo's verdict."""
+    loader = _Loader(check_root(root), set(customers) if customers is not None else None)
+    return loader.load(), loader.problems
+
+
+def check_root(root: str) -> Path:
+    """The repository's root directory, or a UsageError when there is none."""
     base = Path(root)
     if not base.is_dir():
         raise UsageError(f"--root {root}: no such directory")
-    loader = _Loader(base, set(customers) if customers is not None else None)
-    with no_cycle_collection():
-        config = loader.load()
-    return config, loader.problems
+    return base
 
 
 def finish_load(config: Config, found: Sequence[Problem]) -> tuple[Config, list[Problem]]:
     """The second part of `load_repo`: the WhatsApp lint over the model, then the
     verdict on every problem (ConfigInvalid, or the config and its warnings)."""
-    with no_cycle_collection():
-        linted = lint_config(config) + limit_problems(config)
+    linted = lint_config(config) + limit_problems(config)
     problems = list(dict.fromkeys([*found, *linted]))  # a shared library's lint, once
     if any(problem.is_error for problem in problems):
         raise ConfigInvalid(problems)
@@ -335,7 +336,8 @@ class _Loader:
                 library.doc.problem(
                     exc.path,
                     f"{exc} (rendering it for customer {cid!r}, {doc.where(path)})",
-                    "templates may only insert params; check the ${{ ... }} here",
+                    "check the ${{ ... }} and {% ... %} of this text: the filters and tests "
+                    "it uses, their arguments, and what it prints",
                 )
             )
             return []

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import difflib
 import json
-import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-# jsonschema is imported only when a file fails the fast check (the common case is a
-# valid file): its import alone is a noticeable share of a no-op plan's start-up.
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import ValidationError
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, relevance
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import Problem
@@ -55,18 +53,12 @@ def _pattern_keyword(
     validator: Any, pattern: str, instance: Any, schema: Any
 ) -> Iterator[ValidationError]:
     if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
-        from jsonschema.exceptions import ValidationError
-
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
     """The validator of one file kind; the customer schema refers to the template one."""
-    from jsonschema import Draft202012Validator, validators
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
-
     extended = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
     registry: Registry = Registry().with_resources(
         (f"{name}.schema.json", Resource.from_contents(schema(name), DRAFT202012)) for name in KINDS
@@ -77,10 +69,6 @@ def validator(kind: str) -> Draft202012Validator:
 
 def validate(doc: YamlDoc, kind: str) -> list[Problem]:
     """Every schema problem in `doc`, most relevant first, one per key path and kind."""
-    if fast_check(kind)(doc.data):
-        return []
-    from jsonschema.exceptions import relevance
-
     errors = sorted(validator(kind).iter_errors(doc.data), key=relevance, reverse=True)
     problems: dict[tuple[str, str], Problem] = {}
     for error in errors:
@@ -111,8 +99,10 @@ def _translate(error: ValidationError, doc: YamlDoc) -> Iterator[Problem]:
         return
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
         path = join(path, error.instance)  # a bad key: point at the key itself
-    handler = _HANDLERS.get(str(error.validator), _generic)
-    message, fix = handler(error)
+    if error.validator == "type":
+        message, fix = _type(error, doc.written.get(path))
+    else:
+        message, fix = _HANDLERS.get(str(error.validator), _generic)(error)
     yield doc.problem(path, message, fix, rule=rule)
 
 
@@ -138,8 +128,6 @@ def _choice(error: ValidationError, doc: YamlDoc, path: str) -> Problem:
         present = [k for k in ("body", "types") if k in error.instance]
         what = "has both `body:` and `types:`" if len(present) == 2 else "has no content"
         return doc.problem(path, f"{what}: {message}", "")
-    from jsonschema.exceptions import relevance
-
     deepest = max(error.context, key=relevance, default=None)
     if deepest is not None:
         return next(_translate(deepest, doc))
@@ -173,7 +161,8 @@ def _kind_of(value: Any) -> str:
     return "a mapping"
 
 
-def _type(error: ValidationError) -> tuple[str, str]:
+def _type(error: ValidationError, written: str | None) -> tuple[str, str]:
+    """`written`: the value's source text, when YAML read it as other than text."""
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
@@ -181,7 +170,7 @@ def _type(error: ValidationError) -> tuple[str, str]:
     message = f"must be {wanted}, not {got}"
     fix = _describe(error)
     if "string" in names and isinstance(error.instance, int | float | bool):
-        fix = f'put the value in quotes: "{_plain(error.instance)}"'
+        fix = f"put the value in quotes: {_quoted(written or _plain(error.instance))}"
     elif error.instance is None:
         fix = "give it a value, or remove the key"
     elif "boolean" in names and isinstance(error.instance, str):
@@ -204,6 +193,8 @@ def _enum(error: ValidationError) -> tuple[str, str]:
 
 
 def _pattern(error: ValidationError) -> tuple[str, str]:
+    if isinstance(error.schema, Mapping) and error.schema.get("format") == "email":
+        return f"{_show(error.instance)} is not an email address", _describe(error)
     return f"{_show(error.instance)} is not valid here", _describe(error)
 
 
@@ -235,7 +226,6 @@ def _generic(error: ValidationError) -> tuple[str, str]:
 
 
 _HANDLERS = {
-    "type": _type,
     "enum": _enum,
     "const": _enum,
     "pattern": _pattern,
@@ -263,6 +253,11 @@ def _describe(error: ValidationError) -> str:
     return f"{description}{example}".strip()
 
 
+def _quoted(text: str) -> str:
+    """`text` as a YAML double-quoted string (JSON's quoting is valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -280,136 +275,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return _plain(value)
-
-
-# --- a fast yes/no check ------------------------------------------------------------------------
-#
-# jsonschema takes about a millisecond per customer file, too slow for estates of
-# thousands of customers. Valid files are the common case, so each schema is also
-# compiled into plain Python predicates for the keywords our schemas use; only a file
-# that fails this quick check goes through jsonschema for the detailed errors.
-# tests/config/test_schema.py checks that both agree.
-
-Check = Callable[[Any], bool]
-ANNOTATIONS = frozenset(
-    {"$schema", "$defs", "title", "description", "examples", "default", "x-rule", "x-message"}
-)
-
-
-@cache
-def fast_check(kind: str) -> Check:
-    return _compile(schema(kind), kind)
-
-
-def _resolve(ref: str, kind: str) -> tuple[Mapping[str, Any], str]:
-    file, _, pointer = ref.partition("#")
-    target_kind = file.removesuffix(".schema.json") if file else kind
-    node: Any = schema(target_kind)
-    for part in filter(None, pointer.split("/")):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node, target_kind
-
-
-def _compile(node: Mapping[str, Any] | bool, kind: str) -> Check:
-    if isinstance(node, bool):
-        return (lambda _: True) if node else (lambda _: False)
-    checks: list[Check] = []
-    for keyword, value in node.items():
-        if keyword in ANNOTATIONS:
-            continue
-        checks.append(_keyword(keyword, value, node, kind))
-    if len(checks) == 1:
-        return checks[0]
-    return lambda instance: all(check(instance) for check in checks)
-
-
-def _keyword(keyword: str, value: Any, node: Mapping[str, Any], kind: str) -> Check:
-    if keyword == "$ref":
-        target, target_kind = _resolve(value, kind)
-        return _compile(target, target_kind)
-    if keyword == "type":
-        names = (value,) if isinstance(value, str) else tuple(value)
-        return lambda instance: any(_is_type(instance, name) for name in names)
-    if keyword == "enum" and all(isinstance(v, str) for v in value):
-        allowed = frozenset(value)
-        return lambda instance: isinstance(instance, str) and instance in allowed
-    if keyword == "pattern":
-        regex = ecma_regex(value)
-        return lambda instance: not isinstance(instance, str) or bool(regex.search(instance))
-    if keyword in _SIZES:
-        measure, compare, applies = _SIZES[keyword]
-        return lambda instance: not applies(instance) or compare(measure(instance), value)
-    if keyword == "uniqueItems":
-        return lambda instance: not value or not isinstance(instance, list) or _unique(instance)
-    if keyword == "required":
-        return lambda instance: not isinstance(instance, dict) or all(k in instance for k in value)
-    if keyword in ("properties", "additionalProperties", "propertyNames"):
-        return _object_keyword(keyword, value, node, kind)
-    if keyword == "items":
-        item = _compile(value, kind)
-        return lambda instance: not isinstance(instance, list) or all(map(item, instance))
-    if keyword == "if":
-        test = _compile(value, kind)
-        then = _compile(node.get("then", True), kind)
-        other = _compile(node.get("else", True), kind)
-        return lambda instance: then(instance) if test(instance) else other(instance)
-    if keyword in ("then", "else"):
-        return lambda _: True  # evaluated with "if"
-    if keyword == "oneOf":
-        options = [_compile(option, kind) for option in value]
-        return lambda instance: sum(1 for option in options if option(instance)) == 1
-    raise ValueError(f"the fast schema check does not support the keyword {keyword!r}")
-
-
-def _object_keyword(keyword: str, value: Any, node: Mapping[str, Any], kind: str) -> Check:
-    if keyword == "properties":
-        props = {name: _compile(sub, kind) for name, sub in value.items()}
-        return lambda instance: (
-            not isinstance(instance, dict)
-            or all(props[k](v) for k, v in instance.items() if k in props)
-        )
-    if keyword == "propertyNames":
-        check_name = _compile(value, kind)
-        return lambda instance: not isinstance(instance, dict) or all(map(check_name, instance))
-    known = frozenset(node.get("properties", ()))
-    extra = _compile(value, kind)
-    return lambda instance: (
-        not isinstance(instance, dict)
-        or all(extra(v) for k, v in instance.items() if k not in known)
-    )
-
-
-def _is_type(instance: Any, name: str) -> bool:
-    if name == "string":
-        return isinstance(instance, str)
-    if name == "object":
-        return isinstance(instance, dict)
-    if name == "array":
-        return isinstance(instance, list)
-    if name == "boolean":
-        return isinstance(instance, bool)
-    if name == "null":
-        return instance is None
-    if isinstance(instance, bool) or not isinstance(instance, int | float):
-        return False
-    return name == "number" or isinstance(instance, int) or instance.is_integer()
-
-
-def _unique(items: list[Any]) -> bool:
-    seen = {json.dumps(item, sort_keys=True) for item in items}
-    return len(seen) == len(items)
-
-
-def _number(instance: Any) -> bool:
-    return isinstance(instance, int | float) and not isinstance(instance, bool)
-
-
-_SIZES: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], bool], Check]] = {
-    "minLength": (len, operator.ge, lambda i: isinstance(i, str)),
-    "maxLength": (len, operator.le, lambda i: isinstance(i, str)),
-    "minItems": (len, operator.ge, lambda i: isinstance(i, list)),
-    "maxItems": (len, operator.le, lambda i: isinstance(i, list)),
-    "minProperties": (len, operator.ge, lambda i: isinstance(i, dict)),
-    "minimum": (lambda i: i, operator.ge, _number),
-    "maximum": (lambda i: i, operator.le, _number),
-}

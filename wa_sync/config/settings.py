@@ -1,10 +1,5 @@
-"""wa-sync.yaml, and the check every file of the repository goes through.
-
-Apart from the loader (repo.py) because a command needs the settings before anything
-else (the parallelism of its first requests to Twilio), and this much of the
-configuration's code (YAML, the schemas) is a fraction of the rest (Jinja, the lint,
-the libraries), which a plan imports only later, in the process that loads.
-"""
+"""wa-sync.yaml, and the check every file of the repository goes through: read
+inside the repository, scanned for credentials, parsed, checked against its schema."""
 
 from __future__ import annotations
 
@@ -12,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from wa_sync.config import schema
+from wa_sync.config.characters import character_problems
 from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
 from wa_sync.config.yamlfile import YamlDoc, parse_yaml
@@ -36,7 +32,7 @@ def read_checked(root: Path, relative: str, kind: str, problems: list[Problem]) 
     except YamlFileError as exc:
         problems.append(exc.problem)
         return None
-    found = schema.validate(doc, kind)
+    found = schema.validate(doc, kind) + character_problems(doc)
     invalid = bool(secrets) or any(p.is_error for p in found)
     if secrets:  # never echo a credential's value through a schema message
         lines = {p.where.line for p in secrets}
@@ -80,8 +76,9 @@ def _settings(data: dict[str, Any]) -> Settings:
 
 
 def load_settings(root: str) -> Settings:
-    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for
-    what must start before `load_repo`, which reports the file's problems)."""
+    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for a
+    command that needs a default from them, such as `new` and `import`; `load_repo`
+    reports the file's problems)."""
     problems: list[Problem] = []
     try:
         _isv, settings = read_settings(Path(root), problems)

@@ -10,8 +10,7 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +44,9 @@ class YamlDoc:
     file: str  # relative to the repository root, with forward slashes
     data: Any
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # key path -> the source text of a scalar YAML read as a number, boolean or null
+    # (`0x1F`, `no`, `+14155550199`): what a fix that says "quote it" must quote
+    written: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def line(self, path: str) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -70,13 +72,22 @@ def join(path: str, key: str | int) -> str:
 
 
 def parent_path(path: str) -> str:
-    if path.endswith("]"):
+    """The key path one level up; always shorter, whatever the keys hold."""
+    if path.endswith("]") and "[" in path:
         return path[: path.rindex("[")]
-    cut = path.rfind(".")
-    bracket = path.rfind("]")
-    if cut > bracket:
-        return path[:cut]
-    return path[: bracket + 1] if bracket >= 0 else ""
+    return path[: max(path.rfind("."), 0)]
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, text) of every string under `value` (plain data), depth first."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from strings(child, join(path, key))
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            yield from strings(child, join(path, index))
 
 
 def parse_yaml(text: str, file: str) -> YamlDoc:
@@ -91,16 +102,16 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         walker = _Walker(loader, file)
         data = walker.build(node, "", 0)
     except yaml.MarkedYAMLError as exc:
-        raise YamlFileError(_syntax_problem(exc, text, file)) from None
+        raise YamlFileError(_syntax_problem(exc, text, file)) from exc
     except yaml.YAMLError as exc:  # ReaderError: a control character, for one
-        raise YamlFileError(_reader_problem(exc, text, file)) from None
-    except RecursionError:
+        raise YamlFileError(_reader_problem(exc, text, file)) from exc
+    except RecursionError as exc:
         raise file_error(
             file, None, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)"
-        ) from None
+        ) from exc
     finally:
         loader.dispose()
-    return YamlDoc(file, data, MappingProxyType(walker.lines))
+    return YamlDoc(file, data, MappingProxyType(walker.lines), MappingProxyType(walker.written))
 
 
 # --- nodes to plain data -----------------------------------------------------------------
@@ -114,6 +125,7 @@ class _Walker:
         self.file = file
         self.budget = MAX_NODES
         self.lines: dict[str, int] = {"": 1}
+        self.written: dict[str, str] = {}
 
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
         self.budget -= 1
@@ -128,12 +140,12 @@ class _Walker:
         if depth > MAX_DEPTH:
             raise file_error(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            return self._scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, SEQ_TAG)
             items = []
             for index, child in enumerate(node.value):
-                child_path = sys.intern(join(path, index))  # see _mapping
+                child_path = join(path, index)
                 self.lines.setdefault(child_path, _line(child))
                 items.append(self.build(child, child_path, depth + 1))
             return items
@@ -141,9 +153,10 @@ class _Walker:
         self._check_tag(node, MAP_TAG)
         return self._mapping(node, path, depth)
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: str) -> Any:
         if node.tag == STR_TAG:  # most scalars: what the constructor would return
             return node.value
+        self.written[path] = node.value
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)
         if node.tag == _TAG + "timestamp":  # no date fields here: keep what was written
@@ -183,10 +196,7 @@ class _Walker:
                 merges.append(value_node)
                 continue
             key = self._key(key_node)
-            # one object for each key path whatever file has it ("templates[0].use" in
-            # every customer file): the model is pickled to the planning process, and
-            # pickle writes an object it has already written as a reference
-            child_path = sys.intern(join(path, key))
+            child_path = join(path, key)
             if key in result:
                 first = self.lines.get(child_path)
                 raise file_error(

@@ -1,4 +1,4 @@
-"""A stateful local Twilio: the Accounts, Content and Senders endpoints wa-sync uses.
+"""A stateful local Twilio: the Accounts, Content, Senders and Sync endpoints wa-sync uses.
 
 For tests, demos, benchmarks and contributors without Twilio credentials (SPEC §6).
 `Emulator` serves over HTTP (a `ThreadingHTTPServer` in a daemon thread); its state is
@@ -20,6 +20,8 @@ What it does as Twilio does (see shared/notes/twilio-api.md):
   envelope with absolute URLs on the request's Host.
 - PageSize 1..1000 and opaque PageTokens on every list; 201 on creates, 202 on sender
   create and update, 204 on deletes; errors as `{code, message, more_info, status}`.
+- Sync (v1) Services and Documents, the apply lock's store (sync.py): unique names
+  (409 54301), revisions with If-Match (412 54103), `Ttl` on the emulated clock.
 - Approval lifecycle `unsubmitted` → `received` → `approved` / `rejected`, by
   `approve()` / `reject()` or `approve_after` seconds on the emulated clock; senders
   `CREATING` → `ONLINE` after `sender_online_after` seconds. `advance_clock()` moves the

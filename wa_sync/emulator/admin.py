@@ -41,6 +41,8 @@ def tick(store: Store) -> None:
             " AND online_at <= ?",
             (now, now),
         )
+        # Sync Documents past their Ttl are gone (Twilio deletes them some time after)
+        db.execute("DELETE FROM sync_documents WHERE expires IS NOT NULL AND expires <= ?", (now,))
 
 
 def _next_due(store: Store) -> float | None:
@@ -50,7 +52,8 @@ def _next_due(store: Store) -> float | None:
         "SELECT MIN(due) FROM (SELECT MIN(approve_at) AS due FROM contents"
         " WHERE approval_status = 'received' AND approve_at IS NOT NULL"
         " UNION ALL SELECT MIN(online_at) FROM senders"
-        " WHERE status IN ('CREATING', 'VERIFYING') AND online_at IS NOT NULL)"
+        " WHERE status IN ('CREATING', 'VERIFYING') AND online_at IS NOT NULL"
+        " UNION ALL SELECT MIN(expires) FROM sync_documents WHERE expires IS NOT NULL)"
     )
     return None if row is None or row[0] is None else float(row[0])
 

@@ -157,6 +157,7 @@ class App:
             store=self.store,
             settings=self.settings,
             params=found.params,
+            headers=headers,
         )
         try:
             with self.store.one_version():

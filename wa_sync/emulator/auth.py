@@ -51,8 +51,8 @@ def _credentials(header: str | None) -> tuple[str, str]:
         raise unauthorized()
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise unauthorized() from None
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise unauthorized() from exc
     username, sep, password = decoded.partition(":")
     if not sep:
         raise unauthorized()

@@ -11,12 +11,10 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wa_sync.emulator.admin import UnknownObject
-
-if TYPE_CHECKING:
-    from wa_sync.emulator.app import App, Outcome
+from wa_sync.emulator.app import App, Outcome
 
 PREFIX = "/__emulator/"
 
@@ -64,8 +62,6 @@ def _pick(body: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def handle(app: App, method: str, target: str, body: bytes) -> Outcome:
-    from wa_sync.emulator.app import Outcome
-
     name = target.partition("?")[0][len(PREFIX) :].strip("/")
     action = _routes(app).get((method, name))
     if action is None:
@@ -108,8 +104,8 @@ class EmulatorControl:
         except urllib.error.HTTPError as exc:
             message = json.loads(exc.read().decode("utf-8") or "{}").get("error", str(exc))
             if exc.code == 404:
-                raise LookupError(message) from None
-            raise ValueError(message) from None
+                raise LookupError(message) from exc
+            raise ValueError(message) from exc
 
     @property
     def parent_sid(self) -> str:

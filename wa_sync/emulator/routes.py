@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wa_sync.emulator import accounts, content, senders
+from wa_sync.emulator import accounts, content, senders, sync
 from wa_sync.emulator.wire import Request, Response
 
 Handler = Callable[[Request], Response]
@@ -21,8 +21,15 @@ class Route:
     handler: Handler
 
 
+# A Sync Document is named by its SID or its unique name: any one path segment.
+_SYNC_SERVICE = r"(?P<ServiceSid>IS[0-9a-fA-F]{32})"
+_DOCUMENT = r"(?P<Sid>[^/]+)"
+
+
 def _route(method: str, template: str, prefix: str, handler: Handler) -> Route:
-    regex = re.escape(template).replace(re.escape("{Sid}"), _SID.format(prefix=prefix))
+    sid = _DOCUMENT if prefix == "ET" else _SID.format(prefix=prefix)
+    regex = re.escape(template).replace(re.escape("{Sid}"), sid)
+    regex = regex.replace(re.escape("{ServiceSid}"), _SYNC_SERVICE)
     return Route(method, re.compile(f"^{regex}$"), template, handler)
 
 
@@ -44,6 +51,15 @@ ROUTES = (
     _route("GET", "/v2/Channels/Senders/{Sid}", "XE", senders.fetch_sender),
     _route("POST", "/v2/Channels/Senders/{Sid}", "XE", senders.update_sender),
     _route("DELETE", "/v2/Channels/Senders/{Sid}", "XE", senders.delete_sender),
+    # the apply lock (docs/reliability.md)
+    _route("GET", "/v1/Services", "IS", sync.list_services),
+    _route("POST", "/v1/Services", "IS", sync.create_service),
+    _route("GET", "/v1/Services/{Sid}", "IS", sync.fetch_service),
+    _route("GET", "/v1/Services/{ServiceSid}/Documents", "ET", sync.list_documents),
+    _route("POST", "/v1/Services/{ServiceSid}/Documents", "ET", sync.create_document),
+    _route("GET", "/v1/Services/{ServiceSid}/Documents/{Sid}", "ET", sync.fetch_document),
+    _route("POST", "/v1/Services/{ServiceSid}/Documents/{Sid}", "ET", sync.update_document),
+    _route("DELETE", "/v1/Services/{ServiceSid}/Documents/{Sid}", "ET", sync.delete_document),
 )
 
 # Any SID-shaped path segment, for request-count templates of unmatched paths.
@@ -63,7 +79,7 @@ def _by_literal_path() -> dict[str, list[Route]]:
     these are all the routes it can match (listings, most requests, try only these)."""
     routes: dict[str, list[Route]] = {}
     for route in ROUTES:
-        if "{Sid}" not in route.template:
+        if "{" not in route.template:
             routes.setdefault(route.template, []).append(route)
     return routes
 

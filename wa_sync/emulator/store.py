@@ -96,10 +96,39 @@ CREATE TABLE IF NOT EXISTS offline_reasons (
     sender_sid TEXT PRIMARY KEY,
     reasons TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sync_services (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    account_sid TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sid TEXT UNIQUE NOT NULL,
+    service_sid TEXT NOT NULL,
+    account_sid TEXT NOT NULL,
+    unique_name TEXT,
+    data TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    expires REAL,
+    UNIQUE (service_sid, unique_name)
+);
 """
 
-RESET_TABLES = ("api_keys", "contents", "retired_names", "senders", "display_names",
-                "offline_reasons")  # fmt: skip
+RESET_TABLES = (
+    "api_keys",
+    "contents",
+    "retired_names",
+    "senders",
+    "display_names",
+    "offline_reasons",
+    "sync_services",
+    "sync_documents",
+)
 
 _TOKEN = re.compile(r"^P([AB])([0-9]{1,18})$")
 # Values kept per database version: about three per subaccount (its credentials and its

@@ -89,6 +89,7 @@ class Request:
     settings: Settings
     params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     @property
     def account_sid(self) -> str:
@@ -113,7 +114,7 @@ class Request:
         try:
             value = json.loads(self.body.decode("utf-8") or "null")
         except (UnicodeDecodeError, ValueError) as exc:
-            raise bad_request(f"Invalid JSON body: {exc}") from None
+            raise bad_request(f"Invalid JSON body: {exc}") from exc
         if not isinstance(value, dict):
             raise bad_request("The request body must be a JSON object")
         return value
@@ -146,8 +147,8 @@ def _int_param(req: Request, name: str, default: int) -> int:
         return default
     try:
         return int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be an integer") from None
+    except ValueError as exc:
+        raise bad_request(f"{name} must be an integer") from exc
 
 
 def _link(path: str, query: dict[str, str], size: int, page: int, token: str | None) -> str:

@@ -7,7 +7,7 @@ No SDK object or exception gets past a gateway: Twilio's refusals become the
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from wa_sync.credentials import Secret
 from wa_sync.errors import TwilioError
@@ -21,6 +21,9 @@ from wa_sync.model import (
     Sender,
     Template,
 )
+
+if TYPE_CHECKING:
+    from wa_sync.gateway.lock import LockStore
 
 
 class NotFound(TwilioError):
@@ -98,3 +101,8 @@ class Gateway(Protocol):
         """Submit a content for WhatsApp approval under `name` and `category`."""
 
     def delete_content(self, account: LiveAccount, sid: str) -> None: ...
+
+    def lock_store(self) -> LockStore:
+        """Where the apply lock lives (SPEC §4.8; docs/reliability.md): the parent
+        account's Sync Documents (gateway/lock.py)."""
+        ...

@@ -26,6 +26,7 @@ from wa_sync import credentials, model
 from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway import base, http
+from wa_sync.gateway.lock import LockStore, SyncLockStore
 from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
 
 _log = logging.getLogger("wa_sync.gateway")
@@ -292,6 +293,10 @@ class TwilioGateway:
         client = self._subclient(account.sid)
         with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
             client.content.v1.contents(sid).delete()
+
+    def lock_store(self) -> LockStore:
+        """The apply lock's Sync Documents, as the parent (gateway/lock.py)."""
+        return SyncLockStore(self._parent, self._errors, self._create_once)
 
     def _create_once(
         self, send: Callable[[], T], find: Callable[[], T | None], what: str, sub: str | None = None

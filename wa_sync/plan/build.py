@@ -3,7 +3,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,10 +28,13 @@ def build_plan(
     cause_of: CauseOf = always_config,
     estate: Sequence[str] | None = None,
     digests: bool = True,
+    gone: Collection[str] = (),
 ) -> Plan:
     """The plan for `customers`; `prune` None means the setting in wa-sync.yaml.
     `estate` is every customer id with a file (default: the config's customers; pass it
-    when the config was loaded for some customers only); `digests` as PlanBuilder's.
+    when the config was loaded for some customers only); `digests` as PlanBuilder's;
+    `gone`, customers whose file is known to be deleted (`--changed-since`): their
+    subaccounts are reported as a whole-estate plan reports them.
     Raises MassDelete when prune would delete too much (SPEC §4.5), SharedSubaccount
     when two customers resolve to one subaccount or one to several (SPEC §4.3)."""
     builder = PlanBuilder(
@@ -43,6 +46,7 @@ def build_plan(
         cause_of=cause_of,
         estate=estate,
         digests=digests,
+        gone=gone,
     )
     return builder.finish(live)
 
@@ -67,9 +71,11 @@ class PlanBuilder:
         cause_of: CauseOf = always_config,
         estate: Sequence[str] | None = None,
         digests: bool = True,
+        gone: Collection[str] = (),
         now: datetime | None = None,
     ):
         self.config = config
+        self.gone = frozenset(gone)
         self.now = now or datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
@@ -150,7 +156,7 @@ class PlanBuilder:
                 digests[customer_id] = digest
         changes, moving = one_registration_per_number(changes, live.customers)
         notes += moving
-        notes += _orphans(self.config, live, self.scope, self.estate)
+        notes += _orphans(self.config, live, self.scope, self.estate, self.gone)
         check_mass_delete(
             changes,
             live.customers,
@@ -172,12 +178,18 @@ class PlanBuilder:
 
 
 def _orphans(
-    config: Config, live: LiveEstate, scope: Sequence[str], estate: Sequence[str] | None
+    config: Config,
+    live: LiveEstate,
+    scope: Sequence[str],
+    estate: Sequence[str] | None,
+    gone: frozenset[str],
 ) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
-    closed (SPEC §4.5). Only on a whole-estate plan, where "gone" is certain."""
+    closed (SPEC §4.5). On a whole-estate plan, where "gone" is certain, and for the
+    customers `gone` names."""
     declared = {c.id for c in config.customers} | set(estate or ())
-    if set(scope) != declared:
+    whole = set(scope) == declared
+    if not whole and not gone:
         return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}
     return [
@@ -192,6 +204,7 @@ def _orphans(
         )
         for account in live.accounts
         if account.customer_id
+        and (whole or account.customer_id in gone)
         and account.customer_id not in declared
         and account.sid not in adopted
         and account.status != "closed"

@@ -15,6 +15,9 @@ from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
 from wa_sync.model import LiveContent, LiveSender, Sender, Template, thaw
 
 # Twilio's defaults for webhook methods: declaring them or not is the same thing.
@@ -115,9 +118,6 @@ _STATES: ContextVar[dict[int, tuple[object, dict[str, Any]]] | None] = ContextVa
 def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """The fields that differ, as {"profile.about": {"before": ..., "after": ...}};
     a field absent on one side is None there."""
-    from deepdiff import DeepDiff  # only a plan with changes needs it
-    from deepdiff.helper import NotPresent
-
     diff = DeepDiff(thaw(before), thaw(after), verbose_level=2, view="tree")
     changed: dict[str, Any] = {}
     for level in sorted(_levels(diff), key=_path):

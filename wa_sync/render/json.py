@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
 from wa_sync import __version__
 from wa_sync.errors import UsageError
 from wa_sync.model import thaw
 from wa_sync.plan.change import Action, Change, Note, Plan, kept_counts, summary_line
+from wa_sync.plan.digest import document_digest
 from wa_sync.schemas import load_schema
 from wa_sync.visible import visible_json
 
@@ -80,8 +83,6 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    from wa_sync.plan.digest import document_digest  # with the plan made, as its digests
-
     doc = plan_doc(plan)
     doc["digest"] = document_digest(doc)
     return visible_json(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
@@ -109,8 +110,6 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
             f"{source}: plan format_version {doc.get('format_version')!r} is not "
             f"{FORMAT_VERSION}; make the plan again with this version of wa-sync"
         )
-    import jsonschema  # only reading a saved plan needs it
-
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(load_schema("plan")).iter_errors(doc)
     )
@@ -120,8 +119,6 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
             f"{source}: not a valid wa-sync plan file at {where}: {error.message}. "
             "Save a new one with `wa-sync plan --out FILE`."
         )
-    from wa_sync.plan.digest import document_digest  # as jsonschema above
-
     if doc["digest"] != document_digest(doc):
         raise UsageError(
             f"{source}: the plan was edited after `wa-sync plan` saved it (its digest does "

@@ -10,7 +10,6 @@ from functools import cache, lru_cache
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
     PLACEHOLDER,
-    WARNING,
     Features,
     action_type,
     beyond,
@@ -23,15 +22,8 @@ from wa_sync.model import Config, Template
 NAMED = re.compile(r"^[a-z_]+\Z")
 TW_KEY = re.compile(r"^[A-Za-z0-9_]+\Z")
 TW_KEY_MAX = 16
-TW_COUNT_MAX = 100
-# VAR-TW-VALUE (B): 1600 in Twilio's current docs, 255 in the older page
-VALUE_MAX_STRICTEST, VALUE_MAX_LENIENT = 255, 1600
 # VAR-AUTH-LEN (B): Meta "maximum 15", Twilio "fewer than 15"
 OTP_MAX_STRICTEST, OTP_MAX_LENIENT = 14, 15
-BAD_WHITESPACE = re.compile(r"[\r\n\t]| {5,}")
-SPECIAL = re.compile(r"[#$%]")
-# what VAR-SAMPLE-WS and VAR-SPECIAL look for in a sample that has a non-space character
-_SUSPECT_SAMPLE = re.compile(r"[\r\n\t#$%]| {5,}")
 SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*[A-Za-z0-9_]{1,20}\s*\}(?!\})")
 ADJACENT = re.compile(r"\{\{[^{}]*\}\}\s*\{\{[^{}]*\}\}")
 _ALNUM = re.compile(r"[^\W_]")  # a character for which str.isalnum() is true
@@ -44,12 +36,12 @@ def _is_positional(key: str) -> bool:
 
 
 @cache
-def _well_formed(key: str) -> bool:
+def well_formed(key: str) -> bool:
     """Keys the key-format rules accept; the other rules only look at these."""
     return bool(key) and TW_KEY.match(key) is not None and len(key) <= TW_KEY_MAX
 
 
-def _is_auth(t: Template) -> bool:
+def is_auth(t: Template) -> bool:
     return t.category == "AUTHENTICATION" or "whatsapp/authentication" in t.types
 
 
@@ -93,8 +85,8 @@ def braces(config: Config) -> Iterator[Problem]:
 @lru_cache(maxsize=VERDICTS)
 def _malformed(keys: tuple[str, ...], sample_keys: tuple[str, ...]) -> frozenset[str]:
     """The variable and sample keys out of Twilio's key format."""
-    return frozenset(key for key in keys if key and not _well_formed(key)).union(
-        key for key in sample_keys if not _well_formed(key)
+    return frozenset(key for key in keys if key and not well_formed(key)).union(
+        key for key in sample_keys if not well_formed(key)
     )
 
 
@@ -162,7 +154,7 @@ def positional_format(config: Config) -> Iterator[Problem]:
 def _named_amiss(keys: tuple[str, ...]) -> tuple[frozenset[str], bool]:
     """The named keys out of WhatsApp's format, and whether named and positional keys
     are mixed."""
-    used = [key for key in keys if _well_formed(key)]
+    used = [key for key in keys if well_formed(key)]
     named = [key for key in used if not _is_positional(key)]
     return frozenset(k for k in named if not NAMED.match(k)), bool(named) and named != used
 
@@ -187,7 +179,7 @@ def named_format(config: Config) -> Iterator[Problem]:
                     f"rename it to {{{{{suggestion}}}}} (and its sample)",
                 )
         if mixed:
-            rel = next(rel for rel, key in f.usages if _well_formed(key) and _is_positional(key))
+            rel = next(rel for rel, key in f.usages if well_formed(key) and _is_positional(key))
             yield problem(
                 t,
                 rel,
@@ -327,130 +319,6 @@ def density(config: Config) -> Iterator[Problem]:
                 )
 
 
-@lru_cache(maxsize=VERDICTS)
-def _sample_gaps(
-    keys: tuple[str, ...], sample_keys: tuple[str, ...], auth: bool
-) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The variables without a sample, and (but in authentication templates, whose
-    code sample has no placeholder) the samples without a variable, in their order."""
-    used = {key for key in keys if _well_formed(key)}
-    unused = () if auth else tuple(key for key in sample_keys if key not in used)
-    return frozenset(used.difference(sample_keys)), unused
-
-
-@rule("VAR-SAMPLE")
-def samples(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        unsampled, unused = _sample_gaps(f.keys, f.sample_keys, _is_auth(t))
-        if not (unsampled or unused):
-            continue
-        first_use: dict[str, str] = {}
-        for rel, key in f.usages:
-            first_use.setdefault(key, rel)
-        for key, rel in first_use.items():
-            if key in unsampled:
-                yield problem(
-                    t,
-                    rel,
-                    "VAR-SAMPLE",
-                    f"variable {{{{{key}}}}} has no sample value; WhatsApp needs one for every "
-                    "variable to review the template",
-                    f"add variables: {{{key!r}: <a realistic example>}}",
-                )
-        for key in unused:
-            yield problem(
-                t,
-                f"variables.{key}",
-                "VAR-SAMPLE",
-                f"sample {key!r} is for a variable the template does not use",
-                "remove the sample or use the variable in the text",
-                WARNING,
-            )
-
-
-@rule("VAR-SAMPLE-WS", "VAR-SPECIAL")
-def sample_values(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for key, value in f.samples.items():
-            text = value if isinstance(value, str) else str(value)
-            if text.strip() and not _SUSPECT_SAMPLE.search(text):
-                continue  # the usual sample: one search instead of three
-            rel = f"variables.{key}"
-            if not text.strip():
-                yield problem(
-                    t,
-                    rel,
-                    "VAR-SAMPLE-WS",
-                    f"sample {key!r} is empty; WhatsApp rejects empty values (Twilio error 63013)",
-                    "give a realistic example value",
-                )
-            elif BAD_WHITESPACE.search(text):
-                yield problem(
-                    t,
-                    rel,
-                    "VAR-SAMPLE-WS",
-                    f"sample {key!r} contains a newline, tab or 5+ spaces in a row, which "
-                    "WhatsApp rejects in variables (Twilio error 63013)",
-                    "use one line with single spaces",
-                )
-            special = SPECIAL.findall(text)
-            if special:
-                special = sorted(set(special))
-                yield problem(
-                    t,
-                    rel,
-                    "VAR-SPECIAL",
-                    f"sample {key!r} contains {' '.join(special)}; special characters "
-                    "#, $ and % in parameters get templates rejected",
-                    "use a value without #, $ or % (e.g. 'USD 25' for '$25')",
-                )
-
-
-@rule("VAR-TW-VALUE")
-def value_length(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        t = f.template
-        for key, value in f.samples.items():
-            text = value if isinstance(value, str) else str(value)
-            if len(text) <= VALUE_MAX_STRICTEST:
-                continue  # within both limits
-            found = beyond(
-                len(text),
-                strictest=VALUE_MAX_STRICTEST,
-                lenient=VALUE_MAX_LENIENT,
-                what=f"sample {key!r}",
-            )
-            if found:
-                severity, message = found
-                yield problem(
-                    t,
-                    f"variables.{key}",
-                    "VAR-TW-VALUE",
-                    message,
-                    f"keep variable values to {VALUE_MAX_STRICTEST} characters",
-                    severity,
-                )
-
-
-@rule("VAR-TW-COUNT")
-def variable_count(config: Config) -> Iterator[Problem]:
-    for f in features(config):
-        if len(f.keys) + len(f.sample_keys) <= TW_COUNT_MAX:
-            continue  # not even with every key different
-        t = f.template
-        keys = {k for _, k in f.usages if k} | set(f.samples)
-        if len(keys) > TW_COUNT_MAX:
-            yield problem(
-                t,
-                "variables",
-                "VAR-TW-COUNT",
-                f"the template has {len(keys)} variables; Twilio allows at most {TW_COUNT_MAX}",
-                "use fewer variables",
-            )
-
-
 def _url_fields(f: Features) -> Iterator[tuple[str, str]]:
     for type_name, rel, items in f.actions:
         for i, action in enumerate(items):
@@ -499,7 +367,7 @@ def url_variables(config: Config) -> Iterator[Problem]:
 def otp_length(config: Config) -> Iterator[Problem]:
     for f in features(config):
         t = f.template
-        if not _is_auth(t):
+        if not is_auth(t):
             continue
         for key, value in f.samples.items():
             text = value if isinstance(value, str) else str(value)

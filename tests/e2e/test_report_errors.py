@@ -1,0 +1,99 @@
+"""Output that cannot be written (issue 17.10): a report that cannot be written at all is
+an error before any write; a report or standard output that goes away mid-apply stops
+new changes from starting, says so on standard error, and exits 1. The next apply
+completes the rest with no duplicate.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import customer_doc, estate_writes, spawn
+from tests.e2e.test_faults import assert_no_duplicates
+
+CUSTOMERS = 12
+
+
+@pytest.fixture
+def estate(repo, emulator):
+    for n in range(1, CUSTOMERS + 1):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    return repo
+
+
+def resumes(cli, emulator) -> None:
+    emulator.set_faults()
+    again = cli("apply", "--auto-approve")
+    assert again.code == 0, again.out + again.err
+    assert_no_duplicates(emulator)
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_an_error_before_any_write(estate, emulator, cli):
+    result = cli("apply", "--auto-approve", "--report", "/dev/full")
+    assert result.code == 1
+    assert result.err == (
+        "Error: --report /dev/full: cannot write it: No space left on device. "
+        "Nothing was changed.\n"
+    )
+    assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_report_in_a_missing_directory_is_an_error_before_any_write(
+    estate, emulator, cli, tmp_path
+):
+    result = cli("apply", "--auto-approve", "--report", str(tmp_path / "no" / "report.jsonl"))
+    assert result.code == 1
+    assert "cannot write it: No such file or directory. Nothing was changed." in result.err
+    assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_report_pipe_whose_reader_goes_away_stops_new_writes(
+    estate, emulator, env, cli, tmp_path
+):
+    emulator.set_faults(latency_ms=150, methods=["POST"])
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    process = spawn(estate.root, env, "apply", "--auto-approve", "--parallelism", "2",
+                    "--report", str(fifo))  # fmt: skip
+    with open(fifo, encoding="utf-8") as reader:  # opens once apply opens it to write
+        assert '"type": "header"' in reader.readline()
+        assert '"type": "change"' in reader.readline()
+    out, err = process.communicate(timeout=120)
+
+    assert process.returncode == 1, err
+    assert f"Error: the report {fifo} could not be written (Broken pipe): no new change " \
+        "will start" in err  # fmt: skip
+    assert "Apply stopped (the report" in out
+    assert "Not started:" in out
+    assert "Traceback" not in err
+    resumes(cli, emulator)
+
+
+def test_standard_output_closed_mid_apply_stops_new_writes(estate, emulator, env, cli):
+    """`wa-sync apply | head -1`: the reader exits after its line."""
+    emulator.set_faults(latency_ms=150, methods=["POST"])
+    process = spawn(estate.root, env, "apply", "--auto-approve", "--parallelism", "2")
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
+    assert process.stdout is not None
+    for line in process.stdout:  # the plan, then the first outcome
+        if line.startswith("✓"):
+            break
+    process.stdout.close()
+    process.wait(timeout=120)
+    reader.join(timeout=10)
+    err = "".join(said)
+
+    assert process.returncode == 1, err
+    assert "Error: standard output could not be written (Broken pipe)" in err
+    assert "Apply stopped (standard output could not be written" in err  # the summary
+    assert "Not started:" in err
+    assert "Traceback" not in err
+    resumes(cli, emulator)

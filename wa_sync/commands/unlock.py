@@ -1,0 +1,71 @@
+"""`wa-sync unlock [--yes]`: remove the apply lock of an apply that is gone (SPEC §4.8).
+
+It shows who holds the lock and since when, asks for `yes` on a terminal (or takes
+--yes), then removes it only if it was not renewed meanwhile: a live apply renews its
+lock every third of its time to live, so a lock renewed while you read is in use and
+is kept. See docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from wa_sync.commands.common import connect
+from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.gateway.lock import LockChanged, LockDocument, LockStore
+from wa_sync.lock import MIN_TTL, describe, this_process
+from wa_sync.runtime import Runtime
+
+
+def main(args: argparse.Namespace, runtime: Runtime) -> int:
+    return run(root=args.root, yes=args.yes, emulator=args.emulator, runtime=runtime)
+
+
+def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
+    with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
+        store = gateway.lock_store()
+        held = [d for service in store.services() for d in store.locks(service)]
+        if not held:
+            runtime.stdout.write("No apply holds the lock on this estate.\n")
+            return 0
+        for document in held:
+            runtime.stdout.write(f"The apply lock is held by {describe(document)}.\n")
+        if not yes:
+            _confirm(runtime)
+        for document in held:
+            _remove(store, document, runtime)
+    runtime.stdout.write("Removed the apply lock. The next apply re-reads Twilio and "
+                         "completes whatever that apply left.\n")  # fmt: skip
+    return 0
+
+
+def _confirm(runtime: Runtime) -> None:
+    if not runtime.stdin_isatty:
+        raise UsageError(
+            "unlock needs confirmation, but standard input is not a terminal. Make sure "
+            "that apply is no longer running, then run `wa-sync unlock --yes`."
+        )
+    runtime.stdout.write(
+        "Remove it? Do so only if that apply is no longer running: if it is, two applies "
+        "could then write at once. Only 'yes' is accepted: "
+    )
+    runtime.stdout.flush()
+    if runtime.stdin.readline().strip() != "yes":
+        raise WaSyncError("unlock cancelled; the lock is kept.")
+
+
+def _remove(store: LockStore, document: LockDocument, runtime: Runtime) -> None:
+    """Take the lock over at the revision shown (Twilio's delete takes no If-Match), then
+    delete it: a lock renewed since it was shown belongs to a running apply."""
+    tombstone = this_process(runtime.environ, ttl=MIN_TTL)
+    try:
+        store.update(
+            document.service_sid, document.name, tombstone.data(), tombstone.ttl, document.revision
+        )
+    except LockChanged:
+        raise WaSyncError(
+            "the apply lock changed since it was shown: its apply renewed it (it is still "
+            "running) or another apply took it. It is kept; run `wa-sync unlock` again to "
+            "see who holds it now."
+        ) from None
+    store.delete(document.service_sid, document.name)

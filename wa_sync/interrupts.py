@@ -1,0 +1,100 @@
+"""How apply stops (SPEC §4.8): a first SIGINT or SIGTERM stops it from starting new
+writes, a second stops it at once.
+
+Before its first write an apply has changed nothing, so any signal stops it at once
+(`Interrupted`). Once it writes, the first signal only asks it to stop (`Stop`): the
+writes in flight finish (each bounded by the request timeout), the others are reported
+as not started, and the exit code is 128 + the signal's number (130, 143). A second
+signal raises `Interrupted` in the main thread, which leaves the writes in flight
+behind. The same `Stop` serves the other reasons to stop starting writes: the apply
+lock lost, the report or standard output no longer writable.
+
+The handlers are installed whatever the signals' dispositions were: a process started
+in the background by a non-interactive shell inherits SIGINT ignored, and CI runners
+cancel with SIGINT then SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal that stops the command at once."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+class Stop:
+    """Why no new write may start; the first reason given wins. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self.reason = ""
+        self.exit_code = 0
+
+    def request(self, reason: str, exit_code: int) -> bool:
+        """Ask to stop; False when a stop was already asked for."""
+        with self._lock:
+            if self._event.is_set():
+                return False
+            self.reason, self.exit_code = reason, exit_code
+            self._event.set()
+            return True
+
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+
+class Signals:
+    """The apply's signal policy; `writing()` marks its first write."""
+
+    def __init__(self, stop: Stop, on_stop: Any) -> None:
+        self.stop = stop
+        self.on_stop = on_stop  # called with the reason when a signal asks to stop
+        self._writing = False
+        self._finishing = False
+
+    def writing(self) -> None:
+        self._writing = True
+
+    def finishing(self) -> None:
+        """The writes are over: what is left (the report's end, the lock's release, the
+        summary) is short and must not be cut, so signals are only noted from now on."""
+        self._finishing = True
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._finishing:
+            self.stop.request(f"{signal.Signals(signum).name} received", 128 + signum)
+            return
+        if not self._writing or self.stop.requested():
+            raise Interrupted(signum)
+        name = signal.Signals(signum).name
+        if self.stop.request(f"{name} received", 128 + signum):
+            self.on_stop(name)
+
+
+@contextmanager
+def handled(policy: Signals) -> Iterator[Signals]:
+    """SIGINT and SIGTERM handled by `policy` in this block (only possible in the main
+    thread: elsewhere, as when a test calls the CLI from a thread, nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield policy
+        return
+    before = {signum: signal.signal(signum, policy.handle) for signum in SIGNALS}
+    try:
+        yield policy
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)

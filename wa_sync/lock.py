@@ -1,0 +1,366 @@
+"""One apply at a time (SPEC §4.8): the estate lock's policy over a LockStore.
+
+`apply` takes the lock before it reads Twilio, so that what it plans cannot be changed
+by another apply under it; while it holds the lock a heartbeat renews its Ttl every
+third of it; at the end it releases it. Another apply meanwhile waits up to its
+`--lock-timeout` (0: it refuses at once), then refuses before its first write, naming
+the holder (user, host, pid, CI run) and since when. A lock whose holder was killed
+expires with its Ttl (Twilio deletes the Document; a waiter that sees one unrenewed
+for longer than its Ttl, on its own clock, takes it over), or `wa-sync unlock` breaks
+it. The store is gateway/lock.py; the protocol is in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, TextIO
+
+from wa_sync import __version__
+from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.gateway.lock import LOCK_NAME, LockChanged, LockDocument, LockStore, LockTaken
+from wa_sync.report import ci_context
+from wa_sync.visible import visible
+
+DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
+MIN_TTL = 5  # a renewal every third of it must fit a slow request or two
+POLL_SECONDS = 1.0
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class LockBusy(WaSyncError):
+    """Another apply holds the estate, past this one's lock timeout."""
+
+
+def parse_duration(value: str | float, *, what: str) -> float:
+    """Seconds from `90`, `90s`, `5m` or `1h`."""
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise UsageError(f"{what}: {value!r} is not a duration such as 0, 30s, 5m or 1h")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who takes the lock: written into the lock Document for the next apply to show."""
+
+    token: str  # random, tells this apply's lock from any other
+    user: str
+    host: str
+    pid: int
+    ci_run: str | None
+    version: str
+    ttl: int
+    shard: tuple[int, int] | None = None  # `apply --shard K/N`: only that shard's customers
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def lock_name(self) -> str:
+        """The lock Document's unique name: one per scope, so that one scope is taken
+        once (Twilio refuses a second create); other scopes are checked by listing."""
+        return (
+            LOCK_NAME
+            if self.shard is None
+            else f"{LOCK_NAME}-shard-{self.shard[0]}-of-{self.shard[1]}"
+        )
+
+
+def overlaps(mine: tuple[int, int] | None, data: Mapping[str, Any]) -> bool:
+    """Whether another apply's lock covers customers of mine: only shards K and K' (K !=
+    K') of one N are disjoint; the whole estate, --customer or another N may share any."""
+    theirs = data.get("shard")
+    if mine is None or not isinstance(theirs, list) or len(theirs) != 2:
+        return True
+    return mine[1] != theirs[1] or mine[0] == theirs[0]
+
+
+def this_process(
+    environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL, shard: tuple[int, int] | None = None
+) -> Holder:
+    ci = ci_context(environ) or {}
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container's uid without passwd entry)
+        user = f"uid {os.getuid()}"
+    return Holder(
+        token=os.urandom(16).hex(),  # (not `secrets`: it imports hashlib, see test_startup_imports)
+        user=user,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        ci_run=ci.get("run_url"),
+        version=__version__,
+        ttl=max(MIN_TTL, ttl),
+        shard=shard,
+    )
+
+
+def describe(document: LockDocument) -> str:
+    """`alice@ci-7 (pid 4242, CI run https://...), since 2026-12-07 07:50:01 UTC, renewed
+    07:51:01 UTC, expires 07:52:01 UTC unless renewed`, from the holder's Document."""
+    data = document.data
+    who = f"{data.get('user') or '?'}@{data.get('host') or '?'}"
+    details = [f"pid {data.get('pid') or '?'}"]
+    shard = data.get("shard")
+    if isinstance(shard, list) and len(shard) == 2:
+        details.append(f"shard {shard[0]}/{shard[1]}")
+    if data.get("ci_run"):
+        details.append(f"CI run {data['ci_run']}")
+    times = [f"since {_when(document.date_created)}"]
+    if document.date_updated and document.date_updated != document.date_created:
+        times.append(f"renewed {_when(document.date_updated)}")
+    if document.date_expires:
+        times.append(f"expires {_when(document.date_expires)} unless renewed")
+    # the Document is Twilio's text, written by whoever holds the parent's credentials
+    return visible(f"{who} ({', '.join(details)}), {', '.join(times)}")
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown time"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _seconds(value: float) -> str:
+    whole_minutes = value >= 60 and value % 60 == 0
+    return f"{value / 60:g} min" if whole_minutes else f"{value:g} s"
+
+
+class EstateLock:
+    """The lock for one apply: `with EstateLock(...)` takes it (or raises LockBusy),
+    renews it in a background thread, and releases it. `on_lost` is called (from that
+    thread) if it is lost meanwhile, with the reason."""
+
+    def __init__(
+        self,
+        store: LockStore,
+        holder: Holder,
+        *,
+        timeout: float,
+        err: TextIO,
+        on_lost: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.store, self.holder, self.timeout, self.err = store, holder, timeout, err
+        self.on_lost, self.clock = on_lost, clock
+        self.held: list[LockDocument] = []
+        self._first_seen: dict[tuple[str, str, str], float] = {}
+        self._stopping = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._abandoned = False
+
+    def __enter__(self) -> EstateLock:
+        try:
+            self.acquire()
+        except BaseException:  # a signal while a create was on its way may have taken it
+            self.release()
+            raise
+        self._beat = threading.Thread(target=self._renew, name="apply-lock", daemon=True)
+        self._beat.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stopping.set()
+        if self._abandoned:
+            return
+        if self._beat is not None:
+            self._beat.join(timeout=1.0)  # a renewal in flight: released below anyway
+        self.release()
+
+    def abandon(self) -> None:
+        """Leave the lock to expire: after a stop at once, no request may hold the
+        process (the network may be why the user insisted)."""
+        self._abandoned = True
+        self._stopping.set()
+
+    # --- taking it ---------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        deadline = self.clock() + self.timeout
+        waiting = False
+        while True:
+            holder = self._attempt()
+            if holder is None:
+                return
+            if self.clock() >= deadline:
+                raise LockBusy(self._refusal(holder, waited=waiting))
+            if not waiting:
+                self.err.write(
+                    f"Waiting up to {_seconds(self.timeout)} for the apply lock, held by "
+                    f"{describe(holder)}.\n"
+                )
+                self.err.flush()
+                waiting = True
+            # jittered: two applies that saw each other's lock do not meet again in step
+            pause = POLL_SECONDS * random.uniform(0.5, 1.5)
+            self._stopping.wait(min(pause, max(0.0, deadline - self.clock())))
+
+    def _attempt(self) -> LockDocument | None:
+        """Take the lock in every `wa-sync` Service; None once held, else the holder's
+        Document. An apply that had to create the Service lists again once it holds the
+        lock: another one created meanwhile (two first applies) means a new try. One
+        that found the Services by listing need not: any other apply's listing, earlier
+        or later, holds at least one of them (wa-sync never deletes a Service)."""
+        while True:
+            services = self.store.services()
+            created = not services
+            if created:
+                services = [self.store.create_service()]
+            held: list[LockDocument] = []
+            for service in services:
+                try:
+                    held.append(self._take(service))
+                except LockTaken as taken:
+                    self._drop(held)
+                    if taken.document is None:  # gone since: try again at once
+                        break
+                    return taken.document
+            else:
+                if created and self.store.services() != services:
+                    self._drop(held)
+                    continue
+                other = self._overlapping(services)
+                if other is None:
+                    self.held = held
+                    return None
+                self._drop(held)
+                if not self._clear_if_stale(other):
+                    return other
+
+    def _overlapping(self, services: list[str]) -> LockDocument | None:
+        """Another scope's lock that covers customers of this apply's, if any. Each apply
+        takes its own lock before it looks: of two that overlap, at least one sees the
+        other's and gives way (both may, then both try again)."""
+        mine = self.holder.lock_name
+        for service in services:
+            for document in self.store.locks(service):
+                if document.name != mine and overlaps(self.holder.shard, document.data):
+                    return document
+        return None
+
+    def _clear_if_stale(self, document: LockDocument) -> bool:
+        """Remove another scope's lock left unrenewed past its Ttl; True if removed."""
+        if not self._stale(document):
+            return False
+        try:
+            self.store.update(
+                document.service_sid, document.name, self.holder.data(), MIN_TTL, document.revision
+            )
+        except LockChanged:
+            return False
+        self.store.delete(document.service_sid, document.name)
+        self._warn_stale(document)
+        return True
+
+    def _warn_stale(self, document: LockDocument) -> None:
+        self.err.write(
+            f"warning: took over the apply lock of {describe(document)}: it was not renewed "
+            f"for longer than its time to live, so that apply is gone.\n"
+        )
+
+    def _take(self, service: str) -> LockDocument:
+        data, name = self.holder.data(), self.holder.lock_name
+        try:
+            return self.store.create(service, name, data, self.holder.ttl)
+        except LockTaken as taken:
+            found = taken.document
+            if found is None or not self._stale(found):
+                raise
+            try:
+                document = self.store.update(service, name, data, self.holder.ttl, found.revision)
+            except LockChanged:
+                raise LockTaken(self.store.fetch(service, name)) from None
+            self._warn_stale(found)
+            return document
+
+    def _stale(self, document: LockDocument) -> bool:
+        """Seen at the same revision for longer than its Ttl on this process's clock:
+        its holder stopped renewing it (Twilio deletes an expired Document, but not at
+        once). No wall clock is compared, so skewed clocks cannot break a live lock."""
+        key = (document.service_sid, document.name, document.revision)
+        first = self._first_seen.setdefault(key, self.clock())
+        ttl = document.data.get("ttl")
+        ttl = ttl if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL
+        return self.clock() - first > ttl + POLL_SECONDS
+
+    def _refusal(self, holder: LockDocument, *, waited: bool) -> str:
+        after = f" after waiting {_seconds(self.timeout)}" if waited else ""
+        return (
+            f"another apply holds the lock on this estate{after}: {describe(holder)}.\n"
+            f"  Nothing was changed. Run apply again once it has finished, or wait for it "
+            f"with --lock-timeout (e.g. --lock-timeout 10m, or settings.lock_timeout). If "
+            f"that apply is no longer running, its lock expires by itself "
+            f"{_seconds(float(holder.data.get('ttl') or DEFAULT_TTL))} after its last "
+            f"renewal, or remove it now with `wa-sync unlock`."
+        )
+
+    # --- keeping and releasing it ---------------------------------------------------------
+
+    def _renew(self) -> None:
+        """Every third of the Ttl, counted from the start of the last renewal (its
+        request's time is not added to the period)."""
+        interval = self.holder.ttl / 3
+        last = due = self.clock()
+        held = self.held  # the list release() reads too; only its items are replaced
+        while True:
+            due += interval
+            if self._stopping.wait(max(0.0, due - self.clock())):
+                return
+            due = self.clock()
+            try:
+                for index, document in enumerate(held):
+                    held[index] = self.store.update(
+                        document.service_sid,
+                        document.name,
+                        self.holder.data(),
+                        self.holder.ttl,
+                        document.revision,
+                    )
+                last = self.clock()
+            except LockChanged as exc:
+                self.on_lost(f"{exc} (removed with `wa-sync unlock`, or expired)")
+                return
+            except WaSyncError as exc:
+                if self.clock() - last > self.holder.ttl:
+                    self.on_lost(f"it could not be renewed for {self.holder.ttl} s: {exc}")
+                    return
+                self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
+
+    def release(self) -> None:
+        """Delete the lock Documents that carry this apply's token: those it holds or,
+        when it holds none (interrupted while taking it), any that a create whose answer
+        never came may have made."""
+        services = [d.service_sid for d in self.held]
+        self.held = []
+        name = self.holder.lock_name
+        try:
+            for service in services or self.store.services():
+                current = self.store.fetch(service, name)
+                if current is not None and current.token == self.holder.token:
+                    self.store.delete(service, name)
+        except WaSyncError as exc:
+            self.err.write(
+                f"warning: could not release the apply lock ({exc}); it expires "
+                f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
+            )
+
+    def _drop(self, held: list[LockDocument]) -> None:
+        """Give back what an attempt took before it found the lock taken elsewhere."""
+        for document in held:
+            self.store.delete(document.service_sid, document.name)
