@@ -21,3 +21,24 @@ def test_regression_model_found_a_plan_of_new_customers_logs_no_traceback(repo, 
             assert cli("plan").code == 0
     logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert logged == []
+
+
+def test_regression_model_found_an_offline_sender_leaves_new_templates_unsubmitted(
+    repo, cli, emulator
+):
+    """A template declared while the customer's only sender is OFFLINE is created but
+    its submission is blocked; once the sender is back online the plan has changes,
+    although the sender existed in Twilio all along (SPEC §1.1: submitted once a sender
+    exists). Found by tests/model as `plan after apply and settling exited 2`."""
+    doc = customer_doc(1)
+    doc["templates"] = doc["templates"][1:]  # recall_offer only
+    repo.customer("clinic-1", doc)
+    assert cli("apply", "--auto-approve").code == 0
+    (sender,) = next(s for s in emulator.state()["senders"].values() if s)
+    emulator.set_sender_status(sender["sid"], "OFFLINE")
+    doc["templates"].append({**doc["templates"][0], "name": "recall_later"})
+    repo.customer("clinic-1", doc)
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.set_sender_status(sender["sid"], "ONLINE")
+    final = cli("plan", "--detailed-exitcode")
+    assert final.code == 0, final.out
