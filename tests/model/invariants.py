@@ -1,0 +1,157 @@
+"""What must hold after every step of the model-based test (issue 17).
+
+Each check raises AssertionError with what was found, so that hypothesis' minimal
+failing example reads as a bug report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from tests.model.driver import WRITTEN_PRODUCTS, Run
+from tests.model.estate import CustomerSpec, Verdict, base_name, owners, undeclared
+
+# C0 controls but tab and newline, DEL, and C1 controls (0x9b is a CSI on many terminals)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def no_duplicates(state: dict[str, Any]) -> None:
+    """No two subaccounts named `wa-sync:<id>`, no sender or (name, language) twice."""
+    names = Counter(a["friendly_name"] for a in state["accounts"])
+    twice = {name: n for name, n in names.items() if name.startswith("wa-sync:") and n > 1}
+    assert not twice, f"duplicate subaccounts: {twice}"
+    for account_sid, contents in state["contents"].items():
+        keys = Counter((c["friendly_name"], c["language"]) for c in contents)
+        assert all(n == 1 for n in keys.values()), f"duplicate contents in {account_sid}: {keys}"
+    for account_sid, senders in state["senders"].items():
+        ids = Counter(s["sender_id"] for s in senders)
+        assert all(n == 1 for n in ids.values()), f"duplicate senders in {account_sid}: {ids}"
+
+
+def writes_only_into_own_subaccounts(
+    runs: Iterable[Run], customers: dict[str, CustomerSpec], state: dict[str, Any]
+) -> None:
+    """Every Content or Senders write of wa-sync went into a subaccount that exactly one
+    customer of the configuration resolves to (never the parent's own, never one two
+    customers claim, never an unmanaged one)."""
+    owned = owners(customers, state)
+    for run in runs:
+        for entry in run.writes():
+            if not entry["template"].startswith(WRITTEN_PRODUCTS):
+                continue
+            claim = sorted(owned.get(entry["account_sid"] or "", ()))
+            assert len(claim) == 1, (
+                f"`wa-sync {' '.join(run.args)}` wrote {entry['method']} {entry['path']} "
+                f"into {entry['account_sid']}, which is claimed by {claim or 'no customer'}"
+            )
+
+
+def nothing_written_when_refused(runs: Iterable[Run], verdict: Verdict) -> None:
+    """Two customers on one subaccount: plan and apply refuse before any write."""
+    if verdict is not Verdict.CONFLICT:
+        return
+    for run in runs:
+        writes = [f"{e['method']} {e['template']}" for e in run.estate_writes()]
+        assert not writes, (
+            f"`wa-sync {' '.join(run.args)}` with two customers on one subaccount wrote {writes}"
+        )
+
+
+def deletes_are_allowed(
+    runs: Iterable[Run], customers: dict[str, CustomerSpec], before: dict[str, Any]
+) -> None:
+    """Without prune nothing is deleted but an unapproved content that a declared template
+    replaces under its own name (SPEC §4.4); with prune, never a declared sender nor the
+    approved version in service of a declared template. `before`: the state before."""
+    contents = {c["sid"]: (a, c) for a, cs in before["contents"].items() for c in cs}
+    senders = {s["sid"]: (a, s) for a, ss in before["senders"].items() for s in ss}
+    owned = owners(customers, before)
+    for run in runs:
+        for entry in run.log:
+            if entry["method"] != "DELETE" or not entry["template"].startswith(WRITTEN_PRODUCTS):
+                continue  # the apply lock's own Sync document is no estate object
+            sid = entry["path"].rsplit("/", 1)[-1]
+            what = f"`wa-sync {' '.join(run.args)}` deleted {entry['path']}"
+            if sid in senders:
+                account_sid, sender = senders[sid]
+                spec = _owner(owned, customers, account_sid)
+                assert run.prune, f"{what}, sender {sender['sender_id']}, without prune"
+                declared = spec is not None and sender["sender_id"][9:] in spec.senders
+                assert not declared, f"{what}, declared sender {sender['sender_id']}"
+                continue
+            assert sid in contents, f"{what}, which did not exist before the run"
+            account_sid, content = contents[sid]
+            spec = _owner(owned, customers, account_sid)
+            key = (base_name(content["friendly_name"]), content["language"])
+            status = content["approval"]["status"]
+            if not run.prune:
+                replaced = spec is not None and key in spec.templates and status != "approved"
+                assert replaced, (
+                    f"{what}, {content['friendly_name']} [{content['language']}] ({status}), "
+                    "without prune"
+                )
+            elif spec is not None and key in spec.templates:
+                in_service = [
+                    c["sid"]
+                    for c in before["contents"][account_sid]
+                    if (base_name(c["friendly_name"]), c["language"]) == key
+                    and c["approval"]["status"] == "approved"
+                ][-1:]
+                assert sid not in in_service, (
+                    f"{what}, the approved {content['friendly_name']} [{content['language']}] "
+                    "in service of a declared template"
+                )
+
+
+def _owner(
+    owned: dict[str, set[str]], customers: dict[str, CustomerSpec], account_sid: str
+) -> CustomerSpec | None:
+    ids = owned.get(account_sid, set())
+    return customers[next(iter(ids))] if len(ids) == 1 else None
+
+
+def no_control_characters(runs: Iterable[Run]) -> None:
+    for run in runs:
+        for name, text in (("stdout", run.out), ("stderr", run.err)):
+            found = CONTROL.search(text)
+            assert found is None, (
+                f"`wa-sync {' '.join(run.args)}` wrote the raw control character "
+                f"{found.group()!r} to {name}: "
+                f"{text[max(0, found.start() - 80) : found.end() + 40]!r}"
+            )
+
+
+def no_internal_error(runs: Iterable[Run]) -> None:
+    """No "internal error", and no traceback (a logged exception) on stderr."""
+    for run in runs:
+        for sign in ("internal error", "Traceback (most recent call last)"):
+            assert sign not in run.text, f"`wa-sync {' '.join(run.args)}`: {run.text}"
+
+
+def plans_show_undeclared(
+    plans: dict[str, Run], customers: dict[str, CustomerSpec], state: dict[str, Any]
+) -> None:
+    """Every live object a subaccount's one owner does not declare is in every format
+    of the plan (by its SID or its address)."""
+    for item in undeclared(customers, state):
+        for fmt, run in plans.items():
+            text = run.out.replace("\\_", "_")  # markdown escapes underscores
+            assert item.sid in text or item.address in text, (
+                f"the {fmt} plan hides {item.address} ({item.sid}) in {item.account_sid}, "
+                f"which {item.customer} does not declare:\n{run.out}"
+            )
+
+
+def refused_naming_both(run: Run, customers: dict[str, CustomerSpec], state: dict[str, Any]):
+    """A refused run names both customers of the shared subaccount."""
+    assert run.code == 1, f"`wa-sync {' '.join(run.args)}` exited {run.code}:\n{run.text}"
+    for ids in owners(customers, state).values():
+        if len(ids) > 1:
+            missing = [cid for cid in ids if cid not in run.text]
+            assert not missing, (
+                f"`wa-sync {' '.join(run.args)}` does not name {missing} of the customers "
+                f"{sorted(ids)} on one subaccount:\n{run.text}"
+            )
