@@ -272,14 +272,14 @@ def test_apply_leaves_a_record_only_for_an_approved_template(status, made):
         )
 
 
-# --- submissions while a sender is being registered -------------------------------------
+# --- submissions once a sender exists in Twilio (SPEC §1.1 step 6) ----------------------
 
 
 @pytest.mark.parametrize(
     ("status", "blocked"),
-    [("ONLINE", False), ("CREATING", False), ("PENDING_VERIFICATION", False), ("OFFLINE", True)],
+    [("ONLINE", False), ("CREATING", False), ("PENDING_VERIFICATION", False), ("OFFLINE", False)],
 )
-def test_templates_are_submitted_while_the_declared_sender_is_being_registered(status, blocked):
+def test_templates_are_submitted_once_the_declared_sender_exists_in_twilio(status, blocked):
     c = customer()
     current = live(c, senders=(live_sender(c.senders[0], status=status),), contents=())
     changes, _ = diff_customer(c, current, prune=False, now=NOW)

@@ -23,9 +23,6 @@ ONLINE = "ONLINE"
 UNDECLARED = "not declared in the configuration"
 # Sender statuses that mean Twilio or Meta is still working on it.
 SENDER_WAITING = {"CREATING", "PENDING_VERIFICATION", "VERIFYING", "TWILIO_REVIEW", "DRAFT"}
-# A sender in one of these is registered with its WhatsApp Business Account: templates
-# may be submitted, as an apply that registers the sender submits them straight after.
-SENDER_READY = SENDER_WAITING | {ONLINE}
 
 
 def diff_customer(
@@ -45,7 +42,10 @@ def diff_customer(
     out = Out(customer, cause_of, isv or Isv())
     _subaccount(out, live)
     planned_senders = _senders(out, live, prune=prune)
-    sender_ready = planned_senders or any(s.status in SENDER_READY for s in live.senders)
+    # Templates are submitted once a sender exists in Twilio, whatever its status (SPEC
+    # §1.1 step 6): one OFFLINE for a while is still registered with its WhatsApp Business
+    # Account, and an apply that registers a sender submits them straight after.
+    sender_ready = planned_senders or bool(live.senders)
     plan_templates(out, live, prune=prune, sender_ready=sender_ready, now=now)
     changes, waiting = pace_creations(out.changes, live.contents, now or datetime.now(UTC))
     return changes, out.notes + waiting

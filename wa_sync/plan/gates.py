@@ -107,7 +107,7 @@ def submit_gate(customer: Customer, *, sender_ready: bool, isv: Isv = NO_ISV) ->
     """What stops templates being submitted for approval (legacy steps 6 and 7; in the
     embedded_signup flow, only a sender: there is no invitation).
 
-    `sender_ready`: a sender is online in Twilio or is registered by this plan."""
+    `sender_ready`: a sender exists in Twilio (any status) or is registered by this plan."""
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
         if sender_ready:
             return None
