@@ -51,8 +51,9 @@ OMITTED_WHILE_UNSET = {"messaging.v2.channels_sender.configuration": ("account_t
 def omitted_while_unset(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = spec.get("components", {}).get("schemas", {})
     for name, properties in OMITTED_WHILE_UNSET.items():
-        for prop in properties if name in schemas else ():
-            schemas[name]["properties"][prop]["writeOnly"] = True
+        documented = schemas.get(name, {}).get("properties", {})
+        for prop in (p for p in properties if p in documented):  # older specs lack some
+            documented[prop]["writeOnly"] = True
     return spec
 
 
