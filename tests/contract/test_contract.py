@@ -25,7 +25,7 @@ from twilio.rest.content.v1.content.approval_create import ApprovalCreateList
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
 from tests.contract.adapters import Exchange, OpenAPIRequest, OpenAPIResponse, product_host
-from tests.contract.conftest import RecordingHttpClient
+from tests.contract.conftest import RecordingHttpClient, spec_path
 from wa_sync.emulator import Emulator
 from wa_sync.emulator.routes import ROUTES
 
@@ -259,6 +259,11 @@ def _mutated(exchange: Exchange, change) -> Exchange:
     ],
 )
 def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
+    if case.startswith("a null account_type") and not _documents_account_type():
+        pytest.skip(
+            "this copy of Twilio's messaging spec (the npm one, older than "
+            "../shared/twilio-oai) does not document configuration.account_type"
+        )
     content = _first(exchanges, "POST", "/v1/Content", 201)
     sender = _first(exchanges, "POST", "/v2/Channels/Senders", 202)
     accounts = _first(exchanges, "GET", "/2010-04-01/Accounts.json", 200)
@@ -304,6 +309,14 @@ def test_the_validator_rejects_wrong_responses(specs, exchanges, case, target):
     assert target
     with pytest.raises(OpenAPIError):
         validate(specs, wrong)
+
+
+def _documents_account_type() -> bool:
+    path = spec_path("twilio_messaging_v2.json")
+    assert path is not None
+    schemas = json.loads(path.read_text(encoding="utf-8"))["components"]["schemas"]
+    configuration = schemas.get("messaging.v2.channels_sender.configuration", {})
+    return "account_type" in configuration.get("properties", {})
 
 
 def _with_status(exchange: Exchange, status: int) -> Exchange:
