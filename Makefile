@@ -27,7 +27,7 @@ demo: $(STAMP)
 	bash scripts/demo.sh
 
 test: $(STAMP) $(NODE_STAMP) contract-specs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 # The model-based test (tests/model) for SOAK_SECONDS of fresh random examples; it prints
 # how many examples and steps it ran. `make test` runs a bounded, fixed set of them.
