@@ -65,6 +65,28 @@ def test_adopting_a_subaccount_named_for_a_customer_with_a_file_is_refused(repo,
     )
 
 
+def test_a_scoped_apply_is_refused_a_subaccount_that_a_file_out_of_scope_adopts(
+    repo, cli, emulator
+):
+    """`--customer` loads only its customer's file, yet must see that clinic-one's file
+    adopts the subaccount clinic-two names (found by a review: it wrote into it)."""
+    adopted = emulator.create_subaccount("prod clinic one")["sid"]
+    repo.customer("clinic-one", customer_doc(1, account_sid=adopted))
+    assert cli("apply", "--auto-approve").code == 0
+    repo.customer("clinic-two", customer_doc(2, account_sid=adopted))
+    before = emulator.state()
+    emulator.clear_request_log()
+    for args in (("plan", "--customer", "clinic-two"), ("apply", "--auto-approve", "--prune",
+                 "--customer", "clinic-two")):  # fmt: skip
+        result = cli(*args)
+        assert result.code == 1, (args, result.out, result.err)
+        assert f"account_sid: the subaccount {adopted} is also managed by" in result.err
+        assert "customers/clinic-one.yaml" in result.err
+    assert not writes(emulator)
+    assert emulator.state() == before
+    assert cli("plan", "--customer", "clinic-one").code == 1  # either side of the claim
+
+
 @pytest.mark.parametrize("command", ["plan", "status", "apply"])
 def test_duplicated_subaccounts_are_all_reported_at_once(repo, cli, emulator, command):
     """Made by hand or by an older version: every affected customer, its SIDs, the fix."""

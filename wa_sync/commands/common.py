@@ -69,6 +69,9 @@ def load(
         # only customer files changed: the others need not even be read
         wanted = changed.customers_in(files, only)
     config, warnings = load_repo(root, customers=wanted)
+    claimants = _claimants(root, config, set(files) - set(wanted or files))
+    if claimants:  # a second claim on a subaccount in scope: load it, so that it is refused
+        config, warnings = load_repo(root, customers=[*(wanted or ()), *claimants])
     print_warnings(warnings, err)
     known = tuple(sorted({c.id for c in config.customers} | set(files)))
     scope = select_customers(known, only=only, shard=shard)
@@ -81,6 +84,26 @@ def load(
         base=changed_since,
         gone=select_customers(changed.gone(known), shard=shard),
     )
+
+
+def _claimants(root: str, config: Config, others: set[str]) -> list[str]:
+    """The customers out of scope whose file names the `account_sid` of one in scope.
+
+    A scoped plan (`--customer`, `--changed-since`) loads only its customers' files, yet
+    must refuse to write into a subaccount that another file adopts (SPEC §4.3); a plain
+    search of those files for the SIDs picks the few worth loading in full."""
+    sids = {c.account_sid for c in config.customers if c.account_sid}
+    if not sids or not others:
+        return []
+    return [cid for cid in sorted(others) if _mentions(root, cid, sids)]
+
+
+def _mentions(root: str, customer_id: str, sids: set[str]) -> bool:
+    try:
+        text = (Path(root) / "customers" / f"{customer_id}.yaml").read_text(errors="replace")
+    except OSError:
+        return True  # loading it in full reports why it cannot be read
+    return any(sid in text for sid in sids)
 
 
 def customer_file_ids(root: str) -> list[str]:
