@@ -303,3 +303,16 @@ def test_the_summary_line_counts_what_is_kept():
     assert summary_line(Plan.of([], [_note(NoteKind.INFO)])) == (
         "No changes. Twilio matches the configuration."
     )
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_a_subaccount_that_is_not_active_plans_nothing_but_its_warning(status):
+    """Its senders and contents are not read: they must not be planned as creates
+    (a review found every declared object planned as a create, each failing at apply)."""
+    c = customer()
+    current = live(c, senders=(), contents=())
+    current = replace(current, account=replace(current.account, status=status))
+    changes, notes = diff_customer(c, current, prune=True, now=NOW)
+    assert changes == []
+    assert [n.kind for n in notes] == [NoteKind.WARNING]
+    assert f"is {status}" in notes[0].message

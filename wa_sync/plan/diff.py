@@ -41,6 +41,10 @@ def diff_customer(
         cause_of = always_config
     out = Out(customer, cause_of, isv or Isv())
     _subaccount(out, live)
+    if live.account is not None and live.account.status != "active":
+        # Twilio refuses changes to it and its objects were not read: planning creates
+        # for them would hide what it holds behind changes that fail (the warning says why)
+        return list(out.changes), list(out.notes)
     planned_senders = _senders(out, live, prune=prune)
     # Templates are submitted once a sender exists in Twilio, whatever its status (SPEC
     # §1.1 step 6): one OFFLINE for a while is still registered with its WhatsApp Business
