@@ -65,7 +65,7 @@ def test_apply_in_ci_counts_each_change_and_reports_progress_on_stderr(repo, cli
 
     assert result.code == 0, result.err
     # not a terminal either; customers run in parallel, so any may finish first
-    assert re.search(r"^\[1/12\] ✓ create customer\.bench-0000\d$", result.out, re.M)
+    assert re.search(r"^\[1/12\] ✓ create customer\.bench-0000\d \(AC", result.out, re.M)
     assert re.search(r"^\[12/12\] ✓ submit ", result.out, re.M)
     assert re.search(r"^Applying: \d+/12 changes, ", result.err, re.M)
     assert result.err.splitlines()[-1].startswith("Applying: 12/12 changes, ")
