@@ -334,6 +334,8 @@ class EstateLock:
                     )
                 last = self.clock()
             except LockChanged as exc:
+                if self._stopping.is_set():  # released meanwhile by the apply that ended
+                    return
                 self.on_lost(f"{exc} (removed with `wa-sync unlock`, or expired)")
                 return
             except WaSyncError as exc:

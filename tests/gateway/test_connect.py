@@ -79,9 +79,10 @@ def test_a_non_http_twilio_url_is_refused_before_anything_is_sent(tmp_path, url)
         pass
 
 
+@pytest.mark.parametrize("value", ["-1", "inf", "nan"])  # inf: a traceback; nan: all "slow"
 @pytest.mark.parametrize("name", ["WA_SYNC_TWILIO_TIMEOUT", "WA_SYNC_TWILIO_CONCURRENCY"])
-def test_bad_tuning_values_are_usage_errors(tmp_path, name):
-    environ = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, name: "-1"}
+def test_bad_tuning_values_are_usage_errors(tmp_path, name, value):
+    environ = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, name: value}
     with pytest.raises(UsageError, match=name), open_with(environ, tmp_path):
         pass
 

@@ -143,8 +143,13 @@ class Lines:
     def __init__(self, out: TextIO, *, total: int):
         self.out, self.total, self.done = out, total, 0
         self.shown: Progress | None = None
+        self._lock = threading.Lock()  # workers finish at once: one number, one line each
 
     def show(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._show(outcome)
+
+    def _show(self, outcome: Outcome) -> None:
         self.done += 1
         change = outcome.change
         detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
