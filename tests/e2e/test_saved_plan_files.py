@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.e2e.helpers import customer_doc, estate_writes
+from wa_sync.plan.digest import document_digest
 
 
 def writes(emulator) -> list[dict]:
@@ -97,4 +98,26 @@ def test_a_broken_plan_file_is_a_clear_error(repo, cli, emulator, tmp_path, cont
     assert str(planfile) in result.err
     assert message in result.err
     assert "internal error" not in result.err
+    assert not writes(emulator)
+
+
+def test_a_plan_made_under_another_parent_account_is_refused(repo, cli, emulator, tmp_path):
+    """A plan made with staging's credentials, applied with production's, would have
+    created its new customers' subaccounts in the wrong parent: every live digest of a
+    customer without a subaccount is the same under any parent (found by a review)."""
+    repo.customer("clinic-one", customer_doc(1))
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    doc = json.loads(planfile.read_text())
+    assert doc["parent_account"] == emulator.parent_sid
+    staging = "AC" + "5" * 32
+    doc["parent_account"] = staging  # as if made under staging, sealed as plan would seal it
+    doc["digest"] = document_digest(doc)
+    planfile.write_text(json.dumps(doc))
+
+    emulator.clear_request_log()
+    refused = cli("apply", str(planfile))
+    assert refused.code == 1, refused.out + refused.err
+    assert f"made under the parent account {staging}" in refused.err
+    assert emulator.parent_sid in refused.err
     assert not writes(emulator)

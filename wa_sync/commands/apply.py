@@ -219,6 +219,13 @@ def _check_saved(saved: SavedPlan, planfile: str, plan: Plan, *, emulated: bool)
             f"the saved plan {planfile} was made against {made}, but this apply "
             f"would run against {now}. Nothing was changed."
         )
+    if saved.parent_account and saved.parent_account != plan.parent_account:
+        raise UsageError(
+            f"the saved plan {planfile} was made under the parent account "
+            f"{saved.parent_account}, but these credentials are those of "
+            f"{plan.parent_account}. Nothing was changed: run apply with the credentials the "
+            "plan was made with, or make a new plan under these."
+        )
     check_fresh(
         source=planfile,
         saved_config_digest=saved.config_digest,

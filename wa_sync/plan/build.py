@@ -172,6 +172,7 @@ class PlanBuilder:
             live_digests=digests,
             customers=tuple(self.scope),
             emulator=self.emulator,
+            parent_account=live.parent_sid,
             prune=self.pruning,
             allow_mass_delete=self.allow_mass_delete,
         )

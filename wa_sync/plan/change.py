@@ -126,6 +126,7 @@ class Plan:
     live_digests: Mapping[str, str] = field(default_factory=dict)  # customer id -> digest
     customers: tuple[str, ...] = ()  # the customers in scope, sorted
     emulator: bool = False  # computed against the emulator, not Twilio
+    parent_account: str = ""  # the parent account's SID it was computed under
     prune: bool = False  # the options it was computed with, which `apply PLANFILE` reuses
     allow_mass_delete: bool = False
 

@@ -66,6 +66,7 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "wa_sync_version": __version__,
         "emulator": plan.emulator,
+        "parent_account": plan.parent_account,
         "customers": list(plan.customers),
         "options": {"prune": plan.prune, "allow_mass_delete": plan.allow_mass_delete},
         "config_digest": plan.config_digest,
@@ -96,6 +97,7 @@ class SavedPlan:
     prune: bool
     allow_mass_delete: bool
     emulator: bool
+    parent_account: str
     config_digest: str
     live_digests: Mapping[str, str]
     changes: tuple[tuple[str, str], ...]  # (address, action)
@@ -131,6 +133,7 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
         prune=bool(options["prune"]),
         allow_mass_delete=bool(options["allow_mass_delete"]),
         emulator=bool(doc["emulator"]),
+        parent_account=str(doc.get("parent_account", "")),
         config_digest=doc["config_digest"],
         live_digests=dict(doc["live_digests"]),
         changes=tuple((c["address"], c["action"]) for c in doc["changes"]),
