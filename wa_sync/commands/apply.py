@@ -25,6 +25,7 @@ from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 from wa_sync.lock import DEFAULT_TTL, MIN_TTL, EstateLock, parse_duration, this_process
+from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
 from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
@@ -123,9 +124,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
-    estate_lock = _estate_lock(
-        runtime, root=o.root, flag=o.lock_timeout, shard=shard, stop=stop, made=locks
-    )
+    estate_lock = _estate_lock(runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks)
     with load_and_connect(
         runtime,
         root=o.root,
@@ -176,15 +175,14 @@ def _ttl(runtime: Runtime) -> int:
 def _estate_lock(
     runtime: Runtime,
     *,
-    root: str,
     flag: str | None,
     shard: tuple[int, int] | None,
     stop: Stop,
     made: list[EstateLock],
-) -> Callable[[Gateway], EstateLock]:
+) -> Callable[[Gateway, Settings], EstateLock]:
     """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
-    --lock-timeout is refused at once; wa-sync.yaml is read (as `_prefetch` reads it)
-    once the configuration's load is forked and the gateway open."""
+    --lock-timeout is refused at once, before anything is loaded; without it, the wait
+    is the loaded settings' `lock_timeout`."""
     timeout = parse_duration(flag, what="--lock-timeout") if flag is not None else None
     ttl = _ttl(runtime)
 
@@ -196,12 +194,10 @@ def _estate_lock(
                 f"start, the ones in flight finish.",
             )
 
-    def estate_lock(gateway: Gateway) -> EstateLock:
+    def estate_lock(gateway: Gateway, settings: Settings) -> EstateLock:
         wait = timeout
         if wait is None:
-            from wa_sync.config.settings import load_settings  # see common._LATER
-
-            wait = parse_duration(load_settings(root).lock_timeout, what="settings.lock_timeout")
+            wait = parse_duration(settings.lock_timeout, what="settings.lock_timeout")
         holder = this_process(runtime.environ, ttl=ttl, shard=shard)
         lock = EstateLock(
             gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost

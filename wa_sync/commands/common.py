@@ -20,7 +20,7 @@ from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
-from wa_sync.model import Config, LiveEstate
+from wa_sync.model import Config, LiveEstate, Settings
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import ChangedFiles, select_customers
@@ -146,15 +146,16 @@ def load_and_connect(
     emulator: bool,
     parallelism: int | None = None,
     changed_since: str | None = None,
-    lock: Callable[[Gateway], AbstractContextManager[object]] | None = None,
+    lock: Callable[[Gateway, Settings], AbstractContextManager[object]] | None = None,
 ) -> Iterator[tuple[Loaded, Gateway]]:
     """`load`, then `connect` with `parallelism`, or the settings' when it is None.
-    `lock(gateway)` (apply's estate lock, SPEC §4.8) is held from before the first read."""
+    `lock(gateway, settings)` (apply's estate lock, SPEC §4.8) is held from before the
+    first read."""
     loaded = load(root, only=only, shard=shard, changed_since=changed_since, err=runtime.stderr)
     workers = parallelism or loaded.config.settings.parallelism
     with (
         connect(runtime, root=root, emulator=emulator, parallelism=workers) as gateway,
-        lock(gateway) if lock is not None else nullcontext(),
+        lock(gateway, loaded.config.settings) if lock is not None else nullcontext(),
     ):
         yield loaded, gateway
 
