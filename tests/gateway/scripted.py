@@ -86,7 +86,12 @@ class ScriptedServer:
                         server.max_active_by_user.get(seen.user, 0), n
                     )
                 try:
-                    time.sleep(server.hold + reply.delay)
+                    try:
+                        time.sleep(server.hold + reply.delay)
+                    finally:  # before the answer: its client may send the next at once
+                        with server.lock:
+                            server.active -= 1
+                            server.active_by_user[seen.user] -= 1
                     if reply.drop:
                         self.close_connection = True
                         self.connection.shutdown(2)
@@ -109,10 +114,6 @@ class ScriptedServer:
                         server.closed.set()
                 except OSError:
                     pass
-                finally:
-                    with server.lock:
-                        server.active -= 1
-                        server.active_by_user[seen.user] -= 1
 
             do_GET = do_POST = do_DELETE = do_PUT = do_CONNECT = _handle
 

@@ -126,6 +126,17 @@ class Transport(TwilioHttpClient):
         sleep: Callable[[float], None] = time.sleep,
     ):
         super().__init__(pool_connections=False, timeout=timeout, logger=_log)
+        self._made_with: dict[str, Any] = {  # for twin()
+            "base_url": base_url,
+            "timeout": timeout,
+            "per_account": per_account,
+            "attempts": attempts,
+            "proxies": proxies,
+            "no_proxy": no_proxy,
+            "verify": verify,
+            "limits": limits,
+            "sleep": sleep,
+        }
         self.base_url = base_url.rstrip("/") if base_url else None
         self.attempts = attempts
         self.sleep = sleep
@@ -165,6 +176,12 @@ class Transport(TwilioHttpClient):
                 )
             except (requests.RequestException, HTTPError, OSError) as exc:
                 raise _failure(method, url, exc, self.attempts) from exc
+
+    def twin(self) -> Transport:
+        """The same settings on connections and in-flight slots of its own: for the apply
+        lock's heartbeat, which must never wait behind the estate's requests for a slot
+        (at --parallelism 1 it did, and the lock expired under a busy apply)."""
+        return Transport(parallelism=1, **self._made_with)
 
     def rewrite(self, url: str) -> str:
         """`https://<product>.twilio.com/<path>` to the base URL, path unchanged."""

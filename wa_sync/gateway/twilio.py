@@ -73,6 +73,7 @@ class TwilioGateway:
         self._lock = threading.Lock()
         self._tokens: dict[str, Secret] = {}
         self._subclients: dict[str, Client] = {}
+        self._lock_http: http.Transport | None = None  # the apply lock's own (lock_store)
 
     @property
     def parent_sid(self) -> str:
@@ -84,6 +85,8 @@ class TwilioGateway:
 
     def close(self) -> None:
         self._http.close()
+        if self._lock_http is not None:
+            self._lock_http.close()
 
     def read(
         self,
@@ -296,7 +299,13 @@ class TwilioGateway:
 
     def lock_store(self) -> LockStore:
         """The apply lock's Sync Documents, as the parent (gateway/lock.py)."""
-        return SyncLockStore(self._parent, self._errors, self._create_once)
+        self._lock_http = self._lock_http or self._http.twin()
+        parent = self._credentials
+        client = Client(
+            parent.username, parent.secret.reveal(), parent.account_sid,
+            self._region, self._lock_http, {}, self._edge,
+        )  # fmt: skip
+        return SyncLockStore(client, self._errors, self._create_once)
 
     def _create_once(
         self, send: Callable[[], T], find: Callable[[], T | None], what: str, sub: str | None = None
