@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     except SystemExit as exc:  # argparse has printed its message (--help, --version: 0)
         if not exc.code:
             return EXIT_OK
-        _suggest_option(parser, argv if argv is not None else sys.argv[1:])
+        _suggest_option(parser, argv if argv is not None else sys.argv[1:], runtime.stderr)
         return EXIT_ERROR  # SPEC §3: a usage error is 1, since 2 means "changes"
     for key, value in COMMON_DEFAULTS.items():
         if not hasattr(args, key):
@@ -111,7 +111,7 @@ class _VisibleFormatter(logging.Formatter):
         return visible(super().format(record))
 
 
-def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str], err: TextIO) -> None:
     """After argparse's message: "did you mean" for an option no parser knows."""
     known = set(parser._option_string_actions)
     for action in parser._actions:
@@ -123,7 +123,7 @@ def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> Non
         if option.startswith("--") and option not in known:
             close = difflib.get_close_matches(option, sorted(known), n=1)
             if close:
-                sys.stderr.write(f"wa-sync: did you mean {close[0]}?\n")
+                err.write(f"wa-sync: did you mean {close[0]}?\n")
             return
 
 
