@@ -7,32 +7,32 @@ third of it; at the end it releases it. Another apply meanwhile waits up to its
 the holder (user, host, pid, CI run) and since when. A lock whose holder was killed
 expires with its Ttl (Twilio deletes the Document; a waiter that sees one unrenewed
 for longer than its Ttl, on its own clock, takes it over), or `wa-sync unlock` breaks
-it. The store is gateway/lock.py; the protocol is in docs/reliability.md.
+it. The lock's record and store are lockdoc.py; the protocol is in docs/reliability.md.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
 import random
 import re
-import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 
-from wa_sync import __version__
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.gateway.lock import LOCK_NAME, LockChanged, LockDocument, LockStore, LockTaken
-from wa_sync.report import ci_context
-from wa_sync.visible import visible
+from wa_sync.lockdoc import (
+    DEFAULT_TTL,
+    MIN_TTL,
+    Holder,
+    LockChanged,
+    LockDocument,
+    LockStore,
+    LockTaken,
+    describe,
+    overlaps,
+)
 
-DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
-MIN_TTL = 5  # a renewal every third of it must fit a slow request or two
 POLL_SECONDS = 1.0
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -48,88 +48,6 @@ def parse_duration(value: str | float, *, what: str) -> float:
     if match is None:
         raise UsageError(f"{what}: {value!r} is not a duration such as 0, 30s, 5m or 1h")
     return float(match[1]) * _UNITS[match[2]]
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who takes the lock: written into the lock Document for the next apply to show."""
-
-    token: str  # random, tells this apply's lock from any other
-    user: str
-    host: str
-    pid: int
-    ci_run: str | None
-    version: str
-    ttl: int
-    shard: tuple[int, int] | None = None  # `apply --shard K/N`: only that shard's customers
-
-    def data(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def lock_name(self) -> str:
-        """The lock Document's unique name: one per scope, so that one scope is taken
-        once (Twilio refuses a second create); other scopes are checked by listing."""
-        return (
-            LOCK_NAME
-            if self.shard is None
-            else f"{LOCK_NAME}-shard-{self.shard[0]}-of-{self.shard[1]}"
-        )
-
-
-def overlaps(mine: tuple[int, int] | None, data: Mapping[str, Any]) -> bool:
-    """Whether another apply's lock covers customers of mine: only shards K and K' (K !=
-    K') of one N are disjoint; the whole estate, --customer or another N may share any."""
-    theirs = data.get("shard")
-    if mine is None or not isinstance(theirs, list) or len(theirs) != 2:
-        return True
-    return mine[1] != theirs[1] or mine[0] == theirs[0]
-
-
-def this_process(
-    environ: Mapping[str, str], *, ttl: int = DEFAULT_TTL, shard: tuple[int, int] | None = None
-) -> Holder:
-    ci = ci_context(environ) or {}
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name (a container's uid without passwd entry)
-        user = f"uid {os.getuid()}"
-    return Holder(
-        token=os.urandom(16).hex(),  # (not `secrets`: it imports hashlib, see test_startup_imports)
-        user=user,
-        host=socket.gethostname(),
-        pid=os.getpid(),
-        ci_run=ci.get("run_url"),
-        version=__version__,
-        ttl=max(MIN_TTL, ttl),
-        shard=shard,
-    )
-
-
-def describe(document: LockDocument) -> str:
-    """`alice@ci-7 (pid 4242, CI run https://...), since 2026-12-07 07:50:01 UTC, renewed
-    07:51:01 UTC, expires 07:52:01 UTC unless renewed`, from the holder's Document."""
-    data = document.data
-    who = f"{data.get('user') or '?'}@{data.get('host') or '?'}"
-    details = [f"pid {data.get('pid') or '?'}"]
-    shard = data.get("shard")
-    if isinstance(shard, list) and len(shard) == 2:
-        details.append(f"shard {shard[0]}/{shard[1]}")
-    if data.get("ci_run"):
-        details.append(f"CI run {data['ci_run']}")
-    times = [f"since {_when(document.date_created)}"]
-    if document.date_updated and document.date_updated != document.date_created:
-        times.append(f"renewed {_when(document.date_updated)}")
-    if document.date_expires:
-        times.append(f"expires {_when(document.date_expires)} unless renewed")
-    # the Document is Twilio's text, written by whoever holds the parent's credentials
-    return visible(f"{who} ({', '.join(details)}), {', '.join(times)}")
-
-
-def _when(moment: datetime | None) -> str:
-    if moment is None:
-        return "an unknown time"
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _seconds(value: float) -> str:

@@ -19,7 +19,8 @@ from tests.e2e.helpers import customer_doc, estate_writes, spawn, wait_for
 from tests.e2e.test_faults import assert_no_duplicates
 from tests.emulator.helpers import EmulatorHttpClient
 from wa_sync.cli import main
-from wa_sync.gateway.lock import LOCK_NAME, SERVICE_NAME
+from wa_sync.gateway.lock import SERVICE_NAME
+from wa_sync.lockdoc import LOCK_NAME
 from wa_sync.runtime import Runtime
 
 RUN = "https://github.com/acme/estate/actions/runs/99"

@@ -22,12 +22,8 @@ from wa_sync.gateway.base import (
     Unavailable,
 )
 from wa_sync.gateway.http import Transport
-from wa_sync.gateway.twilio import (
-    ParentCredentials,
-    Secret,
-    TwilioGateway,
-    UnknownSubaccount,
-)
+from wa_sync.gateway.twilio import ParentCredentials, Secret, TwilioGateway
+from wa_sync.identity import UnknownSubaccount
 from wa_sync.model import ApprovalStatus, Customer, LiveAccount, Sender, Template, thaw
 from wa_sync.plan.ownership import SharedSubaccount, check_ownership
 

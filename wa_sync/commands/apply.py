@@ -24,7 +24,8 @@ from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
-from wa_sync.lock import DEFAULT_TTL, MIN_TTL, EstateLock, parse_duration, this_process
+from wa_sync.lock import EstateLock, parse_duration
+from wa_sync.lockdoc import DEFAULT_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
 from wa_sync.plan.stale import check_fresh

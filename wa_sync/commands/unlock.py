@@ -12,8 +12,7 @@ import argparse
 
 from wa_sync.commands.common import connect
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.gateway.lock import LockChanged, LockDocument, LockStore
-from wa_sync.lock import MIN_TTL, describe, this_process
+from wa_sync.lockdoc import MIN_TTL, LockChanged, LockDocument, LockStore, describe, this_process
 from wa_sync.runtime import Runtime
 
 

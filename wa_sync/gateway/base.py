@@ -23,7 +23,7 @@ from wa_sync.model import (
 )
 
 if TYPE_CHECKING:
-    from wa_sync.gateway.lock import LockStore
+    from wa_sync.lockdoc import LockStore
 
 
 class NotFound(TwilioError):

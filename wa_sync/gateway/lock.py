@@ -7,7 +7,8 @@ listing). Creating the Document takes the lock: a second create with the same un
 name is refused by Twilio (409, error 54301). Its `Ttl` makes a lock left by a killed
 apply expire; the holder renews it with an update conditional on its revision
 (`If-Match`; 412, error 54103, when the Document changed under it). See
-docs/reliability.md for the protocol, wa_sync/lock.py for the policy.
+docs/reliability.md for the protocol, wa_sync/lock.py for the policy and
+wa_sync/lockdoc.py for the record and the LockStore protocol.
 
 Should two first applies race and create two such Services, wa_sync/lock.py takes the
 lock in each of them (in SID order) and checks that no other appeared meanwhile.
@@ -17,14 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from wa_sync.errors import TwilioError, WaSyncError
+from wa_sync.errors import TwilioError
 from wa_sync.gateway.base import NotFound
+from wa_sync.lockdoc import LOCK_NAME, LockChanged, LockDocument, LockTaken
 
-LOCK_NAME = "wa-sync-apply-lock"
 SERVICE_NAME = "wa-sync"
 UNIQUE_NAME_EXISTS = 54301  # https://www.twilio.com/docs/api/errors/54301
 REVISION_MISMATCH = 54103  # https://www.twilio.com/docs/api/errors/54103
@@ -32,58 +31,6 @@ REVISION_MISMATCH = 54103  # https://www.twilio.com/docs/api/errors/54103
 T = TypeVar("T")
 Errors = Callable[[str], AbstractContextManager[None]]
 CreateOnce = Callable[[Callable[[], T], Callable[[], T | None], str], T]
-
-
-@dataclass(frozen=True)
-class LockDocument:
-    """The lock as Twilio holds it: where, its revision, its holder's data, its dates."""
-
-    service_sid: str
-    name: str  # its unique name
-    revision: str
-    data: Mapping[str, Any]
-    date_created: datetime | None
-    date_updated: datetime | None
-    date_expires: datetime | None
-
-    @property
-    def token(self) -> str:
-        """The random token of the apply that took it (tells its own lock from another's)."""
-        return str(self.data.get("token") or "")
-
-
-class LockTaken(WaSyncError):
-    """Another apply's lock Document exists (Twilio error 54301)."""
-
-    def __init__(self, document: LockDocument | None):
-        super().__init__("the apply lock is taken")
-        self.document = document
-
-
-class LockChanged(WaSyncError):
-    """The lock Document is gone, or another apply's now (404, or 54103 on If-Match)."""
-
-
-class LockStore(Protocol):
-    """Where the apply lock lives (Gateway.lock_store); SyncLockStore on Twilio."""
-
-    def services(self) -> list[str]: ...
-
-    def create_service(self) -> str: ...
-
-    def locks(self, service: str) -> list[LockDocument]: ...
-
-    def create(
-        self, service: str, name: str, data: Mapping[str, Any], ttl: int
-    ) -> LockDocument: ...
-
-    def fetch(self, service: str, name: str) -> LockDocument | None: ...
-
-    def update(
-        self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
-    ) -> LockDocument: ...
-
-    def delete(self, service: str, name: str) -> None: ...
 
 
 class SyncLockStore:

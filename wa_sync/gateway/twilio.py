@@ -24,10 +24,12 @@ from twilio.rest import Client
 
 from wa_sync import credentials, model
 from wa_sync.credentials import ParentCredentials, Secret
-from wa_sync.errors import TwilioError, WaSyncError
+from wa_sync.errors import TwilioError
 from wa_sync.gateway import base, http
-from wa_sync.gateway.lock import LockStore, SyncLockStore
+from wa_sync.gateway.lock import SyncLockStore
 from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
+from wa_sync.identity import AccountIndex
+from wa_sync.lockdoc import LockStore
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -38,14 +40,6 @@ TOO_MANY_HINT = (
     "subaccounts or ask Twilio support to raise it"
 )
 T = TypeVar("T")
-
-
-class AmbiguousSubaccount(WaSyncError):
-    """Two subaccounts carry the FriendlyName of one customer."""
-
-
-class UnknownSubaccount(WaSyncError):
-    """A customer's `account_sid` is not a subaccount of the parent."""
 
 
 def _raw(body: Mapping[str, Any]) -> Any:  # the body as is: the SDK's models drop keys
@@ -94,8 +88,8 @@ class TwilioGateway:
         on_customer: Callable[[model.LiveCustomer], None] | None = None,
     ) -> model.LiveEstate:
         accounts = self._list_accounts()
-        index = _AccountIndex(accounts)
-        matched = {c.id: self._match(c, index) for c in customers}
+        index = AccountIndex(accounts)
+        matched = {c.id: index.match(c, self.parent_sid) for c in customers}
         live: dict[str, model.LiveCustomer] = {}
         sharing: dict[str, list[str]] = {}  # an active subaccount's customers
 
@@ -190,10 +184,7 @@ class TwilioGateway:
         name = customer.friendly_name
 
         def find() -> model.LiveAccount | None:
-            found = _AccountIndex(self._list_accounts()).open_by_name.get(name, [])
-            if len(found) > 1:
-                raise AmbiguousSubaccount(_ambiguity(customer, found))
-            return found[0] if found else None
+            return AccountIndex(self._list_accounts()).only_by_name(customer)
 
         accounts = self._parent.api.v2010.accounts
         send = lambda: self._remember(vars(accounts.create(friendly_name=name)))  # noqa: E731
@@ -372,21 +363,6 @@ class TwilioGateway:
             raise base.AuthFailed(f"subaccount {sid}: {credentials.UNREADABLE_HINT}", status=401)
         return token
 
-    def _match(self, customer: model.Customer, index: _AccountIndex) -> model.LiveAccount | None:
-        if customer.account_sid:
-            found = index.by_sid.get(customer.account_sid)
-            if found is None:
-                raise UnknownSubaccount(
-                    f"{_who(customer)}: account_sid {customer.account_sid} is "
-                    f"not a subaccount of the parent account {self.parent_sid}\n"
-                    f"  fix: correct account_sid, or remove it to match the subaccount "
-                    f"named {customer.friendly_name!r}"
-                )
-            return found
-        named = index.open_by_name.get(customer.friendly_name, [])
-        # Several: unmatched here; plan.ownership refuses them all at once (SPEC §4.3).
-        return named[0] if len(named) == 1 else None
-
     def _scrub(self, text: str) -> str:
         with self._lock:
             secrets = [self._credentials.secret, *self._tokens.values()]
@@ -448,28 +424,3 @@ class TwilioGateway:
         if status is not None and status >= 500:
             return base.Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
         return TwilioError(text, **kw)
-
-
-class _AccountIndex:
-    """The parent's subaccounts by SID and, of those not closed, by name in listing order."""
-
-    def __init__(self, accounts: Collection[model.LiveAccount]):
-        self.by_sid: dict[str, model.LiveAccount] = {}
-        self.open_by_name: dict[str, list[model.LiveAccount]] = {}
-        for account in accounts:
-            self.by_sid.setdefault(account.sid, account)
-            if account.status != "closed":
-                self.open_by_name.setdefault(account.friendly_name, []).append(account)
-
-
-def _ambiguity(customer: model.Customer, accounts: list[model.LiveAccount]) -> str:
-    sids = " and ".join(a.sid for a in accounts)
-    return (
-        f"{_who(customer)}: {len(accounts)} subaccounts are named "
-        f"{customer.friendly_name!r}: {sids}\n"
-        f"  fix: set account_sid to the one to manage, and rename or close the other"
-    )
-
-
-def _who(customer: model.Customer) -> str:
-    return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id

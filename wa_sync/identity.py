@@ -1,0 +1,64 @@
+"""Which subaccount is a customer's (SPEC §4.3): the `account_sid` its file names, or
+else the one open subaccount named `wa-sync:<id>`. Pure: the gateway lists, this decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from wa_sync.errors import WaSyncError
+from wa_sync.model import Customer, LiveAccount
+
+
+class AmbiguousSubaccount(WaSyncError):
+    """Two subaccounts carry the FriendlyName of one customer."""
+
+
+class UnknownSubaccount(WaSyncError):
+    """A customer's `account_sid` is not a subaccount of the parent."""
+
+
+class AccountIndex:
+    """The parent's subaccounts by SID and, of those not closed, by name in listing order."""
+
+    def __init__(self, accounts: Collection[LiveAccount]):
+        self.by_sid: dict[str, LiveAccount] = {}
+        self.open_by_name: dict[str, list[LiveAccount]] = {}
+        for account in accounts:
+            self.by_sid.setdefault(account.sid, account)
+            if account.status != "closed":
+                self.open_by_name.setdefault(account.friendly_name, []).append(account)
+
+    def match(self, customer: Customer, parent_sid: str) -> LiveAccount | None:
+        """The customer's subaccount, None when there is none yet (or several by name:
+        plan.ownership refuses those all at once); UnknownSubaccount for an `account_sid`
+        that is not the parent's."""
+        if customer.account_sid:
+            found = self.by_sid.get(customer.account_sid)
+            if found is None:
+                raise UnknownSubaccount(
+                    f"{who(customer)}: account_sid {customer.account_sid} is "
+                    f"not a subaccount of the parent account {parent_sid}\n"
+                    f"  fix: correct account_sid, or remove it to match the subaccount "
+                    f"named {customer.friendly_name!r}"
+                )
+            return found
+        named = self.open_by_name.get(customer.friendly_name, [])
+        return named[0] if len(named) == 1 else None
+
+    def only_by_name(self, customer: Customer) -> LiveAccount | None:
+        """The one open subaccount named for `customer` (a lost create's result), None
+        when there is none; AmbiguousSubaccount when there are several."""
+        found = self.open_by_name.get(customer.friendly_name, [])
+        if len(found) > 1:
+            sids = " and ".join(a.sid for a in found)
+            raise AmbiguousSubaccount(
+                f"{who(customer)}: {len(found)} subaccounts are named "
+                f"{customer.friendly_name!r}: {sids}\n"
+                f"  fix: set account_sid to the one to manage, and rename or close the other"
+            )
+        return found[0] if found else None
+
+
+def who(customer: Customer) -> str:
+    return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id
