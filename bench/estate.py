@@ -64,10 +64,12 @@ def customer(n: int, templates: int, *, about: str = "Open every day of the week
     }
 
 
-def write_estate(root: Path, *, customers: int, templates: int) -> None:
+def write_estate(root: Path, *, customers: int, templates: int, parallelism: int = 16) -> None:
     (root / "customers").mkdir(parents=True, exist_ok=True)
     (root / "templates").mkdir(exist_ok=True)
-    settings = {"settings": {"parallelism": 16, "prune": False, "max_delete_fraction": 0.25}}
+    settings = {
+        "settings": {"parallelism": parallelism, "prune": False, "max_delete_fraction": 0.25}
+    }
     _dump(root / "wa-sync.yaml", settings)
     for i in range(templates):
         _dump(root / "templates" / f"bench_notice_{i}.yaml", library_template(i))
