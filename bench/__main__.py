@@ -37,6 +37,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.estate import change_customers, write_estate
 from bench.replay import Replay
@@ -65,6 +66,15 @@ class Run:
     rate_limited: int = 0  # requests the emulator answered 429
     wall_samples: list[float] | None = None  # with --repeat: every run's wall time
     server_cpu_samples: list[float | None] | None = None  # and the server's CPU in each
+
+
+@dataclass
+class Server:
+    """Where a run's requests go: an emulator's control, the environment, its pid."""
+
+    control: Any
+    env: dict[str, str]
+    pid: int
 
 
 def free_port() -> int:
@@ -138,6 +148,21 @@ def wa_sync(*args: str) -> list[str]:
     return [sys.executable, "-m", "wa_sync", *args]
 
 
+def install_product(work: Path) -> Path:
+    """A virtual environment with wa-sync installed as users install it (`pip install`,
+    byte-compiled, its dependencies only): the timed runs' Python. The development
+    environment also holds the test tools, and some of them change what wa-sync's own
+    dependencies import at start-up (deepdiff imports pydantic when it is there)."""
+    venv = work / "product"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    installed = subprocess.run([*pip, str(REPO)], capture_output=True, text=True)
+    if installed.returncode != 0:
+        raise SystemExit(f"installing wa-sync failed:\n{installed.stderr[-4000:]}")
+    return python
+
+
 def has_changed_since(env: dict[str, str]) -> bool:
     """Whether this wa-sync's plan takes --changed-since (issue #18.5)."""
     shown = subprocess.run(wa_sync("plan", "--help"), env=env, cwd=REPO, capture_output=True)
@@ -172,15 +197,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args()
 
-    from wa_sync.emulator import EmulatorControl  # the emulator runs as its own process
-
-    # as an installed package is: byte-compiled once, not at every start
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "wa_sync")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     work = Path(tempfile.mkdtemp(prefix="wa-sync-bench-"))
+    print("installing wa-sync as users do, into a virtual environment of its own...", flush=True)
+    product = install_product(work)
     root = work / "estate"
     write_estate(root, customers=args.customers, templates=args.templates)
     commit_estate(root)
@@ -192,50 +211,77 @@ def main() -> int:
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "WA_SYNC_TWILIO_CONCURRENCY": str(args.concurrency),
     }
-    port = free_port()
-    env["WA_SYNC_TWILIO_URL"] = url = f"http://127.0.0.1:{port}"
-    emulator = subprocess.Popen(
-        wa_sync(
-            "emulator",
-            "--port",
-            str(port),
-            "--db",
-            str(work / "emulator.db"),
-            "--approve-after",
-            "0",
-            "--subaccount-limit",
-            str(args.customers + 10),
-        ),
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    emulator, control, env["WA_SYNC_TWILIO_URL"] = start_emulator(
+        work / "emulator.db", args.customers, env
     )
-    control = EmulatorControl(url)
     try:
-        wait_ready(control, timeout=30)
-        results = measure(args, root, env, control, emulator.pid)
+        results = measure(args, root, env, control, emulator.pid, product)
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+        stop(emulator)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     report(args, results)
     return 0
 
 
+def start_emulator(db: Path, customers: int, env: dict[str, str]):
+    """`wa-sync emulator` as its own process on a free port, its control, its URL."""
+    from wa_sync.emulator import EmulatorControl  # the emulator runs as its own process
+
+    port = free_port()
+    limit = str(customers + 10)
+    emulator = subprocess.Popen(
+        wa_sync("emulator", "--port", str(port), "--db", str(db), "--approve-after", "0",
+                "--subaccount-limit", limit),
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    control = EmulatorControl(url)
+    try:
+        wait_ready(control, timeout=30)
+    except BaseException:
+        stop(emulator)
+        raise
+    return emulator, control, url
+
+
+def stop(emulator: subprocess.Popen) -> None:
+    emulator.terminate()
+    emulator.wait(timeout=30)
+
+
 def measure(
-    args: argparse.Namespace, root: Path, env: dict[str, str], control, emulator_pid: int
+    args: argparse.Namespace,
+    root: Path,
+    env: dict[str, str],
+    control,
+    emulator_pid: int,
+    product: Path,
 ) -> list[Run]:
     n, latency = args.customers, args.latency_ms / 1000
+    # the installed wa-sync runs outside the repository, without PYTHONPATH: it imports
+    # only itself as installed; bench.cpu and bench.naive run from the repository
+
+    def cli(*arguments: str) -> list[str]:
+        return [str(product), "-m", "wa_sync", *arguments]
+
+    def timed_run(argv: list[str], run_env: dict[str, str]) -> tuple[float, float, float, int, str]:
+        if argv[0] == str(product):
+            installed = {k: v for k, v in run_env.items() if k != "PYTHONPATH"}
+            return timed(argv, installed, root.parent)
+        return timed(argv, run_env, REPO)
+
     par = ["--parallelism", str(args.parallelism)]
     print(f"estate: {n} customers x {args.templates} templates x 2 languages + 1 sender")
     print("setting up: applying the estate once (no latency, Twilio's rate limits)...", flush=True)
     control.set_faults()
     control.set_rate_limits(PUBLISHED)
     control.clear_request_log()
-    wall, cpu, rss, code, _ = timed(
-        wa_sync("apply", "--auto-approve", "--root", str(root), *par), env, REPO
+    wall, cpu, rss, code, _ = timed_run(
+        cli("apply", "--auto-approve", "--root", str(root), *par), env
     )
     control.set_rate_limits(None)
     if code != 0:
@@ -266,11 +312,13 @@ def measure(
         latency: float = latency,
         parallelism: int = args.parallelism,
         customers: int = n,
+        server: Server | None = None,
     ) -> Run:
         """The run with the median wall time of `repeat` (the machine may be shared);
-        against `replay` instead of the emulator when given."""
+        against `replay` instead of the emulator when given, or another `server`."""
+        on = server or Server(control, env, emulator_pid)
         samples = [
-            once(name, argv, minimal, replay, latency, parallelism, customers)
+            once(name, argv, minimal, replay, latency, parallelism, customers, on)
             for _ in range(repeat)
         ]
         result = sorted(samples, key=lambda r: r.wall_s)[len(samples) // 2]
@@ -289,17 +337,16 @@ def measure(
         latency: float,
         parallelism: int,
         customers: int,
+        server: Server,
     ) -> Run:
-        control.clear_request_log()
+        server.control.clear_request_log()
         if replay is not None:
             replay.log.clear()
         # the server's CPU: the emulator's process, or this one's (the replay's threads)
-        server_cpu = (
-            (lambda: time.process_time()) if replay else (lambda: process_cpu(emulator_pid))
-        )
+        server_cpu = (lambda: time.process_time()) if replay else (lambda: process_cpu(server.pid))
         server_before = server_cpu()
-        run_env = {**env, "WA_SYNC_TWILIO_URL": replay.url} if replay else env
-        wall, cpu, rss, code, stdout = timed(argv, run_env, REPO)
+        run_env = {**server.env, "WA_SYNC_TWILIO_URL": replay.url} if replay else server.env
+        wall, cpu, rss, code, stdout = timed_run(argv, run_env)
         server_after = server_cpu()
         # bench.cpu reports its own in-process figures; its requests are the read of
         # the live state before what it measures, so none of them count
@@ -311,7 +358,7 @@ def measure(
         elif replay is not None:
             log = list(replay.log)
         else:
-            log = control.request_log()
+            log = server.control.request_log()
         count = len(log)
         peak, per_account = in_flight(log)
         floor = minimal * latency / parallelism if minimal else None
@@ -333,45 +380,59 @@ def measure(
             sum(1 for entry in log if entry.get("status") == 429),
         )
 
-    plan = wa_sync("plan", "--detailed-exitcode", "--root", str(root))
+    plan = cli("plan", "--detailed-exitcode", "--root", str(root))
     run("a. no-op plan", plan, minimal_plan, args.repeat)
     with Replay(upstream=env["WA_SYNC_TWILIO_URL"]) as replay:
         # the same plan once through a recorder, then against the recording alone
-        timed(plan, {**env, "WA_SYNC_TWILIO_URL": replay.url}, REPO)
+        timed_run(plan, {**env, "WA_SYNC_TWILIO_URL": replay.url})
         replay.replay(latency)
         run(REPLAYED, plan, minimal_plan, args.repeat, replay=replay)
     control.set_faults(latency_ms=args.cpu_latency_ms)
     run(
         "a3. no-op plan, 20 ms", plan, minimal_plan, args.repeat, latency=args.cpu_latency_ms / 1000
     )
-    small = min(args.small_customers, n)
-    small_root = root.parent / "small-estate"  # the first `small` customers, no other change
+    # a4: an estate of its own, on an emulator of its own (its parent has only its
+    # subaccounts), set up by one apply like the large one
+    small_root = root.parent / "small-estate"
     write_estate(
-        small_root, customers=small, templates=args.templates, parallelism=args.small_parallelism
+        small_root,
+        customers=args.small_customers,
+        templates=args.templates,
+        parallelism=args.small_parallelism,
     )
     commit_estate(small_root)
-    run(
-        SMALL,
-        wa_sync("plan", "--detailed-exitcode", "--root", str(small_root)),
-        math.ceil((n + 1) / 1000) + 2 * small,
-        args.repeat,
-        latency=args.cpu_latency_ms / 1000,
-        parallelism=args.small_parallelism,
-        customers=small,
+    small_emulator, small_control, small_url = start_emulator(
+        root.parent / "small.db", args.small_customers, env
     )
+    try:
+        small_env = {**env, "WA_SYNC_TWILIO_URL": small_url}
+        setup = timed_run(cli("apply", "--auto-approve", "--root", str(small_root)), small_env)
+        if setup[3] != 0:
+            raise SystemExit("the set-up apply of the small estate failed")
+        small_control.set_faults(latency_ms=args.cpu_latency_ms)
+        run(
+            SMALL,
+            cli("plan", "--detailed-exitcode", "--root", str(small_root)),
+            1 + 2 * args.small_customers,
+            args.repeat,
+            latency=args.cpu_latency_ms / 1000,
+            parallelism=args.small_parallelism,
+            customers=args.small_customers,
+            server=Server(small_control, small_env, small_emulator.pid),
+        )
+    finally:
+        stop(small_emulator)
     control.set_faults(latency_ms=args.latency_ms)
     changed = change_customers(root, fraction=0.01, customers=n, templates=args.templates)
     run("b. plan, 1% changed", plan, minimal_plan, args.repeat)
-    apply = wa_sync("apply", "--auto-approve", "--root", str(root), *par)
+    apply = cli("apply", "--auto-approve", "--root", str(root), *par)
     run("c. apply of the change", apply, minimal_plan + len(changed))
     commit_estate(root)
     if has_changed_since(env):
         (one,) = change_customers(
             root, fraction=1 / n, customers=n, templates=args.templates, about="Closed on Sundays"
         )
-        since = wa_sync(
-            "plan", "--detailed-exitcode", "--changed-since", "HEAD", "--root", str(root)
-        )
+        since = cli("plan", "--detailed-exitcode", "--changed-since", "HEAD", "--root", str(root))
         run("e. --changed-since plan", since, 3, args.repeat)
         print(f"  (changed: {one})")
     control.set_rate_limits(PUBLISHED)
