@@ -6,8 +6,10 @@ Before its first write an apply has changed nothing, so any signal stops it at o
 writes in flight finish (each bounded by the request timeout), the others are reported
 as not started, and the exit code is 128 + the signal's number (130, 143). A second
 signal raises `Interrupted` in the main thread, which leaves the writes in flight
-behind. The same `Stop` serves the other reasons to stop starting writes: the apply
-lock lost, the report or standard output no longer writable.
+behind; a third ends the process as the system does. The same `Stop` serves the other
+reasons to stop starting writes: the apply lock lost, the report or standard output
+no longer writable (a first signal after those still only stops new writes). Once
+the writes are over, a first signal changes nothing: the apply's result stands.
 
 The handlers are installed whatever the signals' dispositions were: a process started
 in the background by a non-interactive shell inherits SIGINT ignored, and CI runners
@@ -65,24 +67,29 @@ class Signals:
         self.on_stop = on_stop  # called with the reason when a signal asks to stop
         self._writing = False
         self._finishing = False
+        self._signalled = False  # a first signal came while writing
+        self.stopped_at_once = False
 
     def writing(self) -> None:
         self._writing = True
 
     def finishing(self) -> None:
         """The writes are over: what is left (the report's end, the lock's release, the
-        summary) is short and must not be cut, so signals are only noted from now on."""
+        summary) is short, so a first signal no longer changes the outcome."""
         self._finishing = True
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._finishing:
-            self.stop.request(f"{signal.Signals(signum).name} received", 128 + signum)
-            return
-        if not self._writing or self.stop.requested():
+        # Only a signal stops at once, and only the second: a stop for another reason
+        # (the lock lost, the report unwritable) leaves the first one its usual effect.
+        if not self._writing or self._signalled:
+            self.stopped_at_once = self._writing
             raise Interrupted(signum)
+        self._signalled = True
+        if self._finishing:
+            return  # every write is over: the apply's own result stands
         name = signal.Signals(signum).name
-        if self.stop.request(f"{name} received", 128 + signum):
-            self.on_stop(name)
+        self.stop.request(f"{name} received", 128 + signum)  # a first reason stays first
+        self.on_stop(name)
 
 
 @contextmanager
@@ -97,4 +104,8 @@ def handled(policy: Signals) -> Iterator[Signals]:
         yield policy
     finally:
         for signum, handler in before.items():
-            signal.signal(signum, handler)
+            # After a stop at once, the writes left in flight still hold the process
+            # until they end (the interpreter waits for the pool's threads): a further
+            # signal then ends it as the system would, not with a KeyboardInterrupt
+            # traceback from inside that wait.
+            signal.signal(signum, signal.SIG_DFL if policy.stopped_at_once else handler)

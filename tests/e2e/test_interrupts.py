@@ -180,3 +180,33 @@ def test_a_signal_before_the_first_write_changes_nothing(estate, emulator, env, 
     assert estate_writes(emulator.request_log()) == []
     assert "Traceback" not in err
     assert_resumes(cli, emulator)
+
+
+def test_a_third_signal_while_the_writes_left_behind_end_is_not_a_traceback(
+    estate, emulator, env, cli, tmp_path
+):
+    """After a stop at once the process still waits for the writes in flight; a third
+    Ctrl-C there printed a KeyboardInterrupt traceback from the interpreter's exit."""
+    process = start_apply(estate, env, tmp_path / "report.jsonl")
+    wait_for(lambda: len(writes_started(emulator)) >= 6, "the apply's first writes")
+    emulator.set_faults(latency_ms=6000, methods=["POST", "DELETE"])  # the next writes hang
+    time.sleep(0.5)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
+    process.send_signal(signal.SIGINT)
+    wait_for(lambda: any("SIGINT received" in line for line in said), "the first signal's effect")
+    process.send_signal(signal.SIGINT)
+    wait_for(lambda: any("left to expire" in line for line in said), "the stop at once")
+    time.sleep(0.5)  # past the summary: the process waits for the writes in flight
+    process.send_signal(signal.SIGINT)
+    process.stdout.read()
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(said)
+
+    assert process.returncode in (-signal.SIGINT, 130), err
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    emulator.advance_clock(61)
+    assert_resumes(cli, emulator)

@@ -1,0 +1,53 @@
+"""The apply's signal policy (wa_sync/interrupts.py) around the other reasons to stop
+and the end of the writes; tests/e2e/test_interrupts.py drives it with real signals."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from wa_sync.interrupts import Interrupted, Signals, Stop
+
+
+def writing_policy() -> tuple[Signals, Stop, list[str]]:
+    told: list[str] = []
+    stop = Stop()
+    policy = Signals(stop, on_stop=told.append)
+    policy.writing()
+    return policy, stop, told
+
+
+def test_a_first_signal_after_another_reason_to_stop_still_only_stops_new_writes():
+    policy, stop, told = writing_policy()
+    stop.request("the report could not be written", 1)
+
+    policy.handle(signal.SIGINT, None)  # found stopping at once before: a hard stop
+
+    assert told == ["SIGINT"]
+    assert (stop.reason, stop.exit_code) == ("the report could not be written", 1)
+    with pytest.raises(Interrupted):
+        policy.handle(signal.SIGINT, None)
+    assert policy.stopped_at_once
+
+
+def test_a_first_signal_once_the_writes_are_over_leaves_the_result_as_it_is():
+    policy, stop, told = writing_policy()
+    policy.finishing()
+
+    policy.handle(signal.SIGTERM, None)  # turned a finished apply into exit 143 before
+
+    assert not stop.requested()
+    assert stop.exit_code == 0
+    assert told == []
+    with pytest.raises(Interrupted):  # a second one still stops at once
+        policy.handle(signal.SIGTERM, None)
+
+
+def test_a_signal_before_the_first_write_stops_at_once_without_writes_to_leave():
+    stop = Stop()
+    policy = Signals(stop, on_stop=lambda name: None)
+    with pytest.raises(Interrupted) as raised:
+        policy.handle(signal.SIGTERM, None)
+    assert raised.value.exit_code == 143
+    assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
