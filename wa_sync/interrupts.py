@@ -9,7 +9,8 @@ signal raises `Interrupted` in the main thread, which leaves the writes in fligh
 behind; a third ends the process as the system does. The same `Stop` serves the other
 reasons to stop starting writes: the apply lock lost, the report or standard output
 no longer writable (a first signal after those still only stops new writes). Once
-the writes are over, a first signal changes nothing: the apply's result stands.
+the writes are over, signals change nothing: the apply's result stands, and its end
+(the report's last line, the lock's release, the summary) is not cut.
 
 The handlers are installed whatever the signals' dispositions were: a process started
 in the background by a non-interactive shell inherits SIGINT ignored, and CI runners
@@ -73,20 +74,24 @@ class Signals:
     def writing(self) -> None:
         self._writing = True
 
+    @property
+    def has_written(self) -> bool:
+        return self._writing
+
     def finishing(self) -> None:
         """The writes are over: what is left (the report's end, the lock's release, the
-        summary) is short, so a first signal no longer changes the outcome."""
+        summary) is short and must not be cut, so signals are ignored from now on."""
         self._finishing = True
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         # Only a signal stops at once, and only the second: a stop for another reason
         # (the lock lost, the report unwritable) leaves the first one its usual effect.
+        if self._finishing:
+            return  # every write is over: the apply's own result stands, its end is short
         if not self._writing or self._signalled:
             self.stopped_at_once = self._writing
             raise Interrupted(signum)
         self._signalled = True
-        if self._finishing:
-            return  # every write is over: the apply's own result stands
         name = signal.Signals(signum).name
         self.stop.request(f"{name} received", 128 + signum)  # a first reason stays first
         self.on_stop(name)

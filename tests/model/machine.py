@@ -432,9 +432,13 @@ class EstateMachine(RuleBasedStateMachine):
             f"{len(late)} writes started after {kind} (at most {PARALLELISM} may be on "
             f"their way): {late}\n{run.text}"
         )
-        # a signal that comes once the last change is made has nothing left to stop
-        done = "Nothing to apply." in run.out or "Apply complete" in run.out
-        finished = run.code == 0 and done and not late
+        # a signal that comes once the last change is made has nothing left to stop: the
+        # apply's own result stands (complete, or finished with failures)
+        done = any(
+            end in run.out
+            for end in ("Nothing to apply.", "Apply complete", "Apply finished with failures")
+        )
+        finished = run.code in (0, 1) and done and not late
         assert run.code == 130 or finished, f"apply after {kind} exited {run.code}:\n{run.text}"
         if run.code == 130 and kind == "SIGINT" and report.exists():  # its end line
             last = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])

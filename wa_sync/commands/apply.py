@@ -94,8 +94,14 @@ def run(
     with handled(policy):
         try:
             return _run(options, runtime=runtime, stop=stop, signals=policy)
-        except Interrupted as exc:  # before the first write: nothing was changed
-            runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
+        except Interrupted as exc:
+            if policy.has_written:  # a signal again while the stop at once was being told
+                runtime.stderr.write(
+                    f"Interrupted ({exc}) while changes were being made: run `wa-sync apply` "
+                    "again to complete them, with no duplicate.\n"
+                )
+            else:  # before the first write: nothing was changed
+                runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
             return exc.exit_code
 
 
