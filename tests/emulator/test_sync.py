@@ -51,9 +51,11 @@ def test_a_document_is_gone_once_its_ttl_has_passed_on_the_emulated_clock(emu, d
     documents.create(unique_name="lock", data={}, ttl=60)
     documents.create(unique_name="kept", data={})  # Ttl 0: never expires
     assert documents("lock").fetch().date_expires is not None
-    emu.advance_clock(59)
+    # the emulated clock is the real one plus what was advanced: 10 s of margin for a
+    # busy machine (59 s left 1 s, and the test failed under a loaded `make test`)
+    emu.advance_clock(50)
     assert documents("lock").fetch()
-    emu.advance_clock(2)
+    emu.advance_clock(11)
     assert refusal(lambda: documents("lock").fetch()) == (404, 54100)
     assert [d.unique_name for d in documents.list()] == ["kept"]
     assert documents.create(unique_name="lock", data={}, ttl=60).revision == "0"
