@@ -202,8 +202,8 @@ class EstateLock:
                 raise
             try:
                 document = self.store.update(service, name, data, self.holder.ttl, found.revision)
-            except LockChanged:
-                raise LockTaken(self.store.fetch(service, name)) from None
+            except LockChanged as exc:
+                raise LockTaken(self.store.fetch(service, name)) from exc
             self._warn_stale(found)
             return document
 

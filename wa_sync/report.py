@@ -83,7 +83,7 @@ class ReportWriter:
             raise UsageError(
                 f"--report {self.path}: cannot write it: {exc.strerror or exc}. "
                 f"Nothing was changed."
-            ) from None
+            ) from exc
         return self
 
     def __exit__(

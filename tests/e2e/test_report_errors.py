@@ -14,6 +14,8 @@ import pytest
 
 from tests.e2e.helpers import customer_doc, estate_writes, spawn
 from tests.e2e.test_faults import assert_no_duplicates
+from wa_sync.errors import UsageError
+from wa_sync.report import ReportWriter
 
 CUSTOMERS = 12
 
@@ -97,3 +99,11 @@ def test_standard_output_closed_mid_apply_stops_new_writes(estate, emulator, env
     assert "Not started:" in err
     assert "Traceback" not in err
     resumes(cli, emulator)
+
+
+def test_a_report_that_cannot_be_opened_keeps_the_reason_as_the_error_s_cause(tmp_path):
+    """Issue #18.4: exceptions keep their causes (`raise ... from exc`)."""
+    writer = ReportWriter(str(tmp_path / "no" / "report.jsonl"), environ={})
+    with pytest.raises(UsageError) as raised:
+        writer.__enter__()
+    assert isinstance(raised.value.__cause__, FileNotFoundError)

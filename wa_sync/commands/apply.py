@@ -247,7 +247,7 @@ def _show_plan(runtime: Runtime, text: str) -> None:
         raise UsageError(
             f"cannot write the plan to standard output ({exc.strerror or exc}); "
             f"nothing was changed."
-        ) from None
+        ) from exc
 
 
 def _tell_stopping(err: TextIO, name: str) -> None:

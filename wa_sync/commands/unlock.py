@@ -61,10 +61,10 @@ def _remove(store: LockStore, document: LockDocument, runtime: Runtime) -> None:
         store.update(
             document.service_sid, document.name, tombstone.data(), tombstone.ttl, document.revision
         )
-    except LockChanged:
+    except LockChanged as exc:
         raise WaSyncError(
             "the apply lock changed since it was shown: its apply renewed it (it is still "
             "running) or another apply took it. It is kept; run `wa-sync unlock` again to "
             "see who holds it now."
-        ) from None
+        ) from exc
     store.delete(document.service_sid, document.name)

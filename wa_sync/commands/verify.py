@@ -76,6 +76,7 @@ def run(
         try:
             after = gateway.verify_sender(account, sender.sid, code)
         except WaSyncError as exc:
+            # no cause kept: Twilio's error may quote the one-time code, which is a secret
             raise CodeRefused(_refused(phone, str(exc).replace(code.reveal(), "***"))) from None
         emulated = gateway.emulated
     runtime.stdout.write(_report(customer_id, after, fmt, emulated))

@@ -204,8 +204,8 @@ def _data(text: str) -> str:
         raise bad_request(f"Data must be at most {MAX_DATA_BYTES} bytes")
     try:
         value = json.loads(text)
-    except ValueError:
-        raise bad_request("Data must be a JSON object") from None
+    except ValueError as exc:
+        raise bad_request("Data must be a JSON object") from exc
     if not isinstance(value, dict):
         raise bad_request("Data must be a JSON object")
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

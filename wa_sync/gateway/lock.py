@@ -75,7 +75,7 @@ class SyncLockStore:
                     )
             except TwilioError as exc:
                 if exc.code == UNIQUE_NAME_EXISTS or exc.status == 409:
-                    raise LockTaken(self.fetch(service, name)) from None
+                    raise LockTaken(self.fetch(service, name)) from exc
                 raise
             return _document(service, made)
 
@@ -135,7 +135,7 @@ class SyncLockStore:
                 yield
         except TwilioError as exc:
             if isinstance(exc, NotFound) or exc.code == REVISION_MISMATCH or exc.status == 412:
-                raise LockChanged(f"the apply lock changed under this apply: {exc}") from None
+                raise LockChanged(f"the apply lock changed under this apply: {exc}") from exc
             raise
 
 
