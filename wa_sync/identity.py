@@ -8,6 +8,7 @@ from collections.abc import Collection
 
 from wa_sync.errors import WaSyncError
 from wa_sync.model import Customer, LiveAccount
+from wa_sync.plan.ownership import duplicated
 
 
 class AmbiguousSubaccount(WaSyncError):
@@ -50,13 +51,8 @@ class AccountIndex:
         """The one open subaccount named for `customer` (a lost create's result), None
         when there is none; AmbiguousSubaccount when there are several."""
         found = self.open_by_name.get(customer.friendly_name, [])
-        if len(found) > 1:
-            sids = " and ".join(a.sid for a in found)
-            raise AmbiguousSubaccount(
-                f"{who(customer)}: {len(found)} subaccounts are named "
-                f"{customer.friendly_name!r}: {sids}\n"
-                f"  fix: set account_sid to the one to manage, and rename or close the other"
-            )
+        if len(found) > 1:  # as a plan says it (plan.ownership)
+            raise AmbiguousSubaccount(duplicated(customer, found))
         return found[0] if found else None
 
 

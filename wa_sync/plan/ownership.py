@@ -59,7 +59,7 @@ def ownership_problems(
             continue
         named = by_name.get(customer.friendly_name, [])
         if len(named) > 1 and customer.id in wanted:
-            problems.append(_duplicated(customer, named))
+            problems.append(duplicated(customer, named))
         elif named:
             _claim(claims, named[0].sid, customer.id, f"{_file(customer)} (by its name)")
     for sid, claimants in sorted(claims.items()):
@@ -90,7 +90,8 @@ def _claim(claims: dict[str, list[_Claim]], sid: str, customer: str, how: str) -
         found.append(_Claim(customer, how))
 
 
-def _duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:
+def duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:
+    """Several open subaccounts carry the customer's name: which, and what to do."""
     sids = ", ".join(a.sid for a in named)
     return (
         f"{_file(customer)}: customer {customer.id}: {len(named)} subaccounts are named "
