@@ -168,17 +168,12 @@ def open_gateway(
 @contextmanager
 def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterator[TwilioGateway]:
     """The in-process emulator with its state in <root>/.wa-sync/emulator.db."""
-    state = Path(root) / STATE_DIR
-    if state.is_symlink() or (state / EMULATOR_DB).is_symlink():
-        # the state belongs in the repository: never follow a link out of it
-        raise UsageError(
-            f"{state} is a symbolic link: remove it; the emulator keeps its state there"
-        )
+    db = emulator_state(root)
     try:
-        state.mkdir(parents=True, exist_ok=True)
+        db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {state} for the emulator's state: {exc}") from exc
-    with Emulator(db=str(state / EMULATOR_DB)) as emu:
+        raise UsageError(f"cannot create {db.parent} for the emulator's state: {exc}") from exc
+    with Emulator(db=str(db)) as emu:
         credentials = ParentCredentials(
             account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
         )
@@ -194,6 +189,18 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
             yield gateway
         finally:
             gateway.close()
+
+
+def emulator_state(root: str) -> Path:
+    """The embedded emulator's database, <root>/.wa-sync/emulator.db; a UsageError when
+    it, or its directory, is a link: the state belongs in the repository, and a link
+    out of it is never followed."""
+    state = Path(root) / STATE_DIR
+    if state.is_symlink() or (state / EMULATOR_DB).is_symlink():
+        raise UsageError(
+            f"{state} is a symbolic link: remove it; the emulator keeps its state there"
+        )
+    return state / EMULATOR_DB
 
 
 def validate_base_url(base_url: str) -> str:

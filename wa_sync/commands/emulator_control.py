@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Protocol
 
-from wa_sync.connect import EMULATOR_DB, STATE_DIR
+from wa_sync.connect import emulator_state
 from wa_sync.emulator import Emulator, EmulatorControl
 from wa_sync.errors import UsageError
 from wa_sync.model import FRIENDLY_NAME_PREFIX
@@ -75,12 +74,7 @@ def _controls(root: str, url: str | None) -> Iterator[Controls]:
     if url:
         yield EmulatorControl(url)
         return
-    state = Path(root) / STATE_DIR
-    db = state / EMULATOR_DB
-    if state.is_symlink() or db.is_symlink():
-        raise UsageError(
-            f"{state} is a symbolic link: remove it; the emulator keeps its state there"
-        )
+    db = emulator_state(root)
     if not db.is_file():
         raise UsageError(
             f"no embedded emulator state at {db}: run a command with --emulator first "
