@@ -4,11 +4,10 @@ else the one open subaccount named `wa-sync:<id>`. Pure: the gateway lists, this
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from wa_sync.errors import WaSyncError
 from wa_sync.model import Customer, LiveAccount
-from wa_sync.plan.ownership import duplicated
 
 
 class AmbiguousSubaccount(WaSyncError):
@@ -38,7 +37,7 @@ class AccountIndex:
             found = self.by_sid.get(customer.account_sid)
             if found is None:
                 raise UnknownSubaccount(
-                    f"{who(customer)}: account_sid {customer.account_sid} is "
+                    f"{_who(customer)}: account_sid {customer.account_sid} is "
                     f"not a subaccount of the parent account {parent_sid}\n"
                     f"  fix: correct account_sid, or remove it to match the subaccount "
                     f"named {customer.friendly_name!r}"
@@ -51,10 +50,30 @@ class AccountIndex:
         """The one open subaccount named for `customer` (a lost create's result), None
         when there is none; AmbiguousSubaccount when there are several."""
         found = self.open_by_name.get(customer.friendly_name, [])
-        if len(found) > 1:  # as a plan says it (plan.ownership)
+        if len(found) > 1:  # as plan.ownership says it
             raise AmbiguousSubaccount(duplicated(customer, found))
         return found[0] if found else None
 
 
-def who(customer: Customer) -> str:
+def _who(customer: Customer) -> str:
     return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id
+
+
+def duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:
+    """Several open subaccounts carry the customer's name: which, and what to do."""
+    sids = ", ".join(a.sid for a in named)
+    file = customer_file(customer)
+    return (
+        f"{file}: customer {customer.id}: {len(named)} subaccounts are named "
+        f"{customer.friendly_name!r}: {sids}\n"
+        f"  fix: set account_sid in {file} to the one to manage, and in the Twilio "
+        f"console rename or close the other{'s' if len(named) > 2 else ''} (any FriendlyName "
+        f"but {customer.friendly_name!r})"
+    )
+
+
+def customer_file(customer: Customer, key: str = "") -> str:
+    """The customer's file, and the line of `key` in it where known."""
+    file = customer.where.file or f"customers/{customer.id}.yaml"
+    line = customer.lines.get(key) if key else None
+    return f"{file}:{line}" if line else file

@@ -15,6 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from wa_sync.errors import WaSyncError
+from wa_sync.identity import AccountIndex, customer_file, duplicated
 from wa_sync.model import FRIENDLY_NAME_PREFIX, Customer, LiveAccount
 
 
@@ -39,18 +40,16 @@ def ownership_problems(
     `known` every customer id with a file (loaded or not). With `scope`, only the
     problems of those customers (a shard's plan fails for its own customers only)."""
     wanted = set(scope) if scope is not None else {c.id for c in customers}
-    by_sid: dict[str, LiveAccount] = {}
-    by_name: dict[str, list[LiveAccount]] = {}
-    for account in accounts:
-        by_sid.setdefault(account.sid, account)
-        if account.status != "closed":
-            by_name.setdefault(account.friendly_name, []).append(account)
+    index = AccountIndex(accounts)
+    by_sid, by_name = index.by_sid, index.open_by_name
     problems: list[str] = []
     claims: dict[str, list[_Claim]] = {}
     for customer in sorted(customers, key=lambda c: c.id):
         if customer.account_sid:
             sid = customer.account_sid
-            _claim(claims, sid, customer.id, f"{_file(customer, 'account_sid')} (account_sid)")
+            _claim(
+                claims, sid, customer.id, f"{customer_file(customer, 'account_sid')} (account_sid)"
+            )
             adopted = by_sid.get(sid)
             owner = adopted.customer_id if adopted is not None else None
             if adopted is not None and owner not in (None, customer.id) and owner in known:
@@ -61,7 +60,7 @@ def ownership_problems(
         if len(named) > 1 and customer.id in wanted:
             problems.append(duplicated(customer, named))
         elif named:
-            _claim(claims, named[0].sid, customer.id, f"{_file(customer)} (by its name)")
+            _claim(claims, named[0].sid, customer.id, f"{customer_file(customer)} (by its name)")
     for sid, claimants in sorted(claims.items()):
         if len(claimants) > 1 and any(c.customer in wanted for c in claimants):
             problems.append(_shared(sid, by_sid.get(sid), claimants))
@@ -90,18 +89,6 @@ def _claim(claims: dict[str, list[_Claim]], sid: str, customer: str, how: str) -
         found.append(_Claim(customer, how))
 
 
-def duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:
-    """Several open subaccounts carry the customer's name: which, and what to do."""
-    sids = ", ".join(a.sid for a in named)
-    return (
-        f"{_file(customer)}: customer {customer.id}: {len(named)} subaccounts are named "
-        f"{customer.friendly_name!r}: {sids}\n"
-        f"  fix: set account_sid in {_file(customer)} to the one to manage, and in the Twilio "
-        f"console rename or close the other{'s' if len(named) > 2 else ''} (any FriendlyName "
-        f"but {customer.friendly_name!r})"
-    )
-
-
 def _shared(sid: str, account: LiveAccount | None, claimants: Sequence[_Claim]) -> str:
     named = f" ({account.friendly_name!r})" if account is not None else ""
     who = " and ".join(f"customer {c.customer} in {c.how}" for c in claimants)
@@ -111,10 +98,3 @@ def _shared(sid: str, account: LiveAccount | None, claimants: Sequence[_Claim]) 
         f"only, and give the other customer its own subaccount (remove its account_sid; "
         f"apply creates one named {FRIENDLY_NAME_PREFIX}<id>)"
     )
-
-
-def _file(customer: Customer, key: str = "") -> str:
-    """The customer's file, and the line of `key` in it where known."""
-    file = customer.where.file or f"customers/{customer.id}.yaml"
-    line = customer.lines.get(key) if key else None
-    return f"{file}:{line}" if line else file
