@@ -5,14 +5,15 @@ and senders here, its templates in templates.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from wa_sync.health import PENDING_VERIFICATION, next_step
 from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 from wa_sync.plan.gates import sender_gate
-from wa_sync.plan.ignore import changed_fields, is_ignored
-from wa_sync.plan.normalise import field_diff, sender_state
+from wa_sync.plan.ignore import changed_fields
+from wa_sync.plan.normalise import sender_state
 from wa_sync.plan.out import CauseOf, Files, Out, always_config
 from wa_sync.plan.pacing import pace_creations
 from wa_sync.plan.templates import plan_templates
@@ -103,11 +104,16 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
         current = live_by_id.get(sender.sender_id)
         files = (sender.where.file, customer.where.file)
         if current is None:
-            actionable |= _sender_change(out, sender, None, gate, files)
+            actionable |= _sender_change(out, sender, None, (), gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
-        if before != after and changed_fields(out, sender.address, sender.ignore, before, after):
-            actionable |= _sender_change(out, sender, current, gate, files)
+        changed = (
+            changed_fields(out, sender.address, sender.ignore, before, after)
+            if before != after
+            else []
+        )
+        if changed:
+            actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
@@ -127,14 +133,19 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
 
 
 def _sender_change(
-    out: Out, sender: Sender, current: LiveSender | None, gate: Gate | None, files: Files
+    out: Out,
+    sender: Sender,
+    current: LiveSender | None,
+    changed: Sequence[str],
+    gate: Gate | None,
+    files: Files,
 ) -> bool:
+    """A create (no `current`), or an update of the `changed` fields (changed_fields)."""
     after = sender_state(sender)
     if current is None:
         action, before, reason = Action.CREATE, None, "declared but not registered in Twilio"
     else:
         before = sender_state(current)
-        changed = [f for f in field_diff(before, after) if not is_ignored(f, sender.ignore)]
         action, reason = Action.UPDATE, "changed: " + ", ".join(changed)
     return out.gated(
         sender.address,
