@@ -92,8 +92,7 @@ def test_the_config_digest_made_while_reading_is_the_whole_documents():
     config, current = config_and_live()
     scope = ["acme", "bravo", "charlie"]
     builder = PlanBuilder(config, customers=scope)
-    builder.add(current[1])  # bravo's part is made now, the others' at prepare
-    builder.prepare()
+    builder.add(current[1])  # bravo's part is made now, the others' at finish
     plan = builder.finish(estate(*current))
     assert plan.config_digest == _documented_config_digest(config, scope)
     assert build_plan(config, estate(), customers=["bravo"]).config_digest == (
@@ -118,7 +117,6 @@ def test_a_plan_only_shown_has_the_same_changes_and_no_digests():
     shown = PlanBuilder(config, customers=scope, digests=False)
     for one in current:
         shown.add(one)
-    shown.prepare()
     plan = shown.finish(final)
     kept = build_plan(config, final, customers=scope)
     assert (plan.config_digest, dict(plan.live_digests)) == ("", {})

@@ -72,11 +72,10 @@ class PlanBuilder:
         estate: Sequence[str] | None = None,
         digests: bool = True,
         gone: Collection[str] = (),
-        now: datetime | None = None,
     ):
         self.config = config
         self.gone = frozenset(gone)
-        self.now = now or datetime.now(UTC)  # one moment for every customer's diff
+        self.now = datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
         self.scope = sorted(customers)
@@ -87,7 +86,6 @@ class PlanBuilder:
         self.cause_of = cause_of
         self.states: dict[int, Any] = {}  # content states, shared by every step
         self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
-        self._config_digest: str | None = None
         self._config_parts: dict[str, str] = {}  # customer id -> its part of that digest
 
     def add(self, current: LiveCustomer) -> None:
@@ -97,13 +95,6 @@ class PlanBuilder:
                 self._diff(current.customer_id, current)
                 if self.digests:
                     self._config_part(current.customer_id)
-
-    def prepare(self) -> None:
-        """Work out what does not depend on the live state (the configuration's digest)
-        ahead of `finish`, e.g. while waiting for something else."""
-        if self._config_digest is None and self.digests:
-            with remembering_states(self.states):
-                self._config_digest = config_digest(self.config, self.scope, self._config_parts)
 
     def finish(self, live: LiveEstate) -> Plan:
         """The plan against `live`; raises MassDelete as build_plan does."""
@@ -163,12 +154,11 @@ class PlanBuilder:
             max_delete_fraction=self.config.settings.max_delete_fraction,
             allowed=self.allow_mass_delete,
         )
-        if self.digests and self._config_digest is None:
-            self._config_digest = config_digest(self.config, self.scope, self._config_parts)
+        of_config = config_digest(self.config, self.scope, self._config_parts) if self.digests else ""
         return Plan.of(
             changes,
             notes,
-            config_digest=self._config_digest or "",
+            config_digest=of_config,
             live_digests=digests,
             customers=tuple(self.scope),
             emulator=self.emulator,
