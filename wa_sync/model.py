@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -334,6 +335,15 @@ class LiveContent:
     approval_category: str = ""
     rejection_reason: str = ""
     date_created: str = ""
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When Twilio created it (UTC when Twilio gives no zone), None without a date."""
+        try:
+            created = datetime.fromisoformat(self.date_created)
+        except ValueError:
+            return None
+        return created if created.tzinfo else created.replace(tzinfo=UTC)
 
     @property
     def retired_name(self) -> str | None:

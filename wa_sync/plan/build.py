@@ -154,7 +154,9 @@ class PlanBuilder:
             max_delete_fraction=self.config.settings.max_delete_fraction,
             allowed=self.allow_mass_delete,
         )
-        of_config = config_digest(self.config, self.scope, self._config_parts) if self.digests else ""
+        of_config = (
+            config_digest(self.config, self.scope, self._config_parts) if self.digests else ""
+        )
         return Plan.of(
             changes,
             notes,

@@ -8,7 +8,7 @@ plan after that time creates them. Pure: the live state and the clock come in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from wa_sync.model import LiveContent
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
@@ -50,14 +50,6 @@ def pace_creations(
 def _created_since(contents: Sequence[LiveContent], since: datetime) -> list[datetime]:
     """When the contents created after `since` were created (a later time counts too:
     a clock ahead of ours is no reason to send more)."""
-    found = []
-    for content in contents:
-        try:
-            created = datetime.fromisoformat(content.date_created)
-        except ValueError:
-            continue  # no date (an old answer): it cannot be counted in the hour
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        if created > since:
-            found.append(created)
-    return found
+    created = (content.created_at for content in contents)
+    # no date (an old answer): it cannot be counted in the hour
+    return [moment for moment in created if moment is not None and moment > since]

@@ -12,7 +12,7 @@ prune) delete a record once its block is over.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from wa_sync.model import (
@@ -33,11 +33,7 @@ NAME_BLOCK = timedelta(days=NAME_REUSE_DAYS)
 def deleted_at(record: LiveContent) -> datetime | None:
     """When the approved template that `record` stands for was deleted: the record's
     creation, by Twilio's clock (the one that enforces the block)."""
-    try:
-        stamp = datetime.fromisoformat(record.date_created)
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return record.created_at
 
 
 def blocked_names(records: tuple[LiveContent, ...], now: datetime) -> dict[str, datetime]:
