@@ -257,13 +257,6 @@ def action_type(type_name: str, action: Mapping[str, Any]) -> str:
     return "QUICK_REPLY" if type_name == "twilio/quick-reply" else ""
 
 
-def strings(value: Any, rel: str) -> list[tuple[str, str]]:
-    """(relative key, text) of every string inside `value`, depth first."""
-    found: list[tuple[str, str]] = []
-    _collect_strings(value, rel, found)
-    return found
-
-
 def _collect_strings(value: Any, rel: str, found: list[tuple[str, str]]) -> None:
     # A string child is taken in the loop, without a call: most values are strings.
     if isinstance(value, str):

@@ -12,10 +12,10 @@ from wa_sync.config.rules._common import (
     features,
     is_mapping,
     problem,
-    strings,
     templates,
 )
 from wa_sync.config.rules.templates import URLISH
+from wa_sync.config.yamlfile import strings
 from wa_sync.errors import Problem
 from wa_sync.model import Config
 
