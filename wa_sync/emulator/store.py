@@ -89,8 +89,10 @@ CREATE TABLE IF NOT EXISTS display_names (
     status TEXT NOT NULL,
     changed REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS senders_due ON senders (online_at)
-    WHERE status = 'CREATING' AND online_at IS NOT NULL;
+-- the senders due to go ONLINE (CREATING or VERIFYING): admin.py's tick and next due
+DROP INDEX IF EXISTS senders_due;
+CREATE INDEX IF NOT EXISTS senders_going_online ON senders (online_at)
+    WHERE online_at IS NOT NULL;
 -- why an OFFLINE sender is offline (a control call's codes, a JSON list)
 CREATE TABLE IF NOT EXISTS offline_reasons (
     sender_sid TEXT PRIMARY KEY,
