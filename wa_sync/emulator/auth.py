@@ -21,7 +21,7 @@ def authenticate(store: Store, settings: Settings, header: str | None) -> Princi
         if account is None:
             raise unauthorized()
         token = settings.parent_token if username == settings.parent_sid else account["auth_token"]
-        if not token or not _same(str(token), password):
+        if not token or not same_secret(str(token), password):
             raise unauthorized()
         _check_active(account["status"])
         return Principal(account_sid=username)
@@ -31,7 +31,7 @@ def authenticate(store: Store, settings: Settings, header: str | None) -> Princi
             "JOIN accounts a ON a.sid = k.account_sid WHERE k.sid = ?",
             (username,),
         )
-        if key is None or not _same(str(key["secret"]), password):
+        if key is None or not same_secret(str(key["secret"]), password):
             raise unauthorized()
         _check_active(key["status"])
         return Principal(
@@ -40,7 +40,7 @@ def authenticate(store: Store, settings: Settings, header: str | None) -> Princi
     raise unauthorized()
 
 
-def _same(secret: str, given: str) -> bool:
+def same_secret(secret: str, given: str) -> bool:
     """A constant-time comparison; as bytes, since compare_digest refuses a str with a
     non-ASCII character (a password of any UTF-8 is a 401, never a 500)."""
     return hmac.compare_digest(secret.encode(), given.encode())

@@ -11,12 +11,12 @@ section; an empty string clears a key (the SDK can never send null).
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import sqlite3
 from typing import Any
 
+from wa_sync.emulator.auth import same_secret
 from wa_sync.emulator.errors import CONFLICT, ApiError, bad_request, not_found
 from wa_sync.emulator.store import new_sid
 from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging, stored_json
@@ -265,7 +265,7 @@ def _verify(req: Request, row: sqlite3.Row, code: str) -> None:
             f"Sender {row['sender_id']} is {row['status']}, not waiting for a verification code"
         )
     expected = req.store.meta(CODE_KEY) or DEFAULT_CODE
-    if not hmac.compare_digest(code.encode(), expected.encode()):
+    if not same_secret(expected, code):
         raise bad_request(
             f"configuration.verification_code is not the code sent to {row['sender_id']}"
         )
