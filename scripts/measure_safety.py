@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import subprocess
@@ -33,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.helpers import Repo, customer_doc, estate_writes  # noqa: E402
+from tests.e2e.helpers import Repo, customer_doc, estate_writes, spawn  # noqa: E402
 from wa_sync.emulator import Emulator  # noqa: E402
 
 CUSTOMERS = 50
@@ -48,21 +47,13 @@ def estate(root: Path) -> Repo:
 
 
 def wa_sync(emu: Emulator, root: Path, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
+    credentials = {
         "TWILIO_ACCOUNT_SID": emu.parent_sid,
         "TWILIO_AUTH_TOKEN": emu.parent_token,
         "WA_SYNC_TWILIO_URL": emu.url,
-        "PYTHONPATH": str(REPO),
     }
-    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "wa_sync", *args, "--root", str(root)],
-        cwd=REPO,
-        env=env,
-        text=True,
-        stdout=subprocess.DEVNULL,  # never read: a full pipe would stall the apply
-        stderr=subprocess.PIPE,
-    )
+    # stdout never read: a full pipe would stall the apply
+    return spawn(root, credentials, *args, stdout=subprocess.DEVNULL)
 
 
 def duplicates(emu: Emulator) -> int:
