@@ -166,10 +166,10 @@ def install_product(work: Path) -> Path:
     return python
 
 
-def has_changed_since(env: dict[str, str]) -> bool:
-    """Whether this wa-sync's plan takes --changed-since (issue #18.5)."""
-    shown = subprocess.run(wa_sync("plan", "--help"), env=env, cwd=REPO, capture_output=True)
-    return b"--changed-since" in shown.stdout
+def minimal_plan(customers: int) -> int:
+    """A plan's fewest requests: the parent's listing (it holds the parent too, 1,000
+    accounts a page), then two per customer."""
+    return math.ceil((customers + 1) / 1000) + 2 * customers
 
 
 def main() -> int:
@@ -303,8 +303,7 @@ def measure(
         flush=True,
     )
     control.set_faults(latency_ms=args.latency_ms)
-    # the parent's listing holds the parent too: n + 1 accounts, 1,000 a page
-    minimal_plan = math.ceil((n + 1) / 1000) + 2 * n
+    fewest = minimal_plan(n)
     runs = [
         Run("0. set-up apply, rate limits", round(wall, 3), round(cpu, 3), round(rss, 1),
             len(log), round(len(log) / n, 3), exit_code=code, max_in_flight=peak,
@@ -389,16 +388,14 @@ def measure(
         )
 
     plan = cli("plan", "--detailed-exitcode", "--root", str(root))
-    run("a. no-op plan", plan, minimal_plan, args.repeat)
+    run("a. no-op plan", plan, fewest, args.repeat)
     with Replay(upstream=env["WA_SYNC_TWILIO_URL"]) as replay:
         # the same plan once through a recorder, then against the recording alone
         timed_run(plan, {**env, "WA_SYNC_TWILIO_URL": replay.url})
         replay.replay(latency)
-        run(REPLAYED, plan, minimal_plan, args.repeat, replay=replay)
+        run(REPLAYED, plan, fewest, args.repeat, replay=replay)
     control.set_faults(latency_ms=args.cpu_latency_ms)
-    run(
-        "a3. no-op plan, 20 ms", plan, minimal_plan, args.repeat, latency=args.cpu_latency_ms / 1000
-    )
+    run("a3. no-op plan, 20 ms", plan, fewest, args.repeat, latency=args.cpu_latency_ms / 1000)
     # a4: an estate of its own, on an emulator of its own (its parent has only its
     # subaccounts), set up by one apply like the large one
     small_root = root.parent / "small-estate"
@@ -421,7 +418,7 @@ def measure(
         run(
             SMALL,
             cli("plan", "--detailed-exitcode", "--root", str(small_root)),
-            math.ceil((args.small_customers + 1) / 1000) + 2 * args.small_customers,
+            minimal_plan(args.small_customers),
             args.repeat,
             latency=args.cpu_latency_ms / 1000,
             parallelism=args.small_parallelism,
@@ -432,17 +429,16 @@ def measure(
         stop(small_emulator)
     control.set_faults(latency_ms=args.latency_ms)
     changed = change_customers(root, fraction=0.01, customers=n, templates=args.templates)
-    run("b. plan, 1% changed", plan, minimal_plan, args.repeat)
+    run("b. plan, 1% changed", plan, fewest, args.repeat)
     apply = cli("apply", "--auto-approve", "--root", str(root), *par)
-    run("c. apply of the change", apply, minimal_plan + len(changed))
+    run("c. apply of the change", apply, fewest + len(changed))
     commit_estate(root)
-    if has_changed_since(env):
-        (one,) = change_customers(
-            root, fraction=1 / n, customers=n, templates=args.templates, about="Closed on Sundays"
-        )
-        since = cli("plan", "--detailed-exitcode", "--changed-since", "HEAD", "--root", str(root))
-        run("e. --changed-since plan", since, 3, args.repeat)
-        print(f"  (changed: {one})")
+    (one,) = change_customers(
+        root, fraction=1 / n, customers=n, templates=args.templates, about="Closed on Sundays"
+    )
+    since = cli("plan", "--detailed-exitcode", "--changed-since", "HEAD", "--root", str(root))
+    run("e. --changed-since plan", since, 3, args.repeat)
+    print(f"  (changed: {one})")
     control.set_rate_limits(PUBLISHED)
     more = change_customers(
         root,
@@ -452,7 +448,7 @@ def measure(
         about="Open on Saturdays",
         offset=1,
     )
-    run("f. apply, rate limits", apply, minimal_plan + len(more))
+    run("f. apply, rate limits", apply, fewest + len(more))
     control.set_rate_limits(None)
     cpu_part = [sys.executable, "-m", "bench.cpu", str(root)]
     run("d. CPU part (no network)", cpu_part, None, args.repeat)
