@@ -20,9 +20,10 @@ from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
-from wa_sync.model import Config, LiveEstate, Settings
+from wa_sync.model import Config, Customer, LiveEstate, Settings
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
+from wa_sync.plan.ownership import check_ownership
 from wa_sync.plan.scope import ChangedFiles, select_customers
 from wa_sync.progress import read_with_progress
 from wa_sync.render import EMULATOR_BANNER
@@ -36,6 +37,7 @@ __all__ = [
     "load",
     "load_and_connect",
     "read_and_plan",
+    "read_owned",
 ]
 
 
@@ -47,6 +49,11 @@ class Loaded:
     # --changed-since: the revision, and the customers whose file is gone since
     base: str | None = None
     gone: tuple[str, ...] = ()
+
+    @property
+    def in_scope(self) -> list[Customer]:
+        """The loaded customers in scope, in the configuration's order."""
+        return [c for c in self.config.customers if c.id in self.scope]
 
 
 def load(
@@ -183,6 +190,14 @@ def read_and_plan(
         digests=digests,
         gone=loaded.gone,
     )
-    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    live = read_with_progress(runtime, gateway, customers, on_customer=builder.add)
+    live = read_with_progress(runtime, gateway, loaded.in_scope, on_customer=builder.add)
     return live, builder.finish(live)
+
+
+def read_owned(loaded: Loaded, gateway: Gateway, runtime: Runtime) -> LiveEstate:
+    """Twilio's state of the customers in scope, for the commands that only show it;
+    SharedSubaccount when two customers resolve to one subaccount (SPEC §4.3), as a
+    plan refuses them."""
+    live = read_with_progress(runtime, gateway, loaded.in_scope)
+    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
+    return live

@@ -9,10 +9,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.commands.common import EMULATOR_BANNER, connect, load
+from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_owned
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
-from wa_sync.plan.ownership import check_ownership
-from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -53,14 +51,11 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(
     *, root: str, only: Sequence[str] | None, fmt: str, emulator: bool, runtime: Runtime
 ) -> int:
-    loaded = load(root, only=only, err=runtime.stderr)
-    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    parallelism = loaded.config.settings.parallelism
-    with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
-        live = read_with_progress(runtime, gateway, customers)
+    connected = load_and_connect(runtime, root=root, only=only, shard=None, emulator=emulator)
+    with connected as (loaded, gateway):
+        live = read_owned(loaded, gateway, runtime)
         emulated = gateway.emulated
-    check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
-    targets = send_targets(customers, dict(live.customers))
+    targets = send_targets(loaded.in_scope, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)
     return 0

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from wa_sync.commands.common import EMULATOR_BANNER, connect, load
+from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_owned
 from wa_sync.config.limits import recent_signups, signup_dates, signup_limit
 from wa_sync.health import needs_action, next_step, offline_reasons
 from wa_sync.model import Config, Customer, Isv, LiveCustomer, LiveEstate, LiveSender
 from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.plan.change import Action
 from wa_sync.plan.diff import diff_customer
-from wa_sync.plan.ownership import check_ownership
-from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -54,15 +52,12 @@ def run(
     runtime: Runtime,
     verbose: bool = False,
 ) -> int:
-    loaded = load(root, only=only, err=runtime.stderr)
-    customers = [c for c in loaded.config.customers if c.id in loaded.scope]
-    parallelism = loaded.config.settings.parallelism
-    with connect(runtime, root=root, emulator=emulator, parallelism=parallelism) as gateway:
-        live = read_with_progress(runtime, gateway, customers)
-        check_ownership(
-            loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
+    connected = load_and_connect(runtime, root=root, only=only, shard=None, emulator=emulator)
+    with connected as (loaded, gateway):
+        live = read_owned(loaded, gateway, runtime)
+        report = status_report(
+            loaded.in_scope, live, emulated=gateway.emulated, isv=loaded.config.isv
         )
-        report = status_report(customers, live, emulated=gateway.emulated, isv=loaded.config.isv)
     report["signups"] = signup_report(loaded.config, datetime.now(UTC).date())
     runtime.stdout.write(
         json.dumps(report, indent=2, sort_keys=True) + "\n"
