@@ -23,12 +23,12 @@ from typing import TextIO
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.lockdoc import (
     DEFAULT_TTL,
-    MIN_TTL,
     Holder,
     LockChanged,
     LockDocument,
     LockStore,
     LockTaken,
+    break_lock,
     describe,
     overlaps,
 )
@@ -174,15 +174,8 @@ class EstateLock:
 
     def _clear_if_stale(self, document: LockDocument) -> bool:
         """Remove another scope's lock left unrenewed past its Ttl; True if removed."""
-        if not self._stale(document):
+        if not self._stale(document) or not break_lock(self.store, document, self.holder):
             return False
-        try:
-            self.store.update(
-                document.service_sid, document.name, self.holder.data(), MIN_TTL, document.revision
-            )
-        except LockChanged:
-            return False
-        self.store.delete(document.service_sid, document.name)
         self._warn_stale(document)
         return True
 

@@ -156,3 +156,15 @@ def _when(moment: datetime | None) -> str:
     if moment is None:
         return "an unknown time"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def break_lock(store: LockStore, document: LockDocument, holder: Holder) -> bool:
+    """Remove `document` only if it is still at the revision seen: take it over at that
+    revision for MIN_TTL (Twilio's delete takes no If-Match), then delete it. False when
+    it changed meanwhile: renewed by a running apply, or taken by another."""
+    try:
+        store.update(document.service_sid, document.name, holder.data(), MIN_TTL, document.revision)
+    except LockChanged:
+        return False
+    store.delete(document.service_sid, document.name)
+    return True

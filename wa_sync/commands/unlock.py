@@ -1,9 +1,9 @@
 """`wa-sync unlock [--yes]`: remove the apply lock of an apply that is gone (SPEC §4.8).
 
 It shows who holds the lock and since when, asks for `yes` on a terminal (or takes
---yes), then removes it only if it was not renewed meanwhile: a live apply renews its
-lock every third of its time to live, so a lock renewed while you read is in use and
-is kept. See docs/reliability.md.
+--yes), then removes it only if it was not renewed meanwhile (lockdoc.break_lock): a
+live apply renews its lock every third of its time to live, so a lock renewed while
+you read is in use and is kept. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 
 from wa_sync.commands.common import connect
 from wa_sync.errors import UsageError, WaSyncError
-from wa_sync.lockdoc import MIN_TTL, LockChanged, LockDocument, LockStore, describe, this_process
+from wa_sync.lockdoc import MIN_TTL, break_lock, describe, this_process
 from wa_sync.runtime import Runtime
 
 
@@ -31,8 +31,14 @@ def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
             runtime.stdout.write(f"The apply lock is held by {describe(document)}.\n")
         if not yes:
             _confirm(runtime)
+        tombstone = this_process(runtime.environ, ttl=MIN_TTL)
         for document in held:
-            _remove(store, document, runtime)
+            if not break_lock(store, document, tombstone):
+                raise WaSyncError(
+                    "the apply lock changed since it was shown: its apply renewed it (it is "
+                    "still running) or another apply took it. It is kept; run `wa-sync "
+                    "unlock` again to see who holds it now."
+                )
     runtime.stdout.write("Removed the apply lock. The next apply re-reads Twilio and "
                          "completes whatever that apply left.\n")  # fmt: skip
     return 0
@@ -51,20 +57,3 @@ def _confirm(runtime: Runtime) -> None:
     runtime.stdout.flush()
     if runtime.stdin.readline().strip() != "yes":
         raise WaSyncError("unlock cancelled; the lock is kept.")
-
-
-def _remove(store: LockStore, document: LockDocument, runtime: Runtime) -> None:
-    """Take the lock over at the revision shown (Twilio's delete takes no If-Match), then
-    delete it: a lock renewed since it was shown belongs to a running apply."""
-    tombstone = this_process(runtime.environ, ttl=MIN_TTL)
-    try:
-        store.update(
-            document.service_sid, document.name, tombstone.data(), tombstone.ttl, document.revision
-        )
-    except LockChanged as exc:
-        raise WaSyncError(
-            "the apply lock changed since it was shown: its apply renewed it (it is still "
-            "running) or another apply took it. It is kept; run `wa-sync unlock` again to "
-            "see who holds it now."
-        ) from exc
-    store.delete(document.service_sid, document.name)
