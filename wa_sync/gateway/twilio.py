@@ -292,10 +292,7 @@ class TwilioGateway:
         """The apply lock's Sync Documents, as the parent (gateway/lock.py)."""
         self._lock_http = self._lock_http or self._http.twin()
         parent = self._credentials
-        client = Client(
-            parent.username, parent.secret.reveal(), parent.account_sid,
-            self._region, self._lock_http, {}, self._edge,
-        )  # fmt: skip
+        client = self._client(parent.username, parent.secret, parent.account_sid, self._lock_http)
         return SyncLockStore(client, self._errors, self._create_once)
 
     def _create_once(
@@ -322,10 +319,14 @@ class TwilioGateway:
         parent = self._credentials
         return self._client(parent.username, parent.secret, parent.account_sid)
 
-    def _client(self, username: str, secret: Secret, account_sid: str) -> Client:
+    def _client(
+        self, username: str, secret: Secret, account_sid: str, via: http.Transport | None = None
+    ) -> Client:
         # an empty environment, or the SDK reads TWILIO_EDGE and more from os.environ
-        edge, region = self._edge, self._region
-        return Client(username, secret.reveal(), account_sid, region, self._http, {}, edge)
+        transport = via or self._http
+        return Client(
+            username, secret.reveal(), account_sid, self._region, transport, {}, self._edge
+        )
 
     def _remember(self, account: Mapping[str, Any]) -> model.LiveAccount:
         """A LiveAccount from Twilio's account JSON; its auth token kept in memory."""
