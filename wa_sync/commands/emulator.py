@@ -9,6 +9,7 @@ only with --show-token.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from wa_sync.commands import emulator_control
 from wa_sync.connect import parse_rate_limits
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
         ) from exc
     try:
-        _announce(runtime, emulator, args, from_environment=sid is not None)
+        _announce(runtime, emulator, args, limits, from_environment=sid is not None)
         while True:
             emulator.wait(0.5)
     except KeyboardInterrupt:
@@ -92,7 +93,12 @@ def _check_settings(args: argparse.Namespace) -> None:
 
 
 def _announce(
-    runtime: Runtime, emulator: Emulator, args: argparse.Namespace, *, from_environment: bool
+    runtime: Runtime,
+    emulator: Emulator,
+    args: argparse.Namespace,
+    limits: Mapping[str, float],
+    *,
+    from_environment: bool,
 ) -> None:
     out = runtime.stdout
     out.write(f"wa-sync emulator listening on {emulator.url}\n")
@@ -102,7 +108,7 @@ def _announce(
     if args.approve_after is not None:
         out.write(f"  submissions approved after {args.approve_after:g} s\n")
     if args.rate_limits is not None:
-        shown = ", ".join(f"{k} {v:g}" for k, v in rate_limits(args.rate_limits).items())
+        shown = ", ".join(f"{k} {v:g}" for k, v in limits.items())
         out.write(f"  rate limits per account, requests a second: {shown}\n")
     if args.latency_ms or args.fault_rate:
         out.write(f"  faults: {args.latency_ms} ms latency, {args.fault_rate:.0%} answered 5xx\n")
