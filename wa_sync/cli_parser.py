@@ -9,11 +9,18 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from wa_sync import SOURCE_REPOSITORY, __version__
-from wa_sync.cli_onboarding import define_emulator_controls, define_flow, define_verify
+from wa_sync import __version__
+from wa_sync.cli_onboarding import (
+    TEXT_OR_JSON,
+    Command,
+    define_emulator_controls,
+    define_flow,
+    define_verify,
+)
+from wa_sync.commands.init import DEFAULT_ACTION
 
 
 def _shard(value: str) -> tuple[int, int]:
@@ -87,7 +94,6 @@ COMMON_DEFAULTS = {
 }
 
 _TWILIO = tuple(GLOBAL_OPTIONS)  # the commands that read Twilio mean every one
-TEXT_OR_JSON = "text for people, json for scripts (default: text)"
 
 EPILOG = """\
 examples:
@@ -133,10 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_Command = Callable[[str, str, Sequence[str], str], argparse.ArgumentParser]
-
-
-def _init(command: _Command) -> None:
+def _init(command: Command) -> None:
     p = command(
         "init",
         "scaffold a new estate repository: settings, an example customer and template, "
@@ -152,14 +155,14 @@ def _init(command: _Command) -> None:
     p.add_argument(
         "--action",
         metavar="OWNER/REPO@REF",
-        default=f"{SOURCE_REPOSITORY}@v{__version__}",
+        default=DEFAULT_ACTION,
         help="the wa-sync action the workflows use, pinned to a tag or commit "
         "(default: %(default)s)",
     )
     p.add_argument("--force", action="store_true", help="overwrite files that exist")
 
 
-def _validate(command: _Command) -> None:
+def _validate(command: Command) -> None:
     p = command(
         "validate",
         "check the estate offline: YAML, JSON Schema, templates, WhatsApp rules, cross-file checks",
@@ -177,7 +180,7 @@ def _validate(command: _Command) -> None:
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
 
 
-def _plan(command: _Command) -> None:
+def _plan(command: Command) -> None:
     p = command(
         "plan",
         "show what apply would change in Twilio",
@@ -203,7 +206,7 @@ def _plan(command: _Command) -> None:
     _reconcile_options(p)
 
 
-def _apply(command: _Command) -> None:
+def _apply(command: Command) -> None:
     p = command(
         "apply",
         "make Twilio match the configuration",
@@ -237,7 +240,7 @@ def _apply(command: _Command) -> None:
     _reconcile_options(p)
 
 
-def _unlock(command: _Command) -> None:
+def _unlock(command: Command) -> None:
     p = command(
         "unlock",
         "remove the apply lock of an apply that is no longer running",
@@ -248,7 +251,7 @@ def _unlock(command: _Command) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
-def _status(command: _Command) -> None:
+def _status(command: Command) -> None:
     p = command(
         "status",
         "each customer's onboarding stage, senders and template approvals",
@@ -258,7 +261,7 @@ def _status(command: _Command) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
-def _access_request(command: _Command) -> None:
+def _access_request(command: Command) -> None:
     p = command(
         "access-request",
         "print and check the WhatsApp access-request form fields",
@@ -269,7 +272,7 @@ def _access_request(command: _Command) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
-def _import(command: _Command) -> None:
+def _import(command: Command) -> None:
     p = command(
         "import",
         "write customers/ID.yaml from an existing subaccount",
@@ -281,7 +284,7 @@ def _import(command: _Command) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
-def _output(command: _Command) -> None:
+def _output(command: Command) -> None:
     p = command(
         "output",
         "the ContentSid to send with, per customer, template and language",
@@ -291,7 +294,7 @@ def _output(command: _Command) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 
 
-def _new(command: _Command) -> None:
+def _new(command: Command) -> None:
     p = command(
         "new",
         "scaffold a customer or library template file",
@@ -307,7 +310,7 @@ def _new(command: _Command) -> None:
     define_flow(p)
 
 
-def _emulator(command: _Command) -> None:
+def _emulator(command: Command) -> None:
     p = command(
         "emulator",
         "run the local Twilio emulator until Ctrl-C",
