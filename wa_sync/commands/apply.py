@@ -166,11 +166,11 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             if execution.hard_stop is not None:
                 for lock in locks:
                     lock.abandon()
-                say(
-                    runtime.stderr,
-                    "The apply lock is left to expire within "
-                    f"{_ttl(runtime)} s, or remove it with `wa-sync unlock`.",
-                )
+                    say(
+                        runtime.stderr,
+                        "The apply lock is left to expire within "
+                        f"{lock.holder.ttl} s, or remove it with `wa-sync unlock`.",
+                    )
     return execution.finish()
 
 
