@@ -6,7 +6,9 @@ completes the rest with no duplicate.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -107,3 +109,25 @@ def test_a_report_that_cannot_be_opened_keeps_the_reason_as_the_error_s_cause(tm
     with pytest.raises(UsageError) as raised:
         writer.__enter__()
     assert isinstance(raised.value.__cause__, FileNotFoundError)
+
+
+def test_the_report_names_the_commit_of_the_estate_given_by_root(estate, env, tmp_path):
+    """`apply --root DIR` run from elsewhere (here: wa-sync's own repository) recorded
+    the commit and dirtiness of the directory it ran in, not of the estate applied."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(estate.root), "-c", "user.name=t", "-c", "user.email=t@t",
+             *args], check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "estate")
+    report = tmp_path / "report.jsonl"
+    process = spawn(estate.root, env, "apply", "--auto-approve", "--report", str(report))
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    header = json.loads(report.read_text(encoding="utf-8").splitlines()[0])
+    assert header["git_commit"] == git("rev-parse", "HEAD")
+    assert header["git_dirty"] is False

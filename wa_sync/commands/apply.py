@@ -158,7 +158,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         with ExitStack() as stack:
             if o.report:
                 execution.writer = stack.enter_context(
-                    ReportWriter(o.report, environ=runtime.environ)
+                    ReportWriter(o.report, environ=runtime.environ, repo_root=o.root)
                 )
             signals.writing()
             execution.run(loaded.config, live, gateway, parallelism=workers)
