@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,24 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
     __str__ = __repr__
+
+
+def hidden(text: str, credentials: Iterable[tuple[str, str]]) -> str:
+    """`text` with each (user, secret)'s secret and its HTTP Basic form (base64 of
+    USER:SECRET, what an Authorization or Proxy-Authorization header carries) as `***`:
+    a server or proxy that quotes the request's headers in its error sends them back."""
+    forms = set()
+    for user, secret in credentials:
+        if secret:
+            forms.add(secret)
+            for encoding in ("latin-1", "utf-8"):  # requests' and urllib3's, then any
+                try:
+                    forms.add(base64.b64encode(f"{user}:{secret}".encode(encoding)).decode())
+                except UnicodeEncodeError:
+                    continue
+    for form in sorted(forms, key=len, reverse=True):  # a secret holding another: whole
+        text = text.replace(form, "***")
+    return text
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ echoes it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import pytest
 
 from tests.e2e.helpers import ISV, customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
+from tests.security.echoing_proxy import EchoingProxy
 
 
 @pytest.fixture
@@ -308,3 +310,64 @@ def test_a_pasted_credential_is_an_error_that_never_echoes_it(estate, cli, where
         assert secret[:12] not in output
         assert where in output
     assert "credential" in outputs[0] or "token" in outputs[0]
+
+
+# --- credentials echoed back by a proxy or server ------------------------------------------
+
+PROXY_USER, PROXY_PASSWORD = "ci-runner", "Prx-pa55word-7f3e9c"
+
+
+def basic(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def credential_forms(emulator, environ: dict[str, str]) -> list[str]:
+    """Every credential as wa-sync sends it: raw, and in Basic form (base64 of USER:SECRET),
+    for the parent, each subaccount and the proxy."""
+    user = environ.get("TWILIO_API_KEY") or environ["TWILIO_ACCOUNT_SID"]
+    secret = environ.get("TWILIO_API_SECRET") or environ["TWILIO_AUTH_TOKEN"]
+    pairs = [(user, secret), (PROXY_USER, PROXY_PASSWORD)]
+    pairs += [(a["sid"], a["auth_token"]) for a in emulator.state()["accounts"] if a["auth_token"]]
+    return [form for user, secret in pairs for form in (secret, basic(user, secret))]
+
+
+ECHOED = {
+    "parent's, in Twilio's error": ("GET /2010-04-01/Accounts", False),
+    "subaccount's, in Twilio's error": ("GET /v1/ContentAndApprovals", False),
+    "subaccount's, on a proxy's html page": ("GET /v2/Channels/Senders", True),
+    "subaccount's, in the error of a write": ("POST /v1/Content$", False),
+}
+
+
+@pytest.mark.parametrize(("echo", "as_html"), ECHOED.values(), ids=ECHOED.keys())
+def test_credentials_echoed_back_by_a_proxy_are_not_shown(
+    estate, cli, emulator, credentials, logs, tmp_path, echo, as_html
+):
+    """A proxy (or a server) that quotes the request's headers in its error sends back the
+    Authorization and Proxy-Authorization headers: the credentials in Basic form."""
+    assert cli("apply", "--auto-approve", environ=credentials).code == 0  # subaccounts exist
+    estate.customer("clinic-four", customer_doc(4))  # templates to create
+    proxy = EchoingProxy(echo, as_html=as_html)
+    environ = {**credentials, "HTTP_PROXY": proxy.url(PROXY_USER, PROXY_PASSWORD)}
+    report = tmp_path / "report.jsonl"
+    texts = []
+    try:
+        for args in (
+            ("plan",),
+            ("plan", "--format", "json"),
+            ("plan", "--format", "markdown"),
+            ("apply", "--auto-approve", "--report", str(report)),
+            ("status", "--format", "json"),
+        ):
+            result = cli(*args, "-vv", environ=environ)
+            texts.append(result.out + result.err)
+    finally:
+        proxy.close()
+    assert proxy.echoed
+    assert "Unable to process" in "".join(texts) or "502 Bad Gateway" in texts[0]
+    if report.exists():
+        texts.append(report.read_text(encoding="utf-8"))
+    texts.append(logs.text)
+    forms = credential_forms(emulator, credentials)
+    for text in texts:
+        assert_no_secret(text, forms, "an echo of the request's headers")
