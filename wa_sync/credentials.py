@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,8 @@ class ParentCredentials:
         return self.username != self.account_sid
 
 
+_PLAIN = re.compile(r"[\x21-\x7e]+")  # what HTTP Basic carries as is: visible ASCII
+
 MISSING = (
     "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_ACCOUNT_SID "
     "with TWILIO_API_KEY and TWILIO_API_SECRET of a Main API key) in the environment, "
@@ -94,6 +97,13 @@ def parent_credentials(environ: Mapping[str, str]) -> ParentCredentials:
     key, key_secret = get("TWILIO_API_KEY"), get("TWILIO_API_SECRET")
     if not (sid or token or key or key_secret):
         raise CredentialsMissing(MISSING)
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        if not _PLAIN.fullmatch(get(name) or "x"):
+            raise UsageError(  # never the value, nor the character: it is part of a secret
+                f"{name} holds a character that is not a visible ASCII character (a quote, a "
+                "space or an invisible character copied with it?): Twilio's SIDs, auth tokens "
+                f"and API key secrets are letters and digits; set {name} again without it"
+            )
     if not sid:
         raise CredentialsMissing(
             "TWILIO_ACCOUNT_SID is not set: it names the parent account, also when an API key "

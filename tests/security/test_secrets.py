@@ -371,3 +371,42 @@ def test_credentials_echoed_back_by_a_proxy_are_not_shown(
     forms = credential_forms(emulator, credentials)
     for text in texts:
         assert_no_secret(text, forms, "an echo of the request's headers")
+
+
+PASTED_BADLY = {
+    "a typographic quote in the token": (
+        "TWILIO_AUTH_TOKEN",
+        "’",
+        "0123456789abcdef’0123456789abcde",
+    ),
+    "a non-breaking space in the token": (
+        "TWILIO_AUTH_TOKEN",
+        "\u00a0",
+        "0123456789abcdef\u00a0123456789abcde",
+    ),
+    "a zero-width space in the API secret": (
+        "TWILIO_API_SECRET",
+        "\u200b",
+        "aB3dE5gH7jK9mN1p\u200bsT5vW7yZ9bC1d",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("variable", "odd", "value"), PASTED_BADLY.values(), ids=PASTED_BADLY.keys()
+)
+def test_a_secret_with_a_character_pasted_with_it_is_refused_without_showing_it(
+    estate, cli, emulator, env, variable, odd, value
+):
+    """A character that HTTP Basic cannot carry (what a copy from a web page or a chat
+    brings along) was an internal error whose traceback showed it and where it was."""
+    environ = {**env, variable: value}
+    if variable == "TWILIO_API_SECRET":
+        key, _ = emulator.create_api_key(main=True)
+        environ = {**environ, "TWILIO_API_KEY": key}
+        del environ["TWILIO_AUTH_TOKEN"]
+    result = cli("plan", "-vv", environ=environ)
+    output = assert_clean_error(result)
+    assert variable in output
+    for shown in (odd, repr(odd)[1:-1], value[:12], value[-12:]):
+        assert shown not in output
