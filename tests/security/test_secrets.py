@@ -410,3 +410,18 @@ def test_a_secret_with_a_character_pasted_with_it_is_refused_without_showing_it(
     assert variable in output
     for shown in (odd, repr(odd)[1:-1], value[:12], value[-12:]):
         assert shown not in output
+
+
+@pytest.mark.parametrize("password", ["pass€word-7f3e9c", "пароль-7f3e9c", "%E2%82%AC-7f3e9c"])
+def test_a_proxy_password_http_cannot_carry_is_refused_without_showing_it(
+    estate, cli, env, password
+):
+    """HTTP Basic sends a proxy's USER:PASSWORD in Latin-1 (requests, urllib3): any other
+    character was an internal error whose traceback showed it and where it was."""
+    for variable in ("HTTP_PROXY", "https_proxy", "ALL_PROXY"):
+        proxy = f"http://ci-runner:{password}@127.0.0.1:3128"
+        result = cli("plan", "-vv", environ={**env, variable: proxy})
+        output = assert_clean_error(result)
+        assert variable.upper() in output
+        for shown in ("€", "\\u20ac", "пароль", "\\u043f", "%E2", "7f3e9c"):
+            assert shown not in output
