@@ -72,19 +72,24 @@ def proxies(environ: Mapping[str, str]) -> dict[str, str]:
         if not proxy:
             continue
         found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
-        if urlsplit(found[scheme]).scheme not in PROXY_SCHEMES:
-            raise UsageError(
-                f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
-                f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
-            )
-        _check_login(f"{scheme.upper()}_PROXY", found[scheme])
+        _check_proxy(f"{scheme.upper()}_PROXY", found[scheme], proxy)
     return found
 
 
-def _check_login(name: str, proxy: str) -> None:
-    """An http(s) proxy's user and password go in a Proxy-Authorization header, which
-    requests writes in Latin-1: refuse any other character, without showing it."""
-    parts = urlsplit(proxy)
+def _check_proxy(name: str, proxy: str, given: str) -> None:
+    """A proxy URL requests can use, or a UsageError that shows no password. An http(s)
+    proxy's user and password go in a Proxy-Authorization header, which requests writes
+    in Latin-1: any other character is refused, without showing it."""
+    try:
+        parts = urlsplit(proxy)
+        usable = bool(parts.hostname) and parts.port != 0 and " " not in parts.netloc
+    except ValueError:  # a broken IPv6 address, a port that is no number from 0 to 65535
+        parts, usable = urlsplit(""), False
+    if parts.scheme not in PROXY_SCHEMES or not usable:
+        raise UsageError(
+            f"{name} must be a proxy URL of {', '.join(PROXY_SCHEMES)} with a host and "
+            f"a port, such as http://proxy.example.com:3128, not {_redacted(given)!r}"
+        )
     login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
     if parts.scheme in ("http", "https") and not login.isascii():
         try:
