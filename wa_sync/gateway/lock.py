@@ -98,7 +98,9 @@ class SyncLockStore:
         self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
     ) -> LockDocument:
         """Renew (or take over) the lock if it is still at `revision`; LockChanged if not.
-        A renewal whose answer was lost counts when the Document carries our token."""
+        A renewal whose answer was lost counts when the Document carries our token at a
+        new revision: at `revision` still, it was not carried out (a 5xx before the work)
+        and is sent again, as its Ttl was not extended."""
         token = str(data["token"])
 
         def send() -> LockDocument:
@@ -112,7 +114,7 @@ class SyncLockStore:
             found = self.fetch(service, name)
             if found is None or found.token != token:
                 raise LockChanged("the apply lock was released or taken over meanwhile")
-            return found
+            return found if found.revision != revision else None
 
         return self._create_once(send, find, "renewing the apply lock")
 
