@@ -51,8 +51,18 @@ class SyncLockStore:
             )
 
     def create_service(self) -> str:
-        with self._errors(f"creating the Sync Service {SERVICE_NAME!r} for the apply lock"):
-            return str(self._sync.services.create(friendly_name=SERVICE_NAME).sid)
+        """A create whose answer was lost is found by listing (any Service named
+        `wa-sync` does: wa_sync/lock.py lists again once it holds the lock)."""
+
+        def find() -> str | None:
+            found = self.services()
+            return found[0] if found else None
+
+        return self._create_once(
+            lambda: str(self._sync.services.create(friendly_name=SERVICE_NAME).sid),
+            find,
+            f"creating the Sync Service {SERVICE_NAME!r} for the apply lock",
+        )
 
     def locks(self, service: str) -> list[LockDocument]:
         """Every apply lock Document in `service`, whatever its scope."""

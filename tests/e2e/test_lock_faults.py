@@ -1,16 +1,20 @@
-"""The apply lock is a lease (docs/reliability.md): its holder writes only while its
-Document certainly exists. Renewals that Twilio answers with a 5xx without doing them,
-or that fail for long, must stop the holder's writes before the Document expires,
-since from then on another apply may take the lock and write the same customers.
+"""The apply lock under faults (docs/reliability.md).
+
+The lock is a lease: its holder writes only while its Document certainly exists.
+Renewals that Twilio answers with a 5xx without doing them, or that fail for long, must
+stop the holder's writes before the Document expires, since from then on another apply
+may take the lock and write the same customers.
 """
 
 from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.e2e.helpers import customer_doc, estate_writes, spawn, wait_for
 from tests.e2e.test_faults import assert_no_duplicates
-from tests.e2e.test_lock import lock_documents
+from tests.e2e.test_lock import lock_documents, sync_client
 
 RENEWAL = r"/v1/Services/[^/]+/Documents/wa-sync-apply-lock$"
 
@@ -45,4 +49,20 @@ def test_an_apply_whose_renewals_fail_stops_writing_before_its_lock_expires(
     assert "Error: the apply lock was lost" in err
     emulator.faults.clear()  # the rates and the pending renewal faults
     assert cli("apply", "--auto-approve").code == 0
+    assert_no_duplicates(emulator)
+
+
+@pytest.mark.parametrize("mode", ["commit_then_drop", "commit_then_error", "error"])
+def test_a_lost_answer_to_the_lock_services_create_is_resolved_by_listing(
+    repo, emulator, cli, mode
+):
+    """The first apply on a parent creates the Sync Service `wa-sync`; a 5xx or a dropped
+    answer to that create was an internal error."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.fail_next("POST", r"^/v1/Services$", status=500, mode=mode)
+    done = cli("apply", "--auto-approve")
+    assert done.code == 0, done.err
+    services = sync_client(emulator).sync.v1.services.list()
+    assert [s.friendly_name for s in services] == ["wa-sync"]
+    assert lock_documents(emulator) == []
     assert_no_duplicates(emulator)
