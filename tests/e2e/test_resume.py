@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from tests.e2e.helpers import customer_doc
 from tests.e2e.test_faults import assert_no_duplicates
 from tests.e2e.test_lifecycle import FILE, RECALL, assert_settled, by_name, live_v1
 
@@ -35,3 +36,24 @@ def test_a_prune_stopped_between_the_record_and_the_delete_is_completed_without_
     assert any(name.startswith("wa-sync:deleted:recall_offer:") for name in by_name(emulator))
     assert_no_duplicates(emulator)  # one record of each name
     assert_settled(cli)
+
+
+def test_a_subaccount_named_for_a_customer_that_adopted_another_is_shown(repo, emulator, cli):
+    """Renaming a customer's file makes apply create `wa-sync:<new id>` (its sender then
+    fails: the number is the old subaccount's); the fix, `account_sid` of the old one,
+    left the new subaccount hidden from every plan, as is any `wa-sync:<id>` subaccount
+    once customer <id> adopts another by `account_sid`."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    (repo.root / "customers/clinic-1.yaml").rename(repo.root / "customers/clinic-one.yaml")
+    renamed = cli("apply", "--auto-approve")
+    assert renamed.code == 1, renamed.out  # the number is registered elsewhere
+    accounts = {a["friendly_name"]: a["sid"] for a in emulator.state()["accounts"]}
+    stray, old = accounts["wa-sync:clinic-one"], accounts["wa-sync:clinic-1"]
+    repo.edit("customers/clinic-one.yaml", lambda d: d.update(account_sid=old))
+    for fmt in ("text", "markdown", "json"):
+        shown = cli("plan", "--format", fmt)
+        assert shown.code == 0, shown.err
+        assert stray in shown.out, fmt
+        assert "is not managed" in shown.out, fmt
+    assert cli("plan", "--detailed-exitcode").code == 0  # a warning, not a change
