@@ -90,6 +90,38 @@ def test_one_sid_on_two_pages_is_detected_not_counted_twice(server):
     assert f"Twilio listed {SUB} twice" in message
 
 
+@pytest.mark.parametrize(
+    ("record", "listed"),
+    [
+        ("SID", "what is not a record"),
+        (7, "what is not a record"),
+        ({"friendly_name": "no sid"}, "a record without a SID"),
+        ({"sid": 7}, "a record without a SID"),
+        ({"sid": ""}, "a record without a SID"),
+    ],
+)
+def test_a_listing_record_that_is_not_a_record_says_so(server, record, listed):
+    server.then(
+        Reply(body=accounts(account())),
+        Reply(body=listing("senders", [])),
+        Reply(body=listing("contents", [record])),
+    )
+    message = read_fails(server.url)
+    assert f"listing the contents of subaccount {SUB}: a page holds {listed}" in message
+
+
+def test_a_content_keeps_twilios_creation_date_in_one_form(server):
+    content = {"sid": "HX" + "1" * 32, "friendly_name": "hello", "language": "en"}
+    server.then(
+        Reply(body=accounts(account())),
+        Reply(body=listing("senders", [])),
+        Reply(body=listing("contents", [{**content, "date_created": "2026-12-07T10:11:12Z"}])),
+    )
+    with gateway_at(server.url) as gateway:
+        live = gateway.read([ACME]).customers["acme"]
+    assert [c.date_created for c in live.contents] == ["2026-12-07T10:11:12Z"]
+
+
 def test_a_next_page_on_another_host_is_refused_and_gets_no_credential(server):
     with ScriptedServer() as elsewhere:
         elsewhere_url = elsewhere.url.replace("127.0.0.1", "localhost")
