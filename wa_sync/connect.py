@@ -72,12 +72,22 @@ def proxies(environ: Mapping[str, str]) -> dict[str, str]:
         if not proxy:
             continue
         found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
-        if urlsplit(found[scheme]).scheme not in PROXY_SCHEMES:
+        if not _is_proxy_url(found[scheme]):
             raise UsageError(
                 f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
                 f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
             )
     return found
+
+
+def _is_proxy_url(url: str) -> bool:
+    """A URL of a proxy scheme with a host, and a port if any in range."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:  # "http://[bad": an unclosed IPv6 bracket
+        return False
+    return parts.scheme in PROXY_SCHEMES and bool(parts.hostname)
 
 
 def _variable(environ: Mapping[str, str], *names: str) -> str:

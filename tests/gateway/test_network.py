@@ -100,3 +100,17 @@ def test_a_plan_through_a_socks_proxy(estate, cli, env, emulator, tls, scheme):
     target = "localhost" if scheme == "socks5h" else "127.0.0.1"
     assert set(socks.seen) == {f"CONNECT {target}:{tls.port}"}
     assert emulator.request_log()
+
+
+@pytest.mark.parametrize(
+    "value", ["http://[bad", "http://ops:s3cr3t@[::1", "http://proxy.example.com:99999"]
+)
+def test_a_proxy_url_that_cannot_be_parsed_is_a_usage_error(estate, cli, env, emulator, value):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, "HTTPS_PROXY": value})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "s3cr3t" not in result.err
+    assert "HTTPS_PROXY must be a proxy URL" in result.err
+    assert "such as http://proxy.example.com:3128" in result.err
+    assert emulator.request_log() == []
