@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,10 +55,43 @@ def http_client(
         per_account=int(per_account),
         proxies={} if embedded else proxies(environ),
         no_proxy=_variable(environ, "no_proxy"),
-        verify=_variable(environ, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
-        or _variable(environ, "SSL_CERT_DIR")
-        or True,
+        verify=True if embedded else ca_bundle(environ),
         limits=rate_limits(environ),
+    )
+
+
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def ca_bundle(environ: Mapping[str, str]) -> str | bool:
+    """The CA certificates to verify TLS with: the first of CA_VARIABLES that is set (a
+    PEM file, or a directory of them), else True (certifi's bundle). One that cannot
+    serve is a UsageError now: requests would only fail at the first request, as a
+    dropped connection or a failed handshake that does not say why."""
+    for name in CA_VARIABLES:
+        path = _variable(environ, name)
+        if path:
+            _check_ca(name, path)
+            return path
+    return True
+
+
+def _check_ca(name: str, path: str) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        if Path(path).is_dir():
+            context.load_verify_locations(capath=path)
+        else:
+            context.load_verify_locations(cafile=path)
+    except FileNotFoundError:
+        wrong = "no such file or directory"
+    except (OSError, ssl.SSLError):
+        wrong = "holds no certificate in PEM form (or cannot be read)"
+    else:
+        return
+    raise UsageError(
+        f"{name}={path}: {wrong}; point it at a file of CA certificates in PEM form "
+        "(your company's or proxy's root CA), or unset it to use the bundled ones"
     )
 
 

@@ -114,3 +114,26 @@ def test_a_proxy_url_that_cannot_be_parsed_is_a_usage_error(estate, cli, env, em
     assert "HTTPS_PROXY must be a proxy URL" in result.err
     assert "such as http://proxy.example.com:3128" in result.err
     assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize(
+    ("bundle", "wrong"),
+    [("/nonexistent/ca.pem", "no such file or directory"), (__file__, "holds no certificate")],
+    ids=["missing", "not-a-certificate"],
+)
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_ca_bundle_that_cannot_serve_is_named_before_any_request(
+    estate, cli, env, emulator, tls, variable, bundle, wrong
+):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, "WA_SYNC_TWILIO_URL": tls.url, variable: bundle})
+    assert result.code == 1
+    assert f"{variable}={bundle}: {wrong}" in result.err
+    assert "point it at a file of CA certificates in PEM form" in result.err
+    assert "Retrying" not in result.err
+    assert emulator.request_log() == []
+
+
+def test_the_embedded_emulator_needs_no_ca_bundle(estate, cli, env):
+    result = cli("--emulator", "plan", environ={"REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"})
+    assert result.code == 0, result.err
