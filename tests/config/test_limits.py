@@ -83,3 +83,12 @@ def test_more_new_customers_in_7_days_than_meta_allows_is_a_warning(tmp_path, ve
 )
 def test_busiest_week(days, expected):
     assert busiest_week([date.fromisoformat(d) for d in days]) == expected
+
+
+def test_signups_on_the_last_days_of_the_calendar_are_counted_not_a_crash(tmp_path):
+    for n, day in enumerate(["9999-12-25", "9999-12-31"]):
+        write_customer(tmp_path, f"shop-{n}", signup(day))
+    result = run_cli("validate", "--root", str(tmp_path))
+    assert result.code == 0, result.output
+    assert "internal error" not in result.output
+    assert busiest_week([date(9999, 12, 25), date.max]) == (2, date(9999, 12, 25))
