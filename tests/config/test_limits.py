@@ -92,3 +92,13 @@ def test_signups_on_the_last_days_of_the_calendar_are_counted_not_a_crash(tmp_pa
     assert result.code == 0, result.output
     assert "internal error" not in result.output
     assert busiest_week([date(9999, 12, 25), date.max]) == (2, date(9999, 12, 25))
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "0000-01-01"])
+def test_a_signup_date_that_is_no_day_of_the_calendar_is_an_error(tmp_path, day):
+    write_customer(tmp_path, "shop", signup(day))
+    code, report = validate(tmp_path)
+    assert code == 1
+    (error,) = report["errors"]
+    assert (error["file"], error["key"]) == ("customers/shop.yaml", "onboarding.signup_date")
+    assert f"{day!r} is not a day of the calendar" in error["message"]

@@ -67,7 +67,7 @@ def signup_dates(config: Config) -> list[tuple[date, Customer]]:
             try:
                 found.append((date.fromisoformat(text), customer))
             except ValueError:
-                continue  # the schema's pattern let a day like 2026-02-30 through: not ours
+                continue  # 2026-02-30: an error of its own (config/flows.py)
     return sorted(found, key=lambda pair: (pair[0], pair[1].id))
 
 
