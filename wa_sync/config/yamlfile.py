@@ -10,6 +10,7 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -165,6 +166,15 @@ class _Walker:
             value = self.loader.construct_object(node)
         except ValueError:  # Python's cap on the digits of an int read from text
             value = None
+        if isinstance(value, float) and not math.isfinite(value):  # .nan passes `minimum`
+            raise YamlFileError(
+                Problem(
+                    Location(self.file, _line(node)),
+                    path,
+                    f"{node.value} is not a number wa-sync can use",
+                    "write a number such as 0.25, or put it in quotes if it is text",
+                )
+            )
         if (value is None and node.tag == _TAG + "int") or _int_too_long(value):
             raise file_error(
                 self.file,
