@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from wa_sync.credentials import ParentCredentials, Secret, parent_credentials
-from wa_sync.emulator import Emulator
+from wa_sync.emulator import Emulator, StateError
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gateway.http import (
@@ -217,7 +217,7 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {db.parent} for the emulator's state: {exc}") from exc
-    with Emulator(db=str(db)) as emu:
+    with embedded_emulator(db) as emu:
         credentials = ParentCredentials(
             account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
         )
@@ -245,6 +245,18 @@ def emulator_state(root: str) -> Path:
             f"{state} is a symbolic link: remove it; the emulator keeps its state there"
         )
     return state / EMULATOR_DB
+
+
+def embedded_emulator(db: Path) -> Emulator:
+    """The emulator on the embedded state file `db`; a UsageError when that cannot be
+    its database (the directory is wa-sync's own, so starting over loses nothing else)."""
+    try:
+        return Emulator(db=str(db))
+    except StateError as exc:
+        raise UsageError(
+            f"{db}: cannot keep the emulator's state there ({exc}); the directory holds "
+            f"only the embedded emulator's state: remove {STATE_DIR} to start over"
+        ) from exc
 
 
 def validate_base_url(base_url: str) -> str:

@@ -90,3 +90,22 @@ def test_a_served_emulator_is_controlled_with_url(repo, cli, emulator):
                  "--reason", "63020", "--url", emulator.url)  # fmt: skip
     assert result.code == 0, result.err
     assert senders_of(emulator, "shop")[0]["status"] == "OFFLINE"
+
+
+@pytest.mark.parametrize("kind", ["not-a-database", "a-directory"])
+@pytest.mark.parametrize(
+    "args", [("--emulator", "plan"), ("emulator", "approve")], ids=["embedded", "control"]
+)
+def test_embedded_state_that_is_no_emulator_database_says_how_to_start_over(repo, cli, args, kind):
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    db = repo.root / ".wa-sync" / "emulator.db"
+    db.parent.mkdir(parents=True)
+    if kind == "a-directory":
+        db.mkdir()
+    else:
+        db.write_text("notes, not SQLite\n")
+    result = cli(*args)
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "cannot keep the emulator's state there" in result.err
+    assert "remove .wa-sync to start over" in result.err

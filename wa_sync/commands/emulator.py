@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from wa_sync.commands import emulator_control
 from wa_sync.connect import parse_rate_limits
-from wa_sync.emulator import Emulator
+from wa_sync.emulator import Emulator, StateError
 from wa_sync.emulator.ratelimit import PUBLISHED
 from wa_sync.errors import UsageError
 from wa_sync.model import ACCOUNT_SID_PATTERN
@@ -41,6 +41,11 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             subaccount_limit=args.subaccount_limit,
             rate_limits=limits,
         )
+    except StateError as exc:
+        raise UsageError(
+            f"--db {args.db}: cannot keep the emulator's state there ({exc}); give a new "
+            "file in an existing directory, or a state file an emulator made"
+        ) from exc
     except ValueError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from exc
     try:

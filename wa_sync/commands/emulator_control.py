@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from wa_sync.connect import emulator_state
-from wa_sync.emulator import Emulator, EmulatorControl
+from wa_sync.connect import embedded_emulator, emulator_state
+from wa_sync.emulator import EmulatorControl
 from wa_sync.errors import UsageError
 from wa_sync.model import FRIENDLY_NAME_PREFIX
 from wa_sync.runtime import Runtime
@@ -75,12 +75,12 @@ def _controls(root: str, url: str | None) -> Iterator[Controls]:
         yield EmulatorControl(url)
         return
     db = emulator_state(root)
-    if not db.is_file():
+    if not db.exists():
         raise UsageError(
             f"no embedded emulator state at {db}: run a command with --emulator first "
             "(e.g. `wa-sync --emulator apply`), or give a served emulator's address with --url"
         )
-    emulator = Emulator(db=str(db))
+    emulator = embedded_emulator(db)
     try:
         yield emulator
     finally:
