@@ -121,6 +121,7 @@ def run_cli(*args: str, environ: dict[str, str] | None = None) -> tuple[int, str
         (["--fault-rate", "2"], None, "--fault-rate"),
         (["--latency-ms", "-1"], None, "--latency-ms"),
         (["--approve-after", "-5"], None, "--approve-after"),
+        (["--approve-after", "nan"], None, "--approve-after"),
         ([], {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32}, "TWILIO_AUTH_TOKEN"),
         ([], {"TWILIO_ACCOUNT_SID": "nope", "TWILIO_AUTH_TOKEN": "x"}, "TWILIO_ACCOUNT_SID"),
         (  # a trailing newline (a value read from a file) is no Account SID either

@@ -93,8 +93,8 @@ def _check_settings(args: argparse.Namespace) -> None:
         raise UsageError("--latency-ms must not be negative")
     if not 0.0 <= args.fault_rate <= 1.0:
         raise UsageError("--fault-rate is a share of requests: between 0 and 1")
-    if args.approve_after is not None and args.approve_after < 0:
-        raise UsageError("--approve-after must not be negative")
+    if args.approve_after is not None and not args.approve_after >= 0:  # nan too
+        raise UsageError("--approve-after must be a number of seconds, not negative")
 
 
 def _announce(
