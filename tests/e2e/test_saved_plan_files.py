@@ -121,3 +121,44 @@ def test_a_plan_made_under_another_parent_account_is_refused(repo, cli, emulator
     assert f"made under the parent account {staging}" in refused.err
     assert emulator.parent_sid in refused.err
     assert not writes(emulator)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--customer", "clinic-one"), "--customer clinic-one"),
+        (("--shard", "1/2"), "--shard 1/2"),
+        (("--prune",), "--prune"),
+        (("--allow-mass-delete",), "--allow-mass-delete"),
+    ],
+    ids=["customer", "shard", "prune", "allow-mass-delete"],
+)
+def test_options_that_disagree_with_the_saved_plan_are_refused(
+    repo, cli, emulator, tmp_path, options, named
+):
+    """`apply plan.json --customer clinic-one` must not carry out clinic-two's part of
+    the plan: a saved plan is carried out whole, so an option that narrows it or changes
+    what it may delete is refused, and nothing is changed."""
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    emulator.clear_request_log()
+    refused = cli("apply", str(planfile), *options)
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{planfile} was saved " in refused.err
+    assert named in refused.err
+    assert "wa-sync plan" in refused.err
+    assert "--out FILE" in refused.err
+    assert not writes(emulator)
+
+
+def test_options_that_agree_with_the_saved_plan_are_accepted(repo, cli, tmp_path):
+    """The action passes its inputs to both plan and apply: the same scope is no conflict."""
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--customer", "clinic-two", "--out", str(planfile)).code == 0
+    done = cli("apply", str(planfile), "--customer", "clinic-two")
+    assert done.code == 0, done.err
+    assert "clinic-one" not in done.out

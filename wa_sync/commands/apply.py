@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.commands.common import load_and_connect, read_and_plan
+from wa_sync.commands.common import customer_file_ids, load_and_connect, read_and_plan
 from wa_sync.commands.execution import EXIT_ERROR, Execution, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
@@ -28,6 +28,7 @@ from wa_sync.lock import EstateLock, parse_duration
 from wa_sync.lockdoc import DEFAULT_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
+from wa_sync.plan.scope import select_customers
 from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
@@ -128,6 +129,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     only, shard, prune, allow_mass_delete = o.only, o.shard, o.prune, o.allow_mass_delete
     changed_since = o.changed_since
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
+        _check_options(saved, o)
         only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
@@ -256,6 +258,45 @@ def _tell_stopping(err: TextIO, name: str) -> None:
         f"{name} received: no new change will start; the changes in flight finish "
         f"(send it again to stop at once).",
     )
+
+
+def _check_options(saved: SavedPlan, o: Options) -> None:
+    """A saved plan is carried out whole, with the options it was made with: an option
+    that would leave customers out of it, or change what it may delete, is refused
+    rather than ignored (`apply plan.json --customer acme` means acme only)."""
+    conflicts = []
+    if o.only is not None or o.shard is not None:
+        chosen = select_customers(customer_file_ids(o.root), only=o.only, shard=o.shard)
+        outside = sorted(set(saved.customers) - set(chosen))
+        if outside:
+            conflicts.append(f"{_scope_flags(o)} would leave out {_listed(outside)}")
+    if o.prune is not None and o.prune != saved.prune:
+        conflicts.append("--prune was given")
+    if o.allow_mass_delete and not saved.allow_mass_delete:
+        conflicts.append("--allow-mass-delete was given")
+    if not conflicts:
+        return
+    made = "with" if saved.prune else "without"
+    flags = [_scope_flags(o)] if o.only is not None or o.shard else []
+    flags += ["--prune"] if o.prune else []
+    flags += ["--allow-mass-delete"] if o.allow_mass_delete else []
+    command = " ".join(["wa-sync plan", *flags, "--out FILE"])
+    raise UsageError(
+        f"{o.planfile} was saved for {_listed(saved.customers)}, {made} prune, and is carried "
+        f"out exactly as saved, but {' and '.join(conflicts)}. Nothing was changed. Save a "
+        f"plan with those options (`{command}`), review it and apply that."
+    )
+
+
+def _scope_flags(o: Options) -> str:
+    customers = [f"--customer {cid}" for cid in o.only or ()]
+    shard = [f"--shard {o.shard[0]}/{o.shard[1]}"] if o.shard else []
+    return " ".join(customers + shard)
+
+
+def _listed(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return shown or "no customer"
 
 
 def _read_saved(planfile: str) -> SavedPlan:
