@@ -25,7 +25,7 @@ from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 from wa_sync.lock import EstateLock, parse_duration
-from wa_sync.lockdoc import DEFAULT_TTL, MIN_TTL, this_process
+from wa_sync.lockdoc import DEFAULT_TTL, MAX_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
 from wa_sync.plan.scope import select_customers
@@ -178,7 +178,14 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
 
 def _ttl(runtime: Runtime) -> int:
     raw = runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL
-    return max(MIN_TTL, int(parse_duration(raw, what="WA_SYNC_LOCK_TTL")))
+    ttl = parse_duration(raw, what="WA_SYNC_LOCK_TTL")  # inf for 400 digits
+    if ttl > MAX_TTL:
+        raise UsageError(
+            f"WA_SYNC_LOCK_TTL: {raw!r} is more than Twilio Sync lets a lock live "
+            f"({MAX_TTL} s, a year). Apply renews its lock while it runs, so this is only "
+            f"how long a killed apply's lock outlives it: {DEFAULT_TTL} s by default"
+        )
+    return max(MIN_TTL, int(ttl))
 
 
 def _estate_lock(
