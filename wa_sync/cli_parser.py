@@ -21,6 +21,7 @@ from wa_sync.cli_onboarding import (
     define_verify,
 )
 from wa_sync.commands.init import DEFAULT_ACTION
+from wa_sync.config.schema import schema
 
 
 def _shard(value: str) -> tuple[int, int]:
@@ -33,6 +34,15 @@ def _shard(value: str) -> tuple[int, int]:
 def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
+
+
+def _parallelism(value: str) -> int:
+    """Within settings.parallelism's bounds: it sizes the HTTP pool (10**30 filled memory)."""
+    bounds = schema("wa-sync")["properties"]["settings"]["properties"]["parallelism"]
+    low, high = bounds["minimum"], bounds["maximum"]
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}")
     return int(value)
 
 
@@ -224,7 +234,7 @@ def _apply(command: Command) -> None:
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (CI)")
     p.add_argument(
         "--parallelism",
-        type=_positive_int,
+        type=_parallelism,
         metavar="N",
         help="customers reconciled at once (default: settings.parallelism)",
     )
