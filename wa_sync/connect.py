@@ -166,9 +166,10 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -
         return default
     try:
         value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value <= 0:
+        usable = math.isfinite(value) and value > 0
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+        usable = False
+    if not usable:
         raise UsageError(f"{name} must be a positive number, not {raw!r}")
     return value
 

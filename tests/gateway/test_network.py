@@ -137,3 +137,13 @@ def test_a_ca_bundle_that_cannot_serve_is_named_before_any_request(
 def test_the_embedded_emulator_needs_no_ca_bundle(estate, cli, env):
     result = cli("--emulator", "plan", environ={"REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"})
     assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize("name", ["WA_SYNC_TWILIO_CONCURRENCY", "WA_SYNC_TWILIO_TIMEOUT"])
+def test_a_tuning_value_of_400_digits_is_a_usage_error(estate, cli, env, emulator, name):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, name: "9" * 400})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert f"{name} must be a positive number" in result.err
+    assert emulator.request_log() == []
