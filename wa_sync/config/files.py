@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from wa_sync.errors import Location, Problem, WaSyncError
+from wa_sync.errors import Location, Problem, Severity, WaSyncError
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far beyond any hand-written configuration file
 
@@ -108,3 +108,27 @@ def _os_reason(exc: BaseException) -> str:
 
 def file_error(file: str, line: int | None, message: str, fix: str = "") -> YamlFileError:
     return YamlFileError(Problem(Location(file, line), "", message, fix))
+
+
+def unread_folder(folder: Path, relative: str) -> list[Problem]:
+    """A warning for YAML files in a subfolder of customers/ or templates/: only
+    <directory>/<name>.yaml is read, so a file filed deeper would silently drop out of
+    every plan."""
+    try:
+        count = sum(1 for f in folder.iterdir() if f.suffix in (".yaml", ".yml"))
+    except OSError:
+        return []
+    if not count:
+        return []
+    directory = relative.rpartition("/")[0]
+    return [
+        Problem(
+            Location(relative),
+            "",
+            f"holds {count} YAML file(s) that wa-sync does not read: it reads only "
+            f"{directory}/<name>.yaml, the name being the id",
+            f"move them into {directory}/ if they are meant to be used, or out of "
+            f"{directory}/ if not",
+            severity=Severity.WARNING,
+        )
+    ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wa_sync.config.files import unread_folder
 from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
     LIBRARY_NAME,
@@ -144,6 +145,8 @@ class _Loader:
                 )
             elif entry.suffix == ".yaml" and stem_ok(entry.stem, relative):
                 found[entry.stem] = relative
+            elif entry.is_dir() and not entry.is_symlink():
+                self.problems += unread_folder(entry, relative)
         return found
 
     def _customer_stem_ok(self, stem: str, relative: str) -> bool:
