@@ -172,6 +172,19 @@ def test_an_unknown_revision_is_a_clear_error_before_any_request(three, cli, emu
     assert emulator.request_log() == []
 
 
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("ref", ["", " "], ids=["empty", "blank"])
+def test_an_empty_revision_is_a_usage_error(three, cli, emulator, capsys, command, ref):  # noqa: F811
+    """`--changed-since "$BASE"` with BASE unset in CI: planning (or applying) every
+    customer instead would pass silently."""
+    emulator.clear_request_log()
+    approve = ["--auto-approve"] if command == "apply" else []
+    result = cli(command, *approve, f"--changed-since={ref}")
+    assert result.code == 1
+    assert "argument --changed-since: a git revision is needed" in capsys.readouterr().err
+    assert emulator.request_log() == []
+
+
 def test_outside_a_git_work_tree_is_a_clear_error(repo, cli, tmp_path):  # noqa: F811
     repo.customer("clinic-1", customer_doc(1))
     result = cli("plan", "--changed-since", "main")
