@@ -168,13 +168,20 @@ def _type(error: ValidationError, written: str | None) -> tuple[str, str]:
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     got = _kind_of(error.instance)
     message = f"must be {wanted}, not {got}"
-    fix = _describe(error)
+    scalar = isinstance(error.instance, str | int | float | bool)
+    described = _describe(error)
+    fix = f"write {wanted} here" + (f". {described}" if described else "")
     if "string" in names and isinstance(error.instance, int | float | bool):
         fix = f"put the value in quotes: {_quoted(written or _plain(error.instance))}"
     elif error.instance is None:
         fix = "give it a value, or remove the key"
     elif "boolean" in names and isinstance(error.instance, str):
         fix = "write true or false, without quotes"
+    elif "array" in names and scalar:
+        item = _quoted(error.instance) if isinstance(error.instance, str) else written
+        fix = f"write it as a list: [{item or _plain(error.instance)}]" + (
+            f". {described}" if described else ""
+        )
     return message, fix
 
 
