@@ -81,8 +81,8 @@ def test_an_unedited_plan_reformatted_still_applies(applied, cli, tmp_path):
     ("content", "message"),
     [
         (b"[" * 100_000, "nested too deeply"),
-        (b'{"format_version": 1, "n": ' + b"7" * 5_000 + b"}", "4300 digits"),
-        (b"\xff\xfe\x00not utf-8", "cannot read the plan file"),
+        (b'{"format_version": 1, "n": ' + b"7" * 5_000 + b"}", "a number of 4300 digits or more"),
+        (b"\xff\xfe\x00not utf-8", "not UTF-8 text"),
         (b'["a", "list"]', "not a valid wa-sync plan file"),
         (b'{"format_version": 1}', "not a valid wa-sync plan file"),
         (b"", "invalid JSON"),
@@ -97,8 +97,23 @@ def test_a_broken_plan_file_is_a_clear_error(repo, cli, emulator, tmp_path, cont
     assert result.code == 1
     assert str(planfile) in result.err
     assert message in result.err
+    assert "wa-sync plan --out FILE" in result.err
     assert "internal error" not in result.err
+    assert "sys.set_int_max_str_digits" not in result.err
     assert not writes(emulator)
+
+
+@pytest.mark.parametrize("kind", ["missing", "a-directory"])
+def test_a_plan_file_that_cannot_be_read_says_what_to_give(repo, cli, tmp_path, kind):
+    repo.customer("clinic-one", customer_doc(1))
+    planfile = tmp_path / "plan.json"
+    if kind == "a-directory":
+        planfile.mkdir()
+    result = cli("apply", str(planfile))
+    assert result.code == 1
+    assert f"cannot read the plan file {planfile}: " in result.err
+    assert "[Errno" not in result.err
+    assert "wa-sync plan --out FILE" in result.err
 
 
 def test_a_plan_made_under_another_parent_account_is_refused(repo, cli, emulator, tmp_path):

@@ -307,10 +307,14 @@ def _listed(ids: Sequence[str]) -> str:
 
 
 def _read_saved(planfile: str) -> SavedPlan:
+    save = "Give a plan saved with `wa-sync plan --out FILE`."
     try:
         text = Path(planfile).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the plan file {planfile}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{planfile}: not a wa-sync plan file (not UTF-8 text). {save}") from exc
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise UsageError(f"cannot read the plan file {planfile}: {why}. {save}") from exc
     return read_plan(text, source=planfile)
 
 
