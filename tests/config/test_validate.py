@@ -210,3 +210,15 @@ def test_yaml_files_in_a_subfolder_of_customers_are_a_warning_not_silence(tmp_pa
     assert result.code == 0, result.output
     assert "warning: customers/eu: holds 1 YAML file(s) that wa-sync does not read" in result.out
     assert "archive" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("stem", "suggested"),
+    [("q", "q-customer"), ("Acme_Dental", "acme-dental"), ("___", "my-customer")],
+)
+def test_an_invalid_customer_file_name_gets_a_valid_suggestion(tmp_path, stem, suggested):
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / f"{stem}.yaml").write_text("name: Shop\n")
+    result = run_cli("validate", "--root", str(tmp_path), "--format", "json")
+    (error,) = json.loads(result.out)["errors"]
+    assert error["fix"] == f"rename it, for example to customers/{suggested}.yaml"

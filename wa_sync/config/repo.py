@@ -152,12 +152,14 @@ class _Loader:
     def _customer_stem_ok(self, stem: str, relative: str) -> bool:
         if CUSTOMER_ID_PATTERN.match(stem):
             return True
-        suggestion = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")
+        word = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")
+        candidates = (word, f"{word[:47]}-customer", "my-customer")  # "q" is too short
+        suggestion = next(c for c in candidates if CUSTOMER_ID_PATTERN.match(c))
         self._error(
             relative,
             f"the file name {stem!r} is not a valid customer id: the id is the file name, "
             "2-56 characters of a-z, 0-9 and -, starting with a letter or digit",
-            f"rename it, for example to customers/{suggestion or 'my-customer'}.yaml",
+            f"rename it, for example to customers/{suggestion}.yaml",
         )
         return False
 
