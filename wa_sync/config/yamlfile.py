@@ -100,6 +100,13 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
             raise file_error(
                 file, 1, "the file is empty", "add the settings it should hold, or delete it"
             )
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+            raise file_error(
+                file,
+                None,  # the whole file, as for an empty one
+                "the file holds no data (only `---`, `~` or `null`)",
+                "add the settings it should hold, or delete it",
+            )
         walker = _Walker(loader, file)
         data = walker.build(node, "", 0)
     except yaml.MarkedYAMLError as exc:
