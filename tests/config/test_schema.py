@@ -226,3 +226,16 @@ def test_a_value_of_the_wrong_kind_gets_a_fix_that_says_what_to_write(file, text
     assert result.code == 1
     fixes = [e["fix"] for e in json.loads(result.out)["errors"]]
     assert any(f.startswith(fix) for f in fixes), fixes
+
+
+def test_a_value_listed_twice_is_named_with_the_fix(tmp_path):
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "shop.yaml").write_text(
+        "name: Shop\nsenders:\n  - phone_number: '+14155550100'\n    display_name: Shop\n"
+        "    ignore: [profile.about, profile.vertical, profile.about]\n"
+    )
+    result = run_cli("validate", "--root", str(tmp_path), "--format", "json")
+    (error,) = json.loads(result.out)["errors"]
+    assert (error["key"], error["line"]) == ("senders[0].ignore", 5)
+    assert error["message"] == "lists 'profile.about' twice"
+    assert error["fix"] == "remove one of them"

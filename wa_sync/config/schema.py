@@ -228,6 +228,16 @@ def _size(error: ValidationError) -> tuple[str, str]:
     return words[str(error.validator)], _describe(error)
 
 
+def _unique(error: ValidationError) -> tuple[str, str]:
+    items = error.instance if isinstance(error.instance, list) else []
+    seen: list[Any] = []
+    for item in items:
+        if item in seen:
+            return f"lists {_show(item)} twice", "remove one of them"
+        seen.append(item)
+    return _size(error)
+
+
 def _generic(error: ValidationError) -> tuple[str, str]:
     return f"{_show(error.instance)} is not valid here ({error.validator})", _describe(error)
 
@@ -237,6 +247,7 @@ _HANDLERS = {
     "const": _enum,
     "pattern": _pattern,
     "required": _required,
+    "uniqueItems": _unique,
     **dict.fromkeys(
         (
             "minLength",
@@ -246,7 +257,6 @@ _HANDLERS = {
             "minimum",
             "maximum",
             "minProperties",
-            "uniqueItems",
         ),
         _size,
     ),
