@@ -202,6 +202,8 @@ def _enum(error: ValidationError) -> tuple[str, str]:
 def _pattern(error: ValidationError) -> tuple[str, str]:
     if isinstance(error.schema, Mapping) and error.schema.get("format") == "email":
         return f"{_show(error.instance)} is not an email address", _describe(error)
+    if isinstance(error.schema, Mapping) and error.schema.get("format") == "uri":
+        return f"{_show(error.instance)} is not an http:// or https:// URL", _describe(error)
     return f"{_show(error.instance)} is not valid here", _describe(error)
 
 
