@@ -197,3 +197,14 @@ def test_an_invalid_changed_customer_is_reported_as_by_a_full_plan(three, cli): 
     result = cli("plan", "--changed-since", "HEAD")
     assert result.code == 1
     assert "customers/clinic-2.yaml:" in result.err
+
+
+def test_without_git_installed_it_says_so(three, cli, emulator, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    emulator.clear_request_log()
+    result = cli("plan", "--changed-since", "HEAD")
+    assert result.code == 1
+    assert "--changed-since HEAD: git could not be run" in result.err
+    assert "not in a git work tree" not in result.err
+    assert "install git" in result.err
+    assert emulator.request_log() == []
