@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -174,6 +175,14 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -
     return value
 
 
+def _location(environ: Mapping[str, str], name: str, what: str) -> str | None:
+    """TWILIO_EDGE or TWILIO_REGION, which the SDK puts into the host name as it is."""
+    value = (environ.get(name) or "").strip()
+    if value and not re.fullmatch(r"[a-z0-9-]{1,32}", value):
+        raise UsageError(f"{name} must be {what} (a-z, 0-9 and -), not {_redacted(value)!r}")
+    return value or None
+
+
 def is_emulated_url(base_url: str | None) -> bool:
     if not base_url:
         return False
@@ -201,8 +210,8 @@ def open_gateway(
         http_client=http_client(environ, base_url=base_url, parallelism=parallelism),
         parallelism=parallelism,
         emulated=is_emulated_url(base_url),
-        edge=environ.get("TWILIO_EDGE") or None,
-        region=environ.get("TWILIO_REGION") or None,
+        edge=_location(environ, "TWILIO_EDGE", "a Twilio edge location such as sydney"),
+        region=_location(environ, "TWILIO_REGION", "a Twilio region such as au1"),
     )
     try:
         yield gateway

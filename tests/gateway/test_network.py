@@ -147,3 +147,18 @@ def test_a_tuning_value_of_400_digits_is_a_usage_error(estate, cli, env, emulato
     assert "internal error" not in result.err
     assert f"{name} must be a positive number" in result.err
     assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TWILIO_EDGE", "[::1"), ("TWILIO_REGION", "bad region"), ("TWILIO_EDGE", "a/b")],
+)
+def test_an_edge_or_region_that_is_no_name_is_a_usage_error(
+    estate, cli, env, emulator, name, value
+):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, name: value})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert f"{name} must be" in result.err
+    assert emulator.request_log() == []
