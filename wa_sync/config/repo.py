@@ -40,6 +40,7 @@ from wa_sync.model import (
     Sender,
     Template,
     freeze,
+    rollout_name_clash,
 )
 
 CUSTOMERS_DIR = "customers"
@@ -164,6 +165,9 @@ class _Loader:
         return False
 
     def _library_stem_ok(self, stem: str, relative: str) -> bool:
+        if LIBRARY_NAME.match(stem) and (clash := rollout_name_clash(stem)):
+            self._error(relative, clash, f"rename {relative} and its `name:` together")
+            return False
         if LIBRARY_NAME.match(stem):
             return True
         suggestion = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
@@ -275,6 +279,9 @@ class _Loader:
             path = join("templates", index)
             if "use" in entry:
                 made: Iterable[Template] = self._use(cid, doc, path, entry)
+            elif clash := rollout_name_clash(entry["name"]):
+                self.problems.append(doc.problem(join(path, "name"), clash))
+                continue
             else:
                 made = [
                     build_template(
