@@ -249,16 +249,16 @@ class Config:
         return self._by_id.get(customer_id)
 
 
-def rollout_name_clash(name: str) -> str | None:
-    """Why `name` cannot be declared, when it ends like a rollout version (SPEC §4.4):
-    its live content would be taken for a version of the shorter name."""
+def rollout_name_clash(name: str) -> tuple[str, str] | None:
+    """What is wrong and what to do, when `name` ends like a rollout version (SPEC
+    §4.4): its live content would be taken for a version of the shorter name."""
     match = VERSION_SUFFIX.match(name)
     if match is None:
         return None
     return (
         f"{name!r} ends like a rollout version of {match['base']!r}: wa-sync names new "
-        f"versions of a changed template <name>_v2, <name>_v3…, so choose a name that does "
-        f"not end in _v{match['n']}"
+        f"versions of a changed template <name>_v2, <name>_v3…",
+        f"choose a name that does not end in _v{match['n']}",
     )
 
 

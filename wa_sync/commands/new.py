@@ -122,7 +122,7 @@ def check_template_name(name: str) -> None:
         )
     clash = rollout_name_clash(name)
     if clash:
-        raise UsageError(clash)
+        raise UsageError(", so ".join(clash))
 
 
 def _suggest(value: str, separator: str, pattern: re.Pattern[str]) -> str:

@@ -166,7 +166,7 @@ class _Loader:
 
     def _library_stem_ok(self, stem: str, relative: str) -> bool:
         if LIBRARY_NAME.match(stem) and (clash := rollout_name_clash(stem)):
-            self._error(relative, clash, f"rename {relative} and its `name:` together")
+            self._error(relative, clash[0], f"{clash[1]}: rename {relative} and its `name:`")
             return False
         if LIBRARY_NAME.match(stem):
             return True
@@ -280,7 +280,7 @@ class _Loader:
             if "use" in entry:
                 made: Iterable[Template] = self._use(cid, doc, path, entry)
             elif clash := rollout_name_clash(entry["name"]):
-                self.problems.append(doc.problem(join(path, "name"), clash))
+                self.problems.append(doc.problem(join(path, "name"), *clash))
                 continue
             else:
                 made = [

@@ -127,7 +127,7 @@ def _choice(error: ValidationError, doc: YamlDoc, path: str) -> Problem:
     if message and isinstance(error.instance, Mapping):
         present = [k for k in ("body", "types") if k in error.instance]
         what = "has both `body:` and `types:`" if len(present) == 2 else "has no content"
-        return doc.problem(path, f"{what}: {message}", "")
+        return doc.problem(path, what, message)
     deepest = max(error.context, key=relevance, default=None)
     if deepest is not None:
         return next(_translate(deepest, doc))

@@ -115,7 +115,10 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         raise YamlFileError(_reader_problem(exc, text, file)) from exc
     except RecursionError as exc:
         raise file_error(
-            file, None, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+            file,
+            None,
+            f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+            "no wa-sync file needs more than a few levels: check the brackets and indentation",
         ) from exc
     finally:
         loader.dispose()
@@ -146,7 +149,12 @@ class _Walker:
                 "write the data out plainly instead of through nested anchors and aliases",
             )
         if depth > MAX_DEPTH:
-            raise file_error(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
+            raise file_error(
+                self.file,
+                _line(node),
+                f"is nested more than {MAX_DEPTH} levels deep",
+                "no wa-sync file needs more than a few levels: check the brackets and indentation",
+            )
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -207,10 +215,10 @@ class _Walker:
 
     def _mapping(self, node: yaml.MappingNode, path: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        merges: list[yaml.Node] = []
+        merges: list[tuple[int, yaml.Node]] = []  # (the line of `<<`, what it merges)
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                merges.append(value_node)
+                merges.append((_line(key_node), value_node))
                 continue
             key = self._key(key_node)
             child_path = join(path, key)
@@ -226,18 +234,23 @@ class _Walker:
             result[key] = self.build(value_node, child_path, depth + 1)
         if merges:  # `<<: *base` and `<<: [*a, *b]`: explicit keys win
             explicit = {key: self.lines[join(path, key)] for key in result}
-            for merged in merges:
-                for key, value in self._merged(merged, path, depth).items():
+            for line, merged in merges:
+                for key, value in self._merged(merged, path, depth, line).items():
                     result.setdefault(key, value)
             self.lines.update((join(path, key), line) for key, line in explicit.items())
         return result
 
-    def _merged(self, node: yaml.Node, path: str, depth: int) -> dict[str, Any]:
+    def _merged(self, node: yaml.Node, path: str, depth: int, line: int) -> dict[str, Any]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
-                raise file_error(self.file, _line(source), "`<<` merges only mappings")
+                raise file_error(
+                    self.file,
+                    line,
+                    "`<<` merges only mappings",
+                    "merge an anchored mapping (`<<: *defaults`), or write the keys out",
+                )
             for key, value in self._mapping(source, path, depth + 1).items():
                 merged.setdefault(key, value)
         return merged
@@ -245,7 +258,10 @@ class _Walker:
     def _key(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode):
             raise file_error(
-                self.file, _line(node), "a key must be a plain word, not a list or mapping"
+                self.file,
+                _line(node),
+                "a key must be a plain word, not a list or mapping",
+                "write the key as a word; YAML's `? [a, b]` complex keys mean nothing here",
             )
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)
