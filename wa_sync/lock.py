@@ -77,6 +77,7 @@ class EstateLock:
         self._stopping = threading.Event()
         self._beat: threading.Thread | None = None
         self._abandoned = False
+        self._sent_create = False  # no create sent: nothing of ours to clean up
 
     def __enter__(self) -> EstateLock:
         try:
@@ -187,6 +188,7 @@ class EstateLock:
 
     def _take(self, service: str) -> LockDocument:
         data, name = self.holder.data(), self.holder.lock_name
+        self._sent_create = True
         try:
             return self.store.create(service, name, data, self.holder.ttl)
         except LockTaken as taken:
@@ -261,6 +263,8 @@ class EstateLock:
         never came may have made."""
         services = [d.service_sid for d in self.held]
         self.held = []
+        if not services and not self._sent_create:  # wrong credentials, say: none taken
+            return
         name = self.holder.lock_name
         try:
             for service in services or self.store.services():
