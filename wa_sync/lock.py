@@ -84,6 +84,7 @@ class EstateLock:
         self._watch_lock = threading.Lock()
         self._since = 0.0  # when the create or renewal that holds the lock now was sent
         self._abandoned = False
+        self._sent_create = False  # no create sent: nothing of ours to clean up
 
     def __enter__(self) -> EstateLock:
         try:
@@ -197,6 +198,7 @@ class EstateLock:
 
     def _take(self, service: str) -> LockDocument:
         data, name = self.holder.data(), self.holder.lock_name
+        self._sent_create = True
         try:
             return self.store.create(service, name, data, self.holder.ttl)
         except LockTaken as taken:
@@ -293,6 +295,8 @@ class EstateLock:
         never came may have made."""
         services = [d.service_sid for d in self.held]
         self.held = []
+        if not services and not self._sent_create:  # wrong credentials, say: none taken
+            return
         name = self.holder.lock_name
         try:
             for service in services or self.store.services():
