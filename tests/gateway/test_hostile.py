@@ -5,6 +5,9 @@ elsewhere."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -178,3 +181,29 @@ def test_a_truncated_answer_says_so_with_its_status():
         message = read_fails(server.url)
         trickler.sock.close()
     assert "Twilio's answer was incomplete (200 OK, cut off after 25 bytes)" in message
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_a_retried_connection_is_told_once_in_wa_syncs_words(server, tmp_path, verbose):
+    """urllib3 warns of each retry in its own words (its Retry's repr, the exception's);
+    the retry policy says it at -v, and nothing else does."""
+    (tmp_path / "customers").mkdir()
+    server.then(Reply(drop=True), Reply(body=accounts(account(PARENT, "parent"))))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TWILIO_ACCOUNT_SID": PARENT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "WA_SYNC_TWILIO_URL": server.url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "wa_sync", "plan", *verbose, "--root", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No changes" in done.stdout
+    assert "Retrying" not in done.stderr and "Policy(" not in done.stderr
+    told = [line for line in done.stderr.splitlines() if line.startswith("attempt 1/5 GET")]
+    assert len(told) == (1 if verbose else 0), done.stderr
