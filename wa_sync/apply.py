@@ -24,7 +24,15 @@ from enum import StrEnum
 
 from wa_sync.errors import WaSyncError
 from wa_sync.gateway.base import Gateway, NotFound
-from wa_sync.model import Config, Customer, LiveAccount, LiveEstate, Sender, Template
+from wa_sync.model import (
+    Config,
+    Customer,
+    LiveAccount,
+    LiveCustomer,
+    LiveEstate,
+    Sender,
+    Template,
+)
 from wa_sync.plan.change import Action, Change, Phase, Plan
 from wa_sync.plan.retired import retired_record
 
@@ -96,8 +104,10 @@ def apply_plan(
         customer = config.customer(customer_id)
         if customer is None:  # a plan never holds changes for undeclared customers
             raise WaSyncError(f"customer {customer_id!r} is not in the configuration")
-        account = live.customers[customer_id].account if customer_id in live.customers else None
-        _CustomerRun(customer, account, gateway, report, stopped).run(by_customer[customer_id])
+        current = live.customers.get(customer_id) or LiveCustomer(customer_id=customer_id)
+        run = _CustomerRun(customer, current.account, gateway, report, stopped)
+        run.records = {(r.friendly_name, r.language) for r in current.retired}
+        run.run(by_customer[customer_id])
 
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
     try:
@@ -127,6 +137,7 @@ class _CustomerRun:
         self.report = report
         self.stopped = stopped
         self.created_contents: dict[str, str] = {}  # change address -> new content SID
+        self.records: set[tuple[str, str]] = set()  # wa-sync's name-block records, live
 
     def run(self, changes: list[Change]) -> None:
         ordered = sorted(changes, key=lambda c: (int(c.phase), c.address))
@@ -234,11 +245,13 @@ class _CustomerRun:
     def delete_content(self, change: Change) -> str:
         """Deletes the content. When it was approved, first leaves the record of its
         name's 30-day block that later plans read (plan/retired.py): an apply stopped
-        in between then leaves a record too many, never a block unrecorded."""
+        in between then leaves a record too many, never a block unrecorded (one made by
+        such an apply in this very second is that record already)."""
         account = self.require_account()
         retired = retired_record(change.before or {}, datetime.now(UTC))
-        if retired is not None:
+        if retired is not None and (retired[1], retired[0].language) not in self.records:
             self.gateway.create_content(account, *retired)
+            self.records.add((retired[1], retired[0].language))
         _ignore_missing(lambda: self.gateway.delete_content(account, _ref(change)))
         return _ref(change)
 

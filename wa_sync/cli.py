@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         handlers=[handler],
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
     )
+    # urllib3 warns of each retry in its own words (its Retry's repr); the retry policy
+    # (gateway/http.py) tells it as "attempt 1/5 GET /path: ..." at -v
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
     with error_handler(runtime, verbose=args.verbose) as result:
         result[0] = COMMANDS[args.command](args, runtime)
     return result[0]

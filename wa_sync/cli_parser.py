@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,21 +19,8 @@ from wa_sync.cli_onboarding import (
     define_flow,
     define_verify,
 )
+from wa_sync.cli_types import parallelism, positive_int, revision, shard
 from wa_sync.commands.init import DEFAULT_ACTION
-
-
-def _shard(value: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d+)/(\d+)", value)
-    if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise argparse.ArgumentTypeError(f"{value!r} is not K/N with 1 <= K <= N, e.g. 2/4")
-    return int(match[1]), int(match[2])
-
-
-def _positive_int(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return int(value)
-
 
 # The options every command takes, before or after its name (SPEC §3): name -> flags,
 # argparse keywords, help. Each command's help shows only those that mean something to
@@ -224,7 +210,7 @@ def _apply(command: Command) -> None:
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (CI)")
     p.add_argument(
         "--parallelism",
-        type=_positive_int,
+        type=parallelism,
         metavar="N",
         help="customers reconciled at once (default: settings.parallelism)",
     )
@@ -349,7 +335,7 @@ def _emulator(command: Command) -> None:
     )
     p.add_argument(
         "--subaccount-limit",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         metavar="N",
         help="subaccounts before Twilio's error 21480 (default: %(default)s)",
@@ -370,10 +356,11 @@ def _emulator(command: Command) -> None:
 
 def _reconcile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--shard", type=_shard, metavar="K/N", help="only the customers in shard K of N (CI matrix)"
+        "--shard", type=shard, metavar="K/N", help="only the customers in shard K of N (CI matrix)"
     )
     p.add_argument(
         "--changed-since",
+        type=revision,
         metavar="REF",
         help="only the customers whose files, or the library templates they use, differ from "
         "git revision REF (all when wa-sync.yaml does)",

@@ -12,13 +12,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
+import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from wa_sync.credentials import ParentCredentials, Secret, parent_credentials
-from wa_sync.emulator import Emulator
+from wa_sync.emulator import Emulator, StateError
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gateway.http import (
@@ -54,10 +56,43 @@ def http_client(
         per_account=int(per_account),
         proxies={} if embedded else proxies(environ),
         no_proxy=_variable(environ, "no_proxy"),
-        verify=_variable(environ, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
-        or _variable(environ, "SSL_CERT_DIR")
-        or True,
+        verify=True if embedded else ca_bundle(environ),
         limits=rate_limits(environ),
+    )
+
+
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def ca_bundle(environ: Mapping[str, str]) -> str | bool:
+    """The CA certificates to verify TLS with: the first of CA_VARIABLES that is set (a
+    PEM file, or a directory of them), else True (certifi's bundle). One that cannot
+    serve is a UsageError now: requests would only fail at the first request, as a
+    dropped connection or a failed handshake that does not say why."""
+    for name in CA_VARIABLES:
+        path = _variable(environ, name)
+        if path:
+            _check_ca(name, path)
+            return path
+    return True
+
+
+def _check_ca(name: str, path: str) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        if Path(path).is_dir():
+            context.load_verify_locations(capath=path)
+        else:
+            context.load_verify_locations(cafile=path)
+    except FileNotFoundError:
+        wrong = "no such file or directory"
+    except (OSError, ssl.SSLError):
+        wrong = "holds no certificate in PEM form (or cannot be read)"
+    else:
+        return
+    raise UsageError(
+        f"{name}={path}: {wrong}; point it at a file of CA certificates in PEM form "
+        "(your company's or proxy's root CA), or unset it to use the bundled ones"
     )
 
 
@@ -72,24 +107,29 @@ def proxies(environ: Mapping[str, str]) -> dict[str, str]:
         if not proxy:
             continue
         found[scheme] = proxy if "://" in proxy else f"http://{proxy}"
-        _check_proxy(f"{scheme.upper()}_PROXY", found[scheme], proxy)
+        if not _is_proxy_url(found[scheme]):
+            raise UsageError(
+                f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
+                f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
+            )
+        _check_login(f"{scheme.upper()}_PROXY", found[scheme])
     return found
 
 
-def _check_proxy(name: str, proxy: str, given: str) -> None:
-    """A proxy URL requests can use, or a UsageError that shows no password. An http(s)
-    proxy's user and password go in a Proxy-Authorization header, which requests writes
-    in Latin-1: any other character is refused, without showing it."""
+def _is_proxy_url(url: str) -> bool:
+    """A URL of a proxy scheme with a host, and a port if any in range."""
     try:
-        parts = urlsplit(proxy)
-        usable = bool(parts.hostname) and parts.port != 0 and " " not in parts.netloc
-    except ValueError:  # a broken IPv6 address, a port that is no number from 0 to 65535
-        parts, usable = urlsplit(""), False
-    if parts.scheme not in PROXY_SCHEMES or not usable:
-        raise UsageError(
-            f"{name} must be a proxy URL of {', '.join(PROXY_SCHEMES)} with a host and "
-            f"a port, such as http://proxy.example.com:3128, not {_redacted(given)!r}"
-        )
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:  # "http://[bad": an unclosed IPv6 bracket
+        return False
+    return parts.scheme in PROXY_SCHEMES and bool(parts.hostname) and " " not in parts.netloc
+
+
+def _check_login(name: str, proxy: str) -> None:
+    """An http(s) proxy's user and password go in a Proxy-Authorization header, which
+    requests writes in Latin-1: any other character is refused, without showing it."""
+    parts = urlsplit(proxy)
     login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
     if parts.scheme in ("http", "https") and not login.isascii():
         try:
@@ -144,11 +184,20 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type) -
         return default
     try:
         value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value <= 0:
+        usable = math.isfinite(value) and value > 0
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+        usable = False
+    if not usable:
         raise UsageError(f"{name} must be a positive number, not {raw!r}")
     return value
+
+
+def _location(environ: Mapping[str, str], name: str, what: str) -> str | None:
+    """TWILIO_EDGE or TWILIO_REGION, which the SDK puts into the host name as it is."""
+    value = (environ.get(name) or "").strip()
+    if value and not re.fullmatch(r"[a-z0-9-]{1,32}", value):
+        raise UsageError(f"{name} must be {what} (a-z, 0-9 and -), not {_redacted(value)!r}")
+    return value or None
 
 
 def is_emulated_url(base_url: str | None) -> bool:
@@ -178,8 +227,8 @@ def open_gateway(
         http_client=http_client(environ, base_url=base_url, parallelism=parallelism),
         parallelism=parallelism,
         emulated=is_emulated_url(base_url),
-        edge=environ.get("TWILIO_EDGE") or None,
-        region=environ.get("TWILIO_REGION") or None,
+        edge=_location(environ, "TWILIO_EDGE", "a Twilio edge location such as sydney"),
+        region=_location(environ, "TWILIO_REGION", "a Twilio region such as au1"),
     )
     try:
         yield gateway
@@ -195,7 +244,7 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {db.parent} for the emulator's state: {exc}") from exc
-    with Emulator(db=str(db)) as emu:
+    with embedded_emulator(db) as emu:
         credentials = ParentCredentials(
             account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
         )
@@ -223,6 +272,18 @@ def emulator_state(root: str) -> Path:
             f"{state} is a symbolic link: remove it; the emulator keeps its state there"
         )
     return state / EMULATOR_DB
+
+
+def embedded_emulator(db: Path) -> Emulator:
+    """The emulator on the embedded state file `db`; a UsageError when that cannot be
+    its database (the directory is wa-sync's own, so starting over loses nothing else)."""
+    try:
+        return Emulator(db=str(db))
+    except StateError as exc:
+        raise UsageError(
+            f"{db}: cannot keep the emulator's state there ({exc}); the directory holds "
+            f"only the embedded emulator's state: remove {STATE_DIR} to start over"
+        ) from exc
 
 
 def validate_base_url(base_url: str) -> str:

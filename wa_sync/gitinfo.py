@@ -26,6 +26,10 @@ class GitFailed(Exception):
     """git could not be run, or said no; the message is its own."""
 
 
+class GitMissing(GitFailed):
+    """git could not be run at all (not installed, not on PATH)."""
+
+
 def _git(root: str, *args: str) -> str:
     """The output of `git -C root args`; raises GitFailed."""
     try:
@@ -36,8 +40,10 @@ def _git(root: str, *args: str) -> str:
             timeout=GIT_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitFailed(f"git could not be run: {exc}") from exc
+    except OSError as exc:  # no git on PATH, or not executable
+        raise GitMissing(f"git could not be run: {exc.strerror or exc}") from exc
+    except subprocess.SubprocessError as exc:  # a hung git, past GIT_TIMEOUT
+        raise GitFailed(f"git did not answer: {exc}") from exc
     if done.returncode != 0:
         raise GitFailed(done.stderr.strip() or f"git {args[0]} exited {done.returncode}")
     return done.stdout
@@ -54,6 +60,11 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
     UsageError when `root` is not in a git work tree or `ref` is unknown."""
     try:
         _git(root, "rev-parse", "--is-inside-work-tree")
+    except GitMissing as exc:
+        raise UsageError(
+            f"--changed-since {ref}: {exc}; install git (or put it on PATH), or run "
+            "without --changed-since"
+        ) from exc
     except GitFailed as exc:
         raise UsageError(
             f"--changed-since {ref}: {root} is not in a git work tree ({exc})"

@@ -37,7 +37,8 @@ class AccountIndex:
             found = self.by_sid.get(customer.account_sid)
             if found is None:
                 raise UnknownSubaccount(
-                    f"{_who(customer)}: account_sid {customer.account_sid} is "
+                    f"{customer_file(customer, 'account_sid')}: customer {customer.id}: "
+                    f"account_sid {customer.account_sid} is "
                     f"not a subaccount of the parent account {parent_sid}\n"
                     f"  fix: correct account_sid, or remove it to match the subaccount "
                     f"named {customer.friendly_name!r}"
@@ -53,10 +54,6 @@ class AccountIndex:
         if len(found) > 1:  # as plan.ownership says it
             raise AmbiguousSubaccount(duplicated(customer, found))
         return found[0] if found else None
-
-
-def _who(customer: Customer) -> str:
-    return f"{customer.where}: customer {customer.id}" if customer.where.file else customer.id
 
 
 def duplicated(customer: Customer, named: Sequence[LiveAccount]) -> str:

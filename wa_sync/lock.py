@@ -34,6 +34,10 @@ from wa_sync.lockdoc import (
 )
 
 POLL_SECONDS = 1.0
+# The holder starts no new write once this share of the Ttl has passed since the last
+# renewal it knows Twilio made was sent: the rest is for the writes in flight, before
+# the Document may expire and another apply take the lock.
+LEASE_SHARE = 2 / 3
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -76,7 +80,11 @@ class EstateLock:
         self._first_seen: dict[tuple[str, str, str], float] = {}
         self._stopping = threading.Event()
         self._beat: threading.Thread | None = None
+        self._watchdog: threading.Timer | None = None
+        self._watch_lock = threading.Lock()
+        self._since = 0.0  # when the create or renewal that holds the lock now was sent
         self._abandoned = False
+        self._sent_create = False  # no create sent: nothing of ours to clean up
 
     def __enter__(self) -> EstateLock:
         try:
@@ -95,6 +103,7 @@ class EstateLock:
         tb: TracebackType | None,
     ) -> None:
         self._stopping.set()
+        self._watch(None)
         if self._abandoned:
             return
         if self._beat is not None:
@@ -106,6 +115,7 @@ class EstateLock:
         process (the network may be why the user insisted)."""
         self._abandoned = True
         self._stopping.set()
+        self._watch(None)
 
     # --- taking it ---------------------------------------------------------------------
 
@@ -136,6 +146,7 @@ class EstateLock:
         that found the Services by listing need not: any other apply's listing, earlier
         or later, holds at least one of them (wa-sync never deletes a Service)."""
         while True:
+            self._since = self.clock()  # before this attempt's creates are sent
             services = self.store.services()
             created = not services
             if created:
@@ -187,6 +198,7 @@ class EstateLock:
 
     def _take(self, service: str) -> LockDocument:
         data, name = self.holder.data(), self.holder.lock_name
+        self._sent_create = True
         try:
             return self.store.create(service, name, data, self.holder.ttl)
         except LockTaken as taken:
@@ -225,15 +237,18 @@ class EstateLock:
 
     def _renew(self) -> None:
         """Every third of the Ttl, counted from the start of the last renewal (its
-        request's time is not added to the period)."""
+        request's time is not added to the period). A renewal that fails is tried again
+        at the next period; the watchdog stops new writes once none succeeded for
+        LEASE_SHARE of the Ttl, however long the failing requests take."""
         interval = self.holder.ttl / 3
-        last = due = self.clock()
+        due = self.clock()
         held = self.held  # the list release() reads too; only its items are replaced
+        self._watch(self._since)
         while True:
             due += interval
             if self._stopping.wait(max(0.0, due - self.clock())):
                 return
-            due = self.clock()
+            due = sent = self.clock()
             try:
                 for index, document in enumerate(held):
                     held[index] = self.store.update(
@@ -243,17 +258,36 @@ class EstateLock:
                         self.holder.ttl,
                         document.revision,
                     )
-                last = self.clock()
             except LockChanged as exc:
                 if self._stopping.is_set():  # released meanwhile by the apply that ended
                     return
                 self.on_lost(f"{exc} (removed with `wa-sync unlock`, or expired)")
                 return
             except WaSyncError as exc:
-                if self.clock() - last > self.holder.ttl:
-                    self.on_lost(f"it could not be renewed for {self.holder.ttl} s: {exc}")
-                    return
                 self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
+                continue
+            self._watch(sent)
+
+    def _watch(self, since: float | None) -> None:
+        """(Re)arm the watchdog for a lock held since `since`; None disarms it."""
+        with self._watch_lock:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog = None
+            if since is None or self._stopping.is_set():
+                return
+            left = since + self.holder.ttl * LEASE_SHARE - self.clock()
+            self._watchdog = threading.Timer(max(0.0, left), self._expiring)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _expiring(self) -> None:
+        if not self._stopping.is_set():
+            self.on_lost(
+                f"it could not be renewed for {self.holder.ttl * LEASE_SHARE:g} s of its "
+                f"{self.holder.ttl} s time to live, and may expire before the writes in "
+                "flight finish"
+            )
 
     def release(self) -> None:
         """Delete the lock Documents that carry this apply's token: those it holds or,
@@ -261,6 +295,8 @@ class EstateLock:
         never came may have made."""
         services = [d.service_sid for d in self.held]
         self.held = []
+        if not services and not self._sent_create:  # wrong credentials, say: none taken
+            return
         name = self.holder.lock_name
         try:
             for service in services or self.store.services():

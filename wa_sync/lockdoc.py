@@ -22,6 +22,7 @@ from wa_sync.visible import visible
 LOCK_NAME = "wa-sync-apply-lock"
 DEFAULT_TTL = 60  # seconds: how long a killed apply's lock outlives it
 MIN_TTL = 5  # a renewal every third of it must fit a slow request or two
+MAX_TTL = 31_536_000  # a year: the largest Ttl Twilio Sync takes (error 20001 past it)
 
 
 @dataclass(frozen=True)

@@ -249,6 +249,19 @@ class Config:
         return self._by_id.get(customer_id)
 
 
+def rollout_name_clash(name: str) -> tuple[str, str] | None:
+    """What is wrong and what to do, when `name` ends like a rollout version (SPEC
+    §4.4): its live content would be taken for a version of the shorter name."""
+    match = VERSION_SUFFIX.match(name)
+    if match is None:
+        return None
+    return (
+        f"{name!r} ends like a rollout version of {match['base']!r}: wa-sync names new "
+        f"versions of a changed template <name>_v2, <name>_v3…",
+        f"choose a name that does not end in _v{match['n']}",
+    )
+
+
 def split_version(name: str) -> tuple[str, int]:
     """("reminder", 3) for "reminder_v3"; ("reminder", 1) for "reminder" (SPEC §4.4)."""
     match = VERSION_SUFFIX.match(name)

@@ -172,6 +172,19 @@ def test_an_unknown_revision_is_a_clear_error_before_any_request(three, cli, emu
     assert emulator.request_log() == []
 
 
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("ref", ["", " "], ids=["empty", "blank"])
+def test_an_empty_revision_is_a_usage_error(three, cli, emulator, capsys, command, ref):  # noqa: F811
+    """`--changed-since "$BASE"` with BASE unset in CI: planning (or applying) every
+    customer instead would pass silently."""
+    emulator.clear_request_log()
+    approve = ["--auto-approve"] if command == "apply" else []
+    result = cli(command, *approve, f"--changed-since={ref}")
+    assert result.code == 1
+    assert "argument --changed-since: a git revision is needed" in capsys.readouterr().err
+    assert emulator.request_log() == []
+
+
 def test_outside_a_git_work_tree_is_a_clear_error(repo, cli, tmp_path):  # noqa: F811
     repo.customer("clinic-1", customer_doc(1))
     result = cli("plan", "--changed-since", "main")
@@ -184,3 +197,14 @@ def test_an_invalid_changed_customer_is_reported_as_by_a_full_plan(three, cli): 
     result = cli("plan", "--changed-since", "HEAD")
     assert result.code == 1
     assert "customers/clinic-2.yaml:" in result.err
+
+
+def test_without_git_installed_it_says_so(three, cli, emulator, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    emulator.clear_request_log()
+    result = cli("plan", "--changed-since", "HEAD")
+    assert result.code == 1
+    assert "--changed-since HEAD: git could not be run" in result.err
+    assert "not in a git work tree" not in result.err
+    assert "install git" in result.err
+    assert emulator.request_log() == []

@@ -13,9 +13,18 @@ from wa_sync.cli import main
         (["plan", "--fromat", "json"], "unrecognized arguments: --fromat"),
         (["plan", "--detailed-exitcode", "--shard", "3/2"], "'3/2' is not K/N"),
         (["plna"], "unknown command 'plna'; did you mean 'plan'?"),
-        (["apply", "--parallelism", "0"], "'0' is not a positive whole number"),
+        (["apply", "--parallelism", "0"], "'0' is not a whole number from 1 to 64"),
+        (["apply", "--parallelism", "65"], "'65' is not a whole number from 1 to 64"),
+        (["apply", "--parallelism", "1" + "0" * 30], "is not a whole number from 1 to 64"),
     ],
-    ids=["misspelt-option", "bad-shard", "unknown-command", "bad-parallelism"],
+    ids=[
+        "misspelt-option",
+        "bad-shard",
+        "unknown-command",
+        "bad-parallelism",
+        "parallelism-past-the-settings-maximum",
+        "parallelism-that-would-exhaust-memory",  # the HTTP pool held one slot per worker
+    ],
 )
 def test_a_usage_error_exits_1_with_argparse_message(argv, message, capsys, tmp_path):
     assert main([*argv, "--root", str(tmp_path)]) == 1

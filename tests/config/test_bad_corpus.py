@@ -60,3 +60,15 @@ def test_text_and_github_formats_name_the_file(case: Path, base_repo: Path):
     assert place in text.out
     assert annotation in github.out
     assert "Traceback" not in text.output + github.output
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_every_problem_says_how_to_fix_it(case: Path, base_repo: Path):
+    """SPEC §3 and the bar: what is wrong, and what to do about it, for each problem."""
+    expect = json.loads((case / "expect.json").read_text(encoding="utf-8"))
+    overlay(case / "repo", base_repo)
+    args = expect.get("args", [])
+    result = run_cli("validate", "--root", str(base_repo), "--format", "json", *args)
+    document = json.loads(result.out)
+    for problem in document["errors"] + document["warnings"]:
+        assert problem["fix"].strip(), problem

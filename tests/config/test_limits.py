@@ -83,3 +83,22 @@ def test_more_new_customers_in_7_days_than_meta_allows_is_a_warning(tmp_path, ve
 )
 def test_busiest_week(days, expected):
     assert busiest_week([date.fromisoformat(d) for d in days]) == expected
+
+
+def test_signups_on_the_last_days_of_the_calendar_are_counted_not_a_crash(tmp_path):
+    for n, day in enumerate(["9999-12-25", "9999-12-31"]):
+        write_customer(tmp_path, f"shop-{n}", signup(day))
+    result = run_cli("validate", "--root", str(tmp_path))
+    assert result.code == 0, result.output
+    assert "internal error" not in result.output
+    assert busiest_week([date(9999, 12, 25), date.max]) == (2, date(9999, 12, 25))
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "0000-01-01"])
+def test_a_signup_date_that_is_no_day_of_the_calendar_is_an_error(tmp_path, day):
+    write_customer(tmp_path, "shop", signup(day))
+    code, report = validate(tmp_path)
+    assert code == 1
+    (error,) = report["errors"]
+    assert (error["file"], error["key"]) == ("customers/shop.yaml", "onboarding.signup_date")
+    assert f"{day!r} is not a day of the calendar" in error["message"]

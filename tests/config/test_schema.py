@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from tests.config.conftest import FIXTURES, REPO_ROOT
+from tests.config.conftest import FIXTURES, REPO_ROOT, run_cli
 from wa_sync.config import schema
 from wa_sync.config.yamlfile import YamlDoc, YamlFileError, parse_yaml
 
@@ -202,3 +202,40 @@ def test_language_key_of_a_localization_is_checked_where_it_is_written():
 def test_schemas_are_found_through_the_package(tmp_path: Path):
     """The validator reads schemas from the installed package, never from --root."""
     assert json.loads(schema.schema_text("customer"))["title"].startswith("wa-sync customer")
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "fix"),
+    [
+        ("wa-sync.yaml", "settings: 1\n", "write a mapping of keys to values here"),
+        ("wa-sync.yaml", "isv: [Example Ltd]\n", "write a mapping of keys to values here"),
+        (
+            "customers/shop.yaml",
+            "name: Shop\nsenders:\n  - phone_number: '+14155550100'\n    display_name: Shop\n"
+            "    profile:\n      emails: hello@shop.example\n",
+            'write it as a list: ["hello@shop.example"]',
+        ),
+        ("customers/shop.yaml", "name: Shop\ntemplates: 5\n", "write it as a list: [5]"),
+    ],
+    ids=["settings-a-number", "isv-a-list", "emails-not-a-list", "templates-a-number"],
+)
+def test_a_value_of_the_wrong_kind_gets_a_fix_that_says_what_to_write(file, text, fix, tmp_path):
+    (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / file).write_text(text)
+    result = run_cli("validate", "--root", str(tmp_path), "--format", "json")
+    assert result.code == 1
+    fixes = [e["fix"] for e in json.loads(result.out)["errors"]]
+    assert any(f.startswith(fix) for f in fixes), fixes
+
+
+def test_a_value_listed_twice_is_named_with_the_fix(tmp_path):
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "shop.yaml").write_text(
+        "name: Shop\nsenders:\n  - phone_number: '+14155550100'\n    display_name: Shop\n"
+        "    ignore: [profile.about, profile.vertical, profile.about]\n"
+    )
+    result = run_cli("validate", "--root", str(tmp_path), "--format", "json")
+    (error,) = json.loads(result.out)["errors"]
+    assert (error["key"], error["line"]) == ("senders[0].ignore", 5)
+    assert error["message"] == "lists 'profile.about' twice"
+    assert error["fix"] == "remove one of them"

@@ -197,3 +197,28 @@ def test_deep_nesting_is_refused_cleanly(base_repo: Path):
     assert result.code == 1
     assert "customers/deep.yaml:" in result.out
     assert "Traceback" not in result.output
+
+
+def test_yaml_files_in_a_subfolder_of_customers_are_a_warning_not_silence(tmp_path):
+    """customers/eu/shop.yaml is not read (the id is the file name in customers/): a
+    customer filed there would silently drop out of every plan."""
+    (tmp_path / "customers" / "eu").mkdir(parents=True)
+    (tmp_path / "customers" / "eu" / "shop.yaml").write_text("name: Shop\n")
+    (tmp_path / "customers" / "archive").mkdir()
+    (tmp_path / "customers" / "archive" / "notes.txt").write_text("not YAML\n")
+    result = run_cli("validate", "--root", str(tmp_path))
+    assert result.code == 0, result.output
+    assert "warning: customers/eu: holds 1 YAML file(s) that wa-sync does not read" in result.out
+    assert "archive" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("stem", "suggested"),
+    [("q", "q-customer"), ("Acme_Dental", "acme-dental"), ("___", "my-customer")],
+)
+def test_an_invalid_customer_file_name_gets_a_valid_suggestion(tmp_path, stem, suggested):
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / f"{stem}.yaml").write_text("name: Shop\n")
+    result = run_cli("validate", "--root", str(tmp_path), "--format", "json")
+    (error,) = json.loads(result.out)["errors"]
+    assert error["fix"] == f"rename it, for example to customers/{suggested}.yaml"

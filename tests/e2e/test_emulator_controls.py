@@ -90,3 +90,47 @@ def test_a_served_emulator_is_controlled_with_url(repo, cli, emulator):
                  "--reason", "63020", "--url", emulator.url)  # fmt: skip
     assert result.code == 0, result.err
     assert senders_of(emulator, "shop")[0]["status"] == "OFFLINE"
+
+
+@pytest.mark.parametrize("kind", ["not-a-database", "a-directory"])
+@pytest.mark.parametrize(
+    "args", [("--emulator", "plan"), ("emulator", "approve")], ids=["embedded", "control"]
+)
+def test_embedded_state_that_is_no_emulator_database_says_how_to_start_over(repo, cli, args, kind):
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    db = repo.root / ".wa-sync" / "emulator.db"
+    db.parent.mkdir(parents=True)
+    if kind == "a-directory":
+        db.mkdir()
+    else:
+        db.write_text("notes, not SQLite\n")
+    result = cli(*args)
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "cannot keep the emulator's state there" in result.err
+    assert "remove .wa-sync to start over" in result.err
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:9", "--url http://127.0.0.1:9: no emulator answers there"),
+        ("http://[bad", "--url must be the address `wa-sync emulator` prints"),
+        ("notaurl", "--url must be the address `wa-sync emulator` prints"),
+    ],
+    ids=["nothing-listening", "unparsable", "no-scheme"],
+)
+def test_a_control_url_without_an_emulator_is_a_clear_error(repo, cli, url, message):
+    result = cli("emulator", "approve", "--url", url)
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert message in result.err
+
+
+def test_a_control_url_of_another_server_says_it_is_no_emulator(repo, cli, emulator):
+    """A Twilio-compatible server that is not the emulator answers /__emulator/... with
+    something other than its JSON: here the emulator's own Twilio API, one level up."""
+    result = cli("emulator", "approve", "--url", f"{emulator.url}/2010-04-01")
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "is not a wa-sync emulator's control API" in result.err

@@ -257,6 +257,38 @@ def test_the_record_of_a_deleted_name_is_no_template_anywhere(live_v1, repo, cli
     assert "wa-sync:deleted" not in plan.out
 
 
+def test_pruning_a_console_template_blocks_its_whatsapp_name_not_its_friendly_name(
+    live_v1, repo, cli, emulator
+):
+    """A template made in the Console may have a FriendlyName other than the name it was
+    submitted under; WhatsApp blocks the latter. The record of the deletion held the
+    FriendlyName, so a template declared under the blocked name was attempted."""
+    sid = add_content_by_hand(emulator, "Spring Promo")
+    account = account_of(emulator, CID)
+    submitted = requests.post(
+        f"{emulator.url}/v1/Content/{sid}/ApprovalRequests/whatsapp",
+        json={"name": "spring_promo", "category": "MARKETING"},
+        auth=(account["sid"], account["auth_token"]),
+        timeout=10,
+    )
+    assert submitted.status_code == 201, submitted.text
+    emulator.approve(sid)
+    pruned = cli("apply", "--auto-approve", "--prune")
+    assert pruned.code == 0, pruned.out + pruned.err
+    assert "Spring Promo" not in by_name(emulator)
+
+    promo = {"name": "spring_promo", "language": "en", "category": "MARKETING"}
+    promo["body"] = "Hi {{1}}, spring is here: 10% off your next visit."
+    promo["variables"] = {"1": "Maria"}
+    repo.edit(FILE, lambda d: d["templates"].append(promo))
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err  # blocked is not a change
+    assert "! customer.clinic-one/template.spring_promo[en]" in plan.out
+    emulator.clear_request_log()
+    assert cli("apply", "--auto-approve").code == 0
+    assert estate_writes(emulator.request_log()) == []  # never attempted
+
+
 # --- item 8: a sender left CREATING does not block submissions ------------------------------
 
 

@@ -323,3 +323,26 @@ def test_a_disjoint_shard_lock_does_not_stop_an_apply(estate, emulator, cli):
     done = cli("apply", "--auto-approve", "--shard", "1/2")
     assert done.code == 0, done.err
     assert len(lock_documents(emulator)) == 1
+
+
+@pytest.mark.parametrize("ttl", ["9000h", "99999999999999h", "31536001", "9" * 400])
+def test_a_lock_ttl_past_what_twilio_sync_allows_is_named_before_any_request(
+    estate, emulator, cli, env, ttl
+):
+    emulator.clear_request_log()
+    result = cli("apply", "--auto-approve", environ={**env, "WA_SYNC_LOCK_TTL": ttl})
+    assert result.code == 1
+    assert f"WA_SYNC_LOCK_TTL: {ttl!r} is more than" in result.err
+    assert "Twilio error" not in result.err
+    assert emulator.request_log() == []
+
+
+def test_wrong_credentials_say_so_without_a_warning_about_a_lock_never_taken(
+    estate, emulator, cli, env
+):
+    result = cli("apply", "--auto-approve", environ={**env, "TWILIO_AUTH_TOKEN": "f" * 32})
+    assert result.code == 1
+    assert "Twilio error 20003" in result.err
+    assert "could not release the apply lock" not in result.err
+    assert "wa-sync unlock" not in result.err
+    assert lock_documents(emulator) == []

@@ -145,3 +145,16 @@ def test_a_customer_out_of_scope_does_not_fail_the_others_plan(repo, cli, emulat
         emulator.create_subaccount("wa-sync:clinic-1")
     assert cli("plan", "--customer", "clinic-2").code == 0
     assert cli("plan", "--customer", "clinic-1").code == 1
+
+
+@pytest.mark.parametrize("whose", ["unknown", "the-parent"])
+def test_an_account_sid_that_is_no_subaccount_names_its_line(repo, cli, emulator, whose):
+    sid = "AC" + "7" * 32 if whose == "unknown" else emulator.parent_sid
+    repo.customer("clinic-one", customer_doc(1, account_sid=sid))
+    result = cli("plan")
+    assert result.code == 1
+    lines = repo.root.joinpath("customers/clinic-one.yaml").read_text().split("\n")
+    at = next(i for i, text in enumerate(lines, 1) if text.startswith("account_sid:"))
+    assert f"customers/clinic-one.yaml:{at}: customer clinic-one: account_sid {sid}" in result.err
+    assert "is not a subaccount of the parent account" in result.err
+    assert not writes(emulator)

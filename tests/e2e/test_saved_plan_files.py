@@ -81,8 +81,8 @@ def test_an_unedited_plan_reformatted_still_applies(applied, cli, tmp_path):
     ("content", "message"),
     [
         (b"[" * 100_000, "nested too deeply"),
-        (b'{"format_version": 1, "n": ' + b"7" * 5_000 + b"}", "4300 digits"),
-        (b"\xff\xfe\x00not utf-8", "cannot read the plan file"),
+        (b'{"format_version": 1, "n": ' + b"7" * 5_000 + b"}", "a number of 4300 digits or more"),
+        (b"\xff\xfe\x00not utf-8", "not UTF-8 text"),
         (b'["a", "list"]', "not a valid wa-sync plan file"),
         (b'{"format_version": 1}', "not a valid wa-sync plan file"),
         (b"", "invalid JSON"),
@@ -97,8 +97,23 @@ def test_a_broken_plan_file_is_a_clear_error(repo, cli, emulator, tmp_path, cont
     assert result.code == 1
     assert str(planfile) in result.err
     assert message in result.err
+    assert "wa-sync plan --out FILE" in result.err
     assert "internal error" not in result.err
+    assert "sys.set_int_max_str_digits" not in result.err
     assert not writes(emulator)
+
+
+@pytest.mark.parametrize("kind", ["missing", "a-directory"])
+def test_a_plan_file_that_cannot_be_read_says_what_to_give(repo, cli, tmp_path, kind):
+    repo.customer("clinic-one", customer_doc(1))
+    planfile = tmp_path / "plan.json"
+    if kind == "a-directory":
+        planfile.mkdir()
+    result = cli("apply", str(planfile))
+    assert result.code == 1
+    assert f"cannot read the plan file {planfile}: " in result.err
+    assert "[Errno" not in result.err
+    assert "wa-sync plan --out FILE" in result.err
 
 
 def test_a_plan_made_under_another_parent_account_is_refused(repo, cli, emulator, tmp_path):
@@ -121,3 +136,44 @@ def test_a_plan_made_under_another_parent_account_is_refused(repo, cli, emulator
     assert f"made under the parent account {staging}" in refused.err
     assert emulator.parent_sid in refused.err
     assert not writes(emulator)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--customer", "clinic-one"), "--customer clinic-one"),
+        (("--shard", "1/2"), "--shard 1/2"),
+        (("--prune",), "--prune"),
+        (("--allow-mass-delete",), "--allow-mass-delete"),
+    ],
+    ids=["customer", "shard", "prune", "allow-mass-delete"],
+)
+def test_options_that_disagree_with_the_saved_plan_are_refused(
+    repo, cli, emulator, tmp_path, options, named
+):
+    """`apply plan.json --customer clinic-one` must not carry out clinic-two's part of
+    the plan: a saved plan is carried out whole, so an option that narrows it or changes
+    what it may delete is refused, and nothing is changed."""
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(planfile)).code == 0
+    emulator.clear_request_log()
+    refused = cli("apply", str(planfile), *options)
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{planfile} was saved " in refused.err
+    assert named in refused.err
+    assert "wa-sync plan" in refused.err
+    assert "--out FILE" in refused.err
+    assert not writes(emulator)
+
+
+def test_options_that_agree_with_the_saved_plan_are_accepted(repo, cli, tmp_path):
+    """The action passes its inputs to both plan and apply: the same scope is no conflict."""
+    repo.customer("clinic-one", customer_doc(1))
+    repo.customer("clinic-two", customer_doc(2))
+    planfile = tmp_path / "plan.json"
+    assert cli("plan", "--customer", "clinic-two", "--out", str(planfile)).code == 0
+    done = cli("apply", str(planfile), "--customer", "clinic-two")
+    assert done.code == 0, done.err
+    assert "clinic-one" not in done.out

@@ -121,6 +121,7 @@ def run_cli(*args: str, environ: dict[str, str] | None = None) -> tuple[int, str
         (["--fault-rate", "2"], None, "--fault-rate"),
         (["--latency-ms", "-1"], None, "--latency-ms"),
         (["--approve-after", "-5"], None, "--approve-after"),
+        (["--approve-after", "nan"], None, "--approve-after"),
         ([], {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32}, "TWILIO_AUTH_TOKEN"),
         ([], {"TWILIO_ACCOUNT_SID": "nope", "TWILIO_AUTH_TOKEN": "x"}, "TWILIO_ACCOUNT_SID"),
         (  # a trailing newline (a value read from a file) is no Account SID either
@@ -160,3 +161,18 @@ def test_subaccount_limit_option_is_twilio_21480(serve):
     assert refused.status_code == 400
     assert refused.json()["code"] == 21480
     assert stop(served)[0] == 0
+
+
+@pytest.mark.parametrize("kind", ["not-a-database", "a-directory", "no-such-directory"])
+def test_a_db_that_cannot_hold_the_state_is_a_usage_error(tmp_path, kind):
+    db = tmp_path / "emu.db"
+    if kind == "not-a-database":
+        db.write_text("notes, not SQLite\n")
+    elif kind == "a-directory":
+        db.mkdir()
+    else:
+        db = tmp_path / "missing" / "emu.db"
+    code, err = run_cli("--db", str(db), "--port", "0")
+    assert code == 1
+    assert "internal error" not in err
+    assert f"--db {db}: cannot keep the emulator's state there" in err

@@ -5,6 +5,9 @@ elsewhere."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -90,6 +93,38 @@ def test_one_sid_on_two_pages_is_detected_not_counted_twice(server):
     assert f"Twilio listed {SUB} twice" in message
 
 
+@pytest.mark.parametrize(
+    ("record", "listed"),
+    [
+        ("SID", "what is not a record"),
+        (7, "what is not a record"),
+        ({"friendly_name": "no sid"}, "a record without a SID"),
+        ({"sid": 7}, "a record without a SID"),
+        ({"sid": ""}, "a record without a SID"),
+    ],
+)
+def test_a_listing_record_that_is_not_a_record_says_so(server, record, listed):
+    server.then(
+        Reply(body=accounts(account())),
+        Reply(body=listing("senders", [])),
+        Reply(body=listing("contents", [record])),
+    )
+    message = read_fails(server.url)
+    assert f"listing the contents of subaccount {SUB}: a page holds {listed}" in message
+
+
+def test_a_content_keeps_twilios_creation_date_in_one_form(server):
+    content = {"sid": "HX" + "1" * 32, "friendly_name": "hello", "language": "en"}
+    server.then(
+        Reply(body=accounts(account())),
+        Reply(body=listing("senders", [])),
+        Reply(body=listing("contents", [{**content, "date_created": "2026-12-07T10:11:12Z"}])),
+    )
+    with gateway_at(server.url) as gateway:
+        live = gateway.read([ACME]).customers["acme"]
+    assert [c.date_created for c in live.contents] == ["2026-12-07T10:11:12Z"]
+
+
 def test_a_next_page_on_another_host_is_refused_and_gets_no_credential(server):
     with ScriptedServer() as elsewhere:
         elsewhere_url = elsewhere.url.replace("127.0.0.1", "localhost")
@@ -146,3 +181,30 @@ def test_a_truncated_answer_says_so_with_its_status():
         message = read_fails(server.url)
         trickler.sock.close()
     assert "Twilio's answer was incomplete (200 OK, cut off after 25 bytes)" in message
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_a_retried_connection_is_told_once_in_wa_syncs_words(server, tmp_path, verbose):
+    """urllib3 warns of each retry in its own words (its Retry's repr, the exception's);
+    the retry policy says it at -v, and nothing else does."""
+    (tmp_path / "customers").mkdir()
+    server.then(Reply(drop=True), Reply(body=accounts(account(PARENT, "parent"))))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TWILIO_ACCOUNT_SID": PARENT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "WA_SYNC_TWILIO_URL": server.url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "wa_sync", "plan", *verbose, "--root", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No changes" in done.stdout
+    assert "Retrying" not in done.stderr
+    assert "Policy(" not in done.stderr
+    told = [line for line in done.stderr.splitlines() if line.startswith("attempt 1/5 GET")]
+    assert len(told) == (1 if verbose else 0), done.stderr

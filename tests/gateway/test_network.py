@@ -100,3 +100,65 @@ def test_a_plan_through_a_socks_proxy(estate, cli, env, emulator, tls, scheme):
     target = "localhost" if scheme == "socks5h" else "127.0.0.1"
     assert set(socks.seen) == {f"CONNECT {target}:{tls.port}"}
     assert emulator.request_log()
+
+
+@pytest.mark.parametrize(
+    "value", ["http://[bad", "http://ops:s3cr3t@[::1", "http://proxy.example.com:99999"]
+)
+def test_a_proxy_url_that_cannot_be_parsed_is_a_usage_error(estate, cli, env, emulator, value):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, "HTTPS_PROXY": value})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "s3cr3t" not in result.err
+    assert "HTTPS_PROXY must be a proxy URL" in result.err
+    assert "such as http://proxy.example.com:3128" in result.err
+    assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize(
+    ("bundle", "wrong"),
+    [("/nonexistent/ca.pem", "no such file or directory"), (__file__, "holds no certificate")],
+    ids=["missing", "not-a-certificate"],
+)
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_ca_bundle_that_cannot_serve_is_named_before_any_request(
+    estate, cli, env, emulator, tls, variable, bundle, wrong
+):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, "WA_SYNC_TWILIO_URL": tls.url, variable: bundle})
+    assert result.code == 1
+    assert f"{variable}={bundle}: {wrong}" in result.err
+    assert "point it at a file of CA certificates in PEM form" in result.err
+    assert "Retrying" not in result.err
+    assert emulator.request_log() == []
+
+
+def test_the_embedded_emulator_needs_no_ca_bundle(estate, cli, env):
+    result = cli("--emulator", "plan", environ={"REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"})
+    assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize("name", ["WA_SYNC_TWILIO_CONCURRENCY", "WA_SYNC_TWILIO_TIMEOUT"])
+def test_a_tuning_value_of_400_digits_is_a_usage_error(estate, cli, env, emulator, name):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, name: "9" * 400})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert f"{name} must be a positive number" in result.err
+    assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TWILIO_EDGE", "[::1"), ("TWILIO_REGION", "bad region"), ("TWILIO_EDGE", "a/b")],
+)
+def test_an_edge_or_region_that_is_no_name_is_a_usage_error(
+    estate, cli, env, emulator, name, value
+):
+    emulator.clear_request_log()
+    result = cli("plan", environ={**env, name: value})
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert f"{name} must be" in result.err
+    assert emulator.request_log() == []

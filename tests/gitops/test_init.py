@@ -193,3 +193,20 @@ def test_init_into_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     target.write_text("x")
     assert main(["init", str(target)]) == 1
     assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("in_the_way", ["customers", ".github/workflows"])
+@pytest.mark.parametrize("force", [False, True], ids=["", "force"])
+def test_a_file_where_init_needs_a_directory_is_named_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], in_the_way: str, force: bool
+) -> None:
+    blocker = tmp_path / in_the_way
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("notes\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["init", str(tmp_path), *(["--force"] if force else [])]) == 1
+    err = capsys.readouterr().err
+    assert f"{in_the_way} is a file where wa-sync init needs a directory" in err
+    assert "already exists" not in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert blocker.read_text() == "notes\n"

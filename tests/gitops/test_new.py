@@ -234,3 +234,16 @@ def test_new_customer_without_a_terminal_takes_the_settings_flow(tmp_path: Path)
     data = yaml.safe_load((tmp_path / "customers" / "shop-three.yaml").read_text())
     assert data["onboarding"]["flow"] == "embedded_signup"
     assert run(tmp_path, "validate")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "folder"),
+    [("customer", "shop", "customers"), ("template", "promo", "templates")],
+)
+def test_a_file_where_the_folder_should_be_is_named(tmp_path: Path, kind, name, folder) -> None:
+    (tmp_path / folder).write_text("notes\n")
+    flow = ["--flow", "legacy"] if kind == "customer" else []
+    code, _, err = run(tmp_path, "new", kind, name, *flow)
+    assert code == 1
+    assert f"{folder} is a file where a directory is needed" in err
+    assert "already exists" not in err

@@ -145,6 +145,24 @@ def plans_show_undeclared(
             )
 
 
+def plans_show_unmanaged_subaccounts(
+    plans: dict[str, Run], customers: dict[str, CustomerSpec], state: dict[str, Any]
+) -> None:
+    """Every open subaccount named `wa-sync:<id>` that no customer resolves to (its file
+    is gone, or customer <id> manages another by `account_sid`) is in every format of a
+    whole-estate plan, by its SID."""
+    owned = owners(customers, state)
+    for account in state["accounts"]:
+        name, sid = account["friendly_name"], account["sid"]
+        if not name.startswith("wa-sync:") or sid in owned or account["status"] == "closed":
+            continue
+        for fmt, run in plans.items():
+            assert sid in run.out, (
+                f"the {fmt} plan hides the subaccount {sid} ({name}), which no customer "
+                f"manages:\n{run.out}"
+            )
+
+
 def refused_naming_both(run: Run, customers: dict[str, CustomerSpec], state: dict[str, Any]):
     """A refused run names both customers of the shared subaccount."""
     assert run.code == 1, f"`wa-sync {' '.join(run.args)}` exited {run.code}:\n{run.text}"

@@ -478,3 +478,4 @@ class EstateMachine(RuleBasedStateMachine):
             self.expect_outcome(run, judged, state)
         if judged is Verdict.VALID:
             check.plans_show_undeclared(plans, customers, state)
+            check.plans_show_unmanaged_subaccounts(plans, customers, state)

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.commands.common import load_and_connect, read_and_plan
+from wa_sync.commands.common import customer_file_ids, load_and_connect, read_and_plan
 from wa_sync.commands.execution import EXIT_ERROR, Execution, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 from wa_sync.lock import EstateLock, parse_duration
-from wa_sync.lockdoc import DEFAULT_TTL, MIN_TTL, this_process
+from wa_sync.lockdoc import DEFAULT_TTL, MAX_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
+from wa_sync.plan.scope import select_customers
 from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
@@ -128,6 +129,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     only, shard, prune, allow_mass_delete = o.only, o.shard, o.prune, o.allow_mass_delete
     changed_since = o.changed_since
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
+        _check_options(saved, o)
         only, shard, changed_since = list(saved.customers), None, None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
@@ -176,7 +178,14 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
 
 def _ttl(runtime: Runtime) -> int:
     raw = runtime.environ.get("WA_SYNC_LOCK_TTL") or DEFAULT_TTL
-    return max(MIN_TTL, int(parse_duration(raw, what="WA_SYNC_LOCK_TTL")))
+    ttl = parse_duration(raw, what="WA_SYNC_LOCK_TTL")  # inf for 400 digits
+    if ttl > MAX_TTL:
+        raise UsageError(
+            f"WA_SYNC_LOCK_TTL: {raw!r} is more than Twilio Sync lets a lock live "
+            f"({MAX_TTL} s, a year). Apply renews its lock while it runs, so this is only "
+            f"how long a killed apply's lock outlives it: {DEFAULT_TTL} s by default"
+        )
+    return max(MIN_TTL, int(ttl))
 
 
 def _estate_lock(
@@ -258,11 +267,54 @@ def _tell_stopping(err: TextIO, name: str) -> None:
     )
 
 
+def _check_options(saved: SavedPlan, o: Options) -> None:
+    """A saved plan is carried out whole, with the options it was made with: an option
+    that would leave customers out of it, or change what it may delete, is refused
+    rather than ignored (`apply plan.json --customer acme` means acme only)."""
+    conflicts = []
+    if o.only is not None or o.shard is not None:
+        chosen = select_customers(customer_file_ids(o.root), only=o.only, shard=o.shard)
+        outside = sorted(set(saved.customers) - set(chosen))
+        if outside:
+            conflicts.append(f"{_scope_flags(o)} would leave out {_listed(outside)}")
+    if o.prune is not None and o.prune != saved.prune:
+        conflicts.append("--prune was given")
+    if o.allow_mass_delete and not saved.allow_mass_delete:
+        conflicts.append("--allow-mass-delete was given")
+    if not conflicts:
+        return
+    made = "with" if saved.prune else "without"
+    flags = [_scope_flags(o)] if o.only is not None or o.shard else []
+    flags += ["--prune"] if o.prune else []
+    flags += ["--allow-mass-delete"] if o.allow_mass_delete else []
+    command = " ".join(["wa-sync plan", *flags, "--out FILE"])
+    raise UsageError(
+        f"{o.planfile} was saved for {_listed(saved.customers)}, {made} prune, and is carried "
+        f"out exactly as saved, but {' and '.join(conflicts)}. Nothing was changed. Save a "
+        f"plan with those options (`{command}`), review it and apply that."
+    )
+
+
+def _scope_flags(o: Options) -> str:
+    customers = [f"--customer {cid}" for cid in o.only or ()]
+    shard = [f"--shard {o.shard[0]}/{o.shard[1]}"] if o.shard else []
+    return " ".join(customers + shard)
+
+
+def _listed(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return shown or "no customer"
+
+
 def _read_saved(planfile: str) -> SavedPlan:
+    save = "Give a plan saved with `wa-sync plan --out FILE`."
     try:
         text = Path(planfile).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the plan file {planfile}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{planfile}: not a wa-sync plan file (not UTF-8 text). {save}") from exc
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise UsageError(f"cannot read the plan file {planfile}: {why}. {save}") from exc
     return read_plan(text, source=planfile)
 
 

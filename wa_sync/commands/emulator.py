@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from wa_sync.commands import emulator_control
 from wa_sync.connect import parse_rate_limits
-from wa_sync.emulator import Emulator
+from wa_sync.emulator import Emulator, StateError
 from wa_sync.emulator.ratelimit import PUBLISHED
 from wa_sync.errors import UsageError
 from wa_sync.model import ACCOUNT_SID_PATTERN
@@ -41,6 +41,11 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
             subaccount_limit=args.subaccount_limit,
             rate_limits=limits,
         )
+    except StateError as exc:
+        raise UsageError(
+            f"--db {args.db}: cannot keep the emulator's state there ({exc}); give a new "
+            "file in an existing directory, or a state file an emulator made"
+        ) from exc
     except ValueError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from exc
     try:
@@ -88,8 +93,8 @@ def _check_settings(args: argparse.Namespace) -> None:
         raise UsageError("--latency-ms must not be negative")
     if not 0.0 <= args.fault_rate <= 1.0:
         raise UsageError("--fault-rate is a share of requests: between 0 and 1")
-    if args.approve_after is not None and args.approve_after < 0:
-        raise UsageError("--approve-after must not be negative")
+    if args.approve_after is not None and not args.approve_after >= 0:  # nan too
+        raise UsageError("--approve-after must be a number of seconds, not negative")
 
 
 def _announce(

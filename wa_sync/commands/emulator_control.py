@@ -16,9 +16,10 @@ import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from wa_sync.connect import emulator_state
-from wa_sync.emulator import Emulator, EmulatorControl
+from wa_sync.connect import embedded_emulator, emulator_state
+from wa_sync.emulator import EmulatorControl, NotAnEmulator
 from wa_sync.errors import UsageError
 from wa_sync.model import FRIENDLY_NAME_PREFIX
 from wa_sync.runtime import Runtime
@@ -43,10 +44,22 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
     with _controls(args.root, args.url) as emulator:
         try:
             message = _act(emulator, args)
+        except NotAnEmulator as exc:
+            raise UsageError(
+                f"--url {args.url} is not a wa-sync emulator's control API ({exc}); "
+                f"give the address `wa-sync emulator` prints"
+            ) from exc
         except LookupError as exc:
             raise UsageError(str(exc).strip("'\"")) from exc
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+        except OSError as exc:  # urllib's URLError: refused, unknown host, timeout
+            why = getattr(exc, "reason", None) or exc
+            why = getattr(why, "strerror", None) or why  # "Connection refused", no errno
+            raise UsageError(
+                f"--url {args.url}: no emulator answers there ({why}); start one with "
+                "`wa-sync emulator`, or give the address it prints"
+            ) from exc
     runtime.stdout.write(message + "\n")
     return 0
 
@@ -72,19 +85,33 @@ def _act(emulator: Controls, args: argparse.Namespace) -> str:
 @contextmanager
 def _controls(root: str, url: str | None) -> Iterator[Controls]:
     if url:
-        yield EmulatorControl(url)
+        yield EmulatorControl(_control_url(url))
         return
     db = emulator_state(root)
-    if not db.is_file():
+    if not db.exists():
         raise UsageError(
             f"no embedded emulator state at {db}: run a command with --emulator first "
             "(e.g. `wa-sync --emulator apply`), or give a served emulator's address with --url"
         )
-    emulator = Emulator(db=str(db))
+    emulator = embedded_emulator(db)
     try:
         yield emulator
     finally:
         emulator.close()
+
+
+def _control_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[bad": an unclosed IPv6 bracket
+        usable = False
+    if not usable:
+        raise UsageError(
+            f"--url must be the address `wa-sync emulator` prints, such as "
+            f"http://127.0.0.1:4010, not {url!r}"
+        )
+    return url
 
 
 def _accounts(state: dict[str, Any], only: set[str]) -> set[str]:

@@ -15,8 +15,8 @@ def write_file(target: Path, text: str, *, force: bool, shown: Path | None = Non
     messages name (default: the target)."""
     shown = shown or target
     tmp = target.with_name(f".wa-sync.{os.getpid()}.tmp")
+    make_directory(target.parent)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -31,3 +31,17 @@ def write_file(target: Path, text: str, *, force: bool, shown: Path | None = Non
         raise UsageError(f"{shown} already exists; pass --force to replace it") from exc
     except OSError as exc:
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+
+
+def make_directory(path: Path) -> None:
+    """`path` and its parents as directories; a UsageError that names a file in the way
+    (mkdir says only "File exists", which read as if the target were there)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        blocker = next((p for p in [path, *path.parents] if p.is_file()), path)
+        raise UsageError(
+            f"{blocker} is a file where a directory is needed: move or rename it"
+        ) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot make the directory {path}: {exc.strerror or exc}") from exc

@@ -61,6 +61,14 @@ def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise UsageError(f"{directory} is not a directory: choose a new or an existing directory")
+    in_the_way = sorted(
+        {str(d) for name in files for d in Path(name).parents if (root / d).is_file()}
+    )
+    if in_the_way:  # checked first: nothing is written unless all of it can be
+        raise UsageError(
+            f"{', '.join(in_the_way)} is a file where wa-sync init needs a directory: move or "
+            "rename it, then run init again"
+        )
     existing = sorted(name for name in files if (root / name).exists())
     if existing and not force:
         raise UsageError(

@@ -17,7 +17,7 @@ from typing import TextIO
 from wa_sync.commands.files import write_file
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import UsageError
-from wa_sync.model import CUSTOMER_ID_PATTERN, VERSION_SUFFIX, Flow
+from wa_sync.model import CUSTOMER_ID_PATTERN, Flow, rollout_name_clash
 from wa_sync.runtime import Runtime
 
 TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")
@@ -120,13 +120,9 @@ def check_template_name(name: str) -> None:
             f"{MAX_FILE_STEM} characters plus .yaml. Declare the template inline in the "
             "customer file instead (WhatsApp allows up to 512 characters there)"
         )
-    version = VERSION_SUFFIX.match(name)
-    if version:
-        raise UsageError(
-            f"{name!r} ends like a rollout version of {version['base']!r}: wa-sync names "
-            f"new versions of a changed template <name>_v2, <name>_v3…, so choose a name "
-            f"that does not end in _v{version['n']}"
-        )
+    clash = rollout_name_clash(name)
+    if clash:
+        raise UsageError(", so ".join(clash))
 
 
 def _suggest(value: str, separator: str, pattern: re.Pattern[str]) -> str:

@@ -8,9 +8,10 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from wa_sync.errors import Location, Problem, WaSyncError
+from wa_sync.errors import Location, Problem, Severity, WaSyncError
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: far beyond any hand-written configuration file
+UNREADABLE = "make it a file wa-sync can read: check its permissions, or where its link points"
 
 
 class YamlFileError(WaSyncError):
@@ -36,9 +37,14 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
             )
         info = real.stat()
     except (OSError, RuntimeError) as exc:  # a missing file or a symlink loop
-        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from exc
+        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}", UNREADABLE) from exc
     if stat.S_ISDIR(info.st_mode):
-        raise file_error(relative, None, "is a directory, but a YAML file is expected here", "")
+        raise file_error(
+            relative,
+            None,
+            "is a directory, but a YAML file is expected here",
+            "move the directory elsewhere, or rename it without .yaml",
+        )
     if not stat.S_ISREG(info.st_mode):
         raise file_error(relative, None, "is not a regular file", "replace it with a YAML file")
     if info.st_size > MAX_FILE_BYTES:
@@ -47,7 +53,7 @@ def read_text(root: str | os.PathLike[str], relative: str) -> str:
         with open(real, "rb") as handle:
             raw = read_capped(handle, info.st_size)
     except OSError as exc:
-        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}") from exc
+        raise file_error(relative, None, f"cannot be read: {_os_reason(exc)}", UNREADABLE) from exc
     if len(raw) > MAX_FILE_BYTES:  # grew while we looked
         raise file_error(relative, None, _too_large(len(raw)), "split or shorten the file")
     return decode(raw, relative)
@@ -108,3 +114,27 @@ def _os_reason(exc: BaseException) -> str:
 
 def file_error(file: str, line: int | None, message: str, fix: str = "") -> YamlFileError:
     return YamlFileError(Problem(Location(file, line), "", message, fix))
+
+
+def unread_folder(folder: Path, relative: str) -> list[Problem]:
+    """A warning for YAML files in a subfolder of customers/ or templates/: only
+    <directory>/<name>.yaml is read, so a file filed deeper would silently drop out of
+    every plan."""
+    try:
+        count = sum(1 for f in folder.iterdir() if f.suffix in (".yaml", ".yml"))
+    except OSError:
+        return []
+    if not count:
+        return []
+    directory = relative.rpartition("/")[0]
+    return [
+        Problem(
+            Location(relative),
+            "",
+            f"holds {count} YAML file(s) that wa-sync does not read: it reads only "
+            f"{directory}/<name>.yaml, the name being the id",
+            f"move them into {directory}/ if they are meant to be used, or out of "
+            f"{directory}/ if not",
+            severity=Severity.WARNING,
+        )
+    ]

@@ -8,6 +8,7 @@ that names the flow, because it would record a step this customer never goes thr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from wa_sync.config.yamlfile import YamlDoc
@@ -52,7 +53,26 @@ def read_onboarding(doc: YamlDoc, default: Flow) -> tuple[Onboarding, list[Probl
         access_request=AccessRequest(data.get("access_request", "not_submitted")),
         invitation=Invitation(data.get("invitation", "not_sent")),
     )
-    return onboarding, _other_flow_keys(doc, flow, given="flow" in data)
+    problems = _other_flow_keys(doc, flow, given="flow" in data)
+    if flow is Flow.EMBEDDED_SIGNUP and onboarding.signup_date:
+        problems += _signup_date(doc, onboarding.signup_date)
+    return onboarding, problems
+
+
+def _signup_date(doc: YamlDoc, text: str) -> list[Problem]:
+    """The schema's pattern lets 2026-02-30 through: Meta's weekly count needs a real day."""
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:  # "day is out of range for month", "year 0 is out of range"
+        return [
+            doc.problem(
+                "onboarding.signup_date",
+                f"{text!r} is not a day of the calendar ({exc})",
+                "write the day the customer completed Embedded Signup as YYYY-MM-DD, "
+                'for example "2026-11-30"',
+            )
+        ]
+    return []
 
 
 def _other_flow_keys(doc: YamlDoc, flow: Flow, *, given: bool) -> list[Problem]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wa_sync.config.files import unread_folder
 from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
     LIBRARY_NAME,
@@ -39,6 +40,7 @@ from wa_sync.model import (
     Sender,
     Template,
     freeze,
+    rollout_name_clash,
 )
 
 CUSTOMERS_DIR = "customers"
@@ -144,21 +146,28 @@ class _Loader:
                 )
             elif entry.suffix == ".yaml" and stem_ok(entry.stem, relative):
                 found[entry.stem] = relative
+            elif entry.is_dir() and not entry.is_symlink():
+                self.problems += unread_folder(entry, relative)
         return found
 
     def _customer_stem_ok(self, stem: str, relative: str) -> bool:
         if CUSTOMER_ID_PATTERN.match(stem):
             return True
-        suggestion = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")
+        word = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")
+        candidates = (word, f"{word[:47]}-customer", "my-customer")  # "q" is too short
+        suggestion = next(c for c in candidates if CUSTOMER_ID_PATTERN.match(c))
         self._error(
             relative,
             f"the file name {stem!r} is not a valid customer id: the id is the file name, "
             "2-56 characters of a-z, 0-9 and -, starting with a letter or digit",
-            f"rename it, for example to customers/{suggestion or 'my-customer'}.yaml",
+            f"rename it, for example to customers/{suggestion}.yaml",
         )
         return False
 
     def _library_stem_ok(self, stem: str, relative: str) -> bool:
+        if LIBRARY_NAME.match(stem) and (clash := rollout_name_clash(stem)):
+            self._error(relative, clash[0], f"{clash[1]}: rename {relative} and its `name:`")
+            return False
         if LIBRARY_NAME.match(stem):
             return True
         suggestion = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
@@ -270,6 +279,9 @@ class _Loader:
             path = join("templates", index)
             if "use" in entry:
                 made: Iterable[Template] = self._use(cid, doc, path, entry)
+            elif clash := rollout_name_clash(entry["name"]):
+                self.problems.append(doc.problem(join(path, "name"), *clash))
+                continue
             else:
                 made = [
                     build_template(

@@ -127,7 +127,7 @@ def _choice(error: ValidationError, doc: YamlDoc, path: str) -> Problem:
     if message and isinstance(error.instance, Mapping):
         present = [k for k in ("body", "types") if k in error.instance]
         what = "has both `body:` and `types:`" if len(present) == 2 else "has no content"
-        return doc.problem(path, f"{what}: {message}", "")
+        return doc.problem(path, what, message)
     deepest = max(error.context, key=relevance, default=None)
     if deepest is not None:
         return next(_translate(deepest, doc))
@@ -168,13 +168,20 @@ def _type(error: ValidationError, written: str | None) -> tuple[str, str]:
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     got = _kind_of(error.instance)
     message = f"must be {wanted}, not {got}"
-    fix = _describe(error)
+    scalar = isinstance(error.instance, str | int | float | bool)
+    described = _describe(error)
+    fix = f"write {wanted} here" + (f". {described}" if described else "")
     if "string" in names and isinstance(error.instance, int | float | bool):
         fix = f"put the value in quotes: {_quoted(written or _plain(error.instance))}"
     elif error.instance is None:
         fix = "give it a value, or remove the key"
     elif "boolean" in names and isinstance(error.instance, str):
         fix = "write true or false, without quotes"
+    elif "array" in names and scalar:
+        item = _quoted(error.instance) if isinstance(error.instance, str) else written
+        fix = f"write it as a list: [{item or _plain(error.instance)}]" + (
+            f". {described}" if described else ""
+        )
     return message, fix
 
 
@@ -195,6 +202,8 @@ def _enum(error: ValidationError) -> tuple[str, str]:
 def _pattern(error: ValidationError) -> tuple[str, str]:
     if isinstance(error.schema, Mapping) and error.schema.get("format") == "email":
         return f"{_show(error.instance)} is not an email address", _describe(error)
+    if isinstance(error.schema, Mapping) and error.schema.get("format") == "uri":
+        return f"{_show(error.instance)} is not an http:// or https:// URL", _describe(error)
     return f"{_show(error.instance)} is not valid here", _describe(error)
 
 
@@ -221,6 +230,16 @@ def _size(error: ValidationError) -> tuple[str, str]:
     return words[str(error.validator)], _describe(error)
 
 
+def _unique(error: ValidationError) -> tuple[str, str]:
+    items = error.instance if isinstance(error.instance, list) else []
+    seen: list[Any] = []
+    for item in items:
+        if item in seen:
+            return f"lists {_show(item)} twice", "remove one of them"
+        seen.append(item)
+    return _size(error)
+
+
 def _generic(error: ValidationError) -> tuple[str, str]:
     return f"{_show(error.instance)} is not valid here ({error.validator})", _describe(error)
 
@@ -230,6 +249,7 @@ _HANDLERS = {
     "const": _enum,
     "pattern": _pattern,
     "required": _required,
+    "uniqueItems": _unique,
     **dict.fromkeys(
         (
             "minLength",
@@ -239,7 +259,6 @@ _HANDLERS = {
             "minimum",
             "maximum",
             "minProperties",
-            "uniqueItems",
         ),
         _size,
     ),

@@ -10,6 +10,7 @@ with the file and, where there is one, the line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -99,6 +100,13 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
             raise file_error(
                 file, 1, "the file is empty", "add the settings it should hold, or delete it"
             )
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+            raise file_error(
+                file,
+                None,  # the whole file, as for an empty one
+                "the file holds no data (only `---`, `~` or `null`)",
+                "add the settings it should hold, or delete it",
+            )
         walker = _Walker(loader, file)
         data = walker.build(node, "", 0)
     except yaml.MarkedYAMLError as exc:
@@ -107,7 +115,10 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         raise YamlFileError(_reader_problem(exc, text, file)) from exc
     except RecursionError as exc:
         raise file_error(
-            file, None, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+            file,
+            None,
+            f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+            "no wa-sync file needs more than a few levels: check the brackets and indentation",
         ) from exc
     finally:
         loader.dispose()
@@ -138,7 +149,12 @@ class _Walker:
                 "write the data out plainly instead of through nested anchors and aliases",
             )
         if depth > MAX_DEPTH:
-            raise file_error(self.file, _line(node), f"is nested more than {MAX_DEPTH} levels deep")
+            raise file_error(
+                self.file,
+                _line(node),
+                f"is nested more than {MAX_DEPTH} levels deep",
+                "no wa-sync file needs more than a few levels: check the brackets and indentation",
+            )
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -165,6 +181,15 @@ class _Walker:
             value = self.loader.construct_object(node)
         except ValueError:  # Python's cap on the digits of an int read from text
             value = None
+        if isinstance(value, float) and not math.isfinite(value):  # .nan passes `minimum`
+            raise YamlFileError(
+                Problem(
+                    Location(self.file, _line(node)),
+                    path,
+                    f"{node.value} is not a number wa-sync can use",
+                    "write a number such as 0.25, or put it in quotes if it is text",
+                )
+            )
         if (value is None and node.tag == _TAG + "int") or _int_too_long(value):
             raise file_error(
                 self.file,
@@ -190,10 +215,10 @@ class _Walker:
 
     def _mapping(self, node: yaml.MappingNode, path: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        merges: list[yaml.Node] = []
+        merges: list[tuple[int, yaml.Node]] = []  # (the line of `<<`, what it merges)
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                merges.append(value_node)
+                merges.append((_line(key_node), value_node))
                 continue
             key = self._key(key_node)
             child_path = join(path, key)
@@ -209,18 +234,23 @@ class _Walker:
             result[key] = self.build(value_node, child_path, depth + 1)
         if merges:  # `<<: *base` and `<<: [*a, *b]`: explicit keys win
             explicit = {key: self.lines[join(path, key)] for key in result}
-            for merged in merges:
-                for key, value in self._merged(merged, path, depth).items():
+            for line, merged in merges:
+                for key, value in self._merged(merged, path, depth, line).items():
                     result.setdefault(key, value)
             self.lines.update((join(path, key), line) for key, line in explicit.items())
         return result
 
-    def _merged(self, node: yaml.Node, path: str, depth: int) -> dict[str, Any]:
+    def _merged(self, node: yaml.Node, path: str, depth: int, line: int) -> dict[str, Any]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
-                raise file_error(self.file, _line(source), "`<<` merges only mappings")
+                raise file_error(
+                    self.file,
+                    line,
+                    "`<<` merges only mappings",
+                    "merge an anchored mapping (`<<: *defaults`), or write the keys out",
+                )
             for key, value in self._mapping(source, path, depth + 1).items():
                 merged.setdefault(key, value)
         return merged
@@ -228,7 +258,10 @@ class _Walker:
     def _key(self, node: yaml.Node) -> str:
         if not isinstance(node, yaml.ScalarNode):
             raise file_error(
-                self.file, _line(node), "a key must be a plain word, not a list or mapping"
+                self.file,
+                _line(node),
+                "a key must be a plain word, not a list or mapping",
+                "write the key as a word; YAML's `? [a, b]` complex keys mean nothing here",
             )
         if node.tag not in SCALAR_TAGS:
             self._refuse_tag(node)

@@ -66,7 +66,8 @@ the caller (perhaps a real one from the environment) never is, only its SHA-256.
 """
 
 from wa_sync.emulator.app import most_in_flight
-from wa_sync.emulator.control import EmulatorControl
+from wa_sync.emulator.control import EmulatorControl, NotAnEmulator
 from wa_sync.emulator.server import Emulator
+from wa_sync.emulator.store import StateError
 
-__all__ = ["Emulator", "EmulatorControl", "most_in_flight"]
+__all__ = ["Emulator", "EmulatorControl", "NotAnEmulator", "StateError", "most_in_flight"]

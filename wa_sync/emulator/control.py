@@ -83,6 +83,17 @@ def handle(app: App, method: str, target: str, body: bytes) -> Outcome:
     )
 
 
+class NotAnEmulator(Exception):
+    """The server at the URL does not answer as the emulator's control API does."""
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError:  # not UTF-8, or not JSON: an HTML error page, say
+        return None
+
+
 class EmulatorControl:
     """Drive a running emulator over HTTP, with the same control methods as `Emulator`."""
 
@@ -100,12 +111,17 @@ class EmulatorControl:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return json.loads(response.read().decode("utf-8"))
+                answer = _decoded(response.read())
         except urllib.error.HTTPError as exc:
-            message = json.loads(exc.read().decode("utf-8") or "{}").get("error", str(exc))
+            body = _decoded(exc.read())
+            if not isinstance(body, dict) or "error" not in body:
+                raise NotAnEmulator(f"it answered HTTP {exc.code} to {PREFIX}{name}") from exc
             if exc.code == 404:
-                raise LookupError(message) from exc
-            raise ValueError(message) from exc
+                raise LookupError(body["error"]) from exc
+            raise ValueError(body["error"]) from exc
+        if answer is None:
+            raise NotAnEmulator(f"its answer to {PREFIX}{name} is not JSON")
+        return answer
 
     @property
     def parent_sid(self) -> str:

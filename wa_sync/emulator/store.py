@@ -158,23 +158,39 @@ class Slice:
     previous_token: str | None
 
 
+class StateError(Exception):
+    """The state file cannot be the emulator's database (a directory, another kind of
+    file, a directory that does not exist); the message is SQLite's."""
+
+
 class Store:
     def __init__(self, path: str | None = None) -> None:
         self.path = path or ":memory:"
         self.lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._db.row_factory = sqlite3.Row
         self._writes = 0  # this connection's commits: SQLite's data_version counts the others'
         self._memo: dict[Hashable, Any] = {}
         self._memo_version: tuple[int, int] | None = None
         self._pinned = threading.local()  # data_version read at the start of a request
-        with self.lock:
-            if path:
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(SCHEMA)
+        self._db = self._open(path)
+
+    def _open(self, path: str | None) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+        except sqlite3.Error as exc:  # "unable to open database file"
+            raise StateError(str(exc)) from exc
+        db.row_factory = sqlite3.Row
+        try:
+            with self.lock:
+                if path:
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA busy_timeout=30000")
+                db.executescript(SCHEMA)
+        except sqlite3.Error as exc:  # "file is not a database"
+            db.close()
+            raise StateError(str(exc)) from exc
+        return db
 
     def close(self) -> None:
         with self.lock:

@@ -51,8 +51,18 @@ class SyncLockStore:
             )
 
     def create_service(self) -> str:
-        with self._errors(f"creating the Sync Service {SERVICE_NAME!r} for the apply lock"):
-            return str(self._sync.services.create(friendly_name=SERVICE_NAME).sid)
+        """A create whose answer was lost is found by listing (any Service named
+        `wa-sync` does: wa_sync/lock.py lists again once it holds the lock)."""
+
+        def find() -> str | None:
+            found = self.services()
+            return found[0] if found else None
+
+        return self._create_once(
+            lambda: str(self._sync.services.create(friendly_name=SERVICE_NAME).sid),
+            find,
+            f"creating the Sync Service {SERVICE_NAME!r} for the apply lock",
+        )
 
     def locks(self, service: str) -> list[LockDocument]:
         """Every apply lock Document in `service`, whatever its scope."""
@@ -98,7 +108,9 @@ class SyncLockStore:
         self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
     ) -> LockDocument:
         """Renew (or take over) the lock if it is still at `revision`; LockChanged if not.
-        A renewal whose answer was lost counts when the Document carries our token."""
+        A renewal whose answer was lost counts when the Document carries our token at a
+        new revision: at `revision` still, it was not carried out (a 5xx before the work)
+        and is sent again, as its Ttl was not extended."""
         token = str(data["token"])
 
         def send() -> LockDocument:
@@ -112,7 +124,7 @@ class SyncLockStore:
             found = self.fetch(service, name)
             if found is None or found.token != token:
                 raise LockChanged("the apply lock was released or taken over meanwhile")
-            return found
+            return found if found.revision != revision else None
 
         return self._create_once(send, find, "renewing the apply lock")
 

@@ -133,9 +133,16 @@ def _approval_status(value: Any) -> ApprovalStatus:
 
 
 def _iso(value: Any) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ` from the SDK's datetime (in UTC), or Twilio's text as it is."""
+    """`YYYY-MM-DDTHH:MM:SSZ` (in UTC) from Twilio's ISO 8601 text or the SDK's datetime,
+    or Twilio's text as it is when it is not a date."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        zoned = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return zoned.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "")
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.base.page import Page
+from twilio.base.version import Version
 from twilio.rest import Client
 
 from wa_sync import credentials, model
@@ -40,6 +41,21 @@ TOO_MANY_HINT = (
     "subaccounts or ask Twilio support to raise it"
 )
 T = TypeVar("T")
+
+
+class _Records(Page):
+    """The SDK's paging, each record as Twilio sent it: the SDK's models drop keys, and
+    parsing dates no plan needs was a quarter of a listing's CPU."""
+
+    def get_instance(self, payload: Any) -> Any:
+        return payload
+
+
+def _first_page(version: Version, uri: str, **params: str) -> Page:
+    """The first page of the listing at `uri` (Twilio's path under `version`)."""
+    params = {**params, "PageSize": str(PAGE_SIZE)}
+    answer = version.page("GET", uri, params=params, headers={"Accept": "application/json"})
+    return _Records(version, answer)
 
 
 def _raw(body: Mapping[str, Any]) -> Any:  # the body as is: the SDK's models drop keys
@@ -125,30 +141,27 @@ class TwilioGateway:
         what = f"listing the senders of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
-            senders = client.messaging.v2.channels_senders
-            first = senders.page(channel="whatsapp", page_size=PAGE_SIZE)
-            listed = self._all(client, first, what, "messaging")
-            return tuple(live_sender(vars(r)) for r in listed)
+            first = _first_page(client.messaging.v2, "/Channels/Senders", Channel="whatsapp")
+            return tuple(map(live_sender, self._all(client, first, what, "messaging")))
 
     def list_contents(self, account: model.LiveAccount) -> tuple[model.LiveContent, ...]:
         what = f"listing the contents of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
-            first = client.content.v1.content_and_approvals.page(page_size=PAGE_SIZE)
-            listed = self._all(client, first, what, "content")
-            return tuple(live_content(vars(r)) for r in listed)
+            first = _first_page(client.content.v1, "/ContentAndApprovals")
+            return tuple(map(live_content, self._all(client, first, what, "content")))
 
     def _list_accounts(self) -> tuple[model.LiveAccount, ...]:
         what = "listing the parent's subaccounts"
         with self._errors(what):
-            first = self._parent.api.v2010.accounts.page(page_size=PAGE_SIZE)
-            records = [vars(r) for r in self._all(self._parent, first, what, "api")]
+            first = _first_page(self._parent.api.v2010, "/Accounts.json")
+            records = list(self._all(self._parent, first, what, "api"))
         for record in records:  # the credentials' own account is listed too
             if record.get("sid") == self.parent_sid:
                 credentials.check_parent(record)
         return tuple(self._remember(r) for r in records if r.get("sid") != self.parent_sid)
 
-    def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[Any]:
+    def _all(self, client: Client, page: Page, what: str, product: str) -> Iterator[dict]:
         """Every record of a listing through the SDK's paging, guarded (SPEC §4.8)."""
 
         def origin(url: str) -> tuple[str, str]:  # where a request goes, edge and base URL
@@ -158,14 +171,15 @@ class TwilioGateway:
         urls: set[str] = set()
         sids: set[str] = set()
         while True:
-            try:
-                records = list(page)
-            except (AttributeError, TypeError, KeyError) as exc:
-                raise base.BrokenAnswer(f"{what}: a page holds what is not a record") from exc
-            for record in records:
-                if record.sid in sids:
-                    raise base.BrokenAnswer(f"{what}: Twilio listed {record.sid} twice; run again")
-                sids.add(record.sid)
+            for record in page:
+                if not isinstance(record, dict):
+                    raise base.BrokenAnswer(f"{what}: a page holds what is not a record")
+                sid = record.get("sid")
+                if not sid or not isinstance(sid, str):
+                    raise base.BrokenAnswer(f"{what}: a page holds a record without a SID")
+                if sid in sids:
+                    raise base.BrokenAnswer(f"{what}: Twilio listed {sid} twice; run again")
+                sids.add(sid)
                 yield record
             url = page.next_page_url
             if not url:

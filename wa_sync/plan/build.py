@@ -177,28 +177,35 @@ def _orphans(
     estate: Sequence[str] | None,
     gone: frozenset[str],
 ) -> list[Note]:
-    """Subaccounts named `wa-sync:<id>` whose customer file is gone: reported, never
-    closed (SPEC §4.5). On a whole-estate plan, where "gone" is certain, and for the
-    customers `gone` names."""
+    """Subaccounts named `wa-sync:<id>` that no customer manages, reported, never closed
+    (SPEC §4.5): those whose customer file is gone (on a whole-estate plan, where "gone"
+    is certain, and for the customers `gone` names), and those of a customer in scope
+    that manages another by `account_sid` (a renamed customer's first apply makes one)."""
     declared = {c.id for c in config.customers} | set(estate or ())
     whole = set(scope) == declared
-    if not whole and not gone:
-        return []
     adopted = {c.account_sid for c in config.customers if c.account_sid}
-    return [
-        Note(
-            customer=account.customer_id,
-            address=f"customer.{account.customer_id}",
-            kind=NoteKind.WARNING,
-            message=f"subaccount {account.sid} ({account.friendly_name}) has no customer "
-            "file; wa-sync never closes subaccounts: close it in the Twilio console if the "
-            "customer has left, or restore customers/"
-            f"{account.customer_id}.yaml",
+    elsewhere = {c.id: c.account_sid for c in config.customers if c.account_sid}
+    notes = []
+    for account in live.accounts:
+        cid = account.customer_id
+        if not cid or account.sid in adopted or account.status == "closed":
+            continue
+        if cid in elsewhere and cid in scope:
+            why = (
+                f"is not managed: customer {cid} manages {elsewhere[cid]} (its account_sid); "
+                "wa-sync never closes subaccounts: close it in the Twilio console, or rename "
+                f"it (any FriendlyName but {account.friendly_name!r})"
+            )
+        elif (whole or cid in gone) and cid not in declared:
+            why = (
+                "has no customer file; wa-sync never closes subaccounts: close it in the "
+                "Twilio console if the customer has left, or restore customers/"
+                f"{cid}.yaml"
+            )
+        else:
+            continue
+        message = f"subaccount {account.sid} ({account.friendly_name}) {why}"
+        notes.append(
+            Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
         )
-        for account in live.accounts
-        if account.customer_id
-        and (whole or account.customer_id in gone)
-        and account.customer_id not in declared
-        and account.sid not in adopted
-        and account.status != "closed"
-    ]
+    return notes

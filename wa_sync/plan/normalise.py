@@ -149,8 +149,12 @@ def content_after(template: Template, friendly_name: str) -> dict[str, Any]:
 
 
 def content_before(content: LiveContent) -> dict[str, Any]:
+    """What a change replaces or deletes; its approval (status, and the WhatsApp name it
+    was submitted under, which a Console-made content may not share with its
+    FriendlyName) is Twilio's to say, never a difference to show."""
     return {
         "friendly_name": content.friendly_name,
         **content_state(content),
         "approval_status": str(content.approval_status),
+        "approval_name": content.approval_name,
     }

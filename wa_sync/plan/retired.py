@@ -106,7 +106,9 @@ def retired_record(before: Mapping[str, Any], deleted: datetime) -> tuple[Templa
     approved, as only then does WhatsApp block the name. The record is a content that is
     never submitted; Twilio's date of its creation is when the block began."""
     status = before.get("approval_status")
-    name = str(before.get("friendly_name") or "")
+    # WhatsApp blocks the name it approved, which a Console-made content may not share
+    # with its FriendlyName
+    name = str(before.get("approval_name") or before.get("friendly_name") or "")
     if status not in set(ApprovalStatus) or not ApprovalStatus(status).was_approved or not name:
         return None
     body = (

@@ -149,6 +149,6 @@ def _parsed(text: str, source: str) -> Any:
         problem = f"{exc.lineno}: not a wa-sync plan file (invalid JSON: {exc.msg})"
     except RecursionError:
         problem = " not a wa-sync plan file (its JSON is nested too deeply)"
-    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
-        problem = f" not a wa-sync plan file ({exc})"
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        problem = " not a wa-sync plan file (it holds a number of 4300 digits or more)"
     raise UsageError(f"{source}:{problem}. Save one with `wa-sync plan --out FILE`.")

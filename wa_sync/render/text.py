@@ -61,7 +61,7 @@ def change_details(change: Change, *, verbose: bool) -> list[str]:
         lines.append(change.reason)
     if before is not None and after is not None:
         for path, values in field_diff(before, after).items():
-            if path == "approval_status":
+            if path in ("approval_status", "approval_name"):  # Twilio's (content_before)
                 continue
             old, new = show_value(values["before"]), show_value(values["after"])
             lines.append(f"{path}: {old} → {new}")

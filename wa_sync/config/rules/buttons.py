@@ -144,6 +144,14 @@ def url_buttons(config: Config) -> Iterator[Problem]:
                 )
             parts = split_url(PLACEHOLDER.sub("x", url))
             host = (parts.hostname or "").lower() if parts else ""
+            if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+                yield problem(
+                    t,
+                    where,
+                    "BTN-URL-LEN",
+                    f"button URL {url!r} is not an http(s) URL; the button opens a web page",
+                    "write the whole address, e.g. https://example.com/orders/{{1}}",
+                )
             if host == "wa.me" or host.endswith(".wa.me"):
                 yield problem(
                     t,
