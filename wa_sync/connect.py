@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from wa_sync.credentials import ParentCredentials, Secret, parent_credentials
 from wa_sync.emulator import Emulator, StateError
@@ -112,6 +112,7 @@ def proxies(environ: Mapping[str, str]) -> dict[str, str]:
                 f"{scheme.upper()}_PROXY must be a proxy URL of {', '.join(PROXY_SCHEMES)}, "
                 f"such as http://proxy.example.com:3128, not {_redacted(proxy)!r}"
             )
+        _check_login(f"{scheme.upper()}_PROXY", found[scheme])
     return found
 
 
@@ -122,7 +123,23 @@ def _is_proxy_url(url: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError when out of range or not a number
     except ValueError:  # "http://[bad": an unclosed IPv6 bracket
         return False
-    return parts.scheme in PROXY_SCHEMES and bool(parts.hostname)
+    return parts.scheme in PROXY_SCHEMES and bool(parts.hostname) and " " not in parts.netloc
+
+
+def _check_login(name: str, proxy: str) -> None:
+    """An http(s) proxy's user and password go in a Proxy-Authorization header, which
+    requests writes in Latin-1: any other character is refused, without showing it."""
+    parts = urlsplit(proxy)
+    login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    if parts.scheme in ("http", "https") and not login.isascii():
+        try:
+            login.encode("latin-1")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"{name}: the proxy's user name or password holds a character that HTTP "
+                "proxy authentication cannot carry (only Latin-1 can be sent); use a "
+                "password without it, or a socks5:// proxy"
+            ) from None
 
 
 def _variable(environ: Mapping[str, str], *names: str) -> str:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +46,24 @@ class Secret:
     __str__ = __repr__
 
 
+def hidden(text: str, credentials: Iterable[tuple[str, str]]) -> str:
+    """`text` with each (user, secret)'s secret and its HTTP Basic form (base64 of
+    USER:SECRET, what an Authorization or Proxy-Authorization header carries) as `***`:
+    a server or proxy that quotes the request's headers in its error sends them back."""
+    forms = set()
+    for user, secret in credentials:
+        if secret:
+            forms.add(secret)
+            for encoding in ("latin-1", "utf-8"):  # requests' and urllib3's, then any
+                try:
+                    forms.add(base64.b64encode(f"{user}:{secret}".encode(encoding)).decode())
+                except UnicodeEncodeError:
+                    continue
+    for form in sorted(forms, key=len, reverse=True):  # a secret holding another: whole
+        text = text.replace(form, "***")
+    return text
+
+
 @dataclass(frozen=True)
 class ParentCredentials:
     """The ISV's parent account: `username` is the account SID (with its auth token)
@@ -57,6 +77,8 @@ class ParentCredentials:
     def uses_api_key(self) -> bool:
         return self.username != self.account_sid
 
+
+_PLAIN = re.compile(r"[\x21-\x7e]+")  # what HTTP Basic carries as is: visible ASCII
 
 MISSING = (
     "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_ACCOUNT_SID "
@@ -75,6 +97,13 @@ def parent_credentials(environ: Mapping[str, str]) -> ParentCredentials:
     key, key_secret = get("TWILIO_API_KEY"), get("TWILIO_API_SECRET")
     if not (sid or token or key or key_secret):
         raise CredentialsMissing(MISSING)
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        if not _PLAIN.fullmatch(get(name) or "x"):
+            raise UsageError(  # never the value, nor the character: it is part of a secret
+                f"{name} holds a character that is not a visible ASCII character (a quote, a "
+                "space or an invisible character copied with it?): Twilio's SIDs, auth tokens "
+                f"and API key secrets are letters and digits; set {name} again without it"
+            )
     if not sid:
         raise CredentialsMissing(
             "TWILIO_ACCOUNT_SID is not set: it names the parent account, also when an API key "

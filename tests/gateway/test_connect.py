@@ -93,6 +93,13 @@ def test_bad_tuning_values_are_usage_errors(tmp_path, name, value):
         ("WA_SYNC_TWILIO_RATE_LIMITS", "lists=20"),
         ("WA_SYNC_TWILIO_RATE_LIMITS", "list=fast"),
         ("HTTPS_PROXY", "ftp://ops:s3cr3t@proxy.example.com:21"),
+        # were an internal error (no host, a broken IPv6 address) or "the connection
+        # dropped" after five attempts (a bad port, a space in the host)
+        ("HTTPS_PROXY", "http://ops:s3cr3t@"),
+        ("HTTPS_PROXY", "http://ops:s3cr3t@[::1:3128"),
+        ("HTTP_PROXY", "http://ops:s3cr3t@proxy.example.com:abc"),
+        ("ALL_PROXY", "socks5://ops:s3cr3t@proxy.example.com:99999"),
+        ("HTTPS_PROXY", "http://ops:s3cr3t@proxy example.com:3128"),
     ],
 )
 def test_bad_network_settings_are_usage_errors_that_show_no_password(tmp_path, name, value):

@@ -6,6 +6,7 @@ echoes it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import pytest
 
 from tests.e2e.helpers import ISV, customer_doc
 from tests.security.conftest import REPO_ROOT, assert_clean_error, run_offline
+from tests.security.echoing_proxy import EchoingProxy
 
 
 @pytest.fixture
@@ -308,3 +310,117 @@ def test_a_pasted_credential_is_an_error_that_never_echoes_it(estate, cli, where
         assert secret[:12] not in output
         assert where in output
     assert "credential" in outputs[0] or "token" in outputs[0]
+
+
+# --- credentials echoed back by a proxy or server ------------------------------------------
+
+PROXY_USER, PROXY_PASSWORD = "ci-runner", "Prx-pa55word-7f3e9c"
+
+
+def basic(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def credential_forms(emulator, environ: dict[str, str]) -> list[str]:
+    """Every credential as wa-sync sends it: raw, and in Basic form (base64 of USER:SECRET),
+    for the parent, each subaccount and the proxy."""
+    user = environ.get("TWILIO_API_KEY") or environ["TWILIO_ACCOUNT_SID"]
+    secret = environ.get("TWILIO_API_SECRET") or environ["TWILIO_AUTH_TOKEN"]
+    pairs = [(user, secret), (PROXY_USER, PROXY_PASSWORD)]
+    pairs += [(a["sid"], a["auth_token"]) for a in emulator.state()["accounts"] if a["auth_token"]]
+    return [form for user, secret in pairs for form in (secret, basic(user, secret))]
+
+
+ECHOED = {
+    "parent's, in Twilio's error": ("GET /2010-04-01/Accounts", False),
+    "subaccount's, in Twilio's error": ("GET /v1/ContentAndApprovals", False),
+    "subaccount's, on a proxy's html page": ("GET /v2/Channels/Senders", True),
+}
+
+
+@pytest.mark.parametrize(("echo", "as_html"), ECHOED.values(), ids=ECHOED.keys())
+def test_credentials_echoed_back_by_a_proxy_are_not_shown(
+    estate, cli, emulator, credentials, logs, tmp_path, echo, as_html
+):
+    """A proxy (or a server) that quotes the request's headers in its error sends back the
+    Authorization and Proxy-Authorization headers: the credentials in Basic form."""
+    assert cli("apply", "--auto-approve", environ=credentials).code == 0  # subaccounts exist
+    estate.customer("clinic-four", customer_doc(4))  # changes for apply to report
+    proxy = EchoingProxy(echo, as_html=as_html)
+    environ = {**credentials, "HTTP_PROXY": proxy.url(PROXY_USER, PROXY_PASSWORD)}
+    report = tmp_path / "report.jsonl"
+    texts = []
+    try:
+        for args in (
+            ("plan",),
+            ("plan", "--format", "json"),
+            ("plan", "--format", "markdown"),
+            ("apply", "--auto-approve", "--report", str(report)),
+            ("status", "--format", "json"),
+        ):
+            result = cli(*args, "-vv", environ=environ)
+            texts.append(result.out + result.err)
+    finally:
+        proxy.close()
+    assert proxy.echoed
+    assert "Unable to process" in "".join(texts) or "502 Bad Gateway" in texts[0]
+    if report.exists():
+        texts.append(report.read_text(encoding="utf-8"))
+    texts.append(logs.text)
+    forms = credential_forms(emulator, credentials)
+    for text in texts:
+        assert_no_secret(text, forms, "an echo of the request's headers")
+
+
+PASTED_BADLY = {
+    "a typographic quote in the token": (
+        "TWILIO_AUTH_TOKEN",
+        "’",
+        "0123456789abcdef’0123456789abcde",
+    ),
+    "a non-breaking space in the token": (
+        "TWILIO_AUTH_TOKEN",
+        "\u00a0",
+        "0123456789abcdef\u00a0123456789abcde",
+    ),
+    "a zero-width space in the API secret": (
+        "TWILIO_API_SECRET",
+        "\u200b",
+        "aB3dE5gH7jK9mN1p\u200bsT5vW7yZ9bC1d",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("variable", "odd", "value"), PASTED_BADLY.values(), ids=PASTED_BADLY.keys()
+)
+def test_a_secret_with_a_character_pasted_with_it_is_refused_without_showing_it(
+    estate, cli, emulator, env, variable, odd, value
+):
+    """A character that HTTP Basic cannot carry (what a copy from a web page or a chat
+    brings along) was an internal error whose traceback showed it and where it was."""
+    environ = {**env, variable: value}
+    if variable == "TWILIO_API_SECRET":
+        key, _ = emulator.create_api_key(main=True)
+        environ = {**environ, "TWILIO_API_KEY": key}
+        del environ["TWILIO_AUTH_TOKEN"]
+    result = cli("plan", "-vv", environ=environ)
+    output = assert_clean_error(result)
+    assert variable in output
+    for shown in (odd, repr(odd)[1:-1], value[:12], value[-12:]):
+        assert shown not in output
+
+
+@pytest.mark.parametrize("password", ["pass€word-7f3e9c", "пароль-7f3e9c", "%E2%82%AC-7f3e9c"])
+def test_a_proxy_password_http_cannot_carry_is_refused_without_showing_it(
+    estate, cli, env, password
+):
+    """HTTP Basic sends a proxy's USER:PASSWORD in Latin-1 (requests, urllib3): any other
+    character was an internal error whose traceback showed it and where it was."""
+    for variable in ("HTTP_PROXY", "https_proxy", "ALL_PROXY"):
+        proxy = f"http://ci-runner:{password}@127.0.0.1:3128"
+        result = cli("plan", "-vv", environ={**env, variable: proxy})
+        output = assert_clean_error(result)
+        assert variable.upper() in output
+        for shown in ("€", "\\u20ac", "пароль", "\\u043f", "%E2", "7f3e9c"):
+            assert shown not in output

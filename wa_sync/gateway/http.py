@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,10 +22,13 @@ from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_auth_from_url
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 from urllib3.util import Retry, Timeout
+
+from wa_sync.credentials import hidden
 
 _log = logging.getLogger("wa_sync.http")
 
@@ -141,6 +144,7 @@ class Transport(TwilioHttpClient):
         self.attempts = attempts
         self.sleep = sleep
         self.proxies, self.no_proxy = dict(proxies or {}), no_proxy
+        self.proxy_logins = [get_auth_from_url(p) for p in self.proxies.values()]  # (user, pw)
         session = self.session = requests.Session()
         session.trust_env = False  # the environment comes through Runtime (connect.py)
         session.verify = verify
@@ -235,7 +239,7 @@ class Transport(TwilioHttpClient):
         _log.debug("%s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status_code,
                    (time.monotonic() - started) * 1000)  # fmt: skip
         text = payload.decode(answer.encoding or "utf-8", errors="replace")
-        _check(method, url, answer, text, attempts)
+        _check(method, url, answer, text, attempts, [auth or ("", ""), *self.proxy_logins])
         return Response(answer.status_code, text, answer.headers)
 
 
@@ -265,9 +269,17 @@ def _read(answer: requests.Response, deadline: float, method: str, url: str) -> 
         answer.close()
 
 
-def _check(method: str, url: str, answer: requests.Response, text: str, attempts: int) -> None:
+def _check(
+    method: str,
+    url: str,
+    answer: requests.Response,
+    text: str,
+    attempts: int,
+    sent: Iterable[tuple[str, str]],
+) -> None:
     """A POST's 5xx is an unknown outcome, anything but JSON refused, 429 or 5xx after
-    the last attempt given up."""
+    the last attempt given up; what of the answer is quoted, without the credentials
+    `sent` ((user, secret) pairs: a server may quote the request's headers)."""
     status = answer.status_code
     if method == "POST" and status >= 500:
         raise OutcomeUnknown(method, url, f"Twilio answered {status_text(status)}", status=status)
@@ -277,13 +289,13 @@ def _check(method: str, url: str, answer: requests.Response, text: str, attempts
         body = None
     if not isinstance(body, dict):
         kind = answer.headers.get("Content-Type") or "no Content-Type"
-        shown = repr(text[:120]) if text.strip() else "an empty body"
+        shown = repr(hidden(text, sent)[:120]) if text.strip() else "an empty body"
         told = f"Twilio answered {status_text(status)} with {kind} that is not a JSON object"
         raise BadAnswer(method, url, f"{told}: {shown}", status=status)
     if status in RETRIED:
         told = f"Twilio answered {status_text(status)} {attempts} times" if attempts > 1 else ""
         told = told or f"Twilio answered {status_text(status)}"
-        told += f": {body['message']}" if body.get("message") else ""
+        told += f": {hidden(str(body['message']), sent)}" if body.get("message") else ""
         raise GaveUp(method, url, told, status=status)
 
 

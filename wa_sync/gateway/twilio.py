@@ -379,11 +379,13 @@ class TwilioGateway:
         return token
 
     def _scrub(self, text: str) -> str:
+        """Twilio's text without a credential: the parent's, a subaccount's or the proxy's,
+        as they are or in the Basic form of a header quoted back."""
+        parent = self._credentials
         with self._lock:
-            secrets = [self._credentials.secret, *self._tokens.values()]
-        for secret in filter(None, (s.reveal() for s in secrets)):
-            text = text.replace(secret, "***")
-        return one_line(text)
+            tokens = [(sid, token.reveal()) for sid, token in self._tokens.items()]
+        sent = [(parent.username, parent.secret.reveal()), *tokens, *self._http.proxy_logins]
+        return one_line(credentials.hidden(text, sent))
 
     @contextmanager
     def _errors(self, what: str, subaccount: str | None = None) -> Iterator[None]:
