@@ -201,3 +201,17 @@ def test_status_shows_step_0_for_an_isv_not_yet_a_tech_provider(repo, cli, emula
     repo.customer("shop", signup_doc(1))
     row = next(line for line in cli("status").out.splitlines() if line.startswith("shop "))
     assert row.split()[1:5] == ["0/6", "Tech", "Provider", "approval"]
+
+
+def test_a_code_twilio_never_answered_is_not_called_refused(pending, cli, emulator):
+    """429s to the last attempt: the code may be right, so the message does not say that
+    Twilio refused it, and says how to see whether it arrived."""
+    emulator.fail_next("POST", r"^/v2/Channels/Senders/", status=429, count=10)
+    result = cli("verify", "shop", PHONE, CODE)
+    assert result.code == 1
+    assert "refused" not in result.err
+    assert f"The one-time code for {PHONE} did not reach Twilio" in result.err
+    assert "wa-sync status" in result.err
+    assert CODE not in result.out + result.err
+    (sender,) = senders_of(emulator, "shop")
+    assert sender["status"] == "PENDING_VERIFICATION"

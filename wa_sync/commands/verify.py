@@ -15,6 +15,7 @@ import re
 from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
 from wa_sync.credentials import Secret
 from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.gateway.base import BrokenAnswer, RateLimited, Unavailable
 from wa_sync.health import PENDING_VERIFICATION
 from wa_sync.model import Customer, LiveSender
 from wa_sync.runtime import Runtime
@@ -28,7 +29,7 @@ WHAT_NEXT = {
 
 
 class CodeRefused(WaSyncError):
-    """Twilio refused the one-time code."""
+    """Twilio refused the one-time code, or never answered it."""
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -77,7 +78,9 @@ def run(
             after = gateway.verify_sender(account, sender.sid, code)
         except WaSyncError as exc:
             # no cause kept: Twilio's error may quote the one-time code, which is a secret
-            raise CodeRefused(_refused(phone, str(exc).replace(code.reveal(), "***"))) from None
+            told = str(exc).replace(code.reveal(), "***")
+            unanswered = isinstance(exc, Unavailable | RateLimited | BrokenAnswer)
+            raise CodeRefused((_unanswered if unanswered else _refused)(phone, told)) from None
         emulated = gateway.emulated
     runtime.stdout.write(_report(customer_id, after, fmt, emulated))
     return 0
@@ -106,6 +109,16 @@ def _refused(phone: str, twilio: str) -> str:
         f"Twilio refused the one-time code for {phone}: {twilio}. Check the newest code "
         "Meta sent to that phone (by SMS, or a call with `verification: voice`) and run the "
         "command again"
+    )
+
+
+def _unanswered(phone: str, twilio: str) -> str:
+    """The code may be right: Twilio kept failing, or its answer was lost."""
+    return (
+        f"The one-time code for {phone} did not reach Twilio, or its answer was lost: "
+        f"{twilio}. Run `wa-sync status` to see whether the sender left "
+        f"{PENDING_VERIFICATION}; if it did not, run this command again with the same code, "
+        "unless Meta has sent a newer one"
     )
 
 
