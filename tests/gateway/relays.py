@@ -70,7 +70,10 @@ class TlsFront(_Relay):
 
 
 class ConnectProxy(_Relay):
-    """An http:// proxy that only tunnels (CONNECT), noting each target it was asked for."""
+    """An http:// proxy that only tunnels (CONNECT), noting each target it was asked for;
+    with `refusal` set (a status line), it answers that instead of tunnelling."""
+
+    refusal = b""
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:
@@ -82,6 +85,9 @@ class ConnectProxy(_Relay):
                 head += chunk
             method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
             self.seen.append(f"{method} {target}")
+            if self.refusal:
+                conn.sendall(self.refusal + b"\r\nContent-Length: 0\r\n\r\n")
+                return
             host, _, port = target.rpartition(":")
             with socket.create_connection((host, int(port))) as upstream:
                 conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")

@@ -22,10 +22,10 @@ from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.utils import get_auth_from_url
+from requests.utils import get_auth_from_url, select_proxy
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from urllib3.exceptions import ConnectTimeoutError, HTTPError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 from urllib3.util import Retry, Timeout
 
 from wa_sync.credentials import hidden
@@ -44,6 +44,7 @@ RETRIED = frozenset({429, *range(500, 600)})
 # Twilio's Content API limits per account, requests a second (changelog, 2026-09-30).
 PUBLISHED_LIMITS = {"list": 20.0, "fetch": 100.0, "create": 100.0, "update": 20.0, "delete": 100.0}
 PACE_MARGIN = 0.9  # requests go at 90% of a limit, evenly spaced
+_TUNNEL_REFUSED = re.compile(r"^Tunnel connection failed: ([1-5][0-9]{2}[ -~]{0,80})")
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 _CONTENT_PATH = re.compile(r"/v1/(Content|ContentAndApprovals)(/[^/]+)?(/ApprovalRequests.*)?$")
 
@@ -179,7 +180,8 @@ class Transport(TwilioHttpClient):
                     method, url, kw.get("params"), kw.get("data"), kw.get("headers"), auth
                 )
             except (requests.RequestException, HTTPError, OSError) as exc:
-                raise _failure(method, url, exc, self.attempts) from exc
+                proxy = urlsplit(select_proxy(url, self.proxies) or "").netloc.rpartition("@")
+                raise _failure(method, url, exc, self.attempts, proxy[2]) from exc
 
     def twin(self) -> Transport:
         """The same settings on connections and in-flight slots of its own: for the apply
@@ -299,14 +301,22 @@ def _check(
         raise GaveUp(method, url, told, status=status)
 
 
-def _failure(method: str, url: str, exc: BaseException, attempts: int) -> TransportError:
-    """A transport failure as wa-sync's policy reads it."""
+def _failure(
+    method: str, url: str, exc: BaseException, attempts: int, proxy: str
+) -> TransportError:
+    """A transport failure as wa-sync's policy reads it; `proxy` is the host:port of the
+    proxy the request went to, if any (its login left out)."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(exc, requests.exceptions.SSLError):
         failed = "certificate verification" if "CERTIFICATE_VERIFY" in str(exc) else "handshake"
         return Unreachable(method, url, f"TLS {failed} failed")
     if isinstance(exc, requests.exceptions.ProxyError):
-        return Unreachable(method, url, f"the proxy failed ({type(reason).__name__})")
+        inner = getattr(reason, "original_error", reason)
+        connect = isinstance(inner, NewConnectionError | ConnectTimeoutError)
+        refused = _TUNNEL_REFUSED.search(str(inner))  # the proxy's status line, printable
+        why = "no connection could be made" if connect else type(inner).__name__
+        why = refused.group(1) if refused else why
+        return Unreachable(method, url, f"the proxy {proxy} failed: {why}")
     if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError):
         return Unreachable(method, url, f"no connection could be made (after {attempts} attempts)")
     timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(reason)
