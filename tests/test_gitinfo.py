@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
@@ -67,3 +68,27 @@ def test_git_runs_only_when_a_change_needs_a_cause_and_then_once(tmp_path, monke
     assert all(line.startswith("-C ") for line in runs)
     cause_of(["customers/b.yaml"])
     assert calls.read_text().splitlines() == runs  # asked once
+
+
+def test_an_unknown_base_ref_is_warned_of_once(tmp_path):
+    """WA_SYNC_BASE_REF that git does not know (not fetched in CI): every change is then
+    told as `config`, and the output says why instead of leaving it silent."""
+    git(tmp_path, "init", "-q")
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "a.yaml").write_text("name: A\n")
+    err = io.StringIO()
+    cause_of = cause_from_git(str(tmp_path), {"WA_SYNC_BASE_REF": "origin/nope"}, err=err)
+    assert cause_of(["customers/a.yaml"]) is Cause.CONFIG
+    assert cause_of(["customers/b.yaml"]) is Cause.CONFIG
+    told = err.getvalue()
+    assert told.count("warning: WA_SYNC_BASE_REF 'origin/nope' is no revision git knows") == 1
+    assert "fetch-depth: 0" in told
+
+
+def test_outside_git_or_without_a_base_nothing_is_warned(tmp_path):
+    err = io.StringIO()
+    outside = cause_from_git(str(tmp_path), {"WA_SYNC_BASE_REF": "main"}, err=err)
+    assert outside(["customers/a.yaml"]) is Cause.CONFIG
+    git(tmp_path, "init", "-q")
+    assert cause_from_git(str(tmp_path), {}, err=err)(["customers/a.yaml"]) is Cause.CONFIG
+    assert err.getvalue() == ""

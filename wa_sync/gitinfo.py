@@ -14,6 +14,7 @@ import os
 import subprocess
 from collections.abc import Iterable, Mapping
 from functools import cache
+from typing import TextIO
 
 from wa_sync.errors import UsageError
 from wa_sync.plan.change import Cause
@@ -87,6 +88,13 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
     return frozenset(_paths(changed) + _paths(untracked))
 
 
+def _in_work_tree(root: str) -> bool:
+    try:
+        return _git(root, "rev-parse", "--is-inside-work-tree").strip() == "true"
+    except GitFailed:
+        return False
+
+
 def changed_files(root: str, base: str) -> frozenset[str] | None:
     """Real paths of the files that differ from `base` (untracked ones included);
     None when `root` is not in a git work tree or `base` is unknown."""
@@ -99,15 +107,26 @@ def changed_files(root: str, base: str) -> frozenset[str] | None:
     return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 
 
-def cause_from_git(root: str, environ: Mapping[str, str], *, base: str | None = None) -> CauseOf:
+def cause_from_git(
+    root: str, environ: Mapping[str, str], *, base: str | None = None, err: TextIO | None = None
+) -> CauseOf:
     """The cause of a change made from `files`, against `base` (default as the module
     says). git is asked once, when the first change needs a cause: a plan without
-    changes (the common case in CI) runs no git at all."""
-    base = base or environ.get("WA_SYNC_BASE_REF") or "HEAD"
+    changes (the common case in CI) runs no git at all. A WA_SYNC_BASE_REF that git
+    does not know is told on `err` (`base`, from --changed-since, was checked before)."""
+    named = environ.get("WA_SYNC_BASE_REF") if base is None else None
+    base = base or named or "HEAD"
 
     @cache
     def changed() -> frozenset[str] | None:
-        return changed_files(root, base)
+        found = changed_files(root, base)
+        if found is None and named and err is not None and _in_work_tree(root):
+            err.write(
+                f"warning: WA_SYNC_BASE_REF {named!r} is no revision git knows here, so "
+                "every change is shown as caused by the configuration; fetch it first "
+                "(actions/checkout with fetch-depth: 0, or git fetch origin <branch>)\n"
+            )
+        return found
 
     @cache  # asked for every template: each customer file once, not 20 times
     def real(file: str) -> str:

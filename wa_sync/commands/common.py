@@ -185,7 +185,9 @@ def read_and_plan(
         prune=prune,
         allow_mass_delete=allow_mass_delete,
         emulator=gateway.emulated,
-        cause_of=cause_from_git(loaded.config.root, runtime.environ, base=loaded.base),
+        cause_of=cause_from_git(
+            loaded.config.root, runtime.environ, base=loaded.base, err=runtime.stderr
+        ),
         estate=loaded.known,
         digests=digests,
         gone=loaded.gone,
