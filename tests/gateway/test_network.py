@@ -165,11 +165,8 @@ def test_an_edge_or_region_that_is_no_name_is_a_usage_error(
     assert emulator.request_log() == []
 
 
-def test_a_proxy_that_cannot_be_reached_is_named_without_its_password(estate, cli, env, tls):
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there now
+def plan_through_a_proxy_with_a_login(cli, env, tls, port: int):
+    """A plan through the proxy at `port` on loopback, its URL carrying a login."""
     environ = {
         **env,
         "WA_SYNC_TWILIO_URL": tls.url,
@@ -178,20 +175,21 @@ def test_a_proxy_that_cannot_be_reached_is_named_without_its_password(estate, cl
     }
     result = cli("plan", environ=environ)
     assert result.code == 1
-    assert f"the proxy 127.0.0.1:{port} failed: no connection could be made" in result.err
     assert "s3cr3t" not in result.err
+    return result
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_without_its_password(estate, cli, env, tls):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    result = plan_through_a_proxy_with_a_login(cli, env, tls, port)
+    assert f"the proxy 127.0.0.1:{port} failed: no connection could be made" in result.err
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_named_with_its_answer(estate, cli, env, tls, proxy):
     proxy.refusal = b"HTTP/1.1 407 Proxy Authentication Required"
-    environ = {
-        **env,
-        "WA_SYNC_TWILIO_URL": tls.url,
-        "REQUESTS_CA_BUNDLE": BUNDLE,
-        "HTTPS_PROXY": f"http://ops:s3cr3t@127.0.0.1:{proxy.port}",
-    }
-    result = cli("plan", environ=environ)
-    assert result.code == 1
+    result = plan_through_a_proxy_with_a_login(cli, env, tls, proxy.port)
     told = f"the proxy 127.0.0.1:{proxy.port} failed: 407 Proxy Authentication Required"
     assert told in result.err
-    assert "s3cr3t" not in result.err
