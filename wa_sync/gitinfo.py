@@ -88,22 +88,15 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
     return frozenset(_paths(changed) + _paths(untracked))
 
 
-def _in_work_tree(root: str) -> bool:
-    try:
-        return _git(root, "rev-parse", "--is-inside-work-tree").strip() == "true"
-    except GitFailed:
-        return False
-
-
 def changed_files(root: str, base: str) -> frozenset[str] | None:
     """Real paths of the files that differ from `base` (untracked ones included);
-    None when `root` is not in a git work tree or `base` is unknown."""
+    None when `root` is not in a git work tree; GitFailed when `base` is unknown."""
     try:
         top = _git(root, "rev-parse", "--show-toplevel").strip()
-        changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
-        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name")
     except GitFailed:
         return None
+    changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
+    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name")
     return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 
 
@@ -119,14 +112,16 @@ def cause_from_git(
 
     @cache
     def changed() -> frozenset[str] | None:
-        found = changed_files(root, base)
-        if found is None and named and err is not None and _in_work_tree(root):
-            err.write(
-                f"warning: WA_SYNC_BASE_REF {named!r} is no revision git knows here, so "
-                "every change is shown as caused by the configuration; fetch it first "
-                "(actions/checkout with fetch-depth: 0, or git fetch origin <branch>)\n"
-            )
-        return found
+        try:
+            return changed_files(root, base)
+        except GitFailed:
+            if named and err is not None:
+                err.write(
+                    f"warning: WA_SYNC_BASE_REF {named!r} is no revision git knows here, so "
+                    "every change is shown as caused by the configuration; fetch it first "
+                    "(actions/checkout with fetch-depth: 0, or git fetch origin <branch>)\n"
+                )
+            return None
 
     @cache  # asked for every template: each customer file once, not 20 times
     def real(file: str) -> str:
