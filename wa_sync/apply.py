@@ -105,8 +105,8 @@ def apply_plan(
         if customer is None:  # a plan never holds changes for undeclared customers
             raise WaSyncError(f"customer {customer_id!r} is not in the configuration")
         current = live.customers.get(customer_id) or LiveCustomer(customer_id=customer_id)
-        run = _CustomerRun(customer, current.account, gateway, report, stopped)
-        run.records = {(r.friendly_name, r.language) for r in current.retired}
+        records = {(r.friendly_name, r.language) for r in current.retired}
+        run = _CustomerRun(customer, current.account, gateway, report, stopped, records)
         run.run(by_customer[customer_id])
 
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
@@ -130,6 +130,7 @@ class _CustomerRun:
         gateway: Gateway,
         report: OnOutcome,
         stopped: Callable[[], bool],
+        records: set[tuple[str, str]],
     ):
         self.customer = customer
         self.account = account
@@ -137,7 +138,7 @@ class _CustomerRun:
         self.report = report
         self.stopped = stopped
         self.created_contents: dict[str, str] = {}  # change address -> new content SID
-        self.records: set[tuple[str, str]] = set()  # wa-sync's name-block records, live
+        self.records = records  # wa-sync's name-block records, live: (name, language)
 
     def run(self, changes: list[Change]) -> None:
         ordered = sorted(changes, key=lambda c: (int(c.phase), c.address))
@@ -249,9 +250,11 @@ class _CustomerRun:
         such an apply in this very second is that record already)."""
         account = self.require_account()
         retired = retired_record(change.before or {}, datetime.now(UTC))
-        if retired is not None and (retired[1], retired[0].language) not in self.records:
-            self.gateway.create_content(account, *retired)
-            self.records.add((retired[1], retired[0].language))
+        if retired is not None:
+            record = (retired[1], retired[0].language)
+            if record not in self.records:
+                self.gateway.create_content(account, *retired)
+                self.records.add(record)
         _ignore_missing(lambda: self.gateway.delete_content(account, _ref(change)))
         return _ref(change)
 
