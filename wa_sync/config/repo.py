@@ -165,10 +165,10 @@ class _Loader:
         return False
 
     def _library_stem_ok(self, stem: str, relative: str) -> bool:
-        if LIBRARY_NAME.match(stem) and (clash := rollout_name_clash(stem)):
-            self._error(relative, clash[0], f"{clash[1]}: rename {relative} and its `name:`")
-            return False
         if LIBRARY_NAME.match(stem):
+            if clash := rollout_name_clash(stem):
+                self._error(relative, clash[0], f"{clash[1]}: rename {relative} and its `name:`")
+                return False
             return True
         suggestion = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
         self._error(

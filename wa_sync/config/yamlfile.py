@@ -27,6 +27,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     SafeLoader = yaml.SafeLoader
 
 MAX_NODES = 100_000  # nodes after alias expansion, per file
+TOO_DEEP_FIX = "no wa-sync file needs more than a few levels: check the brackets and indentation"
 MAX_DEPTH = 64  # nesting levels
 MAX_INT_BITS = 256  # an integer scalar: far more digits than any phone number or id
 
@@ -118,7 +119,7 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
             file,
             None,
             f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
-            "no wa-sync file needs more than a few levels: check the brackets and indentation",
+            TOO_DEEP_FIX,
         ) from exc
     finally:
         loader.dispose()
@@ -153,7 +154,7 @@ class _Walker:
                 self.file,
                 _line(node),
                 f"is nested more than {MAX_DEPTH} levels deep",
-                "no wa-sync file needs more than a few levels: check the brackets and indentation",
+                TOO_DEEP_FIX,
             )
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)

@@ -183,8 +183,8 @@ def _orphans(
     that manages another by `account_sid` (a renamed customer's first apply makes one)."""
     declared = {c.id for c in config.customers} | set(estate or ())
     whole = set(scope) == declared
-    adopted = {c.account_sid for c in config.customers if c.account_sid}
     elsewhere = {c.id: c.account_sid for c in config.customers if c.account_sid}
+    adopted = set(elsewhere.values())
     notes = []
     for account in live.accounts:
         cid = account.customer_id
