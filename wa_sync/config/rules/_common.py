@@ -386,3 +386,9 @@ def split_url(value: object) -> SplitResult | None:
     except ValueError:
         return None
     return parts
+
+
+def web_url(value: object) -> SplitResult | None:
+    """The parts of an http(s) URL, or None when `value` is none (split_url)."""
+    parts = split_url(value)
+    return parts if parts is not None and parts.scheme.lower() in ("http", "https") else None

@@ -13,7 +13,7 @@ from wa_sync.config.rules._common import (
     beyond,
     features,
     problem,
-    split_url,
+    web_url,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import Config, Template
@@ -142,9 +142,9 @@ def url_buttons(config: Config) -> Iterator[Problem]:
                     "the variable in a button URL must be at its end",
                     "move the variable to the end, e.g. https://example.com/orders/{{1}}",
                 )
-            parts = split_url(PLACEHOLDER.sub("x", url))
+            parts = web_url(PLACEHOLDER.sub("x", url))
             host = (parts.hostname or "").lower() if parts else ""
-            if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+            if not host:
                 yield problem(
                     t,
                     where,

@@ -16,8 +16,8 @@ from wa_sync.config.rules._common import (
     features,
     placeholders,
     problem,
-    split_url,
     templates,
+    web_url,
 )
 from wa_sync.errors import Problem
 from wa_sync.model import BusinessVerification, Config, Template
@@ -301,8 +301,8 @@ def template_header_media(config: Config) -> Iterator[Problem]:
         for _type_name, rel, media in f.media:
             for i, item in enumerate(media):
                 where = f"{rel}[{i}]"
-                parts = split_url(PLACEHOLDER.sub("x", item) if isinstance(item, str) else None)
-                if parts is None or parts.scheme.lower() not in ("http", "https"):
+                parts = web_url(PLACEHOLDER.sub("x", item) if isinstance(item, str) else None)
+                if parts is None:
                     yield problem(
                         t,
                         where,
