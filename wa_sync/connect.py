@@ -134,7 +134,7 @@ def _check_login(name: str, proxy: str) -> None:
     if parts.scheme in ("http", "https") and not login.isascii():
         try:
             login.encode("latin-1")
-        except UnicodeEncodeError:
+        except UnicodeEncodeError:  # no cause kept: it quotes the password's character
             raise UsageError(
                 f"{name}: the proxy's user name or password holds a character that HTTP "
                 "proxy authentication cannot carry (only Latin-1 can be sent); use a "
