@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from wa_sync.errors import UsageError
+from wa_sync.errors import TwilioError, UsageError
 from wa_sync.model import Customer, LiveCustomer, LiveEstate
 from wa_sync.runtime import Runtime
 
@@ -165,8 +165,9 @@ def read_with_progress(
     gateway: Gateway,
     customers: Collection[Customer],
     on_customer: Callable[[LiveCustomer], None] | None = None,
+    on_unread: Callable[[str, TwilioError], None] | None = None,
 ) -> LiveEstate:
-    """`gateway.read`, counting the customers read on a progress line."""
+    """`gateway.read`, counting the customers read (or not read) on a progress line."""
     with progress(runtime, "Reading Twilio", "customers", total=len(customers)) as shown:
 
         def read_one(current: LiveCustomer) -> None:
@@ -174,4 +175,10 @@ def read_with_progress(
                 on_customer(current)
             shown.step()
 
-        return gateway.read(customers, on_customer=read_one)
+        def unread_one(customer_id: str, error: TwilioError) -> None:
+            if on_unread is not None:
+                on_unread(customer_id, error)
+            shown.step()
+
+        told = None if on_unread is None else unread_one  # None: the read raises
+        return gateway.read(customers, on_customer=read_one, on_unread=told)

@@ -72,6 +72,7 @@ class ReportWriter:
         self._changes = 0
         self._redactions = 0
         self.stopped_by = ""  # why the apply stopped before the end, if it did
+        self.not_read: dict[str, str] = {}  # customers Twilio did not answer for: why
         self.failure: OSError | None = None  # the write that failed; nothing more is written
 
     def __enter__(self) -> ReportWriter:
@@ -108,6 +109,10 @@ class ReportWriter:
             }
             if self.stopped_by:
                 summary["stopped_by"] = self.stopped_by
+            if self.not_read:
+                summary["not_read"] = [
+                    {"customer": cid, "reason": why} for cid, why in sorted(self.not_read.items())
+                ]
             if exc_type is not None:
                 summary["interrupted_by"] = exc_type.__name__
             with contextlib.suppress(OSError):  # nothing more can be said

@@ -129,6 +129,15 @@ def test_fail_next_counts_and_matches_method_and_path(emu, parent):
     assert emu.state()["accounts"] == []
 
 
+def test_fail_next_for_one_account_leaves_the_others_alone(emu, parent):
+    sub = parent.api.v2010.accounts.create(friendly_name="wa-sync:one")
+    emu.fail_next("GET", r"^/v1/ContentAndApprovals$", status=503, account=sub.sid)
+    assert raw(emu.url, "GET", "/v1/ContentAndApprovals", parent.auth).status_code == 200
+    sub_auth = (sub.sid, sub.auth_token)
+    assert raw(emu.url, "GET", "/v1/ContentAndApprovals", sub_auth).status_code == 503
+    assert raw(emu.url, "GET", "/v1/ContentAndApprovals", sub_auth).status_code == 200
+
+
 def test_bad_fault_settings_are_refused(emu):
     with pytest.raises(ValueError):
         emu.set_faults(error_rate=1.5)

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.commands.common import customer_file_ids, load_and_connect, read_and_plan
+from wa_sync.commands.common import (
+    customer_file_ids,
+    listed,
+    load_and_connect,
+    read_and_plan,
+    unread_error,
+)
 from wa_sync.commands.execution import EXIT_ERROR, Execution, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
@@ -153,6 +159,9 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         _show_plan(runtime, render(plan, "text", color=o.color, verbose=o.verbose))
         if not plan.has_changes:
             _show_plan(runtime, "Nothing to apply.\n")
+            if plan.unread:
+                say(runtime.stderr, f"Error: {unread_error(plan)}.")
+                return EXIT_ERROR
             return 0
         if saved is None and not o.auto_approve:
             _confirm(runtime)
@@ -276,7 +285,7 @@ def _check_options(saved: SavedPlan, o: Options) -> None:
         chosen = select_customers(customer_file_ids(o.root), only=o.only, shard=o.shard)
         outside = sorted(set(saved.customers) - set(chosen))
         if outside:
-            conflicts.append(f"{_scope_flags(o)} would leave out {_listed(outside)}")
+            conflicts.append(f"{_scope_flags(o)} would leave out {listed(outside)}")
     if o.prune is not None and o.prune != saved.prune:
         conflicts.append("--prune was given")
     if o.allow_mass_delete and not saved.allow_mass_delete:
@@ -289,7 +298,7 @@ def _check_options(saved: SavedPlan, o: Options) -> None:
     flags += ["--allow-mass-delete"] if o.allow_mass_delete else []
     command = " ".join(["wa-sync plan", *flags, "--out FILE"])
     raise UsageError(
-        f"{o.planfile} was saved for {_listed(saved.customers)}, {made} prune, and is carried "
+        f"{o.planfile} was saved for {listed(saved.customers)}, {made} prune, and is carried "
         f"out exactly as saved, but {' and '.join(conflicts)}. Nothing was changed. Save a "
         f"plan with those options (`{command}`), review it and apply that."
     )
@@ -299,11 +308,6 @@ def _scope_flags(o: Options) -> str:
     customers = [f"--customer {cid}" for cid in o.only or ()]
     shard = [f"--shard {o.shard[0]}/{o.shard[1]}"] if o.shard else []
     return " ".join(customers + shard)
-
-
-def _listed(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-    return shown or "no customer"
 
 
 def _read_saved(planfile: str) -> SavedPlan:

@@ -178,7 +178,8 @@ def read_and_plan(
 ) -> tuple[LiveEstate, Plan]:
     """Read Twilio for the customers in scope and plan; `digests=False` for a plan that
     is only shown, never saved (see PlanBuilder). Each customer is diffed as soon as its
-    state is read, while the others' answers are on their way."""
+    state is read, while the others' answers are on their way; one whose subaccount
+    Twilio does not answer for is in the plan as unread (SPEC §4.2), not an error."""
     builder = PlanBuilder(
         loaded.config,
         customers=loaded.scope,
@@ -192,7 +193,9 @@ def read_and_plan(
         digests=digests,
         gone=loaded.gone,
     )
-    live = read_with_progress(runtime, gateway, loaded.in_scope, on_customer=builder.add)
+    live = read_with_progress(
+        runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread
+    )
     return live, builder.finish(live)
 
 
@@ -203,3 +206,21 @@ def read_owned(loaded: Loaded, gateway: Gateway, runtime: Runtime) -> LiveEstate
     live = read_with_progress(runtime, gateway, loaded.in_scope)
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     return live
+
+
+def listed(ids: Sequence[str]) -> str:
+    """ "a, b, c, d, e and 3 more": customer ids in a message."""
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return shown or "no customer"
+
+
+def unread_error(plan: Plan) -> str:
+    """What plan and apply say, after the plan, when Twilio was not read for some
+    customers (SPEC §4.2): the plan shows why for each; "" when it was read for all."""
+    if not plan.unread:
+        return ""
+    return (
+        f"Twilio could not be read for {len(plan.unread)} customer(s) ({listed(plan.unread)}), "
+        "so nothing is planned for them; the plan says why for each, and the other customers "
+        "are planned. Run again once Twilio answers for them"
+    )

@@ -19,7 +19,7 @@ from wa_sync.apply import Outcome, Result, apply_plan
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Stop
 from wa_sync.model import Config, LiveEstate
-from wa_sync.plan.change import Action, Plan
+from wa_sync.plan.change import Action, NoteKind, Plan
 from wa_sync.progress import Progress, progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.report import ReportWriter
@@ -72,6 +72,9 @@ class Execution:
                     self._closed = True
                 if self.writer is not None:
                     self.writer.stopped_by = self.stopped_by()
+                    self.writer.not_read = {
+                        n.customer: n.message for n in self.plan.notes if n.kind is NoteKind.UNREAD
+                    }
 
     def record(self, outcome: Outcome) -> None:
         """One outcome, from the thread that made it."""
@@ -133,7 +136,8 @@ class Execution:
             return self.hard_stop.exit_code
         if self.stop.requested():
             return self.stop.exit_code
-        return 0 if all(o.ok for o in self.outcomes) else EXIT_ERROR
+        done = all(o.ok for o in self.outcomes) and not self.plan.unread
+        return 0 if done else EXIT_ERROR
 
 
 class Lines:
@@ -180,17 +184,22 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
         f"{len(having(Result.OK))} done, {len(failed)} failed, "
         f"{len(having(Result.SKIPPED))} skipped"
     )
+    unread = [n for n in plan.notes if n.kind is NoteKind.UNREAD]
+    counts += f"; {len(unread)} customer(s) not read from Twilio" if unread else ""
     if stopped_by:
         counts += f", {len(not_started)} not started"
         counts += f", {len(unknown)} unknown" if unknown else ""
         lines.append(f"Apply stopped ({stopped_by}): {counts}.")
-    elif len(failed) + len(having(Result.SKIPPED)):
+    elif len(failed) + len(having(Result.SKIPPED)) + len(unread):
         lines.append(f"Apply finished with failures: {counts}.")
     else:
         lines.append(f"Apply complete: {counts}.")
     if failed:
         lines.append("Failed:")
         lines += [f"  {o.change.address}: {o.error}" for o in failed]
+    if unread:  # SPEC §4.2: listed with why, as a failure is
+        lines.append("Not read from Twilio, so nothing was applied for them:")
+        lines += [f"  {n.address}: {n.message}" for n in unread]
     order = {id(change): index for index, change in enumerate(plan.actionable)}
     for group in (not_started, unknown):
         group.sort(key=lambda o: order.get(id(o.change), 0))
@@ -201,10 +210,10 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
         if group:
             lines.append(title)
             lines += [f"  {o.change.action.value} {o.change.address}" for o in group]
-    if failed or not_started or unknown:
+    if failed or not_started or unknown or unread:
         lines.append(
             RESUME
-            if not failed or stopped_by
+            if not (failed or unread) or stopped_by
             else "Run `wa-sync apply` again once the cause is fixed: it resumes safely."
         )
     blocked = [c for c in plan.changes if c.action is Action.BLOCKED]

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from wa_sync.commands.common import load_and_connect, read_and_plan
+from wa_sync.commands.common import load_and_connect, read_and_plan, unread_error
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.plan.change import Plan
 from wa_sync.render.json import render_json
@@ -72,6 +72,8 @@ def run(
     runtime.stdout.write(render(plan, fmt, color=color, verbose=verbose))
     if out:
         runtime.stderr.write(f"Saved the plan to {out}; apply it with `wa-sync apply {out}`.\n")
+    if plan.unread:  # shown whole above; what was not read must not pass for "no changes"
+        raise WaSyncError(unread_error(plan))
     if loaded.config.settings.on_category_change == "fail":
         refuse_recategorised(plan)
     if detailed_exitcode:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from wa_sync.emulator import admin
-from wa_sync.emulator.auth import authenticate
+from wa_sync.emulator.auth import authenticate, basic_username
 from wa_sync.emulator.errors import (
     METHOD_NOT_ALLOWED,
     TOO_MANY_REQUESTS,
@@ -130,7 +130,7 @@ class App:
         headers = {name.lower(): value for name, value in headers.items()}
         path, _, query = target.partition("?")
         started = time.monotonic()
-        decision = self.faults.decide(method, path)
+        decision = self.faults.decide(method, path, basic_username(headers.get("authorization")))
         found = match(method, path)
         # Injected latency is the time to answer, the emulator's own work included (as a
         # remote API's is): the answer is held back until `started + latency`.
@@ -299,10 +299,18 @@ class App:
         count: int = 1,
         mode: str = "error",
         message: str | None = None,
+        account: str | None = None,
     ) -> None:
-        """The next `count` requests matching answer `status` (with `message`), as `mode`."""
+        """The next `count` requests matching answer `status` (with `message`), as `mode`;
+        with `account`, only requests authenticated as that account (or API key)."""
         self.faults.fail_next(
-            method, path_regex, status=status, count=count, mode=mode, message=message
+            method,
+            path_regex,
+            status=status,
+            count=count,
+            mode=mode,
+            message=message,
+            account=account,
         )
 
     def reset(self) -> None:

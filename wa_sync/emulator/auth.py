@@ -46,6 +46,14 @@ def same_secret(secret: str, given: str) -> bool:
     return hmac.compare_digest(secret.encode(), given.encode())
 
 
+def basic_username(header: str | None) -> str | None:
+    """The username an Authorization header gives, or None: who a fault rule is for."""
+    try:
+        return _credentials(header)[0]
+    except ApiError:
+        return None
+
+
 def _credentials(header: str | None) -> tuple[str, str]:
     if not header or not header.lower().startswith("basic "):
         raise unauthorized()

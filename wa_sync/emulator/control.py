@@ -189,12 +189,13 @@ class EmulatorControl:
         count: int = 1,
         mode: str = "error",
         message: str | None = None,
+        account: str | None = None,
     ) -> None:
         self._call(
             "POST",
             "fail-next",
             {"method": method, "path_regex": path_regex, "status": status, "count": count,
-             "mode": mode, "message": message},
+             "mode": mode, "message": message, "account": account},
         )  # fmt: skip
 
     def request_log(self) -> list[dict[str, Any]]:

@@ -43,8 +43,11 @@ class Rule:
     remaining: int
     mode: str
     message: str | None = None  # the error's text (default: "Injected fault")
+    account: str | None = None  # only requests whose Basic username this is
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, user: str | None) -> bool:
+        if self.account is not None and user != self.account:
+            return False
         return self.method in ("*", method) and self.pattern.search(path) is not None
 
 
@@ -106,6 +109,7 @@ class Faults:
         count: int = 1,
         mode: str = "error",
         message: str | None = None,
+        account: str | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -113,7 +117,7 @@ class Faults:
             raise ValueError("count must be at least 1")
         if not 400 <= status <= 599:
             raise ValueError("status must be a 4xx or 5xx status")
-        rule = Rule(method.upper(), re.compile(path_regex), status, count, mode, message)
+        rule = Rule(method.upper(), re.compile(path_regex), status, count, mode, message, account)
         with self.lock:
             self.rules.append(rule)
 
@@ -135,18 +139,20 @@ class Faults:
                 "methods": None if c.methods is None else sorted(c.methods),
                 "pending_rules": [
                     {"method": r.method, "path_regex": r.pattern.pattern, "status": r.status,
-                     "count": r.remaining, "mode": r.mode}
+                     "count": r.remaining, "mode": r.mode, "account": r.account}
                     for r in self.rules
                 ],
             }  # fmt: skip
 
-    def decide(self, method: str, path: str) -> Decision:
+    def decide(self, method: str, path: str, user: str | None = None) -> Decision:
+        """What to do to a request; `user` is its Basic username (an account SID or an
+        API key), for the rules made for one account."""
         with self.lock:
             c = self.config
             applies = c.applies(method)
             decision = Decision(latency_s=c.latency_ms / 1000.0 if applies else 0.0)
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, user):
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self.rules.remove(rule)

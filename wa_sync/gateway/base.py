@@ -69,9 +69,13 @@ class Gateway(Protocol):
         self,
         customers: Collection[Customer],
         on_customer: Callable[[LiveCustomer], None] | None = None,
+        on_unread: Callable[[str, TwilioError], None] | None = None,
     ) -> LiveEstate:
         """One listing of subaccounts, then per matched customer one Senders and one
-        ContentAndApprovals listing; `on_customer(state)` in this thread as each is read."""
+        ContentAndApprovals listing; `on_customer(state)` in this thread as each is read.
+        A subaccount that cannot be read raises, or with `on_unread` is told as
+        `on_unread(customer_id, error)` and left out of the estate's customers, and the
+        read goes on (SPEC §4.2: one customer's failure does not stop the others)."""
 
     def read_subaccount(
         self, account: LiveAccount

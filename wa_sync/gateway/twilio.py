@@ -102,6 +102,7 @@ class TwilioGateway:
         self,
         customers: Collection[model.Customer],
         on_customer: Callable[[model.LiveCustomer], None] | None = None,
+        on_unread: Callable[[str, TwilioError], None] | None = None,
     ) -> model.LiveEstate:
         accounts = self._list_accounts()
         index = AccountIndex(accounts)
@@ -123,13 +124,21 @@ class TwilioGateway:
         reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
         try:
             for done in as_completed(reads):  # in the order Twilio answers
-                senders, contents = done.result()
-                for customer_id in sharing[reads[done]]:
-                    account = index.by_sid[reads[done]]
+                sid = reads[done]
+                try:
+                    senders, contents = done.result()
+                except TwilioError as exc:
+                    if on_unread is None:
+                        raise
+                    for customer_id in sharing[sid]:
+                        on_unread(customer_id, exc)
+                    continue
+                for customer_id in sharing[sid]:
+                    account = index.by_sid[sid]
                     found(customer_id, account=account, senders=senders, contents=contents)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-        by_id = MappingProxyType({cid: live[cid] for cid in matched})
+        by_id = MappingProxyType({cid: live[cid] for cid in matched if cid in live})
         return model.LiveEstate(parent_sid=self.parent_sid, accounts=accounts, customers=by_id)
 
     def read_subaccount(

@@ -16,6 +16,9 @@ from wa_sync.plan.ownership import check_ownership
 from wa_sync.plan.registrations import one_registration_per_number
 from wa_sync.plan.safety import check_mass_delete
 
+# the live digest of a customer Twilio did not answer for: no read state has it
+UNREAD_DIGEST = "unread"
+
 
 def build_plan(
     config: Config,
@@ -86,6 +89,7 @@ class PlanBuilder:
         self.cause_of = cause_of
         self.states: dict[int, Any] = {}  # content states, shared by every step
         self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
+        self.unread_why: dict[str, str] = {}  # customer id -> why Twilio was not read for it
         self._config_parts: dict[str, str] = {}  # customer id -> its part of that digest
 
     def add(self, current: LiveCustomer) -> None:
@@ -95,6 +99,13 @@ class PlanBuilder:
                 self._diff(current.customer_id, current)
                 if self.digests:
                     self._config_part(current.customer_id)
+
+    def unread(self, customer_id: str, error: Exception) -> None:
+        """Twilio did not answer for this customer (after the retries): it gets no diff,
+        a note saying why, and the digest UNREAD_DIGEST (a saved plan is stale once it can
+        be read). `finish` must not diff it against an empty state: that would plan its
+        every object anew."""
+        self.unread_why[customer_id] = str(error)
 
     def finish(self, live: LiveEstate) -> Plan:
         """The plan against `live`; raises MassDelete as build_plan does."""
@@ -136,6 +147,11 @@ class PlanBuilder:
         notes: list[Note] = []
         digests: dict[str, str] = {}
         for customer_id in self.scope:
+            if customer_id in self.unread_why:
+                notes.append(_unread_note(customer_id, self.unread_why[customer_id]))
+                if self.digests:
+                    digests[customer_id] = UNREAD_DIGEST
+                continue
             current = live.customers.get(customer_id) or LiveCustomer(customer_id=customer_id)
             done = self._diff(customer_id, current)
             if done is None:
@@ -168,6 +184,15 @@ class PlanBuilder:
             prune=self.pruning,
             allow_mass_delete=self.allow_mass_delete,
         )
+
+
+def _unread_note(customer_id: str, why: str) -> Note:
+    message = (
+        f"Twilio could not be read for this customer, so nothing is planned for it: {why}. "
+        "The other customers are planned; plan again once Twilio answers for it"
+    )
+    address = f"customer.{customer_id}"
+    return Note(customer=customer_id, address=address, kind=NoteKind.UNREAD, message=message)
 
 
 def _orphans(

@@ -108,6 +108,9 @@ class NoteKind(StrEnum):
     UNDECLARED = "undeclared"
     PROTECTED = "protected"  # a plan would delete it, but `protect: true` keeps it
     RECATEGORISED = "recategorised"  # Meta changed an approved template's category: drift
+    # Twilio did not answer for the customer's subaccount: nothing is planned for it, and
+    # plan and apply exit 1 (SPEC §4.2: the others go on)
+    UNREAD = "unread"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -157,11 +160,19 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actionable)
 
+    @property
+    def unread(self) -> tuple[str, ...]:
+        """The customers whose Twilio state could not be read: nothing is planned for them."""
+        return tuple(n.customer for n in self.notes if n.kind is NoteKind.UNREAD)
+
     def counts(self) -> Counter[Action]:
         return Counter(c.action for c in self.changes)
 
     def for_customer(self, customer_id: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.customer == customer_id)
+
+
+NO_CHANGES = "No changes. Twilio matches the configuration."
 
 
 def kept_counts(plan: Plan) -> tuple[int, int]:
@@ -176,10 +187,15 @@ def summary_line(plan: Plan) -> str:
     undeclared, protected = kept_counts(plan)
     kept = f" {undeclared} undeclared kept." if undeclared else ""
     kept += f" {protected} protected from deletion." if protected else ""
+    unread = len(plan.unread)
+    if unread:  # never "Twilio matches" when some of it was not read
+        them = "it" if unread == 1 else "them"
+        kept += f" {unread} not read from Twilio: nothing is planned for {them}."
     if not plan.has_changes:
         blocked = len(plan.blocked)
         suffix = f" {blocked} blocked." if blocked else ""
-        return f"No changes. Twilio matches the configuration.{suffix}{kept}"
+        head = "No changes in the customers read." if unread else NO_CHANGES
+        return f"{head}{suffix}{kept}"
     n = plan.counts()
     return (
         f"Plan: {n[Action.CREATE]} to create, {n[Action.UPDATE]} to update, "

@@ -76,6 +76,7 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
             "has_changes": plan.has_changes,
             "undeclared": undeclared,
             "protected": protected,
+            "unread": len(plan.unread),
             "line": summary_line(plan),
         },
         "changes": [change_doc(c) for c in plan.changes],

@@ -96,6 +96,9 @@ def _document(plan: Plan, section: Section) -> str:
     if plan.emulator:
         head += [f"_{escape(EMULATOR_BANNER)}_", ""]
     head += [f"**{escape(summary_line(plan))}**", ""]
+    if plan.unread:  # above any fold: an error, never counted away
+        names = ", ".join(escape(c) for c in plan.unread)
+        head += [f"**Not read from Twilio, so nothing is planned for them:** {names}", ""]
     customers = sorted(
         {c.customer for c in plan.changes}
         | {n.customer for n in plan.notes if n.kind not in FOLDED}
@@ -176,7 +179,8 @@ def _fold(plan: Plan, customer_id: str, lines: list[str]) -> list[str]:
     if not lines:
         return []
     counts = Counter(c.action for c in plan.for_customer(customer_id))
-    summary = ", ".join(f"{n} {a.value}" for a, n in sorted(counts.items())) or "notes only"
+    summary = ", ".join(f"{n} {a.value}" for a, n in sorted(counts.items()))
+    summary = summary or ("not read from Twilio" if customer_id in plan.unread else "notes only")
     return [
         "<details>",
         f"<summary><b>{pre(unlinked(customer_id))}</b>: {pre(summary)}</summary>",

@@ -28,6 +28,7 @@ NOTE_SYMBOLS = {
     NoteKind.UNDECLARED: "?",  # not declared, kept: shown always, never a change
     NoteKind.PROTECTED: "=",  # `protect: true` keeps what the plan would delete
     NoteKind.RECATEGORISED: "⚠",  # drift that no apply can undo: a person decides
+    NoteKind.UNREAD: "✗",  # Twilio did not answer for the customer: nothing planned
 }
 _COLORS = {
     Action.CREATE: "32",

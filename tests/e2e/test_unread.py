@@ -1,0 +1,156 @@
+"""A customer whose subaccount Twilio does not answer for (SPEC §4.2): the others are
+planned and applied, it is shown as not read in every format and in apply's summary,
+nothing is planned or written for it, and the exit code is 1."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from tests.e2e.helpers import customer_doc, estate_writes
+from wa_sync.schemas import load_schema
+
+CONTENTS = r"^/v1/ContentAndApprovals$"
+NEW_TEMPLATE = {
+    "name": "opening_hours",
+    "language": "en",
+    "category": "UTILITY",
+    "body": "Hi {{1}}, we are open from 9:00 to 17:00 on weekdays.",
+    "variables": {"1": "Maria"},
+}
+
+
+@pytest.fixture
+def onboarded(repo, cli, emulator):
+    """Three applied customers, each then given one more template: each has changes."""
+    for n in range(1, 4):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0, "the set-up apply failed"
+    for n in range(1, 4):
+        repo.edit(f"customers/clinic-{n}.yaml", lambda doc: doc["templates"].append(NEW_TEMPLATE))
+    emulator.clear_request_log()
+    return repo
+
+
+def subaccount(emulator, customer_id: str) -> str:
+    (sid,) = [
+        a["sid"]
+        for a in emulator.state()["accounts"]
+        if a["friendly_name"] == f"wa-sync:{customer_id}"
+    ]
+    return sid
+
+
+def writes_as(emulator, sid: str) -> list[dict]:
+    return [r for r in estate_writes(emulator.request_log()) if r["account_sid"] == sid]
+
+
+def test_a_plan_shows_the_others_and_fails_for_the_one_not_read(onboarded, cli, emulator):
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-2"))
+    result = cli("plan", "--detailed-exitcode")
+    assert result.code == 1, result.err
+    assert "+ customer.clinic-1/template.opening_hours[en]" in result.out
+    assert "+ customer.clinic-3/template.opening_hours[en]" in result.out
+    assert "customer.clinic-2/" not in result.out  # nothing planned against a state unknown
+    assert "✗ customer.clinic-2: Twilio could not be read for this customer" in result.out
+    assert "refused its own credentials" in result.out  # why, in Twilio's words
+    assert result.out.rstrip().endswith("1 not read from Twilio: nothing is planned for it."), (
+        result.out
+    )
+    assert "Twilio could not be read for 1 customer(s) (clinic-2)" in result.err
+
+
+def test_every_format_shows_the_customer_not_read(onboarded, cli, emulator):
+    sid = subaccount(emulator, "clinic-2")
+    emulator.fail_next("GET", CONTENTS, status=403, account=sid)
+    saved = onboarded.root / "plan.json"
+    assert cli("plan", "--format", "markdown", "--out", str(saved)).code == 1
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    jsonschema.validate(doc, load_schema("plan"))
+    assert doc["summary"]["unread"] == 1
+    assert [n["customer"] for n in doc["notes"] if n["kind"] == "unread"] == ["clinic-2"]
+    assert {c["customer"] for c in doc["changes"]} == {"clinic-1", "clinic-3"}
+    emulator.fail_next("GET", CONTENTS, status=403, account=sid)
+    markdown = cli("plan", "--format", "markdown").out
+    assert "**Not read from Twilio, so nothing is planned for them:** clinic\\-2" in markdown
+
+
+def test_a_plan_with_nothing_else_to_do_does_not_say_twilio_matches(repo, cli, emulator):
+    for n in range(1, 3):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-1"))
+    result = cli("plan")
+    assert result.code == 1
+    assert "Twilio matches" not in result.out
+    assert "No changes in the customers read." in result.out
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-1"))
+    result = cli("apply", "--auto-approve")
+    assert (result.code, result.out.strip().splitlines()[-1]) == (1, "Nothing to apply."), result
+    assert "Twilio could not be read for 1 customer(s) (clinic-1)" in result.err
+
+
+def test_an_apply_carries_out_the_others_and_lists_the_one_not_read(onboarded, cli, emulator):
+    sid = subaccount(emulator, "clinic-2")
+    emulator.fail_next("GET", CONTENTS, status=403, account=sid)
+    report = onboarded.root / "report.jsonl"
+    result = cli("apply", "--auto-approve", "--report", str(report))
+    assert result.code == 1, result.out
+    summary = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+    assert [r["customer"] for r in summary["not_read"]] == ["clinic-2"]
+    assert "refused its own credentials" in summary["not_read"][0]["reason"]
+    assert "Apply finished with failures: 4 done, 0 failed, 0 skipped; 1 customer(s) not read" in (
+        result.out
+    )
+    assert "Not read from Twilio, so nothing was applied for them:\n  customer.clinic-2: " in (
+        result.out
+    )
+    assert writes_as(emulator, sid) == []
+    for other in ("clinic-1", "clinic-3"):
+        assert writes_as(emulator, subaccount(emulator, other)), other
+    assert cli("apply", "--auto-approve").code == 0  # Twilio answers again: the rest
+    assert len(writes_as(emulator, sid)) == 2  # its new content, and its submission
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_with_a_customer_not_read(onboarded, cli, emulator):
+    sid = subaccount(emulator, "clinic-2")
+    saved = str(onboarded.root / "plan.json")
+    emulator.fail_next("GET", CONTENTS, status=403, account=sid)
+    assert cli("plan", "--out", saved).code == 1
+    emulator.fail_next("GET", CONTENTS, status=403, account=sid)
+    result = cli("apply", saved)  # still not read: the others as reviewed, and exit 1
+    assert result.code == 1
+    assert writes_as(emulator, sid) == []
+    assert "customer.clinic-2: Twilio could not be read" in result.out
+    emulator.clear_request_log()
+    result = cli("apply", saved)  # clinic-2 read now: the plan was not made from that
+    assert result.code == 1
+    assert "is stale: Twilio's live state changed for clinic-1, clinic-2, clinic-3" in result.err
+    assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_saved_plan_is_not_applied_when_a_customer_it_read_cannot_be_read(
+    onboarded, cli, emulator
+):
+    saved = str(onboarded.root / "plan.json")
+    assert cli("plan", "--out", saved).code == 0
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-3"))
+    result = cli("apply", saved)
+    assert result.code == 1
+    assert "is stale: Twilio could not be read now for clinic-3" in result.err
+    assert estate_writes(emulator.request_log()) == []
+
+
+def test_twilio_unavailable_for_one_subaccount_after_the_retries(onboarded, cli, emulator):
+    """The real case: 5xx to every attempt (5, with backoff) for one subaccount."""
+    emulator.fail_next(
+        "GET", CONTENTS, status=503, count=5, account=subaccount(emulator, "clinic-1")
+    )
+    result = cli("plan")
+    assert result.code == 1
+    assert "✗ customer.clinic-1: Twilio could not be read" in result.out
+    assert "Twilio is unavailable, try again later" in result.out
+    assert "+ customer.clinic-3/template.opening_hours[en]" in result.out
