@@ -206,7 +206,9 @@ class EstateLock:
             if found is None or not self._stale(found):
                 raise
             try:
-                document = self.store.update(service, name, data, self.holder.ttl, found.revision)
+                document = self.store.update(
+                    service, found.sid, data, self.holder.ttl, found.revision
+                )
             except LockChanged as exc:
                 raise LockTaken(self.store.fetch(service, name)) from exc
             self._warn_stale(found)
@@ -253,7 +255,7 @@ class EstateLock:
                 for index, document in enumerate(held):
                     held[index] = self.store.update(
                         document.service_sid,
-                        document.name,
+                        document.sid,
                         self.holder.data(),
                         self.holder.ttl,
                         document.revision,
@@ -290,26 +292,28 @@ class EstateLock:
             )
 
     def release(self) -> None:
-        """Delete the lock Documents that carry this apply's token: those it holds or,
-        when it holds none (interrupted while taking it), any that a create whose answer
-        never came may have made."""
-        services = [d.service_sid for d in self.held]
-        self.held = []
-        if not services and not self._sent_create:  # wrong credentials, say: none taken
+        """Delete the lock Documents of this apply, by their SIDs: those it holds or, when
+        it holds none (interrupted while taking it), any carrying its token that a create
+        whose answer never came may have made. By SID, a delete retried after a Document
+        expired cannot remove the one another apply has taken since under its name."""
+        held, self.held = self.held, []
+        if not held and not self._sent_create:  # wrong credentials, say: none taken
             return
-        name = self.holder.lock_name
         try:
-            for service in services or self.store.services():
-                current = self.store.fetch(service, name)
-                if current is not None and current.token == self.holder.token:
-                    self.store.delete(service, name)
+            for document in held or self._made_unanswered():
+                self.store.delete(document.service_sid, document.sid)
         except WaSyncError as exc:
             self.err.write(
                 f"warning: could not release the apply lock ({exc}); it expires "
                 f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
             )
 
+    def _made_unanswered(self) -> list[LockDocument]:
+        """The lock Documents with this apply's token: a create whose answer never came."""
+        found = [self.store.fetch(s, self.holder.lock_name) for s in self.store.services()]
+        return [d for d in found if d is not None and d.token == self.holder.token]
+
     def _drop(self, held: list[LockDocument]) -> None:
         """Give back what an attempt took before it found the lock taken elsewhere."""
         for document in held:
-            self.store.delete(document.service_sid, document.name)
+            self.store.delete(document.service_sid, document.sid)

@@ -30,7 +30,10 @@ class LockDocument:
     """The lock as Twilio holds it: where, its revision, its holder's data, its dates."""
 
     service_sid: str
-    name: str  # its unique name
+    name: str  # its unique name: the lock's scope, the same for every holder
+    # its own SID (ET...): this Document, not a later one of the same name that another
+    # apply created once it was gone; a write meant for it is addressed by it
+    sid: str
     revision: str
     data: Mapping[str, Any]
     date_created: datetime | None
@@ -68,13 +71,14 @@ class LockStore(Protocol):
         self, service: str, name: str, data: Mapping[str, Any], ttl: int
     ) -> LockDocument: ...
 
-    def fetch(self, service: str, name: str) -> LockDocument | None: ...
+    # `key` is a Document's unique name or its SID, as Twilio's Documents/{Sid} takes
+    def fetch(self, service: str, key: str) -> LockDocument | None: ...
 
     def update(
-        self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
+        self, service: str, key: str, data: Mapping[str, Any], ttl: int, revision: str
     ) -> LockDocument: ...
 
-    def delete(self, service: str, name: str) -> None: ...
+    def delete(self, service: str, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -161,11 +165,12 @@ def _when(moment: datetime | None) -> str:
 
 def break_lock(store: LockStore, document: LockDocument, holder: Holder) -> bool:
     """Remove `document` only if it is still at the revision seen: take it over at that
-    revision for MIN_TTL (Twilio's delete takes no If-Match), then delete it. False when
-    it changed meanwhile: renewed by a running apply, or taken by another."""
+    revision for MIN_TTL (Twilio's delete takes no If-Match), then delete it, both by its
+    SID (a Document of the same name made since is another apply's). False when it
+    changed meanwhile: renewed by a running apply, gone, or taken by another."""
     try:
-        store.update(document.service_sid, document.name, holder.data(), MIN_TTL, document.revision)
+        store.update(document.service_sid, document.sid, holder.data(), MIN_TTL, document.revision)
     except LockChanged:
         return False
-    store.delete(document.service_sid, document.name)
+    store.delete(document.service_sid, document.sid)
     return True

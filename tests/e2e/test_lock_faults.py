@@ -16,7 +16,7 @@ from tests.e2e.helpers import customer_doc, estate_writes, spawn, wait_for
 from tests.e2e.test_faults import assert_no_duplicates
 from tests.e2e.test_lock import lock_documents, sync_client
 
-RENEWAL = r"/v1/Services/[^/]+/Documents/wa-sync-apply-lock$"
+RENEWAL = r"/v1/Services/[^/]+/Documents/ET[0-9a-f]+$"  # the lock Document, by its SID
 
 
 def test_an_apply_whose_renewals_fail_stops_writing_before_its_lock_expires(

@@ -97,17 +97,18 @@ class SyncLockStore:
 
         return self._create_once(send, find, "taking the apply lock")
 
-    def fetch(self, service: str, name: str) -> LockDocument | None:
+    def fetch(self, service: str, key: str) -> LockDocument | None:
         try:
             with self._errors(f"reading the apply lock in Sync Service {service}"):
-                return _document(service, self._documents(service)(name).fetch())
+                return _document(service, self._documents(service)(key).fetch())
         except NotFound:
             return None
 
     def update(
-        self, service: str, name: str, data: Mapping[str, Any], ttl: int, revision: str
+        self, service: str, key: str, data: Mapping[str, Any], ttl: int, revision: str
     ) -> LockDocument:
-        """Renew (or take over) the lock if it is still at `revision`; LockChanged if not.
+        """Renew (or take over) the lock Document `key` (by its SID: that Document, not a
+        later one of its name) if it is still at `revision`; LockChanged if not.
         A renewal whose answer was lost counts when the Document carries our token at a
         new revision: at `revision` still, it was not carried out (a 5xx before the work)
         and is sent again, as its Ttl was not extended."""
@@ -115,24 +116,25 @@ class SyncLockStore:
 
         def send() -> LockDocument:
             with self._changed(f"renewing the apply lock in Sync Service {service}"):
-                updated = self._documents(service)(name).update(
+                updated = self._documents(service)(key).update(
                     data=dict(data), ttl=ttl, if_match=revision
                 )
             return _document(service, updated)
 
         def find() -> LockDocument | None:
-            found = self.fetch(service, name)
+            found = self.fetch(service, key)
             if found is None or found.token != token:
                 raise LockChanged("the apply lock was released or taken over meanwhile")
             return found if found.revision != revision else None
 
         return self._create_once(send, find, "renewing the apply lock")
 
-    def delete(self, service: str, name: str) -> None:
-        """Remove the lock Document (unlock, release); one already gone is fine."""
+    def delete(self, service: str, key: str) -> None:
+        """Remove the lock Document `key` (unlock, release; by its SID, so that a delete
+        retried after it expired cannot remove another apply's); one gone is fine."""
         try:
             with self._errors(f"removing the apply lock in Sync Service {service}"):
-                self._documents(service)(name).delete()
+                self._documents(service)(key).delete()
         except NotFound:
             pass
 
@@ -156,6 +158,7 @@ def _document(service: str, instance: Any) -> LockDocument:
     return LockDocument(
         service_sid=service,
         name=str(instance.unique_name or ""),
+        sid=str(instance.sid),
         revision=str(instance.revision),
         data=dict(data),
         date_created=instance.date_created,

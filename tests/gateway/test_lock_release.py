@@ -1,0 +1,70 @@
+"""The apply lock's own Documents are written by their SIDs (docs/reliability.md #21):
+a release or a renewal that reaches Twilio after the lock expired, and after another
+apply took a new lock Document of the same name, leaves that one alone.
+
+Through the real SDK and transport against the emulator; the transport's backoff sleep
+is where the other apply acts, between the failed attempt and its retry."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.test_lock import hold_lock, lock_documents
+from tests.gateway.scripted import Sleeps
+from tests.gateway.test_twilio import make_gateway
+from wa_sync.emulator import Emulator
+from wa_sync.lock import EstateLock
+from wa_sync.lockdoc import MIN_TTL, LockChanged, this_process
+
+DOCUMENT = r"^/v1/Services/IS[0-9a-f]+/Documents/[^/]+$"
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+class ExpiresWhileWaiting:
+    """The transport's sleep before a retry: the first time, the lock outlives its Ttl
+    (Twilio deletes it) and another apply takes the lock."""
+
+    def __init__(self, emu: Emulator):
+        self.emu, self.taken = emu, False
+
+    def __call__(self, seconds: float) -> None:
+        if not self.taken:
+            self.emu.advance_clock(MIN_TTL + 1)
+            hold_lock(self.emu, user="bob")
+            self.taken = True
+
+
+def test_a_release_retried_after_the_lock_expired_leaves_the_next_holders_lock(emu):
+    gateway = make_gateway(emu, ExpiresWhileWaiting(emu))  # type: ignore[arg-type]
+    holder = this_process({}, ttl=MIN_TTL)
+    lock = EstateLock(
+        gateway.lock_store(), holder, timeout=0, err=io.StringIO(), on_lost=lambda why: None
+    )
+    with lock:
+        emu.fail_next("DELETE", DOCUMENT, status=503)  # the release's first attempt
+    gateway.close()
+    assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
+
+
+def test_a_renewal_after_the_lock_expired_does_not_take_the_next_holders_lock(emu):
+    """A renewal whose If-Match revision happens to equal the new Document's (both "0":
+    the first renewal of a lock against a fresh one) must not renew the other's."""
+    gateway = make_gateway(emu, Sleeps())
+    store = gateway.lock_store()
+    service = store.create_service()
+    mine = store.create(service, "wa-sync-apply-lock", this_process({}).data(), MIN_TTL)
+    emu.advance_clock(MIN_TTL + 1)
+    theirs = hold_lock(emu, user="bob")
+    assert (mine.revision, theirs.revision) == ("0", "0")
+    with pytest.raises(LockChanged):
+        store.update(service, mine.sid, this_process({}).data(), MIN_TTL, mine.revision)
+    gateway.close()
+    assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
