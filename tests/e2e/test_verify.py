@@ -3,10 +3,15 @@ issue #19.2, #19.3), through the CLI against the emulator."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +93,49 @@ def test_verify_json_and_code_from_stdin(pending, cli):
     doc = json.loads(result.out)
     assert doc["status"] == "VERIFYING"
     assert doc["phone_number"] == PHONE
+
+
+def test_a_code_typed_on_a_terminal_is_not_echoed(pending, emulator, env):
+    """`verify ID PHONE -` on a terminal asks for the code without echo: what the user
+    types is on no screen, scrollback or recording (before, the terminal echoed it)."""
+    leader, follower = pty.openpty()
+    args = ["verify", "shop", PHONE, "-", "--root", str(pending.root)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wa_sync", *args],
+        stdin=follower, stdout=follower, stderr=follower, start_new_session=True,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+        # the terminal as the session's controlling one: getpass reads /dev/tty, as a shell's
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )  # fmt: skip
+    os.close(follower)
+    screen = _read_screen(leader, until=b"One-time code", seconds=30)
+    os.write(leader, CODE.encode() + b"\n")
+    screen += _read_screen(leader, until=None, seconds=60)
+    process.wait(timeout=30)
+    os.close(leader)
+    assert process.returncode == 0, screen.decode(errors="replace")
+    assert CODE.encode() not in screen
+    assert f"Code accepted for {PHONE}".encode() in screen
+    (sender,) = senders_of(emulator, "shop")
+    assert sender["status"] == "ONLINE"
+
+
+def _read_screen(leader: int, *, until: bytes | None, seconds: float) -> bytes:
+    """What the terminal shows, until `until` appears or (None) the child closes it."""
+    screen, deadline = b"", time.monotonic() + seconds
+    while until is None or until not in screen:
+        if time.monotonic() > deadline or not select.select([leader], [], [], 0.5)[0]:
+            if time.monotonic() > deadline:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    return screen
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ are scrubbed of it too).
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import re
 
@@ -34,7 +35,7 @@ class CodeRefused(WaSyncError):
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     # `-` reads the code from standard input: out of the shell's history and `ps`
-    code = Secret(runtime.stdin.readline().strip() if args.code == "-" else args.code)
+    code = Secret(_read_code(runtime).strip() if args.code == "-" else args.code)
     args.code = None  # nothing after this point can print it by accident
     return run(
         root=args.root,
@@ -45,6 +46,18 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         emulator=args.emulator,
         runtime=runtime,
     )
+
+
+def _read_code(runtime: Runtime) -> str:
+    """The code from standard input; on a terminal asked for without echo (getpass, on
+    the terminal itself), so that it is not on the screen, in its scrollback or in a
+    recording of it."""
+    if not runtime.stdin_isatty:
+        return runtime.stdin.readline()
+    try:
+        return getpass.getpass("One-time code (not shown as you type): ")
+    except EOFError:  # Ctrl-D: no code, refused as such below
+        return ""
 
 
 def run(
