@@ -30,6 +30,7 @@ from wa_sync.model import EMPTY, Template, freeze
 LIBRARY_NAME = re.compile(r"^[a-z0-9_]+\Z")
 MAX_PARAM_CHARS = 1_000
 MAX_LOOP_DEPTH = 2
+JINJA_LOOP = "loop"  # the loop variable Jinja sets in every {% for %}
 ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
     nodes.Template,
     nodes.Output,
@@ -100,6 +101,15 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
             )
         )
     params = tuple(data.get("params", ()))
+    if JINJA_LOOP in params:  # inside a {% for %} it is the loop, outside it never counted
+        problems.append(
+            doc.problem(
+                "params",
+                f"the param name {JINJA_LOOP!r} is Jinja's own (the loop variable of "
+                "{% for %}), so it cannot carry a customer's value",
+                f"rename it, for example to {JINJA_LOOP}_name, here and in its ${{{{ ... }}}}",
+            )
+        )
     compiled: dict[str, Any] = {}
     used: set[str] = set()
     for path, text in strings(data["localizations"], "localizations"):
@@ -245,7 +255,7 @@ def _names(tree: nodes.Template) -> set[str]:
     """Names read but not assigned in the template (the params it needs)."""
     stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
-    return loaded - stored - {"loop"}
+    return loaded - stored - {JINJA_LOOP}
 
 
 def _syntax_problem(doc: YamlDoc, path: str, exc: TemplateSyntaxError) -> Problem:
