@@ -154,3 +154,29 @@ def test_twilio_unavailable_for_one_subaccount_after_the_retries(onboarded, cli,
     assert "✗ customer.clinic-1: Twilio could not be read" in result.out
     assert "Twilio is unavailable, try again later" in result.out
     assert "+ customer.clinic-3/template.opening_hours[en]" in result.out
+
+
+def test_a_number_is_not_registered_while_a_customer_that_may_hold_it_is_not_read(
+    repo, cli, emulator
+):
+    """A number moved from clinic-1 to clinic-2 while clinic-1's subaccount does not
+    answer: its senders are unknown, so it may still hold the number, and a number
+    registers once (SPEC §1.1): clinic-2 must not register it in this apply."""
+    for n in range(1, 3):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    moved = customer_doc(1)["senders"][0]
+    repo.edit("customers/clinic-1.yaml", lambda doc: doc.update(senders=[]))
+    repo.edit("customers/clinic-2.yaml", lambda doc: doc["senders"].append(moved))
+    number = "whatsapp:+14155550001"
+    sid = subaccount(emulator, "clinic-1")
+    emulator.fail_next("GET", r"^/v2/Channels/Senders$", status=403, account=sid)
+    result = cli("plan")
+    assert result.code == 1
+    assert f"+ customer.clinic-2/sender.{number}" not in result.out
+    assert f"customer.clinic-2/sender.{number}" in result.out  # held back, and why
+    assert "customer clinic-1 was not read from Twilio, so" in result.out, result.out
+    emulator.clear_request_log()
+    emulator.fail_next("GET", r"^/v2/Channels/Senders$", status=403, account=sid)
+    assert cli("apply", "--auto-approve").code == 1
+    assert estate_writes(emulator.request_log()) == []

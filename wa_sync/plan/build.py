@@ -161,7 +161,7 @@ class PlanBuilder:
             notes += told
             if self.digests:
                 digests[customer_id] = digest
-        changes, moving = one_registration_per_number(changes, live.customers)
+        changes, moving = one_registration_per_number(changes, live.customers, self.unread_why)
         notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate, self.gone)
         check_mass_delete(
