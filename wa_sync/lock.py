@@ -293,14 +293,16 @@ class EstateLock:
 
     def release(self) -> None:
         """Delete the lock Documents of this apply, by their SIDs: those it holds or, when
-        it holds none (interrupted while taking it), any carrying its token that a create
-        whose answer never came may have made. By SID, a delete retried after a Document
-        expired cannot remove the one another apply has taken since under its name."""
+        it holds none (interrupted while taking it), any that a create whose answer never
+        came may have made; each only while it carries this apply's token. By SID, a
+        delete retried after a Document expired cannot remove the one another apply has
+        taken since under its name; by token, nor the one another apply took over in
+        place (the same SID) when this one stopped renewing it."""
         held, self.held = self.held, []
         if not held and not self._sent_create:  # wrong credentials, say: none taken
             return
         try:
-            for document in held or self._made_unanswered():
+            for document in self._still_ours(held):
                 self.store.delete(document.service_sid, document.sid)
         except WaSyncError as exc:
             self.err.write(
@@ -308,9 +310,14 @@ class EstateLock:
                 f"{self.holder.ttl} s after its last renewal, or run `wa-sync unlock`.\n"
             )
 
-    def _made_unanswered(self) -> list[LockDocument]:
-        """The lock Documents with this apply's token: a create whose answer never came."""
-        found = [self.store.fetch(s, self.holder.lock_name) for s in self.store.services()]
+    def _still_ours(self, held: list[LockDocument]) -> list[LockDocument]:
+        """`held` as Twilio holds it now (by SID), or without any held, the Documents of
+        this lock's name (a create whose answer never came): those with this token."""
+        found = (
+            [self.store.fetch(d.service_sid, d.sid) for d in held]
+            if held
+            else [self.store.fetch(s, self.holder.lock_name) for s in self.store.services()]
+        )
         return [d for d in found if d is not None and d.token == self.holder.token]
 
     def _drop(self, held: list[LockDocument]) -> None:

@@ -68,3 +68,20 @@ def test_a_renewal_after_the_lock_expired_does_not_take_the_next_holders_lock(em
         store.update(service, mine.sid, this_process({}).data(), MIN_TTL, mine.revision)
     gateway.close()
     assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
+
+
+def test_a_release_leaves_the_lock_another_apply_took_over_when_it_went_stale(emu):
+    """A stale lock is taken over in place (its SID, at the revision seen): an apply that
+    stalled past its Ttl (suspended, cut off) and then ends must not delete what is now
+    the other apply's lock."""
+    gateway = make_gateway(emu, Sleeps())
+    store = gateway.lock_store()
+    lock = EstateLock(  # a Ttl that no renewal comes within the test
+        store, this_process({}, ttl=600), timeout=0, err=io.StringIO(), on_lost=lambda why: None
+    )
+    with lock:
+        (mine,) = lock.held
+        other = this_process({}, ttl=MIN_TTL).data() | {"user": "bob"}
+        store.update(mine.service_sid, mine.sid, other, MIN_TTL, mine.revision)  # as _take does
+    gateway.close()
+    assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
