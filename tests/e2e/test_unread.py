@@ -87,9 +87,12 @@ def test_a_plan_with_nothing_else_to_do_does_not_say_twilio_matches(repo, cli, e
     assert "Twilio matches" not in result.out
     assert "No changes in the customers read." in result.out
     emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-1"))
-    result = cli("apply", "--auto-approve")
+    report = repo.root / "report.jsonl"
+    result = cli("apply", "--auto-approve", "--report", str(report))
     assert (result.code, result.out.strip().splitlines()[-1]) == (1, "Nothing to apply."), result
     assert "Twilio could not be read for 1 customer(s) (clinic-1)" in result.err
+    summary = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])  # why it failed
+    assert (summary["changes"], [r["customer"] for r in summary["not_read"]]) == (0, ["clinic-1"])
 
 
 def test_an_apply_carries_out_the_others_and_lists_the_one_not_read(onboarded, cli, emulator):

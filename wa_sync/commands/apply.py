@@ -25,7 +25,7 @@ from wa_sync.commands.common import (
     read_and_plan,
     unread_error,
 )
-from wa_sync.commands.execution import EXIT_ERROR, Execution, say
+from wa_sync.commands.execution import EXIT_ERROR, Execution, not_read, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
@@ -160,6 +160,9 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         if not plan.has_changes:
             _show_plan(runtime, "Nothing to apply.\n")
             if plan.unread:
+                if o.report:  # the audit trail of an apply that failed says why
+                    with ReportWriter(o.report, environ=runtime.environ, repo_root=o.root) as r:
+                        r.not_read = not_read(plan)
                 say(runtime.stderr, f"Error: {unread_error(plan)}.")
                 return EXIT_ERROR
             return 0

@@ -72,9 +72,7 @@ class Execution:
                     self._closed = True
                 if self.writer is not None:
                     self.writer.stopped_by = self.stopped_by()
-                    self.writer.not_read = {
-                        n.customer: n.message for n in self.plan.notes if n.kind is NoteKind.UNREAD
-                    }
+                    self.writer.not_read = not_read(self.plan)
 
     def record(self, outcome: Outcome) -> None:
         """One outcome, from the thread that made it."""
@@ -138,6 +136,11 @@ class Execution:
             return self.stop.exit_code
         done = all(o.ok for o in self.outcomes) and not self.plan.unread
         return 0 if done else EXIT_ERROR
+
+
+def not_read(plan: Plan) -> dict[str, str]:
+    """The customers Twilio was not read for, and why: for the --report summary."""
+    return {n.customer: n.message for n in plan.notes if n.kind is NoteKind.UNREAD}
 
 
 class Lines:
