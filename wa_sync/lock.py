@@ -217,8 +217,10 @@ class EstateLock:
     def _stale(self, document: LockDocument) -> bool:
         """Seen at the same revision for longer than its Ttl on this process's clock:
         its holder stopped renewing it (Twilio deletes an expired Document, but not at
-        once). No wall clock is compared, so skewed clocks cannot break a live lock."""
-        key = (document.service_sid, document.name, document.revision)
+        once). No wall clock is compared, so skewed clocks cannot break a live lock.
+        Counted per Document (its SID): a new one of the same name, made once the last
+        expired, starts at the same revision but has been renewed for none of that time."""
+        key = (document.service_sid, document.sid, document.revision)
         first = self._first_seen.setdefault(key, self.clock())
         ttl = document.data.get("ttl")
         ttl = ttl if isinstance(ttl, int) and ttl > 0 else DEFAULT_TTL

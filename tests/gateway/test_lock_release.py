@@ -16,7 +16,7 @@ from tests.e2e.test_lock import hold_lock, lock_documents
 from tests.gateway.scripted import Sleeps
 from tests.gateway.test_twilio import make_gateway
 from wa_sync.emulator import Emulator
-from wa_sync.lock import EstateLock
+from wa_sync.lock import EstateLock, LockBusy
 from wa_sync.lockdoc import MIN_TTL, LockChanged, this_process
 
 DOCUMENT = r"^/v1/Services/IS[0-9a-f]+/Documents/[^/]+$"
@@ -83,5 +83,31 @@ def test_a_release_leaves_the_lock_another_apply_took_over_when_it_went_stale(em
         (mine,) = lock.held
         other = this_process({}, ttl=MIN_TTL).data() | {"user": "bob"}
         store.update(mine.service_sid, mine.sid, other, MIN_TTL, mine.revision)  # as _take does
+    gateway.close()
+    assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
+
+
+def test_a_fresh_lock_at_the_revision_of_an_expired_one_is_not_taken_over_as_stale(emu):
+    """Staleness is counted per Document: alice's lock (revision 0) expires and Twilio
+    deletes it, bob takes the lock at once (a new Document, revision 0 again); the apply
+    that saw alice's for long must not count bob's as unrenewed since then."""
+    gateway = make_gateway(emu, Sleeps())
+    now = [0.0]
+    waiting = EstateLock(
+        gateway.lock_store(),
+        this_process({}, ttl=60),
+        timeout=0,
+        err=io.StringIO(),
+        on_lost=lambda why: None,
+        clock=lambda: now[0],
+    )
+    hold_lock(emu, ttl=MIN_TTL, data_ttl=MIN_TTL, user="alice")
+    with pytest.raises(LockBusy, match="alice"):
+        waiting.acquire()
+    emu.advance_clock(MIN_TTL + 1)  # alice's lock expired: Twilio deleted it
+    hold_lock(emu, ttl=60, data_ttl=60, user="bob")
+    now[0] = 100.0  # on the waiting apply's clock, long after it first saw alice's
+    with pytest.raises(LockBusy, match="bob"):
+        waiting.acquire()
     gateway.close()
     assert [d.data["user"] for d in lock_documents(emu)] == ["bob"]
