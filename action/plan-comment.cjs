@@ -56,8 +56,15 @@ function fenced(text) {
 function shardSection(s) {
   if (s.exitcode === 0 || s.exitcode === 2) return s.markdown || "_No output._";
   const what = s.exitcode === null ? "did not finish" : `failed (exit ${s.exitcode})`;
+  const failed = `:x: **wa-sync plan ${what}.**`;
+  // A plan shown whole, then refused (customers Twilio was not read for, a template
+  // re-categorised with on_category_change: fail): the error, then the plan, which
+  // says why for each customer.
+  if (s.exitcode !== null && s.markdown.startsWith(MARKER)) {
+    return failed + (s.stderr ? "\n\n" + fenced(s.stderr) : "") + "\n\n" + s.markdown;
+  }
   const detail = s.stderr || s.markdown;
-  return `:x: **wa-sync plan ${what}.**` + (detail ? "\n\n" + fenced(detail) : "");
+  return failed + (detail ? "\n\n" + fenced(detail) : "");
 }
 
 /** The whole comment body, marker first. */

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from tests.e2e.helpers import customer_doc, estate_writes
+from tests.gitops.test_workflows import run_comment, write_shard
 from wa_sync.schemas import load_schema
 
 CONTENTS = r"^/v1/ContentAndApprovals$"
@@ -183,3 +184,22 @@ def test_a_number_is_not_registered_while_a_customer_that_may_hold_it_is_not_rea
     emulator.fail_next("GET", r"^/v2/Channels/Senders$", status=403, account=sid)
     assert cli("apply", "--auto-approve").code == 1
     assert estate_writes(emulator.request_log()) == []
+
+
+def test_the_pull_request_comment_shows_the_plan_and_why_a_customer_was_not_read(
+    onboarded, cli, emulator, tmp_path
+):
+    """The action posts stderr alone for a failed plan: for one that printed the plan
+    before failing, the reviewer must still see it, and why the customer was not read."""
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-2"))
+    result = cli("plan", "--format", "markdown", "--detailed-exitcode")  # as action/run.sh
+    assert result.code == 1
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 1, result.code, result.out, err=result.err)
+    body = run_comment(tmp_path, [], plansDir=str(plans), validateResult="success")
+    body = body["calls"][-1][1]["body"]
+    assert ":x: **wa-sync plan failed (exit 1).**" in body
+    assert "Twilio could not be read for 1 customer(s) (clinic-2)" in body  # the error
+    assert "**Not read from Twilio, so nothing is planned for them:** clinic\\-2" in body
+    assert "refused its own credentials" in body  # why, in Twilio's words
+    assert "| clinic\\-1 | 1 |" in body  # the others' plan: clinic-1's one create
