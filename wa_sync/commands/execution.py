@@ -203,16 +203,7 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
     if unread:  # SPEC §4.2: listed with why, as a failure is
         lines.append("Not read from Twilio, so nothing was applied for them:")
         lines += [f"  {n.address}: {n.message}" for n in unread]
-    order = {id(change): index for index, change in enumerate(plan.actionable)}
-    for group in (not_started, unknown):
-        group.sort(key=lambda o: order.get(id(o.change), 0))
-    for title, group in (
-        ("Not started:", not_started),
-        ("Stopped at once, these may or may not have been made:", unknown),
-    ):
-        if group:
-            lines.append(title)
-            lines += [f"  {o.change.action.value} {o.change.address}" for o in group]
+    lines += _not_done(plan, not_started, unknown)
     if failed or not_started or unknown or unread:
         lines.append(
             RESUME
@@ -223,6 +214,21 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
     if blocked:
         lines.append(f"{len(blocked)} blocked change(s) wait on people; see `wa-sync status`.")
     return visible("\n".join(lines)) + "\n"
+
+
+def _not_done(plan: Plan, not_started: list[Outcome], unknown: list[Outcome]) -> list[str]:
+    """The changes a stop left undone, or unknown, in the plan's order."""
+    order = {id(change): index for index, change in enumerate(plan.actionable)}
+    lines = []
+    for title, group in (
+        ("Not started:", not_started),
+        ("Stopped at once, these may or may not have been made:", unknown),
+    ):
+        if group:
+            group = sorted(group, key=lambda o: order.get(id(o.change), 0))
+            lines.append(title)
+            lines += [f"  {o.change.action.value} {o.change.address}" for o in group]
+    return lines
 
 
 def say(err: TextIO, line: str) -> None:

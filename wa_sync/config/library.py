@@ -101,15 +101,6 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
             )
         )
     params = tuple(data.get("params", ()))
-    if JINJA_LOOP in params:  # inside a {% for %} it is the loop, outside it never counted
-        problems.append(
-            doc.problem(
-                "params",
-                f"the param name {JINJA_LOOP!r} is Jinja's own (the loop variable of "
-                "{% for %}), so it cannot carry a customer's value",
-                f"rename it, for example to {JINJA_LOOP}_name, here and in its ${{{{ ... }}}}",
-            )
-        )
     compiled: dict[str, Any] = {}
     used: set[str] = set()
     for path, text in strings(data["localizations"], "localizations"):
@@ -118,16 +109,7 @@ def load_library(doc: YamlDoc, name: str) -> tuple[Library | None, list[Problem]
         used |= names
         if template is not None:
             compiled[path] = template
-    for param in params:
-        if param not in used:
-            problems.append(
-                doc.problem(
-                    "params",
-                    f"the param {param!r} is declared but never used as ${{{{ {param} }}}}",
-                    "use it in the text or remove it from params",
-                    severity=Severity.WARNING,
-                )
-            )
+    problems += _param_problems(doc, params, used)
     if any(p.is_error for p in problems):
         return None, problems
     dynamic: set[str] = set()
@@ -244,6 +226,32 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
     yield node
     for child in node.iter_child_nodes():
         yield from _walk(child)
+
+
+def _param_problems(doc: YamlDoc, params: Sequence[str], used: set[str]) -> list[Problem]:
+    """A param named as Jinja's loop variable (inside a {% for %} it is the loop; outside
+    it, the scan of the names used leaves it out), and params the text never uses."""
+    problems = []
+    if JINJA_LOOP in params:
+        problems.append(
+            doc.problem(
+                "params",
+                f"the param name {JINJA_LOOP!r} is Jinja's own (the loop variable of "
+                "{% for %}), so it cannot carry a customer's value",
+                f"rename it, for example to {JINJA_LOOP}_name, here and in its ${{{{ ... }}}}",
+            )
+        )
+    for param in params:
+        if param not in used and param != JINJA_LOOP:
+            problems.append(
+                doc.problem(
+                    "params",
+                    f"the param {param!r} is declared but never used as ${{{{ {param} }}}}",
+                    "use it in the text or remove it from params",
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
 
 
 def _loop_depth(node: nodes.Node) -> int:
