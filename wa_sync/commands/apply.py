@@ -158,14 +158,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             _check_saved(saved, o.planfile, plan, emulated=gateway.emulated)
         _show_plan(runtime, render(plan, "text", color=o.color, verbose=o.verbose))
         if not plan.has_changes:
-            _show_plan(runtime, "Nothing to apply.\n")
-            if plan.unread:
-                if o.report:  # the audit trail of an apply that failed says why
-                    with ReportWriter(o.report, environ=runtime.environ, repo_root=o.root) as r:
-                        r.not_read = not_read(plan)
-                say(runtime.stderr, f"Error: {unread_error(plan)}.")
-                return EXIT_ERROR
-            return 0
+            return _nothing_to_apply(o, runtime, plan)
         if saved is None and not o.auto_approve:
             _confirm(runtime)
         execution = Execution(runtime, plan, stop)
@@ -186,6 +179,19 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
                         f"{lock.holder.ttl} s, or remove it with `wa-sync unlock`.",
                     )
     return execution.finish()
+
+
+def _nothing_to_apply(o: Options, runtime: Runtime, plan: Plan) -> int:
+    """0, or 1 when some customers were not read from Twilio (SPEC §4.2): the audit trail
+    of an apply that failed says why, though it changed nothing."""
+    _show_plan(runtime, "Nothing to apply.\n")
+    if not plan.unread:
+        return 0
+    if o.report:
+        with ReportWriter(o.report, environ=runtime.environ, repo_root=o.root) as writer:
+            writer.not_read = not_read(plan)
+    say(runtime.stderr, f"Error: {unread_error(plan)}.")
+    return EXIT_ERROR
 
 
 def _ttl(runtime: Runtime) -> int:
