@@ -113,6 +113,47 @@ def test_a_listing_record_that_is_not_a_record_says_so(server, record, listed):
     assert f"listing the contents of subaccount {SUB}: a page holds {listed}" in message
 
 
+SENDER = {"sid": "XE" + "1" * 32, "sender_id": "whatsapp:+14155550123", "status": "ONLINE"}
+CONTENT = {"sid": "HX" + "1" * 32, "friendly_name": "hello", "language": "en"}
+
+
+@pytest.mark.parametrize(
+    ("senders", "contents"),
+    [
+        ([{**SENDER, "profile": "not an object"}], []),
+        ([{**SENDER, "configuration": ["a", "list"]}], []),
+        ([{**SENDER, "sender_id": 42}], []),
+        ([], [{**CONTENT, "types": "not an object"}]),
+        ([], [{**CONTENT, "approval_requests": 7}]),
+        ([], [{**CONTENT, "friendly_name": 7}]),
+    ],
+    ids=["profile", "configuration", "sender_id", "types", "approval", "friendly_name"],
+)
+def test_a_record_of_the_wrong_shape_is_a_broken_answer(server, senders, contents):
+    """Twilio's (or a proxy's) record with a field of another type is reported as an
+    answer that cannot be Twilio's, naming the listing, never an internal error."""
+    server.then(
+        Reply(body=accounts(account())),
+        Reply(body=listing("senders", senders)),
+        Reply(body=listing("contents", contents)),
+    )
+    message = read_fails(server.url)
+    listed = "senders" if senders else "contents"
+    assert f"listing the {listed} of subaccount {SUB}: a record is not in Twilio's shape" in (
+        message
+    )
+
+
+@pytest.mark.parametrize("field", ["friendly_name", "status", "auth_token"])
+def test_a_subaccount_record_of_the_wrong_shape_is_a_broken_answer(server, field):
+    server.then(Reply(body=accounts({**account(), field: ["not", "text"]})))
+    message = read_fails(server.url)
+    assert f"listing the parent's subaccounts: a record is not in Twilio's shape: {SUB}'s " in (
+        message
+    )
+    assert SUB_TOKEN not in message
+
+
 def test_a_content_keeps_twilios_creation_date_in_one_form(server):
     content = {"sid": "HX" + "1" * 32, "friendly_name": "hello", "language": "en"}
     server.then(

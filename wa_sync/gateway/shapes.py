@@ -53,6 +53,36 @@ def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
     return body
 
 
+class NotTwilios(ValueError):
+    """A record with a field of another type than Twilio's description gives it."""
+
+
+# The fields each conversion reads, and their types in Twilio's description (null aside)
+SENDER_FIELDS = {"sender_id": str, "status": str, "profile": Mapping, "configuration": Mapping,
+                 "webhook": Mapping, "properties": Mapping, "offline_reasons": list}  # fmt: skip
+CONTENT_FIELDS = {"friendly_name": str, "language": str, "types": Mapping,
+                  "variables": Mapping, "approval_requests": Mapping}  # fmt: skip
+ACCOUNT_FIELDS = {"friendly_name": str, "status": str, "auth_token": str}
+_KINDS: dict[type, str] = {str: "a string", Mapping: "an object", list: "a list"}
+
+
+def _check(data: Mapping[str, Any], fields: Mapping[str, type]) -> None:
+    """NotTwilios unless each field read is null or of its type: a record of another
+    shape is an answer that cannot be Twilio's, not a crash further on."""
+    for key, kind in fields.items():
+        value = data.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise NotTwilios(
+                f"{data.get('sid')}'s {key} is {type(value).__name__}, not {_KINDS[kind]}"
+            )
+
+
+def account_record(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A subaccount's record as Twilio sent it, once its fields are checked."""
+    _check(data, ACCOUNT_FIELDS)
+    return data
+
+
 def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Twilio's profile as the model has it: known keys, lists of strings, nothing empty."""
     raw = raw or {}
@@ -66,6 +96,7 @@ def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def live_sender(data: Mapping[str, Any]) -> LiveSender:
+    _check(data, SENDER_FIELDS)
     profile = data.get("profile") or {}
     configuration = data.get("configuration") or {}
     webhook = data.get("webhook") or {}
@@ -107,6 +138,7 @@ def _reason(reason: Any) -> str:
 
 
 def live_content(data: Mapping[str, Any]) -> LiveContent:
+    _check(data, CONTENT_FIELDS)
     approval = data.get("approval_requests") or {}
     reason = approval.get("rejection_reason")
     variables = data.get("variables") or {}

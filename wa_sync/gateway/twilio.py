@@ -28,7 +28,15 @@ from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError
 from wa_sync.gateway import base, http
 from wa_sync.gateway.lock import SyncLockStore
-from wa_sync.gateway.shapes import live_content, live_sender, one_line, same_json, sender_body
+from wa_sync.gateway.shapes import (
+    NotTwilios,
+    account_record,
+    live_content,
+    live_sender,
+    one_line,
+    same_json,
+    sender_body,
+)
 from wa_sync.identity import AccountIndex
 from wa_sync.lockdoc import LockStore
 
@@ -56,6 +64,14 @@ def _first_page(version: Version, uri: str, **params: str) -> Page:
     params = {**params, "PageSize": str(PAGE_SIZE)}
     answer = version.page("GET", uri, params=params, headers={"Accept": "application/json"})
     return _Records(version, answer)
+
+
+def _converted(convert: Callable[[dict], T], records: Iterator[dict], what: str) -> tuple[T, ...]:
+    """The records of a listing converted; one of another shape is a BrokenAnswer."""
+    try:
+        return tuple(map(convert, records))
+    except NotTwilios as exc:
+        raise base.BrokenAnswer(f"{what}: a record is not in Twilio's shape: {exc}") from exc
 
 
 def _raw(body: Mapping[str, Any]) -> Any:  # the body as is: the SDK's models drop keys
@@ -151,20 +167,20 @@ class TwilioGateway:
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
             first = _first_page(client.messaging.v2, "/Channels/Senders", Channel="whatsapp")
-            return tuple(map(live_sender, self._all(client, first, what, "messaging")))
+            return _converted(live_sender, self._all(client, first, what, "messaging"), what)
 
     def list_contents(self, account: model.LiveAccount) -> tuple[model.LiveContent, ...]:
         what = f"listing the contents of subaccount {account.sid}"
         client = self._subclient(account.sid)
         with self._errors(what, account.sid):
             first = _first_page(client.content.v1, "/ContentAndApprovals")
-            return tuple(map(live_content, self._all(client, first, what, "content")))
+            return _converted(live_content, self._all(client, first, what, "content"), what)
 
     def _list_accounts(self) -> tuple[model.LiveAccount, ...]:
         what = "listing the parent's subaccounts"
         with self._errors(what):
             first = _first_page(self._parent.api.v2010, "/Accounts.json")
-            records = list(self._all(self._parent, first, what, "api"))
+            records = _converted(account_record, self._all(self._parent, first, what, "api"), what)
         for record in records:  # the credentials' own account is listed too
             if record.get("sid") == self.parent_sid:
                 credentials.check_parent(record)
