@@ -9,7 +9,7 @@ import json
 import jsonschema
 import pytest
 
-from tests.e2e.helpers import customer_doc, estate_writes
+from tests.e2e.helpers import customer_doc, estate_writes, spawn
 from tests.gitops.test_workflows import run_comment, write_shard
 from wa_sync.schemas import load_schema
 
@@ -203,3 +203,23 @@ def test_the_pull_request_comment_shows_the_plan_and_why_a_customer_was_not_read
     assert "**Not read from Twilio, so nothing is planned for them:** clinic\\-2" in body
     assert "refused its own credentials" in body  # why, in Twilio's words
     assert "| clinic\\-1 | 1 |" in body  # the others' plan: clinic-1's one create
+
+
+def test_a_stopped_apply_counts_the_customers_not_read_apart_from_its_changes(
+    onboarded, emulator, env
+):
+    """`wa-sync apply | head -1` with a customer not read: the summary (on standard
+    error) counts the changes, then the customers not read, each under its own name."""
+    emulator.fail_next("GET", CONTENTS, status=403, account=subaccount(emulator, "clinic-2"))
+    emulator.set_faults(latency_ms=150, methods=["POST"])
+    process = spawn(onboarded.root, env, "apply", "--auto-approve", "--parallelism", "1")
+    assert process.stdout is not None
+    for line in process.stdout:  # the plan, then the first outcome
+        if line.startswith("[1/"):
+            break
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    headline = next(line for line in err.splitlines() if line.startswith("Apply stopped"))
+    assert headline.endswith(" not started; 1 customer(s) not read from Twilio."), headline
+    assert "Not read from Twilio, so nothing was applied for them:" in err

@@ -187,11 +187,12 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
         f"{len(having(Result.OK))} done, {len(failed)} failed, "
         f"{len(having(Result.SKIPPED))} skipped"
     )
-    unread = [n for n in plan.notes if n.kind is NoteKind.UNREAD]
-    counts += f"; {len(unread)} customer(s) not read from Twilio" if unread else ""
     if stopped_by:
         counts += f", {len(not_started)} not started"
         counts += f", {len(unknown)} unknown" if unknown else ""
+    unread = [n for n in plan.notes if n.kind is NoteKind.UNREAD]
+    counts += f"; {len(unread)} customer(s) not read from Twilio" if unread else ""
+    if stopped_by:  # the changes counted first, then the customers not read at all
         lines.append(f"Apply stopped ({stopped_by}): {counts}.")
     elif len(failed) + len(having(Result.SKIPPED)) + len(unread):
         lines.append(f"Apply finished with failures: {counts}.")
