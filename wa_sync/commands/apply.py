@@ -20,7 +20,6 @@ from typing import TextIO
 
 from wa_sync.commands.common import (
     customer_file_ids,
-    listed,
     load_and_connect,
     read_and_plan,
     unread_error,
@@ -39,6 +38,7 @@ from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
+from wa_sync.wording import listed
 
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:

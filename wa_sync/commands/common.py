@@ -28,6 +28,7 @@ from wa_sync.plan.scope import ChangedFiles, select_customers
 from wa_sync.progress import read_with_progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime
+from wa_sync.wording import listed
 
 __all__ = [
     "EMULATOR_BANNER",
@@ -206,12 +207,6 @@ def read_owned(loaded: Loaded, gateway: Gateway, runtime: Runtime) -> LiveEstate
     live = read_with_progress(runtime, gateway, loaded.in_scope)
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     return live
-
-
-def listed(ids: Sequence[str]) -> str:
-    """ "a, b, c, d, e and 3 more": customer ids in a message."""
-    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-    return shown or "no customer"
 
 
 def unread_error(plan: Plan) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from wa_sync.model import LiveCustomer
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
+from wa_sync.wording import listed
 
 
 def one_registration_per_number(
@@ -65,8 +66,7 @@ def _held(change: Change, number: str, owner: tuple[str, str], leaving: set[str]
 
 
 def _unknown_holder(change: Change, number: str, unread: Collection[str]) -> Note:
-    ids = sorted(unread)
-    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    shown = listed(sorted(unread))
     return Note(
         customer=change.customer,
         address=change.address,

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from wa_sync.errors import StalePlan
 from wa_sync.plan.build import UNREAD_DIGEST
 from wa_sync.plan.change import Plan
+from wa_sync.wording import listed
 
 
 def stale_reasons(
@@ -28,18 +29,14 @@ def stale_reasons(
     )
     unread = [cid for cid in moved if current.live_digests.get(cid) == UNREAD_DIGEST]
     if unread:  # a saved plan never goes on without seeing what it was made from
-        reasons.append(f"Twilio could not be read now for {_shown(unread)}")
+        reasons.append(f"Twilio could not be read now for {listed(unread, 10)}")
     changed = [cid for cid in moved if cid not in unread]
     if changed:
-        reasons.append(f"Twilio's live state changed for {_shown(changed)}")
+        reasons.append(f"Twilio's live state changed for {listed(changed, 10)}")
     now = [(c.address, c.action.value) for c in current.changes]
     if not reasons and sorted(saved_changes) != sorted(now):
         reasons.append("the changes it lists differ from the ones a new plan computes")
     return reasons
-
-
-def _shown(ids: Sequence[str]) -> str:
-    return ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
 
 
 def check_fresh(
