@@ -14,6 +14,8 @@ from wa_sync.model import LiveCustomer
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
 from wa_sync.wording import listed
 
+ONE_REGISTRATION = "a number registers once, and Meta blocks it for 72 hours after 10 registrations"
+
 
 def one_registration_per_number(
     changes: Sequence[Change], live: Mapping[str, LiveCustomer], unread: Collection[str] = ()
@@ -55,24 +57,21 @@ def _held(change: Change, number: str, owner: tuple[str, str], leaving: set[str]
         else "deregister it there first (remove it from that customer's file and apply "
         "with prune, or in the Twilio console), then apply"
     )
-    return Note(
-        customer=change.customer,
-        address=change.address,
-        kind=NoteKind.WARNING,
-        message=f"{number} is registered in customer {owner[0]}'s subaccount "
-        f"({owner[1]}); a number registers once, and Meta blocks it for 72 hours "
-        f"after 10 registrations: {first}",
-    )
+    where = f"{number} is registered in customer {owner[0]}'s subaccount ({owner[1]})"
+    return _held_back(change, where, first)
 
 
 def _unknown_holder(change: Change, number: str, unread: Collection[str]) -> Note:
-    shown = listed(sorted(unread))
+    where = (
+        f"not registered yet: customer {listed(sorted(unread))} was not read from Twilio, "
+        f"so {number} may be registered there"
+    )
+    return _held_back(change, where, "the next apply once Twilio answers registers it")
+
+
+def _held_back(change: Change, why: str, then: str) -> Note:
+    """The warning on a registration this plan holds back: why, Meta's limit, what next."""
+    message = f"{why}; {ONE_REGISTRATION}: {then}"
     return Note(
-        customer=change.customer,
-        address=change.address,
-        kind=NoteKind.WARNING,
-        message=f"not registered yet: customer {shown} was not read from Twilio, so "
-        f"{number} may be registered there; a number registers once, and Meta blocks it "
-        "for 72 hours after 10 registrations: the next apply once Twilio answers "
-        "registers it",
+        customer=change.customer, address=change.address, kind=NoteKind.WARNING, message=message
     )
