@@ -245,7 +245,8 @@ def test_templates_wait_for_a_sender_whose_registration_is_held_back(isv, cli, e
 
     doc = json.loads(cli("plan", "--format", "json").out)
     submits = [c for c in doc["changes"] if c["customer"] == "newshop" and c["phase"] == "approval"]
-    assert submits and {c["action"] for c in submits} == {"blocked"}, submits
+    assert submits
+    assert {c["action"] for c in submits} == {"blocked"}, submits
     assert {c["blocked_by"]["step"] for c in submits} == {3}
     assert "which this plan holds back" in submits[0]["reason"]
     emulator.clear_request_log()
@@ -258,9 +259,7 @@ def test_templates_wait_for_a_sender_whose_registration_is_held_back(isv, cli, e
 
     assert cli("apply", "--prune", "--auto-approve").code == 0  # shop lets the number go
     assert cli("apply", "--auto-approve").code == 0
-    assert [s["sender_id"] for s in senders_of(emulator, "newshop")] == [
-        "whatsapp:+14155550001"
-    ]
+    assert [s["sender_id"] for s in senders_of(emulator, "newshop")] == ["whatsapp:+14155550001"]
     again = json.loads(cli("plan", "--format", "json").out)
     assert again["changes"] == [], again["changes"]
     for content in contents_of(emulator, "newshop"):

@@ -11,9 +11,9 @@ from wa_sync.model import Config, LiveCustomer, LiveEstate
 from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
+from wa_sync.plan.gates import held_registration_gate
 from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.ownership import check_ownership
-from wa_sync.plan.gates import held_registration_gate
 from wa_sync.plan.registrations import (
     Elsewhere,
     hold_submissions,
