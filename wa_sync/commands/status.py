@@ -289,13 +289,12 @@ def render(report: dict, *, verbose: bool = False) -> str:
         )
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
     read = len(report["customers"])
-    if report["not_read"]:
-        lines.append(
-            f"{onboarded} of the {read} customers read fully onboarded; "
-            f"{len(report['not_read'])} customer(s) not read from Twilio, their state unknown."
-        )
-    else:
+    unread = len(report["not_read"])
+    if not unread:
         lines.append(f"{onboarded} of {read} customers fully onboarded.")
+    else:  # never "0 of 2 customers fully onboarded" for 3: what was not read is unknown
+        of_read = f"{onboarded} of the {read} customers read fully onboarded; " if read else ""
+        lines.append(f"{of_read}{unread} customer(s) not read from Twilio, their state unknown.")
     acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])
     if acting:
         lines.append(f"{acting} sender(s) need action (OFFLINE or PENDING_VERIFICATION).")
