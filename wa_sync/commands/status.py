@@ -1,6 +1,7 @@
 """`wa-sync status`: per customer, the onboarding stage, who must act next, sender
 status, template approvals with Twilio's rejection reasons, and the Twilio limits
-that bite ISVs (SPEC §3)."""
+that bite ISVs (SPEC §3). A customer whose subaccount Twilio does not answer for is
+shown apart, with Twilio's reason, and the others in full (SPEC §4.2); exit 1 then."""
 
 from __future__ import annotations
 
@@ -261,7 +262,8 @@ def sender_health(customer_id: str, sender: LiveSender) -> dict[str, Any]:
 def render(report: dict, *, verbose: bool = False) -> str:
     """A table a person can scan (one row per customer and sender), each customer's next
     action, senders that are not online, rejections and warnings on indented lines below
-    its row; with `verbose`, every sender's quality rating and messaging limit too."""
+    its row; with `verbose`, every sender's quality rating and messaging limit too. The
+    customers Twilio did not answer for come last, each a row of `?` with why below it."""
     header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
     rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
