@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 
 from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
+from wa_sync.identity import AccountIndex
 from wa_sync.model import AccessRequest, Flow
 from wa_sync.onboarding import FormField, FormProblem, access_request_form, check_access_request
 from wa_sync.plan.ownership import check_ownership
@@ -56,9 +57,9 @@ def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runti
         runtime.stdout.write(_no_form(customer_id, fmt))
         return 0
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
-        live = gateway.read([customer])
+        live = gateway.read([])  # the subaccount listing is all the form needs
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=[customer_id])
-    account = live.customers[customer_id].account
+    account = AccountIndex(live.accounts).match(customer, live.parent_sid)
     fields = access_request_form(loaded.config.isv, customer, account)
     problems = check_access_request(
         loaded.config.isv,
