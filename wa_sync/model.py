@@ -367,6 +367,12 @@ class LiveContent:
         return self.friendly_name[len(RETIRED_PREFIX) :].partition(":")[0]
 
     @property
+    def whatsapp_name(self) -> str:
+        """The name WhatsApp knows the template by: the one it was submitted under (a
+        Console template's FriendlyName may differ), else the FriendlyName wa-sync submits."""
+        return self.approval_name or self.friendly_name
+
+    @property
     def base_name_and_version(self) -> tuple[str, int]:
         """("reminder", 3) for "reminder_v3"; ("reminder", 1) for "reminder"."""
         return split_version(self.friendly_name)

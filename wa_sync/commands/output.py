@@ -67,7 +67,7 @@ def _version(content: LiveContent | None) -> dict | None:
     return {
         "content_sid": content.sid,
         "status": content.approval_status.value,
-        "whatsapp_name": content.friendly_name,
+        "whatsapp_name": content.whatsapp_name,
     }
 
 
@@ -97,12 +97,12 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
                 t.language,
                 c.sid if c else "-",
                 c.approval_status.value if c else "not created",
-                c.friendly_name if c else "-",
+                c.whatsapp_name if c else "-",
             )
         )
         if t.pending is not None:
             p = t.pending
-            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.friendly_name))
+            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.whatsapp_name))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [EMULATOR_BANNER] if emulated else []
     lines += [

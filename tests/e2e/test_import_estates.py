@@ -1,0 +1,90 @@
+"""`import` and `output` against estates made by hand in the Twilio Console: contents
+whose FriendlyName is not their WhatsApp name, rejected and pending versions, senders
+in several statuses, text that YAML reads specially. The invariant: an imported file
+validates, and a plan right after shows no changes for it (SPEC §3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.helpers import ISV
+
+REMINDER = "Hi {{1}}, your order has shipped and arrives on {{2}}. Thank you!"
+SAMPLES = {"1": "Maria", "2": "June 3"}
+
+
+class Console:
+    """A person in the Twilio Console: the real API with the subaccount's own credentials."""
+
+    def __init__(self, emulator: Any, account_sid: str) -> None:
+        self.emulator = emulator
+        self.sid = account_sid
+        (token,) = [
+            a["auth_token"] for a in emulator.state()["accounts"] if a["sid"] == account_sid
+        ]
+        self.auth = (account_sid, token)
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = requests.post(self.emulator.url + path, auth=self.auth, json=body, timeout=30)
+        assert answer.status_code in (200, 201, 202), answer.text
+        return answer.json()
+
+    def content(
+        self,
+        friendly_name: str,
+        *,
+        language: str = "en",
+        body: str = REMINDER,
+        submit_as: str | None = None,
+        category: str = "UTILITY",
+    ) -> str:
+        """A content made by hand, submitted under the WhatsApp name `submit_as`."""
+        made = self._post(
+            "/v1/Content",
+            {
+                "friendly_name": friendly_name,
+                "language": language,
+                "variables": SAMPLES,
+                "types": {"twilio/text": {"body": body}},
+            },
+        )
+        if submit_as is not None:
+            approval = {"name": submit_as, "category": category}
+            self._post(f"/v1/Content/{made['sid']}/ApprovalRequests/whatsapp", approval)
+        return str(made["sid"])
+
+    def sender(self, phone: str, profile: dict[str, Any]) -> str:
+        body = {
+            "sender_id": f"whatsapp:{phone}",
+            "configuration": {"waba_id": "104000000009999"},
+            "profile": profile,
+        }
+        return str(self._post("/v2/Channels/Senders", body)["sid"])
+
+
+@pytest.fixture
+def console(repo, emulator) -> Console:
+    repo.write("wa-sync.yaml", ISV)
+    return Console(emulator, emulator.create_subaccount("Made By Hand")["sid"])
+
+
+def test_output_names_a_console_template_by_its_whatsapp_name(repo, cli, emulator, console):
+    """A template made in the Console has a FriendlyName of its own and the WhatsApp name
+    it was submitted under: the sending application needs the WhatsApp name."""
+    sid = console.content("order_shipped_console", submit_as="order_shipped")
+    emulator.approve(sid)
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+
+    shown = json.loads(cli("output", "--format", "json").out)["customers"]["shop"]
+    assert shown["order_shipped_console"]["en"] == {
+        "content_sid": sid,
+        "status": "approved",
+        "whatsapp_name": "order_shipped",
+        "pending": None,
+    }
+    (row,) = cli("output").out.splitlines()[2:]
+    assert row.split() == ["shop", "order_shipped_console", "en", sid, "approved", "order_shipped"]
