@@ -88,3 +88,27 @@ def test_output_names_a_console_template_by_its_whatsapp_name(repo, cli, emulato
     }
     (row,) = cli("output").out.splitlines()[2:]
     assert row.split() == ["shop", "order_shipped_console", "en", sid, "approved", "order_shipped"]
+
+
+def test_import_writes_text_as_twilio_holds_it(repo, cli, emulator, console):
+    """Names stay readable (not `Caf\\xE9`), and text YAML would fold or read otherwise
+    (a NEL, `yes`, `0123`, `: `, `#`, a leading `*` or `&`, long lines) comes back as it
+    was: a changed body would be a new version of an approved template."""
+    profile = {
+        "name": "Café Lumière",
+        "about": "yes",
+        "address": "0123",
+        "description": "Open: 9-5 # not a comment " + "and more " * 20,
+        "vertical": "Other",
+    }
+    console.sender("+14155550901", profile)
+    emulator.advance_clock(3600)
+    odd = "*Hi* {{1}}, your order\x85has shipped & arrives on {{2}}. Thank you!"
+    emulator.approve(console.content("order_shipped", body=odd, submit_as="order_shipped"))
+
+    assert cli("import", "cafe", "--account-sid", console.sid).code == 0
+    text = (repo.root / "customers" / "cafe.yaml").read_text(encoding="utf-8")
+    assert "name: Café Lumière  # the business's name, from the sender's display name" in text
+    doc = repo.read("customers/cafe.yaml")
+    assert doc["senders"][0]["profile"] == {k: v for k, v in profile.items() if k != "name"}
+    assert doc["templates"][0]["body"] == odd

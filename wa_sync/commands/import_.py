@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,16 +160,14 @@ def customer_yaml(
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
     if body:
-        lines.append(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100).rstrip())
+        lines.append(_dump(body).rstrip())
     if live.contents:
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
             "inline:\n# where one is a library template, `use:` it from templates/ instead."
         )
         templates = {"templates": [_template(c) for c in _newest(live)]}
-        lines.append(
-            yaml.safe_dump(templates, sort_keys=False, allow_unicode=True, width=100).rstrip()
-        )
+        lines.append(_dump(templates).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -289,4 +288,15 @@ def _template(content: LiveContent) -> dict[str, Any]:
 
 
 def _scalar(value: str) -> str:
-    return yaml.safe_dump(value, default_style=None).removesuffix("\n...\n").strip()
+    """`value` as YAML on one line, for a line that ends with a comment."""
+    return _dump(value, width=math.inf).removesuffix("\n...\n").strip()
+
+
+def _dump(value: Any, *, width: float = 100) -> str:
+    """YAML that reads back as `value`, with its letters as they are (Café, not Caf\\xE9);
+    escaped where PyYAML would write them raw and read them back otherwise (a NEL folds
+    into a space): a changed body would be a new version of an approved template."""
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=width)
+    if yaml.safe_load(text) == value:
+        return text
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=False, width=width)
