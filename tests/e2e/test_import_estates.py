@@ -112,3 +112,29 @@ def test_import_writes_text_as_twilio_holds_it(repo, cli, emulator, console):
     doc = repo.read("customers/cafe.yaml")
     assert doc["senders"][0]["profile"] == {k: v for k, v in profile.items() if k != "name"}
     assert doc["templates"][0]["body"] == odd
+
+
+@pytest.mark.parametrize("own_number", [True, False], ids=["embedded_signup", "legacy"])
+def test_import_of_three_senders_records_the_business_as_verified(
+    repo, cli, emulator, console, own_number
+):
+    """Meta registers a third number only for a verified business: the imported file
+    says so, else it would not validate (2 numbers until verified)."""
+    phones = ["+14155550901", "+14155550902", "+4915155550903" if own_number else "+14155550903"]
+    senders = [console.sender(phone, {"name": "Made By Hand"}) for phone in phones]
+    emulator.advance_clock(3600)
+    if not own_number:  # none ONLINE: live state implies no legacy step but this one
+        for sid in senders:
+            emulator.set_sender_status(sid, "OFFLINE", ["63101"])
+
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    text = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8")
+    assert (
+        "  business_verification: verified  # implied: 3 senders are registered, and Meta "
+        "allows a business 2 until it is verified"
+    ) in text.splitlines()
+    onboarding = repo.read("customers/shop.yaml")["onboarding"]
+    assert onboarding["flow"] == ("embedded_signup" if own_number else "legacy")
+    validated = cli("validate")
+    assert validated.code == 0, validated.out
+    assert cli("plan", "--customer", "shop", "--detailed-exitcode").code == 0

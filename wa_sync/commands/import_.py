@@ -20,6 +20,7 @@ import yaml
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
+from wa_sync.config.limits import NUMBERS_UNVERIFIED
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import UsageError
 from wa_sync.model import (
@@ -196,10 +197,23 @@ def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
     if waba_id:
         lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
     registered = bool(live.senders)
+    verified = _verified_by_numbers(live)
     if flow is Flow.EMBEDDED_SIGNUP:
-        return lines + _signup_onboarding(why, registered=registered)
+        return lines + _signup_onboarding(why, registered=registered) + verified
     online = any(s.status == "ONLINE" for s in live.senders)
-    return lines + _onboarding(online, registered=registered, flow_why=why)
+    return lines + _onboarding(online, registered=registered, flow_why=why, verified=verified)
+
+
+def _verified_by_numbers(live: LiveCustomer) -> list[str]:
+    """`business_verification: verified` when the subaccount holds more senders than
+    Meta registers for an unverified business (config/limits.py), else nothing."""
+    count = len(live.senders)
+    if count <= NUMBERS_UNVERIFIED:
+        return []
+    return [
+        f"  business_verification: verified  # implied: {count} senders are registered, and "
+        f"Meta allows a business {NUMBERS_UNVERIFIED} until it is verified"
+    ]
 
 
 def infer_flow(live: LiveCustomer, default: Flow) -> tuple[Flow, str]:
@@ -230,7 +244,7 @@ def _signup_onboarding(why: str, *, registered: bool) -> list[str]:
     return lines
 
 
-def _onboarding(online: bool, *, registered: bool, flow_why: str) -> list[str]:
+def _onboarding(online: bool, *, registered: bool, flow_why: str, verified: list[str]) -> list[str]:
     if not online:
         why = (
             "a sender is registered but none is ONLINE yet"
@@ -241,7 +255,7 @@ def _onboarding(online: bool, *, registered: bool, flow_why: str) -> list[str]:
             f"onboarding:  # {why}: record each step as it happens",
             f"  flow: legacy  # {flow_why}",
             "  terms_accepted: false",
-            "  business_verification: not_started",
+            *(verified or ["  business_verification: not_started"]),
             "  access_request: not_submitted",
             "  invitation: not_sent",
         ]
