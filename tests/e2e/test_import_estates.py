@@ -138,3 +138,38 @@ def test_import_of_three_senders_records_the_business_as_verified(
     validated = cli("validate")
     assert validated.code == 0, validated.out
     assert cli("plan", "--customer", "shop", "--detailed-exitcode").code == 0
+
+
+def test_import_leaves_out_a_content_whose_friendly_name_no_template_can_declare(
+    repo, cli, emulator, console
+):
+    """`Order Update` is no WhatsApp template name, so no declaration can name that
+    content: declared, the file would not validate; renamed, the plan would make a second
+    content. It is left out, said where, and shown by every plan as undeclared."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.advance_clock(3600)
+    hand = console.content("Order Update", submit_as="order_update")
+    emulator.approve(hand)
+    sneaky = console.content("Sneaky\nname: Evil Corp", language="es")
+    console.content("order_cancelled", submit_as="order_cancelled")
+
+    imported = cli("import", "shop", "--account-sid", console.sid)
+    assert imported.code == 0, imported.err
+    assert imported.out.splitlines()[-1] == (
+        f"Wrote {repo.root / 'customers' / 'shop.yaml'}: 1 sender(s), 1 template(s); 2 "
+        "content(s) left out, whose FriendlyName is not a WhatsApp template name (the file "
+        "lists them). Add what the lines marked ACTION NEEDED ask for, then run `wa-sync plan`."
+    )
+    text = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8")
+    assert f"#   {hand} 'Order Update' [en]: approved as order_update" in text.splitlines()
+    assert f"#   {sneaky} 'Sneaky\\nname: Evil Corp' [es]: unsubmitted" in text.splitlines()
+    doc = repo.read("customers/shop.yaml")
+    assert doc["name"] == "Made By Hand"
+    assert [t["name"] for t in doc["templates"]] == ["order_cancelled"]
+
+    assert cli("validate").code == 0
+    plan = cli("plan", "--customer", "shop", "--detailed-exitcode", "--format", "json")
+    assert plan.code == 0, plan.out
+    notes = json.loads(plan.out)["notes"]
+    undeclared = [n["message"] for n in notes if n["kind"] == "undeclared"]
+    assert sorted(m.split("(")[1].split(",")[0] for m in undeclared) == sorted([hand, sneaky])

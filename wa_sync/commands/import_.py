@@ -26,6 +26,7 @@ from wa_sync.errors import UsageError
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
+    TEMPLATE_NAME_PATTERN,
     Flow,
     LiveAccount,
     LiveContent,
@@ -88,8 +89,8 @@ def run(
             [
                 *banner,
                 f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
-                "template(s). Add what the lines marked ACTION NEEDED ask for, then run "
-                "`wa-sync plan`.",
+                f"template(s){_left_out_said(live)}. Add what the lines marked ACTION NEEDED "
+                "ask for, then run `wa-sync plan`.",
             ]
         )
         + "\n"
@@ -162,14 +163,14 @@ def customer_yaml(
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
     if body:
         lines.append(_dump(body).rstrip())
-    if live.contents:
+    if _newest(live):
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
             "inline:\n# where one is a library template, `use:` it from templates/ instead."
         )
         templates = {"templates": [_template(c) for c in _newest(live)]}
         lines.append(_dump(templates).rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _left_out_lines(live)) + "\n"
 
 
 def _business_name(live: LiveCustomer) -> tuple[str, str]:
@@ -282,9 +283,59 @@ def _sender(sender: LiveSender) -> dict[str, Any]:
 
 
 def _newest(live: LiveCustomer) -> list[LiveContent]:
-    """One content per (name, language): the newest `_vN` version of each."""
-    keys = sorted({(c.base_name_and_version[0], c.language) for c in live.contents})
-    return [live.versions(*key)[-1] for key in keys]
+    """One content per (name, language) that a template can declare: the newest `_vN`
+    version of each."""
+    keys = {(c.base_name_and_version[0], c.language) for c in live.contents if _declarable(c)}
+    return [live.versions(*key)[-1] for key in sorted(keys)]
+
+
+def _declarable(content: LiveContent) -> bool:
+    """A template declares a content by its FriendlyName (SPEC §4.3): `Order Update`, made
+    in the Console, is no template name, so no declaration names that content."""
+    return TEMPLATE_NAME_PATTERN.match(content.base_name_and_version[0]) is not None
+
+
+def _left_out(live: LiveCustomer) -> list[LiveContent]:
+    return sorted((c for c in live.contents if not _declarable(c)), key=lambda c: c.sid)
+
+
+def _left_out_said(live: LiveCustomer) -> str:
+    count = len(_left_out(live))
+    if not count:
+        return ""
+    return (
+        f"; {count} content(s) left out, whose FriendlyName is not a WhatsApp template name "
+        "(the file lists them)"
+    )
+
+
+def _left_out_lines(live: LiveCustomer) -> list[str]:
+    """The contents no template can declare, as comments: Twilio's text escaped (repr),
+    so that none of it can end the comment and become YAML."""
+    contents = _left_out(live)
+    if not contents:
+        return []
+    lines = [
+        "# Left out: these contents' FriendlyNames are not WhatsApp template names (a-z, 0-9",
+        "# and _), so no template here can declare them. Plans show them as undeclared and",
+        "# leave them alone (delete them in the Twilio Console, or declare their text under",
+        "# a new name, which makes a new content):",
+    ]
+    for c in contents:
+        status = c.approval_status.value
+        if c.approval_name:
+            status += f" as {_shown(c.approval_name)}"
+        lines.append(
+            f"#   {c.sid} {_shown(c.friendly_name, quoted=True)} [{_shown(c.language)}]: {status}"
+        )
+    return lines
+
+
+def _shown(text: str, *, quoted: bool = False) -> str:
+    """Twilio's text on one line of a comment, every character that is not printable
+    escaped as in Python."""
+    shown = repr(text)
+    return shown if quoted else shown[1:-1]
 
 
 def _template(content: LiveContent) -> dict[str, Any]:
@@ -303,14 +354,15 @@ def _template(content: LiveContent) -> dict[str, Any]:
 
 def _scalar(value: str) -> str:
     """`value` as YAML on one line, for a line that ends with a comment."""
-    return _dump(value, width=math.inf).removesuffix("\n...\n").strip()
+    unicode = value.isprintable()  # else escaped: a U+2028 would end the line in YAML
+    return _dump(value, width=math.inf, unicode=unicode).removesuffix("\n...\n").strip()
 
 
-def _dump(value: Any, *, width: float = 100) -> str:
+def _dump(value: Any, *, width: float = 100, unicode: bool = True) -> str:
     """YAML that reads back as `value`, with its letters as they are (Café, not Caf\\xE9);
     escaped where PyYAML would write them raw and read them back otherwise (a NEL folds
     into a space): a changed body would be a new version of an approved template."""
-    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=width)
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=unicode, width=width)
     if yaml.safe_load(text) == value:
         return text
     return yaml.safe_dump(value, sort_keys=False, allow_unicode=False, width=width)
