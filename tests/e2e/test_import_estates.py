@@ -5,13 +5,15 @@ validates, and a plan right after shows no changes for it (SPEC §3)."""
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.helpers import ISV
+from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.test_reconcile import account_of
 
 REMINDER = "Hi {{1}}, your order has shipped and arrives on {{2}}. Thank you!"
 SAMPLES = {"1": "Maria", "2": "June 3"}
@@ -173,3 +175,20 @@ def test_import_leaves_out_a_content_whose_friendly_name_no_template_can_declare
     notes = json.loads(plan.out)["notes"]
     undeclared = [n["message"] for n in notes if n["kind"] == "undeclared"]
     assert sorted(m.split("(")[1].split(",")[0] for m in undeclared) == sorted([hand, sneaky])
+
+
+def test_a_friendly_name_with_a_line_break_starts_no_line_of_a_plan(repo, cli, emulator):
+    """A Console FriendlyName is Twilio's text: a line break in it must not start a line
+    of the plan, where a CI log reads `::error::` as a command (SPEC §4.8)."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    console = Console(emulator, account_of(emulator, "clinic-1")["sid"])
+    console.content("made\n::error::forged by a FriendlyName", language="en\n::warning::x")
+
+    for fmt in ("text", "markdown"):
+        plan = cli("plan", "--format", fmt)
+        assert plan.code == 0, plan.err
+        lines = [line for line in plan.out.splitlines() if "forged" in line]
+        assert len(lines) == 1, plan.out
+        assert "made ::error::forged by a FriendlyName" in html.unescape(lines[0])
+        assert not [line for line in plan.out.splitlines() if line.startswith("::")]
