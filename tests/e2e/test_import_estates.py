@@ -108,7 +108,9 @@ def test_import_writes_text_as_twilio_holds_it(repo, cli, emulator, console):
     odd = "*Hi* {{1}}, your order\x85has shipped & arrives on {{2}}. Thank you!"
     emulator.approve(console.content("order_shipped", body=odd, submit_as="order_shipped"))
 
-    assert cli("import", "cafe", "--account-sid", console.sid).code == 0
+    imported = cli("import", "cafe", "--account-sid", console.sid)
+    assert imported.code == 1  # the NEL: validate refuses invisible characters, and says
+    assert "U+0085" in imported.err
     text = (repo.root / "customers" / "cafe.yaml").read_text(encoding="utf-8")
     assert "name: Café Lumière  # the business's name, from the sender's display name" in text
     doc = repo.read("customers/cafe.yaml")
@@ -192,3 +194,31 @@ def test_a_friendly_name_with_a_line_break_starts_no_line_of_a_plan(repo, cli, e
         assert len(lines) == 1, plan.out
         assert "made ::error::forged by a FriendlyName" in html.unescape(lines[0])
         assert not [line for line in plan.out.splitlines() if line.startswith("::")]
+
+
+def test_import_says_when_what_twilio_holds_does_not_validate(repo, cli, emulator, console):
+    """Twilio keeps content that breaks WhatsApp's rules as wa-sync checks them (a body
+    that ends with a variable, a variable without a sample): the file is written as Twilio
+    holds it, and import says at once, with each problem's line and fix, and exits 1."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.advance_clock(3600)
+    rejected = console.content("big_sale", body="Big sale today, {{1}}", submit_as="big_sale")
+    emulator.reject(rejected, "INVALID_FORMAT")
+
+    imported = cli("import", "shop", "--account-sid", console.sid)
+    assert imported.code == 1
+    target = repo.root / "customers" / "shop.yaml"
+    assert imported.out.splitlines()[-1].startswith(f"Wrote {target}: 1 sender(s), 1 template(s)")
+    lines = imported.err.splitlines()
+    assert lines[0] == (
+        "Error: customers/shop.yaml does not validate as written: Twilio holds what wa-sync's "
+        "checks of WhatsApp's rules refuse. Fix it in the file, then run `wa-sync validate`:"
+    )
+    validated = cli("validate")
+    assert validated.code == 1
+    errors = [line for line in validated.out.splitlines() if line.startswith("error: ")]
+    assert [line.removeprefix("error: ") for line in errors] == [
+        line for line in lines[1:] if not line.startswith("  ")
+    ]
+    assert "[VAR-EDGE]" in imported.err
+    assert repo.read("customers/shop.yaml")["templates"][0]["body"] == "Big sale today, {{1}}"

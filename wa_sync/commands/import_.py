@@ -21,8 +21,9 @@ import yaml
 from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
 from wa_sync.config.limits import NUMBERS_UNVERIFIED
+from wa_sync.config.repo import load_repo
 from wa_sync.config.settings import load_settings
-from wa_sync.errors import UsageError
+from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
@@ -83,19 +84,37 @@ def run(
         default_flow=load_settings(root).onboarding_flow,
     )
     write_file(target, text, force=force)
-    banner = [EMULATOR_BANNER] if emulated else []
-    runtime.stdout.write(
-        "\n".join(
-            [
-                *banner,
-                f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
-                f"template(s){_left_out_said(live)}. Add what the lines marked ACTION NEEDED "
-                "ask for, then run `wa-sync plan`.",
-            ]
+    refused = _refused(root, target)
+    runtime.stdout.write(_written(target, live, emulated, valid=not refused))
+    if refused:  # what Twilio holds breaks the rules: the file is the place to fix it
+        raise WaSyncError(
+            f"customers/{target.name} does not validate as written: Twilio holds what "
+            "wa-sync's checks of WhatsApp's rules refuse. Fix it in the file, then run "
+            "`wa-sync validate`:\n" + "\n".join(str(p) for p in refused)
         )
-        + "\n"
-    )
     return 0
+
+
+def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:
+    banner = [EMULATOR_BANNER] if emulated else []
+    said = (
+        f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
+        f"template(s){_left_out_said(live)}. Add what the lines marked ACTION NEEDED "
+        "ask for" + (", then run `wa-sync plan`." if valid else ".")
+    )
+    return "\n".join([*banner, said]) + "\n"
+
+
+def _refused(root: str, target: Path) -> list[Problem]:
+    """The errors `validate` finds in the file just written (Twilio keeps content that
+    WhatsApp's rules refuse: a body that ends with a variable, a variable without a
+    sample)."""
+    try:
+        load_repo(root)
+    except ConfigInvalid as exc:
+        where = f"customers/{target.name}"
+        return [p for p in exc.problems if p.is_error and p.where.file == where]
+    return []
 
 
 def _subaccount(estate: LiveEstate, account_sid: str) -> LiveAccount:
