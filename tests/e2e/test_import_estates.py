@@ -222,3 +222,30 @@ def test_import_says_when_what_twilio_holds_does_not_validate(repo, cli, emulato
     ]
     assert "[VAR-EDGE]" in imported.err
     assert repo.read("customers/shop.yaml")["templates"][0]["body"] == "Big sale today, {{1}}"
+
+
+def test_import_says_which_templates_the_next_apply_submits(repo, cli, emulator, console):
+    """A content never submitted is declared as it is, and a declared template is one to
+    submit: the plan right after has that submission, so import says so beforehand."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.advance_clock(3600)
+    emulator.approve(console.content("order_shipped", submit_as="order_shipped"))
+    console.content("draft_offer", language="de")
+
+    imported = cli("import", "shop", "--account-sid", console.sid)
+    assert imported.code == 0, imported.err
+    assert imported.out.splitlines()[-1] == (
+        f"Wrote {repo.root / 'customers' / 'shop.yaml'}: 1 sender(s), 2 template(s), 1 never "
+        "submitted to WhatsApp, which apply submits (the file says which). Add what the lines "
+        "marked ACTION NEEDED ask for, then run `wa-sync plan`."
+    )
+    lines = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8").splitlines()
+    at = lines.index("# Never submitted to WhatsApp; declared here, apply submits them:")
+    assert lines[at + 1 : at + 3] == [
+        "#   draft_offer [de]",
+        "# Remove any that should not be submitted: plans then show it as undeclared, and keep it.",
+    ]
+    plan = cli("plan", "--customer", "shop", "--detailed-exitcode")
+    assert plan.code == 2
+    assert "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to submit" in plan.out
+    assert "> customer.shop/template.draft_offer[de]" in plan.out

@@ -11,7 +11,6 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,16 @@ import yaml
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
+from wa_sync.commands.import_templates import (
+    dump,
+    left_out_lines,
+    left_out_said,
+    newest,
+    scalar,
+    template_doc,
+    unsubmitted_lines,
+    unsubmitted_said,
+)
 from wa_sync.config.limits import NUMBERS_UNVERIFIED
 from wa_sync.config.repo import load_repo
 from wa_sync.config.settings import load_settings
@@ -27,10 +36,8 @@ from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
-    TEMPLATE_NAME_PATTERN,
     Flow,
     LiveAccount,
-    LiveContent,
     LiveCustomer,
     LiveEstate,
     LiveSender,
@@ -98,8 +105,9 @@ def run(
 def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:
     banner = [EMULATOR_BANNER] if emulated else []
     said = (
-        f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
-        f"template(s){_left_out_said(live)}. Add what the lines marked ACTION NEEDED "
+        f"Wrote {target}: {len(live.senders)} sender(s), {len(newest(live))} "
+        f"template(s){unsubmitted_said(live)}{left_out_said(live)}. Add what the lines "
+        "marked ACTION NEEDED "
         "ask for" + (", then run `wa-sync plan`." if valid else ".")
     )
     return "\n".join([*banner, said]) + "\n"
@@ -174,22 +182,23 @@ def customer_yaml(
         "# yaml-language-server: $schema=../schema/customer.schema.json",
         f"# Imported by `wa-sync import {customer_id} --account-sid {live.account.sid}` "
         f"on {now:%Y-%m-%d} from the live subaccount in {where}.",
-        f"name: {_scalar(name)}  # the business's name, {source}: check it",
+        f"name: {scalar(name)}  # the business's name, {source}: check it",
         *_onboarding_lines(live, default_flow),
     ]
     body: dict[str, Any] = {}
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
     if body:
-        lines.append(_dump(body).rstrip())
-    if _newest(live):
+        lines.append(dump(body).rstrip())
+    if newest(live):
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
             "inline:\n# where one is a library template, `use:` it from templates/ instead."
         )
-        templates = {"templates": [_template(c) for c in _newest(live)]}
-        lines.append(_dump(templates).rstrip())
-    return "\n".join(lines + _left_out_lines(live)) + "\n"
+        lines += unsubmitted_lines(live)
+        templates = {"templates": [template_doc(c) for c in newest(live)]}
+        lines.append(dump(templates).rstrip())
+    return "\n".join(lines + left_out_lines(live)) + "\n"
 
 
 def _business_name(live: LiveCustomer) -> tuple[str, str]:
@@ -215,7 +224,7 @@ def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
     lines.append(f"account_sid: {live.account.sid}  # adopt this existing subaccount")
     waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
     if waba_id:
-        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
+        lines.append(f"waba_id: {scalar(waba_id)}  # from the sender's configuration")
     registered = bool(live.senders)
     verified = _verified_by_numbers(live)
     if flow is Flow.EMBEDDED_SIGNUP:
@@ -299,89 +308,3 @@ def _sender(sender: LiveSender) -> dict[str, Any]:
     if webhook:
         doc["webhook"] = webhook
     return doc
-
-
-def _newest(live: LiveCustomer) -> list[LiveContent]:
-    """One content per (name, language) that a template can declare: the newest `_vN`
-    version of each."""
-    keys = {(c.base_name_and_version[0], c.language) for c in live.contents if _declarable(c)}
-    return [live.versions(*key)[-1] for key in sorted(keys)]
-
-
-def _declarable(content: LiveContent) -> bool:
-    """A template declares a content by its FriendlyName (SPEC §4.3): `Order Update`, made
-    in the Console, is no template name, so no declaration names that content."""
-    return TEMPLATE_NAME_PATTERN.match(content.base_name_and_version[0]) is not None
-
-
-def _left_out(live: LiveCustomer) -> list[LiveContent]:
-    return sorted((c for c in live.contents if not _declarable(c)), key=lambda c: c.sid)
-
-
-def _left_out_said(live: LiveCustomer) -> str:
-    count = len(_left_out(live))
-    if not count:
-        return ""
-    return (
-        f"; {count} content(s) left out, whose FriendlyName is not a WhatsApp template name "
-        "(the file lists them)"
-    )
-
-
-def _left_out_lines(live: LiveCustomer) -> list[str]:
-    """The contents no template can declare, as comments: Twilio's text escaped (repr),
-    so that none of it can end the comment and become YAML."""
-    contents = _left_out(live)
-    if not contents:
-        return []
-    lines = [
-        "# Left out: these contents' FriendlyNames are not WhatsApp template names (a-z, 0-9",
-        "# and _), so no template here can declare them. Plans show them as undeclared and",
-        "# leave them alone (delete them in the Twilio Console, or declare their text under",
-        "# a new name, which makes a new content):",
-    ]
-    for c in contents:
-        status = c.approval_status.value
-        if c.approval_name:
-            status += f" as {_shown(c.approval_name)}"
-        lines.append(
-            f"#   {c.sid} {_shown(c.friendly_name, quoted=True)} [{_shown(c.language)}]: {status}"
-        )
-    return lines
-
-
-def _shown(text: str, *, quoted: bool = False) -> str:
-    """Twilio's text on one line of a comment, every character that is not printable
-    escaped as in Python."""
-    shown = repr(text)
-    return shown if quoted else shown[1:-1]
-
-
-def _template(content: LiveContent) -> dict[str, Any]:
-    base, _ = content.base_name_and_version
-    category = content.approval_category or "UTILITY"
-    doc: dict[str, Any] = {"name": base, "language": content.language, "category": category}
-    types = thaw(content.types)
-    if list(types) == ["twilio/text"] and list(types["twilio/text"]) == ["body"]:
-        doc["body"] = types["twilio/text"]["body"]
-    else:
-        doc["types"] = types
-    if content.variables:
-        doc["variables"] = thaw(content.variables)
-    return doc
-
-
-def _scalar(value: str) -> str:
-    """`value` as YAML on one line, for a line that ends with a comment."""
-    unicode = value.isprintable()  # else escaped: a U+2028 would end the line in YAML
-    return _dump(value, width=math.inf, unicode=unicode).removesuffix("\n...\n").strip()
-
-
-def _dump(value: Any, *, width: float = 100, unicode: bool = True) -> str:
-    """YAML that reads back as `value`, with its letters as they are (Café, not Caf\\xE9);
-    escaped where PyYAML would write them raw and read them back otherwise (a NEL folds
-    into a space): a changed body would be a new version of an approved template."""
-    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=unicode, width=width)
-    if yaml.safe_load(text) == value:
-        return text
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=False, width=width)
