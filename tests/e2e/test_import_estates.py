@@ -249,3 +249,65 @@ def test_import_says_which_templates_the_next_apply_submits(repo, cli, emulator,
     assert plan.code == 2
     assert "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to submit" in plan.out
     assert "> customer.shop/template.draft_offer[de]" in plan.out
+
+
+def test_an_imported_console_estate_validates_and_plans_no_changes(repo, cli, emulator, console):
+    """The round trip (SPEC §3): whatever the Console made, the imported file validates
+    and the plan right after has no change, for that customer and for the estate."""
+    phone = "+14155550901"
+    console.sender(
+        phone,
+        {
+            "name": "Grüne Apotheke",
+            "about": "yes",
+            "address": "0123 Main St: Suite #4",
+            "description": "*Open* & friendly: 9-5 # every day " + "and on holidays " * 12,
+            "vertical": "Medical and Health",
+            "emails": [{"email": "hello@apotheke.example", "label": "Email"}],
+            "websites": [{"website": "https://apotheke.example", "label": "Website"}],
+        },
+    )
+    emulator.advance_clock(3600)
+    for language in ("en", "de", "pt_BR"):  # one name in three languages, one approved
+        sid = console.content("pickup_ready", language=language, submit_as="pickup_ready")
+        if language == "en":
+            emulator.approve(sid)
+    # a FriendlyName that is not the WhatsApp name it was approved under
+    emulator.approve(console.content("refill_console", submit_as="refill_reminder"))
+    # a rollout: _v2 approved over the original, _v2 rejected over an approved one
+    emulator.approve(console.content("opening_hours", submit_as="opening_hours"))
+    emulator.approve(
+        console.content(
+            "opening_hours_v2", body=REMINDER + " See you.", submit_as="opening_hours_v2"
+        )
+    )
+    emulator.approve(console.content("promo", submit_as="promo", category="MARKETING"))
+    emulator.reject(
+        console.content("promo_v2", body=REMINDER + " 10% off.", submit_as="promo_v2"), "PROMO"
+    )
+    console.content("Made In Console", submit_as="made_in_console")  # left out: no name
+
+    imported = cli("import", "apotheke", "--account-sid", console.sid)
+    assert imported.code == 0, imported.err
+    validated = cli("validate")
+    assert validated.code == 0, validated.out
+    for scope in (["--customer", "apotheke"], []):
+        plan = cli("plan", "--detailed-exitcode", *scope)
+        assert plan.code == 0, plan.out
+        assert "No changes." in plan.out
+
+    doc = repo.read("customers/apotheke.yaml")
+    assert doc["name"] == "Grüne Apotheke"
+    assert sorted((t["name"], t["language"]) for t in doc["templates"]) == [
+        ("opening_hours", "en"),
+        ("pickup_ready", "de"),
+        ("pickup_ready", "en"),
+        ("pickup_ready", "pt_BR"),
+        ("promo", "en"),
+        ("refill_console", "en"),
+    ]
+    shown = json.loads(cli("output", "--format", "json").out)["customers"]["apotheke"]
+    assert shown["refill_console"]["en"]["whatsapp_name"] == "refill_reminder"
+    assert shown["opening_hours"]["en"]["whatsapp_name"] == "opening_hours_v2"
+    assert shown["promo"]["en"]["whatsapp_name"] == "promo"  # the approved one serves
+    assert shown["promo"]["en"]["pending"]["status"] == "rejected"
