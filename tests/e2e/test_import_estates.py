@@ -211,8 +211,8 @@ def test_import_says_when_what_twilio_holds_does_not_validate(repo, cli, emulato
     assert imported.out.splitlines()[-1].startswith(f"Wrote {target}: 1 sender(s), 1 template(s)")
     lines = imported.err.splitlines()
     assert lines[0] == (
-        "Error: customers/shop.yaml does not validate as written: Twilio holds what wa-sync's "
-        "checks of WhatsApp's rules refuse. Fix it in the file, then run `wa-sync validate`:"
+        "Error: customers/shop.yaml does not validate as written: what Twilio holds fails "
+        "these checks. Fix it in the file, then run `wa-sync validate`:"
     )
     validated = cli("validate")
     assert validated.code == 1

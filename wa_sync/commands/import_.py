@@ -95,9 +95,9 @@ def run(
     runtime.stdout.write(_written(target, live, emulated, valid=not refused))
     if refused:  # what Twilio holds breaks the rules: the file is the place to fix it
         raise WaSyncError(
-            f"customers/{target.name} does not validate as written: Twilio holds what "
-            "wa-sync's checks of WhatsApp's rules refuse. Fix it in the file, then run "
-            "`wa-sync validate`:\n" + "\n".join(str(p) for p in refused)
+            f"customers/{target.name} does not validate as written: what Twilio holds fails "
+            "these checks. Fix it in the file, then run `wa-sync validate`:\n"
+            + "\n".join(str(p) for p in refused)
         )
     return 0
 
