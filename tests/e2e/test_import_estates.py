@@ -311,3 +311,24 @@ def test_an_imported_console_estate_validates_and_plans_no_changes(repo, cli, em
     assert shown["opening_hours"]["en"]["whatsapp_name"] == "opening_hours_v2"
     assert shown["promo"]["en"]["whatsapp_name"] == "promo"  # the approved one serves
     assert shown["promo"]["en"]["pending"]["status"] == "rejected"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_output_prints_no_map_while_twilio_does_not_answer_for_a_customer(repo, cli, emulator, fmt):
+    """A map without one customer's templates would hide them from the sending
+    application: output stops, naming the customer and why, and prints no map."""
+    repo.customer("clinic-1", customer_doc(1))
+    repo.customer("clinic-2", customer_doc(2))
+    assert cli("apply", "--auto-approve").code == 0
+    sid = account_of(emulator, "clinic-2")["sid"]
+    emulator.fail_next("GET", r"^/v1/ContentAndApprovals$", status=403, account=sid)
+
+    shown = cli("output", "--format", fmt)
+    assert shown.code == 1
+    assert shown.out == ""
+    assert shown.err.startswith(
+        "Error: output prints no map while Twilio does not answer for 1 customer(s), whose "
+        "templates it would leave out: clinic-2 (listing the contents of subaccount "
+        f"{sid}: "
+    )
+    assert cli("output", "--format", fmt).code == 0  # Twilio answers again

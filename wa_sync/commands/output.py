@@ -9,8 +9,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_owned
+from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect
+from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
+from wa_sync.plan.ownership import check_ownership
+from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -53,8 +56,19 @@ def run(
 ) -> int:
     connected = load_and_connect(runtime, root=root, only=only, shard=None, emulator=emulator)
     with connected as (loaded, gateway):
-        live = read_owned(loaded, gateway, runtime)
+        unread: dict[str, TwilioError] = {}
+        live = read_with_progress(runtime, gateway, loaded.in_scope, on_unread=unread.__setitem__)
+        check_ownership(
+            loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
+        )
         emulated = gateway.emulated
+    if unread:  # a map without a customer's templates would hide them (SPEC §4.8)
+        named = ", ".join(f"{cid} ({exc})" for cid, exc in sorted(unread.items()))
+        raise WaSyncError(
+            f"output prints no map while Twilio does not answer for {len(unread)} "
+            f"customer(s), whose templates it would leave out: {named}. Run it again once "
+            "Twilio answers for them (or limit it to other customers with --customer)"
+        )
     targets = send_targets(loaded.in_scope, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)
