@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from wa_sync.errors import WaSyncError
-from wa_sync.model import Customer, LiveAccount
+from wa_sync.model import FRIENDLY_NAME_PREFIX, Customer, LiveAccount
 
 
 class AmbiguousSubaccount(WaSyncError):
@@ -46,6 +46,23 @@ class AccountIndex:
             return found
         named = self.open_by_name.get(customer.friendly_name, [])
         return named[0] if len(named) == 1 else None
+
+    def readable(
+        self, customer_id: str, customer: Customer | None, parent_sid: str
+    ) -> LiveAccount | None:
+        """The active subaccount of a customer a plan does not diff (out of its scope),
+        None when there is none: by `match` when its file loaded (an `account_sid` that
+        is not the parent's is none), else by the name `wa-sync:<id>`. Twilio refuses a
+        suspended or closed account's own credentials, so those are none either."""
+        if customer is None:
+            named = self.open_by_name.get(f"{FRIENDLY_NAME_PREFIX}{customer_id}", [])
+            found = named[0] if len(named) == 1 else None
+        else:
+            try:
+                found = self.match(customer, parent_sid)
+            except UnknownSubaccount:
+                return None
+        return found if found is not None and found.status == "active" else None
 
     def only_by_name(self, customer: Customer) -> LiveAccount | None:
         """The one open subaccount named for `customer` (a lost create's result), None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from wa_sync.commands.elsewhere import read_elsewhere
 from wa_sync.config.repo import check_root, load_repo
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, UsageError
@@ -180,7 +181,9 @@ def read_and_plan(
     """Read Twilio for the customers in scope and plan; `digests=False` for a plan that
     is only shown, never saved (see PlanBuilder). Each customer is diffed as soon as its
     state is read, while the others' answers are on their way; one whose subaccount
-    Twilio does not answer for is in the plan as unread (SPEC §4.2), not an error."""
+    Twilio does not answer for is in the plan as unread (SPEC §4.2), not an error. A
+    scoped plan that registers a number also reads the senders out of its scope
+    (commands/elsewhere.py)."""
     builder = PlanBuilder(
         loaded.config,
         customers=loaded.scope,
@@ -197,6 +200,9 @@ def read_and_plan(
     live = read_with_progress(
         runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread
     )
+    outside = builder.outside(live)  # only a scoped plan that registers a number
+    if outside:
+        builder.consult(read_elsewhere(loaded.config, gateway, live, outside, err=runtime.stderr))
     return live, builder.finish(live)
 
 

@@ -82,6 +82,13 @@ class Gateway(Protocol):
     ) -> tuple[tuple[LiveSender, ...], tuple[LiveContent, ...]]:
         """The senders and contents of one subaccount (used by import and after writes)."""
 
+    def read_senders(
+        self, accounts: Collection[LiveAccount]
+    ) -> dict[str, tuple[LiveSender, ...] | TwilioError]:
+        """The senders of each subaccount by SID (one listing each, on `read`'s pool and
+        pacing), or the error Twilio gave for it after the retries: a scoped plan that
+        registers a number asks who else holds it (plan/registrations.py)."""
+
     def create_subaccount(self, customer: Customer) -> LiveAccount:
         """Create `wa-sync:<id>`; a lost answer is looked for by name before re-sending."""
 

@@ -162,6 +162,24 @@ class TwilioGateway:
     ) -> tuple[tuple[model.LiveSender, ...], tuple[model.LiveContent, ...]]:
         return self.list_senders(account), self.list_contents(account)
 
+    def read_senders(
+        self, accounts: Collection[model.LiveAccount]
+    ) -> dict[str, tuple[model.LiveSender, ...] | TwilioError]:
+        pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
+        try:
+            answers = pool.map(self._senders_or_error, accounts)
+            return {account.sid: answer for account, answer in zip(accounts, answers, strict=True)}
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _senders_or_error(
+        self, account: model.LiveAccount
+    ) -> tuple[model.LiveSender, ...] | TwilioError:
+        try:
+            return self.list_senders(account)
+        except TwilioError as exc:
+            return exc
+
     def list_senders(self, account: model.LiveAccount) -> tuple[model.LiveSender, ...]:
         what = f"listing the senders of subaccount {account.sid}"
         client = self._subclient(account.sid)

@@ -13,7 +13,7 @@ from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.ownership import check_ownership
-from wa_sync.plan.registrations import one_registration_per_number
+from wa_sync.plan.registrations import Elsewhere, one_registration_per_number, registers
 from wa_sync.plan.safety import check_mass_delete
 
 # the live digest of a customer Twilio did not answer for: no read state has it
@@ -90,6 +90,7 @@ class PlanBuilder:
         self.states: dict[int, Any] = {}  # content states, shared by every step
         self.diffs: dict[str, tuple[LiveCustomer, list[Change], list[Note], str]] = {}
         self.unread_why: dict[str, str] = {}  # customer id -> why Twilio was not read for it
+        self.elsewhere = Elsewhere()  # the senders out of scope, when it registers a number
         self._config_parts: dict[str, str] = {}  # customer id -> its part of that digest
 
     def add(self, current: LiveCustomer) -> None:
@@ -106,6 +107,20 @@ class PlanBuilder:
         be read). `finish` must not diff it against an empty state: that would plan its
         every object anew."""
         self.unread_why[customer_id] = str(error)
+
+    def outside(self, live: LiveEstate) -> tuple[str, ...]:
+        """The customers with a file out of scope whose senders this plan must see
+        before `finish`: every one when the scope's diffs register a number (a number
+        registers once, plan/registrations.py), else none; none on a whole-estate plan."""
+        with remembering_states(self.states):
+            changes, _, _ = self._scope_diffs(live)
+        if not registers(changes):
+            return ()
+        return tuple(sorted(set(self._known()) - self.wanted))
+
+    def consult(self, elsewhere: Elsewhere) -> None:
+        """What was read of the customers `outside` names: only their senders count."""
+        self.elsewhere = elsewhere
 
     def finish(self, live: LiveEstate) -> Plan:
         """The plan against `live`; raises MassDelete as build_plan does."""
@@ -140,9 +155,11 @@ class PlanBuilder:
         if customer is not None and customer_id not in self._config_parts:
             self._config_parts[customer_id] = customer_config_text(customer)
 
-    def _finish(self, live: LiveEstate) -> Plan:
-        known = self.estate if self.estate is not None else [c.id for c in self.config.customers]
-        check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
+    def _known(self) -> Sequence[str]:
+        return self.estate if self.estate is not None else [c.id for c in self.config.customers]
+
+    def _scope_diffs(self, live: LiveEstate) -> tuple[list[Change], list[Note], dict[str, str]]:
+        """The changes, notes and live digests of the customers in scope."""
         changes: list[Change] = []
         notes: list[Note] = []
         digests: dict[str, str] = {}
@@ -161,7 +178,15 @@ class PlanBuilder:
             notes += told
             if self.digests:
                 digests[customer_id] = digest
-        changes, moving = one_registration_per_number(changes, live.customers, self.unread_why)
+        return changes, notes, digests
+
+    def _finish(self, live: LiveEstate) -> Plan:
+        known = self._known()
+        check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
+        changes, notes, digests = self._scope_diffs(live)
+        changes, moving = one_registration_per_number(
+            changes, live.customers, self.unread_why, self.elsewhere
+        )
         notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate, self.gone)
         check_mass_delete(

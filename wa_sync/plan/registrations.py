@@ -3,12 +3,17 @@ customer's subaccount holds, even when the same plan deregisters it there (SPEC 
 Meta allows 10 register and deregister requests per number per 72 hours, and past them
 blocks the number for 72 hours; a move between customers takes two applies, never a
 loop). A customer Twilio was not read for (SPEC §4.2) may hold any number: while one
-is, no other customer's sender is registered. Pure: the whole plan's changes, the live
-state in scope and the customers not read come in."""
+is, no other customer's sender is registered. A scoped plan (`--customer`, `--shard`,
+`--changed-since`) that registers a number also consults the senders of the customers
+out of its scope (`Elsewhere`), and holds back as a whole-estate plan would. Pure: the
+whole plan's changes, the live state in scope, the customers not read and what was
+read elsewhere come in."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from wa_sync.model import LiveCustomer
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
@@ -17,17 +22,36 @@ from wa_sync.wording import listed
 ONE_REGISTRATION = "a number registers once, and Meta blocks it for 72 hours after 10 registrations"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Elsewhere:
+    """What a scoped plan read of the customers out of its scope, only because it
+    registers a number: their senders (`customers`, by id), and those whose subaccount
+    Twilio did not answer for (`unread`: id -> why). They get no diff and no note."""
+
+    customers: Mapping[str, LiveCustomer] = field(default_factory=lambda: MappingProxyType({}))
+    unread: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def registers(changes: Sequence[Change]) -> bool:
+    """Whether `changes` register a WhatsApp sender (a number) anywhere."""
+    return any(c.phase is Phase.SENDER and c.action is Action.CREATE for c in changes)
+
+
 def one_registration_per_number(
-    changes: Sequence[Change], live: Mapping[str, LiveCustomer], unread: Collection[str] = ()
+    changes: Sequence[Change],
+    live: Mapping[str, LiveCustomer],
+    unread: Collection[str] = (),
+    elsewhere: Elsewhere | None = None,
 ) -> tuple[list[Change], list[Note]]:
     """`changes` without the sender registrations of numbers live in another customer's
-    subaccount, or perhaps in one of the `unread` customers', and a note for each saying
-    what must happen first."""
-    if not any(c.phase is Phase.SENDER and c.action is Action.CREATE for c in changes):
+    subaccount, or perhaps in one of the `unread` customers' (or `elsewhere`'s), and a
+    note for each saying what must happen first."""
+    if not registers(changes):
         return list(changes), []
+    outside = elsewhere or Elsewhere()
     holder = {
         sender.sender_id: (customer_id, sender.sid)
-        for customer_id, current in live.items()
+        for customer_id, current in {**outside.customers, **live}.items()
         for sender in current.senders
     }
     leaving = {
@@ -35,19 +59,25 @@ def one_registration_per_number(
         for c in changes
         if c.phase is Phase.CLEANUP and c.action is Action.DELETE and "/sender." in c.address
     }
+    unknown = [*sorted(unread), *_out_of_scope(outside.unread)]
     kept, notes = [], []
     for change in changes:
         number = change.address.rpartition("/sender.")[2]
         owner = holder.get(number) if change.action is Action.CREATE else None
         if change.phase is not Phase.SENDER or change.action is not Action.CREATE:
             kept.append(change)
-        elif owner is None and unread:
-            notes.append(_unknown_holder(change, number, unread))
+        elif owner is None and unknown:
+            notes.append(_unknown_holder(change, number, unknown))
         elif owner is None or owner[0] == change.customer:
             kept.append(change)
         else:
             notes.append(_held(change, number, owner, leaving))
     return kept, notes
+
+
+def _out_of_scope(unread: Mapping[str, str]) -> list[str]:
+    """The customers out of scope not read, each with why: no note of theirs says it."""
+    return [f"{cid} (out of this plan's scope; {why})" for cid, why in sorted(unread.items())]
 
 
 def _held(change: Change, number: str, owner: tuple[str, str], leaving: set[str]) -> Note:
@@ -61,9 +91,9 @@ def _held(change: Change, number: str, owner: tuple[str, str], leaving: set[str]
     return _held_back(change, where, first)
 
 
-def _unknown_holder(change: Change, number: str, unread: Collection[str]) -> Note:
+def _unknown_holder(change: Change, number: str, unread: Sequence[str]) -> Note:
     where = (
-        f"not registered yet: customer {listed(sorted(unread))} was not read from Twilio, "
+        f"not registered yet: customer {listed(unread)} was not read from Twilio, "
         f"so {number} may be registered there"
     )
     return _held_back(change, where, "the next apply once Twilio answers registers it")

@@ -1,0 +1,104 @@
+"""A number registers once (plan/registrations.py), with what a scoped plan read out of
+its scope (`Elsewhere`): its holders and the customers it could not read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.plan.factories import customer, estate, live, live_sender, sender
+from wa_sync.model import Config, LiveCustomer
+from wa_sync.plan.build import PlanBuilder
+from wa_sync.plan.change import Action, Phase
+from wa_sync.plan.registrations import Elsewhere, one_registration_per_number
+
+NUMBER = "whatsapp:+14155550100"  # factories.sender()'s
+MOVED = replace(customer(), id="bravo")  # declares NUMBER, registered nowhere yet
+HOLDER = LiveCustomer(customer_id="acme", senders=(live_sender(sender()),))
+OTHER = LiveCustomer(
+    customer_id="acme", senders=(replace(live_sender(sender()), sender_id="whatsapp:+1999"),)
+)
+
+
+def bravo_changes():
+    """bravo's plan with its subaccount and no sender yet: NUMBER is to register."""
+    builder = PlanBuilder(Config(root=".", customers=(MOVED,)), customers=["bravo"])
+    current = live(MOVED, senders=())
+    plan = builder.finish(estate(current))
+    return [c for c in plan.changes if c.customer == "bravo"]
+
+
+@pytest.mark.parametrize(
+    ("elsewhere", "registered", "said"),
+    [
+        (None, True, ""),
+        (Elsewhere(customers={"acme": OTHER}), True, ""),
+        (
+            Elsewhere(customers={"acme": HOLDER}),
+            False,
+            f"{NUMBER} is registered in customer acme's subaccount (XE",
+        ),
+        (
+            Elsewhere(unread={"acme": "listing the senders of subaccount AC1: 403"}),
+            False,
+            "customer acme (out of this plan's scope; listing the senders of subaccount AC1: "
+            f"403) was not read from Twilio, so {NUMBER} may be registered there",
+        ),
+        (
+            Elsewhere(customers={"acme": OTHER}, unread={"zulu": "503"}),
+            False,
+            "customer zulu (out of this plan's scope; 503) was not read from Twilio",
+        ),
+    ],
+    ids=["nothing-read", "holds-another-number", "holds-it", "not-answering", "one-not-answering"],
+)
+def test_the_senders_out_of_scope_hold_a_registration_back(elsewhere, registered, said):
+    changes = bravo_changes()
+    assert any(c.phase is Phase.SENDER and c.action is Action.CREATE for c in changes)
+    kept, notes = one_registration_per_number(changes, {}, (), elsewhere)
+    creates = [c for c in kept if c.phase is Phase.SENDER and c.action is Action.CREATE]
+    assert bool(creates) is registered
+    if said:
+        (note,) = notes
+        assert (note.customer, note.address) == ("bravo", f"customer.bravo/sender.{NUMBER}")
+        assert said in note.message
+        assert "Meta blocks it for 72 hours after 10 registrations" in note.message
+    else:
+        assert notes == []
+
+
+def test_a_customer_in_scope_not_read_is_named_without_its_reason():
+    """Its own unread note says why; the held-back one only names it."""
+    _, (note,) = one_registration_per_number(
+        bravo_changes(), {}, ["acme"], Elsewhere(unread={"zulu": "503"})
+    )
+    assert "customer acme, zulu (out of this plan's scope; 503) was not read" in note.message
+
+
+def scoped(declared):
+    """A builder of bravo alone, in an estate of acme and bravo, read."""
+    config = Config(root=".", customers=(customer(), declared))
+    builder = PlanBuilder(config, customers=["bravo"], estate=["acme", "bravo"])
+    return builder, estate(live(customer()), live(declared, senders=()))
+
+
+def test_only_a_scoped_plan_that_registers_a_number_reads_out_of_its_scope():
+    builder, current = scoped(MOVED)
+    assert builder.outside(current) == ("acme",)
+    builder, current = scoped(replace(MOVED, senders=()))
+    assert builder.outside(current) == ()
+    whole = PlanBuilder(
+        Config(root=".", customers=(customer(), MOVED)), customers=["acme", "bravo"]
+    )
+    assert whole.outside(current) == ()
+
+
+def test_the_consulted_holder_holds_back_and_is_not_planned():
+    builder, current = scoped(MOVED)
+    builder.consult(Elsewhere(customers={"acme": live(customer())}))
+    plan = builder.finish(current)
+    assert {c.customer for c in plan.changes} | {n.customer for n in plan.notes} == {"bravo"}
+    assert f"customer.bravo/sender.{NUMBER}" in {n.address for n in plan.notes}
+    assert f"customer.bravo/sender.{NUMBER}" not in {c.address for c in plan.changes}
+    assert plan.customers == ("bravo",)

@@ -1,0 +1,56 @@
+"""The senders of the customers out of a scoped plan's scope (`--customer`, `--shard`,
+`--changed-since`; SPEC §3), read only when the plan registers a number: a number
+registers once (SPEC §1.1), and the customer a number moved away from may be out of
+scope and still hold it (plan/registrations.py). One Senders listing per subaccount,
+through the gateway's pool and pacing; the subaccounts come from the listing the plan
+already read. Those customers get no diff, no note and no write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import TextIO
+
+from wa_sync.config.repo import load_model
+from wa_sync.errors import TwilioError
+from wa_sync.gateway.base import Gateway
+from wa_sync.identity import AccountIndex
+from wa_sync.model import Config, Customer, LiveCustomer, LiveEstate
+from wa_sync.plan.registrations import Elsewhere
+
+
+def read_elsewhere(
+    config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, err: TextIO
+) -> Elsewhere:
+    """The senders of the customers `ids` (out of scope), each in its subaccount; those
+    Twilio does not answer for are unread, and hold registrations back (SPEC §4.2)."""
+    err.write(
+        f"This plan registers a number: reading the senders of the {len(ids)} customer(s) "
+        "out of its scope, since a number registers once.\n"
+    )
+    index = AccountIndex(live.accounts)
+    customers = _customers(config, ids)
+    accounts = {cid: index.readable(cid, customers.get(cid), gateway.parent_sid) for cid in ids}
+    found = {cid: account for cid, account in accounts.items() if account is not None}
+    answers = gateway.read_senders(list({a.sid: a for a in found.values()}.values()))
+    holders, unread = {}, {}
+    for cid, account in found.items():
+        answer = answers[account.sid]
+        if isinstance(answer, TwilioError):
+            unread[cid] = str(answer)
+        else:
+            holders[cid] = LiveCustomer(customer_id=cid, account=account, senders=answer)
+    return Elsewhere(customers=MappingProxyType(holders), unread=MappingProxyType(unread))
+
+
+def _customers(config: Config, ids: Sequence[str]) -> dict[str, Customer]:
+    """The customers `ids` as their files declare them (whose `account_sid` names their
+    subaccount, SPEC §4.3): those the scoped plan did not load are loaded now, and one
+    whose file cannot be read is left out (its subaccount is found by name); their
+    problems are not this plan's."""
+    have = {c.id: c for c in config.customers if c.id in ids}
+    missing = [cid for cid in ids if cid not in have]
+    if missing:
+        loaded, _problems = load_model(config.root, customers=missing)
+        have.update({c.id: c for c in loaded.customers})
+    return have
