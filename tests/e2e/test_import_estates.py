@@ -332,3 +332,24 @@ def test_output_prints_no_map_while_twilio_does_not_answer_for_a_customer(repo, 
         f"{sid}: "
     )
     assert cli("output", "--format", fmt).code == 0  # Twilio answers again
+
+
+def test_import_force_refreshes_a_file_but_never_swaps_its_subaccount(repo, cli, emulator, console):
+    """--force refreshes a file from its own subaccount. Over a file that manages
+    another subaccount it would drop that one from wa-sync without a word (a subaccount
+    named otherwise than wa-sync:<id> that no file adopts is in no plan): refused."""
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    before = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8")
+    other = emulator.create_subaccount("Another Business")["sid"]
+
+    swapped = cli("import", "shop", "--account-sid", other, "--force")
+    assert swapped.code == 1
+    assert swapped.err == (
+        f"Error: {repo.root / 'customers' / 'shop.yaml'} manages subaccount {console.sid} "
+        f"(Made By Hand), not {other}: written over, it would leave {console.sid} without a "
+        "customer file. Import the other subaccount under another id, or remove the file "
+        "first if that is what you mean\n"
+    )
+    assert (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8") == before
+    assert cli("import", "shop", "--account-sid", console.sid, "--force").code == 0
+    assert cli("import", "other-shop", "--account-sid", other).code == 0

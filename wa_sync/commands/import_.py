@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,10 @@ def run(
     if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
-        account = _subaccount(gateway.read([]), account_sid)
+        estate = gateway.read([])
+        account = _subaccount(estate, account_sid)
         _refuse_managed_elsewhere(root, customer_id, account)
+        _refuse_swapping(target, customer_id, account, estate.accounts)
         senders, contents = gateway.read_subaccount(account)
         emulated = gateway.emulated
     live = LiveCustomer(
@@ -163,6 +166,30 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
                 "--force` to refresh that file instead"
             )
+
+
+def _refuse_swapping(
+    target: Path, customer_id: str, account: LiveAccount, accounts: Sequence[LiveAccount]
+) -> None:
+    """--force refreshes a file from its own subaccount; over a file that manages another
+    one, that subaccount would be left without a customer file, in no plan."""
+    if not target.is_file():  # never read a FIFO or a device (they block or never end)
+        return
+    try:
+        doc = yaml.safe_load(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # no file that names a subaccount
+    adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+    named = [a for a in accounts if a.customer_id == customer_id and a.status != "closed"]
+    managed = next((a for a in accounts if a.sid == adopted), named[0] if len(named) == 1 else None)
+    if managed is None or managed.sid == account.sid:
+        return
+    raise UsageError(
+        f"{target} manages subaccount {managed.sid} ({managed.friendly_name}), not "
+        f"{account.sid}: written over, it would leave {managed.sid} without a customer file. "
+        "Import the other subaccount under another id, or remove the file first if that is "
+        "what you mean"
+    )
 
 
 def customer_yaml(
