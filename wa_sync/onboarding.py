@@ -206,6 +206,8 @@ def check_access_request(
                 "AR-NO-SUBACCOUNT",
             )
         )
+    elif account.status != "active":
+        problems.append(_inactive_subaccount(account, cfile))
     if not customer.onboarding.terms_accepted:
         problems.append(
             FormProblem(
@@ -218,6 +220,27 @@ def check_access_request(
             )
         )
     return problems
+
+
+def _inactive_subaccount(account: LiveAccount, cfile: str) -> FormProblem:
+    """A closed or suspended subaccount: Twilio refuses its credentials."""
+    if account.status == "closed":
+        fix = (
+            f"a closed subaccount cannot be reopened: remove account_sid from {cfile}, then "
+            "run `wa-sync apply`, which creates a new one"
+        )
+    else:
+        fix = (
+            f"reactivate subaccount {account.sid} (Twilio Console, or the Accounts API with "
+            "Status=active), then check again"
+        )
+    return FormProblem(
+        "Alternate Account SID",
+        f"the subaccount {account.sid} is {account.status}: Twilio refuses its credentials, "
+        "so WhatsApp cannot be set up in it",
+        fix,
+        "AR-SUBACCOUNT-NOT-ACTIVE",
+    )
 
 
 def _check_bm_id(isv: Isv, customer: Customer, cfile: str) -> list[FormProblem]:

@@ -353,3 +353,38 @@ def test_import_force_refreshes_a_file_but_never_swaps_its_subaccount(repo, cli,
     assert (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8") == before
     assert cli("import", "shop", "--account-sid", console.sid, "--force").code == 0
     assert cli("import", "other-shop", "--account-sid", other).code == 0
+
+
+@pytest.mark.parametrize("status", ["closed", "suspended"])
+def test_access_request_refuses_a_subaccount_that_is_not_active(repo, cli, emulator, status):
+    """The Alternate Account SID must be a subaccount Twilio can use: a closed or
+    suspended one does not check out."""
+    repo.write("wa-sync.yaml", ISV)
+    sid = emulator.create_subaccount("Old Customer")["sid"]
+    changed = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": status},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    doc = customer_doc(1, account_sid=sid)
+    doc["onboarding"]["access_request"] = "not_submitted"
+    repo.customer("clinic-1", doc)
+
+    checked = cli("access-request", "clinic-1", "--format", "json")
+    assert checked.code == 1
+    (problem,) = json.loads(checked.out)["problems"]
+    assert problem["field"] == "Alternate Account SID"
+    assert problem["rule"] == "AR-SUBACCOUNT-NOT-ACTIVE"
+    assert problem["message"] == (
+        f"the subaccount {sid} is {status}: Twilio refuses its credentials, so WhatsApp "
+        "cannot be set up in it"
+    )
+    fix = {
+        "closed": "a closed subaccount cannot be reopened: remove account_sid from "
+        "customers/clinic-1.yaml, then run `wa-sync apply`, which creates a new one",
+        "suspended": f"reactivate subaccount {sid} (Twilio Console, or the Accounts API "
+        "with Status=active), then check again",
+    }
+    assert problem["fix"] == fix[status]
