@@ -20,7 +20,7 @@ from wa_sync.model import (
 )
 from wa_sync.plan.change import Actor
 from wa_sync.signup import signup_stage
-from wa_sync.stage import ONBOARDED, Stage, templates_stage
+from wa_sync.stage import ONBOARDED, Stage, inactive_fix, subaccount_stage, templates_stage
 
 NO_ISV = Isv()
 
@@ -29,17 +29,13 @@ def onboarding_stage(customer: Customer, live: LiveCustomer, isv: Isv = NO_ISV) 
     """The first onboarding step that is not done, with who must act next."""
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
         return signup_stage(customer, live, isv)
-    for check in (_subaccount, _manual_steps, _access, _sender, _invitation, templates_stage):
+    if (stage := subaccount_stage(customer, live, Flow.LEGACY)) is not None:
+        return stage
+    for check in (_manual_steps, _access, _sender, _invitation, templates_stage):
         stage = check(customer, live)
         if stage is not None:
             return stage
     return Stage(ONBOARDED, "nothing: every template is approved", None)
-
-
-def _subaccount(customer: Customer, live: LiveCustomer) -> Stage | None:
-    if live.account is None:
-        return Stage(1, "run `wa-sync apply` to create the subaccount", Actor.ISV)
-    return None
 
 
 def _manual_steps(customer: Customer, live: LiveCustomer) -> Stage | None:
@@ -224,21 +220,11 @@ def check_access_request(
 
 def _inactive_subaccount(account: LiveAccount, cfile: str) -> FormProblem:
     """A closed or suspended subaccount: Twilio refuses its credentials."""
-    if account.status == "closed":
-        fix = (
-            f"a closed subaccount cannot be reopened: remove account_sid from {cfile}, then "
-            "run `wa-sync apply`, which creates a new one"
-        )
-    else:
-        fix = (
-            f"reactivate subaccount {account.sid} (Twilio Console, or the Accounts API with "
-            "Status=active), then check again"
-        )
     return FormProblem(
         "Alternate Account SID",
         f"the subaccount {account.sid} is {account.status}: Twilio refuses its credentials, "
         "so WhatsApp cannot be set up in it",
-        fix,
+        inactive_fix(account, cfile),
         "AR-SUBACCOUNT-NOT-ACTIVE",
     )
 

@@ -388,3 +388,33 @@ def test_access_request_refuses_a_subaccount_that_is_not_active(repo, cli, emula
         "with Status=active), then check again",
     }
     assert problem["fix"] == fix[status]
+
+
+@pytest.mark.parametrize("flow", ["legacy", "embedded_signup"])
+def test_status_of_a_closed_subaccount_is_step_one_not_run_apply(repo, cli, emulator, flow):
+    """Apply can do nothing in a closed subaccount: the next step is the subaccount's,
+    not `run wa-sync apply to register the sender`."""
+    isv = {"isv": {**ISV["isv"], "tech_provider": {"status": "approved"}}}
+    repo.write("wa-sync.yaml", isv)
+    sid = emulator.create_subaccount("Old Customer")["sid"]
+    closed = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": "closed"},
+        timeout=10,
+    )
+    assert closed.status_code == 200, closed.text
+    doc = customer_doc(1, account_sid=sid)
+    if flow == "embedded_signup":
+        del doc["customer_account_sid"]
+        doc["onboarding"] = {"flow": flow, "signup": "completed"}
+    repo.customer("clinic-1", doc)
+
+    (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert shown["stage"]["step"] == 1
+    assert shown["stage"]["actor"] == "ISV"
+    assert shown["stage"]["next_action"] == (
+        f"subaccount {sid} is closed, and a closed subaccount cannot be reopened: remove "
+        "account_sid from customers/clinic-1.yaml, then run `wa-sync apply`, which creates "
+        "a new one"
+    )
