@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from typing import Any
 
 import pytest
@@ -418,3 +419,19 @@ def test_status_of_a_closed_subaccount_is_step_one_not_run_apply(repo, cli, emul
         "account_sid from customers/clinic-1.yaml, then run `wa-sync apply`, which creates "
         "a new one"
     )
+
+
+def test_a_temporary_file_left_by_a_killed_run_does_not_block_the_next(
+    repo, cli, emulator, console
+):
+    """A run killed between writing its temporary file and renaming it leaves the file
+    behind; a later run whose process has the same id (containers reuse them) must
+    still write, not claim that the customer file exists."""
+    left = repo.root / "customers" / f".wa-sync.{os.getpid()}.tmp"
+    left.write_text("half a file", encoding="utf-8")
+
+    for force in ([], ["--force"]):
+        imported = cli("import", "shop", "--account-sid", console.sid, *force)
+        assert imported.code == 0, imported.err
+    assert repo.read("customers/shop.yaml")["account_sid"] == console.sid
+    assert cli("validate").code == 0
