@@ -435,3 +435,33 @@ def test_a_temporary_file_left_by_a_killed_run_does_not_block_the_next(
         assert imported.code == 0, imported.err
     assert repo.read("customers/shop.yaml")["account_sid"] == console.sid
     assert cli("validate").code == 0
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_output_does_not_call_templates_in_a_subaccount_it_cannot_read_not_created(
+    repo, cli, emulator, status
+):
+    """Twilio refuses a suspended or closed subaccount's credentials, so its templates
+    cannot be read: they exist (approved, here), and output says why it shows no SID."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    sid = account_of(emulator, "clinic-1")["sid"]
+    changed = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": status},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    if status == "closed":  # found by its SID: a closed subaccount has no name to match
+        repo.edit("customers/clinic-1.yaml", lambda d: d.update(account_sid=sid))
+
+    shown = json.loads(cli("output", "--format", "json").out)["customers"]["clinic-1"]
+    assert shown["recall_offer"]["en"] == {
+        "content_sid": None,
+        "status": f"subaccount_{status}",
+        "whatsapp_name": None,
+        "pending": None,
+    }
+    rows = [line.split() for line in cli("output").out.splitlines()[2:]]
+    assert [row[3:] for row in rows] == [["-", f"subaccount_{status}", "-"]] * 3

@@ -25,10 +25,17 @@ class SendTarget:
     language: str
     content: LiveContent | None  # what to send with; None when nothing exists yet
     pending: LiveContent | None  # a newer version in review or not yet approved
+    # why there is no content when one may exist: Twilio refuses a suspended or closed
+    # subaccount's credentials, so its templates cannot be read
+    unread: str | None = None
 
 
 def send_target(customer: Customer, live: LiveCustomer, name: str, language: str) -> SendTarget:
     """The approved version in service if there is one, else the newest version."""
+    if live.account is not None and live.account.status != "active":
+        return SendTarget(
+            customer.id, name, language, None, None, f"subaccount_{live.account.status}"
+        )
     versions = live.versions(name, language)
     approved = [c for c in versions if c.approval_status is ApprovalStatus.APPROVED]
     serving = approved[-1] if approved else (versions[-1] if versions else None)
@@ -92,7 +99,7 @@ def as_json(targets: Sequence[SendTarget], emulated: bool) -> str:
     for t in targets:
         entry = _version(t.content) or {
             "content_sid": None,
-            "status": "not_created",
+            "status": t.unread or "not_created",
             "whatsapp_name": None,
         }
         entry["pending"] = _version(t.pending)
@@ -110,7 +117,7 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
                 t.template,
                 t.language,
                 c.sid if c else "-",
-                c.approval_status.value if c else "not created",
+                c.approval_status.value if c else (t.unread or "not created"),
                 c.whatsapp_name if c else "-",
             )
         )
