@@ -47,7 +47,8 @@ def _manual_steps(customer: Customer, live: LiveCustomer) -> Stage | None:
             "`onboarding.terms_accepted: true`",
             Actor.CUSTOMER,
         )
-    if not customer.facebook_business_manager_id:
+    approved = ob.access_request is AccessRequest.APPROVED  # the form was the ID's use
+    if not customer.facebook_business_manager_id and not approved:
         return Stage(
             3,
             "give their Facebook Business Manager ID (facebook_business_manager_id)",

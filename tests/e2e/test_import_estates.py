@@ -465,3 +465,22 @@ def test_output_does_not_call_templates_in_a_subaccount_it_cannot_read_not_creat
     }
     rows = [line.split() for line in cli("output").out.splitlines()[2:]]
     assert [row[3:] for row in rows] == [["-", f"subaccount_{status}", "-"]] * 3
+
+
+def test_an_imported_customer_already_sending_is_onboarded_in_status(repo, cli, emulator, console):
+    """Twilio's API does not know the customer's Business Manager ID, which only the
+    access request needs: once that request is approved (implied by an ONLINE sender),
+    its absence blocks no step, and status does not send the customer back to step 3."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.advance_clock(3600)
+    emulator.approve(console.content("order_shipped", submit_as="order_shipped"))
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    assert "facebook_business_manager_id" not in repo.read("customers/shop.yaml")
+
+    (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert shown["stage"]["step"] is None, shown["stage"]
+    assert "1 of 1 customers fully onboarded." in cli("status").out
+
+    repo.edit("customers/shop.yaml", lambda d: d["onboarding"].update(access_request="submitted"))
+    (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert shown["stage"]["step"] == 3  # the form still needs it
