@@ -484,3 +484,16 @@ def test_an_imported_customer_already_sending_is_onboarded_in_status(repo, cli, 
     repo.edit("customers/shop.yaml", lambda d: d["onboarding"].update(access_request="submitted"))
     (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
     assert shown["stage"]["step"] == 3  # the form still needs it
+
+
+def test_import_is_not_stopped_by_another_customer_file_it_cannot_read(
+    repo, cli, emulator, console
+):
+    """Import looks through the other customer files for one that already manages the
+    subaccount: one that is not UTF-8 was an internal error; `validate` names it."""
+    (repo.root / "customers" / "broken.yaml").write_bytes(b"name: Caf\xe9\n")
+
+    imported = cli("import", "shop", "--account-sid", console.sid)
+    assert imported.code == 0, imported.err
+    assert repo.read("customers/shop.yaml")["account_sid"] == console.sid
+    assert "customers/broken.yaml" in cli("validate").out

@@ -153,12 +153,12 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
     """One subaccount, one customer file: another file that adopts or names this
     subaccount would make two customers fight over it."""
     for path in sorted((Path(root) / "customers").glob("*.yaml")):
-        if path.stem == customer_id:
+        if path.stem == customer_id or not path.is_file():  # a FIFO would block
             continue
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # `validate` says what is wrong with it
         adopted = isinstance(doc, dict) and doc.get("account_sid") == account.sid
         if adopted or account.customer_id == path.stem:
             raise UsageError(
