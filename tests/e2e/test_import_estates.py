@@ -497,3 +497,23 @@ def test_import_is_not_stopped_by_another_customer_file_it_cannot_read(
     assert imported.code == 0, imported.err
     assert repo.read("customers/shop.yaml")["account_sid"] == console.sid
     assert "customers/broken.yaml" in cli("validate").out
+
+
+def test_import_of_a_subaccount_named_for_a_customer_that_adopted_another(
+    repo, cli, emulator, console
+):
+    """`wa-sync:shop` names customer shop's subaccount (SPEC §4.3), but shop adopted
+    another by account_sid: importing the named one elsewhere is refused, and the advice
+    is to rename it, not to refresh shop's file from it (which is refused too)."""
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    named = emulator.create_subaccount("wa-sync:shop")["sid"]
+
+    refused = cli("import", "shop-two", "--account-sid", named)
+    assert refused.code == 1
+    assert refused.err == (
+        f"Error: subaccount {named} is named 'wa-sync:shop', the name of customer shop's "
+        f"subaccount, though {repo.root / 'customers' / 'shop.yaml'} adopts {console.sid}: "
+        "two customer files would claim it. Rename it in the Twilio Console (any "
+        "FriendlyName but 'wa-sync:shop'), then import it\n"
+    )
+    assert not (repo.root / "customers" / "shop-two.yaml").exists()

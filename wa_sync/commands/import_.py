@@ -159,8 +159,15 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # `validate` says what is wrong with it
-        adopted = isinstance(doc, dict) and doc.get("account_sid") == account.sid
-        if adopted or account.customer_id == path.stem:
+        adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+        if account.customer_id == path.stem and adopted not in (None, account.sid):
+            raise UsageError(
+                f"subaccount {account.sid} is named {account.friendly_name!r}, the name of "
+                f"customer {path.stem}'s subaccount, though {path} adopts {adopted}: two "
+                "customer files would claim it. Rename it in the Twilio Console (any "
+                f"FriendlyName but {account.friendly_name!r}), then import it"
+            )
+        if adopted == account.sid or account.customer_id == path.stem:
             raise UsageError(
                 f"subaccount {account.sid} ({account.friendly_name}) already belongs to "
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
