@@ -234,6 +234,38 @@ def test_a_number_moved_between_customers_is_never_deregistered_and_registered_a
     assert number in [s["sender_id"] for s in senders_of(emulator, "other")]
 
 
+def test_templates_wait_for_a_sender_whose_registration_is_held_back(isv, cli, emulator):
+    """A new customer whose only sender is another customer's number: its registration
+    is held back (a number registers once), so its templates are created but not
+    submitted (SPEC §1.1: templates come after the sender), and submitted once it is."""
+    isv.customer("shop", signup_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    isv.edit("customers/shop.yaml", lambda d: d.update(senders=[]))
+    isv.customer("newshop", {**signup_doc(2), "senders": signup_doc(1)["senders"]})
+
+    doc = json.loads(cli("plan", "--format", "json").out)
+    submits = [c for c in doc["changes"] if c["customer"] == "newshop" and c["phase"] == "approval"]
+    assert submits
+    assert {c["action"] for c in submits} == {"blocked"}, submits
+    assert {c["blocked_by"]["step"] for c in submits} == {3}
+    assert "which this plan holds back" in submits[0]["reason"]
+    emulator.clear_request_log()
+    assert cli("apply", "--auto-approve").code == 0
+    submitted = [e for e in emulator.request_log() if "ApprovalRequests" in e["template"]]
+    assert submitted == []
+    made = contents_of(emulator, "newshop")
+    assert len(made) == len(contents_of(emulator, "shop"))
+    assert {c["approval"]["status"] for c in made} == {"unsubmitted"}, made
+
+    assert cli("apply", "--prune", "--auto-approve").code == 0  # shop lets the number go
+    assert cli("apply", "--auto-approve").code == 0
+    assert [s["sender_id"] for s in senders_of(emulator, "newshop")] == ["whatsapp:+14155550001"]
+    again = json.loads(cli("plan", "--format", "json").out)
+    assert again["changes"] == [], again["changes"]
+    for content in contents_of(emulator, "newshop"):
+        assert content["approval"]["status"] != "unsubmitted", content
+
+
 def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator):
     isv.customer("shop", signup_doc(1))
     assert cli("apply", "--auto-approve").code == 0

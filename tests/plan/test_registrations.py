@@ -102,3 +102,39 @@ def test_the_consulted_holder_holds_back_and_is_not_planned():
     assert f"customer.bravo/sender.{NUMBER}" in {n.address for n in plan.notes}
     assert f"customer.bravo/sender.{NUMBER}" not in {c.address for c in plan.changes}
     assert plan.customers == ("bravo",)
+
+
+def whole_plan(bravo_live):
+    """The plan of acme (holding NUMBER) and bravo (declaring it), with bravo's state."""
+    config = Config(root=".", customers=(customer(), MOVED))
+    builder = PlanBuilder(config, customers=["acme", "bravo"])
+    return builder.finish(estate(live(customer()), bravo_live))
+
+
+def bravo_submits(plan):
+    return [c for c in plan.changes if c.customer == "bravo" and c.phase is Phase.APPROVAL]
+
+
+def test_the_templates_of_a_customer_whose_only_registration_is_held_back_wait_for_it():
+    (submit,) = bravo_submits(whole_plan(live(MOVED, senders=(), contents=())))
+    assert submit.action is Action.BLOCKED
+    assert (submit.blocked_by.step, submit.blocked_by.name) == (6, "WhatsApp sender")
+    assert "which this plan holds back" in submit.reason
+    assert submit.reason.startswith("would submit reminder for WhatsApp approval")
+
+
+def test_the_templates_of_a_customer_with_a_sender_in_twilio_are_still_submitted():
+    other = replace(live_sender(sender()), sender_id="whatsapp:+1999")
+    (submit,) = bravo_submits(whole_plan(live(MOVED, senders=(other,), contents=())))
+    assert submit.action is Action.SUBMIT
+
+
+def test_the_templates_of_a_customer_registering_another_number_are_still_submitted():
+    second = replace(sender(), phone_number="+14155550199")
+    declared = replace(MOVED, senders=(*MOVED.senders, second))
+    config = Config(root=".", customers=(customer(), declared))
+    plan = PlanBuilder(config, customers=["acme", "bravo"]).finish(
+        estate(live(customer()), live(declared, senders=(), contents=()))
+    )
+    (submit,) = bravo_submits(plan)
+    assert submit.action is Action.SUBMIT

@@ -18,7 +18,7 @@ from typing import TextIO
 from wa_sync.commands.elsewhere import read_elsewhere
 from wa_sync.config.repo import check_root, load_repo
 from wa_sync.connect import open_gateway
-from wa_sync.errors import Problem, UsageError
+from wa_sync.errors import Problem, TwilioError, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
 from wa_sync.model import Config, Customer, LiveEstate, Settings
@@ -206,11 +206,17 @@ def read_and_plan(
     return live, builder.finish(live)
 
 
-def read_owned(loaded: Loaded, gateway: Gateway, runtime: Runtime) -> LiveEstate:
+def read_owned(
+    loaded: Loaded,
+    gateway: Gateway,
+    runtime: Runtime,
+    on_unread: Callable[[str, TwilioError], None] | None = None,
+) -> LiveEstate:
     """Twilio's state of the customers in scope, for the commands that only show it;
     SharedSubaccount when two customers resolve to one subaccount (SPEC §4.3), as a
-    plan refuses them."""
-    live = read_with_progress(runtime, gateway, loaded.in_scope)
+    plan refuses them. A customer whose subaccount Twilio does not answer for raises,
+    or with `on_unread` is told and left out (see Gateway.read)."""
+    live = read_with_progress(runtime, gateway, loaded.in_scope, on_unread=on_unread)
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope)
     return live
 

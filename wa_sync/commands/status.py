@@ -1,6 +1,7 @@
 """`wa-sync status`: per customer, the onboarding stage, who must act next, sender
 status, template approvals with Twilio's rejection reasons, and the Twilio limits
-that bite ISVs (SPEC §3)."""
+that bite ISVs (SPEC §3). A customer whose subaccount Twilio does not answer for is
+shown apart, with Twilio's reason, and the others in full (SPEC §4.2); exit 1 then."""
 
 from __future__ import annotations
 
@@ -8,19 +9,30 @@ import argparse
 import json
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_owned
 from wa_sync.config.limits import recent_signups, signup_dates, signup_limit
+from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.health import needs_action, next_step, offline_reasons
-from wa_sync.model import Config, Customer, Isv, LiveCustomer, LiveEstate, LiveSender
+from wa_sync.identity import AccountIndex
+from wa_sync.model import (
+    Config,
+    Customer,
+    Isv,
+    LiveAccount,
+    LiveCustomer,
+    LiveEstate,
+    LiveSender,
+)
 from wa_sync.onboarding import NO_ISV, ONBOARDED, onboarding_stage
 from wa_sync.plan.change import Action
 from wa_sync.plan.diff import diff_customer
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
+from wa_sync.wording import listed
 
 SUBACCOUNT_LIMIT = 1000  # Twilio's default per parent (error 21480), raised on request
 # Templates per WhatsApp Business Account, each name+language counting (LC-LIMIT-COUNT):
@@ -53,10 +65,15 @@ def run(
     verbose: bool = False,
 ) -> int:
     connected = load_and_connect(runtime, root=root, only=only, shard=None, emulator=emulator)
+    unread: dict[str, str] = {}  # customer id -> why Twilio was not read for it
+
+    def not_read(customer_id: str, error: TwilioError) -> None:
+        unread[customer_id] = str(error)  # the gateway's words: Twilio's, credentials hidden
+
     with connected as (loaded, gateway):
-        live = read_owned(loaded, gateway, runtime)
+        live = read_owned(loaded, gateway, runtime, on_unread=not_read)
         report = status_report(
-            loaded.in_scope, live, emulated=gateway.emulated, isv=loaded.config.isv
+            loaded.in_scope, live, emulated=gateway.emulated, isv=loaded.config.isv, unread=unread
         )
     report["signups"] = signup_report(loaded.config, datetime.now(UTC).date())
     runtime.stdout.write(
@@ -64,21 +81,60 @@ def run(
         if fmt == "json"
         else render(report, verbose=verbose)
     )
+    if report["not_read"]:  # shown whole above; an unknown state must not pass for a known one
+        raise WaSyncError(not_read_error([c["id"] for c in report["not_read"]]))
     return 0
 
 
 def status_report(
-    customers: Sequence[Customer], live: LiveEstate, *, emulated: bool, isv: Isv = NO_ISV
+    customers: Sequence[Customer],
+    live: LiveEstate,
+    *,
+    emulated: bool,
+    isv: Isv = NO_ISV,
+    unread: Mapping[str, str] | None = None,
 ) -> dict:
-    rows = [_customer_status(c, live.customers[c.id], isv) for c in customers]
+    """The report of the customers read (`customers`), and apart from them (`not_read`)
+    those whose subaccount Twilio did not answer for, with why (SPEC §4.2)."""
+    unread = unread or {}
+    index = AccountIndex(live.accounts)
+    rows = [_customer_status(c, live.customers[c.id], isv) for c in customers if c.id not in unread]
     count = len(live.accounts)
     warning = subaccount_limit_warning(count)
     return {
         "emulator": emulated,
         "subaccounts": count,
         "customers": rows,
+        "not_read": [
+            _not_read(c, index.match(c, live.parent_sid), unread[c.id])
+            for c in customers
+            if c.id in unread
+        ],
         "warnings": [warning] if warning else [],
     }
+
+
+def _not_read(customer: Customer, account: LiveAccount | None, why: str) -> dict[str, Any]:
+    """A customer Twilio did not answer for: who it is and why, never a row with no
+    senders or templates, which would pass for what Twilio holds."""
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "flow": customer.onboarding.flow.value,
+        "subaccount_sid": account.sid if account else None,
+        "reason": why,
+    }
+
+
+def not_read_error(customer_ids: Sequence[str]) -> str:
+    """What status says on standard error, after the report, when Twilio was not read
+    for some customers."""
+    return (
+        f"Twilio could not be read for {len(customer_ids)} customer(s) "
+        f"({listed(customer_ids)}), so their stage, senders and templates are unknown; "
+        "the status above says why for each, and shows the other customers. Run it again "
+        "once Twilio answers for them"
+    )
 
 
 def signup_report(config: Config, today: date) -> dict[str, int] | None:
@@ -206,13 +262,17 @@ def sender_health(customer_id: str, sender: LiveSender) -> dict[str, Any]:
 def render(report: dict, *, verbose: bool = False) -> str:
     """A table a person can scan (one row per customer and sender), each customer's next
     action, senders that are not online, rejections and warnings on indented lines below
-    its row; with `verbose`, every sender's quality rating and messaging limit too."""
+    its row; with `verbose`, every sender's quality rating and messaging limit too. The
+    customers Twilio did not answer for come last, each a row of `?` with why below it."""
     header = ("CUSTOMER", "STAGE", "ACTION BY", "SENDERS", "TEMPLATES")
     rows: list[tuple[tuple[str, ...], list[str]]] = []
     for customer in report["customers"]:
         *above, last = _rows(customer)  # the details go below a customer's last sender
         rows += [(row, []) for row in above]
         rows.append((last, _details(customer, verbose=verbose)))
+    for customer in report["not_read"]:  # last, next to the line that counts them
+        why = f"Twilio could not be read for this customer: {customer['reason']}"
+        rows.append(((customer["id"], "not read", "?", "?", "?"), _wrapped("not read: ", why)))
     widths = [max(len(r[i]) for r in [header, *(c for c, _ in rows)]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
@@ -230,7 +290,13 @@ def render(report: dict, *, verbose: bool = False) -> str:
             f"{signups['limit']} Meta allows."
         )
     onboarded = sum(c["stage"]["step"] is None for c in report["customers"])
-    lines.append(f"{onboarded} of {len(report['customers'])} customers fully onboarded.")
+    read = len(report["customers"])
+    unread = len(report["not_read"])
+    if not unread:
+        lines.append(f"{onboarded} of {read} customers fully onboarded.")
+    else:  # never "0 of 2 customers fully onboarded" for 3: what was not read is unknown
+        of_read = f"{onboarded} of the {read} customers read fully onboarded; " if read else ""
+        lines.append(f"{of_read}{unread} customer(s) not read from Twilio, their state unknown.")
     acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])
     if acting:
         lines.append(f"{acting} sender(s) need action (OFFLINE or PENDING_VERIFICATION).")

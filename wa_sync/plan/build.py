@@ -11,9 +11,15 @@ from wa_sync.model import Config, LiveCustomer, LiveEstate
 from wa_sync.plan.change import Change, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
+from wa_sync.plan.gates import held_registration_gate
 from wa_sync.plan.normalise import remembering_states
 from wa_sync.plan.ownership import check_ownership
-from wa_sync.plan.registrations import Elsewhere, one_registration_per_number, registers
+from wa_sync.plan.registrations import (
+    Elsewhere,
+    hold_submissions,
+    one_registration_per_number,
+    registers,
+)
 from wa_sync.plan.safety import check_mass_delete
 
 # the live digest of a customer Twilio did not answer for: no read state has it
@@ -186,6 +192,10 @@ class PlanBuilder:
         changes, notes, digests = self._scope_diffs(live)
         changes, moving = one_registration_per_number(
             changes, live.customers, self.unread_why, self.elsewhere
+        )
+        customer_of = {c.id: c for c in self.config.customers}
+        changes = hold_submissions(
+            changes, moving, live.customers, lambda cid: held_registration_gate(customer_of[cid])
         )
         notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate, self.gone)

@@ -135,3 +135,18 @@ def submit_gate(customer: Customer, *, sender_ready: bool, isv: Isv = NO_ISV) ->
             action="declare a WhatsApp sender for this customer",
         )
     return None
+
+
+def held_registration_gate(customer: Customer) -> Gate:
+    """What stops templates being submitted while the customer's only sender waits: its
+    registration is held back because the number may be registered elsewhere (a number
+    registers once, plan/registrations.py), and Twilio submits templates for a sender."""
+    step = 3 if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP else 6
+    steps = SIGNUP_STEPS if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP else STEPS
+    return Gate(
+        step=step,
+        name=steps[step],
+        actor=Actor.ISV,
+        action="register its sender first, which this plan holds back (see the warning "
+        "on the sender)",
+    )

@@ -11,12 +11,12 @@ read elsewhere come in."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from wa_sync.model import LiveCustomer
-from wa_sync.plan.change import Action, Change, Note, NoteKind, Phase
+from wa_sync.plan.change import Action, Change, Gate, Note, NoteKind, Phase
 from wa_sync.wording import listed
 
 ONE_REGISTRATION = "a number registers once, and Meta blocks it for 72 hours after 10 registrations"
@@ -73,6 +73,33 @@ def one_registration_per_number(
         else:
             notes.append(_held(change, number, owner, leaving))
     return kept, notes
+
+
+def hold_submissions(
+    changes: Sequence[Change],
+    held: Sequence[Note],
+    live: Mapping[str, LiveCustomer],
+    gate: Callable[[str], Gate],
+) -> list[Change]:
+    """`changes` with the template submissions of each customer whose registration is
+    `held` back, and that has no sender in Twilio nor another on its way, blocked at
+    `gate(customer id)`: Twilio submits templates for a sender (SPEC §1.1), and the
+    plan's per-customer diff counted on the one held back."""
+    waiting = {note.customer for note in held} - {
+        c.customer for c in changes if c.phase is Phase.SENDER and c.action is Action.CREATE
+    }
+    waiting = {cid for cid in waiting if cid not in live or not live[cid].senders}
+    return [
+        _blocked(change, gate(change.customer))
+        if change.customer in waiting and change.action is Action.SUBMIT
+        else change
+        for change in changes
+    ]
+
+
+def _blocked(change: Change, gate: Gate) -> Change:
+    reason = f"would {change.reason}; blocked at {gate.describe()}"
+    return replace(change, action=Action.BLOCKED, blocked_by=gate, reason=reason)
 
 
 def _out_of_scope(unread: Mapping[str, str]) -> list[str]:
