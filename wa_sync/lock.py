@@ -89,11 +89,11 @@ class EstateLock:
     def __enter__(self) -> EstateLock:
         try:
             self.acquire()
-        except BaseException:  # a signal while a create was on its way may have taken it
-            self.release()
+            self._beat = threading.Thread(target=self._renew, name="apply-lock", daemon=True)
+            self._beat.start()
+        except BaseException as exc:  # a signal while a create was on its way, or once
+            self.__exit__(type(exc), exc, exc.__traceback__)  # it was taken: give it back
             raise
-        self._beat = threading.Thread(target=self._renew, name="apply-lock", daemon=True)
-        self._beat.start()
         return self
 
     def __exit__(
@@ -106,7 +106,7 @@ class EstateLock:
         self._watch(None)
         if self._abandoned:
             return
-        if self._beat is not None:
+        if self._beat is not None and self._beat.is_alive():  # a signal may stop its start
             self._beat.join(timeout=1.0)  # a renewal in flight: released below anyway
         self.release()
 

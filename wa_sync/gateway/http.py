@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
@@ -31,6 +33,7 @@ from urllib3.util import Retry, Timeout
 from wa_sync.credentials import hidden
 
 _log = logging.getLogger("wa_sync.http")
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_PER_ACCOUNT = 10
@@ -120,7 +123,7 @@ class Transport(TwilioHttpClient):
         *,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        parallelism: int = 8,
+        parallelism: int | None = 8,  # None: no slots (twin)
         per_account: int = DEFAULT_PER_ACCOUNT,
         attempts: int = MAX_ATTEMPTS,
         proxies: Mapping[str, str] | None = None,
@@ -159,22 +162,29 @@ class Transport(TwilioHttpClient):
             backoff_max=BACKOFF_MAX,
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(pool_maxsize=parallelism + 4, max_retries=retry)
+        adapter = HTTPAdapter(pool_maxsize=(parallelism or 1) + 4, max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        self._in_flight = threading.BoundedSemaphore(max(1, parallelism))
+        self._capped = parallelism is not None
+        self._in_flight = threading.BoundedSemaphore(max(1, parallelism or 1))
         self._per_account = max(1, per_account)
         self._caps: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._limits, self._next = dict(limits), dict[tuple[str, str], float]()
+        self._main = _MainThreadRequests()
 
     def request(self, method: str, url: str, **kw: Any) -> Response:  # as the SDK calls it
         """`params`, `data`, `headers` and `auth` as the SDK gives them; its `timeout` and
         `allow_redirects` give way to wa-sync's."""
+        if threading.current_thread() is threading.main_thread():
+            return self._main.run(lambda: self._request(method, url, kw))
+        return self._request(method, url, kw)
+
+    def _request(self, method: str, url: str, kw: Mapping[str, Any]) -> Response:
         method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
         self._pace(account, endpoint_class(method, urlsplit(url).path))
-        with self._in_flight, self._cap(account):
+        with self._slot(self._in_flight), self._slot(self._cap(account)):
             try:
                 return self._exchange(
                     method, url, kw.get("params"), kw.get("data"), kw.get("headers"), auth
@@ -184,10 +194,13 @@ class Transport(TwilioHttpClient):
                 raise _failure(method, url, exc, self.attempts, proxy[2]) from exc
 
     def twin(self) -> Transport:
-        """The same settings on connections and in-flight slots of its own: for the apply
-        lock's heartbeat, which must never wait behind the estate's requests for a slot
-        (at --parallelism 1 it did, and the lock expired under a busy apply)."""
-        return Transport(parallelism=1, **self._made_with)
+        """The same settings on connections of its own, and no in-flight slots: for the
+        apply lock, whose heartbeat must never wait behind the estate's requests for a
+        slot (at --parallelism 1 it did, and the lock expired under a busy apply), and
+        whose release must not wait for one that a signal left taken (the handler's
+        KeyboardInterrupt can land inside `Semaphore.acquire`, Python code, after it took
+        the slot: an apply stopped by one SIGINT while taking the lock then hung)."""
+        return Transport(parallelism=None, **self._made_with)
 
     def rewrite(self, url: str) -> str:
         """`https://<product>.twilio.com/<path>` to the base URL, path unchanged."""
@@ -198,6 +211,7 @@ class Transport(TwilioHttpClient):
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
     def close(self) -> None:
+        self._main.close()
         self.session.close()
 
     def _pace(self, account: str, kind: str | None) -> None:
@@ -212,6 +226,9 @@ class Transport(TwilioHttpClient):
             self._next[account, kind or ""] = slot + 1.0 / (rate * PACE_MARGIN)
         if slot > now:
             self.sleep(slot - now)
+
+    def _slot(self, slot: threading.BoundedSemaphore) -> AbstractContextManager[Any]:
+        return slot if self._capped else nullcontext()
 
     def _cap(self, account: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -243,6 +260,51 @@ class Transport(TwilioHttpClient):
         text = payload.decode(answer.encoding or "utf-8", errors="replace")
         _check(method, url, answer, text, attempts, [auth or ("", ""), *self.proxy_logins])
         return Response(answer.status_code, text, answer.headers)
+
+
+class _MainThreadRequests:
+    """The main thread's requests, made by a thread of their own while the main thread
+    waits on queues written in C. A signal's handler runs in the main thread, and its
+    KeyboardInterrupt may land after any call there: inside requests', urllib3's or
+    `threading`'s Python code it left a lock or a slot taken (a `Semaphore` counted
+    down, a pool's queue locked), and the command's next request, the apply lock's
+    release, waited for it for ever. Here it can only stop a wait. The requests handed
+    over then end first (each within its timeout), so that what they did is known to
+    what runs next (the release looks for the lock a create may have taken); a second
+    signal stops that wait too."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._work, name="wa-sync-main", daemon=True)
+        self._worker.start()
+
+    def run(self, call: Callable[[], T]) -> T:
+        answer: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+
+        def job() -> None:
+            try:
+                answer.put((True, call()))
+            except BaseException as exc:  # handed to the waiting thread
+                answer.put((False, exc))
+
+        try:
+            self._jobs.put(job)
+            ok, value = answer.get()
+        except BaseException:
+            done: queue.SimpleQueue[None] = queue.SimpleQueue()
+            self._jobs.put(lambda: done.put(None))  # after every job handed over
+            done.get()
+            raise
+        if ok:
+            return cast(T, value)
+        raise value
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
 
 
 def _read(answer: requests.Response, deadline: float, method: str, url: str) -> bytes:
