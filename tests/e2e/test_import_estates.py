@@ -242,8 +242,9 @@ def test_import_says_which_templates_the_next_apply_submits(repo, cli, emulator,
     )
     lines = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8").splitlines()
     at = lines.index("# Never submitted to WhatsApp; declared here, apply submits them:")
-    assert lines[at + 1 : at + 3] == [
+    assert lines[at + 1 : at + 4] == [
         "#   draft_offer [de]",
+        "# Twilio has no category for them before a submission: UTILITY is assumed, check it.",
         "# Remove any that should not be submitted: plans then show it as undeclared, and keep it.",
     ]
     plan = cli("plan", "--customer", "shop", "--detailed-exitcode")

@@ -45,6 +45,7 @@ def unsubmitted_lines(live: LiveCustomer) -> list[str]:
     return [
         "# Never submitted to WhatsApp; declared here, apply submits them:",
         *(f"#   {c.base_name_and_version[0]} [{_shown(c.language)}]" for c in contents),
+        "# Twilio has no category for them before a submission: UTILITY is assumed, check it.",
         "# Remove any that should not be submitted: plans then show it as undeclared, and keep it.",
     ]
 
@@ -100,7 +101,7 @@ def _shown(text: str, *, quoted: bool = False) -> str:
 
 def template_doc(content: LiveContent) -> dict[str, Any]:
     base, _ = content.base_name_and_version
-    category = content.approval_category or "UTILITY"
+    category = content.approval_category or "UTILITY"  # assumed, and said (unsubmitted_lines)
     doc: dict[str, Any] = {"name": base, "language": content.language, "category": category}
     types = thaw(content.types)
     if list(types) == ["twilio/text"] and list(types["twilio/text"]) == ["body"]:
