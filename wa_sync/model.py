@@ -20,6 +20,7 @@ from wa_sync.errors import Location
 FRIENDLY_NAME_PREFIX = "wa-sync:"
 CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
+TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")  # a WhatsApp template name
 VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)\Z")
 # The friendly name of wa-sync's record that it deleted an approved template, whose name
 # WhatsApp then blocks for NAME_REUSE_DAYS (plan/retired.py): "wa-sync:deleted:<name>:<UTC time>".
@@ -365,6 +366,12 @@ class LiveContent:
         if not self.friendly_name.startswith(RETIRED_PREFIX):
             return None
         return self.friendly_name[len(RETIRED_PREFIX) :].partition(":")[0]
+
+    @property
+    def whatsapp_name(self) -> str:
+        """The name WhatsApp knows the template by: the one it was submitted under (a
+        Console template's FriendlyName may differ), else the FriendlyName wa-sync submits."""
+        return self.approval_name or self.friendly_name
 
     @property
     def base_name_and_version(self) -> tuple[str, int]:

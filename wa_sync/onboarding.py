@@ -20,7 +20,7 @@ from wa_sync.model import (
 )
 from wa_sync.plan.change import Actor
 from wa_sync.signup import signup_stage
-from wa_sync.stage import ONBOARDED, Stage, templates_stage
+from wa_sync.stage import ONBOARDED, Stage, inactive_fix, subaccount_stage, templates_stage
 
 NO_ISV = Isv()
 
@@ -29,17 +29,13 @@ def onboarding_stage(customer: Customer, live: LiveCustomer, isv: Isv = NO_ISV) 
     """The first onboarding step that is not done, with who must act next."""
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
         return signup_stage(customer, live, isv)
-    for check in (_subaccount, _manual_steps, _access, _sender, _invitation, templates_stage):
+    if (stage := subaccount_stage(customer, live, Flow.LEGACY)) is not None:
+        return stage
+    for check in (_manual_steps, _access, _sender, _invitation, templates_stage):
         stage = check(customer, live)
         if stage is not None:
             return stage
     return Stage(ONBOARDED, "nothing: every template is approved", None)
-
-
-def _subaccount(customer: Customer, live: LiveCustomer) -> Stage | None:
-    if live.account is None:
-        return Stage(1, "run `wa-sync apply` to create the subaccount", Actor.ISV)
-    return None
 
 
 def _manual_steps(customer: Customer, live: LiveCustomer) -> Stage | None:
@@ -51,7 +47,8 @@ def _manual_steps(customer: Customer, live: LiveCustomer) -> Stage | None:
             "`onboarding.terms_accepted: true`",
             Actor.CUSTOMER,
         )
-    if not customer.facebook_business_manager_id:
+    approved = ob.access_request is AccessRequest.APPROVED  # the form was the ID's use
+    if not customer.facebook_business_manager_id and not approved:
         return Stage(
             3,
             "give their Facebook Business Manager ID (facebook_business_manager_id)",
@@ -206,6 +203,8 @@ def check_access_request(
                 "AR-NO-SUBACCOUNT",
             )
         )
+    elif account.status != "active":
+        problems.append(_inactive_subaccount(account, cfile))
     if not customer.onboarding.terms_accepted:
         problems.append(
             FormProblem(
@@ -218,6 +217,17 @@ def check_access_request(
             )
         )
     return problems
+
+
+def _inactive_subaccount(account: LiveAccount, cfile: str) -> FormProblem:
+    """A closed or suspended subaccount: Twilio refuses its credentials."""
+    return FormProblem(
+        "Alternate Account SID",
+        f"the subaccount {account.sid} is {account.status}: Twilio refuses its credentials, "
+        "so WhatsApp cannot be set up in it",
+        inactive_fix(account, cfile),
+        "AR-SUBACCOUNT-NOT-ACTIVE",
+    )
 
 
 def _check_bm_id(isv: Isv, customer: Customer, cfile: str) -> list[FormProblem]:

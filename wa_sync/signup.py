@@ -8,7 +8,7 @@ from wa_sync.health import ONLINE, PENDING_VERIFICATION, needs_action, next_step
 from wa_sync.model import Customer, Flow, Isv, LiveCustomer
 from wa_sync.plan.change import Actor, Gate
 from wa_sync.plan.gates import signup_sender_gate
-from wa_sync.stage import ONBOARDED, Stage, templates_stage
+from wa_sync.stage import ONBOARDED, Stage, subaccount_stage, templates_stage
 
 FLOW = Flow.EMBEDDED_SIGNUP
 
@@ -18,7 +18,7 @@ def signup_stage(customer: Customer, live: LiveCustomer, isv: Isv) -> Stage:
     gate = signup_sender_gate(customer, isv)  # step 0 or 2, as the plan blocks on it
     stage = (
         (_from_gate(gate) if gate is not None and gate.step == 0 else None)
-        or _subaccount(live)
+        or subaccount_stage(customer, live, FLOW)
         or (_from_gate(gate) if gate is not None else None)
         or _sender(customer, live)
         or templates_stage(customer, live, step=6, flow=FLOW)
@@ -29,12 +29,6 @@ def signup_stage(customer: Customer, live: LiveCustomer, isv: Isv) -> Stage:
 def _from_gate(gate: Gate) -> Stage:
     """The stage of a step that blocks the sender, in the plan's own words."""
     return Stage(gate.step, gate.action, gate.actor, waiting=gate.actor is Actor.META, flow=FLOW)
-
-
-def _subaccount(live: LiveCustomer) -> Stage | None:
-    if live.account is None:
-        return Stage(1, "run `wa-sync apply` to create the subaccount", Actor.ISV, flow=FLOW)
-    return None
 
 
 def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:

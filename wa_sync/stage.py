@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wa_sync.model import ApprovalStatus, Customer, Flow, LiveCustomer
+from wa_sync.model import ApprovalStatus, Customer, Flow, LiveAccount, LiveCustomer
 from wa_sync.plan.change import SIGNUP_STEPS, STEPS, Actor
 
 ONBOARDED = 9  # every step done (past the last step of either flow)
@@ -50,3 +50,29 @@ def templates_stage(
             step, "wait for WhatsApp to review the templates", Actor.META, waiting=True, flow=flow
         )
     return None
+
+
+def subaccount_stage(customer: Customer, live: LiveCustomer, flow: Flow) -> Stage | None:
+    """Step 1 of either flow: a subaccount that Twilio lets wa-sync work in."""
+    account = live.account
+    if account is None:
+        return Stage(1, "run `wa-sync apply` to create the subaccount", Actor.ISV, flow=flow)
+    if account.status == "active":
+        return None
+    action = f"subaccount {account.sid} is {account.status}, and " + inactive_fix(
+        account, f"customers/{customer.id}.yaml"
+    )
+    return Stage(1, action, Actor.ISV, flow=flow)
+
+
+def inactive_fix(account: LiveAccount, cfile: str) -> str:
+    """What to do about a closed or suspended subaccount, whose credentials Twilio refuses."""
+    if account.status == "closed":
+        return (
+            f"a closed subaccount cannot be reopened: remove account_sid from {cfile}, then "
+            "run `wa-sync apply`, which creates a new one"
+        )
+    return (
+        f"reactivate subaccount {account.sid} (Twilio Console, or the Accounts API with "
+        "Status=active), then check again"
+    )

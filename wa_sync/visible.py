@@ -30,3 +30,11 @@ def visible_json(text: str) -> str:
     that json left raw (C1, separators, bidi) written as a JSON escape (`\\u202e`):
     the same document, which no terminal obeys. Such characters occur only in strings."""
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def one_line(text: str) -> str:
+    """Text from outside (Twilio's error messages, rejection reasons, names) on one line:
+    a line break in it must not start a line of wa-sync's output, where a CI log could
+    read `::command::` (GitHub Actions) or a comment could read markup; a control
+    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
+    return visible(" ".join(text.split()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from wa_sync.errors import UsageError
@@ -14,7 +15,8 @@ def write_file(target: Path, text: str, *, force: bool, shown: Path | None = Non
     without --force never over a file that appeared meanwhile. `shown` is the path the
     messages name (default: the target)."""
     shown = shown or target
-    tmp = target.with_name(f".wa-sync.{os.getpid()}.tmp")
+    # a name of its own: one left by a killed run whose process id is reused (containers)
+    tmp = target.with_name(f".wa-sync.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     make_directory(target.parent)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -11,6 +11,7 @@ after reports no changes for that customer.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,25 @@ import yaml
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
 from wa_sync.commands.files import write_file
+from wa_sync.commands.import_templates import (
+    dump,
+    left_out_lines,
+    left_out_said,
+    newest,
+    scalar,
+    template_doc,
+    unsubmitted_lines,
+    unsubmitted_said,
+)
+from wa_sync.config.limits import NUMBERS_UNVERIFIED
+from wa_sync.config.repo import load_repo
 from wa_sync.config.settings import load_settings
-from wa_sync.errors import UsageError
+from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
     Flow,
     LiveAccount,
-    LiveContent,
     LiveCustomer,
     LiveEstate,
     LiveSender,
@@ -65,8 +77,10 @@ def run(
     if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
-        account = _subaccount(gateway.read([]), account_sid)
+        estate = gateway.read([])
+        account = _subaccount(estate, account_sid)
         _refuse_managed_elsewhere(root, customer_id, account)
+        _refuse_swapping(target, customer_id, account, estate.accounts)
         senders, contents = gateway.read_subaccount(account)
         emulated = gateway.emulated
     live = LiveCustomer(
@@ -80,19 +94,38 @@ def run(
         default_flow=load_settings(root).onboarding_flow,
     )
     write_file(target, text, force=force)
-    banner = [EMULATOR_BANNER] if emulated else []
-    runtime.stdout.write(
-        "\n".join(
-            [
-                *banner,
-                f"Wrote {target}: {len(live.senders)} sender(s), {len(_newest(live))} "
-                "template(s). Add what the lines marked ACTION NEEDED ask for, then run "
-                "`wa-sync plan`.",
-            ]
+    refused = _refused(root, target)
+    runtime.stdout.write(_written(target, live, emulated, valid=not refused))
+    if refused:  # what Twilio holds breaks the rules: the file is the place to fix it
+        raise WaSyncError(
+            f"customers/{target.name} does not validate as written: what Twilio holds fails "
+            "these checks. Fix it in the file, then run `wa-sync validate`:\n"
+            + "\n".join(str(p) for p in refused)
         )
-        + "\n"
-    )
     return 0
+
+
+def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:
+    banner = [EMULATOR_BANNER] if emulated else []
+    said = (
+        f"Wrote {target}: {len(live.senders)} sender(s), {len(newest(live))} "
+        f"template(s){unsubmitted_said(live)}{left_out_said(live)}. Add what the lines "
+        "marked ACTION NEEDED "
+        "ask for" + (", then run `wa-sync plan`." if valid else ".")
+    )
+    return "\n".join([*banner, said]) + "\n"
+
+
+def _refused(root: str, target: Path) -> list[Problem]:
+    """The errors `validate` finds in the file just written (Twilio keeps content that
+    WhatsApp's rules refuse: a body that ends with a variable, a variable without a
+    sample)."""
+    try:
+        load_repo(root)
+    except ConfigInvalid as exc:
+        where = f"customers/{target.name}"
+        return [p for p in exc.problems if p.is_error and p.where.file == where]
+    return []
 
 
 def _subaccount(estate: LiveEstate, account_sid: str) -> LiveAccount:
@@ -120,19 +153,50 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
     """One subaccount, one customer file: another file that adopts or names this
     subaccount would make two customers fight over it."""
     for path in sorted((Path(root) / "customers").glob("*.yaml")):
-        if path.stem == customer_id:
+        if path.stem == customer_id or not path.is_file():  # a FIFO would block
             continue
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        adopted = isinstance(doc, dict) and doc.get("account_sid") == account.sid
-        if adopted or account.customer_id == path.stem:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # `validate` says what is wrong with it
+        adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+        if account.customer_id == path.stem and adopted not in (None, account.sid):
+            raise UsageError(
+                f"subaccount {account.sid} is named {account.friendly_name!r}, the name of "
+                f"customer {path.stem}'s subaccount, though {path} adopts {adopted}: two "
+                "customer files would claim it. Rename it in the Twilio Console (any "
+                f"FriendlyName but {account.friendly_name!r}), then import it"
+            )
+        if adopted == account.sid or account.customer_id == path.stem:
             raise UsageError(
                 f"subaccount {account.sid} ({account.friendly_name}) already belongs to "
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
                 "--force` to refresh that file instead"
             )
+
+
+def _refuse_swapping(
+    target: Path, customer_id: str, account: LiveAccount, accounts: Sequence[LiveAccount]
+) -> None:
+    """--force refreshes a file from its own subaccount; over a file that manages another
+    one, that subaccount would be left without a customer file, in no plan."""
+    if not target.is_file():  # never read a FIFO or a device (they block or never end)
+        return
+    try:
+        doc = yaml.safe_load(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # no file that names a subaccount
+    adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+    named = [a for a in accounts if a.customer_id == customer_id and a.status != "closed"]
+    managed = next((a for a in accounts if a.sid == adopted), named[0] if len(named) == 1 else None)
+    if managed is None or managed.sid == account.sid:
+        return
+    raise UsageError(
+        f"{target} manages subaccount {managed.sid} ({managed.friendly_name}), not "
+        f"{account.sid}: written over, it would leave {managed.sid} without a customer file. "
+        "Import the other subaccount under another id, or remove the file first if that is "
+        "what you mean"
+    )
 
 
 def customer_yaml(
@@ -152,24 +216,23 @@ def customer_yaml(
         "# yaml-language-server: $schema=../schema/customer.schema.json",
         f"# Imported by `wa-sync import {customer_id} --account-sid {live.account.sid}` "
         f"on {now:%Y-%m-%d} from the live subaccount in {where}.",
-        f"name: {_scalar(name)}  # the business's name, {source}: check it",
+        f"name: {scalar(name)}  # the business's name, {source}: check it",
         *_onboarding_lines(live, default_flow),
     ]
     body: dict[str, Any] = {}
     if live.senders:
         body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
     if body:
-        lines.append(yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100).rstrip())
-    if live.contents:
+        lines.append(dump(body).rstrip())
+    if newest(live):
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
             "inline:\n# where one is a library template, `use:` it from templates/ instead."
         )
-        templates = {"templates": [_template(c) for c in _newest(live)]}
-        lines.append(
-            yaml.safe_dump(templates, sort_keys=False, allow_unicode=True, width=100).rstrip()
-        )
-    return "\n".join(lines) + "\n"
+        lines += unsubmitted_lines(live)
+        templates = {"templates": [template_doc(c) for c in newest(live)]}
+        lines.append(dump(templates).rstrip())
+    return "\n".join(lines + left_out_lines(live)) + "\n"
 
 
 def _business_name(live: LiveCustomer) -> tuple[str, str]:
@@ -195,12 +258,25 @@ def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
     lines.append(f"account_sid: {live.account.sid}  # adopt this existing subaccount")
     waba_id = next((s.waba_id for s in live.senders if s.waba_id), None)
     if waba_id:
-        lines.append(f"waba_id: {_scalar(waba_id)}  # from the sender's configuration")
+        lines.append(f"waba_id: {scalar(waba_id)}  # from the sender's configuration")
     registered = bool(live.senders)
+    verified = _verified_by_numbers(live)
     if flow is Flow.EMBEDDED_SIGNUP:
-        return lines + _signup_onboarding(why, registered=registered)
+        return lines + _signup_onboarding(why, registered=registered) + verified
     online = any(s.status == "ONLINE" for s in live.senders)
-    return lines + _onboarding(online, registered=registered, flow_why=why)
+    return lines + _onboarding(online, registered=registered, flow_why=why, verified=verified)
+
+
+def _verified_by_numbers(live: LiveCustomer) -> list[str]:
+    """`business_verification: verified` when the subaccount holds more senders than
+    Meta registers for an unverified business (config/limits.py), else nothing."""
+    count = len(live.senders)
+    if count <= NUMBERS_UNVERIFIED:
+        return []
+    return [
+        f"  business_verification: verified  # implied: {count} senders are registered, and "
+        f"Meta allows a business {NUMBERS_UNVERIFIED} until it is verified"
+    ]
 
 
 def infer_flow(live: LiveCustomer, default: Flow) -> tuple[Flow, str]:
@@ -231,7 +307,7 @@ def _signup_onboarding(why: str, *, registered: bool) -> list[str]:
     return lines
 
 
-def _onboarding(online: bool, *, registered: bool, flow_why: str) -> list[str]:
+def _onboarding(online: bool, *, registered: bool, flow_why: str, verified: list[str]) -> list[str]:
     if not online:
         why = (
             "a sender is registered but none is ONLINE yet"
@@ -242,7 +318,7 @@ def _onboarding(online: bool, *, registered: bool, flow_why: str) -> list[str]:
             f"onboarding:  # {why}: record each step as it happens",
             f"  flow: legacy  # {flow_why}",
             "  terms_accepted: false",
-            "  business_verification: not_started",
+            *(verified or ["  business_verification: not_started"]),
             "  access_request: not_submitted",
             "  invitation: not_sent",
         ]
@@ -266,27 +342,3 @@ def _sender(sender: LiveSender) -> dict[str, Any]:
     if webhook:
         doc["webhook"] = webhook
     return doc
-
-
-def _newest(live: LiveCustomer) -> list[LiveContent]:
-    """One content per (name, language): the newest `_vN` version of each."""
-    keys = sorted({(c.base_name_and_version[0], c.language) for c in live.contents})
-    return [live.versions(*key)[-1] for key in keys]
-
-
-def _template(content: LiveContent) -> dict[str, Any]:
-    base, _ = content.base_name_and_version
-    category = content.approval_category or "UTILITY"
-    doc: dict[str, Any] = {"name": base, "language": content.language, "category": category}
-    types = thaw(content.types)
-    if list(types) == ["twilio/text"] and list(types["twilio/text"]) == ["body"]:
-        doc["body"] = types["twilio/text"]["body"]
-    else:
-        doc["types"] = types
-    if content.variables:
-        doc["variables"] = thaw(content.variables)
-    return doc
-
-
-def _scalar(value: str) -> str:
-    return yaml.safe_dump(value, default_style=None).removesuffix("\n...\n").strip()

@@ -17,10 +17,8 @@ from typing import TextIO
 from wa_sync.commands.files import write_file
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import UsageError
-from wa_sync.model import CUSTOMER_ID_PATTERN, Flow, rollout_name_clash
+from wa_sync.model import CUSTOMER_ID_PATTERN, TEMPLATE_NAME_PATTERN, Flow, rollout_name_clash
 from wa_sync.runtime import Runtime
-
-TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")
 
 # Most file systems stop file names at 255 bytes: NAME.yaml leaves 250 for the name.
 MAX_FILE_STEM = 250

@@ -9,8 +9,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect, read_owned
+from wa_sync.commands.common import EMULATOR_BANNER, load_and_connect
+from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
+from wa_sync.plan.ownership import check_ownership
+from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -22,10 +25,17 @@ class SendTarget:
     language: str
     content: LiveContent | None  # what to send with; None when nothing exists yet
     pending: LiveContent | None  # a newer version in review or not yet approved
+    # why there is no content when one may exist: Twilio refuses a suspended or closed
+    # subaccount's credentials, so its templates cannot be read
+    unread: str | None = None
 
 
 def send_target(customer: Customer, live: LiveCustomer, name: str, language: str) -> SendTarget:
     """The approved version in service if there is one, else the newest version."""
+    if live.account is not None and live.account.status != "active":
+        return SendTarget(
+            customer.id, name, language, None, None, f"subaccount_{live.account.status}"
+        )
     versions = live.versions(name, language)
     approved = [c for c in versions if c.approval_status is ApprovalStatus.APPROVED]
     serving = approved[-1] if approved else (versions[-1] if versions else None)
@@ -53,8 +63,19 @@ def run(
 ) -> int:
     connected = load_and_connect(runtime, root=root, only=only, shard=None, emulator=emulator)
     with connected as (loaded, gateway):
-        live = read_owned(loaded, gateway, runtime)
+        unread: dict[str, TwilioError] = {}
+        live = read_with_progress(runtime, gateway, loaded.in_scope, on_unread=unread.__setitem__)
+        check_ownership(
+            loaded.config.customers, live.accounts, known=loaded.known, scope=loaded.scope
+        )
         emulated = gateway.emulated
+    if unread:  # a map without a customer's templates would hide them (SPEC §4.8)
+        named = ", ".join(f"{cid} ({exc})" for cid, exc in sorted(unread.items()))
+        raise WaSyncError(
+            f"output prints no map while Twilio does not answer for {len(unread)} "
+            f"customer(s), whose templates it would leave out: {named}. Run it again once "
+            "Twilio answers for them (or limit it to other customers with --customer)"
+        )
     targets = send_targets(loaded.in_scope, dict(live.customers))
     text = as_json(targets, emulated) if fmt == "json" else as_text(targets, emulated)
     runtime.stdout.write(text)
@@ -67,7 +88,7 @@ def _version(content: LiveContent | None) -> dict | None:
     return {
         "content_sid": content.sid,
         "status": content.approval_status.value,
-        "whatsapp_name": content.friendly_name,
+        "whatsapp_name": content.whatsapp_name,
     }
 
 
@@ -78,7 +99,7 @@ def as_json(targets: Sequence[SendTarget], emulated: bool) -> str:
     for t in targets:
         entry = _version(t.content) or {
             "content_sid": None,
-            "status": "not_created",
+            "status": t.unread or "not_created",
             "whatsapp_name": None,
         }
         entry["pending"] = _version(t.pending)
@@ -96,13 +117,13 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
                 t.template,
                 t.language,
                 c.sid if c else "-",
-                c.approval_status.value if c else "not created",
-                c.friendly_name if c else "-",
+                c.approval_status.value if c else (t.unread or "not created"),
+                c.whatsapp_name if c else "-",
             )
         )
         if t.pending is not None:
             p = t.pending
-            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.friendly_name))
+            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.whatsapp_name))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [EMULATOR_BANNER] if emulated else []
     lines += [

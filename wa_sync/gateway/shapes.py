@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveSender, Sender, freeze, thaw
-from wa_sync.visible import visible
+from wa_sync.visible import one_line
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -120,14 +120,6 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
 
 def _text_or_none(value: Any) -> str | None:
     return one_line(str(value)) if value not in (None, "") else None
-
-
-def one_line(text: str) -> str:
-    """Twilio's free text (error messages, rejection and offline reasons) on one line: a
-    line break in it must not start a line of wa-sync's output, where a CI log could
-    read `::command::` (GitHub Actions) or a comment could read markup; a control
-    character is shown escaped (`visible`), never obeyed. Such text is only shown."""
-    return visible(" ".join(text.split()))
 
 
 def _reason(reason: Any) -> str:

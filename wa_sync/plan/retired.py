@@ -52,11 +52,10 @@ def name_block_warning(content: LiveContent, now: datetime) -> str:
     """What deleting `content` costs: nothing, unless it was approved."""
     if not content.approval_status.was_approved:
         return ""
-    name = content.approval_name or content.friendly_name
     return (
-        f"WhatsApp then blocks the name {name} for {NAME_REUSE_DAYS} days, until about "
-        f"{now + NAME_BLOCK:%Y-%m-%d}: a template declared under that name meanwhile is "
-        "blocked"
+        f"WhatsApp then blocks the name {content.whatsapp_name} for {NAME_REUSE_DAYS} days, "
+        f"until about {now + NAME_BLOCK:%Y-%m-%d}: a template declared under that name "
+        "meanwhile is blocked"
     )
 
 

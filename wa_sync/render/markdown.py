@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from wa_sync.plan.change import Action, Change, NoteKind, Plan, summary_line
 from wa_sync.render.text import EMULATOR_BANNER, FOLDED, SYMBOLS, change_details, quiet_line
-from wa_sync.visible import visible
+from wa_sync.visible import one_line, visible
 
 LIMIT = 65_000
 MARKER = "<!-- wa-sync-plan -->"
@@ -132,12 +132,12 @@ def _table(plan: Plan, customers: list[str]) -> list[str]:
 
 
 def _line(change: Change) -> str:
-    return f"{SYMBOLS[change.action]} {change.address}"
+    return f"{SYMBOLS[change.action]} {one_line(change.address)}"
 
 
 def _notes(plan: Plan, customer_id: str) -> list[str]:
     return [
-        f"{n.kind.value}: {n.address}: {n.message}"
+        f"{n.kind.value}: {one_line(f'{n.address}: {n.message}')}"
         for n in plan.notes
         if n.customer == customer_id and n.kind is not NoteKind.INFO
     ]

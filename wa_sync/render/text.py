@@ -11,7 +11,7 @@ from typing import Any
 from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
 from wa_sync.plan.normalise import field_diff
 from wa_sync.render import EMULATOR_BANNER
-from wa_sync.visible import visible
+from wa_sync.visible import one_line, visible
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -107,11 +107,11 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         for change in changes:
             symbol = SYMBOLS[change.action]
             out.append(
-                f"  {paint(symbol, _COLORS[change.action], color)} {visible(change.address)}"
+                f"  {paint(symbol, _COLORS[change.action], color)} {one_line(change.address)}"
             )
             out += [f"      {visible(line)}" for line in change_details(change, verbose=verbose)]
         for note in listed:
-            out.append(f"  {NOTE_SYMBOLS[note.kind]} {visible(f'{note.address}: {note.message}')}")
+            out.append(f"  {NOTE_SYMBOLS[note.kind]} {one_line(f'{note.address}: {note.message}')}")
         waiting = [] if verbose else [n for n in notes if n.kind is NoteKind.WAITING]
         if waiting:
             out.append(f"  {NOTE_SYMBOLS[NoteKind.WAITING]} {visible(waiting_count(waiting))}")
