@@ -8,6 +8,7 @@ import json
 
 import jsonschema
 import pytest
+import requests
 
 from tests.e2e.helpers import customer_doc, estate_writes, spawn
 from tests.gitops.test_workflows import run_comment, write_shard
@@ -223,3 +224,38 @@ def test_a_stopped_apply_counts_the_customers_not_read_apart_from_its_changes(
     headline = next(line for line in err.splitlines() if line.startswith("Apply stopped"))
     assert headline.endswith(" not started; 1 customer(s) not read from Twilio."), headline
     assert "Not read from Twilio, so nothing was applied for them:" in err
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_a_plan_never_says_twilio_matches_over_a_subaccount_it_could_not_read(
+    repo, cli, emulator, status
+):
+    """Twilio refuses a suspended or closed subaccount's own credentials, so nothing of
+    that customer is read: the plan says so (note kind `inactive`, counted in the
+    summary) and never that Twilio matches the configuration. Not an error: the state
+    lasts, and every plan of the estate would fail for it."""
+    for n in (1, 2):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0, "the set-up apply failed"
+    sid = subaccount(emulator, "clinic-2")
+    if status == "closed":  # found by its SID: a closed subaccount's name matches nothing
+        repo.edit("customers/clinic-2.yaml", lambda d: d.update(account_sid=sid))
+    changed = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": status},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+
+    shown = cli("plan")
+    assert shown.code == 0, shown.err
+    assert "Twilio matches the configuration" not in shown.out
+    last = shown.out.strip().splitlines()[-1]
+    assert last.startswith("No changes in the customers read."), last
+    assert "1 not read from Twilio (its subaccount is suspended or closed)." in last, last
+    doc = json.loads(cli("plan", "--format", "json").out)
+    jsonschema.Draft202012Validator(load_schema("plan")).validate(doc)
+    assert doc["summary"]["inactive"] == 1
+    (note,) = [n for n in doc["notes"] if n["kind"] == "inactive"]
+    assert (note["customer"], f"is {status}" in note["message"]) == ("clinic-2", True)

@@ -314,5 +314,5 @@ def test_a_subaccount_that_is_not_active_plans_nothing_but_its_warning(status):
     current = replace(current, account=replace(current.account, status=status))
     changes, notes = diff_customer(c, current, prune=True, now=NOW)
     assert changes == []
-    assert [n.kind for n in notes] == [NoteKind.WARNING]
+    assert [n.kind for n in notes] == [NoteKind.INACTIVE]
     assert f"is {status}" in notes[0].message

@@ -111,6 +111,9 @@ class NoteKind(StrEnum):
     # Twilio did not answer for the customer's subaccount: nothing is planned for it, and
     # plan and apply exit 1 (SPEC §4.2: the others go on)
     UNREAD = "unread"
+    # the customer's subaccount is suspended or closed: Twilio refuses its credentials, so
+    # nothing of it is read and nothing is planned (a lasting state: not an error)
+    INACTIVE = "inactive"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -165,6 +168,11 @@ class Plan:
         """The customers whose Twilio state could not be read: nothing is planned for them."""
         return tuple(n.customer for n in self.notes if n.kind is NoteKind.UNREAD)
 
+    @property
+    def inactive(self) -> tuple[str, ...]:
+        """The customers whose subaccount is suspended or closed: not read, not planned."""
+        return tuple(n.customer for n in self.notes if n.kind is NoteKind.INACTIVE)
+
     def counts(self) -> Counter[Action]:
         return Counter(c.action for c in self.changes)
 
@@ -191,6 +199,8 @@ def summary_line(plan: Plan) -> str:
     if unread:  # never "Twilio matches" when some of it was not read
         them = "it" if unread == 1 else "them"
         kept += f" {unread} not read from Twilio: nothing is planned for {them}."
+    kept += _inactive(plan)
+    unread += len(plan.inactive)
     if not plan.has_changes:
         blocked = len(plan.blocked)
         suffix = f" {blocked} blocked." if blocked else ""
@@ -202,3 +212,12 @@ def summary_line(plan: Plan) -> str:
         f"{n[Action.REPLACE]} to replace, {n[Action.DELETE]} to delete, "
         f"{n[Action.SUBMIT]} to submit; {n[Action.BLOCKED]} blocked.{kept}"
     )
+
+
+def _inactive(plan: Plan) -> str:
+    """The customers whose subaccount is suspended or closed, for the summary line."""
+    count = len(plan.inactive)
+    if not count:
+        return ""
+    its = "its subaccount is" if count == 1 else "their subaccounts are"
+    return f" {count} not read from Twilio ({its} suspended or closed)."

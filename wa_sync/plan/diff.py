@@ -85,7 +85,7 @@ def _subaccount(out: Out, live: LiveCustomer) -> None:
     if account.status != "active":
         out.note(
             "",
-            NoteKind.WARNING,
+            NoteKind.INACTIVE,
             f"the subaccount {account.sid} is {account.status}; Twilio refuses "
             "changes to it until it is active again",
         )

@@ -77,6 +77,7 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
             "undeclared": undeclared,
             "protected": protected,
             "unread": len(plan.unread),
+            "inactive": len(plan.inactive),
             "line": summary_line(plan),
         },
         "changes": [change_doc(c) for c in plan.changes],

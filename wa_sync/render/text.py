@@ -29,6 +29,7 @@ NOTE_SYMBOLS = {
     NoteKind.PROTECTED: "=",  # `protect: true` keeps what the plan would delete
     NoteKind.RECATEGORISED: "⚠",  # drift that no apply can undo: a person decides
     NoteKind.UNREAD: "✗",  # Twilio did not answer for the customer: nothing planned
+    NoteKind.INACTIVE: "⚠",  # a suspended or closed subaccount: not read, nothing planned
 }
 _COLORS = {
     Action.CREATE: "32",
