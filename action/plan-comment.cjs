@@ -47,10 +47,15 @@ function readShard(dir) {
   };
 }
 
+/** The text's last lines in a code block that nothing in the text can end: its fence
+ * is longer than any run of backticks in it (CommonMark closes a block only at a line
+ * of at least as many). */
 function fenced(text) {
   const lines = text.split("\n");
   const tail = lines.length > 60 ? ["…", ...lines.slice(-60)] : lines;
-  return "````text\n" + tail.join("\n") + "\n````";
+  const longest = Math.max(0, ...(text.match(/`+/g) || []).map((run) => run.length));
+  const fence = "`".repeat(Math.max(4, longest + 1));
+  return `${fence}text\n${tail.join("\n")}\n${fence}`;
 }
 
 function shardSection(s) {
