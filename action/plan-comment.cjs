@@ -95,15 +95,23 @@ function buildBody({ shards, validateResult, runUrl, sha }) {
   const failed = shards.filter((s) => s.exitcode !== 0 && s.exitcode !== 2).length;
   const changed = shards.filter((s) => s.exitcode === 2).length;
   const expected = Math.max(...shards.map((s) => s.count));
+  // counted by shard number: a second result of one shard never stands in for another's
+  const missing = [];
+  for (let k = 1; k <= expected; k++) {
+    if (!shards.some((s) => s.index === k)) missing.push(`${k}/${expected}`);
+  }
   const summary = [];
   if (failed) summary.push(`:x: ${failed} of ${expected} plan job(s) failed.`);
-  if (shards.length < expected) {
-    summary.push(`:warning: only ${shards.length} of ${expected} shards reported a result.`);
+  if (missing.length) {
+    summary.push(
+      `:warning: only ${expected - missing.length} of ${expected} shards reported a result ` +
+        `(no result from shard ${missing.join(", ")}): the plan is incomplete.`,
+    );
   }
-  if (!failed && shards.length === expected) {
+  if (!failed && !missing.length) {
     summary.push(changed ? "Twilio will change when this is merged." : "No changes.");
   }
-  head.push(summary.join(" "), "");
+  head.push(summary.join(" "), "", "");
 
   let sections;
   if (expected === 1 && shards.length === 1) {

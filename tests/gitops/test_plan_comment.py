@@ -28,3 +28,16 @@ def test_an_error_text_cannot_end_its_code_block(tmp_path: Path) -> None:
     closing = [m.start() for m in re.finditer(rf"^`{{{len(fence[1])},}}$", body, re.MULTILINE)]
     assert len(closing) == 1, body
     assert closing[0] > body.index("@acme/admins"), body
+
+
+def test_the_missing_shards_are_named_and_a_duplicate_does_not_stand_in(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 3, 0, "No changes.")
+    write_shard(plans, 2, 3, 0, "No changes.")
+    # a second result of shard 2 (a re-run job's artifact, downloaded with the first)
+    (plans / "wa-sync-plan-2").rename(plans / "wa-sync-plan-2-attempt-1")
+    write_shard(plans, 2, 3, 0, "No changes.")
+    body = posted(tmp_path, plans)
+    assert "No changes." not in body.split("###")[0], body
+    assert "only 2 of 3 shards reported a result" in body
+    assert "no result from shard 3/3" in body
