@@ -58,10 +58,14 @@ function fenced(text) {
   return `${fence}text\n${tail.join("\n")}\n${fence}`;
 }
 
+function failedLine(s) {
+  const what = s.exitcode === null ? "did not finish" : `failed (exit ${s.exitcode})`;
+  return `:x: **wa-sync plan ${what}.**`;
+}
+
 function shardSection(s) {
   if (s.exitcode === 0 || s.exitcode === 2) return s.markdown || "_No output._";
-  const what = s.exitcode === null ? "did not finish" : `failed (exit ${s.exitcode})`;
-  const failed = `:x: **wa-sync plan ${what}.**`;
+  const failed = failedLine(s);
   // A plan shown whole, then refused (customers Twilio was not read for, a template
   // re-categorised with on_category_change: fail): the error, then the plan, which
   // says why for each customer.
@@ -70,6 +74,75 @@ function shardSection(s) {
   }
   const detail = s.stderr || s.markdown;
   return failed + (detail ? "\n\n" + fenced(detail) : "");
+}
+
+const SHORTENED =
+  "_The rest of this plan does not fit in the comment: it is whole in the workflow " +
+  "run's artifacts (`plan.md`)._";
+
+/** A line of at most `room` characters, cut after a comma (a list of names). */
+function capped(line, room) {
+  if (line.length <= room) return line;
+  const cut = line.lastIndexOf(", ", room);
+  return line.slice(0, cut > 0 ? cut : room) + " …";
+}
+
+/** The lines of a wa-sync markdown plan above its table and folds: the summary, the
+ * customers not read, the emulator banner. Plain paragraphs: no HTML block or code
+ * block is open after them. */
+function planHead(markdown) {
+  if (!markdown.startsWith(MARKER)) return [];
+  const head = [];
+  for (const line of markdown.split("\n").slice(1)) {
+    if (line.startsWith("|") || line.startsWith("<")) break;
+    if (line.startsWith("**") || line.startsWith("_")) head.push(capped(line, 2000));
+  }
+  return head;
+}
+
+/** A shard's section, shorter for a higher level: 0 whole, 1 its summary lines (and the
+ * end of its error), 2 a line saying where it is. Never cut inside a fold or a block. */
+function shardSectionAt(s, level) {
+  if (level === 0) return shardSection(s);
+  const ok = s.exitcode === 0 || s.exitcode === 2;
+  const parts = ok ? [] : [failedLine(s)];
+  if (level === 1) {
+    const lines = s.stderr.split("\n").slice(-10).map((line) => capped(line, 500));
+    if (!ok && s.stderr) parts.push(fenced(lines.join("\n")));
+    if (s.exitcode !== null) parts.push(...planHead(s.markdown));
+  }
+  parts.push(SHORTENED);
+  return parts.join("\n\n");
+}
+
+/** Each shard's section, the longest shortened first until the body fits MAX_BODY. */
+function fitSections(shards, headLength, single) {
+  const section = (s, level) => {
+    const text = shardSectionAt(s, level);
+    if (single) return text;
+    const label = s.exitcode === 2 ? "changes" : s.exitcode === 0 ? "no changes" : "error";
+    return `### Shard ${s.shard} (${label})\n\n${text}`;
+  };
+  const levels = shards.map(() => 0);
+  const texts = shards.map((s) => section(s, 0));
+  const size = () => headLength + texts.reduce((n, t) => n + t.length + 2, 0);
+  while (size() > MAX_BODY) {
+    let longest = -1;
+    for (let i = 0; i < shards.length; i++) {
+      if (levels[i] < 2 && (longest < 0 || texts[i].length > texts[longest].length)) longest = i;
+    }
+    if (longest < 0) break;
+    levels[longest] += 1;
+    texts[longest] = section(shards[longest], levels[longest]);
+  }
+  return { texts, shortened: levels.some((level) => level > 0) };
+}
+
+/** The body cut at a line, for more shards than even their one-line sections fit. */
+function cutAtLine(body, note) {
+  const room = MAX_BODY - note.length;
+  if (body.length <= MAX_BODY) return body;
+  return body.slice(0, body.lastIndexOf("\n", room)) + note;
 }
 
 /** The whole comment body, marker first. */
@@ -111,26 +184,17 @@ function buildBody({ shards, validateResult, runUrl, sha }) {
   if (!failed && !missing.length) {
     summary.push(changed ? "Twilio will change when this is merged." : "No changes.");
   }
-  head.push(summary.join(" "), "", "");
-
-  let sections;
-  if (expected === 1 && shards.length === 1) {
-    sections = [shardSection(shards[0])];
-  } else {
-    sections = shards.map((s) => {
-      const label = s.exitcode === 2 ? "changes" : s.exitcode === 0 ? "no changes" : "error";
-      return `### Shard ${s.shard} (${label})\n\n${shardSection(s)}`;
-    });
-  }
-
-  let body = head.join("\n") + sections.join("\n\n") + "\n";
-  if (body.length > MAX_BODY) {
-    const note =
-      "\n\n:warning: **The plan is too long for one comment and was cut here.** " +
-      `The whole plan of each shard is in the artifacts of the ${runUrl ? `[workflow run](${runUrl})` : "workflow run"}.\n`;
-    body = body.slice(0, MAX_BODY - note.length) + note;
-  }
-  return body;
+  const single = expected === 1 && shards.length === 1;
+  const artifacts = `the artifacts of the ${runUrl ? `[workflow run](${runUrl})` : "workflow run"}`;
+  const tooLong =
+    ":warning: **The plan is too long for one comment**: the sections that say so are " +
+    `shortened; each shard's whole plan is in ${artifacts}.`;
+  const headLength = [...head, summary.join(" "), "", tooLong, "", ""].join("\n").length;
+  const { texts, shortened } = fitSections(shards, headLength, single);
+  head.push(summary.join(" "), "");
+  if (shortened) head.push(tooLong, "");
+  const note = `\n\n:warning: **The comment ends here: it is cut.** The rest is in ${artifacts}.\n`;
+  return cutAtLine(head.join("\n") + "\n" + texts.join("\n\n") + "\n", note);
 }
 
 /** Update the comment carrying MARKER, or create it. Returns what was done. */

@@ -41,3 +41,70 @@ def test_the_missing_shards_are_named_and_a_duplicate_does_not_stand_in(tmp_path
     assert "No changes." not in body.split("###")[0], body
     assert "only 2 of 3 shards reported a result" in body
     assert "no result from shard 3/3" in body
+
+
+def plan_markdown(customers: int, summary: str, unread: str = "") -> str:
+    """A plan as `wa-sync plan --format markdown` writes it: marker, title, summary, the
+    not-read line, the table, then a folded <details><pre> section per customer."""
+    head = ["<!-- wa-sync-plan -->", "### wa-sync plan", "", f"**{summary}**", ""]
+    if unread:
+        head += [f"**Not read from Twilio, so nothing is planned for them:** {unread}", ""]
+    head += ["| customer | create |", "|---|---|"]
+    head += [f"| clinic\\-{n} | 3 |" for n in range(customers)] + [""]
+    body = []
+    for n in range(customers):
+        body += ["<details>", f"<summary><b>clinic-{n}</b>: 3 create</summary>", "", "<pre>"]
+        body += [f"+ customer.clinic-{n}.template.reminder_{t}" for t in range(3)]
+        body += ["</pre>", "</details>", ""]
+    return "\n".join(head + body + ["", f"**{summary}**", ""])
+
+
+def balanced(body: str) -> None:
+    """Every <details> and <pre> the body opens is closed, and no note that the plan is
+    shortened is inside one (it would be folded away, or shown as code)."""
+    notes = [m.start() for m in re.finditer("does not fit|too long for one comment", body)]
+    assert notes, body
+    for tag in ("details", "pre"):
+        spans = []
+        for opened in re.finditer(f"<{tag}>", body):
+            closed = body.find(f"</{tag}>", opened.end())
+            assert closed > 0, f"<{tag}> left open"
+            spans.append((opened.start(), closed))
+        assert len(spans) == body.count(f"</{tag}>")
+        assert not [n for n in notes for start, end in spans if start < n < end]
+
+
+def test_a_plan_that_fits_wa_syncs_limit_is_not_cut_into_an_open_fold(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    markdown = plan_markdown(275, "Plan: 825 to create.")
+    assert 60_000 < len(markdown) < 65_000  # what render_markdown would post whole
+    write_shard(plans, 1, 1, 2, markdown)
+    body = posted(tmp_path, plans)
+    assert len(body) <= GITHUB_LIMIT
+    balanced(body)
+    assert "**Plan: 825 to create.**" in body
+
+
+def test_every_shard_is_shown_when_the_plans_are_too_long_for_one_comment(
+    tmp_path: Path,
+) -> None:
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 3, 2, plan_markdown(200, "Plan: 600 to create."))
+    write_shard(
+        plans,
+        2,
+        3,
+        1,
+        plan_markdown(200, "Plan: 600 to create.", unread="clinic\\-9"),
+        err="Error: 1 customer was not read from Twilio: clinic-9 (Twilio error 20003)",
+    )
+    write_shard(plans, 3, 3, 2, plan_markdown(200, "Plan: 600 to create."))
+    body = posted(tmp_path, plans)
+    assert len(body) <= GITHUB_LIMIT
+    balanced(body)
+    for k, label in ((1, "changes"), (2, "error"), (3, "changes")):
+        assert f"### Shard {k}/3 ({label})" in body
+    assert body.count("**Plan: 600 to create.**") >= 3
+    assert "Not read from Twilio, so nothing is planned for them:** clinic\\-9" in body
+    assert "Twilio error 20003" in body
+    assert "too long for one comment" in body.split("### Shard")[0]
