@@ -184,13 +184,15 @@ class ReportWriter:
 
 
 def git_state(environ: Mapping[str, str], repo_root: str | None) -> tuple[str | None, bool | None]:
-    """The commit being applied: CI's (GITHUB_SHA, CI_COMMIT_SHA), else `git rev-parse HEAD`;
+    """The commit being applied: the estate's `git rev-parse HEAD`, else (no git work tree)
+    CI's (GITHUB_SHA, CI_COMMIT_SHA), which names the commit that started the run, not
+    the one checked out (a re-run of an older push that checks out the newest commit);
     and whether the work tree had uncommitted changes (None when git cannot tell)."""
-    commit = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or None
     head = _git(["rev-parse", "HEAD"], repo_root)
+    commit = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or None
     status = _git(["status", "--porcelain", "--untracked-files=no"], repo_root)
     dirty = None if status is None else bool(status.strip())
-    return commit or (head.strip() if head else None), dirty
+    return (head.strip() if head else commit), dirty
 
 
 def _git(args: list[str], cwd: str | None) -> str | None:
