@@ -220,6 +220,16 @@ async function planComment({ github, context, core }, options = {}) {
   const { owner, repo } = context.repo;
   const pr = context.payload.pull_request;
   if (!pr) throw new Error("plan-comment runs on pull_request events only");
+  // A re-run of an older commit's workflow must not replace the plan of the newer head.
+  const now = await github.rest.pulls.get({ owner, repo, pull_number: pr.number });
+  const head = pr.head && pr.head.sha;
+  if (head && now.data.head.sha !== head) {
+    const message =
+      `wa-sync plan comment not posted: this run planned commit ${head.slice(0, 7)}, ` +
+      `but the pull request is at ${now.data.head.sha.slice(0, 7)} now; its own run posts its plan.`;
+    if (core) core.warning(message);
+    return { action: "skipped", id: null };
+  }
   const runUrl = `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`;
   const body = buildBody({
     shards: readShards(options.plansDir),

@@ -108,3 +108,18 @@ def test_every_shard_is_shown_when_the_plans_are_too_long_for_one_comment(
     assert "Not read from Twilio, so nothing is planned for them:** clinic\\-9" in body
     assert "Twilio error 20003" in body
     assert "too long for one comment" in body.split("### Shard")[0]
+
+
+def test_a_rerun_of_an_older_commit_does_not_replace_the_newer_plan(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 1, 0, "No changes.")
+    comments = [{"id": 3, "body": "<!-- wa-sync-plan -->\nthe newer plan", "user": {"type": "Bot"}}]
+    # the run is of commit 0123456…; the pull request has moved on since (a re-run)
+    out = run_comment(
+        tmp_path, comments, head="fedcba9876543210", plansDir=str(plans), validateResult="success"
+    )
+    assert out["result"]["action"] == "skipped"
+    assert [kind for kind, _ in out["calls"] if kind in ("update", "create")] == []
+
+    out = run_comment(tmp_path, comments, plansDir=str(plans), validateResult="success")
+    assert out["result"] == {"action": "updated", "id": 3}

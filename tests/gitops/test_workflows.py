@@ -239,6 +239,11 @@ const github = {
       return { data: { id: a.comment_id } };
     },
     createComment: async (a) => { calls.push(["create", a]); return { data: { id: 999 } }; },
+  }, pulls: {
+    get: async (a) => {
+      calls.push(["pull", a]);
+      return { data: { head: { sha: input.head || "0123456789abcdef" } } };
+    },
   } },
   paginate: async (method, args) => { calls.push(["list", args]); return input.comments; },
 };
@@ -251,12 +256,16 @@ planComment({ github, context, core: null }, input.options)
 """
 
 
-def run_comment(tmp_path: Path, comments: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+def run_comment(
+    tmp_path: Path, comments: list[dict[str, Any]], head: str = "", **options: Any
+) -> dict[str, Any]:
+    """plan-comment.cjs run for pull request 7 at commit 0123456789abcdef; `head` is the
+    pull request's head as GitHub answers now (default: that commit)."""
     harness = tmp_path / "harness.cjs"
     harness.write_text(HARNESS, encoding="utf-8")
     proc = subprocess.run(
         [_node(), str(harness), str(COMMENT_SCRIPT)],
-        input=json.dumps({"comments": comments, "options": options}),
+        input=json.dumps({"comments": comments, "options": options, "head": head}),
         capture_output=True,
         text=True,
         timeout=60,
