@@ -47,7 +47,8 @@ case "$command" in
     if [ -n "${INPUT_PARALLELISM:-}" ]; then args+=(--parallelism "$INPUT_PARALLELISM"); fi
     ;;
 esac
-read -r -a extra <<< "${INPUT_ARGS:-}"
+# split on spaces and line breaks alike (`args: |` gives one a line); read ends at the text end
+read -r -d "" -a extra <<< "${INPUT_ARGS:-}" || true
 args+=("${extra[@]}")
 
 stdout="$out/$command.txt"

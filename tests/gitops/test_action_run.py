@@ -1,0 +1,32 @@
+"""action/run.sh as the action runs it, with a wa-sync that answers what the test needs:
+every input reaches the command, and no output of the command changes how the job
+summary reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.gitops.test_action import estate, run_action  # noqa: F401 (a fixture)
+
+
+def fake_wa_sync(tmp_path: Path, script: str) -> Path:
+    fake = tmp_path / "fake" / "wa-sync"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_every_line_of_args_reaches_the_command(estate: Path, tmp_path: Path) -> None:  # noqa: F811
+    fake = fake_wa_sync(tmp_path, f'printf "%s\\n" "$@" > {tmp_path}/args')
+    # a YAML block (`args: |`) gives one flag a line
+    run_action(estate, fake, "validate", args="--strict\n--format json\n")
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[args.index("validate") :] == [
+        "validate",
+        "--format",
+        "github",
+        "--strict",
+        "--format",
+        "json",
+    ]
