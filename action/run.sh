@@ -75,9 +75,11 @@ echo "${INPUT_SHARD:-1/1}" > "$out/shard"
     cat "$stdout"
   else
     if [ "$code" != 0 ]; then echo ":x: exit $code"; echo; fi
-    echo '````text'
-    cat "$stdout" "$out/$command.err" | tail -n 200
-    echo '````'
+    text="$(cat "$stdout" "$out/$command.err" | tail -n 200)"
+    # a fence no line of the output can end: longer than any line of backticks in it
+    fence='````'
+    while grep -q "^ *$fence" <<< "$text"; do fence="$fence\`"; done
+    printf '%stext\n%s\n%s\n' "$fence" "$text" "$fence"
   fi
 } >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 

@@ -4,6 +4,7 @@ summary reads."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.gitops.test_action import estate, run_action  # noqa: F401 (a fixture)
@@ -30,3 +31,18 @@ def test_every_line_of_args_reaches_the_command(estate: Path, tmp_path: Path) ->
         "--format",
         "json",
     ]
+
+
+def test_the_output_cannot_end_its_code_block_in_the_job_summary(
+    estate: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    hostile = "Error: Twilio said no\n````\n<details><summary>all fine</summary>\n"
+    fake = fake_wa_sync(tmp_path, f"printf '{hostile}' >&2; exit 1")
+    _, out, summary = run_action(estate, fake, "plan")
+    assert out["exit_code"] == "1"
+    opening = re.search(r"^(`{4,})text$", summary, re.MULTILINE)
+    assert opening, summary
+    fences = re.findall(rf"^ {{0,3}}`{{{len(opening[1])},}} *$", summary, re.MULTILINE)
+    assert len(fences) == 1, summary  # the block's own end, after the text
+    assert summary.rindex(fences[0]) > summary.index("<details>")
