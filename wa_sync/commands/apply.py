@@ -136,7 +136,9 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     changed_since = o.changed_since
     if saved is not None:  # the saved plan fixes the scope and the options it was made with
         _check_options(saved, o)
-        only, shard, changed_since = list(saved.customers), None, None
+        # a --shard that holds all of it (_check_options) stays: its lock is the shard's,
+        # so that the other shards' jobs apply theirs at the same time
+        only, changed_since = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
     estate_lock = _estate_lock(runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks)
