@@ -32,15 +32,21 @@ def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
         if not yes:
             _confirm(runtime)
         tombstone = this_process(runtime.environ, ttl=MIN_TTL)
-        for document in held:
-            if not break_lock(store, document, tombstone):
-                raise WaSyncError(
-                    "the apply lock changed since it was shown: its apply renewed it (it is "
-                    "still running) or another apply took it. It is kept; run `wa-sync "
-                    "unlock` again to see who holds it now."
-                )
-    runtime.stdout.write("Removed the apply lock. The next apply re-reads Twilio and "
-                         "completes whatever that apply left.\n")  # fmt: skip
+        kept = []
+        for document in held:  # each on its own: one shard's live apply keeps only its lock
+            if break_lock(store, document, tombstone):
+                runtime.stdout.write(f"Removed the apply lock of {describe(document)}.\n")
+            else:
+                kept.append(document)
+    if kept:
+        locks, it = ("lock", "it") if len(kept) == 1 else ("locks", "each")
+        raise WaSyncError(
+            f"kept the apply {locks} of {'; '.join(describe(d) for d in kept)}: {it} changed "
+            "since it was shown: its apply renewed it (it is still running) or another apply "
+            "took it. Run `wa-sync unlock` again to see who holds it now."
+        )
+    runtime.stdout.write("The next apply re-reads Twilio and completes whatever that apply "
+                         "left.\n")  # fmt: skip
     return 0
 
 
