@@ -39,3 +39,17 @@ def test_the_report_names_the_commit_applied_not_the_one_that_started_the_run(
     header = json.loads(report.read_text().splitlines()[0])
     assert header["git_commit"] == applied
     assert header["git_dirty"] is False
+
+
+def test_an_apply_with_nothing_to_do_still_writes_its_report(repo, cli, tmp_path):
+    repo.customer("clinic-1", customer_doc(1))
+    report = tmp_path / "apply-report.jsonl"
+    assert cli("apply", "--auto-approve", "--report", str(report)).code == 0
+    assert '"result": "ok"' in report.read_text()
+    # the same command again (a re-run, a second shard's job): nothing to do
+    done = cli("apply", "--auto-approve", "--report", str(report))
+    assert done.code == 0, done.err
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [line["type"] for line in lines] == ["header", "summary"]
+    assert lines[1]["completed"] is True
+    assert lines[1]["changes"] == 0

@@ -184,14 +184,15 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
 
 
 def _nothing_to_apply(o: Options, runtime: Runtime, plan: Plan) -> int:
-    """0, or 1 when some customers were not read from Twilio (SPEC §4.2): the audit trail
-    of an apply that failed says why, though it changed nothing."""
+    """0, or 1 when some customers were not read from Twilio (SPEC §4.2). The audit
+    trail says that this run changed nothing (and why it failed, if it did), so that a
+    report left by an earlier run at that path is never taken for this one's."""
     _show_plan(runtime, "Nothing to apply.\n")
-    if not plan.unread:
-        return 0
     if o.report:
         with ReportWriter(o.report, environ=runtime.environ, repo_root=o.root) as writer:
             writer.not_read = not_read(plan)
+    if not plan.unread:
+        return 0
     say(runtime.stderr, f"Error: {unread_error(plan)}.")
     return EXIT_ERROR
 
