@@ -1,7 +1,8 @@
 // Posts the wa-sync plan as ONE pull-request comment, updated in place on every push.
 // Called by the action (action.yml) through actions/github-script:
 //   await require(".../action/plan-comment.cjs")({github, context, core}, options)
-// The previous comment is found by the hidden MARKER; shard results (one directory per
+// The previous comment is found by its first line, the hidden marker of its estate (MARKER,
+// or for an estate in a subdirectory of the repository, markerOf(root)); shard results (one directory per
 // shard, holding plan.md, plan.err, exitcode and shard, as action/run.sh writes them) are
 // combined into one body. plansDir is one such directory, or a directory of them.
 "use strict";
@@ -10,6 +11,14 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const MARKER = "<!-- wa-sync-plan -->";
+
+/** The comment's marker for the estate at `root`: MARKER for the repository's root, one
+ * of its own for each other, so that two estates in one repository keep a comment each. */
+function markerOf(root) {
+  const dir = path.posix.normalize(`${root || "."}/`).replace(/^\.\//, "").replace(/\/$/, "");
+  if (dir === "" || dir === ".") return MARKER;
+  return `<!-- wa-sync-plan root=${encodeURIComponent(dir).replace(/-/g, "%2D")} -->`;
+}
 // GitHub refuses comments over 65,536 characters; keep room for the header and notes.
 const MAX_BODY = 60000;
 
@@ -146,8 +155,8 @@ function cutAtLine(body, note) {
 }
 
 /** The whole comment body, marker first. */
-function buildBody({ shards, validateResult, runUrl, sha }) {
-  const head = [MARKER, "## wa-sync plan", ""];
+function buildBody({ shards, validateResult, runUrl, sha, marker = MARKER }) {
+  const head = [marker, "## wa-sync plan", ""];
   const meta = [];
   if (sha) meta.push(`commit \`${sha.slice(0, 7)}\``);
   if (runUrl) meta.push(`[workflow run](${runUrl})`);
@@ -197,8 +206,9 @@ function buildBody({ shards, validateResult, runUrl, sha }) {
   return cutAtLine(head.join("\n") + "\n" + texts.join("\n\n") + "\n", note);
 }
 
-/** Update the comment carrying MARKER, or create it. Returns what was done. */
-async function upsertComment(github, { owner, repo, issue_number, body }) {
+/** Update the comment whose first line is `marker`, or create it. Returns what was done.
+ * (Not any comment holding it: each shard's plan carries MARKER inside the body.) */
+async function upsertComment(github, { owner, repo, issue_number, body, marker = MARKER }) {
   const comments = await github.paginate(github.rest.issues.listComments, {
     owner,
     repo,
@@ -206,7 +216,11 @@ async function upsertComment(github, { owner, repo, issue_number, body }) {
     per_page: 100,
   });
   const previous = comments.find(
-    (c) => typeof c.body === "string" && c.body.includes(MARKER) && c.user && c.user.type === "Bot",
+    (c) =>
+      typeof c.body === "string" &&
+      c.body.split("\n", 1)[0] === marker &&
+      c.user &&
+      c.user.type === "Bot",
   );
   if (previous) {
     await github.rest.issues.updateComment({ owner, repo, comment_id: previous.id, body });
@@ -231,19 +245,23 @@ async function planComment({ github, context, core }, options = {}) {
     return { action: "skipped", id: null };
   }
   const runUrl = `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`;
+  const marker = markerOf(options.root);
   const body = buildBody({
     shards: readShards(options.plansDir),
     validateResult: options.validateResult,
     runUrl,
-    sha: pr.head && pr.head.sha,
+    sha: head,
+    marker,
   });
-  const result = await upsertComment(github, { owner, repo, issue_number: pr.number, body });
+  const issue_number = pr.number;
+  const result = await upsertComment(github, { owner, repo, issue_number, body, marker });
   if (core) core.info(`wa-sync plan comment ${result.action} (id ${result.id})`);
   return result;
 }
 
 module.exports = planComment;
 module.exports.MARKER = MARKER;
+module.exports.markerOf = markerOf;
 module.exports.MAX_BODY = MAX_BODY;
 module.exports.buildBody = buildBody;
 module.exports.readShards = readShards;

@@ -123,3 +123,24 @@ def test_a_rerun_of_an_older_commit_does_not_replace_the_newer_plan(tmp_path: Pa
 
     out = run_comment(tmp_path, comments, plansDir=str(plans), validateResult="success")
     assert out["result"] == {"action": "updated", "id": 3}
+
+
+def test_two_estates_in_one_repository_keep_a_comment_each(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 1, 2, plan_markdown(1, "Plan: 3 to create."))
+    out = run_comment(tmp_path, [], plansDir=str(plans), validateResult="success", root="eu")
+    eu_body = out["calls"][-1][1]["body"]
+    assert "<!-- wa-sync-plan -->" in eu_body  # the plan's own, as wa-sync wrote it
+    comments = [{"id": 5, "body": eu_body, "user": {"type": "Bot"}}]
+
+    # the estate at the root of the repository: its own comment, not the eu estate's
+    out = run_comment(tmp_path, comments, plansDir=str(plans), validateResult="success")
+    assert out["result"] == {"action": "created", "id": 999}
+    us_body = out["calls"][-1][1]["body"]
+    comments.append({"id": 6, "body": us_body, "user": {"type": "Bot"}})
+
+    for root, comment in (("eu", 5), ("./eu/", 5), (".", 6), ("", 6)):
+        out = run_comment(
+            tmp_path, comments, plansDir=str(plans), validateResult="success", root=root
+        )
+        assert out["result"] == {"action": "updated", "id": comment}, root
