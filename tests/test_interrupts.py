@@ -3,7 +3,9 @@ and the end of the writes; tests/e2e/test_interrupts.py drives it with real sign
 
 from __future__ import annotations
 
+import gc
 import signal
+import weakref
 
 import pytest
 
@@ -51,3 +53,25 @@ def test_a_signal_before_the_first_write_stops_at_once_without_writes_to_leave()
         policy.handle(signal.SIGTERM, None)
     assert raised.value.exit_code == 143
     assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_signal_whose_exception_python_drops_still_stops_the_first_write():
+    """A handler's exception that lands in a weakref callback (as at an import) is only
+    printed by Python: the apply went on, and wrote (the model test's soak saw one)."""
+    stop = Stop()
+    policy = Signals(stop, on_stop=lambda why: None)
+
+    class Watched:
+        pass
+
+    watched = Watched()
+    watch = weakref.ref(watched, lambda _: policy.handle(signal.SIGINT, None))
+    del watched  # the callback runs: Interrupted, dropped by Python
+    gc.collect()
+    assert watch() is None
+
+    with pytest.raises(Interrupted) as stopped:
+        policy.writing()
+    assert stopped.value.exit_code == 130
+    assert not policy.has_written

@@ -69,9 +69,15 @@ class Signals:
         self._writing = False
         self._finishing = False
         self._signalled = False  # a first signal came while writing
+        self._before_writes = 0  # a signal that stopped it before any write
         self.stopped_at_once = False
 
     def writing(self) -> None:
+        """The first write is next. A signal that came before it has stopped the apply
+        already, unless its exception landed where Python drops it (a weakref callback,
+        a finalizer, which only print it): then it stops it here."""
+        if self._before_writes:
+            raise Interrupted(self._before_writes)
         self._writing = True
 
     @property
@@ -90,6 +96,7 @@ class Signals:
             return  # every write is over: the apply's own result stands, its end is short
         if not self._writing or self._signalled:
             self.stopped_at_once = self._writing
+            self._before_writes = self._before_writes or (0 if self._writing else signum)
             raise Interrupted(signum)
         self._signalled = True
         name = signal.Signals(signum).name

@@ -210,3 +210,29 @@ def test_a_third_signal_while_the_writes_left_behind_end_is_not_a_traceback(
     assert "Exception ignored" not in err
     emulator.advance_clock(61)
     assert_resumes(cli, emulator)
+
+
+def test_a_signal_once_there_is_nothing_to_apply_changes_nothing(estate, emulator, env, cli):
+    """Once the plan says there is nothing to apply, a signal (here while the lock's
+    release is on its way) changes nothing: exit 0, no "Interrupted", as after the last
+    write. It used to stop it at once (130), and a signal landing in a callback of
+    Python's (a weakref's) printed a traceback (the model test's soak)."""
+    emulator.set_faults()
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.set_faults(latency_ms=2000, methods=["DELETE"])  # the lock's release
+    emulator.clear_request_log()
+    process = spawn(estate.root, env, "apply", "--auto-approve")
+    wait_for(
+        lambda: (
+            any("ContentAndApprovals" in r["path"] for r in emulator.request_log())
+            or process.poll() is not None
+        ),
+        "the apply's reads",
+    )
+    time.sleep(0.5)  # the plan is shown; the release's delete is on its way
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, out + err
+    assert "Nothing to apply." in out
+    assert "Interrupted" not in err
+    assert "Traceback" not in err

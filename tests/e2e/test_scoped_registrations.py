@@ -10,7 +10,8 @@ import json
 import pytest
 
 from tests.commands.test_changed_since import commit
-from tests.e2e.helpers import customer_doc, estate_writes
+from tests.e2e.helpers import ISV, customer_doc, estate_writes
+from tests.e2e.test_import_estates import Console
 from tests.e2e.test_reconcile import senders_of
 from wa_sync.plan.scope import shard_of
 
@@ -161,3 +162,34 @@ def test_an_out_of_scope_customer_is_found_in_the_subaccount_it_adopts(repo, cli
     assert shown.code == 0, shown.err
     assert f"{NUMBER} is registered in customer clinic-1's subaccount" in shown.out, shown.out
     assert f"+ customer.clinic-2/sender.{NUMBER}" not in shown.out
+
+
+@pytest.mark.parametrize("scope", ["whole", "customer"])
+def test_a_number_held_in_a_subaccount_no_customer_file_manages_is_not_registered(
+    repo, cli, emulator, scope
+):
+    """A number registered by hand in a subaccount of the parent that no customer file
+    manages: the plan that would register it reads that subaccount's senders (only
+    then), holds the registration back and says where the number is."""
+    repo.write("wa-sync.yaml", ISV)
+    console = Console(emulator, emulator.create_subaccount("Made By Hand")["sid"])
+    console.sender("+14155550002", {"name": "By Hand"})
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    repo.customer("clinic-2", customer_doc(2))  # declares +14155550002
+    args = ["--customer", "clinic-2"] if scope == "customer" else []
+
+    shown = cli("plan", *args)
+    assert shown.code == 0, shown.err
+    held = (
+        f"whatsapp:+14155550002 is registered in subaccount {console.sid} ('Made By Hand'), "
+        "which no customer file manages"
+    )
+    assert held in shown.out, shown.out
+    assert "deregister it there first (in the Twilio console), then apply" in shown.out
+    assert "1 subaccount(s) that no customer file manages" in shown.err
+    assert cli("apply", "--auto-approve", *args).code == 0
+    assert numbers(emulator, "clinic-2") == []
+    assert [s["sender_id"] for s in emulator.state()["senders"][console.sid]] == [
+        "whatsapp:+14155550002"
+    ]

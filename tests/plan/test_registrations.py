@@ -50,8 +50,27 @@ def bravo_changes():
             False,
             "customer zulu (out of this plan's scope; 503) was not read from Twilio",
         ),
+        (
+            Elsewhere(unmanaged={"AC9 ('By Hand')": HOLDER.senders}),
+            False,
+            f"{NUMBER} is registered in subaccount AC9 ('By Hand'), which no customer file "
+            "manages (XE",
+        ),
+        (
+            Elsewhere(unread_unmanaged={"AC9 ('By Hand')": "503"}),
+            False,
+            "subaccount AC9 ('By Hand') (which no customer file manages; 503) was not read",
+        ),
     ],
-    ids=["nothing-read", "holds-another-number", "holds-it", "not-answering", "one-not-answering"],
+    ids=[
+        "nothing-read",
+        "holds-another-number",
+        "holds-it",
+        "not-answering",
+        "one-not-answering",
+        "unmanaged-holds-it",
+        "unmanaged-not-answering",
+    ],
 )
 def test_the_senders_out_of_scope_hold_a_registration_back(elsewhere, registered, said):
     changes = bravo_changes()
@@ -87,7 +106,7 @@ def test_only_a_scoped_plan_that_registers_a_number_reads_out_of_its_scope():
     builder, current = scoped(MOVED)
     assert builder.outside(current) == ("acme",)
     builder, current = scoped(replace(MOVED, senders=()))
-    assert builder.outside(current) == ()
+    assert builder.outside(current) is None
     whole = PlanBuilder(
         Config(root=".", customers=(customer(), MOVED)), customers=["acme", "bravo"]
     )

@@ -160,6 +160,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             _check_saved(saved, o.planfile, plan, emulated=gateway.emulated)
         _show_plan(runtime, render(plan, "text", color=o.color, verbose=o.verbose))
         if not plan.has_changes:
+            signals.finishing()  # no write to make: a signal now changes nothing
             return _nothing_to_apply(o, runtime, plan)
         if saved is None and not o.auto_approve:
             _confirm(runtime)

@@ -200,8 +200,8 @@ def read_and_plan(
     live = read_with_progress(
         runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread
     )
-    outside = builder.outside(live)  # only a scoped plan that registers a number
-    if outside:
+    outside = builder.outside(live)  # None unless the plan registers a number
+    if outside is not None:
         builder.consult(read_elsewhere(loaded.config, gateway, live, outside, err=runtime.stderr))
     return live, builder.finish(live)
 

@@ -15,24 +15,29 @@ from wa_sync.config.repo import load_model
 from wa_sync.errors import TwilioError
 from wa_sync.gateway.base import Gateway
 from wa_sync.identity import AccountIndex
-from wa_sync.model import Config, Customer, LiveCustomer, LiveEstate
+from wa_sync.model import Config, Customer, LiveAccount, LiveCustomer, LiveEstate
 from wa_sync.plan.registrations import Elsewhere
 
 
 def read_elsewhere(
     config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, err: TextIO
 ) -> Elsewhere:
-    """The senders of the customers `ids` (out of scope), each in its subaccount; those
-    Twilio does not answer for are unread, and hold registrations back (SPEC §4.2)."""
-    err.write(
-        f"This plan registers a number: reading the senders of the {len(ids)} customer(s) "
-        "out of its scope, since a number registers once.\n"
-    )
+    """The senders of the customers `ids` (out of scope), each in its subaccount, and of
+    the active subaccounts no customer file manages; those Twilio does not answer for
+    are unread, and hold registrations back (SPEC §4.2)."""
     index = AccountIndex(live.accounts)
     customers = _customers(config, ids)
     accounts = {cid: index.readable(cid, customers.get(cid), gateway.parent_sid) for cid in ids}
     found = {cid: account for cid, account in accounts.items() if account is not None}
-    answers = gateway.read_senders(list({a.sid: a for a in found.values()}.values()))
+    unmanaged = _unmanaged(config, live, index, set(found.values()), gateway.parent_sid)
+    if not found and not unmanaged:
+        return Elsewhere()
+    err.write(
+        f"This plan registers a number: reading the senders of {len(found)} customer(s) "
+        f"out of its scope and of {len(unmanaged)} subaccount(s) that no customer file "
+        "manages, since a number registers once.\n"
+    )
+    answers = gateway.read_senders(list({a.sid: a for a in (*found.values(), *unmanaged)}.values()))
     holders, unread = {}, {}
     for cid, account in found.items():
         answer = answers[account.sid]
@@ -40,7 +45,38 @@ def read_elsewhere(
             unread[cid] = str(answer)
         else:
             holders[cid] = LiveCustomer(customer_id=cid, account=account, senders=answer)
-    return Elsewhere(customers=MappingProxyType(holders), unread=MappingProxyType(unread))
+    senders, failed = {}, {}
+    for account in unmanaged:
+        answer, key = answers[account.sid], f"{account.sid} ({account.friendly_name!r})"
+        if isinstance(answer, TwilioError):
+            failed[key] = str(answer)
+        else:
+            senders[key] = answer
+    return Elsewhere(
+        customers=MappingProxyType(holders),
+        unread=MappingProxyType(unread),
+        unmanaged=MappingProxyType(senders),
+        unread_unmanaged=MappingProxyType(failed),
+    )
+
+
+def _unmanaged(
+    config: Config,
+    live: LiveEstate,
+    index: AccountIndex,
+    consulted: set[LiveAccount],
+    parent_sid: str,
+) -> list[LiveAccount]:
+    """The active subaccounts that no customer manages: neither one in scope (read, or
+    not answered for) nor one out of it (`consulted`)."""
+    managed = {a.sid for a in consulted}
+    managed |= {c.account.sid for c in live.customers.values() if c.account is not None}
+    for customer in config.customers:
+        account = index.readable(customer.id, customer, parent_sid)
+        managed |= {account.sid} if account is not None else set()
+    return [
+        a for a in live.accounts if a.status == "active" and a.sid not in managed | {parent_sid}
+    ]
 
 
 def _customers(config: Config, ids: Sequence[str]) -> dict[str, Customer]:

@@ -114,14 +114,15 @@ class PlanBuilder:
         every object anew."""
         self.unread_why[customer_id] = str(error)
 
-    def outside(self, live: LiveEstate) -> tuple[str, ...]:
-        """The customers with a file out of scope whose senders this plan must see
-        before `finish`: every one when the scope's diffs register a number (a number
-        registers once, plan/registrations.py), else none; none on a whole-estate plan."""
+    def outside(self, live: LiveEstate) -> tuple[str, ...] | None:
+        """None when the scope's diffs register no number. Else (a number registers
+        once, plan/registrations.py) the customers with a file out of scope, none on a
+        whole-estate plan, whose senders this plan must see before `finish`, as it must
+        those of the subaccounts no customer file manages (commands/elsewhere.py)."""
         with remembering_states(self.states):
             changes, _, _ = self._scope_diffs(live)
         if not registers(changes):
-            return ()
+            return None
         return tuple(sorted(set(self._known()) - self.wanted))
 
     def consult(self, elsewhere: Elsewhere) -> None:

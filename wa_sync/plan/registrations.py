@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
-from wa_sync.model import LiveCustomer
+from wa_sync.model import LiveCustomer, LiveSender
 from wa_sync.plan.change import Action, Change, Gate, Note, NoteKind, Phase
 from wa_sync.wording import listed
 
@@ -24,12 +25,26 @@ ONE_REGISTRATION = "a number registers once, and Meta blocks it for 72 hours aft
 
 @dataclass(frozen=True, kw_only=True)
 class Elsewhere:
-    """What a scoped plan read of the customers out of its scope, only because it
-    registers a number: their senders (`customers`, by id), and those whose subaccount
-    Twilio did not answer for (`unread`: id -> why). They get no diff and no note."""
+    """What a plan read only because it registers a number: the senders of the
+    customers out of its scope (`customers`, by id) and of the subaccounts that no
+    customer file manages (`unmanaged`, by "AC… ('its name')"), and those Twilio did not
+    answer for (`unread` and `unread_unmanaged`: -> why). They get no diff and no note."""
 
     customers: Mapping[str, LiveCustomer] = field(default_factory=lambda: MappingProxyType({}))
     unread: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    unmanaged: Mapping[str, tuple[LiveSender, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    unread_unmanaged: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class Holder(NamedTuple):
+    """Where a number is registered: the customer (empty for a subaccount no customer
+    file manages), the place in words, the sender's SID."""
+
+    customer: str
+    place: str
+    sender_sid: str
 
 
 def registers(changes: Sequence[Change]) -> bool:
@@ -49,17 +64,13 @@ def one_registration_per_number(
     if not registers(changes):
         return list(changes), []
     outside = elsewhere or Elsewhere()
-    holder = {
-        sender.sender_id: (customer_id, sender.sid)
-        for customer_id, current in {**outside.customers, **live}.items()
-        for sender in current.senders
-    }
+    holder = _holders(outside, live)
     leaving = {
         c.address.rpartition("/sender.")[2]
         for c in changes
         if c.phase is Phase.CLEANUP and c.action is Action.DELETE and "/sender." in c.address
     }
-    unknown = [*sorted(unread), *_out_of_scope(outside.unread)]
+    unknown = [*sorted(unread), *_out_of_scope(outside.unread), *_unmanaged(outside)]
     kept, notes = [], []
     for change in changes:
         number = change.address.rpartition("/sender.")[2]
@@ -68,7 +79,7 @@ def one_registration_per_number(
             kept.append(change)
         elif owner is None and unknown:
             notes.append(_unknown_holder(change, number, unknown))
-        elif owner is None or owner[0] == change.customer:
+        elif owner is None or owner.customer == change.customer:
             kept.append(change)
         else:
             notes.append(_held(change, number, owner, leaving))
@@ -102,19 +113,45 @@ def _blocked(change: Change, gate: Gate) -> Change:
     return replace(change, action=Action.BLOCKED, blocked_by=gate, reason=reason)
 
 
+def _holders(outside: Elsewhere, live: Mapping[str, LiveCustomer]) -> dict[str, Holder]:
+    """Who holds each number read: a customer (by id), or a subaccount no file manages."""
+    holders = {
+        sender.sender_id: Holder(
+            "", f"subaccount {account}, which no customer file manages", sender.sid
+        )
+        for account, senders in outside.unmanaged.items()
+        for sender in senders
+    }
+    for customer_id, current in {**outside.customers, **live}.items():
+        for sender in current.senders:
+            place = f"customer {customer_id}'s subaccount"
+            holders[sender.sender_id] = Holder(customer_id, place, sender.sid)
+    return holders
+
+
+def _unmanaged(outside: Elsewhere) -> list[str]:
+    """The subaccounts no customer file manages that were not read, each with why."""
+    return [
+        f"subaccount {account} (which no customer file manages; {why})"
+        for account, why in sorted(outside.unread_unmanaged.items())
+    ]
+
+
 def _out_of_scope(unread: Mapping[str, str]) -> list[str]:
     """The customers out of scope not read, each with why: no note of theirs says it."""
     return [f"{cid} (out of this plan's scope; {why})" for cid, why in sorted(unread.items())]
 
 
-def _held(change: Change, number: str, owner: tuple[str, str], leaving: set[str]) -> Note:
+def _held(change: Change, number: str, owner: Holder, leaving: set[str]) -> Note:
     first = (
         "this plan deregisters it there (prune); the next apply registers it here"
         if number in leaving
         else "deregister it there first (remove it from that customer's file and apply "
         "with prune, or in the Twilio console), then apply"
+        if owner.customer
+        else "deregister it there first (in the Twilio console), then apply"
     )
-    where = f"{number} is registered in customer {owner[0]}'s subaccount ({owner[1]})"
+    where = f"{number} is registered in {owner.place} ({owner.sender_sid})"
     return _held_back(change, where, first)
 
 
