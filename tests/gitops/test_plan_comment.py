@@ -144,3 +144,28 @@ def test_two_estates_in_one_repository_keep_a_comment_each(tmp_path: Path) -> No
             tmp_path, comments, plansDir=str(plans), validateResult="success", root=root
         )
         assert out["result"] == {"action": "updated", "id": comment}, root
+
+
+def test_a_plan_that_did_not_finish_replaces_the_older_commits_plan(tmp_path: Path) -> None:
+    """The pull-request workflow's plan job, cancelled or timed out mid-plan, says so in
+    the comment: the previous commit's plan (maybe "No changes.") must not stand."""
+    from tests.gitops.test_workflows import load, steps
+
+    job = load("pr.yml")["jobs"]["plan"]
+    plan = next(s for s in steps(job) if s.get("id") == "plan")
+    after = next(s for s in steps(job) if s.get("with", {}).get("command") == "comment")
+    assert after["uses"] == plan["uses"]
+    assert "cancelled()" in after["if"]
+    assert "steps.plan.outputs.exit_code == ''" in after["if"]
+    assert after["with"]["plans-dir"] == "${{ runner.temp }}/wa-sync-output/plan"
+
+    # what run.sh leaves there when it is killed: the plan's output so far, no exit code
+    plans = tmp_path / "runner" / "wa-sync-output" / "plan"
+    plans.mkdir(parents=True)
+    (plans / "plan.md").write_text("<!-- wa-sync-plan -->\n### wa-sync plan\n")
+    old = [{"id": 3, "body": "<!-- wa-sync-plan -->\nNo changes.", "user": {"type": "Bot"}}]
+    out = run_comment(tmp_path, old, plansDir=str(plans), validateResult="success")
+    assert out["result"] == {"action": "updated", "id": 3}
+    body = out["calls"][-1][1]["body"]
+    assert "No plan was produced" in body
+    assert "No changes." not in body

@@ -184,7 +184,8 @@ def test_pr_workflow_validates_then_plans_and_comments() -> None:
     plan = jobs["plan"]
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "head.repo.full_name == github.repository" in plan["if"]  # no plan for forks
-    (step,) = action_steps(plan)
+    step, did_not_finish = action_steps(plan)
+    assert did_not_finish["with"]["command"] == "comment"  # test_plan_comment.py
     assert step["with"]["command"] == "plan"
     assert step["with"]["comment"] is True
     # only what the pull request touches is planned (SPEC §3 --changed-since)
