@@ -51,6 +51,7 @@ class Loaded:
     # --changed-since: the revision, and the customers whose file is gone since
     base: str | None = None
     gone: tuple[str, ...] = ()
+    shard: tuple[int, int] | None = None  # --shard K/N
 
     @property
     def in_scope(self) -> list[Customer]:
@@ -85,13 +86,14 @@ def load(
     known = tuple(sorted({c.id for c in config.customers} | set(files)))
     scope = select_customers(known, only=only, shard=shard)
     if changed is None:
-        return Loaded(config, scope, known)
+        return Loaded(config, scope, known, shard=shard)
     return Loaded(
         config,
         changed.select(config, scope),
         known,
         base=changed_since,
         gone=select_customers(changed.gone(known), shard=shard),
+        shard=shard,
     )
 
 
@@ -196,6 +198,7 @@ def read_and_plan(
         estate=loaded.known,
         digests=digests,
         gone=loaded.gone,
+        shard=loaded.shard,
     )
     live = read_with_progress(
         runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread

@@ -21,6 +21,7 @@ from wa_sync.plan.registrations import (
     registers,
 )
 from wa_sync.plan.safety import check_mass_delete
+from wa_sync.plan.scope import shard_of
 
 # the live digest of a customer Twilio did not answer for: no read state has it
 UNREAD_DIGEST = "unread"
@@ -81,9 +82,11 @@ class PlanBuilder:
         estate: Sequence[str] | None = None,
         digests: bool = True,
         gone: Collection[str] = (),
+        shard: tuple[int, int] | None = None,
     ):
         self.config = config
         self.gone = frozenset(gone)
+        self.shard = shard  # `--shard K/N`: the customers were chosen by it
         self.now = datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
         self.estate = estate
@@ -199,7 +202,7 @@ class PlanBuilder:
             changes, moving, live.customers, lambda cid: held_registration_gate(customer_of[cid])
         )
         notes += moving
-        notes += _orphans(self.config, live, self.scope, self.estate, self.gone)
+        notes += _orphans(self.config, live, self.scope, self.estate, self.gone, self.shard)
         check_mass_delete(
             changes,
             live.customers,
@@ -237,13 +240,19 @@ def _orphans(
     scope: Sequence[str],
     estate: Sequence[str] | None,
     gone: frozenset[str],
+    shard: tuple[int, int] | None = None,
 ) -> list[Note]:
     """Subaccounts named `wa-sync:<id>` that no customer manages, reported, never closed
     (SPEC §4.5): those whose customer file is gone (on a whole-estate plan, where "gone"
-    is certain, and for the customers `gone` names), and those of a customer in scope
+    is certain, or a whole shard's, for the ids of that shard: each in exactly one of
+    the N plans; and for the customers `gone` names), and those of a customer in scope
     that manages another by `account_sid` (a renamed customer's first apply makes one)."""
+
+    def mine(cid: str) -> bool:
+        return shard is None or shard_of(cid, shard[1]) == shard[0]
+
     declared = {c.id for c in config.customers} | set(estate or ())
-    whole = set(scope) == declared
+    whole = set(scope) == {cid for cid in declared if mine(cid)}
     elsewhere = {c.id: c.account_sid for c in config.customers if c.account_sid}
     adopted = set(elsewhere.values())
     notes = []
@@ -257,7 +266,7 @@ def _orphans(
                 "wa-sync never closes subaccounts: close it in the Twilio console, or rename "
                 f"it (any FriendlyName but {account.friendly_name!r})"
             )
-        elif (whole or cid in gone) and cid not in declared:
+        elif ((whole and mine(cid)) or cid in gone) and cid not in declared:
             why = (
                 "has no customer file; wa-sync never closes subaccounts: close it in the "
                 "Twilio console if the customer has left, or restore customers/"
