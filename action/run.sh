@@ -24,7 +24,9 @@ rm -rf "$out" && mkdir -p "$out"
 wa_sync="$(command -v wa-sync || echo wa-sync)"
 
 args=(--root "${INPUT_ROOT:-.}" --no-color)
-for id in ${INPUT_CUSTOMER:-}; do args+=(--customer "$id"); done
+# split on spaces and lines, never globbed: a `*` is an id wa-sync refuses, not file names
+read -r -d "" -a ids <<< "${INPUT_CUSTOMER:-}" || true
+for id in "${ids[@]}"; do args+=(--customer "$id"); done
 if [ "${INPUT_EMULATOR:-false}" = true ]; then args+=(--emulator); fi
 args+=("$command")
 

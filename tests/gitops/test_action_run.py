@@ -46,3 +46,14 @@ def test_the_output_cannot_end_its_code_block_in_the_job_summary(
     fences = re.findall(rf"^ {{0,3}}`{{{len(opening[1])},}} *$", summary, re.MULTILINE)
     assert len(fences) == 1, summary  # the block's own end, after the text
     assert summary.rindex(fences[0]) > summary.index("<details>")
+
+
+def test_the_customer_input_is_never_expanded_into_file_names(
+    estate: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = fake_wa_sync(tmp_path, f'printf "%s\\n" "$@" > {tmp_path}/args')
+    run_action(estate, fake, "plan", customer="clinic-1 *\nclinic-2")
+    args = (tmp_path / "args").read_text().splitlines()
+    ids = [args[n + 1] for n, arg in enumerate(args) if arg == "--customer"]
+    assert ids == ["clinic-1", "*", "clinic-2"]
