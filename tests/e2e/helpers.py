@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
 ONBOARDED = {
@@ -159,3 +160,15 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def set_account_status(emulator: Any, sid: str, status: str) -> None:
+    """Suspend, close or reactivate subaccount `sid`, as the parent does in the Console
+    (the Accounts API's update of `Status`)."""
+    answer = requests.post(
+        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
+        auth=(emulator.parent_sid, emulator.parent_token),
+        data={"Status": status},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.helpers import ISV, customer_doc, set_account_status
 from tests.e2e.test_reconcile import account_of
 
 REMINDER = "Hi {{1}}, your order has shipped and arrives on {{2}}. Thank you!"
@@ -363,13 +363,7 @@ def test_access_request_refuses_a_subaccount_that_is_not_active(repo, cli, emula
     suspended one does not check out."""
     repo.write("wa-sync.yaml", ISV)
     sid = emulator.create_subaccount("Old Customer")["sid"]
-    changed = requests.post(
-        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
-        auth=(emulator.parent_sid, emulator.parent_token),
-        data={"Status": status},
-        timeout=10,
-    )
-    assert changed.status_code == 200, changed.text
+    set_account_status(emulator, sid, status)
     doc = customer_doc(1, account_sid=sid)
     doc["onboarding"]["access_request"] = "not_submitted"
     repo.customer("clinic-1", doc)
@@ -399,13 +393,7 @@ def test_status_of_a_closed_subaccount_is_step_one_not_run_apply(repo, cli, emul
     isv = {"isv": {**ISV["isv"], "tech_provider": {"status": "approved"}}}
     repo.write("wa-sync.yaml", isv)
     sid = emulator.create_subaccount("Old Customer")["sid"]
-    closed = requests.post(
-        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
-        auth=(emulator.parent_sid, emulator.parent_token),
-        data={"Status": "closed"},
-        timeout=10,
-    )
-    assert closed.status_code == 200, closed.text
+    set_account_status(emulator, sid, "closed")
     doc = customer_doc(1, account_sid=sid)
     if flow == "embedded_signup":
         del doc["customer_account_sid"]
@@ -447,13 +435,7 @@ def test_output_does_not_call_templates_in_a_subaccount_it_cannot_read_not_creat
     repo.customer("clinic-1", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
     sid = account_of(emulator, "clinic-1")["sid"]
-    changed = requests.post(
-        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
-        auth=(emulator.parent_sid, emulator.parent_token),
-        data={"Status": status},
-        timeout=10,
-    )
-    assert changed.status_code == 200, changed.text
+    set_account_status(emulator, sid, status)
     if status == "closed":  # found by its SID: a closed subaccount has no name to match
         repo.edit("customers/clinic-1.yaml", lambda d: d.update(account_sid=sid))
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.helpers import ISV, customer_doc, set_account_status
 from tests.e2e.test_reconcile import account_of, approve_all, contents_of, senders_of
 from wa_sync.commands.status import (
     SUBACCOUNT_LIMIT,
@@ -675,13 +675,7 @@ def test_import_refuses_a_subaccount_another_file_manages(repo, cli, emulator):
 
 def test_import_refuses_a_closed_subaccount(repo, cli, emulator):
     other = emulator.create_subaccount("Old Customer")
-    closed = requests.post(
-        f"{emulator.url}/2010-04-01/Accounts/{other['sid']}.json",
-        auth=(emulator.parent_sid, emulator.parent_token),
-        data={"Status": "closed"},
-        timeout=10,
-    )
-    assert closed.status_code == 200, closed.text
+    set_account_status(emulator, other["sid"], "closed")
     result = cli("import", "old", "--account-sid", other["sid"])
     assert result.code == 1
     assert f"subaccount {other['sid']} is closed" in result.err

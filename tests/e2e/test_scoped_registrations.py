@@ -13,6 +13,7 @@ from tests.commands.test_changed_since import commit
 from tests.e2e.helpers import ISV, customer_doc, estate_writes
 from tests.e2e.test_import_estates import Console
 from tests.e2e.test_reconcile import senders_of
+from tests.e2e.test_unread import subaccount
 from wa_sync.plan.scope import shard_of
 
 NUMBER = "whatsapp:+14155550001"  # clinic-1's, moved to clinic-2
@@ -32,15 +33,6 @@ def scope_args(scope: str, base: str) -> list[str]:
 
 def numbers(emulator, customer_id: str) -> list[str]:
     return sorted(s["sender_id"] for s in senders_of(emulator, customer_id))
-
-
-def subaccount_of(emulator, customer_id: str) -> str:
-    (sid,) = [
-        a["sid"]
-        for a in emulator.state()["accounts"]
-        if a["friendly_name"] == f"wa-sync:{customer_id}"
-    ]
-    return sid
 
 
 def move_the_number(repo) -> str:
@@ -112,14 +104,14 @@ def test_a_scoped_plan_reads_out_of_scope_only_when_it_registers_a_number(
     assert cli("plan", *scope_args(scope, base)).code == 0
     log = emulator.request_log()
     assert len(log) == 3, [r["path"] for r in log]
-    assert subaccount_of(emulator, "clinic-1") not in {r["account_sid"] for r in log}
+    assert subaccount(emulator, "clinic-1") not in {r["account_sid"] for r in log}
 
     args = scope_args(scope, move_the_number(applied))
     emulator.clear_request_log()
     assert cli("plan", *args).code == 0
     log = emulator.request_log()
     assert len(log) == 4, [r["path"] for r in log]
-    (extra,) = [r for r in log if r["account_sid"] == subaccount_of(emulator, "clinic-1")]
+    (extra,) = [r for r in log if r["account_sid"] == subaccount(emulator, "clinic-1")]
     assert (extra["method"], extra["path"]) == ("GET", "/v2/Channels/Senders")
 
 
@@ -129,7 +121,7 @@ def test_an_out_of_scope_subaccount_not_answering_holds_the_registration_back(
     """Its senders are unknown, so it may hold the number: held back, saying why, as for
     a customer in scope not read (SPEC §4.2); the plan itself does not fail."""
     move_the_number(applied)
-    sid = subaccount_of(emulator, "clinic-1")
+    sid = subaccount(emulator, "clinic-1")
     emulator.fail_next("GET", SENDERS, status=403, account=sid)
     shown = cli("plan", "--customer", "clinic-2")
     assert shown.code == 0, shown.err

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.test_unread import subaccount
 
 CONTENTS = r"^/v1/ContentAndApprovals$"
 SENDERS = r"^/v2/Channels/Senders$"
@@ -28,15 +29,6 @@ def estate(repo, cli, emulator):
     contents = emulator.state()["contents"][subaccount(emulator, "clinic-1")]
     emulator.reject(contents[0]["sid"], reason="Sample values are missing for {{2}}")
     return repo
-
-
-def subaccount(emulator, customer_id: str) -> str:
-    (sid,) = [
-        a["sid"]
-        for a in emulator.state()["accounts"]
-        if a["friendly_name"] == f"wa-sync:{customer_id}"
-    ]
-    return sid
 
 
 def block(out: str, customer: str) -> list[str]:

@@ -8,9 +8,9 @@ import json
 
 import jsonschema
 import pytest
-import requests
 
-from tests.e2e.helpers import customer_doc, estate_writes, spawn
+from tests.e2e.helpers import customer_doc, estate_writes, set_account_status, spawn
+from tests.e2e.test_reconcile import account_of
 from tests.gitops.test_workflows import run_comment, write_shard
 from wa_sync.schemas import load_schema
 
@@ -37,12 +37,7 @@ def onboarded(repo, cli, emulator):
 
 
 def subaccount(emulator, customer_id: str) -> str:
-    (sid,) = [
-        a["sid"]
-        for a in emulator.state()["accounts"]
-        if a["friendly_name"] == f"wa-sync:{customer_id}"
-    ]
-    return sid
+    return account_of(emulator, customer_id)["sid"]
 
 
 def writes_as(emulator, sid: str) -> list[dict]:
@@ -240,13 +235,7 @@ def test_a_plan_never_says_twilio_matches_over_a_subaccount_it_could_not_read(
     sid = subaccount(emulator, "clinic-2")
     if status == "closed":  # found by its SID: a closed subaccount's name matches nothing
         repo.edit("customers/clinic-2.yaml", lambda d: d.update(account_sid=sid))
-    changed = requests.post(
-        f"{emulator.url}/2010-04-01/Accounts/{sid}.json",
-        auth=(emulator.parent_sid, emulator.parent_token),
-        data={"Status": status},
-        timeout=10,
-    )
-    assert changed.status_code == 200, changed.text
+    set_account_status(emulator, sid, status)
 
     shown = cli("plan")
     assert shown.code == 0, shown.err
