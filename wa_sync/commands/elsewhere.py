@@ -1,13 +1,14 @@
 """The senders of the customers out of a scoped plan's scope (`--customer`, `--shard`,
-`--changed-since`; SPEC §3), read only when the plan registers a number: a number
-registers once (SPEC §1.1), and the customer a number moved away from may be out of
-scope and still hold it (plan/registrations.py). One Senders listing per subaccount,
-through the gateway's pool and pacing; the subaccounts come from the listing the plan
-already read. Those customers get no diff, no note and no write."""
+`--changed-since`; SPEC §3) and of the subaccounts no customer file manages, read only
+when the plan registers a number: a number registers once (SPEC §1.1), and where it
+moved away from may be out of scope, or in no customer's subaccount, and still hold it
+(plan/registrations.py). One Senders listing per subaccount, through the gateway's pool
+and pacing; the subaccounts come from the listing the plan already read. They get no
+diff, no note and no write."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TextIO
 
@@ -15,7 +16,7 @@ from wa_sync.config.repo import load_model
 from wa_sync.errors import TwilioError
 from wa_sync.gateway.base import Gateway
 from wa_sync.identity import AccountIndex
-from wa_sync.model import Config, Customer, LiveAccount, LiveCustomer, LiveEstate
+from wa_sync.model import Config, Customer, LiveAccount, LiveCustomer, LiveEstate, LiveSender
 from wa_sync.plan.registrations import Elsewhere
 
 
@@ -38,26 +39,33 @@ def read_elsewhere(
         "manages, since a number registers once.\n"
     )
     answers = gateway.read_senders(list({a.sid: a for a in (*found.values(), *unmanaged)}.values()))
-    holders, unread = {}, {}
-    for cid, account in found.items():
-        answer = answers[account.sid]
-        if isinstance(answer, TwilioError):
-            unread[cid] = str(answer)
-        else:
-            holders[cid] = LiveCustomer(customer_id=cid, account=account, senders=answer)
-    senders, failed = {}, {}
-    for account in unmanaged:
-        answer, key = answers[account.sid], f"{account.sid} ({account.friendly_name!r})"
-        if isinstance(answer, TwilioError):
-            failed[key] = str(answer)
-        else:
-            senders[key] = answer
+    read, unread = _answered(answers, found)
+    holders = {
+        cid: LiveCustomer(customer_id=cid, account=found[cid], senders=senders)
+        for cid, senders in read.items()
+    }
+    named = {f"{a.sid} ({a.friendly_name!r})": a for a in unmanaged}
+    senders, failed = _answered(answers, named)
     return Elsewhere(
         customers=MappingProxyType(holders),
         unread=MappingProxyType(unread),
         unmanaged=MappingProxyType(senders),
         unread_unmanaged=MappingProxyType(failed),
     )
+
+
+def _answered(
+    answers: Mapping[str, tuple[LiveSender, ...] | TwilioError], accounts: Mapping[str, LiveAccount]
+) -> tuple[dict[str, tuple[LiveSender, ...]], dict[str, str]]:
+    """For each key of `accounts`: its subaccount's senders, or why Twilio gave none."""
+    read, failed = {}, {}
+    for key, account in accounts.items():
+        answer = answers[account.sid]
+        if isinstance(answer, TwilioError):
+            failed[key] = str(answer)
+        else:
+            read[key] = answer
+    return read, failed
 
 
 def _unmanaged(
@@ -69,14 +77,12 @@ def _unmanaged(
 ) -> list[LiveAccount]:
     """The active subaccounts that no customer manages: neither one in scope (read, or
     not answered for) nor one out of it (`consulted`)."""
-    managed = {a.sid for a in consulted}
+    managed = {parent_sid, *(a.sid for a in consulted)}
     managed |= {c.account.sid for c in live.customers.values() if c.account is not None}
     for customer in config.customers:
         account = index.readable(customer.id, customer, parent_sid)
         managed |= {account.sid} if account is not None else set()
-    return [
-        a for a in live.accounts if a.status == "active" and a.sid not in managed | {parent_sid}
-    ]
+    return [a for a in live.accounts if a.status == "active" and a.sid not in managed]
 
 
 def _customers(config: Config, ids: Sequence[str]) -> dict[str, Customer]:
