@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wa_sync.model import Config, LiveCustomer, LiveEstate
-from wa_sync.plan.change import Change, Note, NoteKind, Plan
+from wa_sync.plan.change import Change, Gate, Note, NoteKind, Plan
 from wa_sync.plan.diff import CauseOf, always_config, diff_customer
 from wa_sync.plan.digest import config_digest, customer_config_text, live_digest
 from wa_sync.plan.gates import held_registration_gate
@@ -158,6 +158,11 @@ class PlanBuilder:
         done = self.diffs[customer_id] = (current, found, told, digest)
         return done
 
+    def _held_gate(self, customer_id: str) -> Gate:
+        customer = self.config.customer(customer_id)
+        assert customer is not None  # only a customer of the configuration has changes
+        return held_registration_gate(customer)
+
     def _config_part(self, customer_id: str) -> None:
         """The customer's part of the configuration digest, now rather than at the end
         (it uses the content states its diff just worked out)."""
@@ -197,10 +202,7 @@ class PlanBuilder:
         changes, moving = one_registration_per_number(
             changes, live.customers, self.unread_why, self.elsewhere
         )
-        customer_of = {c.id: c for c in self.config.customers}
-        changes = hold_submissions(
-            changes, moving, live.customers, lambda cid: held_registration_gate(customer_of[cid])
-        )
+        changes = hold_submissions(changes, moving, live.customers, self._held_gate)
         notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate, self.gone, self.shard)
         check_mass_delete(
