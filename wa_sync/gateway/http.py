@@ -165,9 +165,12 @@ class Transport(TwilioHttpClient):
         adapter = HTTPAdapter(pool_maxsize=(parallelism or 1) + 4, max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        self._capped = parallelism is not None
-        self._in_flight = threading.BoundedSemaphore(max(1, parallelism or 1))
-        self._per_account = max(1, per_account)
+        self._in_flight: AbstractContextManager[Any] = (
+            nullcontext()  # the lock's twin: no slots
+            if parallelism is None
+            else threading.BoundedSemaphore(max(1, parallelism))
+        )
+        self._per_account = max(1, per_account) if parallelism is not None else None
         self._caps: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._limits, self._next = dict(limits), dict[tuple[str, str], float]()
@@ -184,7 +187,7 @@ class Transport(TwilioHttpClient):
         method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
         self._pace(account, endpoint_class(method, urlsplit(url).path))
-        with self._slot(self._in_flight), self._slot(self._cap(account)):
+        with self._in_flight, self._cap(account):
             try:
                 return self._exchange(
                     method, url, kw.get("params"), kw.get("data"), kw.get("headers"), auth
@@ -227,10 +230,9 @@ class Transport(TwilioHttpClient):
         if slot > now:
             self.sleep(slot - now)
 
-    def _slot(self, slot: threading.BoundedSemaphore) -> AbstractContextManager[Any]:
-        return slot if self._capped else nullcontext()
-
-    def _cap(self, account: str) -> threading.BoundedSemaphore:
+    def _cap(self, account: str) -> AbstractContextManager[Any]:
+        if self._per_account is None:  # the lock's twin
+            return nullcontext()
         with self._lock:
             return self._caps.setdefault(account, threading.BoundedSemaphore(self._per_account))
 
