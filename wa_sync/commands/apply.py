@@ -99,18 +99,18 @@ def run(
         color=color,
         verbose=verbose,
     )
-    with signals_recorded(runtime, policy):
-        try:
+    try:  # around the block: its end checks for a signal too (signals_recorded)
+        with signals_recorded(runtime, policy):
             return _run(options, runtime=runtime, stop=stop, signals=policy)
-        except Interrupted as exc:
-            if policy.has_written:  # a signal again while the stop at once was being told
-                runtime.stderr.write(
-                    f"Interrupted ({exc}) while changes were being made: run `wa-sync apply` "
-                    "again to complete them, with no duplicate.\n"
-                )
-            else:  # before the first write: nothing was changed
-                runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
-            return exc.exit_code
+    except Interrupted as exc:
+        if policy.has_written:  # a signal again while the stop at once was being told
+            runtime.stderr.write(
+                f"Interrupted ({exc}) while changes were being made: run `wa-sync apply` "
+                "again to complete them, with no duplicate.\n"
+            )
+        else:  # before the first write: nothing was changed
+            runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
+        return exc.exit_code
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from typing import TextIO
 from wa_sync.commands.elsewhere import read_elsewhere
 from wa_sync.config.repo import check_root, load_repo
 from wa_sync.connect import open_gateway
-from wa_sync.errors import Problem, TwilioError, UsageError
+from wa_sync.errors import Problem, TwilioError, UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
 from wa_sync.interrupts import Signals, Stop, handled
@@ -144,12 +144,19 @@ def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
 def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterator[Signals]:
     """SIGINT and SIGTERM handled by `policy` (by default a command's that only reads) in
     this block: a first signal is recorded and stops the command at `runtime.checkpoint`,
-    called as each customer is read, or at the block's end (wa_sync/interrupts.py)."""
+    called as each customer is read, or at the block's end (wa_sync/interrupts.py). An
+    error that ends the block after such a signal, before any write, is told as the
+    signal: on a terminal, Ctrl-C stops the command's git as well (gitinfo.py), which
+    then fails."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
     with handled(policy):
         runtime.checkpoint = policy.checkpoint
         try:
             yield policy
+        except WaSyncError:
+            policy.checkpoint()
+            raise
+        else:
             policy.checkpoint()  # a signal after the last read is not lost
         finally:
             runtime.checkpoint = _no_checkpoint
@@ -189,6 +196,7 @@ def load_and_connect(
         lock(gateway, loaded.config.settings) if lock is not None else nullcontext(),
     ):
         yield loaded, gateway
+    runtime.checkpoint()  # Twilio read: a signal meanwhile stops it before anything is shown
 
 
 def read_and_plan(
@@ -225,7 +233,16 @@ def read_and_plan(
     )
     outside = builder.outside(live)  # None unless the plan registers a number
     if outside is not None:
-        builder.consult(read_elsewhere(loaded.config, gateway, live, outside, err=runtime.stderr))
+        builder.consult(
+            read_elsewhere(
+                loaded.config,
+                gateway,
+                live,
+                outside,
+                err=runtime.stderr,
+                on_answer=runtime.checkpoint,
+            )
+        )
     return live, builder.finish(live)
 
 

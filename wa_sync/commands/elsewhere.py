@@ -8,7 +8,7 @@ diff, no note and no write."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TextIO
 
@@ -21,11 +21,18 @@ from wa_sync.plan.registrations import Elsewhere
 
 
 def read_elsewhere(
-    config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, err: TextIO
+    config: Config,
+    gateway: Gateway,
+    live: LiveEstate,
+    ids: Sequence[str],
+    *,
+    err: TextIO,
+    on_answer: Callable[[], None] | None = None,
 ) -> Elsewhere:
     """The senders of the customers `ids` (out of scope), each in its subaccount, and of
     the active subaccounts no customer file manages; those Twilio does not answer for
-    are unread, and hold registrations back (SPEC §4.2)."""
+    are unread, and hold registrations back (SPEC §4.2). `on_answer()` as each is read:
+    the command's checkpoint for a signal (wa_sync/interrupts.py)."""
     index = AccountIndex(live.accounts)
     customers = _customers(config, ids)
     accounts = {cid: index.readable(cid, customers.get(cid), gateway.parent_sid) for cid in ids}
@@ -38,7 +45,8 @@ def read_elsewhere(
         f"out of its scope and of {len(unmanaged)} subaccount(s) that no customer file "
         "manages, since a number registers once.\n"
     )
-    answers = gateway.read_senders(list({a.sid: a for a in (*found.values(), *unmanaged)}.values()))
+    each = list({a.sid: a for a in (*found.values(), *unmanaged)}.values())
+    answers = gateway.read_senders(each, on_answer=on_answer)
     read, unread = _answered(answers, found)
     holders = {
         cid: LiveCustomer(customer_id=cid, account=found[cid], senders=senders)

@@ -1,0 +1,132 @@
+"""A first signal before any write, on the paths the sweeps of test_signal_points.py do
+not take: a scoped plan's reads out of its scope, a plan saved with --out, a git that
+the terminal's Ctrl-C stopped too. Each signal is a real one, sent to the process
+(this one, as a function of wa-sync's is entered; or a spawned one's process group, as
+a terminal does) while it runs against the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from tests.commands.test_changed_since import commit
+from tests.e2e.helpers import customer_doc, estate_writes, spawn, wait_for
+from tests.e2e.test_lock import lock_documents
+
+OUT_OF_SCOPE = 12
+SENDERS = "/v2/Channels/Senders"
+
+
+class SignalOn:
+    """Sends `signum` to this process as the function `name` of the file ending in
+    `file` is entered (the first time)."""
+
+    def __init__(self, file: str, name: str, signum: int = signal.SIGINT):
+        self.file, self.name, self.signum, self.sent = file, name, signum, False
+
+    def __call__(self, frame, event, arg):
+        code = frame.f_code
+        if not self.sent and code.co_name == self.name and code.co_filename.endswith(self.file):
+            self.sent = True
+            os.kill(os.getpid(), self.signum)
+        return
+
+
+def traced(cli, trace: SignalOn, *args: str):
+    sys.settrace(trace)
+    try:
+        result = cli(*args)
+    finally:
+        sys.settrace(None)
+    assert trace.sent, f"{trace.name} was never called"
+    return result
+
+
+def said_interrupted(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("Interrupted")]
+
+
+def test_apply_stopped_before_its_first_write_says_so_once(repo, emulator, cli):
+    """apply's own message, then the command's end checked for the signal again and
+    told it a second time: "Interrupted (SIGTERM) before any change was made." and
+    "Interrupted."."""
+    repo.customer("clinic-1", customer_doc(1))
+    stopped = traced(cli, SignalOn("commands/common.py", "read_and_plan", signal.SIGTERM), "apply",
+                     "--auto-approve")  # fmt: skip
+    assert stopped.code == 143, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted (SIGTERM) before any change was made."]
+    assert estate_writes(emulator.request_log()) == []
+    assert lock_documents(emulator) == []
+
+
+def registering_out_of_scope(repo, cli) -> None:
+    """OUT_OF_SCOPE customers applied, and clinic-99 new: a plan scoped to it registers a
+    number, so it reads the others' senders (commands/elsewhere.py)."""
+    for n in range(1, OUT_OF_SCOPE + 1):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    repo.customer("clinic-99", customer_doc(99))
+
+
+def test_a_signal_while_a_scoped_plan_reads_out_of_its_scope_stops_those_reads(repo, emulator, cli):
+    """Those reads had no checkpoint: every subaccount's senders were read after the
+    signal (12 here; a thousand in a large estate), before apply stopped."""
+    registering_out_of_scope(repo, cli)
+    emulator.set_faults(latency_ms=200, methods=["GET"])
+    emulator.clear_request_log()
+    stopped = traced(cli, SignalOn("commands/elsewhere.py", "read_elsewhere"), "apply",
+                     "--auto-approve", "--customer", "clinic-99", "--parallelism", "2")  # fmt: skip
+    assert stopped.code == 130, stopped.err
+    assert "This plan registers a number" in stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted (SIGINT) before any change was made."]
+    listings = [r for r in emulator.request_log() if r["path"] == SENDERS and r["method"] == "GET"]
+    assert len(listings) < OUT_OF_SCOPE / 2, len(listings)  # the first answers, not all
+    assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_plan_interrupted_after_its_reads_neither_saves_nor_prints_it(
+    repo, emulator, cli, tmp_path
+):
+    """It was saved with --out and printed whole, and only then said "Interrupted."."""
+    registering_out_of_scope(repo, cli)
+    saved = tmp_path / "plan.json"
+    stopped = traced(cli, SignalOn("plan/build.py", "finish"), "plan", "--customer", "clinic-99",
+                     "--out", str(saved))  # fmt: skip
+    assert stopped.code == 130, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted."]
+    assert stopped.out == ""
+    assert not saved.exists()
+
+
+def slow_git(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A `git` first on PATH that says when it starts, then waits before running git."""
+    bin_dir, started = tmp_path / "bin", tmp_path / "git-started"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f'#!/bin/sh\ntouch {started}\nsleep 5\nexec {shutil.which("git")} "$@"\n')
+    wrapper.chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, started
+
+
+def test_ctrl_c_on_a_terminal_while_git_runs_is_told_as_an_interrupt(repo, emulator, env, tmp_path):
+    """A terminal's Ctrl-C goes to the whole process group: git stops too, and the
+    signal, only recorded, came second to git's failure: "Error: --changed-since ...
+    is not in a git work tree (git rev-parse exited -2)", exit 1."""
+    repo.customer("clinic-1", customer_doc(1))
+    base = commit(repo.root)
+    repo.customer("clinic-2", customer_doc(2))
+    path, started = slow_git(tmp_path)
+    apply = spawn(repo.root, env, "apply", "--auto-approve", "--changed-since", base,
+                  env_extra=path, start_new_session=True)  # fmt: skip
+    wait_for(lambda: started.exists() or apply.poll() is not None, "git")
+    assert apply.poll() is None, apply.communicate()
+    os.killpg(apply.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+    _out, err = apply.communicate(timeout=60)
+    assert apply.returncode == 130, err
+    assert said_interrupted(err) == ["Interrupted (SIGINT) before any change was made."]
+    assert "Error" not in err
+    assert estate_writes(emulator.request_log()) == []
