@@ -72,6 +72,38 @@ def test_a_signal_at_the_confirmation_prompt_stops_at_once():
     assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
 
 
+def test_a_signal_as_the_confirmation_prompt_begins_is_not_left_recorded():
+    """A signal right after its checkpoint, before the prompt was marked as a wait that
+    stops at once, was only recorded: the prompt then waited for a line, and the user's
+    Ctrl-C did nothing."""
+    policy = Signals(Stop(), on_stop=lambda name: None)
+    checkpoint = Signals.checkpoint.__code__
+    sent: list[int] = []
+
+    def trace(frame, event, arg):
+        if frame.f_code is checkpoint:
+            return on_return
+        return None
+
+    def on_return(frame, event, arg):
+        if event == "return" and not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)  # handled at the caller's next bytecode
+        return on_return
+
+    prompted: list[int] = []
+    with handled(policy), pytest.raises(Interrupted):
+        sys.settrace(trace)
+        try:
+            with policy.at_once():
+                sys.settrace(None)
+                prompted.append(1)  # where the prompt waits for its line
+        finally:
+            sys.settrace(None)
+    assert sent
+    assert prompted == []
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_signal_whose_exception_python_drops_still_stops_the_first_write():
     """A handler's exception that lands in a weakref callback (as at an import) is only

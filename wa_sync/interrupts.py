@@ -106,10 +106,11 @@ class Signals:
     @contextmanager
     def at_once(self) -> Iterator[None]:
         """A wait in which a signal stops the apply where it lands: reading a terminal's
-        line holds no lock, and would not end for a recorded signal."""
-        self.checkpoint()
+        line holds no lock, and would not end for a recorded signal. A signal that comes
+        as it begins is raised, or found by the checkpoint: never only recorded."""
         self._at_once = True
         try:
+            self.checkpoint()
             yield
         finally:
             self._at_once = False
