@@ -92,7 +92,8 @@ def test_a_signal_as_the_confirmation_prompt_begins_is_not_left_recorded():
         return on_return
 
     prompted: list[int] = []
-    with handled(policy), pytest.raises(Interrupted):
+
+    def prompt() -> None:
         sys.settrace(trace)
         try:
             with policy.at_once():
@@ -100,6 +101,9 @@ def test_a_signal_as_the_confirmation_prompt_begins_is_not_left_recorded():
                 prompted.append(1)  # where the prompt waits for its line
         finally:
             sys.settrace(None)
+
+    with handled(policy), pytest.raises(Interrupted):
+        prompt()
     assert sent
     assert prompted == []
 
