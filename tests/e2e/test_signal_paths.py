@@ -7,6 +7,7 @@ a terminal does) while it runs against the emulator.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -130,3 +131,27 @@ def test_ctrl_c_on_a_terminal_while_git_runs_is_told_as_an_interrupt(repo, emula
     assert said_interrupted(err) == ["Interrupted (SIGINT) before any change was made."]
     assert "Error" not in err
     assert estate_writes(emulator.request_log()) == []
+
+
+def test_a_report_opened_before_the_signal_was_found_lists_every_change_as_not_started(
+    repo, emulator, cli, tmp_path
+):
+    """A signal while the plan was shown (or the report opened) is found at the first
+    write, once the report is open: it held a header and a summary of 0 changes, with
+    no word of the plan's changes nor of the signal."""
+    repo.customer("clinic-1", customer_doc(1))
+    report = tmp_path / "report.jsonl"
+    stopped = traced(cli, SignalOn("commands/apply.py", "_show_plan", signal.SIGTERM), "apply",
+                     "--auto-approve", "--report", str(report))  # fmt: skip
+    assert stopped.code == 143, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted (SIGTERM) before any change was made."]
+    assert estate_writes(emulator.request_log()) == []
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    changes = [line for line in lines if line["type"] == "change"]
+    summary = lines[-1]
+    assert len(changes) == 8, changes  # a subaccount, a sender, 3 contents, 3 submissions
+    assert {c["result"] for c in changes} == {"not_started"}
+    assert summary["type"] == "summary"
+    assert not summary["completed"]
+    assert summary["stopped_by"] == "SIGTERM received"
+    assert summary["counts"] == {"not_started": 8}

@@ -15,6 +15,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -175,23 +176,42 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             with signals.at_once():
                 _confirm(runtime)
         execution = Execution(runtime, plan, stop)
-        with ExitStack() as stack:
-            if o.report:
-                execution.writer = stack.enter_context(
-                    ReportWriter(o.report, environ=runtime.environ, repo_root=o.root)
-                )
-            signals.writing()
-            execution.run(loaded.config, live, gateway, parallelism=workers)
-            signals.finishing()
-            if execution.hard_stop is not None:
-                for lock in locks:
-                    lock.abandon()
-                    say(
-                        runtime.stderr,
-                        "The apply lock is left to expire within "
-                        f"{lock.holder.ttl} s, or remove it with `wa-sync unlock`.",
-                    )
+        writes = partial(execution.run, loaded.config, live, gateway, parallelism=workers)
+        _execute(o, runtime, execution, writes, signals=signals, locks=locks)
     return execution.finish()
+
+
+def _execute(
+    o: Options,
+    runtime: Runtime,
+    execution: Execution,
+    writes: Callable[[], None],
+    *,
+    signals: Signals,
+    locks: list[EstateLock],
+) -> None:
+    """The writes, with the report open from before the first; after a stop at once,
+    the lock is left to expire."""
+    with ExitStack() as stack:
+        if o.report:
+            execution.writer = stack.enter_context(
+                ReportWriter(o.report, environ=runtime.environ, repo_root=o.root)
+            )
+        try:
+            signals.writing()
+        except Interrupted as exc:  # a signal from before the first write: it says so
+            execution.stopped_at_first_write(f"{exc} received")
+            raise
+        writes()
+        signals.finishing()
+        if execution.hard_stop is not None:
+            for lock in locks:
+                lock.abandon()
+                say(
+                    runtime.stderr,
+                    "The apply lock is left to expire within "
+                    f"{lock.holder.ttl} s, or remove it with `wa-sync unlock`.",
+                )
 
 
 def _nothing_to_apply(o: Options, runtime: Runtime, plan: Plan) -> int:

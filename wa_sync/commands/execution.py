@@ -74,6 +74,15 @@ class Execution:
                     self.writer.stopped_by = self.stopped_by()
                     self.writer.not_read = not_read(self.plan)
 
+    def stopped_at_first_write(self, reason: str) -> None:
+        """A signal that came before the first write, found there once the report was
+        open: the report lists every change as not started, and says why."""
+        for change in self.plan.actionable:
+            self.record(Outcome(change, Result.NOT_STARTED, error="not started"))
+        if self.writer is not None:
+            self.writer.stopped_by = reason
+            self.writer.not_read = not_read(self.plan)
+
     def record(self, outcome: Outcome) -> None:
         """One outcome, from the thread that made it."""
         with self._lock:
