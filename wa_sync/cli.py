@@ -55,10 +55,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
     "unlock": unlock.main,
     "verify": verify.main,
 }
-# The commands that read the estate with a pool of threads: a signal is recorded, and
-# stops them as a customer is read (commands/common.py signals_recorded). apply has a
-# policy of its own; the others keep Python's: a prompt or a server must stop at once.
-READERS = frozenset({"plan", "status", "output"})
+# The commands that talk to Twilio (threads: the gateway's request thread, a pool of
+# reads): a first signal is recorded, and stops them as a customer is read, once Twilio
+# is read, or at their end; their prompts stop at once (commands/common.py
+# signals_recorded). Python's own handler raised where it landed, in a lock of
+# `threading`'s, a pool's or a future's. apply has a policy of its own; the others keep
+# Python's: they start no thread, or serve until Ctrl-C (the emulator).
+TWILIO = frozenset({"plan", "status", "output", "import", "access-request", "verify", "unlock"})
 
 
 @contextmanager
@@ -108,7 +111,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     # (gateway/http.py) tells it as "attempt 1/5 GET /path: ..." at -v
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     with error_handler(runtime, verbose=args.verbose) as result:
-        if args.command in READERS:
+        if args.command in TWILIO:
             with signals_recorded(runtime):
                 result[0] = COMMANDS[args.command](args, runtime)
         else:

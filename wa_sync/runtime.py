@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -23,6 +24,8 @@ class Runtime:
     # raises to stop the command for a signal it recorded (wa_sync/interrupts.py); long
     # reads call it as each customer is read
     checkpoint: Callable[[], None] = field(default=lambda: None, repr=False)
+    # a wait for the user's line (a prompt), in which a signal stops the command at once
+    at_once: Callable[[], AbstractContextManager[None]] = field(default=nullcontext, repr=False)
 
     @classmethod
     def from_os(cls) -> Runtime:

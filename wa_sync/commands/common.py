@@ -150,7 +150,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
     then fails."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
     with handled(policy):
-        runtime.checkpoint = policy.checkpoint
+        runtime.checkpoint, runtime.at_once = policy.checkpoint, policy.at_once
         try:
             yield policy
         except WaSyncError:
@@ -159,7 +159,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
         else:
             policy.checkpoint()  # a signal after the last read is not lost
         finally:
-            runtime.checkpoint = _no_checkpoint
+            runtime.checkpoint, runtime.at_once = _no_checkpoint, nullcontext
 
 
 def _no_checkpoint() -> None:
@@ -168,10 +168,13 @@ def _no_checkpoint() -> None:
 
 @contextmanager
 def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) -> Iterator[Gateway]:
+    """The gateway for the block; at its end a signal the command recorded meanwhile
+    stops it, before it shows or writes anything."""
     with open_gateway(
         environ=runtime.environ, root=root, emulator=emulator, parallelism=parallelism
     ) as gateway:
         yield gateway
+    runtime.checkpoint()
 
 
 @contextmanager
@@ -196,7 +199,6 @@ def load_and_connect(
         lock(gateway, loaded.config.settings) if lock is not None else nullcontext(),
     ):
         yield loaded, gateway
-    runtime.checkpoint()  # Twilio read: a signal meanwhile stops it before anything is shown
 
 
 def read_and_plan(

@@ -30,10 +30,12 @@ def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
         for document in held:
             runtime.stdout.write(f"The apply lock is held by {describe(document)}.\n")
         if not yes:
-            _confirm(runtime)
+            with runtime.at_once():  # a signal at the prompt stops it there
+                _confirm(runtime)
         tombstone = this_process(runtime.environ, ttl=MIN_TTL)
         kept = []
         for document in held:  # each on its own: one shard's live apply keeps only its lock
+            runtime.checkpoint()  # a signal before: no more is removed
             if break_lock(store, document, tombstone):
                 runtime.stdout.write(f"Removed the apply lock of {describe(document)}.\n")
             else:

@@ -35,7 +35,8 @@ class CodeRefused(WaSyncError):
 
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     # `-` reads the code from standard input: out of the shell's history and `ps`
-    code = Secret(_read_code(runtime).strip() if args.code == "-" else args.code)
+    with runtime.at_once():  # a signal at the prompt stops it there
+        code = Secret(_read_code(runtime).strip() if args.code == "-" else args.code)
     args.code = None  # nothing after this point can print it by accident
     return run(
         root=args.root,
@@ -87,6 +88,7 @@ def run(
                 "`wa-sync apply` first; Meta sends the code once it is registered"
             )
         _waiting(sender)
+        runtime.checkpoint()  # a signal while it read: the code is not sent
         try:
             after = gateway.verify_sender(account, sender.sid, code)
         except WaSyncError as exc:
