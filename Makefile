@@ -53,15 +53,14 @@ contract-specs:  # Twilio's OpenAPI files for tests/contract (a no-op when ../sh
 	@bash scripts/contract-specs.sh
 
 # constraints.txt anew: the newest versions pyproject.toml allows, resolved in a venv of its
-# own (its comment lines kept); run `make test` on them before committing them
-CONSTRAINTS_VENV := build/constraints-venv
+# own under build/ (a scratch directory, removed after), the file's comment lines kept; run
+# `make test` on them before committing them
 constraints:
-	rm -rf $(CONSTRAINTS_VENV)
-	$(PYTHON) -m venv $(CONSTRAINTS_VENV)
-	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet '.[dev]'
-	{ grep '^#' constraints.txt; $(CONSTRAINTS_VENV)/bin/python -m pip freeze --exclude wa-sync; } > build/constraints.txt
+	rm -rf build && $(PYTHON) -m venv build/venv
+	build/venv/bin/python -m pip install --quiet '.[dev]'
+	{ grep '^#' constraints.txt; build/venv/bin/python -m pip freeze --exclude wa-sync; } > build/constraints.txt
 	mv build/constraints.txt constraints.txt
-	rm -rf $(CONSTRAINTS_VENV)
+	rm -rf build
 
 clean:
 	rm -rf $(VENV) .wa-sync build *.egg-info .pytest_cache node_modules
