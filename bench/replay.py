@@ -35,7 +35,8 @@ _MAX_LINE = 65536
 @dataclass
 class Replay:
     """Record from `upstream` (a URL) until `replay()`, then answer from what was
-    recorded after `latency_s` a request. `log` has every request served, its
+    recorded after `latency_s` a request. `log` has every request served in the
+    emulator's request log's shape (method, path, account, started, finished), its
     account being the credentials' user part (an account SID)."""
 
     upstream: str | None = None
@@ -106,7 +107,8 @@ class Replay:
                 ).encode("latin-1")
                 # logged before it is sent, as the emulator logs: a client that has its
                 # answer finds the request in the log
-                entry = {"account_sid": _user(key[2]), "started": started}
+                entry = {"method": method, "path": urlsplit(target).path}
+                entry |= {"account_sid": _user(key[2]), "started": started}
                 entry["finished"] = time.monotonic()
                 with self._lock:
                     self.log.append(entry)

@@ -4,12 +4,15 @@ and the end of the writes; tests/e2e/test_interrupts.py drives it with real sign
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import sys
+import threading
 import weakref
 
 import pytest
 
-from wa_sync.interrupts import Interrupted, Signals, Stop
+from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 
 
 def writing_policy() -> tuple[Signals, Stop, list[str]]:
@@ -46,12 +49,26 @@ def test_signals_once_the_writes_are_over_leave_the_result_as_it_is():
     assert not policy.stopped_at_once
 
 
-def test_a_signal_before_the_first_write_stops_at_once_without_writes_to_leave():
+def test_a_signal_before_the_first_write_stops_at_the_next_checkpoint_and_a_second_at_once():
+    """The handler raises only for a stop at once: an exception where a first signal
+    lands could leave a lock of Python's own code taken (see wa_sync/interrupts.py)."""
     stop = Stop()
     policy = Signals(stop, on_stop=lambda name: None)
+    policy.handle(signal.SIGTERM, None)  # recorded, not raised
     with pytest.raises(Interrupted) as raised:
-        policy.handle(signal.SIGTERM, None)
+        policy.checkpoint()
     assert raised.value.exit_code == 143
+    with pytest.raises(Interrupted) as again:
+        policy.handle(signal.SIGINT, None)  # the second signal: at once
+    assert again.value.exit_code == 130  # the signal that stopped it
+    assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
+    assert not stop.requested()
+
+
+def test_a_signal_at_the_confirmation_prompt_stops_at_once():
+    policy = Signals(Stop(), on_stop=lambda name: None)
+    with pytest.raises(Interrupted), policy.at_once():
+        policy.handle(signal.SIGINT, None)
     assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
 
 
@@ -75,3 +92,40 @@ def test_a_signal_whose_exception_python_drops_still_stops_the_first_write():
         policy.writing()
     assert stopped.value.exit_code == 130
     assert not policy.has_written
+
+
+def test_a_first_signal_inside_threading_s_own_waits_leaves_them_working():
+    """A first signal's handler ran in the main thread after any call, and raised there.
+    In `Condition.wait` (under `Thread.start`, `Event.wait`, a future's result) right
+    after `_release_save()` returned it left the wait with the lock released, and the
+    `with` around it then failed: "RuntimeError: release unlocked lock", told as an
+    internal error (the apply-level sweep is tests/e2e/test_signal_points.py). A first
+    signal is now only recorded there, and acted on at the apply's next checkpoint."""
+    policy = Signals(Stop(), on_stop=lambda name: None)
+    done = threading.Event()
+    sent: list[int] = []
+
+    def trace(frame, event, arg):
+        if frame.f_code is not threading.Condition.wait.__code__:
+            return None
+        frame.f_trace_opcodes = True
+
+        def opcodes(frame, event, arg):
+            after_release = frame.f_locals.get("saved_state", sent) is not sent
+            if event == "opcode" and after_release and not sent:
+                sent.append(1)
+                os.kill(os.getpid(), signal.SIGINT)
+            return opcodes
+
+        return opcodes
+
+    threading.Timer(0.2, done.set).start()
+    with handled(policy):
+        sys.settrace(trace)
+        try:
+            assert done.wait(5)
+        finally:
+            sys.settrace(None)
+    assert sent
+    with pytest.raises(Interrupted):
+        policy.checkpoint()

@@ -1,16 +1,26 @@
 """How apply stops (SPEC §4.8): a first SIGINT or SIGTERM stops it from starting new
 writes, a second stops it at once.
 
-Before its first write an apply has changed nothing, so any signal stops it at once
-(`Interrupted`). Once it writes, the first signal only asks it to stop (`Stop`): the
-writes in flight finish (each bounded by the request timeout), the others are reported
-as not started, and the exit code is 128 + the signal's number (130, 143). A second
-signal raises `Interrupted` in the main thread, which leaves the writes in flight
-behind; a third ends the process as the system does. The same `Stop` serves the other
-reasons to stop starting writes: the apply lock lost, the report or standard output
-no longer writable (a first signal after those still only stops new writes). Once
-the writes are over, signals change nothing: the apply's result stands, and its end
-(the report's last line, the lock's release, the summary) is not cut.
+A first signal never raises where it lands. CPython runs a handler in the main thread
+after any call there, so an exception from it can land inside Python code that holds a
+lock (`threading`'s conditions and semaphores, a pool's queue, the futures a wait is
+on): the lock stays taken, and a thread that needs it later, or the interpreter's exit,
+waits for ever. So the first signal is only recorded, and acted on where it is safe:
+
+- Before the first write an apply has changed nothing, so it stops there: at the next
+  `checkpoint()` (after the load, while it waits for the apply lock, as each customer
+  is read, before the plan is confirmed) or at `writing()`, with `Interrupted`. At the
+  confirmation prompt, which waits for a line that may never come, it stops at once.
+- Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
+  finish (each bounded by the request timeout), the others are reported as not
+  started, and the exit code is 128 + the signal's number (130, 143).
+
+A second signal is the user's "stop at once": it raises `Interrupted` where it lands,
+which leaves the writes in flight behind; a third ends the process as the system does.
+The same `Stop` serves the other reasons to stop starting writes: the apply lock lost,
+the report or standard output no longer writable (a first signal after those still only
+stops new writes). Once the writes are over, signals change nothing: the apply's result
+stands, and its end (the report's last line, the lock's release, the summary) is not cut.
 
 The handlers are installed whatever the signals' dispositions were: a process started
 in the background by a non-interactive shell inherits SIGINT ignored, and CI runners
@@ -61,7 +71,8 @@ class Stop:
 
 
 class Signals:
-    """The apply's signal policy; `writing()` marks its first write."""
+    """The apply's signal policy; `writing()` marks its first write. The handler only sets
+    plain attributes (and raises, for a stop at once): nothing it does takes a lock."""
 
     def __init__(self, stop: Stop, on_stop: Any) -> None:
         self.stop = stop
@@ -69,15 +80,18 @@ class Signals:
         self._writing = False
         self._finishing = False
         self._signalled = False  # a first signal came while writing
-        self._before_writes = 0  # a signal that stopped it before any write
+        self._before_writes = 0  # the first signal, when it came before any write
+        self._at_once = False  # in a wait that only an exception ends (the prompt)
         self.stopped_at_once = False
 
-    def writing(self) -> None:
-        """The first write is next. A signal that came before it has stopped the apply
-        already, unless its exception landed where Python drops it (a weakref callback,
-        a finalizer, which only print it): then it stops it here."""
-        if self._before_writes:
+    def checkpoint(self) -> None:
+        """Stop here (`Interrupted`) if a signal came and nothing was written yet."""
+        if self._before_writes and not self._writing:
             raise Interrupted(self._before_writes)
+
+    def writing(self) -> None:
+        """The first write is next, unless a signal came before it."""
+        self.checkpoint()
         self._writing = True
 
     @property
@@ -89,15 +103,29 @@ class Signals:
         summary) is short and must not be cut, so signals are ignored from now on."""
         self._finishing = True
 
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """A wait in which a signal stops the apply where it lands: reading a terminal's
+        line holds no lock, and would not end for a recorded signal."""
+        self.checkpoint()
+        self._at_once = True
+        try:
+            yield
+        finally:
+            self._at_once = False
+
     def handle(self, signum: int, frame: FrameType | None) -> None:
         # Only a signal stops at once, and only the second: a stop for another reason
         # (the lock lost, the report unwritable) leaves the first one its usual effect.
         if self._finishing:
             return  # every write is over: the apply's own result stands, its end is short
-        if not self._writing or self._signalled:
+        if self._signalled or self._before_writes or self._at_once:
             self.stopped_at_once = self._writing
             self._before_writes = self._before_writes or (0 if self._writing else signum)
             raise Interrupted(signum)
+        if not self._writing:
+            self._before_writes = signum  # acted on at the next checkpoint
+            return
         self._signalled = True
         name = signal.Signals(signum).name
         self.stop.request(f"{name} received", 128 + signum)  # a first reason stays first

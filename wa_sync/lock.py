@@ -73,9 +73,11 @@ class EstateLock:
         err: TextIO,
         on_lost: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
+        checkpoint: Callable[[], None] = lambda: None,
     ):
         self.store, self.holder, self.timeout, self.err = store, holder, timeout, err
         self.on_lost, self.clock = on_lost, clock
+        self.checkpoint = checkpoint  # raises to stop taking it (a signal, interrupts.py)
         self.held: list[LockDocument] = []
         self._first_seen: dict[tuple[str, str, str], float] = {}
         self._stopping = threading.Event()
@@ -123,6 +125,7 @@ class EstateLock:
         deadline = self.clock() + self.timeout
         waiting = False
         while True:
+            self.checkpoint()
             holder = self._attempt()
             if holder is None:
                 return

@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from bench.__main__ import in_flight
 from bench.replay import Replay
 from wa_sync.emulator import Emulator
 from wa_sync.gateway.http import Transport
@@ -58,6 +59,8 @@ def test_a_replay_answers_as_the_emulator_did_after_the_latency():
                 emu.parent_sid,
                 *(a.sid for a in expected.accounts),
             }
+            # the benchmark reads it as it reads the emulator's (row a2 failed on it)
+            assert in_flight(log) == (3, 1)  # the three subaccounts at once, one each
 
 
 def test_a_request_that_was_not_recorded_is_not_found():

@@ -141,7 +141,9 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         only, changed_since = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
-    estate_lock = _estate_lock(runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks)
+    estate_lock = _estate_lock(
+        runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks, signals=signals
+    )
     with load_and_connect(
         runtime,
         root=o.root,
@@ -154,16 +156,24 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     ) as (loaded, gateway):
         workers = o.parallelism or loaded.config.settings.parallelism
         live, plan = read_and_plan(
-            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete, runtime=runtime
+            loaded,
+            gateway,
+            prune=prune,
+            allow_mass_delete=allow_mass_delete,
+            runtime=runtime,
+            checkpoint=signals.checkpoint,
         )
+        signals.checkpoint()
         if saved is not None and o.planfile:
             _check_saved(saved, o.planfile, plan, emulated=gateway.emulated)
         _show_plan(runtime, render(plan, "text", color=o.color, verbose=o.verbose))
         if not plan.has_changes:
+            signals.checkpoint()  # a signal before the plan was shown stops it
             signals.finishing()  # no write to make: a signal now changes nothing
             return _nothing_to_apply(o, runtime, plan)
         if saved is None and not o.auto_approve:
-            _confirm(runtime)
+            with signals.at_once():
+                _confirm(runtime)
         execution = Execution(runtime, plan, stop)
         with ExitStack() as stack:
             if o.report:
@@ -217,6 +227,7 @@ def _estate_lock(
     shard: tuple[int, int] | None,
     stop: Stop,
     made: list[EstateLock],
+    signals: Signals,
 ) -> Callable[[Gateway, Settings], EstateLock]:
     """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
     --lock-timeout is refused at once, before anything is loaded; without it, the wait
@@ -238,7 +249,12 @@ def _estate_lock(
             wait = parse_duration(settings.lock_timeout, what="settings.lock_timeout")
         holder = this_process(runtime.environ, ttl=ttl, shard=shard)
         lock = EstateLock(
-            gateway.lock_store(), holder, timeout=wait, err=runtime.stderr, on_lost=lost
+            gateway.lock_store(),
+            holder,
+            timeout=wait,
+            err=runtime.stderr,
+            on_lost=lost,
+            checkpoint=signals.checkpoint,  # a signal while it waits for another apply's
         )
         made.append(lock)
         return lock

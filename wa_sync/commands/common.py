@@ -21,7 +21,7 @@ from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, TwilioError, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
-from wa_sync.model import Config, Customer, LiveEstate, Settings
+from wa_sync.model import Config, Customer, LiveCustomer, LiveEstate, Settings
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.ownership import check_ownership
@@ -179,13 +179,15 @@ def read_and_plan(
     allow_mass_delete: bool,
     runtime: Runtime,
     digests: bool = True,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> tuple[LiveEstate, Plan]:
     """Read Twilio for the customers in scope and plan; `digests=False` for a plan that
     is only shown, never saved (see PlanBuilder). Each customer is diffed as soon as its
     state is read, while the others' answers are on their way; one whose subaccount
     Twilio does not answer for is in the plan as unread (SPEC §4.2), not an error. A
     scoped plan that registers a number also reads the senders out of its scope
-    (commands/elsewhere.py)."""
+    (commands/elsewhere.py). `checkpoint()` is called as each customer is read: apply's
+    raises there to stop for a signal (wa_sync/interrupts.py)."""
     builder = PlanBuilder(
         loaded.config,
         customers=loaded.scope,
@@ -200,9 +202,16 @@ def read_and_plan(
         gone=loaded.gone,
         shard=loaded.shard,
     )
-    live = read_with_progress(
-        runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread
-    )
+
+    def add(current: LiveCustomer) -> None:
+        builder.add(current)
+        checkpoint()
+
+    def unread(customer_id: str, error: TwilioError) -> None:
+        builder.unread(customer_id, error)
+        checkpoint()
+
+    live = read_with_progress(runtime, gateway, loaded.in_scope, on_customer=add, on_unread=unread)
     outside = builder.outside(live)  # None unless the plan registers a number
     if outside is not None:
         builder.consult(read_elsewhere(loaded.config, gateway, live, outside, runtime=runtime))
