@@ -44,7 +44,12 @@ def read_elsewhere(
     )
     listed = list({a.sid: a for a in (*found.values(), *unmanaged)}.values())
     with progress(runtime, SENDERS_LABEL, "subaccounts", total=len(listed)) as shown:
-        answers = gateway.read_senders(listed, on_answer=lambda _sid: shown.step())
+
+        def answered(_sid: str) -> None:
+            shown.step()
+            runtime.checkpoint()  # a signal stops the command here (interrupts.py)
+
+        answers = gateway.read_senders(listed, on_answer=answered)
     read, unread = _answered(answers, found)
     holders = {
         cid: LiveCustomer(customer_id=cid, account=found[cid], senders=senders)
