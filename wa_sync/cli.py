@@ -32,6 +32,7 @@ from wa_sync.commands import (
     validate,
     verify,
 )
+from wa_sync.commands.common import signals_recorded
 from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
@@ -54,6 +55,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
     "unlock": unlock.main,
     "verify": verify.main,
 }
+# The commands that read the estate with a pool of threads: a signal is recorded, and
+# stops them as a customer is read (commands/common.py signals_recorded). apply has a
+# policy of its own; the others keep Python's: a prompt or a server must stop at once.
+READERS = frozenset({"plan", "status", "output"})
 
 
 @contextmanager
@@ -68,9 +73,9 @@ def error_handler(runtime: Runtime, *, verbose: int) -> Iterator[list[int]]:
     except WaSyncError as exc:
         runtime.stderr.write(f"Error: {visible(str(exc))}\n")
         result[0] = EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Interrupted (interrupts.py) knows its signal's code
         runtime.stderr.write("Interrupted.\n")
-        result[0] = EXIT_INTERRUPTED
+        result[0] = getattr(exc, "exit_code", EXIT_INTERRUPTED)
     except Exception:  # the last line of defence
         runtime.stderr.write("Error: internal error in wa-sync, please report it")
         runtime.stderr.write(" (run with -v for the traceback).\n" if not verbose else ":\n")
@@ -103,7 +108,11 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     # (gateway/http.py) tells it as "attempt 1/5 GET /path: ..." at -v
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     with error_handler(runtime, verbose=args.verbose) as result:
-        result[0] = COMMANDS[args.command](args, runtime)
+        if args.command in READERS:
+            with signals_recorded(runtime):
+                result[0] = COMMANDS[args.command](args, runtime)
+        else:
+            result[0] = COMMANDS[args.command](args, runtime)
     return result[0]
 
 

@@ -167,18 +167,21 @@ def read_with_progress(
     on_customer: Callable[[LiveCustomer], None] | None = None,
     on_unread: Callable[[str, TwilioError], None] | None = None,
 ) -> LiveEstate:
-    """`gateway.read`, counting the customers read (or not read) on a progress line."""
+    """`gateway.read`, counting the customers read (or not read) on a progress line; a
+    signal the command recorded stops it as a customer is read (`runtime.checkpoint`)."""
     with progress(runtime, "Reading Twilio", "customers", total=len(customers)) as shown:
 
         def read_one(current: LiveCustomer) -> None:
             if on_customer is not None:
                 on_customer(current)
             shown.step()
+            runtime.checkpoint()
 
         def unread_one(customer_id: str, error: TwilioError) -> None:
             if on_unread is not None:
                 on_unread(customer_id, error)
             shown.step()
+            runtime.checkpoint()
 
         told = None if on_unread is None else unread_one  # None: the read raises
         return gateway.read(customers, on_customer=read_one, on_unread=told)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -20,6 +20,9 @@ class Runtime:
     stderr_isatty: bool = False
     cwd: str = field(default_factory=os.getcwd)
     no_color: bool = False  # --no-color, set by cli.main for what its command does not print
+    # raises to stop the command for a signal it recorded (wa_sync/interrupts.py); long
+    # reads call it as each customer is read
+    checkpoint: Callable[[], None] = field(default=lambda: None, repr=False)
 
     @classmethod
     def from_os(cls) -> Runtime:

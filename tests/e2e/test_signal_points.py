@@ -37,41 +37,46 @@ TRACED = (
     str(Path(__file__).resolve().parents[2] / "wa_sync"),
 )
 POOLS = ("wa-sync-read", "apply_")
-SAMPLES = 30  # points tried, spread evenly, with every Thread.start one and a third of
-# those in threading's, queue's and futures' code (a pool's, a future's locks)
+APPLY = ("commands/apply.py", "_run")
+FIRST_WRITE = ("interrupts.py", "writing")
+PLAN = ("commands/plan.py", "run")
+PLAN_END = ("commands/plan.py", "render")  # the plan made, before it is printed
+SAMPLES = 20  # points tried, spread evenly, with a quarter of those in Thread.start and a
+# tenth of those in threading's, queue's and futures' code (a pool's, a future's locks)
 
 
 class SignalAt:
-    """Counts the points after a call in the traced code, from the apply's signal policy
-    being in place (its `_run`) to its first write (`Signals.writing`), and sends SIGINT
-    to this process at the `nth`, or at the first write when a run has fewer (the
-    threads' timing changes the count a little; with `nth` 0 it only counts): no run
-    writes."""
+    """Counts the points after a call in the traced code, from `start` (a function of a
+    file, where the command's signal policy is in place) to `end` (the apply's first
+    write, `Signals.writing`, or the command's own end), and sends SIGINT to this
+    process at the `nth`. A run with fewer points (the threads' timing changes the
+    count a little) gets it at `end`; with `nth` 0 it only counts, and sends it at
+    `end`: no apply writes."""
 
     CALLS = frozenset(dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX"))
 
-    def __init__(self, nth: int = 0):
-        self.nth, self.seen = nth, 0
-        self.started = self.writing = False
+    def __init__(self, nth: int = 0, *, start=APPLY, end=FIRST_WRITE):
+        self.nth, self.seen, self.start, self.end = nth, 0, start, end
+        self.started = self.ended = self.sent = False
         self.in_start: list[int] = []  # the points inside Thread.start
         self.in_locks: list[int] = []  # the points in threading's, queue's, futures' code
         self.after_call: dict[int, bool] = {}
 
     def __call__(self, frame, event, arg):
         code = frame.f_code
-        if code.co_name == "_run" and code.co_filename.endswith("commands/apply.py"):
+        if (code.co_filename.endswith(self.start[0])) and code.co_name == self.start[1]:
             self.started = True
-        if code.co_name == "writing" and code.co_filename.endswith("interrupts.py"):
-            self.writing = True
-            if self.seen < self.nth or not self.nth:
-                os.kill(os.getpid(), signal.SIGINT)
-        if not self.started or self.writing or not code.co_filename.startswith(TRACED):
+        if self.end and code.co_filename.endswith(self.end[0]) and code.co_name == self.end[1]:
+            self.ended = True
+            if not self.sent:
+                self.send()
+        if not self.started or self.ended or not code.co_filename.startswith(TRACED):
             return None
         frame.f_trace_opcodes = True
         return self.opcodes
 
     def opcodes(self, frame, event, arg):
-        if event != "opcode" or self.writing:
+        if event != "opcode" or self.ended:
             return self.opcodes
         returned = self.after_call.get(id(frame), False)
         self.after_call[id(frame)] = frame.f_code.co_code[frame.f_lasti] in self.CALLS
@@ -82,8 +87,12 @@ class SignalAt:
             if frame.f_code.co_filename == threading.__file__ and _in_thread_start(frame):
                 self.in_start.append(self.seen)
             if self.seen == self.nth:
-                os.kill(os.getpid(), signal.SIGINT)
+                self.send()
         return self.opcodes
+
+    def send(self) -> None:
+        self.sent = True
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def _in_thread_start(frame) -> bool:
@@ -94,13 +103,13 @@ def _in_thread_start(frame) -> bool:
     return False
 
 
-def traced_apply(cli, trace: SignalAt):
-    """`wa-sync apply --auto-approve` under `trace`; a hang ends the run with every
-    thread's stack (faulthandler)."""
+def traced(cli, trace: SignalAt, *args: str):
+    """`wa-sync ARGS` under `trace`; a hang ends the run with every thread's stack
+    (faulthandler)."""
     faulthandler.dump_traceback_later(120, exit=True)
     sys.settrace(trace)
     try:
-        return cli("apply", "--auto-approve")
+        return cli(*args)
     finally:
         sys.settrace(None)
         faulthandler.cancel_dump_traceback_later()
@@ -120,7 +129,7 @@ def pool_threads_left(seconds: float = 10.0) -> list[str]:
 
 def points_to_try(counted: SignalAt) -> list[int]:
     spread = {1 + i * (counted.seen - 1) // (SAMPLES - 1) for i in range(SAMPLES)}
-    return sorted(spread | set(counted.in_start) | set(counted.in_locks[::3]))
+    return sorted(spread | set(counted.in_start[::4]) | set(counted.in_locks[::10]))
 
 
 def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
@@ -129,13 +138,13 @@ def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
     for n in (1, 2):
         repo.customer(f"clinic-{n}", customer_doc(n))
     counted = SignalAt()
-    assert traced_apply(cli, counted).code == 130  # counts, and stops at the first write
-    assert counted.writing, "the apply never reached its first write"
+    assert traced(cli, counted, "apply", "--auto-approve").code == 130  # at the first write
+    assert counted.ended, "the apply never reached its first write"
     assert counted.seen > 500, counted.seen
     assert counted.in_start, "the trace did not see the lock's heartbeat start"
 
     for nth in points_to_try(counted):
-        result = traced_apply(cli, SignalAt(nth))
+        result = traced(cli, SignalAt(nth), "apply", "--auto-approve")
         where = f"a SIGINT after call {nth} of {counted.seen}"
         assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "Interrupted (SIGINT) before any change was made." in result.err, where
@@ -144,3 +153,24 @@ def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
         assert lock_documents(emulator) == [], f"{where}: the lock was left"
         assert pool_threads_left() == [], f"{where}: a pool's thread never ends"
         emulator.clear_request_log()
+
+
+def test_a_first_signal_anywhere_in_a_plan_stops_it_cleanly(repo, emulator, cli):
+    """A plan used Python's own handler: its KeyboardInterrupt, landing in a pool's or a
+    future's lock, left read threads blocked for ever (the interpreter's exit waits for
+    them), and one landing where Python drops it (a finalizer) was lost: the plan ended
+    0, as if never interrupted."""
+    for n in (1, 2, 3):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    counted = SignalAt(start=PLAN, end=PLAN_END)
+    assert traced(cli, counted, "plan").code == 130  # counts, and stops at the end
+    assert counted.seen > 500, counted.seen
+
+    for nth in points_to_try(counted):
+        result = traced(cli, SignalAt(nth, start=PLAN, end=PLAN_END), "plan")
+        where = f"a SIGINT after call {nth} of {counted.seen}"
+        assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
+        assert "Interrupted." in result.err, where
+        assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
+        assert pool_threads_left() == [], f"{where}: a pool's thread never ends"

@@ -22,13 +22,14 @@ from wa_sync.commands.common import (
     customer_file_ids,
     load_and_connect,
     read_and_plan,
+    signals_recorded,
     unread_error,
 )
 from wa_sync.commands.execution import EXIT_ERROR, Execution, not_read, say
 from wa_sync.commands.plan import render
 from wa_sync.errors import UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
-from wa_sync.interrupts import Interrupted, Signals, Stop, handled
+from wa_sync.interrupts import Interrupted, Signals, Stop
 from wa_sync.lock import EstateLock, parse_duration
 from wa_sync.lockdoc import DEFAULT_TTL, MAX_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
@@ -98,7 +99,7 @@ def run(
         color=color,
         verbose=verbose,
     )
-    with handled(policy):
+    with signals_recorded(runtime, policy):
         try:
             return _run(options, runtime=runtime, stop=stop, signals=policy)
         except Interrupted as exc:
@@ -161,7 +162,6 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
             prune=prune,
             allow_mass_delete=allow_mass_delete,
             runtime=runtime,
-            checkpoint=signals.checkpoint,
         )
         signals.checkpoint()
         if saved is not None and o.planfile:

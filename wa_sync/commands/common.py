@@ -21,7 +21,8 @@ from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, TwilioError, UsageError
 from wa_sync.gateway.base import Gateway
 from wa_sync.gitinfo import cause_from_git, changed_paths
-from wa_sync.model import Config, Customer, LiveCustomer, LiveEstate, Settings
+from wa_sync.interrupts import Signals, Stop, handled
+from wa_sync.model import Config, Customer, LiveEstate, Settings
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.ownership import check_ownership
@@ -140,6 +141,25 @@ def print_warnings(warnings: Sequence[Problem], err: TextIO) -> None:
 
 
 @contextmanager
+def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterator[Signals]:
+    """SIGINT and SIGTERM handled by `policy` (by default a command's that only reads) in
+    this block: a first signal is recorded and stops the command at `runtime.checkpoint`,
+    called as each customer is read, or at the block's end (wa_sync/interrupts.py)."""
+    policy = policy or Signals(Stop(), on_stop=lambda name: None)
+    with handled(policy):
+        runtime.checkpoint = policy.checkpoint
+        try:
+            yield policy
+            policy.checkpoint()  # a signal after the last read is not lost
+        finally:
+            runtime.checkpoint = _no_checkpoint
+
+
+def _no_checkpoint() -> None:
+    pass
+
+
+@contextmanager
 def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) -> Iterator[Gateway]:
     with open_gateway(
         environ=runtime.environ, root=root, emulator=emulator, parallelism=parallelism
@@ -179,15 +199,13 @@ def read_and_plan(
     allow_mass_delete: bool,
     runtime: Runtime,
     digests: bool = True,
-    checkpoint: Callable[[], None] = lambda: None,
 ) -> tuple[LiveEstate, Plan]:
     """Read Twilio for the customers in scope and plan; `digests=False` for a plan that
     is only shown, never saved (see PlanBuilder). Each customer is diffed as soon as its
     state is read, while the others' answers are on their way; one whose subaccount
     Twilio does not answer for is in the plan as unread (SPEC §4.2), not an error. A
     scoped plan that registers a number also reads the senders out of its scope
-    (commands/elsewhere.py). `checkpoint()` is called as each customer is read: apply's
-    raises there to stop for a signal (wa_sync/interrupts.py)."""
+    (commands/elsewhere.py)."""
     builder = PlanBuilder(
         loaded.config,
         customers=loaded.scope,
@@ -202,19 +220,12 @@ def read_and_plan(
         gone=loaded.gone,
         shard=loaded.shard,
     )
-
-    def add(current: LiveCustomer) -> None:
-        builder.add(current)
-        checkpoint()
-
-    def unread(customer_id: str, error: TwilioError) -> None:
-        builder.unread(customer_id, error)
-        checkpoint()
-
-    live = read_with_progress(runtime, gateway, loaded.in_scope, on_customer=add, on_unread=unread)
+    live = read_with_progress(
+        runtime, gateway, loaded.in_scope, on_customer=builder.add, on_unread=builder.unread
+    )
     outside = builder.outside(live)  # None unless the plan registers a number
     if outside is not None:
-        builder.consult(read_elsewhere(loaded.config, gateway, live, outside, err=runtime.stderr))
+        builder.consult(read_elsewhere(loaded.config, gateway, live, outside, runtime=runtime))
     return live, builder.finish(live)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import TextIO
 
 from wa_sync.config.repo import load_model
 from wa_sync.errors import TwilioError
@@ -18,14 +17,19 @@ from wa_sync.gateway.base import Gateway
 from wa_sync.identity import AccountIndex
 from wa_sync.model import Config, Customer, LiveAccount, LiveCustomer, LiveEstate, LiveSender
 from wa_sync.plan.registrations import Elsewhere
+from wa_sync.progress import progress
+from wa_sync.runtime import Runtime
+
+SENDERS_LABEL = "Reading other subaccounts' senders"  # its progress line's (progress.py)
 
 
 def read_elsewhere(
-    config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, err: TextIO
+    config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, runtime: Runtime
 ) -> Elsewhere:
     """The senders of the customers `ids` (out of scope), each in its subaccount, and of
     the active subaccounts no customer file manages; those Twilio does not answer for
-    are unread, and hold registrations back (SPEC §4.2)."""
+    are unread, and hold registrations back (SPEC §4.2). Counted on a progress line as
+    the main read is (progress.py)."""
     index = AccountIndex(live.accounts)
     customers = _customers(config, ids)
     accounts = {cid: index.readable(cid, customers.get(cid), gateway.parent_sid) for cid in ids}
@@ -33,12 +37,19 @@ def read_elsewhere(
     unmanaged = _unmanaged(config, live, index, set(found.values()), gateway.parent_sid)
     if not found and not unmanaged:
         return Elsewhere()
-    err.write(
+    runtime.stderr.write(
         f"This plan registers a number: reading the senders of {len(found)} customer(s) "
         f"out of its scope and of {len(unmanaged)} subaccount(s) that no customer file "
         "manages, since a number registers once.\n"
     )
-    answers = gateway.read_senders(list({a.sid: a for a in (*found.values(), *unmanaged)}.values()))
+    listed = list({a.sid: a for a in (*found.values(), *unmanaged)}.values())
+    with progress(runtime, SENDERS_LABEL, "subaccounts", total=len(listed)) as shown:
+
+        def answered(_sid: str) -> None:
+            shown.step()
+            runtime.checkpoint()  # a signal stops the command here (interrupts.py)
+
+        answers = gateway.read_senders(listed, on_answer=answered)
     read, unread = _answered(answers, found)
     holders = {
         cid: LiveCustomer(customer_id=cid, account=found[cid], senders=senders)

@@ -163,12 +163,19 @@ class TwilioGateway:
         return self.list_senders(account), self.list_contents(account)
 
     def read_senders(
-        self, accounts: Collection[model.LiveAccount]
+        self,
+        accounts: Collection[model.LiveAccount],
+        on_answer: Callable[[str], None] | None = None,
     ) -> dict[str, tuple[model.LiveSender, ...] | TwilioError]:
         pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
+        reads = {pool.submit(self._senders_or_error, account): account.sid for account in accounts}
+        answers: dict[str, tuple[model.LiveSender, ...] | TwilioError] = {}
         try:
-            answers = pool.map(self._senders_or_error, accounts)
-            return {account.sid: answer for account, answer in zip(accounts, answers, strict=True)}
+            for done in as_completed(reads):  # in the order Twilio answers
+                answers[reads[done]] = done.result()
+                if on_answer is not None:
+                    on_answer(reads[done])
+            return answers
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
