@@ -738,6 +738,10 @@ def test_import_of_a_customer_not_yet_online_records_nothing_as_done(repo, cli, 
 def test_import_rejects_bad_ids_and_sids(repo, cli, emulator):
     assert "not a valid customer id" in cli("import", "Acme!", "--account-sid", "AC" + "0" * 32).err
     assert "is not an Account SID" in cli("import", "acme", "--account-sid", "ACnope").err
+    # in another case than Twilio's it would write a file that the schema refuses
+    upper = cli("import", "acme", "--account-sid", "AC" + "AB" * 16)
+    assert "in lower case" in upper.err
+    assert not (repo.root / "customers" / "acme.yaml").exists()
     unknown = cli("import", "acme", "--account-sid", "AC" + "0" * 32)
     assert unknown.code == 1
     assert "is not a subaccount of the parent account" in unknown.err

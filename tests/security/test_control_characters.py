@@ -164,3 +164,30 @@ def test_a_line_break_in_a_whatsapp_name_starts_no_line_of_output(repo, cli, emu
     )
     doc = json.loads(cli("output", "--format", "json").out)
     assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == forged
+
+
+def test_a_del_in_twilio_s_text_reaches_no_json_output_raw(repo, cli, emulator):
+    """DEL (0x7f) is a control character the hostile fixture above lacks: `output` and
+    `status` escape it in JSON (`output` by json's ensure_ascii, the others through
+    visible_json, since json.dumps with ensure_ascii=False leaves it raw)."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    account = next(
+        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
+    )
+    (recall,) = [
+        c
+        for c in emulator.state()["contents"][account["sid"]]
+        if c["friendly_name"] == "recall_offer"
+    ]
+    with emulator.store.tx() as db:
+        db.execute(
+            "UPDATE contents SET approval_name = ? WHERE sid = ?", ("recall\x7foffer", recall["sid"])
+        )
+
+    for args in (("output", "--format", "json"), ("status", "--format", "json")):
+        result = cli(*args)
+        assert result.code == 0, result.err
+        assert raw_controls(result.out) == [], args
+    doc = json.loads(cli("output", "--format", "json").out)  # the same document
+    assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == "recall\x7foffer"
