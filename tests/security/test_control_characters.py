@@ -180,14 +180,13 @@ def test_a_del_in_twilio_s_text_reaches_no_json_output_raw(repo, cli, emulator):
         for c in emulator.state()["contents"][account["sid"]]
         if c["friendly_name"] == "recall_offer"
     ]
+    named = "recall\x7foffer"
     with emulator.store.tx() as db:
-        db.execute(
-            "UPDATE contents SET approval_name = ? WHERE sid = ?", ("recall\x7foffer", recall["sid"])
-        )
+        db.execute("UPDATE contents SET approval_name = ? WHERE sid = ?", (named, recall["sid"]))
 
     for args in (("output", "--format", "json"), ("status", "--format", "json")):
         result = cli(*args)
         assert result.code == 0, result.err
         assert raw_controls(result.out) == [], args
     doc = json.loads(cli("output", "--format", "json").out)  # the same document
-    assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == "recall\x7foffer"
+    assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == named
