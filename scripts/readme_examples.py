@@ -204,6 +204,9 @@ def scenario(ws: Workspace) -> dict[str, str]:
         ws.run("--emulator", "access-request", "bella-bistro", "--format", "json")
     )
     ws.git("checkout", "--", "customers/bella-bistro.yaml")
+    out["access_embedded_json"] = block(
+        ws.run("--emulator", "access-request", "grachten-koffie", "--format", "json")
+    )
 
     out.update(import_example(ws))
     out["new"] = new_example(ws)

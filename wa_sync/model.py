@@ -19,7 +19,7 @@ from wa_sync.errors import Location
 
 FRIENDLY_NAME_PREFIX = "wa-sync:"
 CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
-ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
+ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-f]{32}\Z")  # as Twilio writes it, and the schema
 TEMPLATE_NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,512}\Z")  # a WhatsApp template name
 VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<n>[2-9]|[1-9][0-9]+)\Z")
 # The friendly name of wa-sync's record that it deleted an approved template, whose name

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.e2e.helpers import ISV, customer_doc, set_account_status
+from tests.e2e.test_embedded_signup import APPROVED_ISV, signup_doc
 from tests.e2e.test_reconcile import account_of, approve_all, contents_of, senders_of
 from wa_sync.commands.status import (
     SUBACCOUNT_LIMIT,
@@ -298,6 +299,7 @@ def test_access_request_prints_the_four_fields_when_all_is_right(estate, cli, em
     doc = json.loads(result.out)
     assert doc == {
         "customer": "clinic-one",
+        "flow": "legacy",
         "emulator": True,
         "valid": True,
         "access_request": "approved",
@@ -308,6 +310,7 @@ def test_access_request_prints_the_four_fields_when_all_is_right(estate, cli, em
             "Alternate Account SID": account_of(emulator, "clinic-one")["sid"],
         },
         "problems": [],
+        "next": "All four fields check out. The request is already approved; nothing to submit.",
     }
     text = cli("access-request", "clinic-one")
     assert text.code == 0
@@ -462,6 +465,88 @@ def test_access_request_pitfalls_are_distinct_errors(
 def test_access_request_pitfall_rules_are_distinct():
     rules = [p[3] for p in PITFALLS] + ["AR-NO-SUBACCOUNT"]
     assert len(set(rules)) == len(rules)
+
+
+# The one JSON shape of access-request, both flows (docs/commands/access-request.md)
+ACCESS_REQUEST_SHAPE = {
+    "customer": str,
+    "flow": str,
+    "emulator": (bool, type(None)),
+    "valid": bool,
+    "access_request": (str, type(None)),
+    "fields": dict,
+    "problems": list,
+    "next": str,
+}
+FORM_FIELDS = [
+    "Email",
+    "Facebook Business Manager ID",
+    "Twilio Account SID",
+    "Alternate Account SID",
+]
+
+
+def assert_access_request_shape(doc: dict) -> None:
+    assert list(doc) == list(ACCESS_REQUEST_SHAPE)
+    for key, kind in ACCESS_REQUEST_SHAPE.items():
+        assert isinstance(doc[key], kind), (key, doc[key])
+    assert list(doc["fields"]) == FORM_FIELDS
+    for problem in doc["problems"]:
+        assert list(problem) == ["field", "rule", "message", "fix"]
+
+
+@pytest.mark.parametrize("customer", ["clinic-one", "newbie", "shop"])
+def test_access_request_json_has_one_shape_in_both_flows(estate, cli, customer):
+    """A legacy form that checks out (once applied), one with problems, and an
+    embedded_signup customer, which has no form: the same keys, each with its value."""
+    estate.write("wa-sync.yaml", APPROVED_ISV)
+    estate.customer("shop", signup_doc(4))
+    assert cli("apply", "--auto-approve", "--customer", "clinic-one").code == 0
+
+    result = cli("access-request", customer, "--format", "json")
+
+    doc = json.loads(result.out)
+    assert_access_request_shape(doc)
+    assert result.code == (0 if doc["valid"] else 1)
+    if customer == "shop":
+        assert doc["flow"] == "embedded_signup"
+        assert (doc["emulator"], doc["access_request"]) == (None, None)  # Twilio not read
+        assert doc["fields"] == dict.fromkeys(FORM_FIELDS)  # no form: no values
+        assert doc["problems"] == []
+        assert "Embedded Signup" in doc["next"]
+    else:
+        assert (doc["flow"], doc["emulator"]) == ("legacy", True)
+    if customer == "newbie":
+        assert doc["valid"] is False
+        assert doc["next"] == (
+            "Do not submit the form yet: fix the 2 problem(s), each with its fix, then run "
+            "`wa-sync access-request newbie` again."
+        )
+
+
+@pytest.mark.parametrize(
+    "respell",
+    [str.upper, lambda sid: "ac" + sid[2:], str.swapcase],
+    ids=["hex-upper-case", "prefix-lower-case", "each-letter-swapped"],
+)
+def test_a_sid_copied_in_another_case_is_refused_at_its_line(estate, cli, emulator, respell):
+    """The subaccount's SID, copied in another case as the customer's own: an exact
+    comparison would let it through as another SID, so it is refused where it is
+    written, with the SID as Twilio writes it."""
+    assert cli("apply", "--auto-approve").code == 0
+    sub = account_of(emulator, "clinic-one")["sid"]
+    estate.edit("customers/clinic-one.yaml", lambda d: d.update(customer_account_sid=respell(sub)))
+    text = (estate.root / "customers/clinic-one.yaml").read_text().splitlines()
+    line = 1 + next(n for n, row in enumerate(text) if row.startswith("customer_account_sid:"))
+
+    for args in (["access-request", "clinic-one"], ["validate"]):
+        result = cli(*args)
+        assert result.code == 1, result.out
+        said = result.err + result.out
+        assert f"customers/clinic-one.yaml:{line}: customer_account_sid: " in said
+        assert "AC, then 32 hexadecimal digits in lower case" in said
+        assert f"fix: write it as {sub} (the same SID, as Twilio shows it)" in said
+        assert "check out" not in result.out
 
 
 def test_access_request_before_apply_says_to_run_apply(estate, cli):
@@ -653,6 +738,10 @@ def test_import_of_a_customer_not_yet_online_records_nothing_as_done(repo, cli, 
 def test_import_rejects_bad_ids_and_sids(repo, cli, emulator):
     assert "not a valid customer id" in cli("import", "Acme!", "--account-sid", "AC" + "0" * 32).err
     assert "is not an Account SID" in cli("import", "acme", "--account-sid", "ACnope").err
+    # in another case than Twilio's it would write a file that the schema refuses
+    upper = cli("import", "acme", "--account-sid", "AC" + "AB" * 16)
+    assert "in lower case" in upper.err
+    assert not (repo.root / "customers" / "acme.yaml").exists()
     unknown = cli("import", "acme", "--account-sid", "AC" + "0" * 32)
     assert unknown.code == 1
     assert "is not a subaccount of the parent account" in unknown.err
@@ -796,6 +885,41 @@ def test_output_keeps_the_approved_version_when_the_new_one_is_rejected(repo, cl
     assert recall["whatsapp_name"] == "recall_offer"
     assert recall["status"] == "approved"
     assert recall["pending"]["status"] == "rejected"
+
+
+def test_output_next_is_the_newest_version_and_one_in_between_takes_over_if_approved(
+    repo, cli, emulator
+):
+    """v1 approved, v2 in review superseded by a second change, v3 in review: `next`
+    is v3, the one the rollout works on; v2 is not shown, and takes over if WhatsApp
+    approves it first, being then the newest approved version (docs/commands/output.md)."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    approve_all(emulator)
+    for body in ("Hi {{1}}, your check-up is due.", "Hi {{1}}, time for a check-up."):
+        repo.edit("customers/clinic-one.yaml", lambda d, b=body: d["templates"][1].update(body=b))
+        assert cli("apply", "--auto-approve").code == 0
+    sids = {c["friendly_name"]: c["sid"] for c in contents_of(emulator, "clinic-one")}
+
+    def recall() -> dict:
+        result = cli("output", "--format", "json")
+        assert result.code == 0, result.err
+        return json.loads(result.out)["customers"]["clinic-one"]["recall_offer"]["en"]
+
+    during = recall()
+    assert (during["content_sid"], during["pending"]["content_sid"]) == (
+        sids["recall_offer"],
+        sids["recall_offer_v3"],
+    )
+    assert sids["recall_offer_v2"] not in cli("output").out
+
+    emulator.approve(sids["recall_offer_v2"])
+    taken_over = recall()
+    assert (taken_over["content_sid"], taken_over["whatsapp_name"]) == (
+        sids["recall_offer_v2"],
+        "recall_offer_v2",
+    )
+    assert taken_over["pending"]["content_sid"] == sids["recall_offer_v3"]
 
 
 def test_output_before_apply_and_for_some_customers(estate, cli, emulator):

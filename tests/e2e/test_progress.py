@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.estate import write_estate
+from bench.estate import customer, write_estate
 
 CUSTOMERS = 12
 LATENCY_MS = 100  # each customer's reads take at least this: the plan lasts over 0.2 s
 PLAIN = re.compile(r"^Reading Twilio: (\d+)/12 customers, [\d.]+ s(, [\d.]+/s)?$", re.M)
 LIVE = "\r\x1b[KReading Twilio: "
+ELSEWHERE = re.compile(r"^Reading other subaccounts' senders: (\d+)/12 subaccounts, [\d.]+ s", re.M)
 
 
 @pytest.fixture
@@ -49,6 +50,26 @@ def test_a_plan_in_ci_prints_progress_lines_on_stderr_and_none_on_stdout(slow, c
     assert "Reading Twilio" not in result.out
     if fmt == "json":
         assert json.loads(result.out)["format_version"] == 1
+
+
+def a_newcomer(repo) -> list[str]:
+    """A 13th customer with a number to register: its plan (scoped to it) reads the
+    senders of the 12 others, out of its scope (commands/elsewhere.py). Its flags."""
+    (repo.root / "customers" / "bench-00013.yaml").write_text(yaml.safe_dump(customer(13, 1)))
+    return ["--customer", "bench-00013"]
+
+
+def test_the_read_of_the_senders_out_of_scope_has_its_progress_lines(slow, cli):
+    result = cli("plan", "--format", "json", *a_newcomer(slow))
+
+    assert result.code == 0, result.err
+    assert "This plan registers a number: reading the senders of 12 customer(s)" in result.err
+    lines = ELSEWHERE.findall(result.err)
+    assert len(lines) >= 2  # at least one line while it reads, then the final count
+    assert lines[-1] == "12"
+    assert "\x1b" not in result.err  # not a terminal: plain text
+    assert "Reading other" not in result.out
+    assert json.loads(result.out)["format_version"] == 1
 
 
 def test_a_quick_plan_prints_no_progress(repo, cli):
@@ -124,6 +145,15 @@ def test_on_a_terminal_the_progress_is_one_live_line(slow, env):
     assert LIVE in terminal  # drawn over itself: back to the line's start, erased
     assert "\r\x1b[KReading Twilio: 12/12 customers, " in terminal  # the final count
     assert json.loads(out)["format_version"] == 1  # standard output: the plan alone
+
+
+def test_on_a_terminal_the_read_of_the_senders_out_of_scope_is_one_live_line(slow, env):
+    args = a_newcomer(slow)
+    out, terminal, code = on_a_terminal(slow.root, terminal_env(env), "plan", *args)
+
+    assert code == 0, terminal
+    assert "\r\x1b[KReading other subaccounts' senders: 12/12 subaccounts, " in terminal
+    assert "Reading other" not in out
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,7 @@ def test_invalid_content_is_400(emu, sub, body, fragment):
 @pytest.mark.parametrize(
     "body",
     [{"name": "Bad Name", "category": "UTILITY"}, {"name": "ok", "category": "TRANSACTIONAL"},
+     {"name": "ok\n", "category": "UTILITY"},  # `$` let the final newline through
      {"category": "UTILITY"}, {"name": "ok", "category": "UTILITY", "allow_category_change": True}],
 )  # fmt: skip
 def test_invalid_submission_is_400(emu, sub, body):

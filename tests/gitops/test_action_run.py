@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.gitops.test_action import estate, run_action  # noqa: F401 (a fixture)
+from tests.gitops.test_action import ACTION, ROOT, estate, run_action  # noqa: F401 (a fixture)
 
 
 def fake_wa_sync(tmp_path: Path, script: str) -> Path:
@@ -57,3 +57,36 @@ def test_the_customer_input_is_never_expanded_into_file_names(
     args = (tmp_path / "args").read_text().splitlines()
     ids = [args[n + 1] for n, arg in enumerate(args) if arg == "--customer"]
     assert ids == ["clinic-1", "*", "clinic-2"]
+
+
+def test_a_sharded_plan_job_cannot_post_the_one_comment(
+    estate: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`comment: true` on each job of a shard matrix: every job would replace the pull
+    request's one comment with its own shard, the last to finish winning. The action
+    refuses before planning, naming the comment job that gathers every shard's result."""
+    fake = fake_wa_sync(tmp_path, f'printf "%s\\n" "$@" > {tmp_path}/args')
+    proc, out, _ = run_action(estate, fake, "plan", shard="2/3", comment="true")
+    assert proc.returncode == 1
+    (error,) = [line for line in proc.stdout.splitlines() if line.startswith("::error::")]
+    assert "comment: true cannot be given with shard" in error
+    assert "command: comment" in error
+    assert "A sharded pull-request plan" in error
+    assert not (tmp_path / "args").exists()  # nothing planned, nothing for a comment
+    assert out == {}
+
+    # the combinations that keep one comment whole still run
+    for inputs in ({"comment": "true"}, {"shard": "2/3", "comment": "false"}):
+        proc, out, _ = run_action(estate, fake, "plan", **inputs)
+        assert (proc.returncode, out["exit_code"]) == (0, "0"), inputs
+
+
+def test_every_input_run_sh_reads_is_given_by_the_action() -> None:
+    """The action's `Run wa-sync` step sets each INPUT_* variable that run.sh reads from
+    the input of that name: one left out is an input silently ignored."""
+    read = set(re.findall(r"\bINPUT_[A-Z_]+", (ROOT / "action" / "run.sh").read_text()))
+    step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "run")
+    for name in sorted(read):
+        input_name = name.removeprefix("INPUT_").lower().replace("_", "-")
+        assert step["env"].get(name) == f"${{{{ inputs.{input_name} }}}}", name

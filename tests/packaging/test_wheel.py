@@ -9,6 +9,7 @@ on a user's machine. pip's cache keeps the second run to seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,7 +19,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
+from tests.packaging.test_constraints import pins
 from wa_sync import __version__
 from wa_sync.commands.init import SCAFFOLD
 
@@ -105,6 +108,14 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
     assert installed.endswith(f"wa-sync {__version__}\n")
     (bin_dir,) = github_path.read_text().splitlines()
     assert (Path(bin_dir) / "wa-sync").is_file()
+    # every package installed is at the version constraints.txt pins: what the tests ran with
+    listed = run(
+        Path(bin_dir) / "python", "-m", "pip", "list", "--format=json", cwd=tmp_path, env=env
+    )
+    versions = {canonicalize_name(d["name"]): d["version"] for d in json.loads(listed)}
+    pinned = pins()
+    for name in versions.keys() - {"wa-sync", "pip", "setuptools"}:
+        assert versions[name] == pinned.get(name), (name, versions[name], pinned.get(name))
 
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"
     run("wa-sync", "init", "estate", cwd=tmp_path, env=env)

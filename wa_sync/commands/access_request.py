@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from wa_sync.commands.common import EMULATOR_BANNER, check_known, connect, load
 from wa_sync.identity import AccountIndex
@@ -51,56 +51,75 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(*, root: str, customer_id: str, fmt: str, emulator: bool, runtime: Runtime) -> int:
     check_known(root, customer_id)
     loaded = load(root, only=[customer_id], err=runtime.stderr)
-    customer = loaded.config.customer(customer_id)
+    customer, isv = loaded.config.customer(customer_id), loaded.config.isv
     assert customer is not None  # load() refused unknown ids
     if customer.onboarding.flow is Flow.EMBEDDED_SIGNUP:
-        runtime.stdout.write(_no_form(customer_id, fmt))
+        runtime.stdout.write(_no_form(customer_id, fmt, access_request_form(isv, customer, None)))
         return 0
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         live = gateway.read([])  # the subaccount listing is all the form needs
     check_ownership(loaded.config.customers, live.accounts, known=loaded.known, scope=[customer_id])
     account = AccountIndex(live.accounts).match(customer, live.parent_sid)
-    fields = access_request_form(loaded.config.isv, customer, account)
+    fields = access_request_form(isv, customer, account)
     problems = check_access_request(
-        loaded.config.isv,
+        isv,
         customer,
         account,
         parent_sid=live.parent_sid,
         subaccount_sids=[a.sid for a in live.accounts if a.sid != (account and account.sid)],
     )
     state = customer.onboarding.access_request
+    next_step = _fix_first(customer_id, problems) if problems else NEXT[state]
     if fmt == "json":
-        doc = {
-            "customer": customer_id,
-            "emulator": gateway.emulated,
-            "valid": not problems,
-            "access_request": state.value,
-            "fields": {f.label: f.value for f in fields},
-            "problems": [
-                {"field": p.field, "rule": p.rule, "message": p.message, "fix": p.fix}
-                for p in problems
-            ],
-        }
-        runtime.stdout.write(json.dumps(doc, indent=2) + "\n")
+        form = {f.label: f.value for f in fields}
+        runtime.stdout.write(
+            _json(customer_id, Flow.LEGACY, gateway.emulated, state, form, problems, next_step)
+        )
     else:
-        text = _text(customer_id, fields, problems, NEXT[state], gateway.emulated)
+        text = _text(customer_id, fields, problems, next_step, gateway.emulated)
         runtime.stdout.write(text)
     return 1 if problems else 0
 
 
-def _no_form(customer_id: str, fmt: str) -> str:
-    """An embedded_signup customer has no access request (SPEC §1.1)."""
+def _fix_first(customer_id: str, problems: Sequence[FormProblem]) -> str:
+    """The next step while the form has problems (the text lists them above it)."""
+    return (
+        f"Do not submit the form yet: fix the {len(problems)} problem(s), each with its fix, "
+        f"then run `wa-sync access-request {customer_id}` again."
+    )
+
+
+def _json(
+    customer_id: str,
+    flow: Flow,
+    emulated: bool | None,
+    state: AccessRequest | None,
+    form: Mapping[str, str | None],
+    problems: Sequence[FormProblem],
+    next_step: str,
+) -> str:
+    """The one shape of both flows (docs/commands/access-request.md): every key in both."""
+    doc = {
+        "customer": customer_id,
+        "flow": flow.value,
+        "emulator": emulated,
+        "valid": not problems,
+        "access_request": None if state is None else state.value,
+        "fields": dict(form),
+        "problems": [
+            {"field": p.field, "rule": p.rule, "message": p.message, "fix": p.fix} for p in problems
+        ],
+        "next": next_step,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _no_form(customer_id: str, fmt: str, fields: Sequence[FormField]) -> str:
+    """An embedded_signup customer has no access request (SPEC §1.1): Twilio is not read
+    (`emulator` null), and the form's four fields are null."""
     if fmt == "json":
-        doc = {
-            "customer": customer_id,
-            "flow": Flow.EMBEDDED_SIGNUP.value,
-            "valid": True,
-            "access_request": None,
-            "fields": {},
-            "problems": [],
-            "next": NO_FORM,
-        }
-        return json.dumps(doc, indent=2) + "\n"
+        form = dict.fromkeys(f.label for f in fields)
+        return _json(customer_id, Flow.EMBEDDED_SIGNUP, None, None, form, [], NO_FORM)
     flow = "is onboarded with the embedded_signup flow: it has no access request."
     return f"{customer_id} {flow}\n{NO_FORM}\n"
 

@@ -235,16 +235,7 @@ def read_and_plan(
     )
     outside = builder.outside(live)  # None unless the plan registers a number
     if outside is not None:
-        builder.consult(
-            read_elsewhere(
-                loaded.config,
-                gateway,
-                live,
-                outside,
-                err=runtime.stderr,
-                on_answer=runtime.checkpoint,
-            )
-        )
+        builder.consult(read_elsewhere(loaded.config, gateway, live, outside, runtime=runtime))
     return live, builder.finish(live)
 
 

@@ -8,9 +8,8 @@ diff, no note and no write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import TextIO
 
 from wa_sync.config.repo import load_model
 from wa_sync.errors import TwilioError
@@ -18,21 +17,19 @@ from wa_sync.gateway.base import Gateway
 from wa_sync.identity import AccountIndex
 from wa_sync.model import Config, Customer, LiveAccount, LiveCustomer, LiveEstate, LiveSender
 from wa_sync.plan.registrations import Elsewhere
+from wa_sync.progress import progress
+from wa_sync.runtime import Runtime
+
+SENDERS_LABEL = "Reading other subaccounts' senders"  # its progress line's (progress.py)
 
 
 def read_elsewhere(
-    config: Config,
-    gateway: Gateway,
-    live: LiveEstate,
-    ids: Sequence[str],
-    *,
-    err: TextIO,
-    on_answer: Callable[[], None] | None = None,
+    config: Config, gateway: Gateway, live: LiveEstate, ids: Sequence[str], *, runtime: Runtime
 ) -> Elsewhere:
     """The senders of the customers `ids` (out of scope), each in its subaccount, and of
     the active subaccounts no customer file manages; those Twilio does not answer for
-    are unread, and hold registrations back (SPEC §4.2). `on_answer()` as each is read:
-    the command's checkpoint for a signal (wa_sync/interrupts.py)."""
+    are unread, and hold registrations back (SPEC §4.2). Counted on a progress line as
+    the main read is (progress.py)."""
     index = AccountIndex(live.accounts)
     customers = _customers(config, ids)
     accounts = {cid: index.readable(cid, customers.get(cid), gateway.parent_sid) for cid in ids}
@@ -40,13 +37,19 @@ def read_elsewhere(
     unmanaged = _unmanaged(config, live, index, set(found.values()), gateway.parent_sid)
     if not found and not unmanaged:
         return Elsewhere()
-    err.write(
+    runtime.stderr.write(
         f"This plan registers a number: reading the senders of {len(found)} customer(s) "
         f"out of its scope and of {len(unmanaged)} subaccount(s) that no customer file "
         "manages, since a number registers once.\n"
     )
-    each = list({a.sid: a for a in (*found.values(), *unmanaged)}.values())
-    answers = gateway.read_senders(each, on_answer=on_answer)
+    listed = list({a.sid: a for a in (*found.values(), *unmanaged)}.values())
+    with progress(runtime, SENDERS_LABEL, "subaccounts", total=len(listed)) as shown:
+
+        def answered(_sid: str) -> None:
+            shown.step()
+            runtime.checkpoint()  # a signal stops the command here (interrupts.py)
+
+        answers = gateway.read_senders(listed, on_answer=answered)
     read, unread = _answered(answers, found)
     holders = {
         cid: LiveCustomer(customer_id=cid, account=found[cid], senders=senders)

@@ -75,7 +75,9 @@ def _parent_credentials(runtime: Runtime) -> tuple[str | None, str | None]:
             " account, or neither (it then makes its own)"
         )
     if sid is not None and not ACCOUNT_SID_PATTERN.match(sid):
-        raise UsageError("TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits")
+        raise UsageError(
+            "TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits in lower case"
+        )
     return sid, token
 
 

@@ -70,7 +70,10 @@ def run(
             "a-z, 0-9 and -, starting with a letter or digit"
         )
     if not ACCOUNT_SID_PATTERN.match(account_sid):
-        raise UsageError(f"--account-sid {account_sid!r} is not an Account SID (AC + 32 hex)")
+        raise UsageError(
+            f"--account-sid {account_sid!r} is not an Account SID: AC and 32 hex digits in "
+            "lower case, as Twilio writes it (copy it from the Console)"
+        )
     if not Path(root).is_dir():
         raise UsageError(f"--root {root}: no such directory")
     target = Path(root) / "customers" / f"{customer_id}.yaml"

@@ -15,7 +15,7 @@ from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
-from wa_sync.visible import visible
+from wa_sync.visible import one_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,10 @@ class SendTarget:
     template: str
     language: str
     content: LiveContent | None  # what to send with; None when nothing exists yet
-    pending: LiveContent | None  # a newer version in review or not yet approved
+    # the newest version when it is newer than the one in service, whatever its status
+    # (in review, rejected, unsubmitted): the one the rollout works on (plan/templates.py).
+    # Versions in between, left by a rollout superseded before approval, are not shown.
+    pending: LiveContent | None
     # why there is no content when one may exist: Twilio refuses a suspended or closed
     # subaccount's credentials, so its templates cannot be read
     unread: str | None = None
@@ -108,6 +111,10 @@ def as_json(targets: Sequence[SendTarget], emulated: bool) -> str:
 
 
 def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
+    """One row per template and language, and one `(next: SID)` row under it while a
+    newer version than the one in service exists. Each cell is on one line (`one_line`):
+    a line break in Twilio's text (a WhatsApp name, a SID) must not start a line of the
+    table, where a CI log could read `::error::` (SPEC §4.8, hostile answers)."""
     rows = [("CUSTOMER", "TEMPLATE", "LANG", "CONTENT SID", "STATUS", "WHATSAPP NAME")]
     for t in targets:
         c = t.content
@@ -124,9 +131,10 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
         if t.pending is not None:
             p = t.pending
             rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.whatsapp_name))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    cells = [[one_line(cell) for cell in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = [EMULATOR_BANNER] if emulated else []
     lines += [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in cells
     ]
-    return visible("\n".join(lines)) + "\n"
+    return "\n".join(lines) + "\n"

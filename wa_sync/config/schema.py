@@ -204,7 +204,24 @@ def _pattern(error: ValidationError) -> tuple[str, str]:
         return f"{_show(error.instance)} is not an email address", _describe(error)
     if isinstance(error.schema, Mapping) and error.schema.get("format") == "uri":
         return f"{_show(error.instance)} is not an http:// or https:// URL", _describe(error)
+    spelled = _sid_as_twilio_writes_it(error)
+    if spelled is not None:
+        return (
+            f"{_show(error.instance)} is not written as Twilio writes SIDs: AC, then 32 "
+            "hexadecimal digits in lower case",
+            f"write it as {spelled} (the same SID, as Twilio shows it)",
+        )
     return f"{_show(error.instance)} is not valid here", _describe(error)
+
+
+def _sid_as_twilio_writes_it(error: ValidationError) -> str | None:
+    """A SID copied in another case ("ac…", upper-case hex digits) as Twilio writes it,
+    when the pattern is a SID's (`^AC…`) and that spelling matches it; else None."""
+    value, pattern = error.instance, str(error.validator_value)
+    if not isinstance(value, str) or not pattern.startswith("^AC"):
+        return None
+    spelled = value[:2].upper() + value[2:].lower()
+    return spelled if ecma_regex(pattern).search(spelled) else None
 
 
 def _required(error: ValidationError) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from wa_sync.emulator.wire import Request, Response, iso, list_meta, paging, sto
 
 REUSE_BLOCK_SECONDS = 30 * 86400
 CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
-TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}\Z")  # `$` would let a final newline through
 SUBMITTED_MESSAGE = (
     "The template associated with this SID has already been submitted for approval. "
     "Please recreate a new template to make any changes."

@@ -85,12 +85,12 @@ class Gateway(Protocol):
     def read_senders(
         self,
         accounts: Collection[LiveAccount],
-        on_answer: Callable[[], None] | None = None,
+        on_answer: Callable[[str], None] | None = None,
     ) -> dict[str, tuple[LiveSender, ...] | TwilioError]:
         """The senders of each subaccount by SID (one listing each, on `read`'s pool and
         pacing), or the error Twilio gave for it after the retries: a scoped plan that
-        registers a number asks who else holds it (plan/registrations.py).
-        `on_answer()` in this thread as each is read (a signal's checkpoint)."""
+        registers a number asks who else holds it (plan/registrations.py). `on_answer(sid)`
+        in this thread as each subaccount is answered for, or not."""
 
     def create_subaccount(self, customer: Customer) -> LiveAccount:
         """Create `wa-sync:<id>`; a lost answer is looked for by name before re-sending."""

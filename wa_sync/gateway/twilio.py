@@ -165,16 +165,16 @@ class TwilioGateway:
     def read_senders(
         self,
         accounts: Collection[model.LiveAccount],
-        on_answer: Callable[[], None] | None = None,
+        on_answer: Callable[[str], None] | None = None,
     ) -> dict[str, tuple[model.LiveSender, ...] | TwilioError]:
         pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
-        reads = {pool.submit(self._senders_or_error, a): a.sid for a in accounts}
+        reads = {pool.submit(self._senders_or_error, account): account.sid for account in accounts}
         answers: dict[str, tuple[model.LiveSender, ...] | TwilioError] = {}
         try:
-            for done in as_completed(reads):
+            for done in as_completed(reads):  # in the order Twilio answers
                 answers[reads[done]] = done.result()
                 if on_answer is not None:
-                    on_answer()
+                    on_answer(reads[done])
             return answers
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
