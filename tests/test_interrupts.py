@@ -61,7 +61,10 @@ def test_a_signal_before_the_first_write_stops_at_the_next_checkpoint_and_a_seco
     with pytest.raises(Interrupted) as again:
         policy.handle(signal.SIGINT, None)  # the second signal: at once
     assert again.value.exit_code == 130  # the signal that stopped it
-    assert not policy.stopped_at_once  # nothing in flight: signals go back as they were
+    # reads may be in flight, one of their threads blocked by the exception: a third
+    # signal ends the process as the system would (a sweep of second signals in a plan
+    # left read threads blocked for ever, holding the interpreter's exit)
+    assert policy.stopped_at_once
     assert not stop.requested()
 
 

@@ -121,7 +121,10 @@ class Signals:
         if self._finishing:
             return  # every write is over: the apply's own result stands, its end is short
         if self._signalled or self._before_writes or self._at_once:
-            self.stopped_at_once = self._writing
+            # a second signal: reads or writes may be left in flight, and its exception
+            # may have left one of their threads blocked (see above); the prompt's first
+            # signal comes once every read is over
+            self.stopped_at_once = self._signalled or bool(self._before_writes)
             self._before_writes = self._before_writes or (0 if self._writing else signum)
             raise Interrupted(signum)
         if not self._writing:
@@ -145,8 +148,9 @@ def handled(policy: Signals) -> Iterator[Signals]:
         yield policy
     finally:
         for signum, handler in before.items():
-            # After a stop at once, the writes left in flight still hold the process
-            # until they end (the interpreter waits for the pool's threads): a further
-            # signal then ends it as the system would, not with a KeyboardInterrupt
-            # traceback from inside that wait.
+            # After a stop at once, the reads or writes left in flight still hold the
+            # process until they end (the interpreter waits for the pool's threads, and
+            # for ever for one the exception left blocked): a further signal then ends
+            # it as the system would, not with a KeyboardInterrupt traceback from inside
+            # that wait.
             signal.signal(signum, signal.SIG_DFL if policy.stopped_at_once else handler)
