@@ -136,6 +136,17 @@ def estate_writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def git(root: Path, *args: str) -> str:
+    """`git ARGS` in `root` as a committer named t; its standard output."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def spawn(
     root: Path,
     env: dict[str, str],

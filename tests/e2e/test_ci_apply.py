@@ -4,19 +4,8 @@ whose configuration was applied."""
 from __future__ import annotations
 
 import json
-import subprocess
 
-from tests.e2e.helpers import customer_doc
-
-
-def git(root, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+from tests.e2e.helpers import customer_doc, git
 
 
 def test_the_report_names_the_commit_applied_not_the_one_that_started_the_run(

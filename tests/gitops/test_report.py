@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import git
 from wa_sync import __version__
 from wa_sync.apply import Outcome, Result
 from wa_sync.errors import UsageError
@@ -90,20 +90,11 @@ def test_header_outside_ci_reads_git(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
 
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-
-    git("init", "-q")
+    git(repo, "init", "-q")
     (repo / "wa-sync.yaml").write_text("settings: {}\n")
-    git("add", "wa-sync.yaml")
-    git("commit", "-q", "-m", "first")
-    head = git("rev-parse", "HEAD")
+    git(repo, "add", "wa-sync.yaml")
+    git(repo, "commit", "-q", "-m", "first")
+    head = git(repo, "rev-parse", "HEAD")
 
     path = tmp_path / "r.jsonl"
     with ReportWriter(str(path), environ={}, repo_root=str(repo)):

@@ -140,25 +140,14 @@ def test_a_line_break_in_a_whatsapp_name_starts_no_line_of_output(repo, cli, emu
     written into the emulator's state, as such an answer would bring it. `output`'s text
     shows the name on its own row, the break as a space, so that no line starts with a
     CI log command; its JSON keeps the name as Twilio gave it (json escapes the break)."""
-    repo.customer("clinic-one", customer_doc(1))
-    assert cli("apply", "--auto-approve").code == 0
-    account = next(
-        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
-    )
-    (recall,) = [
-        c
-        for c in emulator.state()["contents"][account["sid"]]
-        if c["friendly_name"] == "recall_offer"
-    ]
     forged = "recall_offer\n::error file=customers/clinic-one.yaml::forged\r\n::warning::too"
-    with emulator.store.tx() as db:
-        db.execute("UPDATE contents SET approval_name = ? WHERE sid = ?", (forged, recall["sid"]))
+    recall = whatsapp_name_from_twilio(repo, cli, emulator, forged)
 
     result = cli("output")
 
     assert result.code == 0, result.err
     assert [line for line in result.out.splitlines() if line.startswith("::")] == []
-    row = next(line for line in result.out.splitlines() if recall["sid"] in line)
+    row = next(line for line in result.out.splitlines() if recall in line)
     assert row.endswith(
         "recall_offer ::error file=customers/clinic-one.yaml::forged ::warning::too"
     )
@@ -170,6 +159,21 @@ def test_a_del_in_twilio_s_text_reaches_no_json_output_raw(repo, cli, emulator):
     """DEL (0x7f) is a control character the hostile fixture above lacks: `output` and
     `status` escape it in JSON (`output` by json's ensure_ascii, the others through
     visible_json, since json.dumps with ensure_ascii=False leaves it raw)."""
+    named = "recall\x7foffer"
+    whatsapp_name_from_twilio(repo, cli, emulator, named)
+
+    for args in (("output", "--format", "json"), ("status", "--format", "json")):
+        result = cli(*args)
+        assert result.code == 0, result.err
+        assert raw_controls(result.out) == [], args
+    doc = json.loads(cli("output", "--format", "json").out)  # the same document
+    assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == named
+
+
+def whatsapp_name_from_twilio(repo, cli, emulator, name: str) -> str:
+    """clinic-one applied, its recall_offer's WhatsApp name then `name` in the emulator's
+    state, as a hostile answer would bring it (Twilio checks the names it is sent); the
+    content's SID."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
     account = next(
@@ -180,13 +184,6 @@ def test_a_del_in_twilio_s_text_reaches_no_json_output_raw(repo, cli, emulator):
         for c in emulator.state()["contents"][account["sid"]]
         if c["friendly_name"] == "recall_offer"
     ]
-    named = "recall\x7foffer"
     with emulator.store.tx() as db:
-        db.execute("UPDATE contents SET approval_name = ? WHERE sid = ?", (named, recall["sid"]))
-
-    for args in (("output", "--format", "json"), ("status", "--format", "json")):
-        result = cli(*args)
-        assert result.code == 0, result.err
-        assert raw_controls(result.out) == [], args
-    doc = json.loads(cli("output", "--format", "json").out)  # the same document
-    assert doc["customers"]["clinic-one"]["recall_offer"]["en"]["whatsapp_name"] == named
+        db.execute("UPDATE contents SET approval_name = ? WHERE sid = ?", (name, recall["sid"]))
+    return recall["sid"]

@@ -143,9 +143,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
         only, changed_since = list(saved.customers), None
         prune, allow_mass_delete = saved.prune, saved.allow_mass_delete
     locks: list[EstateLock] = []
-    estate_lock = _estate_lock(
-        runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks, signals=signals
-    )
+    estate_lock = _estate_lock(runtime, flag=o.lock_timeout, shard=shard, stop=stop, made=locks)
     with load_and_connect(
         runtime,
         root=o.root,
@@ -158,11 +156,7 @@ def _run(o: Options, *, runtime: Runtime, stop: Stop, signals: Signals) -> int:
     ) as (loaded, gateway):
         workers = o.parallelism or loaded.config.settings.parallelism
         live, plan = read_and_plan(
-            loaded,
-            gateway,
-            prune=prune,
-            allow_mass_delete=allow_mass_delete,
-            runtime=runtime,
+            loaded, gateway, prune=prune, allow_mass_delete=allow_mass_delete, runtime=runtime
         )
         signals.checkpoint()
         if saved is not None and o.planfile:
@@ -247,7 +241,6 @@ def _estate_lock(
     shard: tuple[int, int] | None,
     stop: Stop,
     made: list[EstateLock],
-    signals: Signals,
 ) -> Callable[[Gateway, Settings], EstateLock]:
     """The lock `load_and_connect` takes before its first read (SPEC §4.8). A bad
     --lock-timeout is refused at once, before anything is loaded; without it, the wait
@@ -274,7 +267,7 @@ def _estate_lock(
             timeout=wait,
             err=runtime.stderr,
             on_lost=lost,
-            checkpoint=signals.checkpoint,  # a signal while it waits for another apply's
+            checkpoint=runtime.checkpoint,  # a signal while it waits for another apply's
         )
         made.append(lock)
         return lock

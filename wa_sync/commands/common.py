@@ -149,6 +149,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
     signal: on a terminal, Ctrl-C stops the command's git as well (gitinfo.py), which
     then fails."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
+    before = runtime.checkpoint, runtime.at_once
     with handled(policy):
         runtime.checkpoint, runtime.at_once = policy.checkpoint, policy.at_once
         try:
@@ -159,11 +160,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
         else:
             policy.checkpoint()  # a signal after the last read is not lost
         finally:
-            runtime.checkpoint, runtime.at_once = _no_checkpoint, nullcontext
-
-
-def _no_checkpoint() -> None:
-    pass
+            runtime.checkpoint, runtime.at_once = before
 
 
 @contextmanager
