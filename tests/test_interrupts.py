@@ -12,6 +12,7 @@ import weakref
 
 import pytest
 
+from tests.e2e.helpers import InConditionWait
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 
 
@@ -142,21 +143,7 @@ def test_a_first_signal_inside_threading_s_own_waits_leaves_them_working():
     signal is now only recorded there, and acted on at the apply's next checkpoint."""
     policy = Signals(Stop(), on_stop=lambda name: None)
     done = threading.Event()
-    sent: list[int] = []
-
-    def trace(frame, event, arg):
-        if frame.f_code is not threading.Condition.wait.__code__:
-            return None
-        frame.f_trace_opcodes = True
-
-        def opcodes(frame, event, arg):
-            after_release = frame.f_locals.get("saved_state", sent) is not sent
-            if event == "opcode" and after_release and not sent:
-                sent.append(1)
-                os.kill(os.getpid(), signal.SIGINT)
-            return opcodes
-
-        return opcodes
+    trace = InConditionWait()
 
     threading.Timer(0.2, done.set).start()
     with handled(policy):
@@ -165,6 +152,6 @@ def test_a_first_signal_inside_threading_s_own_waits_leaves_them_working():
             assert done.wait(5)
         finally:
             sys.settrace(None)
-    assert sent
+    assert trace.sent
     with pytest.raises(Interrupted):
         policy.checkpoint()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,3 +185,24 @@ def set_account_status(emulator: Any, sid: str, status: str) -> None:
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
+
+
+class InConditionWait:
+    """A trace (sys.settrace) that sends this process SIGINT the first time the traced
+    thread's `Condition.wait` has released its lock (under `Thread.start`, `Event.wait`,
+    a future's result): where a handler that raised left the wait without its lock."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    def __call__(self, frame, event, arg):
+        if self.sent or frame.f_code is not threading.Condition.wait.__code__:
+            return None
+        frame.f_trace_opcodes = True
+        return self.opcodes
+
+    def opcodes(self, frame, event, arg):
+        if event == "opcode" and not self.sent and "saved_state" in frame.f_locals:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return self.opcodes

@@ -20,34 +20,13 @@ import signal
 import subprocess
 import sys
 import termios
-import threading
 
 import requests
 
-from tests.e2e.helpers import ISV, customer_doc
+from tests.e2e.helpers import ISV, InConditionWait, customer_doc
 from tests.e2e.test_lock import hold_lock, lock_documents
 from tests.e2e.test_reconcile import senders_of
 from tests.e2e.test_verify import PHONE, REPO, _read_screen, pending  # noqa: F401  (a fixture)
-
-
-class InConditionWait:
-    """Sends SIGINT the first time the main thread's `Condition.wait` has released its
-    lock (under `Thread.start`: the gateway's request thread)."""
-
-    def __init__(self) -> None:
-        self.sent = False
-
-    def __call__(self, frame, event, arg):
-        if self.sent or frame.f_code is not threading.Condition.wait.__code__:
-            return None
-        frame.f_trace_opcodes = True
-        return self.opcodes
-
-    def opcodes(self, frame, event, arg):
-        if event == "opcode" and not self.sent and "saved_state" in frame.f_locals:
-            self.sent = True
-            os.kill(os.getpid(), signal.SIGINT)
-        return self.opcodes
 
 
 def interrupted(cli, *args: str):
