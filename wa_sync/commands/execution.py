@@ -63,6 +63,7 @@ class Execution:
                     parallelism=parallelism,
                     on_outcome=self.record,
                     stopped=self.stop.requested,
+                    checkpoint=self.runtime.checkpoint,  # a second signal: at once
                 )
             except Interrupted as exc:
                 self.hard_stop = exc
