@@ -9,8 +9,9 @@ waits for ever. So the first signal is only recorded, and acted on where it is s
 
 - Before the first write an apply has changed nothing, so it stops there: at the next
   `checkpoint()` (after the load, while it waits for the apply lock, as each customer
-  is read, before the plan is confirmed) or at `writing()`, with `Interrupted`. At the
-  confirmation prompt, which waits for a line that may never come, it stops at once.
+  is read, before the plan is confirmed; the transport's, before each request and in
+  its waits) or at `writing()`, with `Interrupted`. At the confirmation prompt, which
+  waits for a line that may never come, it stops at once.
 - Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
   finish (each bounded by the request timeout), the others are reported as not
   started, and the exit code is 128 + the signal's number (130, 143).
