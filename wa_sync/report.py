@@ -136,27 +136,29 @@ class ReportWriter:
 
     def summary(self, *, interrupted_by: str = "") -> dict[str, Any]:
         """The last line: what was done, and why the apply stopped if it did."""
-        summary: dict[str, Any] = {
+        said: dict[str, Any] = {}
+        if self.stopped_by:
+            said["stopped_by"] = self.stopped_by
+        if self.before_any_change:
+            said["before_any_change"] = True
+        if self.not_read:
+            said["not_read"] = [
+                {"customer": cid, "reason": why} for cid, why in sorted(self.not_read.items())
+            ]
+        if interrupted_by:
+            said["interrupted_by"] = interrupted_by
+        if self.exit_code is not None:
+            said["exit_code"] = self.exit_code
+        said = self._scrub(said)  # first, so that `redacted` counts its own redactions too
+        return {
             "type": "summary",
             "completed": not interrupted_by and not self.stopped_by,
             "changes": self._changes,
             "counts": dict(sorted(self._counts.items())),
             "redacted": self._redactions,
             "finished_at": _now(),
+            **said,
         }
-        if self.stopped_by:
-            summary["stopped_by"] = self.stopped_by
-        if self.before_any_change:
-            summary["before_any_change"] = True
-        if self.not_read:
-            summary["not_read"] = [
-                {"customer": cid, "reason": why} for cid, why in sorted(self.not_read.items())
-            ]
-        if interrupted_by:
-            summary["interrupted_by"] = interrupted_by
-        if self.exit_code is not None:
-            summary["exit_code"] = self.exit_code
-        return summary
 
     def _close_quietly(self) -> None:
         if self._file is not None:
