@@ -148,7 +148,8 @@ def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
         repo.customer(f"clinic-{n}", customer_doc(n))
     report = tmp_path / "report.jsonl"
     counted = SignalAt()
-    assert traced(cli, counted, "apply", "--auto-approve").code == 130  # at the first write
+    counting = traced(cli, counted, "apply", "--auto-approve", "--report", str(report))
+    assert counting.code == 130  # at the first write
     assert counted.ended, "the apply never reached its first write"
     assert counted.seen > 500, counted.seen
     assert counted.in_start, "the trace did not see the lock's heartbeat start"
