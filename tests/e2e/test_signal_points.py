@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import dis
 import faulthandler
+import json
 import os
 import queue
 import signal
@@ -158,21 +159,30 @@ def points_to_try(counted: SignalAt, *, every: int = 1) -> list[int]:
 
 
 def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
-    repo, emulator, cli
+    repo, emulator, cli, tmp_path
 ):
+    """... and its --report says so, wherever the signal landed: before the report was
+    opened (the whole report written at once) or after (every change not started)."""
     for n in (1, 2):
         repo.customer(f"clinic-{n}", customer_doc(n))
+    report = tmp_path / "report.jsonl"
     counted = SignalAt()
-    assert traced(cli, counted, "apply", "--auto-approve").code == 130  # at the first write
+    counting = traced(cli, counted, "apply", "--auto-approve", "--report", str(report))
+    assert counting.code == 130  # at the first write
     assert counted.ended, "the apply never reached its first write"
     assert counted.seen > 500, counted.seen
     assert counted.in_start, "the trace did not see the lock's heartbeat start"
 
     for nth in points_to_try(counted):
-        result = traced(cli, SignalAt(nth), "apply", "--auto-approve")
+        report.write_text("an earlier run's report\n")
+        result = traced(cli, SignalAt(nth), "apply", "--auto-approve", "--report", str(report))
         where = f"a SIGINT after call {nth} of {counted.seen}"
         assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "Interrupted (SIGINT) before any change was made." in result.err, where
+        summary = json.loads(report.read_text().splitlines()[-1])
+        assert summary["stopped_by"] == "SIGINT received", f"{where}: {summary}"
+        assert summary["before_any_change"] is True, where
+        assert summary["exit_code"] == 130, where
         assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
         assert estate_writes(emulator.request_log()) == [], where
         assert lock_documents(emulator) == [], f"{where}: the lock was left"
