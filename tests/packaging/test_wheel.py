@@ -32,7 +32,8 @@ from wa_sync.commands.init import SCAFFOLD
 
 ROOT = Path(__file__).resolve().parents[2]
 # what a checkout on a runner does not have
-UNTRACKED = (".git", ".venv", "node_modules", "build", "*.egg-info", "__pycache__", ".*_cache")
+UNTRACKED = (".git", ".venv", "node_modules", "build", "dist", "*.egg-info", "__pycache__")
+UNTRACKED += (".*_cache", ".contract-specs")
 
 # a setuptools that pyproject.toml's [build-system] allows, older than the newest
 OLDER_SETUPTOOLS = "77.0.3"
