@@ -74,10 +74,14 @@ class EstateLock:
         on_lost: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
         checkpoint: Callable[[], None] = lambda: None,
+        taking: LockStore | None = None,
     ):
         self.store, self.holder, self.timeout, self.err = store, holder, timeout, err
         self.on_lost, self.clock = on_lost, clock
         self.checkpoint = checkpoint  # raises to stop taking it (a signal, interrupts.py)
+        # what it is taken through, `store` by default: apply's stops its requests for a
+        # signal (Gateway.lock_store), while the renewals and the release go on
+        self.taking = store if taking is None else taking
         self.held: list[LockDocument] = []
         self._first_seen: dict[tuple[str, str, str], float] = {}
         self._stopping = threading.Event()
@@ -150,10 +154,10 @@ class EstateLock:
         or later, holds at least one of them (wa-sync never deletes a Service)."""
         while True:
             self._since = self.clock()  # before this attempt's creates are sent
-            services = self.store.services()
+            services = self.taking.services()
             created = not services
             if created:
-                services = [self.store.create_service()]
+                services = [self.taking.create_service()]
             held: list[LockDocument] = []
             for service in services:
                 try:
@@ -164,7 +168,7 @@ class EstateLock:
                         break
                     return taken.document
             else:
-                if created and self.store.services() != services:
+                if created and self.taking.services() != services:
                     self._drop(held)
                     continue
                 other = self._overlapping(services)
@@ -181,13 +185,15 @@ class EstateLock:
         other's and gives way (both may, then both try again)."""
         mine = self.holder.lock_name
         for service in services:
-            for document in self.store.locks(service):
+            for document in self.taking.locks(service):
                 if document.name != mine and overlaps(self.holder.shard, document.data):
                     return document
         return None
 
     def _clear_if_stale(self, document: LockDocument) -> bool:
         """Remove another scope's lock left unrenewed past its Ttl; True if removed."""
+        # through `store`: a removal under way goes on (a signal between its two requests
+        # would leave that lock ours, unreleased, for MIN_TTL)
         if not self._stale(document) or not break_lock(self.store, document, self.holder):
             return False
         self._warn_stale(document)
@@ -203,17 +209,17 @@ class EstateLock:
         data, name = self.holder.data(), self.holder.lock_name
         self._sent_create = True
         try:
-            return self.store.create(service, name, data, self.holder.ttl)
+            return self.taking.create(service, name, data, self.holder.ttl)
         except LockTaken as taken:
             found = taken.document
             if found is None or not self._stale(found):
                 raise
             try:
-                document = self.store.update(
+                document = self.taking.update(
                     service, found.sid, data, self.holder.ttl, found.revision
                 )
             except LockChanged as exc:
-                raise LockTaken(self.store.fetch(service, name)) from exc
+                raise LockTaken(self.taking.fetch(service, name)) from exc
             self._warn_stale(found)
             return document
 
@@ -328,4 +334,4 @@ class EstateLock:
     def _drop(self, held: list[LockDocument]) -> None:
         """Give back what an attempt took before it found the lock taken elsewhere."""
         for document in held:
-            self.store.delete(document.service_sid, document.sid)
+            self.taking.delete(document.service_sid, document.sid)

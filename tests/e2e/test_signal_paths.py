@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.commands.test_changed_since import commit
 from tests.e2e.helpers import customer_doc, estate_writes, spawn, wait_for
 from tests.e2e.test_lock import lock_documents
@@ -177,3 +179,36 @@ def test_a_signal_while_twilio_asks_to_wait_stops_the_plan_without_waiting(repo,
     assert plan.returncode == 130, err
     assert said_interrupted(err) == ["Interrupted."]
     assert len(emulator.request_log()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (("apply", "--auto-approve"), "Interrupted (SIGINT) before any change was made."),
+        (("unlock", "--yes"), "Interrupted."),
+    ],
+    ids=["apply-taking-the-lock", "unlock"],
+)
+def test_a_signal_while_twilio_asks_the_lock_s_requests_to_wait_stops_them(
+    repo, emulator, env, command, said
+):
+    """The apply lock's requests (taking it, unlock's reads) went over the lock's own
+    connections, which no signal stops so that the release goes on: with Sync answering
+    429 and "Retry-After: 60", apply (or unlock) went on through the five attempts and
+    their waits, about four minutes after the signal."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["GET"])
+    emulator.clear_request_log()
+    process = spawn(repo.root, env, *command)
+    try:
+        wait_for(lambda: emulator.request_log() or process.poll() is not None, "the first read")
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)  # not after four minutes
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert said_interrupted(err) == [said]
+    assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]
+    emulator.set_faults()
+    assert lock_documents(emulator) == []

@@ -288,6 +288,7 @@ def _estate_lock(
         lock = EstateLock(
             gateway.lock_store(),
             holder,
+            taking=gateway.lock_store(stoppable=True),  # a signal ends its waits
             timeout=wait,
             err=runtime.stderr,
             on_lost=lost,

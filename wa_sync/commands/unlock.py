@@ -22,8 +22,9 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def run(*, root: str, yes: bool, emulator: bool, runtime: Runtime) -> int:
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
-        store = gateway.lock_store()
-        held = [d for service in store.services() for d in store.locks(service)]
+        reads = gateway.lock_store(stoppable=True)  # a signal stops them, and their waits
+        held = [d for service in reads.services() for d in reads.locks(service)]
+        store = gateway.lock_store()  # a removal under way goes on
         if not held:
             runtime.stdout.write("No apply holds the lock on this estate.\n")
             return 0

@@ -116,7 +116,8 @@ class Gateway(Protocol):
 
     def delete_content(self, account: LiveAccount, sid: str) -> None: ...
 
-    def lock_store(self) -> LockStore:
+    def lock_store(self, *, stoppable: bool = False) -> LockStore:
         """Where the apply lock lives (SPEC §4.8; docs/reliability.md): the parent
-        account's Sync Documents (gateway/lock.py)."""
+        account's Sync Documents (gateway/lock.py); `stoppable`: its requests stop for a
+        signal the command recorded."""
         ...

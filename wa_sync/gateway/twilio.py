@@ -352,11 +352,17 @@ class TwilioGateway:
         with self._errors(f"deleting content {sid} in subaccount {account.sid}", account.sid):
             client.content.v1.contents(sid).delete()
 
-    def lock_store(self) -> LockStore:
-        """The apply lock's Sync Documents, as the parent (gateway/lock.py)."""
-        self._lock_http = self._lock_http or self._http.twin()
+    def lock_store(self, *, stoppable: bool = False) -> LockStore:
+        """The apply lock's Sync Documents, as the parent (gateway/lock.py): on the lock's
+        own connections (Transport.twin), whose requests go on whatever signal comes (the
+        heartbeat, the release, a removal under way); `stoppable` on the command's, whose
+        requests and waits stop for a signal it recorded (taking the lock, unlock's reads:
+        a wait of Twilio's Retry-After held them for minutes)."""
+        transport = self._http
+        if not stoppable:
+            transport = self._lock_http = self._lock_http or self._http.twin()
         parent = self._credentials
-        client = self._client(parent.username, parent.secret, parent.account_sid, self._lock_http)
+        client = self._client(parent.username, parent.secret, parent.account_sid, transport)
         return SyncLockStore(client, self._errors, self._create_once)
 
     def _create_once(
