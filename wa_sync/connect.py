@@ -44,6 +44,7 @@ def http_client(
     parallelism: int,
     embedded: bool = False,
     checkpoint: Callable[[], None] = lambda: None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> Transport:
     """The transport for every Twilio request of one command, from the environment:
     WA_SYNC_TWILIO_TIMEOUT (seconds a request may take in all, default 30),
@@ -64,6 +65,7 @@ def http_client(
         verify=True if embedded else ca_bundle(environ),
         limits=rate_limits(environ),
         checkpoint=checkpoint,
+        stopping=stopping,
     )
 
 
@@ -221,11 +223,13 @@ def open_gateway(
     emulator: bool,
     parallelism: int,
     checkpoint: Callable[[], None] = lambda: None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> Iterator[Gateway]:
     """The gateway for one command; closed (and the emulator stopped) on exit.
-    `checkpoint` raises to stop the requests for a signal the command recorded."""
+    `checkpoint` raises to stop the requests for a signal the command recorded;
+    `stopping` is true once apply starts no new write (Transport)."""
     if emulator:
-        with _embedded(environ, root, parallelism, checkpoint) as gateway:
+        with _embedded(environ, root, parallelism, checkpoint, stopping) as gateway:
             yield gateway
         return
     raw_url = (environ.get("WA_SYNC_TWILIO_URL") or "").strip()
@@ -237,7 +241,11 @@ def open_gateway(
     gateway = TwilioGateway(
         credentials,
         http_client=http_client(
-            environ, base_url=base_url, parallelism=parallelism, checkpoint=checkpoint
+            environ,
+            base_url=base_url,
+            parallelism=parallelism,
+            checkpoint=checkpoint,
+            stopping=stopping,
         ),
         parallelism=parallelism,
         emulated=is_emulated_url(base_url),
@@ -252,7 +260,11 @@ def open_gateway(
 
 @contextmanager
 def _embedded(
-    environ: Mapping[str, str], root: str, parallelism: int, checkpoint: Callable[[], None]
+    environ: Mapping[str, str],
+    root: str,
+    parallelism: int,
+    checkpoint: Callable[[], None],
+    stopping: Callable[[], bool],
 ) -> Iterator[TwilioGateway]:
     """The in-process emulator with its state in <root>/.wa-sync/emulator.db."""
     db = emulator_state(root)
@@ -272,6 +284,7 @@ def _embedded(
                 parallelism=parallelism,
                 embedded=True,
                 checkpoint=checkpoint,
+                stopping=stopping,
             ),
             parallelism=parallelism,
             emulated=True,

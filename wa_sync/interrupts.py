@@ -16,8 +16,9 @@ safe:
   line that may never come, it stops at once. A second signal changes nothing in a
   stop already under way.
 - Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
-  finish (each bounded by the request timeout), the others are reported as not
-  started, and the exit code is 128 + the signal's number (130, 143).
+  finish (each bounded by the request timeout: one that Twilio asks to wait is not
+  tried again, gateway/http.py), the others are reported as not started, and the exit
+  code is 128 + the signal's number (130, 143).
 - A second signal while writing is the user's "stop at once": at the next checkpoint
   (apply's wait for its writes looks each half second, a request before it starts or
   in its waits) `Interrupted` leaves the writes in flight behind.

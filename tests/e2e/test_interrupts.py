@@ -236,3 +236,35 @@ def test_a_signal_once_there_is_nothing_to_apply_changes_nothing(estate, emulato
     assert "Nothing to apply." in out
     assert "Interrupted" not in err
     assert "Traceback" not in err
+
+
+def test_a_write_twilio_asks_to_wait_after_the_first_signal_is_not_tried_again(
+    repo, emulator, env, cli, tmp_path
+):
+    """SPEC §4.8: the writes in flight finish, bounded by the request timeout. A write
+    answered 429 with "Retry-After: 60" went on through its five attempts and their
+    waits, about four minutes after the first Ctrl-C. Twilio made none of it (429): it
+    fails as Twilio answered, and the next apply makes it."""
+    for n in range(1, 5):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    report = tmp_path / "report.jsonl"
+    emulator.set_faults(latency_ms=100, methods=["POST"])
+    process = spawn(repo.root, env, "apply", "--auto-approve", "--parallelism", "2",
+                    "--report", str(report))  # fmt: skip
+    try:
+        wait_for(lambda: len(writes_started(emulator)) >= 3, "the apply's first writes")
+        emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["POST"])
+        wait_for(lambda: any(r["status"] == 429 for r in emulator.request_log()), "a 429")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)  # not after four minutes
+    finally:
+        process.kill()
+
+    assert process.returncode == 130, err
+    changes = [r for r in read_report(report) if r["type"] == "change"]
+    failed = [r for r in changes if r["result"] == "failed"]
+    assert failed, out
+    assert all("429 Too Many Requests (not tried again: apply is stopping)" in r["error"]
+               for r in failed), failed  # fmt: skip
+    assert read_report(report)[-1]["stopped_by"] == "SIGINT received"
+    assert_resumes(cli, emulator)

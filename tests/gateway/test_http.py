@@ -274,6 +274,23 @@ def test_a_signal_ends_the_wait_before_a_retry(server):
     assert len(server.seen) == 1
 
 
+def test_once_apply_stops_starting_writes_a_wait_before_a_retry_ends_the_request(server):
+    # a first signal while writing: the write in flight finishes within the request
+    # timeout, not after four waits of Retry-After 60; Twilio made none of it (429)
+    stopping = threading.Event()
+    server.then(*[Reply(429, headers={"Retry-After": "60"})] * 4)
+    client = Transport(base_url=server.url, attempts=4, timeout=2.0, stopping=stopping.is_set)
+    with ThreadPoolExecutor(1) as pool:
+        request = pool.submit(post, client)
+        while not server.seen:
+            time.sleep(0.01)
+        stopping.set()
+        refused = request.exception(timeout=30)
+    assert isinstance(refused, GaveUp), refused
+    assert "429 Too Many Requests (not tried again: apply is stopping)" in str(refused)
+    assert len(server.seen) == 1
+
+
 def test_the_lock_s_twin_has_no_checkpoint(server, sleeps):
     # the apply lock's release goes on after a signal stopped the estate's requests
     checkpoint = Checkpoint()

@@ -149,9 +149,10 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
     signal: on a terminal, Ctrl-C stops the command's git as well (gitinfo.py), which
     then fails."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
-    before = runtime.checkpoint, runtime.at_once
+    before = runtime.checkpoint, runtime.at_once, runtime.stopping
     with handled(policy):
         runtime.checkpoint, runtime.at_once = policy.checkpoint, policy.at_once
+        runtime.stopping = policy.stop.requested
         try:
             yield policy
         except WaSyncError:
@@ -160,7 +161,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
         else:
             policy.checkpoint()  # a signal after the last read is not lost
         finally:
-            runtime.checkpoint, runtime.at_once = before
+            runtime.checkpoint, runtime.at_once, runtime.stopping = before
 
 
 @contextmanager
@@ -173,6 +174,7 @@ def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) ->
         emulator=emulator,
         parallelism=parallelism,
         checkpoint=lambda: runtime.checkpoint(),  # the one in force when a request waits
+        stopping=lambda: runtime.stopping(),
     ) as gateway:
         yield gateway
     runtime.checkpoint()

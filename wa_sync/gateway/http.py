@@ -43,6 +43,7 @@ BACKOFF_JITTER = 0.5
 BACKOFF_MAX = 20.0
 MAX_RETRY_AFTER = 60.0
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
+NOT_RETRIED = "apply is stopping"
 RETRIED = frozenset({429, *range(500, 600)})
 # Twilio's Content API limits per account, requests a second (changelog, 2026-09-30).
 PUBLISHED_LIMITS = {"list": 20.0, "fetch": 100.0, "create": 100.0, "update": 20.0, "delete": 100.0}
@@ -110,9 +111,22 @@ class Policy(Retry):
         attempts = len(self.history) + (self.total or 0) + 1
         path = urlsplit(last.url or "").path
         _log.info("attempt %d/%d %s %s: %s", len(self.history), attempts, last.method, path, what)
-        _attempt.checkpoint()  # a signal the command recorded: no further attempt
-        _attempt.sleep(wait)
+        _attempt.retrying = True
+        try:
+            _attempt.checkpoint()  # a signal the command recorded: no further attempt
+            _attempt.sleep(wait)
+        except _NotRetried:
+            told = f"Twilio answered {what}" if last.status else what
+            failed = GaveUp if last.status else Unreachable
+            told += f" (not tried again: {NOT_RETRIED})"
+            raise failed(last.method or "", last.url or "", told, status=last.status) from None
+        finally:
+            _attempt.retrying = False
         _attempt.started = time.monotonic()
+
+
+class _NotRetried(Exception):
+    """Apply starts no new write: a request Twilio asked to wait is not tried again."""
 
 
 class Transport(TwilioHttpClient):
@@ -133,6 +147,7 @@ class Transport(TwilioHttpClient):
         limits: Mapping[str, float] = PUBLISHED_LIMITS,
         sleep: Callable[[float], None] | None = None,  # None: a wait a signal ends
         checkpoint: Callable[[], None] = lambda: None,
+        stopping: Callable[[], bool] = lambda: False,
     ):
         super().__init__(pool_connections=False, timeout=timeout, logger=_log)
         self._made_with: dict[str, Any] = {  # for twin()
@@ -153,6 +168,10 @@ class Transport(TwilioHttpClient):
         # first signal is acted on within a second (or the attempt in flight), not after
         # every attempt and backoff; the lock's twin has none (its release must go on)
         self.checkpoint = checkpoint
+        # true once apply starts no new write (SPEC §4.8): a write in flight then finishes
+        # within the request timeout, so a request Twilio asks to wait (429, a 5xx's
+        # backoff) is not tried again, and fails as Twilio answered; the twin has none
+        self.stopping = stopping
         self.sleep = self._wait if sleep is None else sleep
         self.proxies, self.no_proxy = dict(proxies or {}), no_proxy
         self.proxy_logins = [get_auth_from_url(p) for p in self.proxies.values()]  # (user, pw)
@@ -229,8 +248,15 @@ class Transport(TwilioHttpClient):
         """Sleep, looking for a recorded signal each half second."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            self.checkpoint()
+            self._checkpoint()
             time.sleep(min(left, 0.5))
+
+    def _checkpoint(self) -> None:
+        """The command's checkpoint; in the wait before a retry (Policy.sleep), also
+        `_NotRetried` once apply starts no new write."""
+        self.checkpoint()
+        if getattr(_attempt, "retrying", False) and self.stopping():
+            raise _NotRetried
 
     def _pace(self, account: str, kind: str | None) -> None:
         """Space an account's requests of one class evenly at PACE_MARGIN of its limit
@@ -257,7 +283,7 @@ class Transport(TwilioHttpClient):
         netloc = urlsplit(url).netloc
         bypass = self.no_proxy and proxy_bypass_environment(netloc, {"no": self.no_proxy})
         _attempt.sleep, _attempt.started = self.sleep, time.monotonic()
-        _attempt.checkpoint = self.checkpoint
+        _attempt.checkpoint = self._checkpoint
         started = _attempt.started
         answer = self.session.request(
             method,
