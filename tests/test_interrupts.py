@@ -35,8 +35,9 @@ def test_a_first_signal_after_another_reason_to_stop_still_only_stops_new_writes
     policy.checkpoint()  # the first: only new writes stop
     policy.handle(signal.SIGINT, None)  # the second: recorded, stops at the checkpoint
     assert policy.stopped_at_once
-    with pytest.raises(Interrupted):
+    with pytest.raises(Interrupted) as raised:
         policy.checkpoint()
+    assert raised.value.received() == "SIGINT received twice"
 
 
 def test_a_second_signal_while_writing_is_recorded_and_stops_at_the_next_checkpoint():
@@ -49,7 +50,8 @@ def test_a_second_signal_while_writing_is_recorded_and_stops_at_the_next_checkpo
     policy.handle(signal.SIGINT, None)  # not raised
     with pytest.raises(Interrupted) as raised:
         policy.checkpoint()
-    assert raised.value.exit_code == 130
+    assert raised.value.exit_code == 130  # the signal that stopped it at once
+    assert raised.value.received() == "SIGTERM received, then SIGINT"
     policy.finishing()
     policy.checkpoint()  # the writes are over: their result stands
 

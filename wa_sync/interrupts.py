@@ -49,10 +49,18 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class Interrupted(KeyboardInterrupt):
     """A signal that stops the command at once."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, *, first: int = 0):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.first = first or signum  # a stop at once: the signal that came before it
         self.exit_code = 128 + signum
+
+    def received(self) -> str:
+        """The signals of a stop at once: "SIGINT received twice", or, as a CI runner
+        cancels, "SIGINT received, then SIGTERM"."""
+        if self.first == self.signum:
+            return f"{self} received twice"
+        return f"{signal.Signals(self.first).name} received, then {self}"
 
 
 class Stop:
@@ -86,7 +94,7 @@ class Signals:
         self.on_stop = on_stop  # called with the reason when a signal asks to stop
         self._writing = False
         self._finishing = False
-        self._signalled = False  # a first signal came while writing
+        self._signalled = 0  # the first signal, when it came while writing
         self._before_writes = 0  # the first signal, when it came before any write
         self._at_once_while_writing = 0  # a second signal while writing
         self._at_once = False  # in a wait that only an exception ends (the prompt)
@@ -98,7 +106,9 @@ class Signals:
         second one while writing; never once the writes are over."""
         if self._finishing:
             return
-        signum = self._at_once_while_writing or (0 if self._writing else self._before_writes)
+        if self._at_once_while_writing:
+            raise Interrupted(self._at_once_while_writing, first=self._signalled)
+        signum = 0 if self._writing else self._before_writes
         if signum:
             raise Interrupted(signum)
 
@@ -154,7 +164,7 @@ class Signals:
         if not self._writing:
             self._before_writes = signum  # acted on at the next checkpoint
             return
-        self._signalled = True
+        self._signalled = signum
         name = signal.Signals(signum).name
         self.stop.request(f"{name} received", 128 + signum)  # a first reason stays first
         self.on_stop(name)

@@ -124,7 +124,7 @@ class Execution:
 
     def stopped_by(self) -> str:
         if self.hard_stop is not None:
-            return f"{self.hard_stop} received twice, stopped at once"
+            return f"{self.hard_stop.received()}, stopped at once"
         return self.stop.reason
 
     def finish(self) -> int:
