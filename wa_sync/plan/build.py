@@ -272,11 +272,11 @@ def _orphans(
             why = (
                 "has no customer file; wa-sync never closes subaccounts: close it in the "
                 "Twilio console if the customer has left, or restore customers/"
-                f"{cid}.yaml"
+                f"{account.shown_customer_id}.yaml"
             )
         else:
             continue
-        message = f"subaccount {account.sid} ({account.friendly_name}) {why}"
+        message = f"subaccount {account.sid} ({account.shown_name}) {why}"
         notes.append(
             Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
         )

@@ -183,7 +183,7 @@ def _fold(plan: Plan, customer_id: str, lines: list[str]) -> list[str]:
     summary = summary or ("not read from Twilio" if customer_id in plan.unread else "notes only")
     return [
         "<details>",
-        f"<summary><b>{pre(unlinked(customer_id))}</b>: {pre(summary)}</summary>",
+        f"<summary><b>{pre(unlinked(one_line(customer_id)))}</b>: {pre(summary)}</summary>",
         "",
         "<pre>",
         *[pre(line) for line in lines],
