@@ -13,7 +13,7 @@ import weakref
 import pytest
 
 from tests.e2e.helpers import InConditionWait
-from wa_sync.interrupts import Interrupted, Signals, Stop, handled
+from wa_sync.interrupts import SIGNALS, Interrupted, Signals, Stop, handled
 
 
 def writing_policy() -> tuple[Signals, Stop, list[str]]:
@@ -50,23 +50,39 @@ def test_signals_once_the_writes_are_over_leave_the_result_as_it_is():
     assert not policy.stopped_at_once
 
 
-def test_a_signal_before_the_first_write_stops_at_the_next_checkpoint_and_a_second_at_once():
-    """The handler raises only for a stop at once: an exception where a first signal
-    lands could leave a lock of Python's own code taken (see wa_sync/interrupts.py)."""
+def test_signals_before_the_first_write_stop_at_the_next_checkpoint_and_never_raise():
+    """The handler raises only while writing or at a prompt: an exception where a signal
+    lands could leave a lock of Python's own code taken (see wa_sync/interrupts.py). A
+    second signal before the first write raised where it landed: a sweep of them in a
+    plan ended in "internal error", or in a read thread blocked for ever."""
     stop = Stop()
     policy = Signals(stop, on_stop=lambda name: None)
     policy.handle(signal.SIGTERM, None)  # recorded, not raised
+    policy.handle(signal.SIGINT, None)  # the second: recorded too
+    assert policy.stopped_at_once  # a third ends the process as the system would
     with pytest.raises(Interrupted) as raised:
         policy.checkpoint()
-    assert raised.value.exit_code == 143
-    with pytest.raises(Interrupted) as again:
-        policy.handle(signal.SIGINT, None)  # the second signal: at once
-    assert again.value.exit_code == 130  # the signal that stopped it
-    # reads may be in flight, one of their threads blocked by the exception: a third
-    # signal ends the process as the system would (a sweep of second signals in a plan
-    # left read threads blocked for ever, holding the interpreter's exit)
-    assert policy.stopped_at_once
+    assert raised.value.exit_code == 143  # the signal that stopped it
     assert not stop.requested()
+
+
+def test_a_second_signal_before_the_first_write_lets_a_third_end_the_process():
+    """Within `handled`: the stop under way may wait for the attempt in flight (up to
+    the request timeout) or the load; a third signal does not wait for it."""
+    policy = Signals(Stop(), on_stop=lambda name: None)
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    try:
+        with handled(policy):
+            assert signal.getsignal(signal.SIGINT) == policy.handle
+            policy.handle(signal.SIGINT, None)
+            assert signal.getsignal(signal.SIGINT) == policy.handle  # the first: recorded
+            policy.handle(signal.SIGINT, None)
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_DFL
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_DFL  # and after the block
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def test_a_signal_at_the_confirmation_prompt_stops_at_once():

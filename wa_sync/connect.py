@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -38,7 +38,12 @@ EMULATOR_DB = "emulator.db"
 
 
 def http_client(
-    environ: Mapping[str, str], *, base_url: str | None, parallelism: int, embedded: bool = False
+    environ: Mapping[str, str],
+    *,
+    base_url: str | None,
+    parallelism: int,
+    embedded: bool = False,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> Transport:
     """The transport for every Twilio request of one command, from the environment:
     WA_SYNC_TWILIO_TIMEOUT (seconds a request may take in all, default 30),
@@ -58,6 +63,7 @@ def http_client(
         no_proxy=_variable(environ, "no_proxy"),
         verify=True if embedded else ca_bundle(environ),
         limits=rate_limits(environ),
+        checkpoint=checkpoint,
     )
 
 
@@ -209,11 +215,17 @@ def is_emulated_url(base_url: str | None) -> bool:
 
 @contextmanager
 def open_gateway(
-    *, environ: Mapping[str, str], root: str, emulator: bool, parallelism: int
+    *,
+    environ: Mapping[str, str],
+    root: str,
+    emulator: bool,
+    parallelism: int,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> Iterator[Gateway]:
-    """The gateway for one command; closed (and the emulator stopped) on exit."""
+    """The gateway for one command; closed (and the emulator stopped) on exit.
+    `checkpoint` raises to stop the requests for a signal the command recorded."""
     if emulator:
-        with _embedded(environ, root, parallelism) as gateway:
+        with _embedded(environ, root, parallelism, checkpoint) as gateway:
             yield gateway
         return
     raw_url = (environ.get("WA_SYNC_TWILIO_URL") or "").strip()
@@ -224,7 +236,9 @@ def open_gateway(
         _log.warning(warning)
     gateway = TwilioGateway(
         credentials,
-        http_client=http_client(environ, base_url=base_url, parallelism=parallelism),
+        http_client=http_client(
+            environ, base_url=base_url, parallelism=parallelism, checkpoint=checkpoint
+        ),
         parallelism=parallelism,
         emulated=is_emulated_url(base_url),
         edge=_location(environ, "TWILIO_EDGE", "a Twilio edge location such as sydney"),
@@ -237,7 +251,9 @@ def open_gateway(
 
 
 @contextmanager
-def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterator[TwilioGateway]:
+def _embedded(
+    environ: Mapping[str, str], root: str, parallelism: int, checkpoint: Callable[[], None]
+) -> Iterator[TwilioGateway]:
     """The in-process emulator with its state in <root>/.wa-sync/emulator.db."""
     db = emulator_state(root)
     try:
@@ -251,7 +267,11 @@ def _embedded(environ: Mapping[str, str], root: str, parallelism: int) -> Iterat
         gateway = TwilioGateway(
             credentials,
             http_client=http_client(
-                environ, base_url=emu.url, parallelism=parallelism, embedded=True
+                environ,
+                base_url=emu.url,
+                parallelism=parallelism,
+                embedded=True,
+                checkpoint=checkpoint,
             ),
             parallelism=parallelism,
             emulated=True,

@@ -9,14 +9,20 @@ waits for ever. So the first signal is only recorded, and acted on where it is s
 
 - Before the first write an apply has changed nothing, so it stops there: at the next
   `checkpoint()` (after the load, while it waits for the apply lock, as each customer
-  is read, before the plan is confirmed) or at `writing()`, with `Interrupted`. At the
-  confirmation prompt, which waits for a line that may never come, it stops at once.
+  is read, before the plan is confirmed; the transport's, before each request and in
+  its waits) or at `writing()`, with `Interrupted`. At the confirmation prompt, which
+  waits for a line that may never come, it stops at once.
 - Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
   finish (each bounded by the request timeout), the others are reported as not
   started, and the exit code is 128 + the signal's number (130, 143).
 
-A second signal is the user's "stop at once": it raises `Interrupted` where it lands,
-which leaves the writes in flight behind; a third ends the process as the system does.
+While writing, a second signal is the user's "stop at once": it raises `Interrupted`
+where it lands, which leaves the writes in flight behind. Before the first write the
+stop is already under way, and comes as soon as it is safe (a checkpoint is reached
+within half a second of any wait, or once the attempt in flight or the load ends); a
+second signal there only makes the next one end the process as the system does, since
+raising where it lands would risk what is said above. After a second signal while
+writing, a third ends the process as the system does too.
 The same `Stop` serves the other reasons to stop starting writes: the apply lock lost,
 the report or standard output no longer writable (a first signal after those still only
 stops new writes). Once the writes are over, signals change nothing: the apply's result
@@ -82,7 +88,8 @@ class Signals:
         self._signalled = False  # a first signal came while writing
         self._before_writes = 0  # the first signal, when it came before any write
         self._at_once = False  # in a wait that only an exception ends (the prompt)
-        self.stopped_at_once = False
+        self._installed = False  # its handlers are the process's (`handled`)
+        self.stopped_at_once = False  # a second signal came: a further one ends the process
 
     def checkpoint(self) -> None:
         """Stop here (`Interrupted`) if a signal came and nothing was written yet."""
@@ -120,12 +127,22 @@ class Signals:
         # (the lock lost, the report unwritable) leaves the first one its usual effect.
         if self._finishing:
             return  # every write is over: the apply's own result stands, its end is short
-        if self._signalled or self._before_writes or self._at_once:
+        if self._before_writes and not self._at_once:
+            # a second signal before any write: the first one's stop is under way. Raised
+            # here, it landed in the locks of a pool or a future as often as not (a sweep
+            # of second signals in a plan: 154 of 229 points ended in "internal error" or
+            # a read thread blocked for ever, which the interpreter's exit waits for)
+            self.stopped_at_once = True
+            if self._installed:
+                for each in SIGNALS:
+                    signal.signal(each, signal.SIG_DFL)  # a third ends the process
+            return
+        if self._signalled or self._at_once:
             # a second signal: reads or writes may be left in flight, and its exception
             # may have left one of their threads blocked (see above); the prompt's first
             # signal comes once every read is over
-            self.stopped_at_once = self._signalled or bool(self._before_writes)
-            self._before_writes = self._before_writes or (0 if self._writing else signum)
+            self.stopped_at_once = self._signalled
+            self._before_writes = 0 if self._writing else signum
             raise Interrupted(signum)
         if not self._writing:
             self._before_writes = signum  # acted on at the next checkpoint
@@ -144,9 +161,11 @@ def handled(policy: Signals) -> Iterator[Signals]:
         yield policy
         return
     before = {signum: signal.signal(signum, policy.handle) for signum in SIGNALS}
+    policy._installed = True
     try:
         yield policy
     finally:
+        policy._installed = False
         for signum, handler in before.items():
             # After a stop at once, the reads or writes left in flight still hold the
             # process until they end (the interpreter waits for the pool's threads, and

@@ -155,3 +155,23 @@ def test_a_report_opened_before_the_signal_was_found_lists_every_change_as_not_s
     assert not summary["completed"]
     assert summary["stopped_by"] == "SIGTERM received"
     assert summary["counts"] == {"not_started": 8}
+
+
+def test_a_signal_while_twilio_asks_to_wait_stops_the_plan_without_waiting(repo, emulator, env):
+    """The recorded signal was only acted on once a customer was read: with every read
+    answered 429 and "Retry-After: 60", after the request's five attempts and four
+    waits of a minute. Now the request's wait looks for it (gateway/http.py)."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["GET"])
+    emulator.clear_request_log()
+    plan = spawn(repo.root, env, "plan")
+    try:
+        wait_for(lambda: emulator.request_log() or plan.poll() is not None, "the first read")
+        assert plan.poll() is None, plan.communicate()
+        plan.send_signal(signal.SIGINT)
+        _out, err = plan.communicate(timeout=30)  # not after four minutes
+    finally:
+        plan.kill()
+    assert plan.returncode == 130, err
+    assert said_interrupted(err) == ["Interrupted."]
+    assert len(emulator.request_log()) == 1

@@ -1,5 +1,6 @@
 """A real SIGINT at any point of an apply before its first write stops it cleanly:
-exit 130, "before any change was made", no traceback, no write, no lock left.
+exit 130, "before any change was made", no traceback, no write, no lock left; a plan
+too, and a second SIGINT right after the first.
 
 CPython runs a signal's handler in the main thread right after a call returns. A
 handler that raised there could land inside Python code holding a lock (`threading`'s
@@ -55,8 +56,9 @@ class SignalAt:
 
     CALLS = frozenset(dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX"))
 
-    def __init__(self, nth: int = 0, *, start=APPLY, end=FIRST_WRITE):
+    def __init__(self, nth: int = 0, *, start=APPLY, end=FIRST_WRITE, twice: bool = False):
         self.nth, self.seen, self.start, self.end = nth, 0, start, end
+        self.twice = twice  # a second SIGINT at the point after the nth
         self.started = self.ended = self.sent = False
         self.in_start: list[int] = []  # the points inside Thread.start
         self.in_locks: list[int] = []  # the points in threading's, queue's, futures' code
@@ -86,7 +88,7 @@ class SignalAt:
                 self.in_locks.append(self.seen)
             if frame.f_code.co_filename == threading.__file__ and _in_thread_start(frame):
                 self.in_start.append(self.seen)
-            if self.seen == self.nth:
+            if self.seen == self.nth or (self.twice and self.seen == self.nth + 1):
                 self.send()
         return self.opcodes
 
@@ -105,7 +107,9 @@ def _in_thread_start(frame) -> bool:
 
 def traced(cli, trace: SignalAt, *args: str):
     """`wa-sync ARGS` under `trace`; a hang ends the run with every thread's stack
-    (faulthandler)."""
+    (faulthandler). The signals' handlers are this process's again after it (a second
+    signal leaves the system's, so that a third would end the process)."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     faulthandler.dump_traceback_later(120, exit=True)
     sys.settrace(trace)
     try:
@@ -113,6 +117,8 @@ def traced(cli, trace: SignalAt, *args: str):
     finally:
         sys.settrace(None)
         faulthandler.cancel_dump_traceback_later()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def pool_threads_left(seconds: float = 10.0) -> list[str]:
@@ -172,5 +178,21 @@ def test_a_first_signal_anywhere_in_a_plan_stops_it_cleanly(repo, emulator, cli)
         where = f"a SIGINT after call {nth} of {counted.seen}"
         assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "Interrupted." in result.err, where
+        assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
+        assert pool_threads_left() == [], f"{where}: a pool's thread never ends"
+
+
+def test_a_second_signal_anywhere_in_a_plan_stops_it_cleanly(repo, emulator, cli):
+    """A second signal raised where it landed, and as often as not that was inside the
+    locks of a pool or a future: "internal error", or a read thread blocked for ever."""
+    for n in (1, 2, 3):
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    counted = SignalAt(start=PLAN, end=PLAN_END)
+    assert traced(cli, counted, "plan").code == 130  # counts, and stops at the end
+    for nth in points_to_try(counted):
+        result = traced(cli, SignalAt(nth, start=PLAN, end=PLAN_END, twice=True), "plan")
+        where = f"two SIGINTs after calls {nth} and {nth + 1} of {counted.seen}"
+        assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
         assert pool_threads_left() == [], f"{where}: a pool's thread never ends"

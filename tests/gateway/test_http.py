@@ -7,6 +7,8 @@ import gzip
 import json
 import logging
 import socket
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -212,6 +214,72 @@ def test_a_refused_connection_is_retried_even_for_a_post_then_gives_up(sleeps):
     with pytest.raises(Unreachable, match="no connection could be made"):
         post(client)
     assert len(sleeps) == 2
+
+
+# --- a signal the command recorded ------------------------------------------------------
+
+
+class Signalled(Exception):
+    """What the command's checkpoint raises (Interrupted, in wa-sync)."""
+
+
+class Checkpoint:
+    """Raises once a signal is recorded, as a command's checkpoint does; `passes`: the
+    signal is recorded after that many calls."""
+
+    def __init__(self, passes: int | None = None) -> None:
+        self.recorded = threading.Event()
+        self.passes = passes
+
+    def __call__(self) -> None:
+        if self.passes is not None:
+            self.passes -= 1
+            if self.passes < 0:
+                self.recorded.set()
+        if self.recorded.is_set():
+            raise Signalled()
+
+
+def test_a_recorded_signal_sends_no_further_request(server, sleeps):
+    checkpoint = Checkpoint()
+    client = client_for(server, sleeps, checkpoint=checkpoint)
+    assert get(client).status_code == 200
+    checkpoint.recorded.set()
+    with pytest.raises(Signalled):
+        get(client)
+    assert len(server.seen) == 1
+
+
+def test_a_signal_recorded_during_an_attempt_stops_the_retries(server, sleeps):
+    checkpoint = Checkpoint(passes=1)  # the request goes, the signal comes before its answer
+    server.then(Reply(429, headers={"Retry-After": "3"}), Reply(200))
+    with pytest.raises(Signalled):
+        get(client_for(server, sleeps, checkpoint=checkpoint))
+    assert sleeps == []
+    assert len(server.seen) == 1
+
+
+def test_a_signal_ends_the_wait_before_a_retry(server):
+    # Retry-After 60 s, repeated: without a wait the signal ends, the request would only
+    # stop after four of them
+    checkpoint = Checkpoint()
+    server.then(*[Reply(429, headers={"Retry-After": "60"})] * 4)
+    client = Transport(base_url=server.url, attempts=4, timeout=2.0, checkpoint=checkpoint)
+    with ThreadPoolExecutor(1) as pool:
+        request = pool.submit(get, client)
+        while not server.seen:
+            time.sleep(0.01)
+        checkpoint.recorded.set()
+        assert isinstance(request.exception(timeout=30), Signalled)
+    assert len(server.seen) == 1
+
+
+def test_the_lock_s_twin_has_no_checkpoint(server, sleeps):
+    # the apply lock's release goes on after a signal stopped the estate's requests
+    checkpoint = Checkpoint()
+    checkpoint.recorded.set()
+    twin = client_for(server, sleeps, checkpoint=checkpoint).twin()
+    assert get(twin).status_code == 200
 
 
 # --- answers that are not Twilio's --------------------------------------------------------

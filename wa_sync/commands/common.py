@@ -168,7 +168,11 @@ def connect(runtime: Runtime, *, root: str, emulator: bool, parallelism: int) ->
     """The gateway for the block; at its end a signal the command recorded meanwhile
     stops it, before it shows or writes anything."""
     with open_gateway(
-        environ=runtime.environ, root=root, emulator=emulator, parallelism=parallelism
+        environ=runtime.environ,
+        root=root,
+        emulator=emulator,
+        parallelism=parallelism,
+        checkpoint=lambda: runtime.checkpoint(),  # the one in force when a request waits
     ) as gateway:
         yield gateway
     runtime.checkpoint()

@@ -110,6 +110,7 @@ class Policy(Retry):
         attempts = len(self.history) + (self.total or 0) + 1
         path = urlsplit(last.url or "").path
         _log.info("attempt %d/%d %s %s: %s", len(self.history), attempts, last.method, path, what)
+        _attempt.checkpoint()  # a signal the command recorded: no further attempt
         _attempt.sleep(wait)
         _attempt.started = time.monotonic()
 
@@ -130,7 +131,8 @@ class Transport(TwilioHttpClient):
         no_proxy: str = "",
         verify: bool | str = True,
         limits: Mapping[str, float] = PUBLISHED_LIMITS,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # None: a wait a signal ends
+        checkpoint: Callable[[], None] = lambda: None,
     ):
         super().__init__(pool_connections=False, timeout=timeout, logger=_log)
         self._made_with: dict[str, Any] = {  # for twin()
@@ -146,7 +148,12 @@ class Transport(TwilioHttpClient):
         }
         self.base_url = base_url.rstrip("/") if base_url else None
         self.attempts = attempts
-        self.sleep = sleep
+        # raises to stop the command for a signal it recorded (interrupts.py): before
+        # each request, and in the waits before a retry or a paced request, so that a
+        # first signal is acted on within a second (or the attempt in flight), not after
+        # every attempt and backoff; the lock's twin has none (its release must go on)
+        self.checkpoint = checkpoint
+        self.sleep = self._wait if sleep is None else sleep
         self.proxies, self.no_proxy = dict(proxies or {}), no_proxy
         self.proxy_logins = [get_auth_from_url(p) for p in self.proxies.values()]  # (user, pw)
         session = self.session = requests.Session()
@@ -184,6 +191,7 @@ class Transport(TwilioHttpClient):
         return self._request(method, url, kw)
 
     def _request(self, method: str, url: str, kw: Mapping[str, Any]) -> Response:
+        self.checkpoint()
         method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
         self._pace(account, endpoint_class(method, urlsplit(url).path))
@@ -203,7 +211,7 @@ class Transport(TwilioHttpClient):
         whose release must not wait for one that a signal left taken (the handler's
         KeyboardInterrupt can land inside `Semaphore.acquire`, Python code, after it took
         the slot: an apply stopped by one SIGINT while taking the lock then hung)."""
-        return Transport(parallelism=None, **self._made_with)
+        return Transport(parallelism=None, **self._made_with)  # no checkpoint
 
     def rewrite(self, url: str) -> str:
         """`https://<product>.twilio.com/<path>` to the base URL, path unchanged."""
@@ -216,6 +224,13 @@ class Transport(TwilioHttpClient):
     def close(self) -> None:
         self._main.close()
         self.session.close()
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, looking for a recorded signal each half second."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.checkpoint()
+            time.sleep(min(left, 0.5))
 
     def _pace(self, account: str, kind: str | None) -> None:
         """Space an account's requests of one class evenly at PACE_MARGIN of its limit
@@ -242,6 +257,7 @@ class Transport(TwilioHttpClient):
         netloc = urlsplit(url).netloc
         bypass = self.no_proxy and proxy_bypass_environment(netloc, {"no": self.no_proxy})
         _attempt.sleep, _attempt.started = self.sleep, time.monotonic()
+        _attempt.checkpoint = self.checkpoint
         started = _attempt.started
         answer = self.session.request(
             method,
