@@ -10,11 +10,14 @@ NODE_STAMP := node_modules/.installed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# constraints.txt: the versions the tests run with, the very ones the action installs
+# constraints.txt: the versions the tests run with, the very ones the action installs: pip
+# first, then wa-sync built by the pinned setuptools (--build-constraint: pip's isolated build
+# environment, which --constraint does not reach) with the pinned dependencies
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt \
+	  --build-constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
@@ -52,13 +55,16 @@ bench: $(STAMP)
 contract-specs:  # Twilio's OpenAPI files for tests/contract (a no-op when ../shared has them)
 	@bash scripts/contract-specs.sh
 
-# constraints.txt anew: the newest versions pyproject.toml allows, resolved in a venv of its
-# own under build/ (a scratch directory, removed after), the file's comment lines kept; run
-# `make test` on them before committing them
+# constraints.txt anew: the newest versions pyproject.toml allows, pip and the build backend
+# ([build-system] requires) included, resolved in a venv of its own under build/ (a scratch
+# directory, removed after), the file's comment lines kept; run `make test` on them before
+# committing them
+BUILD_REQUIRES = import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"])
 constraints:
 	rm -rf build && $(PYTHON) -m venv build/venv
+	build/venv/bin/python -m pip install --quiet --upgrade pip $$($(PYTHON) -c '$(BUILD_REQUIRES)')
 	build/venv/bin/python -m pip install --quiet '.[dev]'
-	{ grep '^#' constraints.txt; build/venv/bin/python -m pip freeze --exclude wa-sync; } > build/constraints.txt
+	{ grep '^#' constraints.txt; build/venv/bin/python -m pip freeze --all --exclude wa-sync; } > build/constraints.txt
 	mv build/constraints.txt constraints.txt
 	rm -rf build
 

@@ -4,7 +4,10 @@
 // The previous comment is found by its first line, the hidden marker of its estate (MARKER,
 // or for an estate in a subdirectory of the repository, markerOf(root)); shard results (one directory per
 // shard, holding plan.md, plan.err, exitcode and shard, as action/run.sh writes them) are
-// combined into one body. plansDir is one such directory, or a directory of them.
+// combined into one body. plansDir is one such directory, or a directory of them. With
+// inProgress, the body says instead that this commit's plan is in progress: posted as the
+// plan starts, so that a plan job whose runner GitHub loses leaves that, not an older
+// commit's plan.
 "use strict";
 
 const fs = require("node:fs");
@@ -154,13 +157,33 @@ function cutAtLine(body, note) {
   return body.slice(0, body.lastIndexOf("\n", room)) + note;
 }
 
-/** The whole comment body, marker first. */
-function buildBody({ shards, validateResult, runUrl, sha, marker = MARKER }) {
+/** The comment's first lines: marker, title, the commit and the workflow run. */
+function bodyHead({ runUrl, sha, marker = MARKER }) {
   const head = [marker, "## wa-sync plan", ""];
   const meta = [];
   if (sha) meta.push(`commit \`${sha.slice(0, 7)}\``);
   if (runUrl) meta.push(`[workflow run](${runUrl})`);
   if (meta.length) head.push(meta.join(" · "), "");
+  return head;
+}
+
+/** The body while the plan runs: it replaces the previous commit's plan at once. */
+function inProgressBody({ runUrl, sha, marker = MARKER }) {
+  const commit = sha ? ` for commit \`${sha.slice(0, 7)}\`` : "";
+  const run = runUrl ? `[workflow run](${runUrl})` : "workflow run";
+  const head = bodyHead({ runUrl, sha, marker });
+  head.push(
+    `:hourglass_flowing_sand: **Plan in progress${commit}.** The plan replaces this ` +
+      "comment when the plan job ends. If the workflow run has ended and this is still " +
+      `here, the plan did not finish (GitHub lost the job's runner, say): the ${run} ` +
+      "says why; re-run it for a plan.",
+  );
+  return head.join("\n") + "\n";
+}
+
+/** The whole comment body, marker first. */
+function buildBody({ shards, validateResult, runUrl, sha, marker = MARKER }) {
+  const head = bodyHead({ runUrl, sha, marker });
 
   if (validateResult && validateResult !== "success") {
     head.push(
@@ -246,20 +269,37 @@ async function planComment({ github, context, core }, options = {}) {
   }
   const runUrl = `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`;
   const marker = markerOf(options.root);
-  const body = buildBody({
-    shards: readShards(options.plansDir),
-    validateResult: options.validateResult,
-    runUrl,
-    sha: head,
-    marker,
-  });
+  const body = options.inProgress
+    ? inProgressBody({ runUrl, sha: head, marker })
+    : buildBody({
+        shards: readShards(options.plansDir),
+        validateResult: options.validateResult,
+        runUrl,
+        sha: head,
+        marker,
+      });
   const issue_number = pr.number;
   const result = await upsertComment(github, { owner, repo, issue_number, body, marker });
   if (core) core.info(`wa-sync plan comment ${result.action} (id ${result.id})`);
   return result;
 }
 
+/** planComment for the step that opens a plan: a failure to post is a warning, never
+ * the plan's end (the plan goes on, and its own comment is posted, or fails, after it). */
+async function planStarted({ github, context, core }, options = {}) {
+  try {
+    return await planComment({ github, context, core }, { ...options, inProgress: true });
+  } catch (error) {
+    const message =
+      `wa-sync plan comment: could not say that the plan is in progress (${error.message}); ` +
+      "the plan goes on, and the comment of an earlier commit stays until it ends.";
+    if (core) core.warning(message);
+    return { action: "failed", id: null };
+  }
+}
+
 module.exports = planComment;
+module.exports.planStarted = planStarted;
 module.exports.MARKER = MARKER;
 module.exports.markerOf = markerOf;
 module.exports.MAX_BODY = MAX_BODY;

@@ -32,9 +32,26 @@ def test_a_first_signal_after_another_reason_to_stop_still_only_stops_new_writes
 
     assert told == ["SIGINT"]
     assert (stop.reason, stop.exit_code) == ("the report could not be written", 1)
-    with pytest.raises(Interrupted):
-        policy.handle(signal.SIGINT, None)
+    policy.checkpoint()  # the first: only new writes stop
+    policy.handle(signal.SIGINT, None)  # the second: recorded, stops at the checkpoint
     assert policy.stopped_at_once
+    with pytest.raises(Interrupted):
+        policy.checkpoint()
+
+
+def test_a_second_signal_while_writing_is_recorded_and_stops_at_the_next_checkpoint():
+    """Raised where it landed, it could land in `Thread.start`'s wait as apply's pool
+    started a thread for its writes: "internal error" (release unlocked lock)."""
+    policy, stop, told = writing_policy()
+    policy.handle(signal.SIGTERM, None)
+    assert stop.requested()
+    assert told == ["SIGTERM"]
+    policy.handle(signal.SIGINT, None)  # not raised
+    with pytest.raises(Interrupted) as raised:
+        policy.checkpoint()
+    assert raised.value.exit_code == 130
+    policy.finishing()
+    policy.checkpoint()  # the writes are over: their result stands
 
 
 def test_signals_once_the_writes_are_over_leave_the_result_as_it_is():

@@ -7,8 +7,8 @@ depend on earlier ones. Every write is idempotent by identity (SPEC §4.3), so t
 next apply completes whatever an interrupted one left.
 
 Once `stopped()` is true no new change starts (SPEC §4.8, wa_sync/interrupts.py): the
-changes in flight finish, every other one is reported NOT_STARTED. An exception in the
-calling thread (a second signal) leaves at once, without waiting for those in flight.
+changes in flight finish, every other one is reported NOT_STARTED. `checkpoint()`
+raising (a second signal) leaves at once, without waiting for those in flight.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import contextlib
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -87,8 +87,10 @@ def apply_plan(
     parallelism: int,
     on_outcome: OnOutcome = lambda outcome: None,
     stopped: Callable[[], bool] = lambda: False,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> list[Outcome]:
-    """Carry out every actionable change; return the outcomes in completion order."""
+    """Carry out every actionable change; return the outcomes in completion order.
+    `checkpoint` raises to stop at once (a second signal): called each half second."""
     by_customer: dict[str, list[Change]] = defaultdict(list)
     for change in plan.actionable:
         by_customer[change.customer].append(change)
@@ -111,8 +113,12 @@ def apply_plan(
 
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
     try:
-        for future in [pool.submit(run, cid) for cid in sorted(by_customer)]:
-            future.result()
+        pending = {pool.submit(run, cid) for cid in sorted(by_customer)}
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()  # a customer's run that raised
+            checkpoint()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # the writes in flight are left
         raise

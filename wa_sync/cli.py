@@ -33,7 +33,7 @@ from wa_sync.commands import (
     verify,
 )
 from wa_sync.commands.common import signals_recorded
-from wa_sync.errors import ConfigInvalid, UsageError, WaSyncError
+from wa_sync.errors import INTERNAL_ERROR, ConfigInvalid, UsageError, WaSyncError
 from wa_sync.runtime import Runtime
 from wa_sync.visible import visible
 
@@ -80,7 +80,7 @@ def error_handler(runtime: Runtime, *, verbose: int) -> Iterator[list[int]]:
         runtime.stderr.write("Interrupted.\n")
         result[0] = getattr(exc, "exit_code", EXIT_INTERRUPTED)
     except Exception:  # the last line of defence
-        runtime.stderr.write("Error: internal error in wa-sync, please report it")
+        runtime.stderr.write(f"Error: {INTERNAL_ERROR}")
         runtime.stderr.write(" (run with -v for the traceback).\n" if not verbose else ":\n")
         if verbose:
             runtime.stderr.write(visible(traceback.format_exc()))

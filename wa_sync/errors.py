@@ -52,6 +52,10 @@ class Problem:
         return (self.where.file, self.where.line or 0, self.key, self.message)
 
 
+# what the user is told of any other exception (cli.main), and a --report of it
+INTERNAL_ERROR = "internal error in wa-sync, please report it"
+
+
 class WaSyncError(Exception):
     """A failure the user can act on. Its message is shown as is, without a traceback."""
 

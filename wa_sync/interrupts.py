@@ -1,28 +1,28 @@
 """How apply stops (SPEC §4.8): a first SIGINT or SIGTERM stops it from starting new
 writes, a second stops it at once.
 
-A first signal never raises where it lands. CPython runs a handler in the main thread
-after any call there, so an exception from it can land inside Python code that holds a
-lock (`threading`'s conditions and semaphores, a pool's queue, the futures a wait is
-on): the lock stays taken, and a thread that needs it later, or the interpreter's exit,
-waits for ever. So the first signal is only recorded, and acted on where it is safe:
+No signal raises where it lands, but at the prompt. CPython runs a handler in the main
+thread after any call there, so an exception from it can land inside Python code that
+holds a lock (`threading`'s conditions and semaphores, a pool's queue, the futures a
+wait is on): the lock stays taken, and a thread that needs it later, or the
+interpreter's exit, waits for ever. So signals are recorded, and acted on where it is
+safe:
 
 - Before the first write an apply has changed nothing, so it stops there: at the next
   `checkpoint()` (after the load, while it waits for the apply lock, as each customer
   is read, before the plan is confirmed; the transport's, before each request and in
-  its waits) or at `writing()`, with `Interrupted`. At the confirmation prompt, which
-  waits for a line that may never come, it stops at once.
+  its waits, so within half a second of a wait or once the attempt in flight ends) or
+  at `writing()`, with `Interrupted`. At the confirmation prompt, which waits for a
+  line that may never come, it stops at once. A second signal changes nothing in a
+  stop already under way.
 - Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
   finish (each bounded by the request timeout), the others are reported as not
   started, and the exit code is 128 + the signal's number (130, 143).
+- A second signal while writing is the user's "stop at once": at the next checkpoint
+  (apply's wait for its writes looks each half second, a request before it starts or
+  in its waits) `Interrupted` leaves the writes in flight behind.
 
-While writing, a second signal is the user's "stop at once": it raises `Interrupted`
-where it lands, which leaves the writes in flight behind. Before the first write the
-stop is already under way, and comes as soon as it is safe (a checkpoint is reached
-within half a second of any wait, or once the attempt in flight or the load ends); a
-second signal there only makes the next one end the process as the system does, since
-raising where it lands would risk what is said above. After a second signal while
-writing, a third ends the process as the system does too.
+After a second signal, a third ends the process as the system does.
 The same `Stop` serves the other reasons to stop starting writes: the apply lock lost,
 the report or standard output no longer writable (a first signal after those still only
 stops new writes). Once the writes are over, signals change nothing: the apply's result
@@ -77,8 +77,8 @@ class Stop:
 
 
 class Signals:
-    """The apply's signal policy; `writing()` marks its first write. The handler only sets
-    plain attributes (and raises, for a stop at once): nothing it does takes a lock."""
+    """The apply's signal policy; `writing()` marks its first write. The handler records
+    signals, and raises only at a prompt; a first signal while writing asks `stop`."""
 
     def __init__(self, stop: Stop, on_stop: Any) -> None:
         self.stop = stop
@@ -87,14 +87,19 @@ class Signals:
         self._finishing = False
         self._signalled = False  # a first signal came while writing
         self._before_writes = 0  # the first signal, when it came before any write
+        self._at_once_while_writing = 0  # a second signal while writing
         self._at_once = False  # in a wait that only an exception ends (the prompt)
         self._installed = False  # its handlers are the process's (`handled`)
         self.stopped_at_once = False  # a second signal came: a further one ends the process
 
     def checkpoint(self) -> None:
-        """Stop here (`Interrupted`) if a signal came and nothing was written yet."""
-        if self._before_writes and not self._writing:
-            raise Interrupted(self._before_writes)
+        """Stop here (`Interrupted`) if a signal came and nothing was written yet, or a
+        second one while writing; never once the writes are over."""
+        if self._finishing:
+            return
+        signum = self._at_once_while_writing or (0 if self._writing else self._before_writes)
+        if signum:
+            raise Interrupted(signum)
 
     def writing(self) -> None:
         """The first write is next, unless a signal came before it."""
@@ -127,23 +132,24 @@ class Signals:
         # (the lock lost, the report unwritable) leaves the first one its usual effect.
         if self._finishing:
             return  # every write is over: the apply's own result stands, its end is short
-        if self._before_writes and not self._at_once:
-            # a second signal before any write: the first one's stop is under way. Raised
-            # here, it landed in the locks of a pool or a future as often as not (a sweep
-            # of second signals in a plan: 154 of 229 points ended in "internal error" or
-            # a read thread blocked for ever, which the interpreter's exit waits for)
+        if self._at_once:  # the prompt, which comes once every read is over
+            self._before_writes = signum
+            raise Interrupted(signum)
+        if self._before_writes or self._signalled:
+            # A second signal. Raised here, it landed in the locks of a pool or a future
+            # as often as not: "internal error", or a thread blocked for ever, which the
+            # interpreter's exit waits for (a sweep of second signals in a plan: 154 of
+            # 229 points). Before any write the first one's stop is under way; while
+            # writing, the stop at once comes at the next checkpoint (apply's wait for
+            # its writes, each half second; a request's start or wait). A third signal
+            # ends the process as the system does.
+            if self._signalled:
+                self._at_once_while_writing = self._at_once_while_writing or signum
             self.stopped_at_once = True
             if self._installed:
                 for each in SIGNALS:
-                    signal.signal(each, signal.SIG_DFL)  # a third ends the process
+                    signal.signal(each, signal.SIG_DFL)
             return
-        if self._signalled or self._at_once:
-            # a second signal: reads or writes may be left in flight, and its exception
-            # may have left one of their threads blocked (see above); the prompt's first
-            # signal comes once every read is over
-            self.stopped_at_once = self._signalled
-            self._before_writes = 0 if self._writing else signum
-            raise Interrupted(signum)
         if not self._writing:
             self._before_writes = signum  # acted on at the next checkpoint
             return

@@ -14,6 +14,12 @@ start (`--report /dev/full`) is an error before any write; one that fails later 
 pipe whose reader went away) raises its OSError once, to the caller's write, which
 stops the apply from starting new changes; nothing more is written to it.
 
+An apply that stops before it opens its report (an invalid configuration, the lock
+held, a signal while it reads Twilio) writes the whole report at once instead
+(`stopped_before_any_change`): its header and a summary of no change that says why,
+`"before_any_change": true`, with the exit code. A report left at that path by an
+earlier run is never taken for this one's.
+
 No secret is ever written: every string is scrubbed of the Twilio secrets found
 in the environment (and any given to the writer) before it reaches the file.
 """
@@ -32,6 +38,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from wa_sync import __version__
+from wa_sync.commands.files import write_output
 from wa_sync.errors import UsageError
 from wa_sync.visible import visible_json
 
@@ -48,7 +55,8 @@ def _now() -> str:
 
 
 class ReportWriter:
-    """Writes the audit trail; use as a context manager. `write` is thread-safe."""
+    """Writes the audit trail; use as a context manager, or, for an apply that stopped
+    before it, `stopped_before_any_change`. `write` is thread-safe."""
 
     def __init__(
         self,
@@ -74,18 +82,39 @@ class ReportWriter:
         self.stopped_by = ""  # why the apply stopped before the end, if it did
         self.not_read: dict[str, str] = {}  # customers Twilio did not answer for: why
         self.failure: OSError | None = None  # the write that failed; nothing more is written
+        self.exit_code: int | None = None  # the apply's, when it is known as the report ends
+        self.before_any_change = False  # stopped before its first write
+        self.started_at = _now()
+        self.opened = False  # written to, or tried: the report is this run's from then on
 
     def __enter__(self) -> ReportWriter:
+        self.opened = True
         try:
             self._file = open(self.path, "w", encoding="utf-8", newline="\n")
             self._emit(self.header())
         except OSError as exc:
             self._close_quietly()
-            raise UsageError(
-                f"--report {self.path}: cannot write it: {exc.strerror or exc}. "
-                f"Nothing was changed."
-            ) from exc
+            raise self._cannot_write(exc) from exc
         return self
+
+    def stopped_before_any_change(self, why: str, exit_code: int) -> None:
+        """The whole report of an apply that stopped before it opened this one, written
+        at once (`write_output`): the header and a summary of no change, `stopped_by`
+        `why` (the words of its error), with its exit code. Unwritable: a UsageError."""
+        self.opened = True
+        self.stopped_by, self.exit_code, self.before_any_change = why, exit_code, True
+        with self._lock:
+            text = self._line(self.header())
+            text += self._line(self.summary())
+        try:
+            write_output(self.path, text)
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+
+    def _cannot_write(self, exc: OSError) -> UsageError:
+        return UsageError(
+            f"--report {self.path}: cannot write it: {exc.strerror or exc}. Nothing was changed."
+        )
 
     def __exit__(
         self,
@@ -99,26 +128,37 @@ class ReportWriter:
             if self.failure is not None:
                 self._close_quietly()
                 return
-            summary: dict[str, Any] = {
-                "type": "summary",
-                "completed": exc_type is None and not self.stopped_by,
-                "changes": self._changes,
-                "counts": dict(sorted(self._counts.items())),
-                "redacted": self._redactions,
-                "finished_at": _now(),
-            }
-            if self.stopped_by:
-                summary["stopped_by"] = self.stopped_by
-            if self.not_read:
-                summary["not_read"] = [
-                    {"customer": cid, "reason": why} for cid, why in sorted(self.not_read.items())
-                ]
-            if exc_type is not None:
-                summary["interrupted_by"] = exc_type.__name__
+            summary = self.summary(interrupted_by=exc_type.__name__ if exc_type else "")
             with contextlib.suppress(OSError):  # nothing more can be said
                 self._emit_locked(summary)
                 os.fsync(self._file.fileno())
             self._close_quietly()
+
+    def summary(self, *, interrupted_by: str = "") -> dict[str, Any]:
+        """The last line: what was done, and why the apply stopped if it did."""
+        said: dict[str, Any] = {}
+        if self.stopped_by:
+            said["stopped_by"] = self.stopped_by
+        if self.before_any_change:
+            said["before_any_change"] = True
+        if self.not_read:
+            said["not_read"] = [
+                {"customer": cid, "reason": why} for cid, why in sorted(self.not_read.items())
+            ]
+        if interrupted_by:
+            said["interrupted_by"] = interrupted_by
+        if self.exit_code is not None:
+            said["exit_code"] = self.exit_code
+        said = self._scrub(said)  # first, so that `redacted` counts its own redactions too
+        return {
+            "type": "summary",
+            "completed": not interrupted_by and not self.stopped_by,
+            "changes": self._changes,
+            "counts": dict(sorted(self._counts.items())),
+            "redacted": self._redactions,
+            "finished_at": _now(),
+            **said,
+        }
 
     def _close_quietly(self) -> None:
         if self._file is not None:
@@ -147,7 +187,7 @@ class ReportWriter:
         return {
             "type": "header",
             "format_version": FORMAT_VERSION,
-            "started_at": _now(),
+            "started_at": self.started_at,
             "wa_sync_version": __version__,
             "git_commit": commit,
             "git_dirty": dirty,
@@ -160,14 +200,18 @@ class ReportWriter:
 
     def _emit_locked(self, record: Mapping[str, Any]) -> None:
         assert self._file is not None
+        self._file.write(self._line(record))
+        self._file.flush()
+
+    def _line(self, record: Mapping[str, Any]) -> str:
+        """One JSON line, scrubbed of secrets; the caller holds the lock."""
         text = visible_json(json.dumps(self._scrub(record), ensure_ascii=False, default=str))
         for secret in self._secrets:  # the last line of defence, after the JSON escaping
             for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}:
                 if form in text:
                     self._redactions += text.count(form)
                     text = text.replace(form, REDACTED)
-        self._file.write(text + "\n")
-        self._file.flush()
+        return text + "\n"
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -17,14 +17,18 @@ def sid_of(emulator, name: str) -> str:
     return account["sid"]
 
 
+def account_sid_line(repo, customer: str) -> int:
+    lines = repo.root.joinpath(f"customers/{customer}.yaml").read_text().split("\n")
+    return next(i for i, text in enumerate(lines, 1) if text.startswith("account_sid:"))
+
+
 def test_validate_refuses_one_account_sid_in_two_files_naming_both_lines(repo, cli):
     sid = "AC" + "5" * 32
     repo.customer("clinic-one", customer_doc(1, account_sid=sid))
     repo.customer("clinic-two", customer_doc(2, account_sid=sid))
     result = cli("validate")
     assert result.code == 1
-    line_one = repo.root.joinpath("customers/clinic-one.yaml").read_text().split("\n")
-    at = next(i for i, text in enumerate(line_one, 1) if text.startswith("account_sid:"))
+    at = account_sid_line(repo, "clinic-one")
     assert f"customers/clinic-two.yaml:{at}: account_sid: the subaccount {sid}" in result.out
     assert f"customer 'clinic-one' at customers/clinic-one.yaml:{at}" in result.out
 
@@ -85,6 +89,43 @@ def test_a_scoped_apply_is_refused_a_subaccount_that_a_file_out_of_scope_adopts(
     assert not writes(emulator)
     assert emulator.state() == before
     assert cli("plan", "--customer", "clinic-one").code == 1  # either side of the claim
+
+
+def test_one_account_sid_in_two_files_says_a_third_claim_may_be_in_twilio(repo, cli, emulator):
+    """Found by the model test's soak: clinic-one and clinic-two adopt clinic-three's
+    subaccount. `validate` cannot see its name, and `plan` asks Twilio nothing for an
+    invalid configuration: the refusal names the two files and says where a third claim
+    would be; once they are fixed, `plan` names clinic-three."""
+    repo.customer("clinic-three", customer_doc(3))
+    assert cli("apply", "--auto-approve").code == 0
+    taken = sid_of(emulator, "wa-sync:clinic-three")
+    repo.customer("clinic-one", customer_doc(1, account_sid=taken))
+    repo.customer("clinic-two", customer_doc(2, account_sid=taken))
+    at = account_sid_line(repo, "clinic-one")
+    emulator.clear_request_log()
+    for args in (("validate",), ("plan",), ("apply", "--auto-approve", "--prune")):
+        result = cli(*args)
+        assert result.code == 1, (args, result.out, result.err)
+        text = result.out + result.err
+        assert f"customers/clinic-two.yaml:{at}: account_sid: the subaccount {taken}" in text
+        assert f"customer 'clinic-one' at customers/clinic-one.yaml:{at}" in text
+        assert (
+            "Twilio may hold one more claim, which this check cannot see: a subaccount "
+            "named 'wa-sync:<id>' is customer <id>'s by its name; once this is fixed, "
+            "`wa-sync plan` reads that name and names customer <id> if so"
+        ) in text
+    assert emulator.request_log() == []
+
+    repo.customer("clinic-two", customer_doc(2))  # clinic-one keeps account_sid
+    result = cli("plan")
+    assert result.code == 1
+    assert f"subaccount {taken} ('wa-sync:clinic-three') would be managed by 2 customers" in (
+        result.err
+    )
+    assert f"customer clinic-one in customers/clinic-one.yaml:{at} (account_sid)" in result.err
+    assert "customer clinic-three in customers/clinic-three.yaml (the subaccount is named " in (
+        result.err
+    )
 
 
 @pytest.mark.parametrize("command", ["plan", "status", "apply"])

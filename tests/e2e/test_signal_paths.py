@@ -155,6 +155,8 @@ def test_a_report_opened_before_the_signal_was_found_lists_every_change_as_not_s
     assert not summary["completed"]
     assert summary["stopped_by"] == "SIGTERM received"
     assert summary["counts"] == {"not_started": 8}
+    assert summary["before_any_change"] is True
+    assert summary["exit_code"] == 143
 
 
 def test_a_signal_while_twilio_asks_to_wait_stops_the_plan_without_waiting(repo, emulator, env):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import dis
 import faulthandler
+import json
 import os
 import queue
 import signal
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.helpers import customer_doc, estate_writes
+from tests.e2e.test_interrupts import assert_no_duplicates
 from tests.e2e.test_lock import lock_documents
 
 TRACED = (
@@ -42,6 +44,8 @@ APPLY = ("commands/apply.py", "_run")
 FIRST_WRITE = ("interrupts.py", "writing")
 PLAN = ("commands/plan.py", "run")
 PLAN_END = ("commands/plan.py", "render")  # the plan made, before it is printed
+WRITES = ("commands/execution.py", "run")  # the writes, from the first
+WRITES_END = ("commands/execution.py", "finish")
 SAMPLES = 20  # points tried, spread evenly, with a quarter of those in Thread.start and a
 # tenth of those in threading's, queue's and futures' code (a pool's, a future's locks)
 
@@ -97,6 +101,19 @@ class SignalAt:
         os.kill(os.getpid(), signal.SIGINT)
 
 
+class SecondWhileWriting(SignalAt):
+    """A first SIGINT as the writes start, and a second at the `nth` point after."""
+
+    def __init__(self, nth: int = 0):
+        super().__init__(nth, start=WRITES, end=WRITES_END)
+
+    def __call__(self, frame, event, arg):
+        code = frame.f_code
+        if not self.started and code.co_filename.endswith(WRITES[0]) and code.co_name == WRITES[1]:
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().__call__(frame, event, arg)
+
+
 def _in_thread_start(frame) -> bool:
     while frame is not None:
         if frame.f_code.co_name == "start" and frame.f_code.co_filename == threading.__file__:
@@ -133,27 +150,39 @@ def pool_threads_left(seconds: float = 10.0) -> list[str]:
         time.sleep(0.05)
 
 
-def points_to_try(counted: SignalAt) -> list[int]:
+def points_to_try(counted: SignalAt, *, every: int = 1) -> list[int]:
+    """SAMPLES points spread evenly, and one of every 4 × `every` in `Thread.start` and
+    10 × `every` in threading's, queue's and futures' code."""
     spread = {1 + i * (counted.seen - 1) // (SAMPLES - 1) for i in range(SAMPLES)}
-    return sorted(spread | set(counted.in_start[::4]) | set(counted.in_locks[::10]))
+    in_locks = set(counted.in_start[:: 4 * every]) | set(counted.in_locks[:: 10 * every])
+    return sorted(spread | in_locks)
 
 
 def test_a_first_signal_anywhere_before_the_first_write_stops_the_apply_cleanly(
-    repo, emulator, cli
+    repo, emulator, cli, tmp_path
 ):
+    """... and its --report says so, wherever the signal landed: before the report was
+    opened (the whole report written at once) or after (every change not started)."""
     for n in (1, 2):
         repo.customer(f"clinic-{n}", customer_doc(n))
+    report = tmp_path / "report.jsonl"
     counted = SignalAt()
-    assert traced(cli, counted, "apply", "--auto-approve").code == 130  # at the first write
+    counting = traced(cli, counted, "apply", "--auto-approve", "--report", str(report))
+    assert counting.code == 130  # at the first write
     assert counted.ended, "the apply never reached its first write"
     assert counted.seen > 500, counted.seen
     assert counted.in_start, "the trace did not see the lock's heartbeat start"
 
     for nth in points_to_try(counted):
-        result = traced(cli, SignalAt(nth), "apply", "--auto-approve")
+        report.write_text("an earlier run's report\n")
+        result = traced(cli, SignalAt(nth), "apply", "--auto-approve", "--report", str(report))
         where = f"a SIGINT after call {nth} of {counted.seen}"
         assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "Interrupted (SIGINT) before any change was made." in result.err, where
+        summary = json.loads(report.read_text().splitlines()[-1])
+        assert summary["stopped_by"] == "SIGINT received", f"{where}: {summary}"
+        assert summary["before_any_change"] is True, where
+        assert summary["exit_code"] == 130, where
         assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
         assert estate_writes(emulator.request_log()) == [], where
         assert lock_documents(emulator) == [], f"{where}: the lock was left"
@@ -196,3 +225,39 @@ def test_a_second_signal_anywhere_in_a_plan_stops_it_cleanly(repo, emulator, cli
         assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
         assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
         assert pool_threads_left() == [], f"{where}: a pool's thread never ends"
+
+
+def test_a_second_signal_anywhere_while_writing_stops_the_apply_at_once(repo, emulator, cli):
+    """It raised where it landed: as the write pool started a thread, inside
+    `Thread.start`'s wait, "internal error" (release unlocked lock). Each point gets
+    customers of its own to write; one apply of them all then completes what was left."""
+    written: list[int] = []
+
+    def customers_of_their_own() -> None:
+        emulator.advance_clock(61)  # the lock a stop at once leaves expires
+        for old in (repo.root / "customers").glob("*.yaml"):
+            old.unlink()
+        first = 10 * (len(written) // 4)
+        for n in range(first, first + 4):
+            repo.customer(f"clinic-{n}", customer_doc(n))
+            written.append(n)
+
+    customers_of_their_own()
+    counted = SignalAt(start=WRITES, end=WRITES_END)
+    assert traced(cli, counted, "apply", "--auto-approve").code == 0  # counts only
+    assert counted.seen > 300, counted.seen
+
+    for nth in points_to_try(counted, every=3):  # a point costs an apply of its own
+        customers_of_their_own()
+        result = traced(cli, SecondWhileWriting(nth), "apply", "--auto-approve")
+        where = f"a second SIGINT after call {nth} of {counted.seen} of the writes"
+        assert result.code == 130, f"{where}: exit {result.code}\n{result.err}"
+        assert "internal error" not in result.err.lower(), f"{where}\n{result.err}"
+        assert pool_threads_left() == [], f"{where}: a pool's thread never ends"
+
+    emulator.advance_clock(61)
+    for n in written:
+        repo.customer(f"clinic-{n}", customer_doc(n))
+    assert cli("apply", "--auto-approve").code == 0
+    assert cli("plan", "--detailed-exitcode").code == 0
+    assert_no_duplicates(emulator)

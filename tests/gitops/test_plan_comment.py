@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from tests.gitops.test_workflows import run_comment, write_shard
+import yaml
+
+from tests.gitops.test_workflows import ROOT, run_comment, write_shard
 
 GITHUB_LIMIT = 65_536
 
@@ -169,3 +172,133 @@ def test_a_plan_that_did_not_finish_replaces_the_older_commits_plan(tmp_path: Pa
     body = out["calls"][-1][1]["body"]
     assert "No plan was produced" in body
     assert "No changes." not in body
+
+
+# --- the comment's steps of action.yml, run as github-script runs them ---------------
+
+ACTION_STEPS = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"]
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def action_step(name: str) -> dict[str, Any]:
+    (step,) = [s for s in ACTION_STEPS if s["name"] == name]
+    return step
+
+
+def runs(step: dict[str, Any], pull_request: bool = True, **inputs: str) -> bool:
+    """The step's `if:` for these inputs (the others at their defaults): GitHub's `&&`,
+    `||` and `==` on strings, as Python's `and`, `or` and `==`."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    values = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+    values.update({name.replace("_", "-"): value for name, value in inputs.items()})
+    condition = re.sub(r"inputs\.([\w-]+)", lambda m: repr(values[m[1]]), step["if"])
+    condition = condition.replace("github.event.pull_request.number", "7" if pull_request else "0")
+    return bool(eval(condition.replace("&&", " and ").replace("||", " or ")))
+
+
+def step_env(step: dict[str, Any], values: dict[str, str]) -> dict[str, str]:
+    """The step's env, each expression replaced by its value in `values`."""
+
+    def value(match: re.Match[str]) -> str:
+        assert match[1] in values, f"no value for ${{{{ {match[1]} }}}} in the test"
+        return values[match[1]]
+
+    return {name: EXPRESSION.sub(value, text) for name, text in step["env"].items()}
+
+
+STARTED = "Say that the plan is in progress"
+POSTED = "Post or update the plan comment"
+
+
+def writes(out: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """The comments a run wrote: ("update", its id) or ("create", None)."""
+    kinds = ("update", "create")
+    return [(kind, args.get("comment_id")) for kind, args in out["calls"] if kind in kinds]
+
+
+def started(tmp_path: Path, comments: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    """The in-progress step of action.yml, for the estate at `root` (default the
+    repository's root)."""
+    step = action_step(STARTED)
+    root = kwargs.pop("root", ".")
+    values = {"github.action_path": str(ROOT), "inputs.root": root}
+    env = step_env(step, values)
+    return run_comment(tmp_path, comments, script=step["with"]["script"], env=env, **kwargs)
+
+
+def test_the_comment_says_the_plan_is_in_progress_before_anything_runs(tmp_path: Path) -> None:
+    """GitHub losing the runner mid-plan runs no later step: the comment must already say
+    that this commit's plan is in progress, not show the previous commit's plan as current."""
+    names = [s["name"] for s in ACTION_STEPS]
+    assert names.index(STARTED) == 0  # before Python, the install and the plan
+    step = action_step(STARTED)
+    assert step["uses"] == action_step(POSTED)["uses"]
+    assert runs(step, command="plan", comment="true")
+    assert runs(step, command="shards", comment="true")  # a sharded plan's first job
+    assert not runs(step, command="plan", comment="true", shard="2/3")  # refused by run.sh
+    assert not runs(step, command="plan")
+    assert not runs(step, command="plan", comment="true", pull_request=False)
+    for command in ("validate", "apply", "status", "comment"):
+        assert not runs(step, command=command, comment="true"), command
+
+    old = "<!-- wa-sync-plan -->\n## wa-sync plan\n\ncommit `fedcba9`\n\nNo changes."
+    comments = [{"id": 3, "body": old, "user": {"type": "Bot"}}]
+    out = started(tmp_path, comments)
+    assert writes(out) == [("update", 3)]
+    body = out["calls"][-1][1]["body"]
+    assert body.startswith("<!-- wa-sync-plan -->\n")
+    assert "Plan in progress for commit `0123456`" in body
+    assert "https://github.example/acme/estate/actions/runs/42" in body
+    assert "No changes." not in body
+    assert "fedcba9" not in body
+
+    # the plan, when it ends, replaces the very same comment
+    plans = tmp_path / "plans"
+    write_shard(plans, 1, 1, 2, "+ customer.acme")
+    posted = action_step(POSTED)
+    env = step_env(
+        posted,
+        {
+            "github.action_path": str(ROOT),
+            "inputs.command == 'comment' && inputs.plans-dir || steps.run.outputs.output_dir": (
+                str(plans)
+            ),
+            "inputs.validate-result": "success",
+            "inputs.root": ".",
+        },
+    )
+    comments = [{"id": 3, "body": body, "user": {"type": "Bot"}}]
+    out = run_comment(tmp_path, comments, script=posted["with"]["script"], env=env)
+    assert writes(out) == [("update", 3)]
+    final = out["calls"][-1][1]["body"]
+    assert "+ customer.acme" in final
+    assert "in progress" not in final
+
+
+def test_the_in_progress_comment_is_the_estates_own(tmp_path: Path) -> None:
+    """An estate in a subdirectory: its own comment says so, the root estate's stays."""
+    root_plan = {"id": 5, "body": "<!-- wa-sync-plan -->\nNo changes.", "user": {"type": "Bot"}}
+    out = started(tmp_path, [root_plan], root="eu")
+    assert writes(out) == [("create", None)]
+    assert out["calls"][-1][1]["body"].startswith("<!-- wa-sync-plan root=eu -->\n")
+
+
+def test_an_older_commits_run_does_not_say_in_progress_over_the_newer_plan(
+    tmp_path: Path,
+) -> None:
+    comments = [{"id": 3, "body": "<!-- wa-sync-plan -->\nthe newer plan", "user": {"type": "Bot"}}]
+    out = started(tmp_path, comments, head="fedcba9876543210")
+    assert writes(out) == []
+    (warning,) = [text for kind, text in out["messages"] if kind == "warning"]
+    assert "the pull request is at fedcba9 now" in warning
+
+
+def test_a_refused_in_progress_comment_does_not_stop_the_plan(tmp_path: Path) -> None:
+    """A token that may not write the comment (a fork's, one without pull-requests: write)
+    or GitHub failing the call: a warning, and the plan goes on (its own comment, at its
+    end, fails the job if GitHub still refuses)."""
+    out = started(tmp_path, [], refuse=True)
+    assert writes(out) == [("create", None)]
+    (warning,) = [text for kind, text in out["messages"] if kind == "warning"]
+    assert "could not say that the plan is in progress" in warning
+    assert "Resource not accessible by integration" in warning

@@ -222,6 +222,36 @@ def test_summary_records_an_interrupted_apply(tmp_path: Path) -> None:
     assert summary["changes"] == 1
 
 
+def test_a_report_of_an_apply_stopped_before_any_change_is_written_whole(tmp_path: Path) -> None:
+    environ = {**GITHUB, "TWILIO_AUTH_TOKEN": TOKEN}
+    path = tmp_path / "r.jsonl"
+    path.write_text("an earlier run's report, longer than this one's\n" * 100)
+    writer = ReportWriter(str(path), environ=environ, repo_root=str(tmp_path))
+    writer.stopped_before_any_change(f"a proxy quoted the token {TOKEN}", 1)
+    header, summary = lines(path)
+    assert header["ci"]["run_id"] == "987654321"
+    assert summary == {
+        "type": "summary",
+        "completed": False,
+        "changes": 0,
+        "counts": {},
+        "redacted": 1,
+        "finished_at": summary["finished_at"],
+        "stopped_by": f"a proxy quoted the token {REDACTED}",
+        "before_any_change": True,
+        "exit_code": 1,
+    }
+    assert writer.opened
+    assert [p.name for p in tmp_path.iterdir()] == ["r.jsonl"]  # no temporary file left
+
+
+def test_a_report_that_cannot_be_written_whole_is_a_usage_error(tmp_path: Path) -> None:
+    writer = ReportWriter(str(tmp_path / "missing" / "r.jsonl"), environ={})
+    with pytest.raises(UsageError, match=r"--report .*: cannot write it: No such file") as raised:
+        writer.stopped_before_any_change("why", 1)
+    assert isinstance(raised.value.__cause__, FileNotFoundError)
+
+
 def test_unwritable_report_is_a_usage_error(tmp_path: Path) -> None:
     with (
         pytest.raises(UsageError, match="--report"),

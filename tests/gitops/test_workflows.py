@@ -8,6 +8,7 @@ they never skip: an unlinted workflow must not pass CI.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -232,14 +233,24 @@ HARNESS = r"""
 const planComment = require(process.argv[2]);
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const calls = [];
+const messages = [];
+function answer(kind, data) {
+  if (!input.refuse) return { data };
+  const error = new Error(`${kind}: Resource not accessible by integration`);
+  error.status = 403;
+  throw error;
+}
 const github = {
   rest: { issues: {
     listComments: "listComments",
     updateComment: async (a) => {
       calls.push(["update", a]);
-      return { data: { id: a.comment_id } };
+      return answer("update", { id: a.comment_id });
     },
-    createComment: async (a) => { calls.push(["create", a]); return { data: { id: 999 } }; },
+    createComment: async (a) => {
+      calls.push(["create", a]);
+      return answer("create", { id: 999 });
+    },
   }, pulls: {
     get: async (a) => {
       calls.push(["pull", a]);
@@ -252,21 +263,47 @@ const context = {
   repo: { owner: "acme", repo: "estate" }, serverUrl: "https://github.example", runId: 42,
   payload: { pull_request: { number: 7, head: { sha: "0123456789abcdef" } } },
 };
-planComment({ github, context, core: null }, input.options)
-  .then((result) => console.log(JSON.stringify({ result, calls })));
+const core = {
+  info: (m) => messages.push(["info", m]),
+  warning: (m) => messages.push(["warning", m]),
+};
+// input.script: a github-script step's script, run as github-script runs it
+const AsyncFunction = (async () => {}).constructor;
+const run = input.script
+  ? new AsyncFunction("github", "context", "core", "require", input.script)
+  : (g, c, k) => planComment({ github: g, context: c, core: k }, input.options);
+run(github, context, core, require)
+  .then((result) => console.log(JSON.stringify({ result, calls, messages })));
 """
 
 
 def run_comment(
-    tmp_path: Path, comments: list[dict[str, Any]], head: str = "", **options: Any
+    tmp_path: Path,
+    comments: list[dict[str, Any]],
+    head: str = "",
+    script: str = "",
+    env: dict[str, str] | None = None,
+    refuse: bool = False,
+    **options: Any,
 ) -> dict[str, Any]:
     """plan-comment.cjs run for pull request 7 at commit 0123456789abcdef; `head` is the
-    pull request's head as GitHub answers now (default: that commit)."""
+    pull request's head as GitHub answers now (default: that commit). With `script`, that
+    github-script step's script runs instead, with `env`; `refuse`: GitHub refuses every
+    write (a token without pull-requests: write)."""
     harness = tmp_path / "harness.cjs"
     harness.write_text(HARNESS, encoding="utf-8")
     proc = subprocess.run(
         [_node(), str(harness), str(COMMENT_SCRIPT)],
-        input=json.dumps({"comments": comments, "options": options, "head": head}),
+        input=json.dumps(
+            {
+                "comments": comments,
+                "options": options,
+                "head": head,
+                "script": script,
+                "refuse": refuse,
+            }
+        ),
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,

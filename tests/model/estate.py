@@ -142,18 +142,39 @@ def owners(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> dict[st
     return found
 
 
-def verdict(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> Verdict:
-    """CONFLICT when two customers resolve to one subaccount: the same one, or an
-    `account_sid` named `wa-sync:<id>` of another customer with a file (SPEC §4.3;
-    adopting the subaccount of a customer whose file is gone is a rename, and valid:
-    docs/reliability.md)."""
-    if any(len(ids) > 1 for ids in owners(customers, state).values()):
-        return Verdict.CONFLICT
-    names = {a["sid"]: a["friendly_name"] for a in state["accounts"]}
+def declared_twice(customers: dict[str, CustomerSpec]) -> dict[str, set[str]]:
+    """`account_sid` -> the customers whose files declare it, where two or more do: an
+    error found offline (`validate`), so `plan` refuses it before asking Twilio anything."""
+    found: dict[str, set[str]] = defaultdict(set)
     for cid, spec in customers.items():
-        named = names.get(spec.account_sid or "", "").removeprefix("wa-sync:")
-        if spec.account_sid and named != cid and named in customers:
-            return Verdict.CONFLICT
+        if spec.account_sid:
+            found[spec.account_sid].add(cid)
+    return {sid: ids for sid, ids in found.items() if len(ids) > 1}
+
+
+def claimants(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> dict[str, set[str]]:
+    """Subaccount SID -> every customer with a file that claims it (SPEC §4.3): those that
+    resolve to it, and the customer its FriendlyName `wa-sync:<id>` names when another
+    adopts it by `account_sid` (whatever that customer's own `account_sid`). Adopting the
+    subaccount of a customer whose file is gone is a rename, and valid
+    (docs/reliability.md)."""
+    found: dict[str, set[str]] = defaultdict(set, owners(customers, state))
+    names = {a["sid"]: a["friendly_name"] for a in state["accounts"]}
+    for spec in customers.values():
+        name = names.get(spec.account_sid or "", "")
+        named = name.removeprefix("wa-sync:")
+        if name.startswith("wa-sync:") and named in customers:
+            found[str(spec.account_sid)].add(named)
+    return found
+
+
+def verdict(customers: dict[str, CustomerSpec], state: dict[str, Any]) -> Verdict:
+    """CONFLICT when one `account_sid` is in two files, or two customers claim one
+    subaccount."""
+    if declared_twice(customers):
+        return Verdict.CONFLICT
+    if any(len(ids) > 1 for ids in claimants(customers, state).values()):
+        return Verdict.CONFLICT
     return Verdict.VALID
 
 

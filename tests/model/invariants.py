@@ -12,10 +12,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from tests.model.driver import WRITTEN_PRODUCTS, Run
-from tests.model.estate import CustomerSpec, Verdict, base_name, owners, undeclared
+from tests.model.estate import (
+    CustomerSpec,
+    Verdict,
+    base_name,
+    claimants,
+    declared_twice,
+    owners,
+    undeclared,
+)
 
 # C0 controls but tab and newline, DEL, and C1 controls (0x9b is a CSI on many terminals)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The offline refusal of one account_sid in two files says where a third claim would be.
+UNSEEN_CLAIM = "Twilio may hold one more claim, which this check cannot see"
 
 
 def no_duplicates(state: dict[str, Any]) -> None:
@@ -50,7 +60,7 @@ def writes_only_into_own_subaccounts(
 
 
 def nothing_written_when_refused(runs: Iterable[Run], verdict: Verdict) -> None:
-    """Two customers on one subaccount: plan and apply refuse before any write."""
+    """Two customers claim one subaccount: plan and apply refuse before any write."""
     if verdict is not Verdict.CONFLICT:
         return
     for run in runs:
@@ -163,13 +173,27 @@ def plans_show_unmanaged_subaccounts(
             )
 
 
-def refused_naming_both(run: Run, customers: dict[str, CustomerSpec], state: dict[str, Any]):
-    """A refused run names both customers of the shared subaccount."""
-    assert run.code == 1, f"`wa-sync {' '.join(run.args)}` exited {run.code}:\n{run.text}"
-    for ids in owners(customers, state).values():
-        if len(ids) > 1:
-            missing = [cid for cid in ids if cid not in run.text]
-            assert not missing, (
-                f"`wa-sync {' '.join(run.args)}` does not name {missing} of the customers "
-                f"{sorted(ids)} on one subaccount:\n{run.text}"
-            )
+def refused_naming_claimants(
+    run: Run, customers: dict[str, CustomerSpec], state: dict[str, Any]
+) -> None:
+    """A refused run names every customer that claims a shared subaccount, as far as it
+    can know. One `account_sid` in two files is found offline, so nothing is asked of
+    Twilio: the refusal names those files and says that a claim by the subaccount's name
+    is Twilio's to show (the next plan shows it, once they are fixed). Otherwise it names
+    every claimant the parent's listing shows. A customer is named by its file."""
+    what = f"`wa-sync {' '.join(run.args)}`"
+    assert run.code == 1, f"{what} exited {run.code}:\n{run.text}"
+    twice = declared_twice(customers)
+    if twice:
+        asked = [f"{e['method']} {e['path']}" for e in run.log]
+        assert not asked, f"{what} asked Twilio {asked} of an invalid configuration"
+        assert UNSEEN_CLAIM in run.text, f"{what} does not say: {UNSEEN_CLAIM}:\n{run.text}"
+        shared = twice
+    else:
+        shared = {sid: ids for sid, ids in claimants(customers, state).items() if len(ids) > 1}
+    for sid, ids in sorted(shared.items()):
+        missing = [cid for cid in sorted(ids) if f"customers/{cid}.yaml" not in run.text]
+        assert not missing, (
+            f"{what} does not name {missing} of the customers {sorted(ids)} that claim "
+            f"{sid}:\n{run.text}"
+        )

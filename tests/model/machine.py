@@ -137,11 +137,11 @@ class EstateMachine(RuleBasedStateMachine):
 
     def expect_outcome(self, run: Run, judged: Verdict, state: dict[str, Any]) -> None:
         """A valid estate plans and applies cleanly; a conflicting one is refused, naming
-        both customers (`state`: the one `judged` was made on)."""
+        every claimant it can know (`state`: the one `judged` was made on)."""
         if judged is Verdict.VALID:
             assert run.code == 0, f"`wa-sync {' '.join(run.args)}` exited {run.code}:\n{run.text}"
         elif judged is Verdict.CONFLICT:
-            check.refused_naming_both(run, self.estate.customers, state)
+            check.refused_naming_claimants(run, self.estate.customers, state)
 
     # --- configuration edits ------------------------------------------------------------
 

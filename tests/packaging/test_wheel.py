@@ -1,6 +1,11 @@
 """wa-sync as users install it: `python -m build` makes the sdist and, from it, the
-wheel; the wheel goes into a clean virtual environment with its dependencies from the
-package index, and the installed `wa-sync` scaffolds, validates and plans an estate.
+wheel, as CI's build job runs it; the wheel goes into a clean virtual environment with its
+dependencies from the package index, and the installed `wa-sync` scaffolds, validates and
+plans an estate.
+
+CI's build job and the action build wa-sync with the setuptools that constraints.txt pins,
+and run the pip it pins: each is run on a copy of this checkout whose constraints.txt pins
+another setuptools than the newest (the one an unpinned build would take).
 
 The venv is clean on purpose (no --system-site-packages, no --no-deps): a dependency
 missing from pyproject.toml, or a data file missing from the wheel, fails here and not
@@ -13,21 +18,25 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.utils import canonicalize_name
 
-from tests.packaging.test_constraints import pins
+from tests.packaging.test_constraints import pins, requirements
 from wa_sync import __version__
 from wa_sync.commands.init import SCAFFOLD
 
 ROOT = Path(__file__).resolve().parents[2]
 # what a checkout on a runner does not have
-UNTRACKED = (".git", ".venv", "node_modules", "build", "*.egg-info", "__pycache__", ".*_cache")
+UNTRACKED = (".git", ".venv", "node_modules", "build", "dist", "*.egg-info", "__pycache__")
+UNTRACKED += (".*_cache", ".contract-specs")
+
+# a setuptools that pyproject.toml's [build-system] allows, older than the newest
+OLDER_SETUPTOOLS = "77.0.3"
 
 pytestmark = pytest.mark.slow
 
@@ -46,11 +55,62 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without credentials, settings or its interpreter's."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TWILIO_", "WA_SYNC_", "PYTHON", "VIRTUAL_ENV"))
+    }
+
+
+def checkout(tmp_path: Path) -> Path:
+    """A fresh copy of this checkout, as a runner has it, whose constraints.txt pins
+    OLDER_SETUPTOOLS: what builds with it builds with the pin, not with the newest."""
+    (setuptools,) = [r for r in requirements() if r.name == "setuptools"]
+    assert setuptools.specifier.contains(OLDER_SETUPTOOLS)
+    assert pins()["setuptools"] != OLDER_SETUPTOOLS, "pick another OLDER_SETUPTOOLS"
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*UNTRACKED))
+    constraints = copy / "constraints.txt"
+    text = constraints.read_text()
+    pinned = f"setuptools=={pins()['setuptools']}\n"
+    assert pinned in text
+    constraints.write_text(text.replace(pinned, f"setuptools=={OLDER_SETUPTOOLS}\n"))
+    return copy
+
+
+def generator(wheel_metadata: str) -> str:
+    """Which build backend made a wheel: its WHEEL file's Generator line."""
+    (line,) = [line for line in wheel_metadata.splitlines() if line.startswith("Generator:")]
+    return line.removeprefix("Generator:").strip()
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=ROOT)
-    return out
+    """The sdist and wheel as CI's build job makes them: its step's script, run in a copy
+    of the checkout by a fresh Python (a runner's, with the pip its Python bundles)."""
+    tmp_path = tmp_path_factory.mktemp("ci-build")
+    source = checkout(tmp_path)
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    (script,) = [step["run"] for step in steps if "-m build" in step.get("run", "")]
+    venv.create(tmp_path / "python", with_pip=True)
+    env = clean_env()
+    env["PATH"] = f"{tmp_path / 'python' / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}"
+    run("bash", "-e", "-c", script, cwd=source, env=env)
+    versions = run("python", "-m", "pip", "list", "--format=json", cwd=source, env=env)
+    pip = next(d["version"] for d in json.loads(versions) if d["name"] == "pip")
+    assert pip == pins()["pip"]
+    return source / "dist"
+
+
+def test_ci_builds_with_the_pinned_setuptools(dist: Path) -> None:
+    (wheel,) = dist.glob("*.whl")
+    (metadata,) = [n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".dist-info/WHEEL")]
+    assert generator(zipfile.ZipFile(wheel).read(metadata).decode()) == (
+        f"setuptools ({OLDER_SETUPTOOLS})"
+    )
 
 
 def test_the_wheel_carries_the_schemas_and_the_scaffold(dist: Path) -> None:
@@ -69,11 +129,7 @@ def test_the_installed_wheel_works_in_a_clean_venv(dist: Path, tmp_path: Path) -
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
     run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TWILIO_", "WA_SYNC_", "PYTHON", "VIRTUAL_ENV"))
-    }
+    env = clean_env()
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"
     wa_sync = bin_dir / "wa-sync"
     assert run(wa_sync, "--version", cwd=tmp_path, env=env) == f"wa-sync {__version__}\n"
@@ -89,18 +145,13 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
     """action/install.sh as the action runs it (GITHUB_ACTION_PATH: a fresh copy of this
     checkout, as the runner downloads it; pip builds in the tree), then action/run.sh
     with the wa-sync it put on the PATH: a plan of a new estate."""
-    action = tmp_path / "action"
-    shutil.copytree(ROOT, action, ignore=shutil.ignore_patterns(*UNTRACKED))
+    action = checkout(tmp_path)
     runner = tmp_path / "runner"
     runner.mkdir()
     github_path, output = runner / "path", runner / "output"
     github_path.write_text("")
     output.write_text("")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TWILIO_", "WA_SYNC_", "PYTHON", "VIRTUAL_ENV"))
-    }
+    env = clean_env()
     env.update(
         GITHUB_ACTION_PATH=str(action), RUNNER_TEMP=str(runner), GITHUB_PATH=str(github_path)
     )
@@ -108,14 +159,20 @@ def test_the_action_installs_wa_sync_from_its_checkout(tmp_path: Path) -> None:
     assert installed.endswith(f"wa-sync {__version__}\n")
     (bin_dir,) = github_path.read_text().splitlines()
     assert (Path(bin_dir) / "wa-sync").is_file()
-    # every package installed is at the version constraints.txt pins: what the tests ran with
+    # every package installed is at the version constraints.txt pins: what the tests ran
+    # with; pip too (not the one the runner's Python bundles); setuptools is the venv's own
+    # (Python 3.11's venv has one), which nothing uses: the wheel is built in pip's isolated
+    # build environment, by the pinned one
     listed = run(
         Path(bin_dir) / "python", "-m", "pip", "list", "--format=json", cwd=tmp_path, env=env
     )
     versions = {canonicalize_name(d["name"]): d["version"] for d in json.loads(listed)}
     pinned = pins()
-    for name in versions.keys() - {"wa-sync", "pip", "setuptools"}:
+    for name in versions.keys() - {"wa-sync", "setuptools"}:
         assert versions[name] == pinned.get(name), (name, versions[name], pinned.get(name))
+    (metadata,) = Path(bin_dir).parent.glob("lib/python*/site-packages/wa_sync-*.dist-info")
+    built_by = generator((metadata / "WHEEL").read_text())
+    assert built_by == f"setuptools ({OLDER_SETUPTOOLS})"
 
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"
     run("wa-sync", "init", "estate", cwd=tmp_path, env=env)

@@ -28,7 +28,7 @@ from wa_sync.commands.common import (
 )
 from wa_sync.commands.execution import EXIT_ERROR, Execution, not_read, say
 from wa_sync.commands.plan import render
-from wa_sync.errors import UsageError, WaSyncError
+from wa_sync.errors import INTERNAL_ERROR, UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop
 from wa_sync.lock import EstateLock, parse_duration
@@ -40,6 +40,7 @@ from wa_sync.plan.stale import check_fresh
 from wa_sync.render.json import SavedPlan, read_plan
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
+from wa_sync.visible import visible
 from wa_sync.wording import listed
 
 
@@ -84,6 +85,7 @@ def run(
     """Apply under the signal policy of SPEC §4.8 (wa_sync/interrupts.py)."""
     stop = Stop()
     policy = Signals(stop, on_stop=lambda name: _tell_stopping(runtime.stderr, name))
+    writer = ReportWriter(report, environ=runtime.environ, repo_root=root) if report else None
     options = Options(
         root=root,
         planfile=planfile,
@@ -93,7 +95,7 @@ def run(
         parallelism=parallelism,
         prune=prune,
         allow_mass_delete=allow_mass_delete,
-        report=report,
+        report=writer,
         lock_timeout=lock_timeout,
         changed_since=changed_since,
         emulator=emulator,
@@ -104,14 +106,38 @@ def run(
         with signals_recorded(runtime, policy):
             return _run(options, runtime=runtime, stop=stop, signals=policy)
     except Interrupted as exc:
-        if policy.has_written:  # a signal again while the stop at once was being told
-            runtime.stderr.write(
-                f"Interrupted ({exc}) while changes were being made: run `wa-sync apply` "
-                "again to complete them, with no duplicate.\n"
-            )
-        else:  # before the first write: nothing was changed
-            runtime.stderr.write(f"Interrupted ({exc}) before any change was made.\n")
-        return exc.exit_code
+        return _interrupted(exc, written=policy.has_written, writer=writer, err=runtime.stderr)
+    except Exception as exc:  # told by cli.main, in the same words
+        why = str(exc) if isinstance(exc, WaSyncError) else INTERNAL_ERROR
+        _stopped_early(writer, why, EXIT_ERROR, runtime.stderr)
+        raise
+
+
+def _interrupted(
+    exc: Interrupted, *, written: bool, writer: ReportWriter | None, err: TextIO
+) -> int:
+    if written:  # a signal again while the stop at once was being told
+        err.write(
+            f"Interrupted ({exc}) while changes were being made: run `wa-sync apply` "
+            "again to complete them, with no duplicate.\n"
+        )
+    else:  # before the first write: nothing was changed
+        err.write(f"Interrupted ({exc}) before any change was made.\n")
+        _stopped_early(writer, f"{exc} received", exc.exit_code, err)
+    return exc.exit_code
+
+
+def _stopped_early(writer: ReportWriter | None, why: str, exit_code: int, err: TextIO) -> None:
+    """An apply that stops before it opened its --report (an invalid configuration,
+    missing credentials, the lock held, Twilio refusing the reads, a stale plan, a
+    signal) still writes one, so that a report left at that path by an earlier run is
+    never read as this run's: no change, and why."""
+    if writer is None or writer.opened:
+        return
+    try:
+        writer.stopped_before_any_change(why, exit_code)
+    except UsageError as exc:
+        say(err, f"Error: {visible(str(exc))}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +150,7 @@ class Options:
     parallelism: int | None
     prune: bool | None
     allow_mass_delete: bool
-    report: str | None
+    report: ReportWriter | None  # not opened yet
     lock_timeout: str | None
     changed_since: str | None
     emulator: bool
@@ -188,13 +214,11 @@ def _execute(
     the lock is left to expire."""
     with ExitStack() as stack:
         if o.report:
-            execution.writer = stack.enter_context(
-                ReportWriter(o.report, environ=runtime.environ, repo_root=o.root)
-            )
+            execution.writer = stack.enter_context(o.report)
         try:
             signals.writing()
         except Interrupted as exc:  # a signal from before the first write: it says so
-            execution.stopped_at_first_write(f"{exc} received")
+            execution.stopped_at_first_write(f"{exc} received", exc.exit_code)
             raise
         writes()
         signals.finishing()
@@ -214,7 +238,7 @@ def _nothing_to_apply(o: Options, runtime: Runtime, plan: Plan) -> int:
     report left by an earlier run at that path is never taken for this one's."""
     _show_plan(runtime, "Nothing to apply.\n")
     if o.report:
-        with ReportWriter(o.report, environ=runtime.environ, repo_root=o.root) as writer:
+        with o.report as writer:
             writer.not_read = not_read(plan)
     if not plan.unread:
         return 0

@@ -63,6 +63,7 @@ class Execution:
                     parallelism=parallelism,
                     on_outcome=self.record,
                     stopped=self.stop.requested,
+                    checkpoint=self.runtime.checkpoint,  # a second signal: at once
                 )
             except Interrupted as exc:
                 self.hard_stop = exc
@@ -74,7 +75,7 @@ class Execution:
                     self.writer.stopped_by = self.stopped_by()
                     self.writer.not_read = not_read(self.plan)
 
-    def stopped_at_first_write(self, reason: str) -> None:
+    def stopped_at_first_write(self, reason: str, exit_code: int) -> None:
         """A signal that came before the first write, found there once the report was
         open: the report lists every change as not started, and says why."""
         for change in self.plan.actionable:
@@ -82,6 +83,7 @@ class Execution:
         if self.writer is not None:
             self.writer.stopped_by = reason
             self.writer.not_read = not_read(self.plan)
+            self.writer.before_any_change, self.writer.exit_code = True, exit_code
 
     def record(self, outcome: Outcome) -> None:
         """One outcome, from the thread that made it."""

@@ -1,4 +1,5 @@
-"""Writing the files `new` and `import` make in the repository."""
+"""Writing files: those `new` and `import` make in the repository, and output the user
+names (`apply --report FILE`)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,49 @@ from wa_sync.errors import UsageError
 
 
 def write_file(target: Path, text: str, *, force: bool, shown: Path | None = None) -> None:
-    """Write beside the target, then rename (--force) or link it into place: never half
-    a file, never through a symbolic link or into a FIFO that sits at the target, and
-    without --force never over a file that appeared meanwhile. `shown` is the path the
-    messages name (default: the target)."""
+    """`put_file` (renamed into place with --force, else linked), in a directory made if
+    missing; a UsageError that names the file, without --force over a file that appeared
+    meanwhile too. `shown` is the path the messages name (default: the target)."""
     shown = shown or target
-    # a name of its own: one left by a killed run whose process id is reused (containers)
-    tmp = target.with_name(f".wa-sync.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     make_directory(target.parent)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            if force:
-                os.replace(tmp, target)
-            else:
-                os.link(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        put_file(target, text, replace=force)
     except FileExistsError as exc:
         raise UsageError(f"{shown} already exists; pass --force to replace it") from exc
     except OSError as exc:
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+
+
+def put_file(target: Path, text: str, *, replace: bool) -> None:
+    """Write beside the target, then rename (`replace`) or link it into place: never half
+    a file, never through a symbolic link or into a FIFO that sits at the target, and
+    without `replace` never over a file that is there (FileExistsError). Raises OSError."""
+    # a name of its own: one left by a killed run whose process id is reused (containers)
+    tmp = target.with_name(f".wa-sync.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_output(path: str, text: str) -> None:
+    """Write `text` to the file the user named for output, where a shell redirection
+    would (through a symbolic link; into a FIFO or a device such as /dev/stdout as it
+    is, since renaming over one would take it away from its reader), but a regular file
+    whole: `put_file` replaces it, so that no reader finds half of it, nor the start of
+    the file it replaces. Its directory is not made. Raises OSError."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
+    put_file(target, text, replace=True)
 
 
 def make_directory(path: Path) -> None:

@@ -34,6 +34,7 @@ from wa_sync.config.yamlfile import YamlDoc, join
 from wa_sync.errors import ConfigInvalid, Location, Problem, UsageError
 from wa_sync.model import (
     CUSTOMER_ID_PATTERN,
+    FRIENDLY_NAME_PREFIX,
     Config,
     Customer,
     Flow,
@@ -226,7 +227,9 @@ class _Loader:
 
     def _account_sid(self, cid: str, doc: YamlDoc) -> None:
         """One subaccount, one customer (SPEC §4.3): an account_sid in two files is an
-        error, or each apply (with prune, above all) would undo the other's."""
+        error, or each apply (with prune, above all) would undo the other's. The
+        subaccount's FriendlyName, and so a claim by name, is Twilio's: the fix says so
+        (nothing is asked of Twilio for an invalid configuration, docs/reliability.md)."""
         sid = doc.data.get("account_sid")
         if not sid:
             return
@@ -237,8 +240,11 @@ class _Loader:
                     "account_sid",
                     f"the subaccount {sid} is also managed by customer {first.customer!r} "
                     f"at {first.where}: two customers would manage one subaccount",
-                    "a subaccount belongs to exactly one customer: keep account_sid in "
-                    "one of the two files",
+                    "a subaccount belongs to exactly one customer: keep account_sid in at "
+                    "most one of these files. Twilio may hold one more claim, which this "
+                    f"check cannot see: a subaccount named '{FRIENDLY_NAME_PREFIX}<id>' is "
+                    "customer <id>'s by its name; once this is fixed, `wa-sync plan` reads "
+                    "that name and names customer <id> if so",
                 )
             )
 
