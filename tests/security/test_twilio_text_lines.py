@@ -210,3 +210,17 @@ def test_import_of_a_forged_subaccount_starts_no_line(repo, cli, emulator):
     assert refused.code == 1
     assert commands(refused.out + refused.err) == []
     assert "::error::forged ::warning::too) already" in (refused.err)
+
+
+def test_apply_s_progress_and_summary_start_no_line(forged, cli, emulator):
+    """apply prints a line per change as it completes and lists the failed ones at the
+    end: an undeclared content's name is the address of its deletion."""
+    emulator.fail_next("DELETE", r"/Content/HX", status=400, count=20, message="refused")
+
+    result = cli("apply", "--auto-approve", "--prune")
+
+    assert result.code == 1, result.out + result.err
+    assert commands(result.out + result.err) == []
+    flat = " ::error::forged ::warning::too"
+    failed = f"  customer.clinic-one/template.console{flat}[en]: "
+    assert any(line.startswith(failed) for line in result.out.splitlines())
