@@ -1,9 +1,10 @@
 """A line break in Twilio's text starts no line of wa-sync's output (SPEC §4.8, hostile
 answers): a CI log reads a line `::error::...` as a command. Every name and free text
 Twilio sends that a command shows — a subaccount's FriendlyName (and the customer id it
-encodes), a content's FriendlyName and WhatsApp name, a rejection reason, a display
-name in review, a sender's profile — holds one here, as a hostile
-answer would bring it, and each command is run through the CLI against the emulator.
+encodes), a content's FriendlyName, language and WhatsApp name, a rejection reason, a
+display name in review, a sender's profile — holds one here, as a hostile answer would
+bring it, and each command (plan, status, output, import, apply) is run through the CLI
+against the emulator.
 
 The JSON formats keep Twilio's text as it is (json escapes the break): a name that
 identifies a template or a subaccount is compared with the configuration exactly."""
