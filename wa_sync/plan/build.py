@@ -200,7 +200,7 @@ class PlanBuilder:
         check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
         changes, notes, digests = self._scope_diffs(live)
         changes, moving = one_registration_per_number(
-            changes, live.customers, self.unread_why, self.elsewhere
+            changes, live.customers, self.unread_why, self.elsewhere, _suspended(live)
         )
         changes = hold_submissions(changes, moving, live.customers, self._held_gate)
         notes += moving
@@ -281,3 +281,15 @@ def _orphans(
             Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
         )
     return notes
+
+
+def _suspended(live: LiveEstate) -> list[str]:
+    """The parent's suspended subaccounts, each as a plan names it: Twilio refuses their
+    own credentials, so their senders are not read (a closed one's numbers are released)."""
+    return [
+        f"{a.sid} (customer {a.shown_customer_id})"
+        if a.shown_customer_id
+        else f"{a.sid} ({a.friendly_name!r})"
+        for a in live.accounts
+        if a.status == "suspended"
+    ]
