@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wa_sync.errors import Location
+from wa_sync.visible import one_line
 
 FRIENDLY_NAME_PREFIX = "wa-sync:"
 CUSTOMER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,55}\Z")
@@ -303,9 +304,22 @@ class ApprovalStatus(StrEnum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LiveAccount:
+    """A subaccount as Twilio holds it. `friendly_name` is Twilio's text exactly: it
+    identifies a customer's subaccount (SPEC §4.3); what people read is `shown_name`."""
+
     sid: str
     friendly_name: str
     status: str = "active"  # active | suspended | closed
+
+    @property
+    def shown_name(self) -> str:
+        """The FriendlyName for display: on one line, control characters escaped."""
+        return one_line(self.friendly_name)
+
+    @property
+    def shown_customer_id(self) -> str:
+        """The customer id its FriendlyName encodes, for display ("" when none)."""
+        return one_line(self.customer_id or "")
 
     @property
     def customer_id(self) -> str | None:
@@ -339,6 +353,11 @@ class LiveSender:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LiveContent:
+    """A template's content as Twilio holds it. The names are Twilio's text exactly: they
+    identify the template (SPEC §4.3) and are compared with the configuration, so what
+    people read is their display form (`shown_name`, `shown_language`...); Twilio's
+    rejection reason is only shown, and is on one line when read (gateway/shapes.py)."""
+
     sid: str
     friendly_name: str  # the WhatsApp name: <name> or <name>_vN
     language: str
@@ -372,6 +391,26 @@ class LiveContent:
         """The name WhatsApp knows the template by: the one it was submitted under (a
         Console template's FriendlyName may differ), else the FriendlyName wa-sync submits."""
         return self.approval_name or self.friendly_name
+
+    @property
+    def shown_name(self) -> str:
+        """The FriendlyName for display: on one line, control characters escaped."""
+        return one_line(self.friendly_name)
+
+    @property
+    def shown_language(self) -> str:
+        """The language for display: on one line, control characters escaped."""
+        return one_line(self.language)
+
+    @property
+    def shown_whatsapp_name(self) -> str:
+        """`whatsapp_name` for display: on one line, control characters escaped."""
+        return one_line(self.whatsapp_name)
+
+    @property
+    def shown_retired_name(self) -> str:
+        """`retired_name` for display: on one line, control characters escaped."""
+        return one_line(self.retired_name or "")
 
     @property
     def base_name_and_version(self) -> tuple[str, int]:

@@ -97,11 +97,22 @@ class ReportWriter:
             raise self._cannot_write(exc) from exc
         return self
 
-    def stopped_before_any_change(self, why: str, exit_code: int) -> None:
+    def stopped_before_any_change(
+        self, why: str, exit_code: int, *, another_apply_runs: bool = False
+    ) -> None:
         """The whole report of an apply that stopped before it opened this one, written
         at once (`write_output`): the header and a summary of no change, `stopped_by`
-        `why` (the words of its error), with its exit code. Unwritable: a UsageError."""
+        `why` (the words of its error), with its exit code. Unwritable: a UsageError.
+        When `another_apply_runs` (it holds the lock), a report at the path that has no
+        summary yet may be the one it is writing: replaced, it would be lost from view
+        (that apply writes on into the file taken away), so it is left as it is."""
         self.opened = True
+        if another_apply_runs and _unfinished(self.path):
+            raise UsageError(
+                f"--report {self.path} holds a report without its summary, which the apply "
+                "that holds the lock may be writing: it is left as it is, and this run's "
+                "report is not written. Give each apply a --report path of its own."
+            )
         self.stopped_by, self.exit_code, self.before_any_change = why, exit_code, True
         with self._lock:
             text = self._line(self.header())
@@ -287,3 +298,23 @@ def ci_context(environ: Mapping[str, str]) -> dict[str, str | None] | None:
         keys = ("provider", "run_id", "run_url", "actor", "ref", "workflow", "event")
         return {k: ("unknown" if k == "provider" else None) for k in keys}
     return None
+
+
+def _unfinished(path: str) -> bool:
+    """Whether `path` is a regular file holding a report whose last line is no summary."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+    except OSError:
+        return False  # unreadable: the write says why, if it fails too
+    if not lines:
+        return False
+    try:
+        last = json.loads(lines[-1])
+        first = json.loads(lines[0])
+    except ValueError:
+        return False  # not a report
+    is_report = isinstance(first, dict) and first.get("type") == "header"
+    return is_report and not (isinstance(last, dict) and last.get("type") == "summary")

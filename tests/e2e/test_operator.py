@@ -155,6 +155,7 @@ def test_status_counts_templates_and_quotes_rejection_reasons(estate, cli, emula
     assert clinic["rejections"] == [
         {
             "name": first["friendly_name"],
+            "whatsapp_name": first["friendly_name"],
             "language": first["language"],
             "reason": "INVALID_FORMAT: variables at the edge",
         }

@@ -126,6 +126,8 @@ def test_one_account_sid_in_two_files_says_a_third_claim_may_be_in_twilio(repo, 
     assert "customer clinic-three in customers/clinic-three.yaml (the subaccount is named " in (
         result.err
     )
+    fix = f"fix: its name makes it customer clinic-three's. If it is, remove account_sid {taken}"
+    assert f"{fix} from customers/clinic-one.yaml:{at}" in result.err
 
 
 @pytest.mark.parametrize("command", ["plan", "status", "apply"])

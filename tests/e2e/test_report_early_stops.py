@@ -238,3 +238,35 @@ def test_a_report_path_that_is_a_symbolic_link_is_written_through(estate, report
     assert cli("apply", "--auto-approve", "--report", str(link)).code == 1
     assert link.is_symlink()
     stopped_early(report, code=1)
+
+
+def test_a_report_another_apply_is_writing_is_left_to_it(estate, tmp_path, cli, emulator, env):
+    """Two applies given one --report path on one machine: the one the lock refuses
+    replaced the path while the other wrote on into the file taken away, whose every
+    line was then lost from view."""
+    report = tmp_path / "apply-report.jsonl"
+    emulator.set_faults(latency_ms=300, methods=["POST"])
+    running = spawn(estate.root, env, "apply", "--auto-approve", "--parallelism", "1",
+                    "--report", str(report))  # fmt: skip
+    try:
+        wait_for(
+            lambda: '"type": "change"' in _text(report) or running.poll() is not None,
+            "the running apply's first change on record",
+        )
+        assert running.poll() is None, running.communicate()
+        refused = cli("apply", "--auto-approve", "--report", str(report))
+        _out, err = running.communicate(timeout=120)
+    finally:
+        running.kill()
+    assert refused.code == 1
+    assert "another apply holds the lock" in refused.err
+    assert f"--report {report} holds a report without its summary" in refused.err
+    assert running.returncode == 0, err
+    lines = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["type"] == "summary"
+    assert lines[-1]["completed"] is True
+    assert lines[-1]["changes"] == len([line for line in lines if line["type"] == "change"]) > 0
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""

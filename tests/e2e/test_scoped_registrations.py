@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.commands.test_changed_since import commit
-from tests.e2e.helpers import ISV, customer_doc, estate_writes
+from tests.e2e.helpers import ISV, customer_doc, estate_writes, set_account_status
 from tests.e2e.test_import_estates import Console
 from tests.e2e.test_reconcile import senders_of
 from tests.e2e.test_unread import subaccount
@@ -185,3 +185,27 @@ def test_a_number_held_in_a_subaccount_no_customer_file_manages_is_not_registere
     assert [s["sender_id"] for s in emulator.state()["senders"][console.sid]] == [
         "whatsapp:+14155550002"
     ]
+
+
+def test_a_registration_while_a_subaccount_is_suspended_warns_that_it_may_hold_the_number(
+    repo, cli, emulator
+):
+    """Twilio refuses a suspended subaccount's own credentials, so its senders cannot be
+    read: the plan registered the number as if nobody could hold it, and said nothing of
+    the subaccount it could not see into."""
+    repo.write("wa-sync.yaml", ISV)
+    console = Console(emulator, emulator.create_subaccount("Made By Hand")["sid"])
+    console.sender("+14155550002", {"name": "By Hand"})
+    set_account_status(emulator, console.sid, "suspended")
+    repo.customer("clinic-2", customer_doc(2))  # declares +14155550002
+
+    shown = cli("plan")
+    assert shown.code == 0, shown.err
+    assert "+ customer.clinic-2/sender.whatsapp:+14155550002" in shown.out  # not held back
+    warning = (
+        f"whatsapp:+14155550002 may be registered in suspended subaccount {console.sid} "
+        "('Made By Hand'), whose senders Twilio does not show until it is active again"
+    )
+    assert warning in shown.out, shown.out
+    notes = plan_doc(cli)["notes"]
+    assert [n["kind"] for n in notes if "suspended subaccount" in n["message"]] == ["warning"]

@@ -76,7 +76,7 @@ VARIANTS = [
     CONTENT,
     {**CONTENT, "variables": {"1": 7, "2": None, "3": "x"}},
     {**CONTENT, "variables": {}, "types": {}, "approval_requests": None},
-    {"sid": "HX2", "types": {"twilio/quick-reply": {"body": "b", "actions": []}}},
+    {"sid": "HX" + "2" * 32, "types": {"twilio/quick-reply": {"body": "b", "actions": []}}},
 ]
 
 

@@ -126,8 +126,23 @@ CONTENT = {"sid": "HX" + "1" * 32, "friendly_name": "hello", "language": "en"}
         ([], [{**CONTENT, "types": "not an object"}]),
         ([], [{**CONTENT, "approval_requests": 7}]),
         ([], [{**CONTENT, "friendly_name": 7}]),
+        ([{**SENDER, "sid": "XE1\n::error::forged"}], []),
+        ([], [{**CONTENT, "sid": "HX" + "1" * 31 + "\x1b"}]),
+        ([{**SENDER, "sender_id": "whatsapp:+14155550123\n::error::forged"}], []),
+        ([], [{**CONTENT, "approval_requests": {"category": "UTILITY\x1b[2J"}}]),
     ],
-    ids=["profile", "configuration", "sender_id", "types", "approval", "friendly_name"],
+    ids=[
+        "profile",
+        "configuration",
+        "sender_id",
+        "types",
+        "approval",
+        "friendly_name",
+        "sender SID not in Twilio's form",
+        "content SID not in Twilio's form",
+        "sender id on two lines",
+        "category with a control character",
+    ],
 )
 def test_a_record_of_the_wrong_shape_is_a_broken_answer(server, senders, contents):
     """Twilio's (or a proxy's) record with a field of another type is reported as an

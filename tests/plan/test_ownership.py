@@ -55,6 +55,19 @@ def test_ownership_problems(customers, accounts, expected):
         assert fragment in problem
 
 
+def test_the_fix_for_a_file_adopting_another_customer_s_named_subaccount_says_both_ways():
+    """It said "keep account_sid in one file only", where only one file has it."""
+    (problem,) = ownership_problems(
+        [customer("one"), customer("two", account_sid=A)], [account(A, "wa-sync:one")],
+        known=["one", "two"],
+    )  # fmt: skip
+    fix = problem.split("\n  fix: ")[1]
+    assert fix.startswith("its name makes it customer one's. If it is, remove account_sid")
+    assert "customers/two.yaml" in fix
+    assert "if it is customer two's, rename it in the Twilio Console" in fix
+    assert "in one file only" not in fix
+
+
 def test_scope_keeps_only_the_problems_of_its_customers():
     customers = [customer("one"), customer("two", account_sid=C)]
     accounts = [account(A, "wa-sync:one"), account(B, "wa-sync:one"), account(C, "x")]

@@ -87,6 +87,25 @@ def test_the_senders_out_of_scope_hold_a_registration_back(elsewhere, registered
         assert notes == []
 
 
+def test_a_registration_while_subaccounts_are_suspended_goes_ahead_with_a_warning():
+    """Their senders cannot be read, and a suspension lasts: held back, the number would
+    wait for ever; registered in silence, a refusal by Twilio would come unannounced."""
+    suspended = ["AC7 (customer zulu)", "AC8 ('By Hand')"]
+    kept, (note,) = one_registration_per_number(bravo_changes(), {}, (), None, suspended)
+    assert [c for c in kept if c.phase is Phase.SENDER and c.action is Action.CREATE]
+    assert note.kind.value == "warning"
+    assert note.message.startswith(
+        f"{NUMBER} may be registered in suspended subaccount AC7 (customer zulu), "
+        "AC8 ('By Hand'), whose senders Twilio does not show"
+    )
+    # a holder that was read holds it back as before, without the warning
+    kept, (held,) = one_registration_per_number(
+        bravo_changes(), {}, (), Elsewhere(customers={"acme": HOLDER}), suspended
+    )
+    assert not [c for c in kept if c.phase is Phase.SENDER and c.action is Action.CREATE]
+    assert "suspended" not in held.message
+
+
 def test_a_customer_in_scope_not_read_is_named_without_its_reason():
     """Its own unread note says why; the held-back one only names it."""
     _, (note,) = one_registration_per_number(

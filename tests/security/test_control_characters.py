@@ -88,7 +88,10 @@ def test_the_escapes_are_visible(hostile, cli):
     assert "wa-sync:gone" in plan.out
     assert "\\x1b]0;pwned" in plan.out
     doc = json.loads(cli("plan", "--format", "json").out)
-    assert any(HOSTILE in note["message"] for note in doc["notes"])  # the JSON says what is
+    # the JSON says what is where it identifies an object; its prose is what people read
+    (gone,) = [note for note in doc["notes"] if note["customer"] == f"gone{HOSTILE}"]
+    assert gone["address"] == f"customer.gone{HOSTILE}"
+    assert "(wa-sync:goneBad\\x1b[2J\\x1b]0;pwned\\x07" in gone["message"]
 
 
 def test_a_hostile_error_message_is_escaped_in_the_summary_log_and_report(

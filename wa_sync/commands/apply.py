@@ -31,7 +31,7 @@ from wa_sync.commands.plan import render
 from wa_sync.errors import INTERNAL_ERROR, UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
 from wa_sync.interrupts import Interrupted, Signals, Stop
-from wa_sync.lock import EstateLock, parse_duration
+from wa_sync.lock import EstateLock, LockBusy, parse_duration
 from wa_sync.lockdoc import DEFAULT_TTL, MAX_TTL, MIN_TTL, this_process
 from wa_sync.model import Settings
 from wa_sync.plan.change import Plan
@@ -109,7 +109,8 @@ def run(
         return _interrupted(exc, written=policy.has_written, writer=writer, err=runtime.stderr)
     except Exception as exc:  # told by cli.main, in the same words
         why = str(exc) if isinstance(exc, WaSyncError) else INTERNAL_ERROR
-        _stopped_early(writer, why, EXIT_ERROR, runtime.stderr)
+        busy = isinstance(exc, LockBusy)
+        _stopped_early(writer, why, EXIT_ERROR, runtime.stderr, another_apply_runs=busy)
         raise
 
 
@@ -127,7 +128,14 @@ def _interrupted(
     return exc.exit_code
 
 
-def _stopped_early(writer: ReportWriter | None, why: str, exit_code: int, err: TextIO) -> None:
+def _stopped_early(
+    writer: ReportWriter | None,
+    why: str,
+    exit_code: int,
+    err: TextIO,
+    *,
+    another_apply_runs: bool = False,
+) -> None:
     """An apply that stops before it opened its --report (an invalid configuration,
     missing credentials, the lock held, Twilio refusing the reads, a stale plan, a
     signal) still writes one, so that a report left at that path by an earlier run is
@@ -135,7 +143,7 @@ def _stopped_early(writer: ReportWriter | None, why: str, exit_code: int, err: T
     if writer is None or writer.opened:
         return
     try:
-        writer.stopped_before_any_change(why, exit_code)
+        writer.stopped_before_any_change(why, exit_code, another_apply_runs=another_apply_runs)
     except UsageError as exc:
         say(err, f"Error: {visible(str(exc))}")
 

@@ -24,7 +24,7 @@ from wa_sync.progress import Progress, progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.report import ReportWriter
 from wa_sync.runtime import Runtime
-from wa_sync.visible import visible
+from wa_sync.visible import one_line, visible
 
 SYMBOLS = {
     Result.OK: "✓",
@@ -173,7 +173,7 @@ class Lines:
         detail = f" ({outcome.sid})" if outcome.ok and outcome.sid else ""
         error = f": {outcome.error}" if outcome.error else ""
         line = f"[{self.done}/{self.total}] {SYMBOLS[outcome.result]} {change.action.value} "
-        text = visible(f"{line}{change.address}{detail}{error}") + "\n"  # names are Twilio's
+        text = one_line(f"{line}{change.address}{detail}{error}") + "\n"  # names are Twilio's
         if self.shown is None:
             self.out.write(text)
             self.out.flush()
@@ -211,7 +211,7 @@ def summarise(plan: Plan, outcomes: Sequence[Outcome], *, stopped_by: str = "") 
         lines.append(f"Apply complete: {counts}.")
     if failed:
         lines.append("Failed:")
-        lines += [f"  {o.change.address}: {o.error}" for o in failed]
+        lines += [f"  {one_line(o.change.address)}: {o.error}" for o in failed]
     if unread:  # SPEC §4.2: listed with why, as a failure is
         lines.append("Not read from Twilio, so nothing was applied for them:")
         lines += [f"  {n.address}: {n.message}" for n in unread]
@@ -239,7 +239,7 @@ def _not_done(plan: Plan, not_started: list[Outcome], unknown: list[Outcome]) ->
         if group:
             group = sorted(group, key=lambda o: order.get(id(o.change), 0))
             lines.append(title)
-            lines += [f"  {o.change.action.value} {o.change.address}" for o in group]
+            lines += [f"  {o.change.action.value} {one_line(o.change.address)}" for o in group]
     return lines
 
 

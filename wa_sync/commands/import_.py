@@ -172,7 +172,7 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
             )
         if adopted == account.sid or account.customer_id == path.stem:
             raise UsageError(
-                f"subaccount {account.sid} ({account.friendly_name}) already belongs to "
+                f"subaccount {account.sid} ({account.shown_name}) already belongs to "
                 f"{path}: run `wa-sync import {path.stem} --account-sid {account.sid} "
                 "--force` to refresh that file instead"
             )
@@ -195,7 +195,7 @@ def _refuse_swapping(
     if managed is None or managed.sid == account.sid:
         return
     raise UsageError(
-        f"{target} manages subaccount {managed.sid} ({managed.friendly_name}), not "
+        f"{target} manages subaccount {managed.sid} ({managed.shown_name}), not "
         f"{account.sid}: written over, it would leave {managed.sid} without a customer file. "
         "Import the other subaccount under another id, or remove the file first if that is "
         "what you mean"

@@ -15,7 +15,6 @@ from wa_sync.model import ApprovalStatus, Customer, LiveContent, LiveCustomer
 from wa_sync.plan.ownership import check_ownership
 from wa_sync.progress import read_with_progress
 from wa_sync.runtime import Runtime
-from wa_sync.visible import one_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +111,11 @@ def as_json(targets: Sequence[SendTarget], emulated: bool) -> str:
 
 def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
     """One row per template and language, and one `(next: SID)` row under it while a
-    newer version than the one in service exists. Each cell is on one line (`one_line`):
-    a line break in Twilio's text (a WhatsApp name, a SID) must not start a line of the
-    table, where a CI log could read `::error::` (SPEC §4.8, hostile answers)."""
+    newer version than the one in service exists. Each cell is on one line: the
+    customer, template and language are the configuration's (their patterns allow no
+    space), the SID and status are in Twilio's form (gateway/shapes.py), the WhatsApp
+    name is its display form (`shown_whatsapp_name`): a line break in Twilio's text must
+    not start a line of the table, where a CI log could read `::error::` (SPEC §4.8)."""
     rows = [("CUSTOMER", "TEMPLATE", "LANG", "CONTENT SID", "STATUS", "WHATSAPP NAME")]
     for t in targets:
         c = t.content
@@ -125,16 +126,16 @@ def as_text(targets: Sequence[SendTarget], emulated: bool) -> str:
                 t.language,
                 c.sid if c else "-",
                 c.approval_status.value if c else (t.unread or "not created"),
-                c.whatsapp_name if c else "-",
+                c.shown_whatsapp_name if c else "-",
             )
         )
         if t.pending is not None:
             p = t.pending
-            rows.append(("", "", "", f"(next: {p.sid})", p.approval_status.value, p.whatsapp_name))
-    cells = [[one_line(cell) for cell in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+            status = p.approval_status.value
+            rows.append(("", "", "", f"(next: {p.sid})", status, p.shown_whatsapp_name))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [EMULATOR_BANNER] if emulated else []
     lines += [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in cells
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
     return "\n".join(lines) + "\n"

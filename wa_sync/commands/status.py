@@ -19,6 +19,7 @@ from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.health import needs_action, next_step, offline_reasons
 from wa_sync.identity import AccountIndex
 from wa_sync.model import (
+    ApprovalStatus,
     Config,
     Customer,
     Isv,
@@ -193,14 +194,32 @@ def _customer_status(customer: Customer, live: LiveCustomer, isv: Isv) -> dict[s
         },
         "senders": [sender_health(customer.id, s) for s in live.senders],
         "templates": dict(sorted(approvals.items())),
-        "rejections": [
-            {"name": c.friendly_name, "language": c.language, "reason": c.rejection_reason}
-            for c in live.contents
-            if c.approval_status.value == "rejected"
-        ],
+        "rejections": _rejections(customer, live),
         "blocked": _blocked(customer, live, isv),
         "warnings": _customer_warnings(live),
     }
+
+
+def _rejections(customer: Customer, live: LiveCustomer) -> list[dict[str, Any]]:
+    """The rejected contents, named as the plan and `output` name them: by the template
+    that declares them (`recall_offer`, for its version `recall_offer_v2` too), else by
+    the name WhatsApp knows them by; with that WhatsApp name, and WhatsApp's reason."""
+    declared = {template.key for template in customer.templates}
+    rejections = []
+    for content in live.contents:
+        if content.approval_status is not ApprovalStatus.REJECTED:
+            continue
+        base, _version = content.base_name_and_version
+        declares = (base, content.language) in declared
+        rejections.append(
+            {
+                "name": base if declares else content.whatsapp_name,
+                "whatsapp_name": content.whatsapp_name,
+                "language": content.language,
+                "reason": content.rejection_reason,
+            }
+        )
+    return rejections
 
 
 def _blocked(customer: Customer, live: LiveCustomer, isv: Isv) -> list[dict[str, Any]]:
@@ -324,7 +343,9 @@ def _details(customer: dict, *, verbose: bool) -> list[str]:
     for sender in customer["senders"]:
         lines += _sender_lines(sender, verbose=verbose, said=said)
     for r in customer["rejections"]:
-        lines += _wrapped("rejected: ", f'{r["name"]}[{r["language"]}]: "{r["reason"]}"')
+        named = "" if r["whatsapp_name"] == r["name"] else f" as {r['whatsapp_name']}"
+        rejected = f'{r["name"]}[{r["language"]}]{named}: "{r["reason"]}"'
+        lines += _wrapped("rejected: ", rejected)
     lines += _blocked_lines(customer)
     for warning in customer["warnings"]:
         lines += _wrapped("warning: ", warning)
@@ -364,11 +385,20 @@ def _sender_lines(sender: dict, *, verbose: bool, said: str) -> list[str]:
 
 
 def _wrapped(label: str, text: str) -> list[str]:
-    return textwrap.wrap(
+    """`text` under `label`, wrapped at WIDTH: Twilio's text (a reason, a name) on lines
+    of its own, where a word that starts `::` never starts a line, as a CI log reads a
+    line `::error::...` (leading spaces aside) as a command: it stays on the line before."""
+    lines: list[str] = []
+    for line in textwrap.wrap(
         text,
         width=WIDTH,
         initial_indent="  " + label,
         subsequent_indent=" " * (2 + len(label)),
         break_long_words=False,
         break_on_hyphens=False,
-    )
+    ):
+        if lines and line.lstrip().startswith("::"):
+            lines[-1] += " " + line.lstrip()
+        else:
+            lines.append(line)
+    return lines

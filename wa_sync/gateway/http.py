@@ -175,22 +175,7 @@ class Transport(TwilioHttpClient):
         self.sleep = self._wait if sleep is None else sleep
         self.proxies, self.no_proxy = dict(proxies or {}), no_proxy
         self.proxy_logins = [get_auth_from_url(p) for p in self.proxies.values()]  # (user, pw)
-        session = self.session = requests.Session()
-        session.trust_env = False  # the environment comes through Runtime (connect.py)
-        session.verify = verify
-        retry = Policy(
-            total=attempts - 1,
-            other=0,  # a TLS failure, say: trying again changes nothing
-            allowed_methods=frozenset({"GET", "DELETE"}),
-            status_forcelist=RETRIED,
-            backoff_factor=BACKOFF_FACTOR,
-            backoff_jitter=BACKOFF_JITTER,
-            backoff_max=BACKOFF_MAX,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(pool_maxsize=(parallelism or 1) + 4, max_retries=retry)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        self.session = _session(verify, attempts, pool_size=(parallelism or 1) + 4)
         self._in_flight: AbstractContextManager[Any] = (
             nullcontext()  # the lock's twin: no slots
             if parallelism is None
@@ -304,6 +289,27 @@ class Transport(TwilioHttpClient):
         text = payload.decode(answer.encoding or "utf-8", errors="replace")
         _check(method, url, answer, text, attempts, [auth or ("", ""), *self.proxy_logins])
         return Response(answer.status_code, text, answer.headers)
+
+
+def _session(verify: bool | str, attempts: int, *, pool_size: int) -> requests.Session:
+    """requests' session with wa-sync's retry policy on urllib3's Retry."""
+    session = requests.Session()
+    session.trust_env = False  # the environment comes through Runtime (connect.py)
+    session.verify = verify
+    retry = Policy(
+        total=attempts - 1,
+        other=0,  # a TLS failure, say: trying again changes nothing
+        allowed_methods=frozenset({"GET", "DELETE"}),
+        status_forcelist=RETRIED,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_jitter=BACKOFF_JITTER,
+        backoff_max=BACKOFF_MAX,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(pool_maxsize=pool_size, max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class _MainThreadRequests:

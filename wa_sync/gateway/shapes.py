@@ -1,14 +1,35 @@
-"""Twilio's JSON shapes and the model's, one into the other (pure functions)."""
+"""Twilio's JSON shapes and the model's, one into the other (pure functions).
+
+Where Twilio's records become the model, its text is made safe to show, field by field
+(SPEC §4.8, hostile answers): a line break in it must not start a line of wa-sync's
+output (a CI log reads a line `::error::...` as a command), a control character must
+not be obeyed. Text that is only shown (a rejection reason, an offline reason, a display
+name in review, a status) is put on one line here (`one_line`). Text that is compared
+with the configuration or identifies an object (a FriendlyName, a WhatsApp name, a
+language, a body, a sender's profile) is kept exactly as Twilio sent it, or a plan would
+show false changes or miss real ones; the model gives its display form (`shown_name`).
+A SID, a sender id and a category are in the form Twilio gives them, or the record is
+not Twilio's: they are shown as they are.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from wa_sync.model import ApprovalStatus, LiveContent, LiveSender, Sender, freeze, thaw
+from wa_sync.model import (
+    ApprovalStatus,
+    LiveAccount,
+    LiveContent,
+    LiveSender,
+    Sender,
+    freeze,
+    thaw,
+)
 from wa_sync.visible import one_line
 
 _log = logging.getLogger("wa_sync.gateway")
@@ -64,11 +85,16 @@ CONTENT_FIELDS = {"friendly_name": str, "language": str, "types": Mapping,
                   "variables": Mapping, "approval_requests": Mapping}  # fmt: skip
 ACCOUNT_FIELDS = {"friendly_name": str, "status": str, "auth_token": str}
 _KINDS: dict[type, str] = {str: "a string", Mapping: "an object", list: "a list"}
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}\Z")  # Twilio's description: ^HX[0-9a-fA-F]{32}$...
 
 
 def _check(data: Mapping[str, Any], fields: Mapping[str, type]) -> None:
-    """NotTwilios unless each field read is null or of its type: a record of another
-    shape is an answer that cannot be Twilio's, not a crash further on."""
+    """NotTwilios unless its SID is in Twilio's form and each field read is null or of
+    its type: a record of another shape is an answer that cannot be Twilio's, not a
+    crash further on (nor a SID that starts a line of output)."""
+    sid = data.get("sid")
+    if not isinstance(sid, str) or not SID.match(sid):
+        raise NotTwilios(f"a record's SID is not in Twilio's form: {one_line(repr(sid))[:80]}")
     for key, kind in fields.items():
         value = data.get(key)
         if value is not None and not isinstance(value, kind):
@@ -77,10 +103,29 @@ def _check(data: Mapping[str, Any], fields: Mapping[str, type]) -> None:
             )
 
 
+def _code(data: Mapping[str, Any], key: str, value: Any) -> str:
+    """A code Twilio checks when it is set (a sender id, E.164; a category, one of three)
+    exactly as it is: it is compared with the configuration, so never changed for
+    display, and holds no line break or control character, or it is not Twilio's."""
+    text = str(value or "")
+    if one_line(text) != text:
+        raise NotTwilios(f"{data.get('sid')}'s {key} is not a code on one line: {repr(text)[:80]}")
+    return text
+
+
 def account_record(data: Mapping[str, Any]) -> Mapping[str, Any]:
     """A subaccount's record as Twilio sent it, once its fields are checked."""
     _check(data, ACCOUNT_FIELDS)
     return data
+
+
+def live_account(data: Mapping[str, Any]) -> LiveAccount:
+    """The FriendlyName as it is: `wa-sync:<id>` identifies a customer's subaccount."""
+    return LiveAccount(
+        sid=str(data.get("sid") or ""),
+        friendly_name=str(data.get("friendly_name") or ""),
+        status=one_line(str(data.get("status") or "active")),
+    )
 
 
 def _profile(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -104,14 +149,14 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
     keys = (*WEBHOOK_URL_KEYS, *WEBHOOK_METHOD_KEYS)
     return LiveSender(
         sid=data["sid"],
-        sender_id=data.get("sender_id") or "",
-        status=str(data.get("status") or ""),
+        sender_id=_code(data, "sender_id", data.get("sender_id")),
+        status=one_line(str(data.get("status") or "")),
         display_name=str(profile.get("name") or ""),
         profile=_profile(profile),
         webhook=freeze({k: webhook[k] for k in keys if webhook.get(k) not in (None, "")}),
         waba_id=configuration.get("waba_id") or None,
-        pending_display_name=data.get("pending_display_name") or None,
-        pending_display_name_status=data.get("pending_display_name_status") or None,
+        pending_display_name=_text_or_none(data.get("pending_display_name")),
+        pending_display_name_status=_text_or_none(data.get("pending_display_name_status")),
         offline_reasons=tuple(_reason(r) for r in data.get("offline_reasons") or []),
         quality_rating=_text_or_none(properties.get("quality_rating")),
         messaging_limit=_text_or_none(properties.get("messaging_limit")),
@@ -142,7 +187,7 @@ def live_content(data: Mapping[str, Any]) -> LiveContent:
         variables=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
         approval_status=_approval_status(approval.get("status")),
         approval_name=str(approval.get("name") or ""),
-        approval_category=str(approval.get("category") or ""),
+        approval_category=_code(data, "category", approval.get("category")),
         rejection_reason=one_line(str(reason)) if reason else "",
         date_created=_iso(data.get("date_created")),
     )

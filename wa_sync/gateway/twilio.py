@@ -31,6 +31,7 @@ from wa_sync.gateway.lock import SyncLockStore
 from wa_sync.gateway.shapes import (
     NotTwilios,
     account_record,
+    live_account,
     live_content,
     live_sender,
     one_line,
@@ -408,8 +409,7 @@ class TwilioGateway:
                 if old is None or old.reveal() != token:
                     self._tokens[sid] = Secret(token)
                     self._subclients.pop(sid, None)
-        name, status = account.get("friendly_name") or "", account.get("status") or "active"
-        return model.LiveAccount(sid=sid, friendly_name=name, status=str(status))
+        return live_account(account)
 
     def _subclient(self, sid: str) -> Client:
         """A client that authenticates as subaccount `sid` (its SID and auth token)."""

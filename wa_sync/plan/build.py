@@ -200,7 +200,7 @@ class PlanBuilder:
         check_ownership(self.config.customers, live.accounts, known=known, scope=self.scope)
         changes, notes, digests = self._scope_diffs(live)
         changes, moving = one_registration_per_number(
-            changes, live.customers, self.unread_why, self.elsewhere
+            changes, live.customers, self.unread_why, self.elsewhere, _suspended(live)
         )
         changes = hold_submissions(changes, moving, live.customers, self._held_gate)
         notes += moving
@@ -272,12 +272,24 @@ def _orphans(
             why = (
                 "has no customer file; wa-sync never closes subaccounts: close it in the "
                 "Twilio console if the customer has left, or restore customers/"
-                f"{cid}.yaml"
+                f"{account.shown_customer_id}.yaml"
             )
         else:
             continue
-        message = f"subaccount {account.sid} ({account.friendly_name}) {why}"
+        message = f"subaccount {account.sid} ({account.shown_name}) {why}"
         notes.append(
             Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
         )
     return notes
+
+
+def _suspended(live: LiveEstate) -> list[str]:
+    """The parent's suspended subaccounts, each as a plan names it: Twilio refuses their
+    own credentials, so their senders are not read (a closed one's numbers are released)."""
+    return [
+        f"{a.sid} (customer {a.shown_customer_id})"
+        if a.shown_customer_id
+        else f"{a.sid} ({a.friendly_name!r})"
+        for a in live.accounts
+        if a.status == "suspended"
+    ]

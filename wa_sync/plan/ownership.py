@@ -92,9 +92,23 @@ def _claim(claims: dict[str, list[_Claim]], sid: str, customer: str, how: str) -
 def _shared(sid: str, account: LiveAccount | None, claimants: Sequence[_Claim]) -> str:
     named = f" ({account.friendly_name!r})" if account is not None else ""
     who = " and ".join(f"customer {c.customer} in {c.how}" for c in claimants)
-    return (
-        f"subaccount {sid}{named} would be managed by {len(claimants)} customers: {who}\n"
-        f"  fix: a subaccount belongs to one customer: keep account_sid {sid} in one file "
-        f"only, and give the other customer its own subaccount (remove its account_sid; "
-        f"apply creates one named {FRIENDLY_NAME_PREFIX}<id>)"
-    )
+    owner = account.customer_id if account is not None else None
+    adopters = [c for c in claimants if c.customer != owner]
+    if account is None or len(adopters) == len(claimants):  # account_sid in several files
+        fix = (
+            f"a subaccount belongs to one customer: keep account_sid {sid} in one file "
+            f"only, and give the other customer its own subaccount (remove its account_sid; "
+            f"apply creates one named {FRIENDLY_NAME_PREFIX}<id>)"
+        )
+    else:  # a file's account_sid names the subaccount another customer's name claims
+        files = " and ".join(c.how.removesuffix(" (account_sid)") for c in adopters)
+        fix = (
+            f"its name makes it customer {owner}'s. If it is, remove account_sid {sid} from "
+            f"{files} (apply then gives {'each' if len(adopters) > 1 else 'that'} customer a "
+            f"subaccount of its own); if it is "
+            f"customer {adopters[0].customer}'s, rename it in the Twilio Console (any "
+            f"FriendlyName but {account.friendly_name!r}), and apply creates customer "
+            f"{owner} one"
+        )
+    count = len(claimants)
+    return f"subaccount {sid}{named} would be managed by {count} customers: {who}\n  fix: {fix}"

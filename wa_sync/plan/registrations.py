@@ -57,10 +57,13 @@ def one_registration_per_number(
     live: Mapping[str, LiveCustomer],
     unread: Collection[str] = (),
     elsewhere: Elsewhere | None = None,
+    suspended: Sequence[str] = (),
 ) -> tuple[list[Change], list[Note]]:
     """`changes` without the sender registrations of numbers live in another customer's
     subaccount, or perhaps in one of the `unread` customers' (or `elsewhere`'s), and a
-    note for each saying what must happen first."""
+    note for each saying what must happen first. A registration that goes ahead while
+    `suspended` subaccounts (described) exist gets a warning: Twilio does not show their
+    senders, and their suspension lasts, so they do not hold it back."""
     if not registers(changes):
         return list(changes), []
     outside = elsewhere or Elsewhere()
@@ -81,6 +84,8 @@ def one_registration_per_number(
             notes.append(_unknown_holder(change, number, unknown))
         elif owner is None or owner.customer == change.customer:
             kept.append(change)
+            if owner is None and suspended:
+                notes.append(_perhaps_suspended(change, number, suspended))
         else:
             notes.append(_held(change, number, owner, leaving))
     return kept, notes
@@ -161,6 +166,17 @@ def _unknown_holder(change: Change, number: str, unread: Sequence[str]) -> Note:
         f"so {number} may be registered there"
     )
     return _held_back(change, where, "the next apply once Twilio answers registers it")
+
+
+def _perhaps_suspended(change: Change, number: str, suspended: Sequence[str]) -> Note:
+    message = (
+        f"{number} may be registered in suspended subaccount {listed(list(suspended))}, "
+        "whose senders Twilio does not show until it is active again: if it is, Twilio "
+        "refuses this registration (reactivate that subaccount and deregister it there)"
+    )
+    return Note(
+        customer=change.customer, address=change.address, kind=NoteKind.WARNING, message=message
+    )
 
 
 def _held_back(change: Change, why: str, then: str) -> Note:

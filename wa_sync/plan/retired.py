@@ -53,7 +53,7 @@ def name_block_warning(content: LiveContent, now: datetime) -> str:
     if not content.approval_status.was_approved:
         return ""
     return (
-        f"WhatsApp then blocks the name {content.whatsapp_name} for {NAME_REUSE_DAYS} days, "
+        f"WhatsApp then blocks the name {content.shown_whatsapp_name} for {NAME_REUSE_DAYS} days, "
         f"until about {now + NAME_BLOCK:%Y-%m-%d}: a template declared under that name "
         "meanwhile is blocked"
     )
@@ -82,7 +82,7 @@ def plan_retired(
             out.note(
                 local,
                 NoteKind.INFO,
-                f"WhatsApp blocks the name {record.retired_name} until "
+                f"WhatsApp blocks the name {record.shown_retired_name} until "
                 f"{start + NAME_BLOCK:%Y-%m-%d %H:%M} UTC: an approved template of that name "
                 f"was deleted (wa-sync's record {record.sid})",
             )
@@ -91,7 +91,8 @@ def plan_retired(
                 local,
                 prune=prune,
                 protected=False,  # bookkeeping, not one of the customer's objects
-                what=f"wa-sync's record {record.sid} of the deleted template {record.retired_name}",
+                what=f"wa-sync's record {record.sid} of the deleted template "
+                f"{record.shown_retired_name}",
                 why=f"no longer needed: WhatsApp's {NAME_REUSE_DAYS}-day block is over",
                 before=content_before(record),
                 ref=record.sid,

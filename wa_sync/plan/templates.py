@@ -75,7 +75,7 @@ def plan_templates(
 
 def _describe(content: LiveContent) -> str:
     return (
-        f"template {content.friendly_name} [{content.language}] ({content.sid}, "
+        f"template {content.shown_name} [{content.shown_language}] ({content.sid}, "
         f"{content.approval_status.value})"
     )
 

@@ -13,8 +13,9 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from wa_sync.plan.change import Action, Change, NoteKind, Plan, summary_line
+from wa_sync.plan.change import Action, Change, Note, NoteKind, Plan, summary_line
 from wa_sync.render.text import EMULATOR_BANNER, FOLDED, SYMBOLS, change_details, quiet_line
 from wa_sync.visible import one_line, visible
 
@@ -65,69 +66,149 @@ def render_markdown(plan: Plan) -> str:
         text = _document(plan, level)
         if len(text) <= LIMIT:
             return text
-    return _cut(text, plan)
+    return _cut(plan)
 
 
-def _cut(text: str, plan: Plan) -> str:
-    """The counts-only document cut at a line to fit (thousands of customers, or of
-    blocked items): it holds no HTML block, so any line is a safe place to stop."""
-    tail = [
-        "",
-        "_The rest of the plan does not fit in one comment: run `wa-sync plan` to see it._",
-        "",
-        f"**{escape(summary_line(plan))}**",
-        "",
+UNREAD = "**Not read from Twilio, so nothing is planned for them:** "
+TAIL_ROOM = 600  # the closing note and the summary line, whatever they count
+
+
+def _cut(plan: Plan) -> str:
+    """The counts-only plan cut to fit (thousands of customers, of blocked items or of
+    customers not read): what matters most is kept first — the customers not read (an
+    error), then the blocked items (SPEC §4.1), then the table's rows — and what is left
+    out is counted at the end. It holds no HTML block."""
+    header, separator, *rows, _ = _table(_customers(plan))
+    blocked = [_blocked_line(c) for c in plan.blocked]
+    fixed = [*_opening(plan), UNREAD, header, separator, _quiet(plan), _not_named(plan)]
+    room = LIMIT - len("\n\n".join(fixed)) - TAIL_ROOM
+    names, room = _fill([escape(c) for c in plan.unread], room, separator=", ")
+    items, room = _fill(blocked, room)
+    kept_rows, room = _fill(rows, room)
+    lines = _opening(plan)
+    if plan.unread:
+        more = len(plan.unread) - len(names)
+        lines += [UNREAD + ", ".join(names) + (f" … and {more:,} more" if more else ""), ""]
+    if kept_rows:
+        lines += [header, separator, *kept_rows, ""]
+    if _quiet(plan):
+        lines += [_quiet(plan), ""]
+    lines += [_not_named(plan), ""]
+    if items:
+        lines += [*items, ""]
+    left_out = [
+        (len(plan.unread) - len(names), "customer(s) not read from Twilio"),
+        (len(blocked) - len(items), "blocked item(s)"),
+        (len(rows) - len(kept_rows), "row(s) of the table"),
     ]
-    room = LIMIT - len("\n".join(tail)) - 1
+    said = ", ".join(f"{n:,} {what}" for n, what in left_out if n) or "nothing named"
+    return "\n".join(
+        [
+            *lines,
+            f"_The rest of the plan does not fit in one comment; left out: {said}. "
+            "Run `wa-sync plan` to see it all._",
+            "",
+            f"**{escape(summary_line(plan))}**",
+            "",
+        ]
+    )
+
+
+def _fill(lines: list[str], room: int, separator: str = "\n") -> tuple[list[str], int]:
+    """The first of `lines` that fit in `room` characters, and the room left."""
     kept: list[str] = []
-    for line in text.split("\n"):
-        room -= len(line) + 1
-        if room < 0:
+    for line in lines:
+        if len(line) + len(separator) > room:
             break
+        room -= len(line) + len(separator)
         kept.append(line)
-    return "\n".join([*kept, *tail])
+    return kept, room
 
 
-Section = Callable[[Plan, str], list[str]]
+def _not_named(plan: Plan) -> str:
+    """What a counts-only plan counts and does not name (SPEC §4.8, nothing hidden); the
+    customers not read are named above it."""
+    notes = Counter(n.kind for n in plan.notes if n.kind not in (NoteKind.INFO, NoteKind.UNREAD))
+    counted = [
+        (len(plan.changes) - len(plan.blocked), "change(s)"),
+        (notes.pop(NoteKind.UNDECLARED, 0), "undeclared object(s)"),
+        (sum(notes.values()), "other note(s)"),
+    ]
+    said = [f"{n:,} {what}" for n, what in counted if n]
+    both = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else "".join(said)
+    unnamed = f"; {both} are counted, not named" if said else ""
+    return (
+        f"_The plan is too long for one comment: only blocked items are listed{unnamed}. "
+        "Run `wa-sync plan` to see them all._"
+    )
 
 
-def _document(plan: Plan, section: Section) -> str:
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """One customer's part of the plan, gathered once (a plan holds thousands)."""
+
+    id: str
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # INFO aside
+
+
+Section = Callable[[Customer], list[str]]
+
+
+def _opening(plan: Plan) -> list[str]:
     head = [MARKER, "### wa-sync plan", ""]
     if plan.emulator:
         head += [f"_{escape(EMULATOR_BANNER)}_", ""]
-    head += [f"**{escape(summary_line(plan))}**", ""]
+    return [*head, f"**{escape(summary_line(plan))}**", ""]
+
+
+def _customers(plan: Plan) -> list[Customer]:
+    """The customers with a row and a section: a change or a note not folded away."""
+    shown = {c.customer for c in plan.changes} | {
+        n.customer for n in plan.notes if n.kind not in FOLDED
+    }
+    customers = {cid: Customer(cid) for cid in sorted(shown)}
+    for change in plan.changes:
+        customers[change.customer].changes.append(change)
+    for note in plan.notes:
+        if note.customer in customers and note.kind is not NoteKind.INFO:
+            customers[note.customer].notes.append(note)
+    return list(customers.values())
+
+
+def _quiet(plan: Plan) -> str:
+    """One line for the customers whose only news waits on Twilio or Meta ("" if none)."""
+    shown = {c.id for c in _customers(plan)}
+    quiet = [n for n in plan.notes if n.kind is NoteKind.WAITING and n.customer not in shown]
+    if not quiet:
+        return ""
+    return f"_{escape(quiet_line(plan, quiet))}_: `wa-sync plan -v` lists them."
+
+
+def _document(plan: Plan, section: Section) -> str:
+    head = _opening(plan)
     if plan.unread:  # above any fold: an error, never counted away
-        names = ", ".join(escape(c) for c in plan.unread)
-        head += [f"**Not read from Twilio, so nothing is planned for them:** {names}", ""]
-    customers = sorted(
-        {c.customer for c in plan.changes}
-        | {n.customer for n in plan.notes if n.kind not in FOLDED}
-    )
+        head += [UNREAD + ", ".join(escape(c) for c in plan.unread), ""]
+    customers = _customers(plan)
     if customers:
-        head += _table(plan, customers)
-    # customers whose only news waits on Twilio or Meta: one line, not a row each
-    quiet = [n for n in plan.notes if n.kind is NoteKind.WAITING and n.customer not in customers]
-    if quiet:
-        head += [f"_{escape(quiet_line(plan, quiet))}_: `wa-sync plan -v` lists them.", ""]
+        head += _table(customers)
+    if _quiet(plan):
+        head += [_quiet(plan), ""]
     body: list[str] = []
-    for customer_id in customers:
-        body += section(plan, customer_id)
+    for customer in customers:
+        body += section(customer)
     if section is _counts_only:
-        body.insert(
-            0,
-            "_The plan is too long for one comment: detail is folded away. "
-            "Run `wa-sync plan` to see it all._\n",
-        )
+        body.insert(0, _not_named(plan) + "\n")
     return "\n".join(head + body + ["", f"**{escape(summary_line(plan))}**", ""])
 
 
-def _table(plan: Plan, customers: list[str]) -> list[str]:
+def _table(customers: list[Customer]) -> list[str]:
     header = "| customer | " + " | ".join(a.value for a in COLUMNS) + " |"
     rows = [header, "|---" * (len(COLUMNS) + 1) + "|"]
-    for customer_id in customers:
-        counts = Counter(c.action for c in plan.for_customer(customer_id))
+    for customer in customers:
+        counts = Counter(c.action for c in customer.changes)
         cells = " | ".join(str(counts[a]) if counts[a] else "" for a in COLUMNS)
-        rows.append(f"| {escape(customer_id)} | {cells} |")
+        rows.append(f"| {escape(customer.id)} | {cells} |")
     return [*rows, ""]
 
 
@@ -135,55 +216,50 @@ def _line(change: Change) -> str:
     return f"{SYMBOLS[change.action]} {one_line(change.address)}"
 
 
-def _notes(plan: Plan, customer_id: str) -> list[str]:
-    return [
-        f"{n.kind.value}: {one_line(f'{n.address}: {n.message}')}"
-        for n in plan.notes
-        if n.customer == customer_id and n.kind is not NoteKind.INFO
-    ]
-
-
-def _full(plan: Plan, customer_id: str) -> list[str]:
+def _full(customer: Customer) -> list[str]:
     lines: list[str] = []
-    for change in plan.for_customer(customer_id):
+    for change in customer.changes:
         lines.append(_line(change))
         lines += [f"    {d}" for d in change_details(change, verbose=True)]
-    lines += _notes(plan, customer_id)
-    return _fold(plan, customer_id, lines)
+    lines += [f"{n.kind.value}: {one_line(f'{n.address}: {n.message}')}" for n in customer.notes]
+    return _fold(customer, lines)
 
 
-def _lines_only(plan: Plan, customer_id: str) -> list[str]:
+def _lines_only(customer: Customer) -> list[str]:
+    """A line per change and per note, without their detail: every name stays."""
     lines = []
-    for change in plan.for_customer(customer_id):
+    for change in customer.changes:
         line = _line(change)
         if change.blocked_by is not None:
             line += f"  (blocked at {change.blocked_by.describe()})"
         lines.append(line)
-    return _fold(plan, customer_id, lines)
+    lines += [f"{n.kind.value}: {one_line(n.address)}" for n in customer.notes]
+    return _fold(customer, lines)
 
 
-def _counts_only(plan: Plan, customer_id: str) -> list[str]:
+def _counts_only(customer: Customer) -> list[str]:
     """Blocked items are never dropped; everything else is only counted."""
-    blocked = [c for c in plan.for_customer(customer_id) if c.action is Action.BLOCKED]
+    blocked = [c for c in customer.changes if c.action is Action.BLOCKED]
     if not blocked:
         return []
-    lines = [
-        f"- {escape(c.address)}: blocked at {escape(c.blocked_by.describe())}"
-        for c in blocked
-        if c.blocked_by is not None
-    ]
-    return [f"**{escape(customer_id)}**", *lines, ""]
+    return [f"**{escape(customer.id)}**", *map(_blocked_line, blocked), ""]
 
 
-def _fold(plan: Plan, customer_id: str, lines: list[str]) -> list[str]:
+def _blocked_line(change: Change) -> str:
+    gate = f" at {change.blocked_by.describe()}" if change.blocked_by is not None else ""
+    return f"- {escape(change.address)}: {escape('blocked' + gate)}"
+
+
+def _fold(customer: Customer, lines: list[str]) -> list[str]:
     if not lines:
         return []
-    counts = Counter(c.action for c in plan.for_customer(customer_id))
+    counts = Counter(c.action for c in customer.changes)
     summary = ", ".join(f"{n} {a.value}" for a, n in sorted(counts.items()))
-    summary = summary or ("not read from Twilio" if customer_id in plan.unread else "notes only")
+    unread = any(n.kind is NoteKind.UNREAD for n in customer.notes)
+    summary = summary or ("not read from Twilio" if unread else "notes only")
     return [
         "<details>",
-        f"<summary><b>{pre(unlinked(customer_id))}</b>: {pre(summary)}</summary>",
+        f"<summary><b>{pre(unlinked(one_line(customer.id)))}</b>: {pre(summary)}</summary>",
         "",
         "<pre>",
         *[pre(line) for line in lines],

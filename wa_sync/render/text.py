@@ -104,7 +104,8 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         if not changes and not verbose and not listed:
             quiet += [n for n in notes if n.kind is NoteKind.WAITING]
             continue
-        out.append(paint(f"customer.{visible(customer_id)}", "1", color))
+        # a customer id from a subaccount's FriendlyName (one no file manages) is Twilio's text
+        out.append(paint(f"customer.{one_line(customer_id)}", "1", color))
         for change in changes:
             symbol = SYMBOLS[change.action]
             out.append(

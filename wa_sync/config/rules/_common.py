@@ -19,6 +19,7 @@ WARNING = Severity.WARNING
 
 # A well-formed placeholder's braces and whatever is between them.
 PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")  # a sender's number, a button's
 
 # Content types whose text is a WhatsApp template body, and the key holding it.
 BODY_KEYS: Mapping[str, str] = {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 from wa_sync.config.lint import rule
 from wa_sync.config.rules._common import (
+    E164,
     PLACEHOLDER,
     beyond,
     features,
@@ -26,7 +26,6 @@ PHONE_MAX = 20
 CODE_MAX = 20
 # BTN-LABEL-LEN (B): Meta and Twilio's common components say 25, some Twilio type pages 20
 LABEL_MAX_STRICTEST, LABEL_MAX_LENIENT = 20, 25
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 PHONE_TYPES = ("PHONE_NUMBER", "VOICE_CALL")
 
 

@@ -7,11 +7,9 @@ import re
 from collections.abc import Iterator
 
 from wa_sync.config.lint import rule
-from wa_sync.config.rules._common import problem, senders
+from wa_sync.config.rules._common import E164, problem, senders
 from wa_sync.errors import Problem
 from wa_sync.model import Config
-
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 
 
 @rule("SND-PHONE-E164")
