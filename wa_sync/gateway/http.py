@@ -115,11 +115,11 @@ class Policy(Retry):
         try:
             _attempt.checkpoint()  # a signal the command recorded: no further attempt
             _attempt.sleep(wait)
-        except _NotRetried:
+        except _NotRetried as exc:
             told = f"Twilio answered {what}" if last.status else what
             failed = GaveUp if last.status else Unreachable
             told += f" (not tried again: {NOT_RETRIED})"
-            raise failed(last.method or "", last.url or "", told, status=last.status) from None
+            raise failed(last.method or "", last.url or "", told, status=last.status) from exc
         finally:
             _attempt.retrying = False
         _attempt.started = time.monotonic()
