@@ -533,6 +533,20 @@ def test_an_update_whose_answer_is_lost_is_sent_again(emu, gateway):
     assert stored["profile"]["about"] == "Changed"
 
 
+def test_a_create_whose_answer_and_lookup_are_both_lost_says_it_may_have_been_made(emu, gateway):
+    """It failed with the lookup's error alone ("listing the contents ...: Twilio
+    answered 503"), and a report read it as not made, though Twilio had made it."""
+    account = gateway.create_subaccount(customer("acme"))
+    emu.fail_next("POST", CONTENT, status=504, mode="commit_then_drop")
+    emu.fail_next("GET", r"^/v1/Content(AndApprovals)?$", status=503, count=10, mode="error")
+    with pytest.raises(Unavailable) as failed:
+        gateway.create_content(account, template(), "appointment_reminder")
+    told = str(failed.value)
+    assert "sent, but Twilio's answer was lost" in told
+    assert "it may have been made; the next apply finds it, or makes it" in told
+    assert len(emu.state()["contents"][account.sid]) == 1  # made, indeed
+
+
 def test_a_create_lost_every_time_gives_up_as_unavailable(emu, gateway):
     account = gateway.create_subaccount(customer("acme"))
     emu.fail_next("POST", CONTENT, status=500, count=10, mode="error")

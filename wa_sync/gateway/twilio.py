@@ -27,6 +27,7 @@ from wa_sync import credentials, model
 from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.errors import TwilioError
 from wa_sync.gateway import base, http
+from wa_sync.gateway.errors import twilio_error
 from wa_sync.gateway.lock import SyncLockStore
 from wa_sync.gateway.shapes import (
     NotTwilios,
@@ -45,10 +46,6 @@ _log = logging.getLogger("wa_sync.gateway")
 
 PAGE_SIZE = 1000
 MAX_PAGES = 10_000  # of one listing: 10 million records, far beyond any estate
-TOO_MANY_HINT = (
-    "the parent account reached its subaccount limit (1,000 by default): close unused "
-    "subaccounts or ask Twilio support to raise it"
-)
 T = TypeVar("T")
 
 
@@ -379,7 +376,14 @@ class TwilioGateway:
                 _log.info("%s: %s; looking for the result before sending again", what, exc)
                 lost[exc.reason] += 1
                 self._http.sleep(min(http.BACKOFF_MAX, http.BACKOFF_FACTOR * 2**attempt))
-                found = find()
+                try:
+                    found = find()
+                except TwilioError as lookup:  # the POST may have been carried out
+                    raise base.Unavailable(
+                        f"{what}: sent, but Twilio's answer was lost ({exc.reason}), and looking "
+                        f"for what it made failed too ({lookup}): it may have been made; the "
+                        "next apply finds it, or makes it"
+                    ) from lookup
                 if found is not None:
                     return found
         told = ", ".join(f"{reason} {n} time{'s' * (n > 1)}" for reason, n in lost.items())
@@ -451,11 +455,11 @@ class TwilioGateway:
         except (TwilioRestException, TwilioServiceException) as exc:
             message = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or "")
             message = message.split(": ", 1)[-1]  # "Unable to create record: <Twilio's>"
-            raise self._translate(what, exc.status, exc.code, message, subaccount) from exc
+            raise self._twilio_error(what, exc.status, exc.code, message, subaccount) from exc
         except http.OutcomeUnknown:
             raise  # for _create_once
         except http.GaveUp as exc:
-            raise self._translate(what, exc.status, None, exc.reason, subaccount) from exc
+            raise self._twilio_error(what, exc.status, None, exc.reason, subaccount) from exc
         except http.BadAnswer as exc:
             told = self._scrub(exc.reason)
             raise base.BrokenAnswer(f"{what}: {told}", status=exc.status) from exc
@@ -467,33 +471,11 @@ class TwilioGateway:
             status, body = exc.args[1].status_code, json.loads(exc.args[1].text or "{}")
             code = body.get("code") if isinstance(body.get("code"), int) else None
             message = str(body.get("message") or "")
-            raise self._translate(what, status, code, message, subaccount) from exc
+            raise self._twilio_error(what, status, code, message, subaccount) from exc
 
-    def _translate(
+    def _twilio_error(
         self, what: str, status: int | None, code: int | None, message: str, subaccount: str | None
     ) -> TwilioError:
         text = f"{what}: {self._scrub(message)}" if message else what
-        link = f"https://www.twilio.com/docs/errors/{code}" if code and code >= 10000 else ""
-        kw: dict[str, Any] = {"status": status, "code": code, "more_info": link}
-        if code == 20404 or status == 404:
-            return base.NotFound(text, **kw)
-        if code in (20003, 20005) or status in (401, 403):
-            hint = (
-                "the account is suspended or closed"
-                if code == 20005
-                else f"the subaccount {subaccount} refused its own credentials"
-                if subaccount
-                else credentials.MAIN_KEY_HINT
-                if self._credentials.uses_api_key or status == 403
-                else "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-            )
-            return base.AuthFailed(f"{text}; {hint}", **kw)
-        if code == 20429 or status == 429:
-            return base.RateLimited(f"{text}; Twilio kept rate-limiting, try again later", **kw)
-        if code == 92009:
-            return base.ContentLocked(text, **kw)
-        if code == 21480:
-            return base.TooManySubaccounts(f"{text}; {TOO_MANY_HINT}", **kw)
-        if status is not None and status >= 500:
-            return base.Unavailable(f"{text}; Twilio is unavailable, try again later", **kw)
-        return TwilioError(text, **kw)
+        api_key = self._credentials.uses_api_key
+        return twilio_error(text, status, code, subaccount=subaccount, uses_api_key=api_key)
