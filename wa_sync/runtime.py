@@ -26,6 +26,9 @@ class Runtime:
     checkpoint: Callable[[], None] = field(default=lambda: None, repr=False)
     # a wait for the user's line (a prompt), in which a signal stops the command at once
     at_once: Callable[[], AbstractContextManager[None]] = field(default=nullcontext, repr=False)
+    # what the command did in Twilio is done: a signal from now on changes nothing, and
+    # its result is told (verify, once the code was sent)
+    finishing: Callable[[], None] = field(default=lambda: None, repr=False)
     # true once apply starts no new write (a first signal while writing, the lock lost...)
     stopping: Callable[[], bool] = field(default=lambda: False, repr=False)
 

@@ -26,6 +26,7 @@ import requests
 from tests.e2e.helpers import ISV, InConditionWait, customer_doc
 from tests.e2e.test_lock import hold_lock, lock_documents
 from tests.e2e.test_reconcile import senders_of
+from tests.e2e.test_signal_paths import SignalOn
 from tests.e2e.test_verify import PHONE, REPO, _read_screen, pending  # noqa: F401  (a fixture)
 
 
@@ -72,6 +73,28 @@ def test_verify_stopped_as_it_connects_sends_no_code(pending, emulator, cli):  #
     interrupted(cli, "verify", "shop", PHONE, "90817265")
     (sender,) = senders_of(emulator, "shop")
     assert sender["status"] == "PENDING_VERIFICATION"
+
+
+def test_verify_stopped_once_its_code_was_sent_says_what_twilio_answered(
+    pending,  # noqa: F811
+    emulator,
+    cli,
+):
+    """The code was sent and accepted, then the signal (recorded while its request was
+    on its way) stopped verify at its end: `Interrupted.`, exit 130, and never a word of
+    the code having been taken. A signal once the code was sent changes nothing."""
+    trace = SignalOn("gateway/shapes.py", "live_sender")  # the code's answer, in hand
+    sys.settrace(trace)
+    try:
+        result = cli("verify", "shop", PHONE, "90817265")
+    finally:
+        sys.settrace(None)
+    assert trace.sent
+    assert result.code == 0, result.err
+    assert f"Code accepted for {PHONE}" in result.out
+    assert "Interrupted" not in result.err
+    (sender,) = senders_of(emulator, "shop")
+    assert sender["status"] != "PENDING_VERIFICATION"
 
 
 def at_a_terminal_prompt(root, env, args: list[str], prompt: bytes) -> tuple[int, bytes]:

@@ -149,10 +149,10 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
     signal: on a terminal, Ctrl-C stops the command's git as well (gitinfo.py), which
     then fails."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
-    before = runtime.checkpoint, runtime.at_once, runtime.stopping
+    before = runtime.checkpoint, runtime.at_once, runtime.stopping, runtime.finishing
     with handled(policy):
         runtime.checkpoint, runtime.at_once = policy.checkpoint, policy.at_once
-        runtime.stopping = policy.stop.requested
+        runtime.stopping, runtime.finishing = policy.stop.requested, policy.finishing
         try:
             yield policy
         except WaSyncError:
@@ -161,7 +161,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
         else:
             policy.checkpoint()  # a signal after the last read is not lost
         finally:
-            runtime.checkpoint, runtime.at_once, runtime.stopping = before
+            runtime.checkpoint, runtime.at_once, runtime.stopping, runtime.finishing = before
 
 
 @contextmanager

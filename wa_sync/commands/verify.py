@@ -96,6 +96,7 @@ def run(
             told = str(exc).replace(code.reveal(), "***")
             unanswered = isinstance(exc, Unavailable | RateLimited | BrokenAnswer)
             raise CodeRefused((_unanswered if unanswered else _refused)(phone, told)) from None
+        runtime.finishing()  # the code was sent: a signal from now on changes nothing
         emulated = gateway.emulated
     runtime.stdout.write(_report(customer_id, after, fmt, emulated))
     return 0
