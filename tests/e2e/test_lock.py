@@ -243,15 +243,20 @@ def test_an_apply_whose_lock_is_removed_stops_starting_writes(estate, emulator, 
     assert_no_duplicates(emulator)
 
 
-def test_the_lock_wait_is_interruptible(estate, emulator, env):
-    hold_lock(emulator)
-    process = spawn(estate.root, env, "apply", "--auto-approve", "--lock-timeout", "10m")
+def waiting_for_the_lock(emulator) -> None:
+    """Until an apply has found the lock taken (Sync answered 409) and waits for it."""
     wait_for(
         lambda: any(
             r["path"].startswith(SYNC) and r["status"] == 409 for r in emulator.request_log()
         ),
         "the wait",
     )
+
+
+def test_the_lock_wait_is_interruptible(estate, emulator, env):
+    hold_lock(emulator)
+    process = spawn(estate.root, env, "apply", "--auto-approve", "--lock-timeout", "10m")
+    waiting_for_the_lock(emulator)
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130

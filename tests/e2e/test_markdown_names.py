@@ -4,8 +4,8 @@ undeclared object (SPEC §4.8, nothing hidden): through the CLI and the emulator
 from __future__ import annotations
 
 from tests.e2e.helpers import customer_doc
+from tests.e2e.test_import_estates import Console
 from tests.e2e.test_reconcile import account_of
-from tests.emulator.helpers import raw as raw_request
 from wa_sync.render.markdown import LIMIT
 
 CONSOLE = 300  # Console contents: ~260 characters each with detail, ~60 without
@@ -14,20 +14,9 @@ CONSOLE = 300  # Console contents: ~260 characters each with detail, ~60 without
 def test_a_long_markdown_plan_names_every_undeclared_template(repo, cli, emulator):
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
-    account = account_of(emulator, "clinic-one")
+    console = Console(emulator, account_of(emulator, "clinic-one")["sid"])
     for n in range(CONSOLE):
-        made = raw_request(
-            emulator.url,
-            "POST",
-            "/v1/Content",
-            (account["sid"], account["auth_token"]),
-            json={
-                "friendly_name": f"console_{n:03d}",
-                "language": "en",
-                "types": {"twilio/text": {"body": "Hello"}},
-            },
-        )
-        assert made.status_code == 201, made.text
+        console.content(f"console_{n:03d}", body="Hello")
 
     result = cli("plan", "--format", "markdown")
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import customer_doc, spawn, wait_for
-from tests.e2e.test_lock import SYNC, hold_lock
+from tests.e2e.test_lock import hold_lock, waiting_for_the_lock
 from tests.e2e.test_signal_paths import SignalOn, traced
 from wa_sync.errors import INTERNAL_ERROR
 
@@ -138,12 +138,7 @@ def test_a_signal_while_waiting_for_the_lock(estate, report, emulator, env):
     hold_lock(emulator)
     process = spawn(estate.root, env, "apply", "--auto-approve", "--lock-timeout", "10m",
                     "--report", str(report))  # fmt: skip
-    wait_for(
-        lambda: any(
-            r["path"].startswith(SYNC) and r["status"] == 409 for r in emulator.request_log()
-        ),
-        "the wait",
-    )
+    waiting_for_the_lock(emulator)
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 143, err

@@ -161,22 +161,30 @@ def test_a_report_opened_before_the_signal_was_found_lists_every_change_as_not_s
     assert summary["exit_code"] == 143
 
 
+def interrupted_while_twilio_asks_to_wait(repo, emulator, env, *command: str) -> tuple[int, str]:
+    """`wa-sync COMMAND` for clinic-1, every read answered 429 and "Retry-After: 60",
+    sent SIGINT once its first request is in: its exit code and standard error, within
+    30 s (not after the five attempts and their waits)."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["GET"])
+    emulator.clear_request_log()
+    process = spawn(repo.root, env, *command)
+    try:
+        wait_for(lambda: emulator.request_log() or process.poll() is not None, "the first read")
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    return process.returncode, err
+
+
 def test_a_signal_while_twilio_asks_to_wait_stops_the_plan_without_waiting(repo, emulator, env):
     """The recorded signal was only acted on once a customer was read: with every read
     answered 429 and "Retry-After: 60", after the request's five attempts and four
     waits of a minute. Now the request's wait looks for it (gateway/http.py)."""
-    repo.customer("clinic-1", customer_doc(1))
-    emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["GET"])
-    emulator.clear_request_log()
-    plan = spawn(repo.root, env, "plan")
-    try:
-        wait_for(lambda: emulator.request_log() or plan.poll() is not None, "the first read")
-        assert plan.poll() is None, plan.communicate()
-        plan.send_signal(signal.SIGINT)
-        _out, err = plan.communicate(timeout=30)  # not after four minutes
-    finally:
-        plan.kill()
-    assert plan.returncode == 130, err
+    code, err = interrupted_while_twilio_asks_to_wait(repo, emulator, env, "plan")
+    assert code == 130, err
     assert said_interrupted(err) == ["Interrupted."]
     assert len(emulator.request_log()) == 1
 
@@ -196,18 +204,8 @@ def test_a_signal_while_twilio_asks_the_lock_s_requests_to_wait_stops_them(
     connections, which no signal stops so that the release goes on: with Sync answering
     429 and "Retry-After: 60", apply (or unlock) went on through the five attempts and
     their waits, about four minutes after the signal."""
-    repo.customer("clinic-1", customer_doc(1))
-    emulator.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["GET"])
-    emulator.clear_request_log()
-    process = spawn(repo.root, env, *command)
-    try:
-        wait_for(lambda: emulator.request_log() or process.poll() is not None, "the first read")
-        assert process.poll() is None, process.communicate()
-        process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=30)  # not after four minutes
-    finally:
-        process.kill()
-    assert process.returncode == 130, err
+    code, err = interrupted_while_twilio_asks_to_wait(repo, emulator, env, *command)
+    assert code == 130, err
     assert said_interrupted(err) == [said]
     assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]
     emulator.set_faults()

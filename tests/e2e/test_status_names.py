@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from tests.e2e.test_import_estates import Console
 from tests.e2e.test_lifecycle import CID, by_name, live_v1, roll_out_v2_and_reject
 from tests.e2e.test_reconcile import account_of
-from tests.emulator.helpers import raw as raw_request
 
 __all__ = ["live_v1"]  # the fixture, used by name
 
@@ -43,29 +43,12 @@ def test_a_rejected_version_is_named_by_its_template(repo, cli, emulator, live_v
 def test_a_console_template_is_named_by_its_whatsapp_name(repo, cli, emulator, live_v1):
     """A content made in the Console, whose FriendlyName is no template name and which
     it submitted under another name: no template declares it, so its WhatsApp name."""
-    account = account_of(emulator, CID)
-    auth = (account["sid"], account["auth_token"])
-    made = raw_request(
-        emulator.url,
-        "POST",
-        "/v1/Content",
-        auth,
-        json={
-            "friendly_name": "Spring Promo",
-            "language": "en",
-            "types": {"twilio/text": {"body": "Spring is here: 10% off a check-up."}},
-        },
+    sid = Console(emulator, account_of(emulator, CID)["sid"]).content(
+        "Spring Promo",
+        body="Spring is here: 10% off a check-up.",
+        submit_as="spring_promo",
+        category="MARKETING",
     )
-    assert made.status_code == 201, made.text
-    sid = made.json()["sid"]
-    submitted = raw_request(
-        emulator.url,
-        "POST",
-        f"/v1/Content/{sid}/ApprovalRequests/whatsapp",
-        auth,
-        json={"name": "spring_promo", "category": "MARKETING"},
-    )
-    assert submitted.status_code in (200, 201), submitted.text
     emulator.reject(sid, "PROMOTIONAL")
 
     assert rejections(cli) == [

@@ -11,6 +11,8 @@ import unicodedata
 import pytest
 
 from tests.e2e.helpers import customer_doc
+from tests.e2e.test_import_estates import Console
+from tests.e2e.test_reconcile import account_of
 from tests.emulator.helpers import raw as raw_request
 
 # clear the screen, set the window title (OSC), ring, erase, return, CSI in C1 form,
@@ -28,6 +30,17 @@ def raw_controls(text: str) -> list[str]:
     ]
 
 
+def clinic_one_s_recall(emulator) -> tuple[dict, dict]:
+    """clinic-one's subaccount and its recall_offer content, in the emulator's state."""
+    account = account_of(emulator, "clinic-one")
+    (recall,) = [
+        c
+        for c in emulator.state()["contents"][account["sid"]]
+        if c["friendly_name"] == "recall_offer"
+    ]
+    return account, recall
+
+
 @pytest.fixture
 def hostile(repo, cli, emulator):
     """clinic-one applied, its recall_offer template rejected with a hostile reason, its
@@ -35,14 +48,7 @@ def hostile(repo, cli, emulator):
     with no file, with a hostile name."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
-    account = next(
-        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
-    )
-    (recall,) = [
-        c
-        for c in emulator.state()["contents"][account["sid"]]
-        if c["friendly_name"] == "recall_offer"
-    ]
+    account, recall = clinic_one_s_recall(emulator)
     emulator.reject(recall["sid"], reason=HOSTILE)
     emulator.create_subaccount(f"wa-sync:gone{HOSTILE}")
     (sender,) = emulator.state()["senders"][account["sid"]]
@@ -116,21 +122,9 @@ def test_a_hostile_template_name_made_in_the_console_is_escaped_when_pruned(
     summary lines and the report show it escaped."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
-    account = next(
-        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
+    Console(emulator, account_of(emulator, "clinic-one")["sid"]).content(
+        f"console{HOSTILE}", body="Hello"
     )
-    made = raw_request(
-        emulator.url,
-        "POST",
-        "/v1/Content",
-        (account["sid"], account["auth_token"]),
-        json={
-            "friendly_name": f"console{HOSTILE}",
-            "language": "en",
-            "types": {"twilio/text": {"body": "Hello"}},
-        },
-    )
-    assert made.status_code == 201, made.text
     report = tmp_path / "report.jsonl"
     result = cli("apply", "--auto-approve", "--prune", "--report", str(report))
     assert result.code == 0, result.out + result.err
@@ -179,14 +173,7 @@ def whatsapp_name_from_twilio(repo, cli, emulator, name: str) -> str:
     content's SID."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
-    account = next(
-        a for a in emulator.state()["accounts"] if a["friendly_name"] == "wa-sync:clinic-one"
-    )
-    (recall,) = [
-        c
-        for c in emulator.state()["contents"][account["sid"]]
-        if c["friendly_name"] == "recall_offer"
-    ]
+    _, recall = clinic_one_s_recall(emulator)
     with emulator.store.tx() as db:
         db.execute("UPDATE contents SET approval_name = ? WHERE sid = ?", (name, recall["sid"]))
     return recall["sid"]

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.e2e.helpers import customer_doc
+from tests.e2e.test_import_estates import Console
 from tests.e2e.test_reconcile import account_of
 from tests.emulator.helpers import raw as raw_request
 
@@ -44,19 +45,9 @@ def forge(emulator, account: dict) -> None:
         json={"profile": {"name": f"Clinic{FORGED}", "about": f"About{FORGED}"}},
     )
     assert edited.status_code in (200, 202), edited.text
-    made = raw_request(  # made in the Console: undeclared
-        emulator.url,
-        "POST",
-        "/v1/Content",
-        auth,
-        json={
-            "friendly_name": f"console{FORGED}",
-            "language": "en",
-            "types": {"twilio/text": {"body": "Hello"}},
-        },
+    console = Console(emulator, account["sid"]).content(  # made in the Console: undeclared
+        f"console{FORGED}", body="Hello", submit_as="console_promo", category="MARKETING"
     )
-    assert made.status_code == 201, made.text
-    console = made.json()["sid"]
     spoken = raw_request(  # in a language Twilio would not take: a hostile answer's
         emulator.url,
         "POST",
@@ -69,14 +60,6 @@ def forge(emulator, account: dict) -> None:
         },
     )
     assert spoken.status_code == 201, spoken.text
-    submitted = raw_request(
-        emulator.url,
-        "POST",
-        f"/v1/Content/{console}/ApprovalRequests/whatsapp",
-        auth,
-        json={"name": "console_promo", "category": "MARKETING"},
-    )
-    assert submitted.status_code == 201, submitted.text
     emulator.approve(console)  # deleting it blocks its WhatsApp name: the plan says which
     # Twilio checks the WhatsApp names it is sent: only a hostile answer holds a break
     with emulator.store.tx() as db:
