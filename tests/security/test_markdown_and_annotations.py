@@ -117,7 +117,9 @@ def hostile_plan(n_customers: int = 1, per_customer: int = 4) -> Plan:
     ids=["full", "lines only", "counts only"],
 )
 def test_every_rendering_level_is_inert_even_with_hostile_ids(level):
-    md = markdown._document(hostile_plan(), level)
+    plan = hostile_plan()
+    customers = markdown._customers(plan)
+    md = markdown._document(plan, customers, markdown._quiet(plan, customers), level)
     assert_inert(md)
 
 

@@ -62,25 +62,27 @@ def pre(text: str) -> str:
 
 def render_markdown(plan: Plan) -> str:
     """The fullest rendering that fits in LIMIT characters."""
+    customers = _customers(plan)  # gathered once for every level tried
+    quiet = _quiet(plan, customers)
     for level in (_full, _lines_only, _counts_only):
-        text = _document(plan, level)
+        text = _document(plan, customers, quiet, level)
         if len(text) <= LIMIT:
             return text
-    return _cut(plan)
+    return _cut(plan, customers, quiet)
 
 
 UNREAD = "**Not read from Twilio, so nothing is planned for them:** "
 TAIL_ROOM = 600  # the closing note and the summary line, whatever they count
 
 
-def _cut(plan: Plan) -> str:
+def _cut(plan: Plan, customers: list[Customer], quiet: str) -> str:
     """The counts-only plan cut to fit (thousands of customers, of blocked items or of
     customers not read): what matters most is kept first — the customers not read (an
     error), then the blocked items (SPEC §4.1), then the table's rows — and what is left
     out is counted at the end. It holds no HTML block."""
-    header, separator, *rows, _ = _table(_customers(plan))
+    header, separator, *rows, _ = _table(customers)
     blocked = [_blocked_line(c) for c in plan.blocked]
-    fixed = [*_opening(plan), UNREAD, header, separator, _quiet(plan), _not_named(plan)]
+    fixed = [*_opening(plan), UNREAD, header, separator, quiet, _not_named(plan)]
     room = LIMIT - len("\n\n".join(fixed)) - TAIL_ROOM
     names, room = _fill([escape(c) for c in plan.unread], room, separator=", ")
     items, room = _fill(blocked, room)
@@ -91,8 +93,8 @@ def _cut(plan: Plan) -> str:
         lines += [UNREAD + ", ".join(names) + (f" … and {more:,} more" if more else ""), ""]
     if kept_rows:
         lines += [header, separator, *kept_rows, ""]
-    if _quiet(plan):
-        lines += [_quiet(plan), ""]
+    if quiet:
+        lines += [quiet, ""]
     lines += [_not_named(plan), ""]
     if items:
         lines += [*items, ""]
@@ -176,24 +178,23 @@ def _customers(plan: Plan) -> list[Customer]:
     return list(customers.values())
 
 
-def _quiet(plan: Plan) -> str:
+def _quiet(plan: Plan, customers: list[Customer]) -> str:
     """One line for the customers whose only news waits on Twilio or Meta ("" if none)."""
-    shown = {c.id for c in _customers(plan)}
+    shown = {c.id for c in customers}
     quiet = [n for n in plan.notes if n.kind is NoteKind.WAITING and n.customer not in shown]
     if not quiet:
         return ""
     return f"_{escape(quiet_line(plan, quiet))}_: `wa-sync plan -v` lists them."
 
 
-def _document(plan: Plan, section: Section) -> str:
+def _document(plan: Plan, customers: list[Customer], quiet: str, section: Section) -> str:
     head = _opening(plan)
     if plan.unread:  # above any fold: an error, never counted away
         head += [UNREAD + ", ".join(escape(c) for c in plan.unread), ""]
-    customers = _customers(plan)
     if customers:
         head += _table(customers)
-    if _quiet(plan):
-        head += [_quiet(plan), ""]
+    if quiet:
+        head += [quiet, ""]
     body: list[str] = []
     for customer in customers:
         body += section(customer)
