@@ -62,13 +62,14 @@ class Execution:
                     gateway,
                     parallelism=parallelism,
                     on_outcome=self.record,
-                    stopped=self.stop.requested,
+                    stopped=self.runtime.stopping,  # a first signal too (interrupts.py)
                     checkpoint=self.runtime.checkpoint,  # a second signal: at once
                 )
             except Interrupted as exc:
                 self.hard_stop = exc
                 self._record_the_rest()
             finally:
+                self.runtime.finishing()  # the writes are over: a signal changes nothing
                 with self._lock:
                     self._closed = True
                 if self.writer is not None:
