@@ -5,8 +5,10 @@ No signal raises where it lands, but at the prompt. CPython runs a handler in th
 thread after any call there, so an exception from it can land inside Python code that
 holds a lock (`threading`'s conditions and semaphores, a pool's queue, the futures a
 wait is on): the lock stays taken, and a thread that needs it later, or the
-interpreter's exit, waits for ever. So signals are recorded, and acted on where it is
-safe:
+interpreter's exit, waits for ever. Nor does the handler take a lock or write a line:
+landing where the main thread holds that lock, or is inside that stream's write, it
+would wait for itself for ever. So the handler only records signals (it sets
+attributes), and they are acted on where it is safe, by the command's own code:
 
 - Before the first write an apply has changed nothing, so it stops there: at the next
   `checkpoint()` (after the load, while it waits for the apply lock, as each customer
@@ -15,10 +17,13 @@ safe:
   at `writing()`, with `Interrupted`. At the confirmation prompt, which waits for a
   line that may never come, it stops at once. A second signal changes nothing in a
   stop already under way.
-- Once it writes, the first signal only asks it to stop (`Stop`): the writes in flight
-  finish (each bounded by the request timeout: one that Twilio asks to wait is not
-  tried again, gateway/http.py), the others are reported as not started, and the exit
-  code is 128 + the signal's number (130, 143).
+- Once it writes, the first signal only asks it to stop (`Stop`), and says so, within
+  half a second: at the next checkpoint (apply's wait for its writes looks each half
+  second; the transport's, before each request), as a write thread looks before its
+  next change (`stopping()`), or at the end of the writes (`finishing()`). The writes
+  in flight finish (each bounded by the request timeout: one that Twilio asks to wait
+  is not tried again, gateway/http.py), the others are reported as not started, and
+  the exit code is 128 + the signal's number (130, 143).
 - A second signal while writing is the user's "stop at once": at the next checkpoint
   (apply's wait for its writes looks each half second, a request before it starts or
   in its waits) `Interrupted` leaves the writes in flight behind.
@@ -28,6 +33,16 @@ The same `Stop` serves the other reasons to stop starting writes: the apply lock
 the report or standard output no longer writable (a first signal after those still only
 stops new writes). Once the writes are over, signals change nothing: the apply's result
 stands, and its end (the report's last line, the lock's release, the summary) is not cut.
+So for any command that talks to Twilio once its signal block ended normally.
+
+That holds to the process's last instruction. In the `wa-sync` process
+(`cli.entry_point`: `handled(to_the_end=True)`) the command's handlers are not given
+back to Python's, whose KeyboardInterrupt (SIGTERM: the end of the process) would cut
+the command's end and the interpreter's exit; and once the interpreter has waited for
+its threads (atexit), the signals are ignored, since Python then puts the system's
+default back for its last milliseconds. After an error or a stop the command's rules
+go on: a second signal lets a third end the process while the interpreter waits for
+the reads or writes left in flight.
 
 The handlers are installed whatever the signals' dispositions were: a process started
 in the background by a non-interactive shell inherits SIGINT ignored, and CI runners
@@ -200,8 +215,8 @@ class Signals:
 def handled(policy: Signals, *, to_the_end: bool = False) -> Iterator[Signals]:
     """SIGINT and SIGTERM handled by `policy` in this block (only possible in the main
     thread: elsewhere, as when a test calls the CLI from a thread, nothing changes).
-    `to_the_end`: the process ends with this block's command (`cli.entry_point`), and
-    its handlers stay to the end rather than go back to Python's (see `_to_the_end`)."""
+    `to_the_end`: the process ends with this block's command (`cli.entry_point`): its
+    handlers stay to the end rather than go back to Python's (`_ignored_at_exit`)."""
     if threading.current_thread() is not threading.main_thread():
         yield policy
         return
@@ -224,9 +239,13 @@ def handled(policy: Signals, *, to_the_end: bool = False) -> Iterator[Signals]:
 
 
 def _ignored_at_exit() -> None:
-    """At the interpreter's exit, once it has waited for the threads: signals ignored
-    from here. Python puts the system's default back for the handlers it ran (not for
-    an ignored signal) before it tears its modules down, and a signal in those last
-    milliseconds would end the process by it, whatever its exit code was."""
+    """At the interpreter's exit, once it has waited for the threads (only the main one
+    is left): signals ignored from here. Python puts the system's default back for the
+    handlers it ran (not for an ignored signal) before it tears its modules down, and a
+    signal in those last milliseconds would end the process by it, whatever its exit
+    code was. Blocked first: one that came as the handler changed would be told on
+    standard error ("Signal 2 ignored due to race condition"); blocked, it waits, and
+    the change to ignored drops it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
     for signum in SIGNALS:
         signal.signal(signum, signal.SIG_IGN)

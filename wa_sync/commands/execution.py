@@ -245,7 +245,8 @@ def _not_done(plan: Plan, not_started: list[Outcome], unknown: list[Outcome]) ->
 
 
 def say(err: TextIO, line: str) -> None:
-    """A line on standard error, from any thread or a signal handler; never raises."""
-    with contextlib.suppress(OSError, ValueError, RuntimeError):  # RuntimeError: reentrant
+    """A line on standard error, from any thread (never a signal handler: the main thread
+    may be inside that stream's write, interrupts.py); never raises."""
+    with contextlib.suppress(OSError, ValueError):
         err.write(line + "\n")
         err.flush()
