@@ -157,9 +157,9 @@ class Signals:
     def _ask_stop(self) -> None:
         """A first signal that came while writing: ask `stop` and tell it, once. Here,
         from the apply's own code (a checkpoint, a thread's look at `stopping()`), not
-        from the handler: the main thread may hold the lock or the stream they take
-        when the signal lands, and the handler would wait for it for ever, or cut a
-        line of standard error in two."""
+        from the handler: the main thread may hold the `Stop`'s lock where the signal
+        lands (the handler would wait for it for ever), or be inside a write to standard
+        error (the line would be lost: "reentrant call")."""
         if not self._signalled or self._stop_asked:
             return
         name = signal.Signals(self._signalled).name
@@ -243,9 +243,10 @@ def _ignored_at_exit() -> None:
     is left): signals ignored from here. Python puts the system's default back for the
     handlers it ran (not for an ignored signal) before it tears its modules down, and a
     signal in those last milliseconds would end the process by it, whatever its exit
-    code was. Blocked first: one that came as the handler changed would be told on
-    standard error ("Signal 2 ignored due to race condition"); blocked, it waits, and
-    the change to ignored drops it."""
+    code was. Blocked first in this thread: one that came as the handler changed would
+    be told on standard error ("Signal 2 ignored due to race condition"); blocked, it
+    waits, and the change to ignored drops it. (A daemon thread still alive here may
+    still take one in that instant, and it is told.)"""
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
     for signum in SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
