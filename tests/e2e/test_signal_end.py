@@ -2,7 +2,7 @@
 wa_sync/interrupts.py), to the process's last instruction: its exit code and output are
 its own. Once the command's signal block gave its handlers back, Python's own were in
 place while the command told its result and the interpreter ended: a SIGINT there was a
-KeyboardInterrupt traceback (exit 1, or killed by the signal), a SIGTERM killed it.
+KeyboardInterrupt traceback, or ended the process (exit -2); a SIGTERM ended it (-15).
 
 Each apply runs in its own process (`python -m wa_sync`, the console script's entry
 point) against the emulator. Once its last line of standard output is read (the summary,
