@@ -284,7 +284,7 @@ def test_update_a_sender_sends_the_whole_profile_and_clears_what_is_gone(emu, ga
     account = gateway.create_subaccount(customer("acme"))
     created = gateway.create_sender(account, sender(), WABA)
     changed = sender(about="New about text", websites=["https://acme.example"])
-    updated = gateway.update_sender(account, created.sid, changed, WABA)
+    updated = gateway.update_sender(account, created.sid, changed)
     assert updated.sid == created.sid
     (live,) = gateway.read([customer("acme")]).customers["acme"].senders
     assert thaw(live.profile) == {
@@ -528,7 +528,7 @@ def test_an_update_whose_answer_is_lost_is_sent_again(emu, gateway):
     account = gateway.create_subaccount(customer("acme"))
     created = gateway.create_sender(account, sender(), WABA)
     emu.fail_next("POST", r"^/v2/Channels/Senders/XE", status=500, mode="commit_then_drop")
-    gateway.update_sender(account, created.sid, sender(about="Changed"), WABA)
+    gateway.update_sender(account, created.sid, sender(about="Changed"))
     (stored,) = emu.state()["senders"][account.sid]
     assert stored["profile"]["about"] == "Changed"
 

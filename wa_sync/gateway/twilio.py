@@ -256,7 +256,7 @@ class TwilioGateway:
         self, account: model.LiveAccount, sender: model.Sender, waba_id: str
     ) -> model.LiveSender:
         senders = self._subclient(account.sid).messaging.v2.channels_senders
-        body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id, clear=False)}
+        body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id)}
         return self._create_once(
             lambda: live_sender(vars(senders.create(_raw(body)))),
             lambda: next(
@@ -267,10 +267,10 @@ class TwilioGateway:
         )
 
     def update_sender(
-        self, account: model.LiveAccount, sid: str, sender: model.Sender, waba_id: str
+        self, account: model.LiveAccount, sid: str, sender: model.Sender
     ) -> model.LiveSender:
         found = self._subclient(account.sid).messaging.v2.channels_senders(sid)
-        body = sender_body(sender, waba_id, clear=True)
+        body = sender_body(sender, None)
         return self._create_once(  # the same values again are harmless: no find
             lambda: live_sender(vars(found.update(_raw(body)))),
             lambda: None,

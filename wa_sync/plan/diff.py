@@ -115,6 +115,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
         if changed:
             actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
+        _waba_note(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
         if current.sender_id in declared:
@@ -160,6 +161,23 @@ def _sender_change(
         subject=sender,
         ref=current.sid if current else None,
     )
+
+
+def _waba_note(out: Out, local: str, current: LiveSender) -> None:
+    """A `waba_id` other than the WhatsApp Business Account the sender is registered
+    with: an update never moves a sender (one WABA per subaccount), so it is said here,
+    not left unseen (a typo, or a customer that signed up again)."""
+    declared = out.customer.waba_id
+    if declared and current.waba_id and declared != current.waba_id:
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"sender {current.sender_id} is registered with WhatsApp Business Account "
+            f"{current.waba_id}, not with `waba_id` {declared}; apply never moves a sender "
+            f"to another account: if {current.waba_id} is right, set `waba_id: "
+            f'"{current.waba_id}"`, else deregister the sender in the Twilio console and '
+            "apply again to register it with the new one",
+        )
 
 
 def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
