@@ -107,6 +107,8 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, None, (), gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
+        if _name_in_review(out, sender, current):  # waiting on Meta: not a change
+            before["display_name"] = after["display_name"]
         changed = (
             changed_fields(out, sender.address, sender.ignore, before, after)
             if before != after
@@ -161,6 +163,23 @@ def _sender_change(
         subject=sender,
         ref=current.sid if current else None,
     )
+
+
+def _name_in_review(out: Out, sender: Sender, current: LiveSender) -> bool:
+    """The declared display name is the one in Meta's review: Twilio keeps the name in
+    service as `profile.name` until it is approved, so sending it again is no change
+    (and Meta limits display-name changes); it is waiting, and said so."""
+    if (current.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+        return False
+    if current.pending_display_name != sender.display_name:
+        return False
+    out.note(
+        sender.address,
+        NoteKind.WAITING,
+        f"the display name {sender.display_name!r} is in Meta's review; "
+        f"{current.display_name!r} stays in service until it is approved",
+    )
+    return True
 
 
 def _waba_note(out: Out, local: str, current: LiveSender) -> None:
