@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from wa_sync.health import PENDING_VERIFICATION, next_step
+from wa_sync.health import IN_PROGRESS, PENDING_VERIFICATION, next_step
 from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 from wa_sync.plan.gates import sender_gate
@@ -22,8 +22,6 @@ __all__ = ["CauseOf", "always_config", "diff_customer"]
 
 ONLINE = "ONLINE"
 UNDECLARED = "not declared in the configuration"
-# Sender statuses that mean Twilio or Meta is still working on it.
-SENDER_WAITING = {"CREATING", "PENDING_VERIFICATION", "VERIFYING", "TWILIO_REVIEW", "DRAFT"}
 
 
 def diff_customer(
@@ -207,11 +205,11 @@ def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
             f"sender {current.sender_id} is {PENDING_VERIFICATION}: "
             + next_step(out.customer.id, current),
         )
-    elif current.status in SENDER_WAITING:
+    elif current.status in IN_PROGRESS:  # as `status` tells it: one list
         out.note(
             local,
             NoteKind.WAITING,
-            f"sender {current.sender_id} is {current.status}: Twilio and Meta are verifying it",
+            f"sender {current.sender_id} is {current.status}: Twilio and Meta are working on it",
         )
     elif current.status != ONLINE:
         reasons = "; ".join(current.offline_reasons)
