@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from wa_sync.errors import Location, Problem
+from wa_sync.visible import URL_PASSWORD
 
 # a word of 32 letters and digits (34 with an SK prefix), file names such as <md5>.png aside
 CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32,34}(?![A-Za-z0-9]|\.[A-Za-z]{2,4}\b)")
@@ -23,8 +24,6 @@ SECRET_KEY = re.compile(
 )
 
 SECRET_WORDS = re.compile(r"(?i)token|secret|password|api_?key")
-# a URL with a password in it (https://user:password@host/...): a webhook's basic auth
-URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
 URL_FIX = (
     "remove user:password@ from the URL (and the password from git history, and change it "
     "if it was ever committed): plans show each URL, in pull-request comments too. Twilio "

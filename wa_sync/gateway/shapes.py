@@ -30,7 +30,7 @@ from wa_sync.model import (
     freeze,
     thaw,
 )
-from wa_sync.visible import one_line
+from wa_sync.visible import one_line, without_password
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -107,6 +107,14 @@ def _check(data: Mapping[str, Any], fields: Mapping[str, type]) -> None:
             )
 
 
+def _webhook_value(value: Any) -> Any:
+    """A webhook URL or method as Twilio sent it, but a password in a URL (basic auth
+    set in the Console): a secret, which no plan, status or import may show. The
+    configuration cannot hold one (validate refuses it), so such a URL differs from the
+    declared one all the same, and the update is planned."""
+    return without_password(value) if isinstance(value, str) else value
+
+
 def _code(data: Mapping[str, Any], key: str, value: Any) -> str:
     """A code Twilio checks when it is set (a sender id, E.164; a category, one of three;
     a WhatsApp Business Account ID) exactly as it is: it is compared with the
@@ -158,7 +166,9 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
         status=one_line(str(data.get("status") or "")),
         display_name=str(profile.get("name") or ""),
         profile=_profile(profile),
-        webhook=freeze({k: webhook[k] for k in keys if webhook.get(k) not in (None, "")}),
+        webhook=freeze(
+            {k: _webhook_value(webhook[k]) for k in keys if webhook.get(k) not in (None, "")}
+        ),
         waba_id=_code(data, "waba_id", configuration.get("waba_id")) or None,
         pending_display_name=_text_or_none(data.get("pending_display_name")),
         pending_display_name_status=_text_or_none(data.get("pending_display_name_status")),
