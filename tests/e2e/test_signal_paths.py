@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,29 @@ def test_a_signal_while_twilio_asks_the_lock_s_requests_to_wait_stops_them(
     assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]
     emulator.set_faults()
     assert lock_documents(emulator) == []
+
+
+def test_a_signal_that_interrupts_no_wait_of_the_main_thread_still_stops_unlock(
+    repo, emulator, cli
+):
+    """unlock hung (a flaky `make test`, 1 run in about 50 under load): its main thread
+    waited without end on a queue while a thread of its own made its request, and the
+    SIGINT came just before that wait began: its handler, which only the main thread
+    runs, waited for the request's five attempts and their waits of Twilio's
+    Retry-After. Here the system runs the signal on another thread, which interrupts
+    the main thread's wait no more (docs/reliability.md #106)."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.set_faults(rate_limit_rate=1.0, retry_after=10, methods=["GET"])
+    emulator.clear_request_log()
+
+    def signal_elsewhere() -> None:
+        wait_for(lambda: bool(emulator.request_log()), "the first read")
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # this thread's
+
+    elsewhere = threading.Thread(target=signal_elsewhere)
+    elsewhere.start()
+    stopped = cli("unlock", "--yes")
+    elsewhere.join()
+    assert stopped.code == 130, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted."]
+    assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]  # not tried again
