@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from twilio.rest import Client
@@ -41,14 +41,22 @@ def emu() -> Iterator[Emulator]:
 
 
 def make_gateway(
-    emu: Emulator, sleeps: Sleeps, *, username: str = "", secret: str = "", attempts: int = 5
+    emu: Emulator,
+    sleeps: Sleeps,
+    *,
+    username: str = "",
+    secret: str = "",
+    attempts: int = 5,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> TwilioGateway:
     credentials = ParentCredentials(
         account_sid=emu.parent_sid,
         username=username or emu.parent_sid,
         secret=Secret(secret or emu.parent_token),
     )
-    http = Transport(base_url=emu.url, sleep=sleeps, attempts=attempts, timeout=10)
+    http = Transport(
+        base_url=emu.url, sleep=sleeps, attempts=attempts, timeout=10, checkpoint=checkpoint
+    )
     return TwilioGateway(credentials, http_client=http, parallelism=4, emulated=True)
 
 
