@@ -204,7 +204,7 @@ class _CustomerRun:
 
     def update_sender(self, change: Change) -> str:
         sender, sid = self._sender(change), _ref(change)
-        return self.gateway.update_sender(self.require_account(), sid, sender, self._waba_id()).sid
+        return self.gateway.update_sender(self.require_account(), sid, sender).sid
 
     def delete_sender(self, change: Change) -> str:
         _ignore_missing(lambda: self.gateway.delete_sender(self.require_account(), _ref(change)))

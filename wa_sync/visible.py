@@ -38,3 +38,13 @@ def one_line(text: str) -> str:
     read `::command::` (GitHub Actions) or a comment could read markup; a control
     character is shown escaped (`visible`), never obeyed. Such text is only shown."""
     return visible(" ".join(text.split()))
+
+
+# a password in a URL (scheme://user:password@host/...): a webhook's basic auth
+URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
+
+
+def without_password(url: str) -> str:
+    """`url` with the password in it, if any, as *** (`https://isv:***@host/...`): a
+    secret, never shown nor written (SPEC §5), while the URL stays recognisable."""
+    return URL_PASSWORD.sub(r"\1***@", url)

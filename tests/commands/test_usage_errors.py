@@ -40,3 +40,14 @@ def test_a_misspelt_option_gets_a_did_you_mean(capsys, tmp_path):
 def test_help_and_version_still_exit_0(argv, capsys):
     assert main(argv) == 0
     assert capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plan", "--emulator"], ["status"]])
+def test_a_root_that_is_no_estate_is_refused_not_valid(command, capsys, tmp_path):
+    """A wrong directory (a CI step without the estate's `root:`) is not an empty estate:
+    `validate` said "Valid: 0 customers", and plan had nothing to do."""
+    assert main([*command, "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--root {tmp_path}: not a wa-sync estate" in err
+    assert "wa-sync init" in err
+    assert not (tmp_path / ".wa-sync").exists()  # nothing made there

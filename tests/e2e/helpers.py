@@ -149,19 +149,61 @@ def git(root: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+class Spawned(subprocess.Popen):
+    """A wa-sync process that, should a test's wait for it time out, is made to print
+    every thread's stack (faulthandler, on SIGABRT) and the test fails with them: a hang
+    says where it hung."""
+
+    _hung = False
+
+    def communicate(self, input: Any = None, timeout: float | None = None) -> Any:
+        try:
+            return super().communicate(input, timeout)
+        except subprocess.TimeoutExpired as expired:
+            if self._hung:  # the wait for the stacks themselves (_stacks)
+                raise
+            raise self._stacks(expired) from expired
+
+    def wait(self, timeout: float | None = None) -> int:
+        try:
+            return super().wait(timeout)
+        except subprocess.TimeoutExpired as expired:
+            if self._hung:
+                raise
+            raise self._stacks(expired) from expired
+
+    def _stacks(self, expired: subprocess.TimeoutExpired) -> AssertionError:
+        self._hung = True
+        self.send_signal(signal.SIGABRT)
+        try:
+            _out, err = super().communicate(timeout=30)
+        finally:
+            self.kill()
+        stacks = err if err is not None else "(on its standard error)"
+        wa_sync = " ".join(self.args[3:-2])
+        return AssertionError(f"wa-sync {wa_sync} did not end within {expired.timeout} s; "
+                              f"its threads then:\n{stacks}")  # fmt: skip
+
+
 def spawn(
     root: Path,
     env: dict[str, str],
     *args: str,
     env_extra: dict[str, str] | None = None,
     **popen: Any,
-) -> subprocess.Popen[str]:
+) -> Spawned:
     """`wa-sync ARGS --root ROOT` in its own process, against the emulator of `env`."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
-    return subprocess.Popen(
+    return Spawned(
         [sys.executable, "-m", "wa_sync", *args, "--root", str(root)],
         cwd=REPO_ROOT,
-        env={**os.environ, **env, **(env_extra or {}), "PYTHONPATH": str(REPO_ROOT)},
+        env={
+            **os.environ,
+            **env,
+            **(env_extra or {}),
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONFAULTHANDLER": "1",  # SIGABRT prints every thread's stack (Spawned)
+        },
         text=True,
         **options,
     )

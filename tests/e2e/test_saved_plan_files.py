@@ -86,8 +86,9 @@ def test_an_unedited_plan_reformatted_still_applies(applied, cli, tmp_path):
         (b'["a", "list"]', "not a valid wa-sync plan file"),
         (b'{"format_version": 1}', "not a valid wa-sync plan file"),
         (b"", "invalid JSON"),
+        (b'{"customers": []}', "not a valid wa-sync plan file"),  # status --format json's
     ],
-    ids=["deep-nesting", "huge-number", "not-utf8", "not-a-plan", "no-fields", "empty"],
+    ids=["deep-nesting", "huge-number", "not-utf8", "not-a-plan", "no-fields", "empty", "other"],
 )
 def test_a_broken_plan_file_is_a_clear_error(repo, cli, emulator, tmp_path, content, message):
     repo.customer("clinic-one", customer_doc(1))

@@ -1,14 +1,16 @@
 """The commands that talk to Twilio besides plan, status, output and apply (`import`,
 `access-request`, `verify`, `unlock`) record a first signal too. On Python's own handler,
 a SIGINT that landed inside `threading`'s `Condition.wait` as the gateway started its
-request thread (wa_sync/gateway/http.py) ended "internal error" (`RuntimeError: release
-unlocked lock`); one inside the read pool's `submit` left a read thread blocked for ever
-(`verify`: the interpreter's exit waits for it); one in a finalizer of urllib3's, as the
-gateway closed, was lost (exit 0). A sweep of SIGINTs over each command found those.
+request thread (gone since, docs/reliability.md #106) ended "internal error"
+(`RuntimeError: release unlocked lock`); one inside the read pool's `submit` left a read
+thread blocked for ever (`verify`: the interpreter's exit waits for it); one in a
+finalizer of urllib3's, as the gateway closed, was lost (exit 0). A sweep of SIGINTs over
+each command found those.
 
 Here the signal is a real SIGINT sent to this process the first time the main thread
-waits in `Condition.wait` with its lock released (the point that failed), and the
-command runs in this process against the emulator.
+waits in `Condition.wait` with its lock released (the point that failed), or, for a
+command that starts no thread as it connects, as its first request starts; the command
+runs in this process against the emulator.
 """
 
 from __future__ import annotations
@@ -29,9 +31,13 @@ from tests.e2e.test_reconcile import senders_of
 from tests.e2e.test_signal_paths import SignalOn
 from tests.e2e.test_verify import PHONE, REPO, _read_screen, pending  # noqa: F401  (a fixture)
 
+AS_IT_CONNECTS = ("gateway/http.py", "request")  # the first request, as it starts
 
-def interrupted(cli, *args: str):
-    trace = InConditionWait()
+
+def interrupted(cli, *args: str, at: tuple[str, str] | None = None):
+    """`wa-sync ARGS`, sent SIGINT in `Condition.wait`, or as the function `at` (a file's
+    end and a name) is first entered."""
+    trace = InConditionWait() if at is None else SignalOn(*at)
     sys.settrace(trace)
     try:
         result = cli(*args)
@@ -52,20 +58,20 @@ def test_import_stopped_as_it_connects_writes_no_file(repo, emulator, cli):
         data={"FriendlyName": "Someone's shop"},
         timeout=10,
     )
-    interrupted(cli, "import", "shop", "--account-sid", made.json()["sid"])
+    interrupted(cli, "import", "shop", "--account-sid", made.json()["sid"], at=AS_IT_CONNECTS)
     assert not (repo.root / "customers" / "shop.yaml").exists()
 
 
 def test_access_request_stopped_as_it_connects(repo, emulator, cli):
     repo.write("wa-sync.yaml", ISV)
     repo.customer("clinic-1", customer_doc(1, onboarded=False))
-    result = interrupted(cli, "access-request", "clinic-1")
+    result = interrupted(cli, "access-request", "clinic-1", at=AS_IT_CONNECTS)
     assert result.out == ""
 
 
 def test_unlock_stopped_as_it_connects_keeps_the_lock(repo, emulator, cli):
     hold_lock(emulator)
-    interrupted(cli, "unlock", "--yes")
+    interrupted(cli, "unlock", "--yes", at=AS_IT_CONNECTS)
     assert len(lock_documents(emulator)) == 1
 
 

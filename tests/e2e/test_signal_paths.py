@@ -12,6 +12,8 @@ import os
 import shutil
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from tests.e2e.test_lock import lock_documents
 
 OUT_OF_SCOPE = 12
 SENDERS = "/v2/Channels/Senders"
+CONTENTS = "/v1/ContentAndApprovals"
 
 
 class SignalOn:
@@ -210,3 +213,60 @@ def test_a_signal_while_twilio_asks_the_lock_s_requests_to_wait_stops_them(
     assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]
     emulator.set_faults()
     assert lock_documents(emulator) == []
+
+
+def signalled_elsewhere(when: Callable[[], bool], what: str) -> threading.Thread:
+    """A thread, started, that once `when()` has the system run SIGINT on it, not on the
+    main thread: the main thread's wait is then interrupted no more than by a signal that
+    came just before that wait began (under load, the main thread held back)."""
+
+    def send() -> None:
+        wait_for(when, what)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # this thread's
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_a_signal_that_interrupts_no_wait_of_the_main_thread_still_stops_unlock(
+    repo, emulator, cli
+):
+    """unlock hung (a flaky `make test`, 1 run in about 50 under load): its main thread
+    waited without end on a queue while a thread of its own made its request, and the
+    SIGINT came just before that wait began: its handler, which only the main thread
+    runs, waited for the request's five attempts and their waits of Twilio's
+    Retry-After (docs/reliability.md #106)."""
+    repo.customer("clinic-1", customer_doc(1))
+    emulator.set_faults(rate_limit_rate=1.0, retry_after=10, methods=["GET"])
+    emulator.clear_request_log()
+    elsewhere = signalled_elsewhere(lambda: bool(emulator.request_log()), "the first read")
+    stopped = cli("unlock", "--yes")
+    elsewhere.join()
+    assert stopped.code == 130, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted."]
+    assert [r["path"] for r in emulator.request_log()] == ["/v1/Services"]  # not tried again
+
+
+def test_a_signal_that_interrupts_no_wait_of_the_main_thread_stops_the_reads_of_a_plan(
+    repo, emulator, cli
+):
+    """As above, while the main thread waited for the reads of a pool (`as_completed`),
+    without end: the subaccount's read went on through its five attempts and their waits
+    of Twilio's Retry-After (a minute each). Its wait now looks each half second."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.set_rate_limits({"list": 0.01})  # a token a hundred seconds: Retry-After 100
+    assert cli("plan").code == 0  # took the subaccount's token for listing its contents
+    emulator.clear_request_log()
+
+    def contents_refused() -> bool:
+        log = emulator.request_log()
+        return any(r["path"] == CONTENTS and r["status"] == 429 for r in log)
+
+    elsewhere = signalled_elsewhere(contents_refused, "the contents' listing, answered 429")
+    stopped = cli("plan")
+    elsewhere.join()
+    assert stopped.code == 130, stopped.err
+    assert said_interrupted(stopped.err) == ["Interrupted."]
+    assert [r["path"] for r in emulator.request_log()].count(CONTENTS) == 1  # not tried again

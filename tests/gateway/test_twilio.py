@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from twilio.rest import Client
@@ -41,14 +41,22 @@ def emu() -> Iterator[Emulator]:
 
 
 def make_gateway(
-    emu: Emulator, sleeps: Sleeps, *, username: str = "", secret: str = "", attempts: int = 5
+    emu: Emulator,
+    sleeps: Sleeps,
+    *,
+    username: str = "",
+    secret: str = "",
+    attempts: int = 5,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> TwilioGateway:
     credentials = ParentCredentials(
         account_sid=emu.parent_sid,
         username=username or emu.parent_sid,
         secret=Secret(secret or emu.parent_token),
     )
-    http = Transport(base_url=emu.url, sleep=sleeps, attempts=attempts, timeout=10)
+    http = Transport(
+        base_url=emu.url, sleep=sleeps, attempts=attempts, timeout=10, checkpoint=checkpoint
+    )
     return TwilioGateway(credentials, http_client=http, parallelism=4, emulated=True)
 
 
@@ -284,7 +292,7 @@ def test_update_a_sender_sends_the_whole_profile_and_clears_what_is_gone(emu, ga
     account = gateway.create_subaccount(customer("acme"))
     created = gateway.create_sender(account, sender(), WABA)
     changed = sender(about="New about text", websites=["https://acme.example"])
-    updated = gateway.update_sender(account, created.sid, changed, WABA)
+    updated = gateway.update_sender(account, created.sid, changed)
     assert updated.sid == created.sid
     (live,) = gateway.read([customer("acme")]).customers["acme"].senders
     assert thaw(live.profile) == {
@@ -528,7 +536,7 @@ def test_an_update_whose_answer_is_lost_is_sent_again(emu, gateway):
     account = gateway.create_subaccount(customer("acme"))
     created = gateway.create_sender(account, sender(), WABA)
     emu.fail_next("POST", r"^/v2/Channels/Senders/XE", status=500, mode="commit_then_drop")
-    gateway.update_sender(account, created.sid, sender(about="Changed"), WABA)
+    gateway.update_sender(account, created.sid, sender(about="Changed"))
     (stored,) = emu.state()["senders"][account.sid]
     assert stored["profile"]["about"] == "Changed"
 

@@ -37,14 +37,19 @@ def forge(emulator, account: dict) -> None:
     (sender,) = emulator.state()["senders"][account["sid"]]
     emulator.reject(contents["recall_offer"]["sid"], reason=f"PROMOTIONAL{FORGED}")
     emulator.set_display_name_status(sender["sid"], "DECLINED", name=f"Clinic Best{FORGED}")
-    edited = raw_request(  # the display name and about edited in WhatsApp Manager: drift
+    edited = raw_request(  # the about edited in WhatsApp Manager: drift
         emulator.url,
         "POST",
         f"/v2/Channels/Senders/{sender['sid']}",
         auth,
-        json={"profile": {"name": f"Clinic{FORGED}", "about": f"About{FORGED}"}},
+        json={"profile": {"about": f"About{FORGED}"}},
     )
     assert edited.status_code in (200, 202), edited.text
+    with emulator.store.tx() as db:  # and the name in service (an update goes to review)
+        db.execute(
+            "UPDATE senders SET profile = json_set(profile, '$.name', ?) WHERE sid = ?",
+            (f"Clinic{FORGED}", sender["sid"]),
+        )
     console = Console(emulator, account["sid"]).content(  # made in the Console: undeclared
         f"console{FORGED}", body="Hello", submit_as="console_promo", category="MARKETING"
     )

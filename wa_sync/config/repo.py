@@ -66,11 +66,21 @@ def load_model(root: str, customers: Sequence[str] | None = None) -> tuple[Confi
     return loader.load(), loader.problems
 
 
+ESTATE_PARTS = ("wa-sync.yaml", "customers", "templates")
+
+
 def check_root(root: str) -> Path:
     """The repository's root directory, or a UsageError when there is none."""
     base = Path(root)
     if not base.is_dir():
         raise UsageError(f"--root {root}: no such directory")
+    if not any((base / name).exists() for name in ESTATE_PARTS):
+        # a wrong directory (a CI step without the estate's `root:`) is not an empty estate
+        raise UsageError(
+            f"--root {root}: not a wa-sync estate: it holds no wa-sync.yaml, customers/ or "
+            "templates/. Give the estate's directory with --root (the default is the "
+            "current directory), or start one there with `wa-sync init`"
+        )
     return base
 
 

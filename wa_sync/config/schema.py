@@ -244,7 +244,22 @@ def _size(error: ValidationError) -> tuple[str, str]:
         "minProperties": f"needs at least {limit} entr{'y' if limit == 1 else 'ies'}",
         "uniqueItems": "lists the same value twice",
     }
-    return words[str(error.validator)], _describe(error)
+    fix = _describe(error)
+    if error.validator in ("minimum", "maximum"):  # the range first: what to write
+        fix = f"{_range(error.schema)} {fix}".strip()
+    return words[str(error.validator)], fix
+
+
+def _range(schema: Any) -> str:
+    """What a number with bounds may be, as a fix: "write a number from 1 to 64."."""
+    bounds = schema if isinstance(schema, Mapping) else {}
+    low, high = bounds.get("minimum"), bounds.get("maximum")
+    number = "a whole number" if bounds.get("type") == "integer" else "a number"
+    if low is not None and high is not None:
+        return f"write {number} from {_plain(low)} to {_plain(high)}."
+    if low is not None:
+        return f"write {number} of at least {_plain(low)}."
+    return f"write {number} of at most {_plain(high)}."
 
 
 def _unique(error: ValidationError) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from wa_sync.errors import Location, Problem
+from wa_sync.visible import URL_PASSWORD
 
 # a word of 32 letters and digits (34 with an SK prefix), file names such as <md5>.png aside
 CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32,34}(?![A-Za-z0-9]|\.[A-Za-z]{2,4}\b)")
@@ -23,6 +24,12 @@ SECRET_KEY = re.compile(
 )
 
 SECRET_WORDS = re.compile(r"(?i)token|secret|password|api_?key")
+URL_FIX = (
+    "remove user:password@ from the URL (and the password from git history, and change it "
+    "if it was ever committed): plans show each URL, in pull-request comments too. Twilio "
+    "signs every webhook request (the X-Twilio-Signature header): have the receiver check "
+    "that signature instead"
+)
 
 FIX = (
     "remove it from the file (and from git history), and rotate it in the Twilio Console "
@@ -47,13 +54,16 @@ def _scan(text: str, file: str) -> Iterator[Problem]:
                 "",
                 f"this line holds what looks like {what}; credentials never belong in "
                 "configuration files (the value is not shown)",
-                FIX,
+                URL_FIX if what == IN_URL else FIX,
             )
 
 
 def _maybe(text: str) -> bool:
     """A quick test that rules out most files without looking at each line."""
-    return bool(CANDIDATE.search(text) or SECRET_WORDS.search(text))
+    return bool(CANDIDATE.search(text) or SECRET_WORDS.search(text) or "://" in text)
+
+
+IN_URL = "a password in a URL (user:password@)"
 
 
 def _kind(line: str) -> str:
@@ -67,5 +77,7 @@ def _kind(line: str) -> str:
             return "a Twilio auth token (32 hexadecimal digits)"
         if not (word.isdigit() or word.isalpha() or word.islower() or word.isupper()):
             return "an API secret (32 letters and digits)"
+    if URL_PASSWORD.search(line):
+        return IN_URL
     named = SECRET_KEY.match(line)
     return f"a credential (the key {named.group(1)!r})" if named else ""

@@ -129,19 +129,26 @@ def set_display_name_status(
     store: Store, sender_sid: str, status: str | None, name: str | None = None
 ) -> None:
     """Meta's review of a display-name change: `name` (default: the sender's current
-    profile name) with `status` (PENDING_REVIEW, DECLINED...); None forgets the change."""
+    profile name) with `status` (PENDING_REVIEW, DECLINED...); None forgets the change.
+    APPROVED puts the name in service (`profile.name`)."""
     if status is not None and status not in DISPLAY_NAME_STATUSES:
         raise ValueError(f"status must be one of {', '.join(DISPLAY_NAME_STATUSES)}")
     with store.tx() as db:
         row = db.execute("SELECT profile FROM senders WHERE sid = ?", (sender_sid,)).fetchone()
         if row is None:
             raise UnknownObject(f"no sender {sender_sid}")
+        profile = json.loads(row["profile"])
+        name = name or profile.get("name") or ""
         db.execute("DELETE FROM display_names WHERE sender_sid = ?", (sender_sid,))
         if status is not None:
-            current = json.loads(row["profile"]).get("name") or ""
             db.execute(
                 "INSERT INTO display_names (sender_sid, name, status, changed) VALUES (?, ?, ?, ?)",
-                (sender_sid, name or current, status, store.now()),
+                (sender_sid, name, status, store.now()),
+            )
+        if status == "APPROVED":
+            db.execute(
+                "UPDATE senders SET profile = ? WHERE sid = ?",
+                (json.dumps({**profile, "name": name}), sender_sid),
             )
 
 

@@ -33,7 +33,9 @@ STATUSES = (
     "STUBBED",
 )
 # A display-name change under Meta's review (`pending_display_name_status`), as the SDK's
-# ChannelsSenderInstance documents it; set by tests through `set_display_name_status`.
+# ChannelsSenderInstance documents it: made by an update of an ONLINE sender's name
+# (_review_name), decided by tests through `set_display_name_status`.
+REVIEW = "PENDING_REVIEW"
 DISPLAY_NAME_STATUSES = ("PENDING_REVIEW", "APPROVED", "DECLINED", "PIN_MISMATCH",
                          "REGISTRATION_FAILED", "EXPIRED", "COMPLETED")  # fmt: skip
 SENDER_ID = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
@@ -244,6 +246,7 @@ def update_sender(req: Request) -> Response:
         _check_profile(sections["profile"])
         if code not in (None, ""):
             _verify(req, row, code)
+        _review_name(req, row, sections["profile"])
         friendly_name = body.get("friendly_name", row["friendly_name"])
         if friendly_name is not None and not isinstance(friendly_name, str):
             raise bad_request("friendly_name must be a string")
@@ -256,6 +259,27 @@ def update_sender(req: Request) -> Response:
                  req.store.now(), row["sid"]),
             )  # fmt: skip
     return Response(202, sender_json(req, _own(req, row["sid"])))
+
+
+def _review_name(req: Request, row: sqlite3.Row, profile: dict[str, Any]) -> None:
+    """A new display name for an ONLINE sender goes to Meta's review: `profile.name`
+    keeps the name in service, the new one is `pending_display_name` (PENDING_REVIEW)
+    until `set_display_name_status` approves it (notes/twilio-api.md 4.2). The same name
+    sent again while in review leaves the review as it is."""
+    active = json.loads(row["profile"]).get("name")
+    wanted = profile["name"]
+    if row["status"] != "ONLINE" or wanted == active:
+        return
+    profile["name"] = active
+    pending = req.store.one("SELECT * FROM display_names WHERE sender_sid = ?", (row["sid"],))
+    if pending is not None and (pending["name"], pending["status"]) == (wanted, REVIEW):
+        return
+    with req.store.tx() as db:
+        db.execute("DELETE FROM display_names WHERE sender_sid = ?", (row["sid"],))
+        db.execute(
+            "INSERT INTO display_names (sender_sid, name, status, changed) VALUES (?, ?, ?, ?)",
+            (row["sid"], wanted, REVIEW, req.store.now()),
+        )
 
 
 def _verify(req: Request, row: sqlite3.Row, code: str) -> None:

@@ -97,9 +97,8 @@ class Gateway(Protocol):
 
     def create_sender(self, account: LiveAccount, sender: Sender, waba_id: str) -> LiveSender: ...
 
-    def update_sender(
-        self, account: LiveAccount, sid: str, sender: Sender, waba_id: str
-    ) -> LiveSender: ...
+    def update_sender(self, account: LiveAccount, sid: str, sender: Sender) -> LiveSender:
+        """Its profile and webhook as declared; never its WhatsApp Business Account."""
 
     def delete_sender(self, account: LiveAccount, sid: str) -> None: ...
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from http import HTTPStatus
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
@@ -33,7 +32,6 @@ from urllib3.util import Retry, Timeout
 from wa_sync.credentials import hidden
 
 _log = logging.getLogger("wa_sync.http")
-T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_PER_ACCOUNT = 10
@@ -185,16 +183,10 @@ class Transport(TwilioHttpClient):
         self._caps: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._limits, self._next = dict(limits), dict[tuple[str, str], float]()
-        self._main = _MainThreadRequests()
 
     def request(self, method: str, url: str, **kw: Any) -> Response:  # as the SDK calls it
         """`params`, `data`, `headers` and `auth` as the SDK gives them; its `timeout` and
         `allow_redirects` give way to wa-sync's."""
-        if threading.current_thread() is threading.main_thread():
-            return self._main.run(lambda: self._request(method, url, kw))
-        return self._request(method, url, kw)
-
-    def _request(self, method: str, url: str, kw: Mapping[str, Any]) -> Response:
         self.checkpoint()
         method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
@@ -226,7 +218,6 @@ class Transport(TwilioHttpClient):
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
     def close(self) -> None:
-        self._main.close()
         self.session.close()
 
     def _wait(self, seconds: float) -> None:
@@ -310,51 +301,6 @@ def _session(verify: bool | str, attempts: int, *, pool_size: int) -> requests.S
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
-
-
-class _MainThreadRequests:
-    """The main thread's requests, made by a thread of their own while the main thread
-    waits on queues written in C. A signal's handler runs in the main thread, and its
-    KeyboardInterrupt may land after any call there: inside requests', urllib3's or
-    `threading`'s Python code it left a lock or a slot taken (a `Semaphore` counted
-    down, a pool's queue locked), and the command's next request, the apply lock's
-    release, waited for it for ever. Here it can only stop a wait. The requests handed
-    over then end first (each within its timeout), so that what they did is known to
-    what runs next (the release looks for the lock a create may have taken); a second
-    signal stops that wait too."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._worker = threading.Thread(target=self._work, name="wa-sync-main", daemon=True)
-        self._worker.start()
-
-    def run(self, call: Callable[[], T]) -> T:
-        answer: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-
-        def job() -> None:
-            try:
-                answer.put((True, call()))
-            except BaseException as exc:  # handed to the waiting thread
-                answer.put((False, exc))
-
-        try:
-            self._jobs.put(job)
-            ok, value = answer.get()
-        except BaseException:
-            done: queue.SimpleQueue[None] = queue.SimpleQueue()
-            self._jobs.put(lambda: done.put(None))  # after every job handed over
-            done.get()
-            raise
-        if ok:
-            return cast(T, value)
-        raise value
-
-    def close(self) -> None:
-        self._jobs.put(None)
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
 
 
 def _read(answer: requests.Response, deadline: float, method: str, url: str) -> bytes:

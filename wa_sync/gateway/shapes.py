@@ -30,7 +30,7 @@ from wa_sync.model import (
     freeze,
     thaw,
 )
-from wa_sync.visible import one_line
+from wa_sync.visible import one_line, without_password
 
 _log = logging.getLogger("wa_sync.gateway")
 
@@ -40,10 +40,13 @@ WEBHOOK_URL_KEYS = ("callback_url", "fallback_url", "status_callback_url")
 WEBHOOK_METHOD_KEYS = ("callback_method", "fallback_method", "status_callback_method")
 
 
-def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
-    """The Senders API body for `sender`. With `clear` (an update), keys the sender does
-    not declare are sent empty so that an update removes them (the SDK can never send
-    null), and the fields it ignores are not sent at all: Twilio keeps them as they are."""
+def sender_body(sender: Sender, waba_id: str | None) -> dict[str, Any]:
+    """The Senders API body for `sender`: a registration's with `waba_id`, an update's
+    without (None). An update sends the keys the sender does not declare empty, so that
+    it removes them (the SDK can never send null), and leaves out the fields it ignores
+    and the configuration: Twilio keeps them as they are, the sender its WhatsApp
+    Business Account (a `waba_id` that differs is a warning of the plan's, never a move)."""
+    clear = waba_id is None
     declared = thaw(sender.profile)
     profile: dict[str, Any] = {"name": sender.display_name}
     for key in PROFILE_TEXT_KEYS:
@@ -65,10 +68,11 @@ def sender_body(sender: Sender, waba_id: str, *, clear: bool) -> dict[str, Any]:
     if clear:
         for key in WEBHOOK_URL_KEYS:
             webhook.setdefault(key, "")
-    configuration = {"waba_id": waba_id}
-    if sender.verification and not clear:  # how Meta sends the one-time code (SPEC §1.1)
-        configuration["verification_method"] = sender.verification
-    body: dict[str, Any] = {"configuration": configuration, "profile": profile}
+    body: dict[str, Any] = {"profile": profile}
+    if waba_id is not None:
+        body["configuration"] = {"waba_id": waba_id}
+        if sender.verification:  # how Meta sends the one-time code (SPEC §1.1)
+            body["configuration"]["verification_method"] = sender.verification
     if webhook:
         body["webhook"] = webhook
     return body
@@ -103,10 +107,19 @@ def _check(data: Mapping[str, Any], fields: Mapping[str, type]) -> None:
             )
 
 
+def _webhook_value(value: Any) -> Any:
+    """A webhook URL or method as Twilio sent it, but a password in a URL (basic auth
+    set in the Console): a secret, which no plan, status or import may show. The
+    configuration cannot hold one (validate refuses it), so such a URL differs from the
+    declared one all the same, and the update is planned."""
+    return without_password(value) if isinstance(value, str) else value
+
+
 def _code(data: Mapping[str, Any], key: str, value: Any) -> str:
-    """A code Twilio checks when it is set (a sender id, E.164; a category, one of three)
-    exactly as it is: it is compared with the configuration, so never changed for
-    display, and holds no line break or control character, or it is not Twilio's."""
+    """A code Twilio checks when it is set (a sender id, E.164; a category, one of three;
+    a WhatsApp Business Account ID) exactly as it is: it is compared with the
+    configuration, so never changed for display, and holds no line break or control
+    character, or it is not Twilio's."""
     text = str(value or "")
     if one_line(text) != text:
         raise NotTwilios(f"{data.get('sid')}'s {key} is not a code on one line: {repr(text)[:80]}")
@@ -153,8 +166,10 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
         status=one_line(str(data.get("status") or "")),
         display_name=str(profile.get("name") or ""),
         profile=_profile(profile),
-        webhook=freeze({k: webhook[k] for k in keys if webhook.get(k) not in (None, "")}),
-        waba_id=configuration.get("waba_id") or None,
+        webhook=freeze(
+            {k: _webhook_value(webhook[k]) for k in keys if webhook.get(k) not in (None, "")}
+        ),
+        waba_id=_code(data, "waba_id", configuration.get("waba_id")) or None,
         pending_display_name=_text_or_none(data.get("pending_display_name")),
         pending_display_name_status=_text_or_none(data.get("pending_display_name_status")),
         offline_reasons=tuple(_reason(r) for r in data.get("offline_reasons") or []),

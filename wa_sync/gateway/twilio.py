@@ -11,7 +11,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cached_property
 from types import MappingProxyType, SimpleNamespace
@@ -137,7 +137,7 @@ class TwilioGateway:
         pool = ThreadPoolExecutor(self._parallelism, "wa-sync-read")
         reads = {pool.submit(self.read_subaccount, index.by_sid[sid]): sid for sid in sharing}
         try:
-            for done in as_completed(reads):  # in the order Twilio answers
+            for done in _answered(reads):  # in the order Twilio answers
                 sid = reads[done]
                 try:
                     senders, contents = done.result()
@@ -169,7 +169,7 @@ class TwilioGateway:
         reads = {pool.submit(self._senders_or_error, account): account.sid for account in accounts}
         answers: dict[str, tuple[model.LiveSender, ...] | TwilioError] = {}
         try:
-            for done in as_completed(reads):  # in the order Twilio answers
+            for done in _answered(reads):  # in the order Twilio answers
                 answers[reads[done]] = done.result()
                 if on_answer is not None:
                     on_answer(reads[done])
@@ -256,7 +256,7 @@ class TwilioGateway:
         self, account: model.LiveAccount, sender: model.Sender, waba_id: str
     ) -> model.LiveSender:
         senders = self._subclient(account.sid).messaging.v2.channels_senders
-        body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id, clear=False)}
+        body = {"sender_id": sender.sender_id, **sender_body(sender, waba_id)}
         return self._create_once(
             lambda: live_sender(vars(senders.create(_raw(body)))),
             lambda: next(
@@ -267,10 +267,10 @@ class TwilioGateway:
         )
 
     def update_sender(
-        self, account: model.LiveAccount, sid: str, sender: model.Sender, waba_id: str
+        self, account: model.LiveAccount, sid: str, sender: model.Sender
     ) -> model.LiveSender:
         found = self._subclient(account.sid).messaging.v2.channels_senders(sid)
-        body = sender_body(sender, waba_id, clear=True)
+        body = sender_body(sender, None)
         return self._create_once(  # the same values again are harmless: no find
             lambda: live_sender(vars(found.update(_raw(body)))),
             lambda: None,
@@ -479,3 +479,13 @@ class TwilioGateway:
         text = f"{what}: {self._scrub(message)}" if message else what
         api_key = self._credentials.uses_api_key
         return twilio_error(text, status, code, subaccount=subaccount, uses_api_key=api_key)
+
+
+def _answered(reads: Collection[Future[T]]) -> Iterator[Future[T]]:
+    """The reads as they end (`as_completed`), the main thread's wait ending each half
+    second: CPython runs a signal's handler only there, between its instructions, and a
+    signal that comes just before a wait begins interrupts none (#106)."""
+    pending = set(reads)
+    while pending:
+        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        yield from done

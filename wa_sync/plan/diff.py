@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from wa_sync.health import PENDING_VERIFICATION, next_step
+from wa_sync.health import IN_PROGRESS, PENDING_VERIFICATION, next_step
 from wa_sync.model import Customer, Isv, LiveCustomer, LiveSender, Sender
 from wa_sync.plan.change import Action, Cause, Change, Gate, Note, NoteKind, Phase
 from wa_sync.plan.gates import sender_gate
@@ -22,8 +22,6 @@ __all__ = ["CauseOf", "always_config", "diff_customer"]
 
 ONLINE = "ONLINE"
 UNDECLARED = "not declared in the configuration"
-# Sender statuses that mean Twilio or Meta is still working on it.
-SENDER_WAITING = {"CREATING", "PENDING_VERIFICATION", "VERIFYING", "TWILIO_REVIEW", "DRAFT"}
 
 
 def diff_customer(
@@ -107,6 +105,8 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, None, (), gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
+        if _name_in_review(out, sender, current):  # waiting on Meta: not a change
+            before["display_name"] = after["display_name"]
         changed = (
             changed_fields(out, sender.address, sender.ignore, before, after)
             if before != after
@@ -115,6 +115,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
         if changed:
             actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
+        _waba_note(out, sender.address, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
         if current.sender_id in declared:
@@ -162,6 +163,40 @@ def _sender_change(
     )
 
 
+def _name_in_review(out: Out, sender: Sender, current: LiveSender) -> bool:
+    """The declared display name is the one in Meta's review: Twilio keeps the name in
+    service as `profile.name` until it is approved, so sending it again is no change
+    (and Meta limits display-name changes); it is waiting, and said so."""
+    if (current.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+        return False
+    if current.pending_display_name != sender.display_name:
+        return False
+    out.note(
+        sender.address,
+        NoteKind.WAITING,
+        f"the display name {sender.display_name!r} is in Meta's review; "
+        f"{current.display_name!r} stays in service until it is approved",
+    )
+    return True
+
+
+def _waba_note(out: Out, local: str, current: LiveSender) -> None:
+    """A `waba_id` other than the WhatsApp Business Account the sender is registered
+    with: an update never moves a sender (one WABA per subaccount), so it is said here,
+    not left unseen (a typo, or a customer that signed up again)."""
+    declared = out.customer.waba_id
+    if declared and current.waba_id and declared != current.waba_id:
+        out.note(
+            local,
+            NoteKind.WARNING,
+            f"sender {current.sender_id} is registered with WhatsApp Business Account "
+            f"{current.waba_id}, not with `waba_id` {declared}; apply never moves a sender "
+            f"to another account: if {current.waba_id} is right, set `waba_id: "
+            f'"{current.waba_id}"`, else deregister the sender in the Twilio console and '
+            "apply again to register it with the new one",
+        )
+
+
 def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
     if current.status == PENDING_VERIFICATION:  # a person must give the one-time code
         out.note(
@@ -170,11 +205,11 @@ def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
             f"sender {current.sender_id} is {PENDING_VERIFICATION}: "
             + next_step(out.customer.id, current),
         )
-    elif current.status in SENDER_WAITING:
+    elif current.status in IN_PROGRESS:  # as `status` tells it: one list
         out.note(
             local,
             NoteKind.WAITING,
-            f"sender {current.sender_id} is {current.status}: Twilio and Meta are verifying it",
+            f"sender {current.sender_id} is {current.status}: Twilio and Meta are working on it",
         )
     elif current.status != ONLINE:
         reasons = "; ".join(current.offline_reasons)

@@ -40,11 +40,12 @@ class Elsewhere:
 
 class Holder(NamedTuple):
     """Where a number is registered: the customer (empty for a subaccount no customer
-    file manages), the place in words, the sender's SID."""
+    file manages, whose SID is then `account`), the place in words, the sender's SID."""
 
     customer: str
     place: str
     sender_sid: str
+    account: str = ""
 
 
 def registers(changes: Sequence[Change]) -> bool:
@@ -87,8 +88,14 @@ def one_registration_per_number(
             if owner is None and suspended:
                 notes.append(_perhaps_suspended(change, number, suspended))
         else:
-            notes.append(_held(change, number, owner, leaving))
+            adopt = bool(owner.account) and _new_subaccount(live.get(change.customer))
+            notes.append(_held(change, number, owner, leaving, adopt=adopt))
     return kept, notes
+
+
+def _new_subaccount(customer: LiveCustomer | None) -> bool:
+    """The customer has no subaccount in Twilio: the plan makes one."""
+    return customer is not None and customer.account is None
 
 
 def hold_submissions(
@@ -122,7 +129,10 @@ def _holders(outside: Elsewhere, live: Mapping[str, LiveCustomer]) -> dict[str, 
     """Who holds each number read: a customer (by id), or a subaccount no file manages."""
     holders = {
         sender.sender_id: Holder(
-            "", f"subaccount {account}, which no customer file manages", sender.sid
+            "",
+            f"subaccount {account}, which no customer file manages",
+            sender.sid,
+            account.partition(" ")[0],  # "AC… ('its name')"
         )
         for account, senders in outside.unmanaged.items()
         for sender in senders
@@ -147,7 +157,10 @@ def _out_of_scope(unread: Mapping[str, str]) -> list[str]:
     return [f"{cid} (out of this plan's scope; {why})" for cid, why in sorted(unread.items())]
 
 
-def _held(change: Change, number: str, owner: Holder, leaving: set[str]) -> Note:
+def _held(change: Change, number: str, owner: Holder, leaving: set[str], *, adopt: bool) -> Note:
+    """`adopt`: the customer has no subaccount yet, and the one holding its number is
+    managed by no file: likely its own under another name (renamed in the Console), which
+    it adopts rather than have a second one made and its live number moved."""
     first = (
         "this plan deregisters it there (prune); the next apply registers it here"
         if number in leaving
@@ -156,6 +169,13 @@ def _held(change: Change, number: str, owner: Holder, leaving: set[str]) -> Note
         if owner.customer
         else "deregister it there first (in the Twilio console), then apply"
     )
+    if adopt:
+        first = (
+            f"if that subaccount is {change.customer}'s (its FriendlyName changed, or it "
+            f"was made in the Console), adopt it instead of the new one this plan makes: "
+            f"add `account_sid: {owner.account}` to customers/{change.customer}.yaml; if "
+            f"not, {first}"
+        )
     where = f"{number} is registered in {owner.place} ({owner.sender_sid})"
     return _held_back(change, where, first)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveCustomer, Template, split_version
-from wa_sync.plan.categories import recategorised
+from wa_sync.plan.categories import category_redeclared, recategorised
 from wa_sync.plan.change import Action, Cause, Gate, NoteKind, Phase
 from wa_sync.plan.gates import submit_gate
 from wa_sync.plan.normalise import content_after, content_before, content_state
@@ -125,13 +125,15 @@ def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> s
         return set()
     newest = versions[-1]
     keep = {newest.sid} | ({serving.sid} if serving else set())
-    if matches(newest, template):
+    if matches(newest, template) and not category_redeclared(template, newest):
         _same_content(out, template, newest, gate, files)
         return keep
     if serving is not None and matches(serving, template):
         _category_note(out, template, serving)  # the approved version is the declared one
         return {serving.sid}
     name, why = _replacement(rollout, newest)
+    if category_redeclared(template, newest):
+        why += f", as {template.category} (submitted as {newest.approval_category})"
     out.change(
         template.address,
         Action.REPLACE,

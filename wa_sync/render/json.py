@@ -109,7 +109,8 @@ def read_plan(text: str, *, source: str) -> SavedPlan:
     """The saved plan in `text` (read from `source`); raises UsageError naming `source`
     when it is not a plan made by this wa-sync or was edited since."""
     doc = _parsed(text, source)
-    if isinstance(doc, dict) and doc.get("format_version") != FORMAT_VERSION:
+    # another version's plan; a JSON document without one is no plan (the schema says so)
+    if isinstance(doc, dict) and doc.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
         raise UsageError(
             f"{source}: plan format_version {doc.get('format_version')!r} is not "
             f"{FORMAT_VERSION}; make the plan again with this version of wa-sync"

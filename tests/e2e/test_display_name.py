@@ -1,0 +1,57 @@
+"""A display-name change goes to Meta's review: Twilio keeps the name in service as
+`profile.name` until it is approved (notes/twilio-api.md 4.2). While it is in review the
+plan waits on Meta, and apply sends nothing again."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.e2e.helpers import customer_doc, estate_writes
+
+
+def _fetched(emulator, account: dict) -> dict:
+    """The sender as Twilio answers for it (its display-name review included)."""
+    (sender,) = emulator.state()["senders"][account["sid"]]
+    answer = requests.get(
+        f"{emulator.url}/v2/Channels/Senders/{sender['sid']}",
+        auth=(account["sid"], account["auth_token"]),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _rename(doc: dict) -> None:
+    doc["senders"][0]["display_name"] = "Clinic Number One"
+
+
+def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulator):
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    (account,) = emulator.state()["accounts"]
+    emulator.advance_clock(3600)  # the sender is ONLINE
+    repo.edit("customers/clinic-one.yaml", _rename)
+    assert cli("apply", "--auto-approve").code == 0
+    sender = _fetched(emulator, account)
+    assert sender["profile"]["name"] == "Clinic Number 1"  # still in service
+    assert sender["pending_display_name"] == "Clinic Number One"
+
+    plan = cli("plan", "--detailed-exitcode", "-v")
+    assert plan.code == 0, plan.out  # waiting on Meta, not a change
+    assert "'Clinic Number One' is in Meta's review" in plan.out
+    emulator.clear_request_log()
+    assert cli("apply", "--auto-approve").code == 0
+    assert estate_writes(emulator.request_log()) == []
+
+    # another field changes meanwhile: the update goes, the review is left as it is
+    repo.edit(
+        "customers/clinic-one.yaml", lambda d: d["senders"][0]["profile"].update(about="New words")
+    )
+    assert cli("apply", "--auto-approve").code == 0
+    sender = _fetched(emulator, account)
+    assert sender["profile"]["about"] == "New words"
+    assert sender["pending_display_name_status"] == "PENDING_REVIEW"
+
+    emulator.set_display_name_status(sender["sid"], "APPROVED", name="Clinic Number One")
+    assert _fetched(emulator, account)["profile"]["name"] == "Clinic Number One"
+    assert cli("plan", "--detailed-exitcode").code == 0
