@@ -4,6 +4,7 @@ and the end of the writes; tests/e2e/test_interrupts.py drives it with real sign
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import signal
 import subprocess
@@ -257,3 +258,41 @@ def test_a_first_signal_inside_threading_s_own_waits_leaves_them_working():
     assert trace.sent
     with pytest.raises(Interrupted):
         policy.checkpoint()
+
+
+def test_a_first_signal_as_the_first_write_begins_still_asks_the_stop():
+    """A signal whose handler ran in `writing()` after its checkpoint, before the writes
+    were marked begun, was taken for one before any write, which no checkpoint acts on
+    once they are: every change was written, and a second signal only let a third end
+    the process mid-write."""
+    stop = Stop()
+    told: list[str] = []
+    policy = Signals(stop, on_stop=told.append)
+    marked = (
+        next(
+            number
+            for number, line in enumerate(inspect.getsourcelines(Signals.writing)[0])
+            if "self._writing = True" in line
+        )
+        + Signals.writing.__code__.co_firstlineno
+    )
+
+    def trace(frame, event, arg):
+        if frame.f_code is Signals.writing.__code__ and frame.f_lineno == marked:
+            policy.handle(signal.SIGINT, None)  # where CPython may run the handler
+        return trace
+
+    sys.settrace(trace)
+    try:
+        policy.writing()
+    finally:
+        sys.settrace(None)
+
+    assert policy.has_written
+    assert policy.stopping()  # no new write starts
+    assert told == ["SIGINT"]
+    assert stop.exit_code == 130
+    policy.handle(signal.SIGINT, None)  # the second: stop at once, at the next checkpoint
+    with pytest.raises(Interrupted) as raised:
+        policy.checkpoint()
+    assert raised.value.received() == "SIGINT received twice"

@@ -137,6 +137,9 @@ class Signals:
         """The first write is next, unless a signal came before it."""
         self.checkpoint()
         self._writing = True
+        # a signal whose handler ran between the two lines was taken for one before any
+        # write, which no checkpoint acts on from here: it is a first one while writing
+        self._signalled = self._signalled or self._before_writes
 
     @property
     def has_written(self) -> bool:
