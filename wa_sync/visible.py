@@ -40,8 +40,9 @@ def one_line(text: str) -> str:
     return visible(" ".join(text.split()))
 
 
-# a password in a URL (scheme://user:password@host/...): a webhook's basic auth
-URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
+# a password in a URL (scheme://user:password@host/...): a webhook's basic auth. The
+# userinfo ends at the authority's last @ (as urllib.parse reads it): a password may hold one
+URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#\s:@]*:)[^/?#\s]+@")
 
 
 def without_password(url: str) -> str:
