@@ -4,6 +4,8 @@ plan waits on Meta, and apply sends nothing again."""
 
 from __future__ import annotations
 
+import json
+
 import requests
 
 from tests.e2e.helpers import customer_doc, estate_writes
@@ -55,3 +57,27 @@ def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulat
     emulator.set_display_name_status(sender["sid"], "APPROVED", name="Clinic Number One")
     assert _fetched(emulator, account)["profile"]["name"] == "Clinic Number One"
     assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_name_in_review_that_is_no_longer_declared_is_not_left_unsaid(repo, cli, emulator):
+    """The declared name changed back to the one in service while another is in Meta's
+    review: nothing to send (the name in service is the declared one), but once Meta
+    approves the other it replaces the declared one. The plan said "No changes."."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    (account,) = emulator.state()["accounts"]
+    emulator.advance_clock(3600)  # the sender is ONLINE
+    repo.edit("customers/clinic-one.yaml", _rename)
+    assert cli("apply", "--auto-approve").code == 0
+    assert _fetched(emulator, account)["pending_display_name"] == "Clinic Number One"
+    repo.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["senders"][0].update(display_name="Clinic Number 1"),  # as it was
+    )
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err  # nothing apply could send
+    assert "'Clinic Number One' is in Meta's review" in plan.out
+    assert "replaces 'Clinic Number 1'" in plan.out
+    notes = json.loads(cli("plan", "--format", "json").out)["notes"]
+    assert any("'Clinic Number One'" in n["message"] and n["kind"] == "warning" for n in notes)

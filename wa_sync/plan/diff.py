@@ -116,6 +116,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
         _waba_note(out, sender.address, current)
+        _undeclared_name_in_review(out, sender, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
         if current.sender_id in declared:
@@ -178,6 +179,25 @@ def _name_in_review(out: Out, sender: Sender, current: LiveSender) -> bool:
         f"{current.display_name!r} stays in service until it is approved",
     )
     return True
+
+
+def _undeclared_name_in_review(out: Out, sender: Sender, current: LiveSender) -> None:
+    """Another name than the declared one in Meta's review while the declared one is in
+    service (declared back, or changed in the Console): no update would change anything,
+    but once approved it replaces the declared name, and the next plan changes it back."""
+    pending = current.pending_display_name
+    if (current.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+        return
+    if pending in (None, sender.display_name) or current.display_name != sender.display_name:
+        return  # the declared name in review (waiting), or an update is planned
+    out.note(
+        sender.address,
+        NoteKind.WARNING,
+        f"the display name {pending!r} is in Meta's review, not the declared "
+        f"{sender.display_name!r} (in service): once approved it replaces "
+        f"{sender.display_name!r}, and the next plan changes it back (Meta reviews that "
+        f"too); declare {pending!r} if it is the one to keep",
+    )
 
 
 def _waba_note(out: Out, local: str, current: LiveSender) -> None:
