@@ -56,8 +56,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Runtime], int]] = {
     "unlock": unlock.main,
     "verify": verify.main,
 }
-# The commands that talk to Twilio (threads: the gateway's request thread, a pool of
-# reads): a first signal is recorded, and stops them as a customer is read, once Twilio
+# The commands that talk to Twilio (the main thread's requests and their waits, a pool
+# of reads): a first signal is recorded, and stops them as a customer is read, once Twilio
 # is read, or at their end; their prompts stop at once (commands/common.py
 # signals_recorded). Python's own handler raised where it landed, in a lock of
 # `threading`'s, a pool's or a future's. apply has a policy of its own; the others keep
