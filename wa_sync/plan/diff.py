@@ -117,6 +117,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
         _waba_note(out, sender.address, current)
+        _verification_note(out, sender, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
         if current.sender_id in declared:
@@ -219,6 +220,29 @@ def _waba_note(out: Out, local: str, current: LiveSender) -> None:
             f'"{current.waba_id}"`, else deregister the sender in the Twilio console and '
             "apply again to register it with the new one",
         )
+
+
+def _verification_note(out: Out, sender: Sender, current: LiveSender) -> None:
+    """`verification` (how Meta sends the one-time code) is asked once, at registration
+    (notes/twilio-api.md 4.1, 4.3): declared anew for a registered sender it changes
+    nothing, which is said, with what to do, rather than left unseen."""
+    declared, registered = sender.verification, current.verification
+    if not declared or not registered or declared.lower() == registered.lower():
+        return
+    said = (
+        f"sender {current.sender_id} was registered with `verification: {registered}`; "
+        f"`verification: {declared}` changes nothing for a registered sender (Meta sends "
+        "the one-time code once, at registration)"
+    )
+    if current.status == PENDING_VERIFICATION:
+        said += (
+            f": enter the code sent by {registered} with `wa-sync verify {out.customer.id} "
+            f"{current.phone_number} CODE`; if it never came, delete the sender in the "
+            f"Twilio console and apply again to register it with `verification: {declared}`"
+        )
+    else:
+        said += f": its number is verified; write `verification: {registered}` to match"
+    out.note(sender.address, NoteKind.WARNING, said)
 
 
 def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
