@@ -5,7 +5,8 @@ its live versions, oldest first (`name`, `name_v2`, ...):
 
 - none: created and submitted, unless WhatsApp still blocks the name because an
   approved template of that name was deleted: then blocked until the date.
-- the newest matches: nothing is made (it is submitted if it never was).
+- the newest matches: nothing is made (it is submitted if it never was, unless its
+  name is blocked: then blocked until the date).
 - the newest approved version (the one in service) matches while a newer one does
   not: nothing is made, and the newer one is no longer declared.
 - the newest is approved or in review: `<name>_v<N+1>` is created and submitted (N the
@@ -17,7 +18,8 @@ its live versions, oldest first (`name`, `name_v2`, ...):
 Every other live version, and every content the configuration does not declare, is
 kept and shown, or deleted with prune; `protect: true` keeps it whatever the plan.
 Deleting an approved template blocks its name for 30 days: apply leaves a record of
-the deletion in the subaccount (model.RETIRED_PREFIX), which later plans read.
+the deletion in the subaccount (model.RETIRED_PREFIX), which later plans read; a
+submission WhatsApp refuses for such a name (deleted in the console) leaves one too.
 """
 
 from __future__ import annotations
