@@ -6,13 +6,15 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
 import sys
+import textwrap
 import threading
 import weakref
 
 import pytest
 
-from tests.e2e.helpers import InConditionWait
+from tests.e2e.helpers import REPO_ROOT, InConditionWait
 from wa_sync.interrupts import SIGNALS, Interrupted, Signals, Stop, handled
 
 
@@ -29,10 +31,10 @@ def test_a_first_signal_after_another_reason_to_stop_still_only_stops_new_writes
     stop.request("the report could not be written", 1)
 
     policy.handle(signal.SIGINT, None)  # found stopping at once before: a hard stop
+    policy.checkpoint()  # the first: only new writes stop
 
     assert told == ["SIGINT"]
     assert (stop.reason, stop.exit_code) == ("the report could not be written", 1)
-    policy.checkpoint()  # the first: only new writes stop
     policy.handle(signal.SIGINT, None)  # the second: recorded, stops at the checkpoint
     assert policy.stopped_at_once
     with pytest.raises(Interrupted) as raised:
@@ -45,8 +47,8 @@ def test_a_second_signal_while_writing_is_recorded_and_stops_at_the_next_checkpo
     started a thread for its writes: "internal error" (release unlocked lock)."""
     policy, stop, told = writing_policy()
     policy.handle(signal.SIGTERM, None)
-    assert stop.requested()
-    assert told == ["SIGTERM"]
+    assert policy.stopping()
+    assert (told, stop.reason) == (["SIGTERM"], "SIGTERM received")
     policy.handle(signal.SIGINT, None)  # not raised
     with pytest.raises(Interrupted) as raised:
         policy.checkpoint()
@@ -54,6 +56,71 @@ def test_a_second_signal_while_writing_is_recorded_and_stops_at_the_next_checkpo
     assert raised.value.received() == "SIGTERM received, then SIGINT"
     policy.finishing()
     policy.checkpoint()  # the writes are over: their result stands
+
+
+def test_a_first_signal_while_writing_is_only_recorded_by_the_handler_and_told_once():
+    """The handler asked the stop and told it itself; now it sets an attribute, and the
+    stop is asked for and told from the apply's code: its wait for the writes (each half
+    second), a thread's look before a change or a request, the end of the writes."""
+    policy, stop, told = writing_policy()
+    policy.handle(signal.SIGINT, None)
+    assert (told, stop.requested()) == ([], False)  # the handler took no lock, wrote nothing
+
+    looks = [threading.Thread(target=policy.stopping) for _ in range(8)]
+    for look in looks:
+        look.start()
+    for look in looks:
+        look.join()
+    policy.checkpoint()
+    policy.finishing()
+
+    assert told == ["SIGINT"]  # once, whichever thread looked first
+    assert (stop.reason, stop.exit_code) == ("SIGINT received", 130)
+
+
+def test_a_first_signal_as_the_writes_end_is_acted_on_by_their_end():
+    policy, stop, told = writing_policy()
+    policy.handle(signal.SIGTERM, None)
+    policy.finishing()
+    assert told == ["SIGTERM"]
+    assert stop.exit_code == 143
+
+
+def test_two_signals_between_two_checkpoints_tell_the_first_then_stop_at_once():
+    policy, stop, told = writing_policy()
+    policy.handle(signal.SIGINT, None)
+    policy.handle(signal.SIGINT, None)
+    with pytest.raises(Interrupted):
+        policy.checkpoint()
+    assert told == ["SIGINT"]
+    assert stop.reason == "SIGINT received"
+
+
+def test_a_first_signal_while_writing_lands_safely_where_the_main_thread_holds_the_stop():
+    """Python runs a handler in the main thread, between any two of its instructions.
+    The handler took the `Stop`'s lock (Stop.request) and wrote a line: landing where
+    the main thread held that lock, it waited for it for ever (the same would go for the
+    line's stream, mid-write). A real SIGINT, in a process of its own: it hung."""
+    code = textwrap.dedent(
+        """
+        import signal
+        from wa_sync.interrupts import Signals, Stop, handled
+        stop, told = Stop(), []
+        policy = Signals(stop, on_stop=told.append)
+        policy.writing()
+        with handled(policy):
+            with stop._lock:  # the main thread in Stop.request
+                signal.raise_signal(signal.SIGINT)  # the handler runs here
+            assert (told, stop.requested()) == ([], False)
+            policy.checkpoint()
+        print(told, stop.reason)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['SIGINT'] SIGINT received\n"
 
 
 def test_signals_once_the_writes_are_over_leave_the_result_as_it_is():

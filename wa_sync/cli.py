@@ -15,6 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from typing import TextIO
 
 from wa_sync.cli_parser import COMMON_DEFAULTS, build_parser
@@ -143,7 +144,9 @@ def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str], err: T
 
 
 def entry_point() -> None:
-    code = main()
+    """The `wa-sync` command, the process's: once a command's result is known, a signal
+    changes nothing up to the process's exit (wa_sync/interrupts.py)."""
+    code = main(runtime=replace(Runtime.from_os(), ends_process=True))
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -31,6 +31,9 @@ class Runtime:
     finishing: Callable[[], None] = field(default=lambda: None, repr=False)
     # true once apply starts no new write (a first signal while writing, the lock lost...)
     stopping: Callable[[], bool] = field(default=lambda: False, repr=False)
+    # the process ends with this command (cli.entry_point): the signal handlers of the
+    # commands that talk to Twilio stay in place to its end (wa_sync/interrupts.py)
+    ends_process: bool = False
 
     @classmethod
     def from_os(cls) -> Runtime:

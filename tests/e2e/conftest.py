@@ -7,7 +7,7 @@ points the real twilio SDK at the emulator.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,8 @@ def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")
 
 
-@pytest.fixture
-def env(emulator: Emulator) -> dict[str, str]:
+def emulator_env(emulator: Emulator) -> dict[str, str]:
+    """The environment that points wa-sync at `emulator` with its parent's credentials."""
     return {
         "TWILIO_ACCOUNT_SID": emulator.parent_sid,
         "TWILIO_AUTH_TOKEN": emulator.parent_token,
@@ -38,8 +38,7 @@ def env(emulator: Emulator) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def cli(repo: Repo, env: dict[str, str]):
+def runner(repo: Repo, env: dict[str, str]) -> Callable[..., Result]:
     """Run `wa-sync ARGS --root <repo>` in-process; returns code, stdout, stderr."""
 
     def run(*args: str, stdin: str = "", tty: bool = False, environ: dict | None = None) -> Result:
@@ -55,3 +54,14 @@ def cli(repo: Repo, env: dict[str, str]):
         return Result(code, runtime.stdout.getvalue(), runtime.stderr.getvalue())
 
     return run
+
+
+@pytest.fixture
+def env(emulator: Emulator) -> dict[str, str]:
+    return emulator_env(emulator)
+
+
+@pytest.fixture
+def cli(repo: Repo, env: dict[str, str]) -> Callable[..., Result]:
+    """Run `wa-sync ARGS --root <repo>` in-process; returns code, stdout, stderr."""
+    return runner(repo, env)

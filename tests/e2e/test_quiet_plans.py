@@ -5,11 +5,15 @@ objects are always listed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from bench.estate import write_estate
+from tests.e2e.conftest import emulator_env, runner
+from tests.e2e.helpers import Repo
+from wa_sync.emulator import Emulator
 from wa_sync.render.markdown import LIMIT
 
 pytestmark = pytest.mark.slow
@@ -17,13 +21,40 @@ pytestmark = pytest.mark.slow
 CUSTOMERS = 300
 
 
-@pytest.fixture
-def large_estate(repo, cli, emulator):
-    """300 customers, each with one sender and four templates in WhatsApp review."""
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """One emulator for the module: its tests plan, or apply with nothing to do."""
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    return Repo(tmp_path_factory.mktemp("quiet") / "repo")
+
+
+@pytest.fixture(scope="module")
+def applied(repo, emulator) -> Repo:
+    """300 customers, each with one sender and four templates in WhatsApp review, applied
+    once for the module (the apply took most of each test's time)."""
     write_estate(repo.root, customers=CUSTOMERS, templates=2)
-    applied = cli("apply", "--auto-approve")
+    applied = runner(repo, emulator_env(emulator))("apply", "--auto-approve")
     assert applied.code == 0, applied.err
     return repo
+
+
+@pytest.fixture
+def large_estate(applied: Repo) -> Iterator[Repo]:
+    """The applied estate; the customer files a test edits are written back after it."""
+    files = applied.root / "customers"
+    saved = {path: path.read_bytes() for path in files.glob("*.yaml")}
+    yield applied
+    for path in files.glob("*.yaml"):
+        if path not in saved:
+            path.unlink()
+    for path, data in saved.items():
+        if path.read_bytes() != data:
+            path.write_bytes(data)
 
 
 def test_a_300_customer_no_op_plan_is_a_few_lines_and_v_lists_every_item(large_estate, cli):

@@ -64,37 +64,48 @@ class SignalAt:
         self.nth, self.seen, self.start, self.end = nth, 0, start, end
         self.twice = twice  # a second SIGINT at the point after the nth
         self.started = self.ended = self.sent = False
+        self.finished = False  # every signal sent, or the end reached: nothing left to trace
         self.in_start: list[int] = []  # the points inside Thread.start
         self.in_locks: list[int] = []  # the points in threading's, queue's, futures' code
         self.after_call: dict[int, bool] = {}
 
     def __call__(self, frame, event, arg):
+        if self.finished:
+            sys.settrace(None)  # the rest of the run goes untraced, as it runs for a user
+            return None
         code = frame.f_code
         if (code.co_filename.endswith(self.start[0])) and code.co_name == self.start[1]:
             self.started = True
         if self.end and code.co_filename.endswith(self.end[0]) and code.co_name == self.end[1]:
-            self.ended = True
+            self.ended = self.finished = True
             if not self.sent:
                 self.send()
-        if not self.started or self.ended or not code.co_filename.startswith(TRACED):
+        if not self.started or self.finished or not code.co_filename.startswith(TRACED):
             return None
-        frame.f_trace_opcodes = True
+        frame.f_trace_lines, frame.f_trace_opcodes = False, True  # opcode events only
         return self.opcodes
 
     def opcodes(self, frame, event, arg):
-        if event != "opcode" or self.ended:
-            return self.opcodes
-        returned = self.after_call.get(id(frame), False)
-        self.after_call[id(frame)] = frame.f_code.co_code[frame.f_lasti] in self.CALLS
-        if returned:
-            self.seen += 1
-            if not frame.f_code.co_filename.startswith(TRACED[-1]):
-                self.in_locks.append(self.seen)
-            if frame.f_code.co_filename == threading.__file__ and _in_thread_start(frame):
-                self.in_start.append(self.seen)
-            if self.seen == self.nth or (self.twice and self.seen == self.nth + 1):
-                self.send()
+        if self.finished:
+            return None
+        if event == "opcode":
+            key = id(frame)
+            returned = self.after_call.get(key, False)
+            self.after_call[key] = frame.f_code.co_code[frame.f_lasti] in self.CALLS
+            if returned:
+                self.point(frame)
         return self.opcodes
+
+    def point(self, frame) -> None:
+        """The point after a call returned in `frame`."""
+        self.seen += 1
+        if not frame.f_code.co_filename.startswith(TRACED[-1]):
+            self.in_locks.append(self.seen)
+        if frame.f_code.co_filename == threading.__file__ and _in_thread_start(frame):
+            self.in_start.append(self.seen)
+        if self.seen == self.nth or (self.twice and self.seen == self.nth + 1):
+            self.send()
+            self.finished = not self.twice or self.seen > self.nth
 
     def send(self) -> None:
         self.sent = True

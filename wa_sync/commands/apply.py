@@ -228,8 +228,7 @@ def _execute(
         except Interrupted as exc:  # a signal from before the first write: it says so
             execution.stopped_at_first_write(f"{exc} received", exc.exit_code)
             raise
-        writes()
-        signals.finishing()
+        writes()  # signals change nothing once it returns (Execution.run: finishing)
         if execution.hard_stop is not None:
             for lock in locks:
                 lock.abandon()

@@ -147,12 +147,13 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
     called as each customer is read, or at the block's end (wa_sync/interrupts.py). An
     error that ends the block after such a signal, before any write, is told as the
     signal: on a terminal, Ctrl-C stops the command's git as well (gitinfo.py), which
-    then fails."""
+    then fails. Past the block's end the command's result stands: a signal changes
+    nothing, to the process's end when it ends with the command (`runtime.ends_process`)."""
     policy = policy or Signals(Stop(), on_stop=lambda name: None)
     before = runtime.checkpoint, runtime.at_once, runtime.stopping, runtime.finishing
-    with handled(policy):
+    with handled(policy, to_the_end=runtime.ends_process):
         runtime.checkpoint, runtime.at_once = policy.checkpoint, policy.at_once
-        runtime.stopping, runtime.finishing = policy.stop.requested, policy.finishing
+        runtime.stopping, runtime.finishing = policy.stopping, policy.finishing
         try:
             yield policy
         except WaSyncError:
@@ -160,6 +161,7 @@ def signals_recorded(runtime: Runtime, policy: Signals | None = None) -> Iterato
             raise
         else:
             policy.checkpoint()  # a signal after the last read is not lost
+            policy.finishing()
         finally:
             runtime.checkpoint, runtime.at_once, runtime.stopping, runtime.finishing = before
 

@@ -62,13 +62,14 @@ class Execution:
                     gateway,
                     parallelism=parallelism,
                     on_outcome=self.record,
-                    stopped=self.stop.requested,
+                    stopped=self.runtime.stopping,  # a first signal too (interrupts.py)
                     checkpoint=self.runtime.checkpoint,  # a second signal: at once
                 )
             except Interrupted as exc:
                 self.hard_stop = exc
                 self._record_the_rest()
             finally:
+                self.runtime.finishing()  # the writes are over: a signal changes nothing
                 with self._lock:
                     self._closed = True
                 if self.writer is not None:
@@ -244,7 +245,8 @@ def _not_done(plan: Plan, not_started: list[Outcome], unknown: list[Outcome]) ->
 
 
 def say(err: TextIO, line: str) -> None:
-    """A line on standard error, from any thread or a signal handler; never raises."""
-    with contextlib.suppress(OSError, ValueError, RuntimeError):  # RuntimeError: reentrant
+    """A line on standard error, from any thread (never a signal handler: the main thread
+    may be inside that stream's write, interrupts.py); never raises."""
+    with contextlib.suppress(OSError, ValueError):
         err.write(line + "\n")
         err.flush()
