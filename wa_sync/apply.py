@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from wa_sync.errors import WaSyncError
+from wa_sync.errors import TwilioError, WaSyncError
 from wa_sync.gateway.base import Gateway, NotFound
 from wa_sync.model import (
+    NAME_REUSE_DAYS,
     Config,
     Customer,
     LiveAccount,
@@ -34,7 +35,9 @@ from wa_sync.model import (
     Template,
 )
 from wa_sync.plan.change import Action, Change, Phase, Plan
-from wa_sync.plan.retired import retired_record
+from wa_sync.plan.retired import refused_record, retired_record
+
+CONFLICT = 409  # Twilio's answer to a submission under a name WhatsApp holds
 
 
 class Result(StrEnum):
@@ -246,8 +249,28 @@ class _CustomerRun:
         after = change.after or {}
         name = str(after.get("name") or template.name)
         category = str(after.get("category") or template.category)
-        self.gateway.submit(self.require_account(), sid, name, category)
+        try:
+            self.gateway.submit(self.require_account(), sid, name, category)
+        except TwilioError as exc:
+            if exc.status != CONFLICT:
+                raise
+            self._refused(name, template.language, exc)
         return sid
+
+    def _refused(self, name: str, language: str, exc: TwilioError) -> None:
+        """WhatsApp refused a name the plan saw free in Twilio: held by an approved
+        template deleted in the console within NAME_REUSE_DAYS. Recorded as a block
+        (plan/retired.py), so later plans hold the template instead of failing again."""
+        record, friendly_name = refused_record(name, language, datetime.now(UTC))
+        if (friendly_name, language) not in self.records:
+            self.gateway.create_content(self.require_account(), record, friendly_name)
+            self.records.add((friendly_name, language))
+        raise WaSyncError(
+            f"{exc}. WhatsApp blocks the name {name}: an approved template of that name was "
+            f"deleted (in the Twilio console?) less than {NAME_REUSE_DAYS} days ago. wa-sync "
+            "recorded it: plan now holds the template until the name is released; to send "
+            "it sooner, declare it under another name"
+        ) from exc
 
     def delete_content(self, change: Change) -> str:
         """Deletes the content. When it was approved, first leaves the record of its

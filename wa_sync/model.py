@@ -340,6 +340,7 @@ class LiveSender:
     )  # the model's shape (see Sender.profile)
     webhook: Mapping[str, Any] = field(default_factory=_empty)
     waba_id: str | None = None
+    verification: str | None = None  # configuration.verification_method: sms | voice
     pending_display_name: str | None = None
     pending_display_name_status: str | None = None
     offline_reasons: tuple[str, ...] = ()

@@ -59,6 +59,42 @@ def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulat
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_display_name_meta_declined_is_not_sent_again(repo, cli, emulator):
+    """Meta limits display-name changes (10 in 30 days): the name it declined is told
+    with the fix, not submitted again by every apply; another name is still sent."""
+    repo.customer("clinic-one", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    (account,) = emulator.state()["accounts"]
+    emulator.advance_clock(3600)  # the sender is ONLINE
+    repo.edit("customers/clinic-one.yaml", _rename)
+    assert cli("apply", "--auto-approve").code == 0
+    sid = _fetched(emulator, account)["sid"]
+    emulator.set_display_name_status(sid, "DECLINED", name="Clinic Number One")
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out  # nothing to send: the name was declined
+    text = " ".join(plan.out.split())
+    assert "'Clinic Number One' was DECLINED by Meta" in text
+    assert "choose another display_name" in text
+    assert "Twilio support" in text
+    emulator.clear_request_log()
+    assert cli("apply", "--auto-approve").code == 0
+    assert estate_writes(emulator.request_log()) == []
+    assert _fetched(emulator, account)["pending_display_name_status"] == "DECLINED"
+
+    # another name: sent for review
+    repo.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["senders"][0].update(display_name="Clinic One Dental"),
+    )
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.out
+    assert cli("apply", "--auto-approve").code == 0
+    sender = _fetched(emulator, account)
+    assert sender["pending_display_name"] == "Clinic One Dental"
+    assert sender["pending_display_name_status"] == "PENDING_REVIEW"
+
+
 def test_a_name_in_review_that_is_no_longer_declared_is_not_left_unsaid(repo, cli, emulator):
     """The declared name changed back to the one in service while another is in Meta's
     review: nothing to send (the name in service is the declared one), but once Meta

@@ -238,7 +238,7 @@ def test_pruning_an_approved_template_blocks_its_name_and_a_redeclaration_waits(
     assert plan.code == 0, plan.out + plan.err  # blocked is not a change
     assert "! customer.clinic-one/template.recall_offer[en]" in plan.out
     until = datetime.now(UTC) + timedelta(days=30)
-    assert f"release the name recall_offer on {until:%Y-%m-%d}" in plan.out
+    assert f"release the name recall_offer by {until:%Y-%m-%d}" in plan.out
     assert "1 blocked." in plan.out
 
     emulator.clear_request_log()

@@ -210,7 +210,7 @@ def test_a_redeclared_name_is_blocked_until_thirty_days_after_its_deletion():
     (blocked,) = changes
     assert blocked.action is Action.BLOCKED
     assert blocked.blocked_by.step == 8
-    assert "release the name reminder on 2027-01-03 12:00 UTC" in blocked.blocked_by.action
+    assert "release the name reminder by 2027-01-03 12:00 UTC" in blocked.blocked_by.action
     assert "2027-01-03" in blocked.reason
 
 

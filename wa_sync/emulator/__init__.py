@@ -34,7 +34,9 @@ choice, so that code passing here does not break on Twilio:
   WhatsApp approval names: a content create, update or submission that would repeat one
   is 409 with code 20409 (the emulator's code; Meta's is 2388024).
 - A deleted **approved** template's name is blocked for 30 days in every language of
-  that account (content create and submission: 409 20409).
+  that account: WhatsApp's rule on its template names (Meta's template management
+  docs), so a submission under it is 409 20409; a content with that FriendlyName is
+  created as any other (Twilio's Content API has no such rule).
 - Any change to a submitted content, and any second submission of it (even after a
   rejection), is 400 92009. `PUT /v1/Content/{Sid}` works only while unsubmitted.
 - Submissions need `name` (`^[a-z0-9_]{1,512}$`) and `category` in UTILITY, MARKETING,

@@ -2,7 +2,8 @@
 
 Everything acts on the authenticated account. A content is immutable once submitted
 (92009); (name, language) is unique per account, and the name of a deleted approved
-template is blocked for 30 days (see the package docstring for the choices made).
+template is blocked for 30 days at its WhatsApp submission (see the package docstring
+for the choices made).
 """
 
 from __future__ import annotations
@@ -140,9 +141,16 @@ def _check_variables(variables: Any) -> dict[str, str]:
 
 
 def _check_name_free(
-    req: Request, name: str, language: str, *, except_sid: str | None, now: float
+    req: Request,
+    name: str,
+    language: str,
+    *,
+    except_sid: str | None,
+    now: float,
+    released: bool = False,
 ) -> None:
-    """(name, language) taken by another content or submission, or the name recently retired."""
+    """(name, language) taken by another content or submission; a submission's name
+    (`released`: the name WhatsApp gets) also must not be one WhatsApp still blocks."""
     if not name:
         return
     taken = req.store.one(
@@ -157,6 +165,15 @@ def _check_name_free(
             f"A template named {name!r} in language {language!r} already exists"
             f" in this account ({taken['sid']})",
         )
+    if released:
+        _check_released(req, name, now)
+
+
+def _check_released(req: Request, name: str, now: float) -> None:
+    """WhatsApp's rule on its template names, not Twilio's on FriendlyNames: the name of
+    an approved template deleted less than 30 days ago cannot be submitted (Meta's
+    template management docs, notes/whatsapp-rules-sources.md 1.9); creating a content
+    with that FriendlyName is Twilio's business and is free."""
     retired = req.store.one(
         "SELECT deleted FROM retired_names WHERE account_sid = ? AND name = ? AND deleted > ?",
         (req.account_sid, name, now - REUSE_BLOCK_SECONDS),
@@ -288,7 +305,7 @@ def submit_whatsapp(req: Request) -> Response:
         if row["approval_status"] != "unsubmitted":
             raise ApiError(400, CONTENT_SUBMITTED, SUBMITTED_MESSAGE)
         now = req.store.now()
-        _check_name_free(req, name, row["language"], except_sid=row["sid"], now=now)
+        _check_name_free(req, name, row["language"], except_sid=row["sid"], now=now, released=True)
         after = req.settings.approve_after
         with req.store.tx() as db:
             db.execute(

@@ -170,6 +170,7 @@ def live_sender(data: Mapping[str, Any]) -> LiveSender:
             {k: _webhook_value(webhook[k]) for k in keys if webhook.get(k) not in (None, "")}
         ),
         waba_id=_code(data, "waba_id", configuration.get("waba_id")) or None,
+        verification=_text_or_none(configuration.get("verification_method")),
         pending_display_name=_text_or_none(data.get("pending_display_name")),
         pending_display_name_status=_text_or_none(data.get("pending_display_name_status")),
         offline_reasons=tuple(_reason(r) for r in data.get("offline_reasons") or []),

@@ -22,6 +22,7 @@ __all__ = ["CauseOf", "always_config", "diff_customer"]
 
 ONLINE = "ONLINE"
 UNDECLARED = "not declared in the configuration"
+DECLINED = ("DECLINED", "REJECTED")  # Meta's refusal of a display name, as Twilio tells it
 
 
 def diff_customer(
@@ -105,7 +106,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, None, (), gate, files)
             continue
         before, after = sender_state(current), sender_state(sender)
-        if _name_in_review(out, sender, current):  # waiting on Meta: not a change
+        if _name_held(out, sender, current):  # in Meta's review, or declined: no change
             before["display_name"] = after["display_name"]
         changed = (
             changed_fields(out, sender.address, sender.ignore, before, after)
@@ -116,6 +117,7 @@ def _senders(out: Out, live: LiveCustomer, *, prune: bool) -> bool:
             actionable |= _sender_change(out, sender, current, changed, gate, files)
         _sender_notes(out, sender.address, current)
         _waba_note(out, sender.address, current)
+        _verification_note(out, sender, current)
         _undeclared_name_in_review(out, sender, current)
     declared = {s.sender_id for s in customer.senders}
     for current in live.senders:
@@ -164,19 +166,42 @@ def _sender_change(
     )
 
 
-def _name_in_review(out: Out, sender: Sender, current: LiveSender) -> bool:
-    """The declared display name is the one in Meta's review: Twilio keeps the name in
-    service as `profile.name` until it is approved, so sending it again is no change
-    (and Meta limits display-name changes); it is waiting, and said so."""
-    if (current.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+def _name_held(out: Out, sender: Sender, current: LiveSender) -> bool:
+    """The declared display name is the one Meta has in review, or the one it
+    declined: Twilio keeps the name in service as `profile.name`, so sending it again
+    is no change; Meta limits display-name changes (10 in 30 days, whatsapp-rules.md
+    DN-CHANGE-RATE), so a declined name is told with its fix, not sent again."""
+    status = (current.pending_display_name_status or "").upper()
+    declared = current.pending_display_name == sender.display_name
+    if status == "PENDING_REVIEW" and declared:
+        out.note(
+            sender.address,
+            NoteKind.WAITING,
+            f"the display name {sender.display_name!r} is in Meta's review; "
+            f"{current.display_name!r} stays in service until it is approved",
+        )
+        return True
+    if status not in DECLINED:
         return False
-    if current.pending_display_name != sender.display_name:
+    # Twilio reports Meta's refusal as DECLINED (ChannelsSenderInstance docs)
+    limited = (
+        "until a display name is approved the sender is limited to 250 "
+        "business-initiated conversations a day"
+    )
+    if not declared:  # another name is declared: it is sent for review
+        out.note(
+            sender.address,
+            NoteKind.WARNING,
+            f"the display name {current.pending_display_name!r} was rejected by Meta; {limited}",
+        )
         return False
     out.note(
         sender.address,
-        NoteKind.WAITING,
-        f"the display name {sender.display_name!r} is in Meta's review; "
-        f"{current.display_name!r} stays in service until it is approved",
+        NoteKind.WARNING,
+        f"the display name {sender.display_name!r} was {status} by Meta and is not sent "
+        f"again (Meta limits display-name changes); {current.display_name!r} stays in "
+        f"service and {limited}. To proceed, choose another display_name that follows "
+        "Meta's display-name guidelines, or ask Twilio support (or Meta) why it was declined",
     )
     return True
 
@@ -217,6 +242,29 @@ def _waba_note(out: Out, local: str, current: LiveSender) -> None:
         )
 
 
+def _verification_note(out: Out, sender: Sender, current: LiveSender) -> None:
+    """`verification` (how Meta sends the one-time code) is asked once, at registration
+    (notes/twilio-api.md 4.1, 4.3): declared anew for a registered sender it changes
+    nothing, which is said, with what to do, rather than left unseen."""
+    declared, registered = sender.verification, current.verification
+    if not declared or not registered or declared.lower() == registered.lower():
+        return
+    said = (
+        f"sender {current.sender_id} was registered with `verification: {registered}`; "
+        f"`verification: {declared}` changes nothing for a registered sender (Meta sends "
+        "the one-time code once, at registration)"
+    )
+    if current.status == PENDING_VERIFICATION:
+        said += (
+            f": enter the code sent by {registered} with `wa-sync verify {out.customer.id} "
+            f"{current.phone_number} CODE`; if it never came, delete the sender in the "
+            f"Twilio console and apply again to register it with `verification: {declared}`"
+        )
+    else:
+        said += f": its number is verified; write `verification: {registered}` to match"
+    out.note(sender.address, NoteKind.WARNING, said)
+
+
 def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
     if current.status == PENDING_VERIFICATION:  # a person must give the one-time code
         out.note(
@@ -237,13 +285,4 @@ def _sender_notes(out: Out, local: str, current: LiveSender) -> None:
             local,
             NoteKind.WARNING,
             f"sender {current.sender_id} is {current.status}" + (f": {reasons}" if reasons else ""),
-        )
-    # Twilio reports Meta's refusal as DECLINED (ChannelsSenderInstance docs)
-    if (current.pending_display_name_status or "").upper() in ("DECLINED", "REJECTED"):
-        out.note(
-            local,
-            NoteKind.WARNING,
-            f"the display name {current.pending_display_name!r} was rejected by Meta; "
-            "until a display name is approved the sender is limited to 250 "
-            "business-initiated conversations a day",
         )

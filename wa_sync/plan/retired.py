@@ -64,7 +64,7 @@ def name_gate(name: str, until: datetime) -> Gate:
         step=8,
         name=STEPS[8],
         actor=Actor.META,
-        action=f"release the name {name} on {until:%Y-%m-%d %H:%M} UTC (WhatsApp blocks the "
+        action=f"release the name {name} by {until:%Y-%m-%d %H:%M} UTC (WhatsApp blocks the "
         f"name of a deleted approved template for {NAME_REUSE_DAYS} days); to send it "
         "sooner, declare the template under another name",
     )
@@ -115,10 +115,27 @@ def retired_record(before: Mapping[str, Any], deleted: datetime) -> tuple[Templa
         f"wa-sync deleted the approved WhatsApp template {name} on {deleted:%Y-%m-%d}; WhatsApp "
         f"blocks its name for {NAME_REUSE_DAYS} days. This record is never submitted."
     )
+    return _record(name, str(before.get("language") or ""), deleted, body)
+
+
+def refused_record(name: str, language: str, refused: datetime) -> tuple[Template, str]:
+    """The record apply leaves when WhatsApp refused to take `name` at submission (the
+    name of an approved template deleted outside wa-sync, in the Twilio console, within
+    NAME_REUSE_DAYS): Twilio does not say when that was, so the block is recorded from
+    the refusal, the latest it can end."""
+    body = (
+        f"WhatsApp refused the template name {name} on {refused:%Y-%m-%d}: an approved "
+        f"template of that name was deleted outside wa-sync less than {NAME_REUSE_DAYS} days "
+        "before. This record is never submitted."
+    )
+    return _record(name, language, refused, body)
+
+
+def _record(name: str, language: str, when: datetime, body: str) -> tuple[Template, str]:
     record = Template(
         name=name,
-        language=str(before.get("language") or ""),
+        language=language,
         category="UTILITY",
         types=freeze({"twilio/text": {"body": body}}),
     )
-    return record, f"{RETIRED_PREFIX}{name}:{deleted:%Y%m%dT%H%M%SZ}"
+    return record, f"{RETIRED_PREFIX}{name}:{when:%Y%m%dT%H%M%SZ}"

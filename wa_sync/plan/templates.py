@@ -5,7 +5,8 @@ its live versions, oldest first (`name`, `name_v2`, ...):
 
 - none: created and submitted, unless WhatsApp still blocks the name because an
   approved template of that name was deleted: then blocked until the date.
-- the newest matches: nothing is made (it is submitted if it never was).
+- the newest matches: nothing is made (it is submitted if it never was, unless its
+  name is blocked: then blocked until the date).
 - the newest approved version (the one in service) matches while a newer one does
   not: nothing is made, and the newer one is no longer declared.
 - the newest is approved or in review: `<name>_v<N+1>` is created and submitted (N the
@@ -17,12 +18,14 @@ its live versions, oldest first (`name`, `name_v2`, ...):
 Every other live version, and every content the configuration does not declare, is
 kept and shown, or deleted with prune; `protect: true` keeps it whatever the plan.
 Deleting an approved template blocks its name for 30 days: apply leaves a record of
-the deletion in the subaccount (model.RETIRED_PREFIX), which later plans read.
+the deletion in the subaccount (model.RETIRED_PREFIX), which later plans read; a
+submission WhatsApp refuses for such a name (deleted in the console) leaves one too.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from wa_sync.model import ApprovalStatus, LiveContent, LiveCustomer, Template, split_version
 from wa_sync.plan.categories import category_redeclared, recategorised
@@ -126,7 +129,13 @@ def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> s
     newest = versions[-1]
     keep = {newest.sid} | ({serving.sid} if serving else set())
     if matches(newest, template) and not category_redeclared(template, newest):
-        _same_content(out, template, newest, gate, files)
+        until = rollout.blocked.get(newest.friendly_name)
+        if until is not None and newest.approval_status is ApprovalStatus.UNSUBMITTED:
+            after = {"name": newest.friendly_name, "category": template.category,
+                     "language": template.language}  # fmt: skip
+            _name_blocked(out, template, (Phase.APPROVAL, after, newest.sid), until, files)
+        else:
+            _same_content(out, template, newest, gate, files)
         return keep
     if serving is not None and matches(serving, template):
         _category_note(out, template, serving)  # the approved version is the declared one
@@ -177,17 +186,8 @@ def _create(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> Non
     template = rollout.template
     until = rollout.blocked.get(template.name)
     if until is not None:
-        blocker = name_gate(template.name, until)
-        out.change(
-            template.address,
-            Action.BLOCKED,
-            Phase.CONTENT,
-            after=content_after(template, template.name),
-            declared_in=files,
-            blocked_by=blocker,
-            reason=f"would create and submit {template.name}; blocked at {blocker.describe()}",
-            subject=template,
-        )
+        after = content_after(template, template.name)
+        _name_blocked(out, template, (Phase.CONTENT, after, None), until, files)
         return
     out.change(
         template.address,
@@ -199,6 +199,31 @@ def _create(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> Non
         subject=template,
     )
     _submit(out, template, template.name, None, gate, files)
+
+
+def _name_blocked(
+    out: Out,
+    template: Template,
+    what: tuple[Phase, dict[str, Any], str | None],
+    until: datetime,
+    files: Files,
+) -> None:
+    """The content to create (Phase.CONTENT) or the one to submit (Phase.APPROVAL, its
+    SID), held while WhatsApp blocks the template's name (plan/retired.py)."""
+    phase, after, ref = what
+    blocker = name_gate(template.name, until)
+    would = "create and submit" if phase is Phase.CONTENT else "submit"
+    out.change(
+        template.address,
+        Action.BLOCKED,
+        phase,
+        after=after,
+        ref=ref,
+        declared_in=files,
+        blocked_by=blocker,
+        reason=f"would {would} {template.name}; blocked at {blocker.describe()}",
+        subject=template,
+    )
 
 
 def _superseded(
