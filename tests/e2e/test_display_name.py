@@ -23,17 +23,23 @@ def _fetched(emulator, account: dict) -> dict:
     return answer.json()
 
 
-def _rename(doc: dict) -> None:
-    doc["senders"][0]["display_name"] = "Clinic Number One"
-
-
-def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulator):
+def _renamed(repo, cli, emulator) -> dict:
+    """clinic-one applied, its sender ONLINE, then its display_name changed to "Clinic
+    Number One" and applied: the new name in Meta's review. Its subaccount."""
     repo.customer("clinic-one", customer_doc(1))
     assert cli("apply", "--auto-approve").code == 0
     (account,) = emulator.state()["accounts"]
     emulator.advance_clock(3600)  # the sender is ONLINE
-    repo.edit("customers/clinic-one.yaml", _rename)
+    repo.edit(
+        "customers/clinic-one.yaml",
+        lambda d: d["senders"][0].update(display_name="Clinic Number One"),
+    )
     assert cli("apply", "--auto-approve").code == 0
+    return account
+
+
+def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulator):
+    account = _renamed(repo, cli, emulator)
     sender = _fetched(emulator, account)
     assert sender["profile"]["name"] == "Clinic Number 1"  # still in service
     assert sender["pending_display_name"] == "Clinic Number One"
@@ -62,12 +68,7 @@ def test_a_display_name_in_review_is_waited_for_not_sent_again(repo, cli, emulat
 def test_a_display_name_meta_declined_is_not_sent_again(repo, cli, emulator):
     """Meta limits display-name changes (10 in 30 days): the name it declined is told
     with the fix, not submitted again by every apply; another name is still sent."""
-    repo.customer("clinic-one", customer_doc(1))
-    assert cli("apply", "--auto-approve").code == 0
-    (account,) = emulator.state()["accounts"]
-    emulator.advance_clock(3600)  # the sender is ONLINE
-    repo.edit("customers/clinic-one.yaml", _rename)
-    assert cli("apply", "--auto-approve").code == 0
+    account = _renamed(repo, cli, emulator)
     sid = _fetched(emulator, account)["sid"]
     emulator.set_display_name_status(sid, "DECLINED", name="Clinic Number One")
 
@@ -99,12 +100,7 @@ def test_a_name_in_review_that_is_no_longer_declared_is_not_left_unsaid(repo, cl
     """The declared name changed back to the one in service while another is in Meta's
     review: nothing to send (the name in service is the declared one), but once Meta
     approves the other it replaces the declared one. The plan said "No changes."."""
-    repo.customer("clinic-one", customer_doc(1))
-    assert cli("apply", "--auto-approve").code == 0
-    (account,) = emulator.state()["accounts"]
-    emulator.advance_clock(3600)  # the sender is ONLINE
-    repo.edit("customers/clinic-one.yaml", _rename)
-    assert cli("apply", "--auto-approve").code == 0
+    account = _renamed(repo, cli, emulator)
     assert _fetched(emulator, account)["pending_display_name"] == "Clinic Number One"
     repo.edit(
         "customers/clinic-one.yaml",
