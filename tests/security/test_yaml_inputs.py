@@ -63,6 +63,7 @@ BOUNDED = {
     "huge binary integer": "name: 0b" + "1" * 50_000,
     "huge float exponent": "name: 1.0e" + "9" * 50_000,
     "long line under the cap": "name: " + "x" * 1_000_000,
+    "long word before a URL's ://": "name: " + "x" * 1_000_000 + "://",
 }
 
 

@@ -24,6 +24,7 @@ SECRET_KEY = re.compile(
 )
 
 SECRET_WORDS = re.compile(r"(?i)token|secret|password|api_?key")
+IN_URL = "a password in a URL (user:password@)"
 URL_FIX = (
     "remove user:password@ from the URL (and the password from git history, and change it "
     "if it was ever committed): plans show each URL, in pull-request comments too. Twilio "
@@ -60,10 +61,7 @@ def _scan(text: str, file: str) -> Iterator[Problem]:
 
 def _maybe(text: str) -> bool:
     """A quick test that rules out most files without looking at each line."""
-    return bool(CANDIDATE.search(text) or SECRET_WORDS.search(text) or "://" in text)
-
-
-IN_URL = "a password in a URL (user:password@)"
+    return bool(CANDIDATE.search(text) or SECRET_WORDS.search(text) or URL_PASSWORD.search(text))
 
 
 def _kind(line: str) -> str:
