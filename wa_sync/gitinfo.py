@@ -19,6 +19,7 @@ from typing import TextIO
 from wa_sync.errors import UsageError
 from wa_sync.plan.change import Cause
 from wa_sync.plan.diff import CauseOf, always_config
+from wa_sync.plan.scope import CUSTOMERS_DIR, SETTINGS_FILE, TEMPLATES_DIR
 
 GIT_TIMEOUT = 10  # seconds; a hung git must not hang a plan
 
@@ -57,8 +58,9 @@ def _paths(output: str) -> list[str]:
 
 def changed_paths(root: str, ref: str) -> frozenset[str]:
     """The paths, relative to `root`, of the files under it that differ from git
-    revision `ref`: changed, added, deleted, and not yet tracked ones. Raises a
-    UsageError when `root` is not in a git work tree or `ref` is unknown."""
+    revision `ref`: changed, added, deleted, and not yet tracked ones, and the
+    configuration files that are symbolic links to one of those. Raises a UsageError
+    when `root` is not in a git work tree or `ref` is unknown."""
     try:
         _git(root, "rev-parse", "--is-inside-work-tree")
     except GitMissing as exc:
@@ -85,7 +87,35 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
         untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
     except GitFailed as exc:
         raise UsageError(f"--changed-since {ref}: git could not list the changes: {exc}") from exc
-    return frozenset(_paths(changed) + _paths(untracked))
+    paths = frozenset(_paths(changed) + _paths(untracked))
+    return paths | linked_to(root, paths)
+
+
+def linked_to(root: str, paths: Iterable[str]) -> frozenset[str]:
+    """The configuration files (wa-sync.yaml, customers/*.yaml, templates/*.yaml) that
+    are, or lie in a folder that is, a symbolic link to one of `paths` (relative to
+    `root`): git lists the file a link points to as changed, never the link."""
+    top = os.path.realpath(root)
+    targets = {os.path.realpath(os.path.join(top, path)) for path in paths}
+    found = set()
+    for relative in _config_files(root):
+        real = os.path.realpath(os.path.join(top, relative))
+        if real != os.path.join(top, relative) and real in targets:
+            found.add(relative)
+    return frozenset(found)
+
+
+def _config_files(root: str) -> list[str]:
+    """The relative paths of the files that configure the estate, as the loader finds
+    them (wa_sync/config/repo.py)."""
+    files = [SETTINGS_FILE]
+    for folder in (CUSTOMERS_DIR, TEMPLATES_DIR):
+        try:
+            names = os.listdir(os.path.join(root, folder))
+        except OSError:  # no such folder, or not one: the loader says so
+            continue
+        files += [f"{folder}/{name}" for name in names if name.endswith(".yaml")]
+    return files
 
 
 def changed_files(root: str, base: str) -> frozenset[str] | None:
