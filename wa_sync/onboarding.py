@@ -19,6 +19,7 @@ from wa_sync.model import (
     LiveCustomer,
 )
 from wa_sync.plan.change import Actor
+from wa_sync.plan.gates import WABA_SETUP
 from wa_sync.signup import signup_stage
 from wa_sync.stage import ONBOARDED, Stage, inactive_fix, subaccount_stage, templates_stage
 
@@ -92,9 +93,7 @@ def _access(customer: Customer, live: LiveCustomer) -> Stage | None:
 
 def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     if not customer.waba_id:
-        return Stage(
-            6, "complete Embedded Signup so that the `waba_id` can be recorded", Actor.CUSTOMER
-        )
+        return Stage(6, WABA_SETUP, Actor.CUSTOMER)  # the plan's blocked sender says the same
     if not customer.senders:
         return Stage(6, "declare a sender in the customer file", Actor.ISV)
     live_ids = {s.sender_id: s for s in live.senders}

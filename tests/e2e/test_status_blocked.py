@@ -36,3 +36,20 @@ def test_status_lists_each_blocked_change_with_its_gate_and_actor(repo, cli, emu
     )
     assert "sender.whatsapp:+14155550003" in text
     assert "blocked: 3 changes at step" in text
+
+
+def test_a_legacy_customer_without_a_waba_is_told_the_legacy_step(repo, cli, emulator):
+    """A legacy customer has no Embedded Signup (that is the Tech Provider flow): its
+    next step without a `waba_id` is the one the plan's blocked sender names."""
+    doc = customer_doc(1)
+    doc.pop("waba_id")
+    repo.customer("no-waba", doc)
+    assert cli("apply", "--auto-approve").code == 0
+
+    (customer,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    (blocked,) = [b for b in customer["blocked"] if "/sender." in b["address"]]
+    assert customer["flow"] == "legacy"
+    assert customer["stage"]["step"] == blocked["step"] == 6
+    assert customer["stage"]["next_action"] == blocked["action"]
+    assert customer["stage"]["actor"] == blocked["actor"]
+    assert "Embedded Signup" not in cli("status").out
