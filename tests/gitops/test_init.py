@@ -210,3 +210,16 @@ def test_a_file_where_init_needs_a_directory_is_named_and_nothing_is_written(
     assert "already exists" not in err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert blocker.read_text() == "notes\n"
+
+
+@pytest.mark.parametrize("name", ["my estate", "estate ü $HOME", "it's-ours"])
+def test_the_first_next_step_runs_as_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """The `cd DIR && git init` step, pasted into a shell, must work for a directory whose
+    name has a space, a quote or a `$` in it."""
+    root = tmp_path / name
+    assert main(["init", str(root)]) == 0
+    (step,) = re.findall(r"1\. (cd .* && git init) \(", capsys.readouterr().out)
+    subprocess.run(["bash", "-c", step], cwd=tmp_path, check=True, capture_output=True)
+    assert (root / ".git").is_dir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -110,7 +111,7 @@ def estate_files(action: str) -> dict[str, str]:
 
 def next_steps(directory: str) -> str:
     steps = [
-        f"cd {directory} && git init (if it is not a repository yet)",
+        f"cd {shlex.quote(directory)} && git init (if it is not a repository yet)",
         "Edit wa-sync.yaml (your ISV's details), then replace the example customers in "
         "customers/ with your own (wa-sync new customer ID).",
         "Check it: wa-sync validate, then wa-sync --emulator plan (no Twilio needed).",
