@@ -14,13 +14,14 @@ IN_PROGRESS = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING", "TWILIO_REV
 # A person must act: the one-time code, or whatever took the sender offline.
 NEEDS_ACTION = frozenset({"OFFLINE", PENDING_VERIFICATION})
 
+INVITATION_NOT_ACCEPTED = "63020"  # the business has not accepted Twilio's invitation
 # Twilio's error codes in `offline_reasons`, in plain words (twilio.com/docs/errors/<code>).
 OFFLINE_HINTS = {
     "63101": "the WhatsApp Business Account is not shared with Twilio, is linked to another "
     "account, or the Solution ID is wrong: check the Tech Provider's Partner Solution and "
     "the WABA's sharing in the customer's Meta Business Suite",
-    "63020": "the business has not accepted Twilio's invitation: the customer accepts it in "
-    "Meta Business Suite (Business settings > Requests)",
+    INVITATION_NOT_ACCEPTED: "the business has not accepted Twilio's invitation: the customer "
+    "accepts it in Meta Business Suite (Business settings > Requests)",
     "30008": "Twilio reports an unknown error: ask Twilio support with the sender's SID",
 }
 

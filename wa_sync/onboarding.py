@@ -7,7 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.health import PENDING_VERIFICATION, next_step
+from wa_sync.health import (
+    INVITATION_NOT_ACCEPTED,
+    PENDING_VERIFICATION,
+    next_step,
+    offline_reasons,
+)
 from wa_sync.model import (
     AccessRequest,
     BusinessVerification,
@@ -17,6 +22,7 @@ from wa_sync.model import (
     Isv,
     LiveAccount,
     LiveCustomer,
+    LiveSender,
 )
 from wa_sync.plan.change import Actor
 from wa_sync.plan.gates import WABA_SETUP
@@ -103,7 +109,9 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     offline = [
         s
         for s in live.senders
-        if s.status != "ONLINE" and s.sender_id in {d.sender_id for d in customer.senders}
+        if s.status != "ONLINE"
+        and s.sender_id in {d.sender_id for d in customer.senders}
+        and not _awaits_invitation(customer, s)
     ]
     if offline:
         sender = offline[0]
@@ -116,6 +124,14 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
             waiting=True,
         )
     return None
+
+
+def _awaits_invitation(customer: Customer, sender: LiveSender) -> bool:
+    """Twilio says the sender is OFFLINE because the business has not accepted Twilio's
+    invitation (63020), which is step 7, not yet recorded as done."""
+    return customer.onboarding.invitation is not Invitation.APPROVED and any(
+        r.code == INVITATION_NOT_ACCEPTED for r in offline_reasons(sender)
+    )
 
 
 def _invitation(customer: Customer, live: LiveCustomer) -> Stage | None:

@@ -128,7 +128,7 @@ def test_import_of_three_senders_records_the_business_as_verified(
     phones = ["+14155550901", "+14155550902", "+4915155550903" if own_number else "+14155550903"]
     senders = [console.sender(phone, {"name": "Made By Hand"}) for phone in phones]
     emulator.advance_clock(3600)
-    if not own_number:  # none ONLINE: live state implies no legacy step but this one
+    if not own_number:  # none ONLINE: their number says the business is verified
         for sid in senders:
             emulator.set_sender_status(sid, "OFFLINE", ["63101"])
 
@@ -500,3 +500,37 @@ def test_import_of_a_subaccount_named_for_a_customer_that_adopted_another(
         "FriendlyName but 'wa-sync:shop'), then import it\n"
     )
     assert not (repo.root / "customers" / "shop-two.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "reasons", "invitation", "step"),
+    [("OFFLINE", ["63020"], "pending", 7), ("TWILIO_REVIEW", [], "not_sent", 6)],
+    ids=["invitation-not-accepted", "in-review"],
+)
+def test_import_of_a_registered_legacy_sender_records_the_approved_access_request(
+    repo, cli, emulator, console, status, reasons, invitation, step
+):
+    """A legacy sender is registered once the access request is approved (SPEC §1 step 6):
+    one that is not ONLINE yet still implies steps 2-5, and Twilio's 63020 that the
+    invitation is out. Recorded as not done, status sent the customer back to the Terms
+    of Service, and the plan blocked every change of the sender there."""
+    sid = console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.set_sender_status(sid, status, reasons)
+
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    onboarding = repo.read("customers/shop.yaml")["onboarding"]
+    assert onboarding == {
+        "flow": "legacy",
+        "terms_accepted": True,
+        "business_verification": "verified",
+        "access_request": "approved",
+        "invitation": invitation,
+    }
+    assert cli("validate").code == 0
+    assert cli("plan", "--customer", "shop", "--detailed-exitcode").code == 0
+    (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert shown["stage"]["step"] == step, shown["stage"]
+
+    repo.edit("customers/shop.yaml", lambda d: d["senders"][0].update(profile={"about": "Hi"}))
+    plan = json.loads(cli("plan", "--format", "json").out)
+    assert [c["action"] for c in plan["changes"]] == ["update"]  # not blocked at step 2

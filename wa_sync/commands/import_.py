@@ -34,6 +34,7 @@ from wa_sync.config.limits import NUMBERS_UNVERIFIED
 from wa_sync.config.repo import load_repo
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
+from wa_sync.health import INVITATION_NOT_ACCEPTED, offline_reasons
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
@@ -266,8 +267,7 @@ def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
     verified = _verified_by_numbers(live)
     if flow is Flow.EMBEDDED_SIGNUP:
         return lines + _signup_onboarding(why, registered=registered) + verified
-    online = any(s.status == "ONLINE" for s in live.senders)
-    return lines + _onboarding(online, registered=registered, flow_why=why, verified=verified)
+    return lines + _onboarding(live, flow_why=why, verified=verified)
 
 
 def _verified_by_numbers(live: LiveCustomer) -> list[str]:
@@ -310,30 +310,45 @@ def _signup_onboarding(why: str, *, registered: bool) -> list[str]:
     return lines
 
 
-def _onboarding(online: bool, *, registered: bool, flow_why: str, verified: list[str]) -> list[str]:
-    if not online:
-        why = (
-            "a sender is registered but none is ONLINE yet"
-            if registered
-            else "no sender is registered yet"
-        )
+def _onboarding(live: LiveCustomer, *, flow_why: str, verified: list[str]) -> list[str]:
+    """The legacy flow's record. A sender registered in the subaccount means steps 2-5
+    are done (SPEC §1: the ISV registers it once the access request is approved); an
+    ONLINE one means the invitation was approved too, and Twilio's 63020 that it is out."""
+    if not live.senders:
         return [
-            f"onboarding:  # {why}: record each step as it happens",
+            "onboarding:  # no sender is registered yet: record each step as it happens",
             f"  flow: legacy  # {flow_why}",
             "  terms_accepted: false",
-            *(verified or ["  business_verification: not_started"]),
+            "  business_verification: not_started",
             "  access_request: not_submitted",
             "  invitation: not_sent",
         ]
-    implied = "implied: a sender is ONLINE in the subaccount"
-    return [
+    online = any(s.status == "ONLINE" for s in live.senders)
+    implied = (
+        "implied: a sender is ONLINE in the subaccount"
+        if online
+        else "implied: a sender is registered in the subaccount, which follows the access "
+        "request's approval"
+    )
+    lines = [
         "onboarding:",
         f"  flow: legacy  # {flow_why}",
         f"  terms_accepted: true  # {implied}",
-        f"  business_verification: verified  # {implied}",
+        *((not online and verified) or [f"  business_verification: verified  # {implied}"]),
         f"  access_request: approved  # {implied}",
-        f"  invitation: approved  # {implied}",
     ]
+    invited = any(
+        r.code == INVITATION_NOT_ACCEPTED for s in live.senders for r in offline_reasons(s)
+    )
+    if online:
+        return [*lines, f"  invitation: approved  # {implied}"]
+    if invited:
+        return [
+            *lines,
+            f"  invitation: pending  # implied: Twilio reports {INVITATION_NOT_ACCEPTED}, "
+            "the business has not accepted Twilio's invitation yet",
+        ]
+    return [*lines, "  invitation: not_sent  # record it when Twilio sends the invitation"]
 
 
 def _sender(sender: LiveSender) -> dict[str, Any]:
