@@ -84,7 +84,9 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
         ) from exc
     try:
         changed = _git(root, "diff", "-z", "--name-only", "--no-renames", "--relative", commit)
-        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
+        # untracked files, those `.gitignore` matches too: an ignored customer file differs
+        # from REF all the same, and a full plan reads it
+        untracked = _git(root, "ls-files", "-z", "--others")
     except GitFailed as exc:
         raise UsageError(f"--changed-since {ref}: git could not list the changes: {exc}") from exc
     paths = frozenset(_paths(changed) + _paths(untracked))
@@ -126,7 +128,7 @@ def changed_files(root: str, base: str) -> frozenset[str] | None:
     except GitFailed:
         return None
     changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
-    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name")
+    untracked = _git(root, "ls-files", "-z", "--others", "--full-name")  # ignored ones too
     return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 
 

@@ -249,3 +249,15 @@ def test_an_edit_through_a_symbolic_link_is_planned(three, cli, linked, target, 
     assert {c["customer"] for c in full["changes"]} == set(expected)  # what a full plan sees
     assert plan["customers"] == expected
     assert touched == set(expected)
+
+
+def test_a_customer_file_git_ignores_is_in_scope(three, cli):  # noqa: F811
+    """A file `.gitignore` matches still differs from REF (REF has no such file) and a
+    full plan reads it: `--changed-since` left it out, silently."""
+    (three.root / ".gitignore").write_text("customers/*-trial.yaml\n")
+    commit(three.root)
+    three.customer("clinic-trial", customer_doc(4))
+    touched, plan = planned(cli, "--changed-since", "HEAD")
+    assert plan["customers"] == ["clinic-trial"]
+    assert touched == {"clinic-trial"}
+    assert {c["cause"] for c in plan["changes"]} == {"config"}  # not drift: the file is new
