@@ -534,3 +534,20 @@ def test_import_of_a_registered_legacy_sender_records_the_approved_access_reques
     repo.edit("customers/shop.yaml", lambda d: d["senders"][0].update(profile={"about": "Hi"}))
     plan = json.loads(cli("plan", "--format", "json").out)
     assert [c["action"] for c in plan["changes"]] == ["update"]  # not blocked at step 2
+
+
+def test_import_refuses_to_guess_the_flow_from_an_invalid_settings_file(
+    repo, cli, emulator, console
+):
+    """wa-sync.yaml with a typo says embedded_signup: the imported file was written as
+    legacy, with a comment that the setting said legacy."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    (repo.root / "wa-sync.yaml").write_text(
+        "settings:\n  onboarding_flow: embedded_signup\n  paralelism: 4\n"
+    )
+    emulator.clear_request_log()
+    result = cli("import", "shop", "--account-sid", console.sid)
+    assert result.code == 1
+    assert "wa-sync.yaml:3:" in result.err
+    assert not (repo.root / "customers" / "shop.yaml").exists()
+    assert emulator.request_log() == []

@@ -247,3 +247,20 @@ def test_a_file_where_the_folder_should_be_is_named(tmp_path: Path, kind, name, 
     assert code == 1
     assert f"{folder} is a file where a directory is needed" in err
     assert "already exists" not in err
+
+
+INVALID_SETTINGS = "settings:\n  onboarding_flow: embedded_signup\n  paralelism: 4\n"
+
+
+def test_new_customer_refuses_to_guess_the_flow_from_an_invalid_settings_file(
+    tmp_path: Path,
+) -> None:
+    """wa-sync.yaml with a typo says embedded_signup: the new file was written as legacy,
+    the default, as if the setting were legacy."""
+    (tmp_path / "wa-sync.yaml").write_text(INVALID_SETTINGS)
+    code, _out, err = run(tmp_path, "new", "customer", "shop-four")
+    assert code == 1
+    assert "wa-sync.yaml:3:" in err
+    assert "--flow" in err
+    assert not (tmp_path / "customers" / "shop-four.yaml").exists()
+    assert run(tmp_path, "new", "customer", "shop-four", "--flow", "embedded_signup")[0] == 0

@@ -80,6 +80,7 @@ def run(
     target = Path(root) / "customers" / f"{customer_id}.yaml"
     if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    default_flow = _settings_flow(root)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         estate = gateway.read([])
         account = _subaccount(estate, account_sid)
@@ -95,7 +96,7 @@ def run(
         live,
         now=datetime.now(UTC),
         emulated=emulated,
-        default_flow=load_settings(root).onboarding_flow,
+        default_flow=default_flow,
     )
     write_file(target, text, force=force)
     refused = _refused(root, target)
@@ -107,6 +108,18 @@ def run(
             + "\n".join(str(p) for p in refused)
         )
     return 0
+
+
+def _settings_flow(root: str) -> Flow:
+    """settings.onboarding_flow, which decides the flow where live state does not tell."""
+    try:
+        return load_settings(root).onboarding_flow
+    except ConfigInvalid as exc:
+        raise UsageError(
+            "wa-sync.yaml does not validate, and its settings.onboarding_flow decides the "
+            "customer's flow where live state does not tell: fix it first (`wa-sync "
+            f"validate`), then import:\n{exc}"
+        ) from exc
 
 
 def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:
