@@ -7,12 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.health import (
-    INVITATION_NOT_ACCEPTED,
-    PENDING_VERIFICATION,
-    next_step,
-    offline_reasons,
-)
+from wa_sync.health import INVITATION_NOT_ACCEPTED, offline_reasons
 from wa_sync.model import (
     AccessRequest,
     BusinessVerification,
@@ -27,7 +22,14 @@ from wa_sync.model import (
 from wa_sync.plan.change import Actor
 from wa_sync.plan.gates import WABA_SETUP
 from wa_sync.signup import signup_stage
-from wa_sync.stage import ONBOARDED, Stage, inactive_fix, subaccount_stage, templates_stage
+from wa_sync.stage import (
+    ONBOARDED,
+    Stage,
+    inactive_fix,
+    sender_stage,
+    subaccount_stage,
+    templates_stage,
+)
 
 NO_ISV = Isv()
 
@@ -106,24 +108,11 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     missing = [s for s in customer.senders if s.sender_id not in live_ids]
     if missing:
         return Stage(6, "run `wa-sync apply` to register the sender", Actor.ISV)
-    offline = [
-        s
-        for s in live.senders
-        if s.status != "ONLINE"
-        and s.sender_id in {d.sender_id for d in customer.senders}
-        and not _awaits_invitation(customer, s)
+    declared = {s.sender_id for s in customer.senders}
+    registered = [
+        s for s in live.senders if s.sender_id in declared and not _awaits_invitation(customer, s)
     ]
-    if offline:
-        sender = offline[0]
-        if sender.status == PENDING_VERIFICATION:  # the one-time code (SPEC §1.1 step 4)
-            return Stage(6, next_step(customer.id, sender), Actor.CUSTOMER)
-        return Stage(
-            6,
-            f"wait for sender {sender.phone_number} to come online (status {sender.status})",
-            Actor.META,
-            waiting=True,
-        )
-    return None
+    return sender_stage(customer.id, registered, step=6, code_step=6, flow=Flow.LEGACY)
 
 
 def _awaits_invitation(customer: Customer, sender: LiveSender) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wa_sync.model import ApprovalStatus, Customer, Flow, LiveAccount, LiveCustomer
+from wa_sync.health import ONLINE, PENDING_VERIFICATION, needs_action, next_step
+from wa_sync.model import ApprovalStatus, Customer, Flow, LiveAccount, LiveCustomer, LiveSender
 from wa_sync.plan.change import SIGNUP_STEPS, STEPS, Actor
 
 ONBOARDED = 9  # every step done (past the last step of either flow)
@@ -30,6 +31,25 @@ class Stage:
     @property
     def last_step(self) -> int:
         return max(self.steps)
+
+
+def sender_stage(
+    customer_id: str, registered: list[LiveSender], *, step: int, code_step: int, flow: Flow
+) -> Stage | None:
+    """The first registered sender not ONLINE, in either flow: its one-time code
+    (`code_step`), else what it needs (`step`), from the ISV when a person must act
+    (OFFLINE, left unfinished in the console), else from Twilio and Meta."""
+    for sender in registered:
+        if sender.status == PENDING_VERIFICATION:
+            return Stage(code_step, next_step(customer_id, sender), Actor.CUSTOMER, flow=flow)
+    for sender in registered:
+        if sender.status == ONLINE:
+            continue
+        action = f"{sender.phone_number}: {next_step(customer_id, sender)}"
+        if needs_action(sender):
+            return Stage(step, action, Actor.ISV, flow=flow)
+        return Stage(step, action, Actor.META, waiting=True, flow=flow)
+    return None
 
 
 def templates_stage(
