@@ -551,3 +551,19 @@ def test_import_refuses_to_guess_the_flow_from_an_invalid_settings_file(
     assert "wa-sync.yaml:3:" in result.err
     assert not (repo.root / "customers" / "shop.yaml").exists()
     assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["", "force"])
+def test_import_refuses_a_customer_whose_file_has_the_yml_extension(
+    repo, cli, emulator, console, force
+):
+    """customers/shop.yml is shop's file under an extension wa-sync does not read: import
+    wrote shop.yaml beside it and said to run `plan`, and validate's fix (rename the .yml
+    to .yaml) then wrote over the imported file."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    (repo.root / "customers" / "shop.yml").write_text("name: Shop\n", encoding="utf-8")
+    result = cli("import", "shop", "--account-sid", console.sid, *(["--force"] if force else []))
+    assert result.code == 1
+    assert "customers/shop.yml" in result.err
+    assert "rename it to customers/shop.yaml" in result.err
+    assert not (repo.root / "customers" / "shop.yaml").exists()

@@ -80,6 +80,12 @@ def run(
     target = Path(root) / "customers" / f"{customer_id}.yaml"
     if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    if target.with_suffix(".yml").exists():  # wa-sync reads no .yml: two files for one id
+        raise UsageError(
+            f"customers/{customer_id}.yml is this customer's file under an extension wa-sync "
+            f"does not read: rename it to customers/{customer_id}.yaml, then import with "
+            "--force to refresh it from the subaccount"
+        )
     default_flow = _settings_flow(root)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         estate = gateway.read([])
