@@ -65,27 +65,7 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(
     *, root: str, customer_id: str, account_sid: str, force: bool, emulator: bool, runtime: Runtime
 ) -> int:
-    if not CUSTOMER_ID_PATTERN.match(customer_id):
-        raise UsageError(
-            f"{customer_id!r} is not a valid customer id: use 2-56 characters "
-            "a-z, 0-9 and -, starting with a letter or digit"
-        )
-    if not ACCOUNT_SID_PATTERN.match(account_sid):
-        raise UsageError(
-            f"--account-sid {account_sid!r} is not an Account SID: AC and 32 hex digits in "
-            "lower case, as Twilio writes it (copy it from the Console)"
-        )
-    if not Path(root).is_dir():
-        raise UsageError(f"--root {root}: no such directory")
-    target = Path(root) / "customers" / f"{customer_id}.yaml"
-    if (target.exists() or target.is_symlink()) and not force:
-        raise UsageError(f"{target} already exists; pass --force to overwrite it")
-    if target.with_suffix(".yml").exists():  # wa-sync reads no .yml: two files for one id
-        raise UsageError(
-            f"customers/{customer_id}.yml is this customer's file under an extension wa-sync "
-            f"does not read: rename it to customers/{customer_id}.yaml, then import with "
-            "--force to refresh it from the subaccount"
-        )
+    target = _target(root, customer_id, account_sid, force=force)
     default_flow = _settings_flow(root)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         estate = gateway.read([])
@@ -114,6 +94,32 @@ def run(
             + "\n".join(str(p) for p in refused)
         )
     return 0
+
+
+def _target(root: str, customer_id: str, account_sid: str, *, force: bool) -> Path:
+    """customers/ID.yaml, once the arguments and what is already there allow writing it."""
+    if not CUSTOMER_ID_PATTERN.match(customer_id):
+        raise UsageError(
+            f"{customer_id!r} is not a valid customer id: use 2-56 characters "
+            "a-z, 0-9 and -, starting with a letter or digit"
+        )
+    if not ACCOUNT_SID_PATTERN.match(account_sid):
+        raise UsageError(
+            f"--account-sid {account_sid!r} is not an Account SID: AC and 32 hex digits in "
+            "lower case, as Twilio writes it (copy it from the Console)"
+        )
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
+    target = Path(root) / "customers" / f"{customer_id}.yaml"
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    if target.with_suffix(".yml").exists():  # wa-sync reads no .yml: two files for one id
+        raise UsageError(
+            f"customers/{customer_id}.yml is this customer's file under an extension wa-sync "
+            f"does not read: rename it to customers/{customer_id}.yaml, then import with "
+            "--force to refresh it from the subaccount"
+        )
+    return target
 
 
 def _settings_flow(root: str) -> Flow:
