@@ -567,3 +567,22 @@ def test_import_refuses_a_customer_whose_file_has_the_yml_extension(
     assert "customers/shop.yml" in result.err
     assert "rename it to customers/shop.yaml" in result.err
     assert not (repo.root / "customers" / "shop.yaml").exists()
+
+
+def test_import_declares_the_display_name_in_metas_review(repo, cli, emulator, console):
+    """A rename in Meta's review is the newest word on the sender's name: imported as the
+    name in service, the plan warned that once Meta approved it the next plan would change
+    it back, and that plan did (Meta limits display-name changes, 10 in 30 days)."""
+    sid = console.sender("+14155550901", {"name": "Shop Co"})
+    emulator.set_display_name_status(sid, "PENDING_REVIEW", "Shop Company")
+
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    assert repo.read("customers/shop.yaml")["senders"][0]["display_name"] == "Shop Company"
+    text = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8")
+    assert "'Shop Co' stays in service until Meta approves it" in text
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out
+    assert "changes it back" not in plan.out
+
+    emulator.set_display_name_status(sid, "APPROVED", "Shop Company")
+    assert cli("plan", "--detailed-exitcode").code == 0

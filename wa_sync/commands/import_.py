@@ -248,11 +248,10 @@ def customer_yaml(
         f"name: {scalar(name)}  # the business's name, {source}: check it",
         *_onboarding_lines(live, default_flow),
     ]
-    body: dict[str, Any] = {}
     if live.senders:
-        body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
-    if body:
-        lines.append(dump(body).rstrip())
+        senders = sorted(live.senders, key=lambda s: s.sender_id)
+        lines += _names_in_review(senders)
+        lines.append(dump({"senders": [_sender(s) for s in senders]}).rstrip())
     if newest(live):
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
@@ -376,8 +375,30 @@ def _onboarding(live: LiveCustomer, *, flow_why: str, verified: list[str]) -> li
     return [*lines, "  invitation: not_sent  # record it when Twilio sends the invitation"]
 
 
+def _in_review(sender: LiveSender) -> str | None:
+    """The display name in Meta's review: the newest word on the sender's name. Declared,
+    the plan waits for Meta; the name in service declared instead would be put back by
+    the plan after Meta approves the new one."""
+    if (sender.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+        return None
+    return sender.pending_display_name or None
+
+
+def _names_in_review(senders: Sequence[LiveSender]) -> list[str]:
+    said = [
+        f"#   {s.phone_number}: {name!r}; {s.display_name!r} stays in service until Meta "
+        "approves it"  # repr: Twilio's text can end no comment
+        for s in senders
+        if (name := _in_review(s)) and name != s.display_name
+    ]
+    if not said:
+        return []
+    return ["# Display names in Meta's review, declared as the names to keep:", *said]
+
+
 def _sender(sender: LiveSender) -> dict[str, Any]:
-    doc: dict[str, Any] = {"phone_number": sender.phone_number, "display_name": sender.display_name}
+    name = _in_review(sender) or sender.display_name
+    doc: dict[str, Any] = {"phone_number": sender.phone_number, "display_name": name}
     profile = {k: v for k, v in thaw(sender.profile).items() if v not in (None, "", [])}
     if profile:
         doc["profile"] = profile
