@@ -120,6 +120,18 @@ def _config_files(root: str) -> list[str]:
     return files
 
 
+def toplevel(path: str) -> str | None:
+    """The top of the git work tree that holds `path` (or, for a path not made yet, its
+    nearest existing folder); None outside one, or without git."""
+    folder = os.path.abspath(path)
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    try:
+        return _git(folder, "rev-parse", "--show-toplevel").strip() or None
+    except GitFailed:
+        return None
+
+
 def changed_files(root: str, base: str) -> frozenset[str] | None:
     """Real paths of the files that differ from `base` (untracked ones included);
     None when `root` is not in a git work tree; GitFailed when `base` is unknown."""
