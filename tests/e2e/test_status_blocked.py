@@ -7,6 +7,7 @@ import json
 
 from tests.e2e.helpers import customer_doc
 from tests.e2e.test_embedded_signup import APPROVED_ISV, signup_doc
+from tests.e2e.test_reconcile import senders_of
 
 
 def test_status_lists_each_blocked_change_with_its_gate_and_actor(repo, cli, emulator):
@@ -77,3 +78,17 @@ def test_a_sender_left_unfinished_in_the_console_is_the_isvs_to_finish(repo, cli
     text = cli("status").out
     assert "2 sender(s) need action" in text
     assert "Twilio/Meta" not in text
+
+
+def test_a_sender_offline_for_twilios_invitation_waits_on_the_customer(repo, cli, emulator):
+    """Twilio's 63020: the business has not accepted Twilio's invitation, which only the
+    customer can do (in Meta Business Suite); status said the ISV must act."""
+    repo.write("wa-sync.yaml", APPROVED_ISV)
+    repo.customer("signup-shop", signup_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    (sender,) = senders_of(emulator, "signup-shop")
+    emulator.set_sender_status(sender["sid"], "OFFLINE", ["63020"])
+
+    (customer,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert customer["stage"]["actor"] == "customer"
+    assert "has not accepted Twilio's invitation" in customer["stage"]["next_action"]
