@@ -98,13 +98,15 @@ def linked_to(root: str, paths: Iterable[str]) -> frozenset[str]:
     are, or lie in a folder that is, a symbolic link to one of `paths` (relative to
     `root`): git lists the file a link points to as changed, never the link."""
     top = os.path.realpath(root)
-    targets = {os.path.realpath(os.path.join(top, path)) for path in paths}
-    found = set()
+    links = {}  # relative -> real path, of the configuration files that are links
     for relative in _config_files(root):
         real = os.path.realpath(os.path.join(top, relative))
-        if real != os.path.join(top, relative) and real in targets:
-            found.add(relative)
-    return frozenset(found)
+        if real != os.path.join(top, relative):
+            links[relative] = real
+    if not links:  # the common case: no real path of git's list to make
+        return frozenset()
+    targets = {os.path.realpath(os.path.join(top, path)) for path in paths}
+    return frozenset(relative for relative, real in links.items() if real in targets)
 
 
 def _config_files(root: str) -> list[str]:
