@@ -16,10 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wa_sync.commands.common import EMULATOR_BANNER, connect
-from wa_sync.commands.files import write_file
+from wa_sync.commands.files import adopted_account, adopted_in, write_file
 from wa_sync.commands.import_templates import (
     dump,
     left_out_lines,
@@ -185,10 +183,12 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
         if path.stem == customer_id or not path.is_file():  # a FIFO would block
             continue
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             continue  # `validate` says what is wrong with it
-        adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+        if path.stem != account.customer_id and account.sid not in text:
+            continue  # it can adopt only a SID it names: most files need no parsing
+        adopted = adopted_in(text)
         if account.customer_id == path.stem and adopted not in (None, account.sid):
             raise UsageError(
                 f"subaccount {account.sid} is named {account.friendly_name!r}, the name of "
@@ -211,11 +211,7 @@ def _refuse_swapping(
     one, that subaccount would be left without a customer file, in no plan."""
     if not target.is_file():  # never read a FIFO or a device (they block or never end)
         return
-    try:
-        doc = yaml.safe_load(target.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return  # no file that names a subaccount
-    adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+    adopted = adopted_account(target)
     named = [a for a in accounts if a.customer_id == customer_id and a.status != "closed"]
     managed = next((a for a in accounts if a.sid == adopted), named[0] if len(named) == 1 else None)
     if managed is None or managed.sid == account.sid:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.commands.files import write_file
+from wa_sync.commands.files import adopted_account, write_file
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import ConfigInvalid, UsageError
 from wa_sync.model import CUSTOMER_ID_PATTERN, TEMPLATE_NAME_PATTERN, Flow, rollout_name_clash
@@ -96,6 +96,13 @@ def run(
         raise UsageError(
             f"{relative.parent / existing.name} already exists; edit it, or pass --force to "
             "replace it with a fresh scaffold"
+        )
+    if kind == "customer" and (sid := adopted_account(target)):
+        raise UsageError(
+            f"{relative} adopts subaccount {sid} (account_sid): a fresh scaffold would leave it "
+            f"in no customer file and make a new subaccount wa-sync:{name}. Edit the file "
+            f"instead (`wa-sync import {name} --account-sid {sid} --force` refreshes it from "
+            "Twilio)"
         )
     write_file(target, text, force=force, shown=relative)
     out.write(f"Wrote {relative}.\n")
