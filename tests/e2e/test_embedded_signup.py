@@ -291,7 +291,8 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
     failed = cli("plan")
     assert failed.code == 1
     assert "recall_offer is UTILITY in WhatsApp" in failed.out  # the plan is shown
-    assert "1 template(s) re-categorised by Meta, and settings.on_category_change is fail" in (
+    told = "1 template(s) with another category in WhatsApp than declared, and settings."
+    assert told + "on_category_change is fail: customer.shop/template.recall_offer[en]" in (
         failed.err
     )
     isv.edit("customers/shop.yaml", lambda d: d["templates"][1].update(category="UTILITY"))
