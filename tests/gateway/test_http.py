@@ -293,7 +293,7 @@ def test_once_apply_stops_starting_writes_a_wait_before_a_retry_ends_the_request
 
 
 def test_closing_the_transport_ends_a_request_left_behind_in_its_wait_before_a_retry(server):
-    # a read its command left behind (docs/reliability.md #126) held the process's exit
+    # a read its command left behind (docs/reliability.md #127) held the process's exit
     # for Twilio's Retry-After; none starts on the closed transport, while its twin (the
     # apply lock's, closed once the lock is released) goes on
     server.then(Reply(429, headers={"Retry-After": "60"}))
