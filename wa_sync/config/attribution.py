@@ -162,15 +162,18 @@ def render_problems(renderings: Renderings, renderer: Renderer) -> Iterator[Prob
         elif (once := (library.name, exc.path, str(exc))) not in seen:
             seen.add(once)
             where = failure.doc.where(failure.entry)
-            yield replace(problem, message=f"{exc} (rendering it for customer "
-                                           f"{failure.customer!r}, {where})")  # fmt: skip
+            message = f"{exc} (rendering it for customer {failure.customer!r}, {where})"
+            yield replace(problem, message=message)
 
 
 def _language(failure: Failure) -> str:
+    """The language of the localization whose text failed ("" when none is)."""
     path = failure.error.path
-    return next(
-        (lang for lang in failure.languages if path.startswith(failure.library.path(lang))), ""
-    )
+    for language in failure.languages:
+        top = failure.library.path(language)
+        if path == top or path.startswith(f"{top}."):
+            return language
+    return ""
 
 
 def _not_text(failure: Failure, renderer: Renderer) -> list[str]:
