@@ -146,3 +146,16 @@ def test_a_text_that_no_values_render_is_the_librarys_and_reported_once(tmp_path
     assert "a filter's argument is wrong" in error["message"]
     assert "(rendering it for customer 'bench-00001'" in error["message"]
     assert error["fix"].startswith("check the ${{ ... }} and {% ... %} of this text")
+
+
+def test_a_rule_every_rendering_breaks_is_the_librarys_though_the_figures_differ(tmp_path):
+    """A text too long for every customer's name, by as much as each name: every
+    customer's values were blamed, since no two messages were the same."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business * 70 }}")
+    give_business(root, 2, "'Bench Business Two'")  # a body longer than the others'
+
+    found = errors(root)
+
+    (error,) = found  # the en body's (edit_library changes that one), once
+    assert (error["file"], error["rule"]) == (LIBRARY, "TPL-BODY-LEN")

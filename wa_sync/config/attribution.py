@@ -64,21 +64,28 @@ def for_customers(
             if template.library:
                 users.setdefault(id(template), []).append(customer)
                 everyone.setdefault((template.library, template.language), set()).add(customer.id)
-    having: dict[Problem, set[str]] = {}  # the same problem, from whose renderings
+    having: dict[tuple[str, Location, str], set[str]] = {}  # a rule at a place: whose
     for problem, template in origins.values():
-        having.setdefault(problem, set()).update(c.id for c in users.get(id(template), ()))
-    attributed = []
+        having.setdefault(_broken(problem), set()).update(c.id for c in users[id(template)])
+    attributed, told = [], set()
     for problem in problems:
         origin = origins.get(id(problem))
         if origin is None:
             attributed.append(problem)
             continue
-        template = origin[1]
-        if having[problem] >= everyone.get((template.library, template.language), set()):
-            attributed.append(problem)
-        else:
+        template, broken = origin[1], _broken(problem)
+        if having[broken] < everyone[(template.library, template.language)]:
             attributed += [_lint_at_values(c, template, problem) for c in users[id(template)]]
+        elif broken not in told:  # the library's: once, though the renderings' figures
+            told.add(broken)  # differ (a body too long for every customer, by each's name)
+            attributed.append(problem)
     return attributed
+
+
+def _broken(problem: Problem) -> tuple[str, Location, str]:
+    """The rule broken and where in the library's text: what every rendering may share
+    while its message differs (the length of each customer's body, say)."""
+    return (problem.rule, problem.where, problem.key)
 
 
 def _lint_at_values(customer: Customer, template: Template, problem: Problem) -> Problem:
