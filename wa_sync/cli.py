@@ -135,6 +135,8 @@ def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str], err: T
             for command in action.choices.values():
                 known |= set(command._option_string_actions)
     for word in argv:
+        if word == "--":  # the end of options: what follows is no option
+            return
         option = word.split("=", 1)[0]
         if option.startswith("--") and option not in known:
             close = difflib.get_close_matches(option, sorted(known), n=1)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from wa_sync import __version__
 from wa_sync.cli_onboarding import (
@@ -56,7 +57,27 @@ def _global_options(parser: argparse.ArgumentParser, shown: Sequence[str]) -> No
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a did-you-mean for a mistyped command or choice."""
+    """argparse with a did-you-mean for a mistyped command or choice, and the value an
+    option takes when it has none."""
+
+    def error(self, message: str) -> NoReturn:
+        missing = re.fullmatch(r"argument (?:\S+/)?(\S+): expected one argument", message)
+        if missing:
+            message += self._value_hint(missing[1])
+        super().error(message)
+
+    def _value_hint(self, option: str) -> str:
+        """What `option` takes, from its help and this command's examples: argparse says
+        only "expected one argument" when the word after it is missing or starts with '-'
+        (`--changed-since --`, an unset CI variable before the next option)."""
+        action = self._option_string_actions.get(option)
+        if action is None or not action.help or action.help == argparse.SUPPRESS:
+            return ""
+        hint = f"\n{option} needs a value, {action.metavar or action.dest.upper()}: {action.help}"
+        example = re.search(rf"wa-sync\b[^\n]*?{re.escape(option)}[ =][^-\s]\S*", self.epilog or "")
+        if example:
+            hint += f"; for example `{example[0]}`"
+        return f"{hint} (a value that starts with '-' is written {option}=VALUE)"
 
     def _check_value(self, action: argparse.Action, value: object) -> None:
         choices = action.choices
@@ -199,7 +220,8 @@ def _apply(command: Command) -> None:
         _TWILIO,
         "  wa-sync apply                       plan, show it, ask for yes\n"
         "  wa-sync apply plan.json             carry out a saved plan (refused if stale)\n"
-        "  wa-sync apply --auto-approve --report apply-report.jsonl   in CI",
+        "  wa-sync apply --auto-approve --report apply-report.jsonl   in CI\n"
+        "  wa-sync apply --changed-since HEAD~1   only what the last commit (a merge) changed",
     )
     p.add_argument(
         "planfile",
@@ -363,7 +385,7 @@ def _reconcile_options(p: argparse.ArgumentParser) -> None:
         type=revision,
         metavar="REF",
         help="only the customers whose files, or the library templates they use, differ from "
-        "git revision REF (all when wa-sync.yaml does)",
+        "REF, a git revision (all when wa-sync.yaml does)",
     )
     p.add_argument(
         "--prune",

@@ -42,7 +42,8 @@ the command's end and the interpreter's exit; and once the interpreter has waite
 its threads (atexit), the signals are ignored, since Python then puts the system's
 default back for its last milliseconds. After an error or a stop the command's rules
 go on: a second signal lets a third end the process while the interpreter waits for
-the reads or writes left in flight.
+the writes a stop at once left in flight, or an attempt on its way (reads left behind
+end as the gateway closes its transport: gateway/http.py `Transport.close`).
 
 The handlers are installed whatever the signals' dispositions were: a process started
 in the background by a non-interactive shell inherits SIGINT ignored, and CI runners

@@ -221,6 +221,8 @@ class Customer:
     where: Location = field(default_factory=_nowhere)  # the customer file
     lines: Mapping[str, int] = field(default_factory=_empty)  # key path -> line in the file
     protect: bool = False  # nothing in its subaccount is ever deleted (SPEC §4.8)
+    # (library template, language) -> the key path of the `use:` entry that renders it
+    uses: Mapping[tuple[str, str], str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def friendly_name(self) -> str:

@@ -36,6 +36,45 @@ def test_a_misspelt_option_gets_a_did_you_mean(capsys, tmp_path):
     assert "did you mean --format?" in capsys.readouterr().err
 
 
+PLAN_EXAMPLE = "wa-sync plan --changed-since origin/main"
+
+
+@pytest.mark.parametrize(
+    ("argv", "example"),
+    [
+        (["plan", "--changed-since", "--"], PLAN_EXAMPLE),
+        (["plan", "--changed-since", "--prune"], PLAN_EXAMPLE),
+        (["plan", "--changed-since"], PLAN_EXAMPLE),
+        (["apply", "--changed-since", "-v"], "wa-sync apply --changed-since HEAD~1"),
+    ],
+    ids=["end-of-options", "another-option", "last-word", "apply-a-short-option"],
+)
+def test_an_option_without_its_value_says_what_value_it_takes(argv, example, capsys, tmp_path):
+    """`--changed-since --` (an unset CI variable before a `--`, say) suggested "did you
+    mean --db?", an option of another command: the error says the option needs a git
+    revision, and shows one."""
+    assert main([*argv, "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "argument --changed-since: expected one argument" in err
+    assert "did you mean" not in err
+    assert "--changed-since needs a value, REF: only the customers whose files" in err
+    assert "differ from REF, a git revision" in err
+    assert f"for example `{example}`" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["plan", "--shard"], "--shard needs a value, K/N: only the customers in shard K of N"),
+        (["status", "--customer"], "for example `wa-sync status --customer acme-dental`"),
+    ],
+    ids=["shard", "a-global-option"],
+)
+def test_other_options_without_their_value_say_it_too(argv, hint, capsys, tmp_path):
+    assert main(["--root", str(tmp_path), *argv]) == 1
+    assert hint in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["plan", "--help"]], ids=["version", "help"])
 def test_help_and_version_still_exit_0(argv, capsys):
     assert main(argv) == 0

@@ -4,12 +4,15 @@ new customers per rolling 7 days."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from tests.config.conftest import run_cli
+from wa_sync.config.flows import read_onboarding
 from wa_sync.config.limits import busiest_week
+from wa_sync.config.yamlfile import parse_yaml
+from wa_sync.model import Flow
 
 
 def sender(n: int) -> dict:
@@ -85,13 +88,43 @@ def test_busiest_week(days, expected):
     assert busiest_week([date.fromisoformat(d) for d in days]) == expected
 
 
-def test_signups_on_the_last_days_of_the_calendar_are_counted_not_a_crash(tmp_path):
+def test_signups_on_the_last_days_of_the_calendar_are_reported_not_a_crash(tmp_path):
     for n, day in enumerate(["9999-12-25", "9999-12-31"]):
         write_customer(tmp_path, f"shop-{n}", signup(day))
-    result = run_cli("validate", "--root", str(tmp_path))
-    assert result.code == 0, result.output
-    assert "internal error" not in result.output
+    code, report = validate(tmp_path)
+    assert code == 1  # days in the future (below)
+    assert [e["message"][:14] for e in report["errors"]] == ["'9999-12-25' i", "'9999-12-31' i"]
     assert busiest_week([date(9999, 12, 25), date.max]) == (2, date(9999, 12, 25))
+
+
+def test_a_signup_date_in_the_future_is_an_error_at_its_line(tmp_path):
+    """A typo'd year (2027 for 2026) took the signup out of its week: validate passed, and
+    Meta's weekly limit and `status` counted one signup too few."""
+    write_customer(tmp_path, "shop", signup("2099-11-30"))
+    code, report = validate(tmp_path)
+    assert code == 1
+    (error,) = report["errors"]
+    assert (error["file"], error["key"]) == ("customers/shop.yaml", "onboarding.signup_date")
+    assert error["message"].startswith("'2099-11-30' is in the future (today is ")
+    assert "leave signup_date out" in error["fix"]
+
+
+def test_tomorrow_in_utc_is_today_somewhere_and_is_valid(tmp_path):
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)  # today at UTC+14 (Kiribati)
+    write_customer(tmp_path, "shop", signup(tomorrow.isoformat()))
+    code, report = validate(tmp_path)
+    assert code == 0, report
+
+
+@pytest.mark.parametrize(
+    ("day", "valid"),
+    [("2026-12-07", True), ("2026-12-08", True), ("2026-12-09", True), ("2026-12-10", False)],
+    ids=["yesterday", "today", "tomorrow-today-in-kiribati", "the-day-after"],
+)
+def test_the_latest_signup_date_is_the_day_after_utcs(day, valid):
+    doc = parse_yaml(json.dumps(signup(day)), "customers/shop.yaml")
+    _, problems = read_onboarding(doc, Flow.EMBEDDED_SIGNUP, today=date(2026, 12, 8))
+    assert (problems == []) is valid
 
 
 @pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "0000-01-01"])

@@ -1,13 +1,19 @@
-"""A lint problem in a library template says whose rendering has it, when only some
-customers' `with:` values cause it; a fault of the library itself is reported once."""
+"""A problem of a library template's rendering is located where it is fixed: at the
+`with:` line of each customer whose values cause it (a long business name, a value
+holding a placeholder, a number where the text needs text), naming the library's line it
+shows in; a fault of the library itself, one that every rendering has, is reported once
+at the library's line."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from bench.estate import write_estate
 from tests.config.conftest import run_cli
+
+LIBRARY = "templates/bench_notice_0.yaml"
 
 
 def estate(tmp_path: Path, customers: int) -> Path:
@@ -16,65 +22,140 @@ def estate(tmp_path: Path, customers: int) -> Path:
     return root
 
 
-def give_business(root: Path, n: int, name: str) -> None:
+def give_business(root: Path, n: int, value: str) -> None:
+    """Customer n's `with: {business: value}` (value as YAML: a quoted text, a number)."""
     path = root / "customers" / f"bench-{n:05d}.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"business: .*", f"business: '{name}'", text, count=1), encoding="utf-8")
+    path.write_text(re.sub(r"business: .*", f"business: {value}", text, count=1), "utf-8")
 
 
-def errors(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith("error: ")]
+def edit_library(root: Path, old: str, new: str) -> None:
+    path = root / LIBRARY
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_problem_caused_by_one_customers_params_names_that_customer(tmp_path):
+def errors(root: Path) -> list[dict]:
+    result = run_cli("validate", "--root", str(root), "--format", "json")
+    assert result.code == 1, result.output
+    return json.loads(result.out)["errors"]
+
+
+def with_line(root: Path, n: int) -> int:
+    lines = (root / "customers" / f"bench-{n:05d}.yaml").read_text("utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.strip() == "with:")
+
+
+def test_a_rule_broken_by_one_customers_values_is_reported_at_its_with_line(tmp_path):
+    """It was reported at the library's line with the library's fix ("shorten it"), and
+    only a note at the end named the customer."""
     root = estate(tmp_path, customers=4)
-    give_business(root, 2, "Y" * 990)
+    give_business(root, 2, "'" + "Y" * 990 + "'")
 
-    result = run_cli("validate", "--root", str(root))
+    found = errors(root)
 
-    assert result.code == 1
-    found = errors(result.output)
     assert len(found) == 2  # the en and es bodies of that one rendering
-    for line in found:
-        assert line.startswith("error: templates/bench_notice_0.yaml:")
-        assert "over WhatsApp's limit of 1024" in line
-        assert line.endswith(
-            "(as rendered with the `with:` values of customer bench-00002 "
-            "(customers/bench-00002.yaml))"
+    for error in found:
+        assert (error["file"], error["line"]) == ("customers/bench-00002.yaml", with_line(root, 2))
+        assert error["key"] == "templates[0].with"
+        assert error["rule"] == "TPL-BODY-LEN"
+        assert error["message"].startswith("customer 'bench-00002', template 'bench_notice_0' [")
+        assert f"with these `with:` values, the text at {LIBRARY}:" in error["message"]
+        assert "over WhatsApp's limit of 1024" in error["message"]
+        assert error["fix"].startswith("change these values (other customers' values render")
+        assert (
+            f"or {LIBRARY} so that it suits them too; for the rendered text: shorten"
+            in (error["fix"])
         )
 
 
-def test_customers_sharing_a_rendering_are_named_together(tmp_path):
+def test_a_value_holding_a_placeholder_is_reported_at_its_with_line(tmp_path):
+    """`{{3}}` in a business name made the library's text lack a sample: the fix said to
+    add one to the library's variables."""
+    root = estate(tmp_path, customers=3)
+    give_business(root, 1, "'Shop {{3}}'")
+
+    found = errors(root)
+
+    assert {(e["file"], e["rule"]) for e in found} == {("customers/bench-00001.yaml", "VAR-SAMPLE")}
+
+
+def test_customers_sharing_a_rendering_each_have_it_at_their_own_with_line(tmp_path):
     root = estate(tmp_path, customers=6)
     for n in (1, 2, 3, 4, 5):
-        give_business(root, n, "Z" * 990)  # one rendering, shared by five customers
+        give_business(root, n, "'" + "Z" * 990 + "'")  # one rendering, shared by five
 
-    result = run_cli("validate", "--root", str(root))
+    found = errors(root)
 
-    found = errors(result.output)
-    assert len(found) == 2
-    assert all(
-        line.endswith(
-            "customers bench-00001 (customers/bench-00001.yaml), bench-00002 "
-            "(customers/bench-00002.yaml), bench-00003 (customers/bench-00003.yaml) "
-            "and 2 more)"
-        )
-        for line in found
-    )
+    assert sorted({e["file"] for e in found}) == [
+        f"customers/bench-0000{n}.yaml" for n in range(1, 6)
+    ]
+    assert len(found) == 10  # en and es, for each of the five
 
 
 def test_a_fault_of_the_library_itself_is_reported_once_as_it_is(tmp_path):
     root = estate(tmp_path, customers=5)
-    library = root / "templates" / "bench_notice_0.yaml"
-    text = library.read_text(encoding="utf-8")
-    library.write_text(
-        text.replace("title: Ver\n", "title: Ver los detalles del pedido completo\n"),
-        encoding="utf-8",
-    )
+    edit_library(root, "title: Ver\n", "title: Ver los detalles del pedido completo\n")
 
-    result = run_cli("validate", "--root", str(root))
+    (error,) = errors(root)
 
-    (line,) = errors(result.output)
-    assert line.startswith("error: templates/bench_notice_0.yaml:")
-    assert "title 'Ver los detalles del pedido completo'" in line
-    assert "rendered with" not in line
+    assert error["file"] == LIBRARY
+    assert "title 'Ver los detalles del pedido completo'" in error["message"]
+    assert "with:" not in error["message"]
+
+
+def test_a_number_where_the_text_needs_text_is_reported_at_its_with_line(tmp_path):
+    """`business: 42` and a text that truncates it: the library's line was blamed, with
+    a fix about its filters, even with one customer."""
+    root = estate(tmp_path, customers=1)
+    edit_library(root, "${{ business }}", "${{ business | truncate(30) }}")
+    give_business(root, 1, "42")
+
+    (error,) = errors(root)
+
+    assert error["file"] == "customers/bench-00001.yaml"
+    assert (error["key"], error["line"]) == ("templates[0].with.business", with_line(root, 1) + 1)
+    assert "gives business as a number or true/false, not text" in error["message"]
+    assert f"the text at {LIBRARY}:" in error["message"]
+    assert "object of type 'int' has no len()" in error["message"]
+    assert error["fix"].startswith('write it as text, in quotes (business: "42")')
+
+
+def test_values_that_the_library_cannot_render_where_others_render_are_the_customers(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business * 200 }}")  # under the sandbox's bound
+    give_business(root, 3, "'" + "W" * 999 + "'")  # x200: past it
+
+    found = errors(root)
+
+    sandbox = [e for e in found if "refused by the template sandbox" in e["message"]]
+    (error,) = sandbox
+    assert (error["file"], error["key"]) == ("customers/bench-00003.yaml", "templates[0].with")
+    assert error["fix"].startswith("change these values (other customers' values render)")
+
+
+def test_a_text_that_no_values_render_is_the_librarys_and_reported_once(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business | truncate(1) }}")
+
+    (error,) = errors(root)
+
+    assert error["file"] == LIBRARY
+    assert error["key"].startswith("localizations.")
+    assert "a filter's argument is wrong" in error["message"]
+    assert "(rendering it for customer 'bench-00001'" in error["message"]
+    assert error["fix"].startswith("check the ${{ ... }} and {% ... %} of this text")
+
+
+def test_a_rule_every_rendering_breaks_is_the_librarys_though_the_figures_differ(tmp_path):
+    """A text too long for every customer's name, by as much as each name: every
+    customer's values were blamed, since no two messages were the same."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business * 70 }}")
+    give_business(root, 2, "'Bench Business Two'")  # a body longer than the others'
+
+    found = errors(root)
+
+    (error,) = found  # the en body's (edit_library changes that one), once
+    assert (error["file"], error["rule"]) == (LIBRARY, "TPL-BODY-LEN")

@@ -279,7 +279,7 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
 
     plan = cli("plan", "--detailed-exitcode")
     assert plan.code == 0  # drift that no apply can undo is not a change
-    assert "category changed from MARKETING to UTILITY" in plan.out
+    assert "recall_offer is UTILITY in WhatsApp, and the file declares MARKETING" in plan.out
     doc = json.loads(cli("plan", "--format", "json").out)
     jsonschema.Draft202012Validator(load_schema("plan")).validate(doc)
     kinds = {n["address"]: n["kind"] for n in doc["notes"]}
@@ -290,14 +290,15 @@ def test_a_meta_recategorisation_is_a_drift_note_and_no_write(isv, cli, emulator
     isv.write("wa-sync.yaml", {**APPROVED_ISV, "settings": {"on_category_change": "fail"}})
     failed = cli("plan")
     assert failed.code == 1
-    assert "category changed from MARKETING to UTILITY" in failed.out  # the plan is shown
-    assert "1 template(s) re-categorised by Meta, and settings.on_category_change is fail" in (
+    assert "recall_offer is UTILITY in WhatsApp" in failed.out  # the plan is shown
+    told = "1 template(s) with another category in WhatsApp than declared, and settings."
+    assert told + "on_category_change is fail: customer.shop/template.recall_offer[en]" in (
         failed.err
     )
     isv.edit("customers/shop.yaml", lambda d: d["templates"][1].update(category="UTILITY"))
     accepted = cli("plan", "--detailed-exitcode")
     assert accepted.code == 0, accepted.err
-    assert "category changed" not in accepted.out
+    assert "in WhatsApp, and the file declares" not in accepted.out
 
 
 def test_ignored_profile_fields_edited_in_whatsapp_manager_stay(isv, cli, emulator):

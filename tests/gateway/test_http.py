@@ -17,6 +17,7 @@ from twilio.rest import Client
 from tests.gateway.scripted import Reply, ScriptedServer, Sleeps, Trickler
 from wa_sync.gateway.http import (
     BadAnswer,
+    Closed,
     GaveUp,
     OutcomeUnknown,
     Transport,
@@ -289,6 +290,26 @@ def test_once_apply_stops_starting_writes_a_wait_before_a_retry_ends_the_request
     assert isinstance(refused, GaveUp), refused
     assert "429 Too Many Requests (not tried again: apply is stopping)" in str(refused)
     assert len(server.seen) == 1
+
+
+def test_closing_the_transport_ends_a_request_left_behind_in_its_wait_before_a_retry(server):
+    # a read its command left behind (docs/reliability.md #127) held the process's exit
+    # for Twilio's Retry-After; none starts on the closed transport, while its twin (the
+    # apply lock's, closed once the lock is released) goes on
+    server.then(Reply(429, headers={"Retry-After": "60"}))
+    client = Transport(base_url=server.url, attempts=4, timeout=2.0)
+    twin = client.twin()
+    with ThreadPoolExecutor(1) as pool:
+        request = pool.submit(get, client)
+        while not server.seen:
+            time.sleep(0.01)
+        client.close()
+        closed = request.exception(timeout=30)
+    assert isinstance(closed, Closed), closed
+    with pytest.raises(Closed):
+        get(client)
+    assert len(server.seen) == 1
+    assert get(twin).status_code == 200
 
 
 def test_the_lock_s_twin_has_no_checkpoint(server, sleeps):

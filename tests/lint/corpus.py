@@ -4,6 +4,7 @@ rule fires many times, over well-formed and odd shapes, inline and library templ
 from __future__ import annotations
 
 import random
+from types import MappingProxyType
 from typing import Any
 
 from wa_sync.errors import Location
@@ -277,6 +278,12 @@ def configs(seed: int = 7, count: int = 12) -> list[Config]:
                     senders=tuple(sender(rng, file, i) for i in range(rng.randint(0, 3))),
                     where=Location(file, 1),
                     lines=freeze({"templates": 4}),
+                    uses=MappingProxyType(
+                        {
+                            (t.library, t.language): f"templates[{len(own) + k}]"
+                            for k, t in enumerate(shared)
+                        }
+                    ),
                     onboarding=Onboarding(
                         business_verification=rng.choice(list(BusinessVerification))
                     ),

@@ -19,11 +19,17 @@ from tests.model.estate import (
     claimants,
     declared_twice,
     owners,
+    resolve,
     undeclared,
 )
+from wa_sync.model import RETIRED_PREFIX
 
 # C0 controls but tab and newline, DEL, and C1 controls (0x9b is a CSI on many terminals)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A line of the mass-delete refusal (wa_sync/plan/safety.py; SPEC §4.5)
+MASS_DELETE = re.compile(r"^  (\S+): (\d+) deletions are \d+% of (\d+) managed objects", re.M)
+MIN_MANAGED_OBJECTS = 10  # below it no share is refused (SPEC §4.5)
+MAX_DELETE_FRACTION = 0.25  # SPEC §2's default, which the model's estate keeps
 # The offline refusal of one account_sid in two files says where a third claim would be.
 UNSEEN_CLAIM = "Twilio may hold one more claim, which this check cannot see"
 
@@ -197,3 +203,32 @@ def refused_naming_claimants(
             f"{what} does not name {missing} of the customers {sorted(ids)} that claim "
             f"{sid}:\n{run.text}"
         )
+
+
+def refused_mass_delete(run: Run) -> bool:
+    return run.code == 1 and "refusing to prune this much" in run.err
+
+
+def mass_delete_justified(
+    run: Run, customers: dict[str, CustomerSpec], state: dict[str, Any]
+) -> None:
+    """A prune refused for its share of deletions wrote nothing, and each customer it
+    names has, in Twilio (`state`), at least MIN_MANAGED_OBJECTS senders and contents
+    (wa-sync's records of deleted names not counted), of which the deletions are over
+    MAX_DELETE_FRACTION."""
+    assert not run.estate_writes(), f"a refused prune wrote: {run.estate_writes()}\n{run.text}"
+    named = MASS_DELETE.findall(run.err)
+    assert named, f"the mass-delete refusal names no customer:\n{run.text}"
+    accounts = resolve(customers, state)
+    for cid, deleted, managed in named:
+        sids = accounts.get(cid, [])
+        live = sum(len(state["senders"].get(sid, [])) for sid in sids) + sum(
+            1
+            for sid in sids
+            for c in state["contents"].get(sid, [])
+            if not str(c.get("friendly_name") or "").startswith(RETIRED_PREFIX)
+        )
+        assert int(managed) == live >= MIN_MANAGED_OBJECTS, (
+            f"{cid}: the refusal counts {managed} managed objects, Twilio holds {live}"
+        )
+        assert live * MAX_DELETE_FRACTION < int(deleted) <= live, run.text

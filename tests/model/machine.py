@@ -355,14 +355,24 @@ class EstateMachine(RuleBasedStateMachine):
 
     # --- wa-sync ----------------------------------------------------------------------
 
-    def apply_args(self, prune: bool) -> tuple[str, ...]:
-        return ("apply", "--auto-approve", *(("--prune",) if prune else ()))
+    def apply_args(self, prune: bool, *, gated: bool = False) -> tuple[str, ...]:
+        """`gated`: a prune may be refused by the mass-delete threshold (SPEC §4.5); the
+        other rules' prunes are allowed it, as an operator who has checked them."""
+        allowed = ("--allow-mass-delete",) if prune and not gated else ()
+        return ("apply", "--auto-approve", *(("--prune",) if prune else ()), *allowed)
 
     @rule(prune=st.booleans())
     def apply(self, prune: bool) -> None:
+        """A plain apply. A prune refused by the mass-delete threshold (the Console's
+        objects are pruned too) must be justified and write nothing; the operator, having
+        checked, then allows it."""
         self.step()
         judged = verdict(self.estate.customers, self.before)
-        self.expect_outcome(self.cli_run(*self.apply_args(prune)), judged, self.before)
+        run = self.cli_run(*self.apply_args(prune, gated=True))
+        if judged is Verdict.VALID and check.refused_mass_delete(run):
+            check.mass_delete_justified(run, self.estate.customers, self.before)
+            run = self.cli_run(*self.apply_args(prune))
+        self.expect_outcome(run, judged, self.before)
 
     @rule(prune=st.booleans())
     def apply_then_settle(self, prune: bool) -> None:

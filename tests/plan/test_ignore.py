@@ -46,4 +46,4 @@ def test_a_template_that_ignores_category_tells_a_recategorisation_as_info():
     content = replace(live_content(declared, 1), approval_category="MARKETING")
     changes, notes = diff_customer(desired, live(desired, contents=(content,)), prune=False)
     assert changes == []
-    assert [n.kind for n in notes if "category changed" in n.message] == [NoteKind.INFO]
+    assert [n.kind for n in notes if "is MARKETING in WhatsApp" in n.message] == [NoteKind.INFO]

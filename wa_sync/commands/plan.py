@@ -82,13 +82,16 @@ def run(
 
 
 def refuse_recategorised(plan: Plan) -> None:
-    """`settings.on_category_change: fail`: a re-categorised template fails the plan."""
+    """`settings.on_category_change: fail`: a template whose category in WhatsApp differs
+    from the declared one fails the plan (either side may have changed: plan/categories.py)."""
     moved = [n.address for n in plan.notes if n.kind == "recategorised"]  # NoteKind's value
     if moved:
         raise WaSyncError(
-            f"{len(moved)} template(s) re-categorised by Meta, and settings.on_category_change "
-            f"is fail: {', '.join(moved)}. Have the customer approve the cost change, then "
-            "declare the new category (or set on_category_change: report)"
+            f"{len(moved)} template(s) with another category in WhatsApp than declared, and "
+            f"settings.on_category_change is fail: {', '.join(moved)}. If Meta re-categorised "
+            "them, have the customer approve the cost change, then declare the category "
+            "WhatsApp holds (or set on_category_change: report); if the declared category is "
+            "the one intended, the plan's note for each says how to get it"
         )
 
 

@@ -123,6 +123,15 @@ def _record(problem: Problem) -> dict[str, object]:
     }
 
 
+# What GitHub keeps of workflow-command annotations (actions/runner,
+# src/Runner.Worker/ExecutionContext.cs: _maxCountPerIssueType, _maxIssueMessageLength):
+# the first 10 errors and the first 10 warnings of a step become annotations, the rest
+# only log lines; and a message is cut at 4,096 characters (.NET's: UTF-16 code units).
+ANNOTATIONS_PER_KIND = 10
+ANNOTATION_CHARS = 4096
+CLIPPED = "…"
+
+
 def _github(
     errors: list[Problem],
     warnings: list[Problem],
@@ -131,25 +140,62 @@ def _github(
     valid: bool,
     strict: bool,
 ) -> str:
-    """GitHub Actions workflow commands: one annotation per problem."""
+    """GitHub Actions workflow commands: one annotation per problem, and a notice when
+    GitHub shows only some of them."""
     lines = []
+    hidden = [
+        _plural(len(found), kind)
+        for found, kind in ((errors, "error"), (warnings, "warning"))
+        if len(found) > ANNOTATIONS_PER_KIND
+    ]
+    if hidden:
+        notice = (
+            f"{' and '.join(hidden)}: GitHub shows the first {ANNOTATIONS_PER_KIND} of each "
+            "kind as annotations; this step's log lists every one (so does `wa-sync "
+            "validate` where the estate is checked out)"
+        )
+        lines.append(f"::notice::{_data(notice)}")
     for problem in [*errors, *warnings]:
         level = "error" if problem.is_error else "warning"
         props = f"file={_property(Path(problem.where.file).as_posix())}"
         if problem.where.line:
             props += f",line={problem.where.line}"
-        text = f"{problem.key}: {problem.message}" if problem.key else problem.message
+        head = f"{problem.key}: {problem.message}" if problem.key else problem.message
         if problem.rule:
-            text += f" [{problem.rule}]"
-        if problem.fix:
-            text += f" Fix: {problem.fix}"
-        lines.append(f"::{level} {props}::{_data(text)}")
+            head += f" [{problem.rule}]"
+        text = _fit(visible(head), visible(f" Fix: {problem.fix}") if problem.fix else "")
+        lines.append(f"::{level} {props}::{_escape(text)}")
     lines.append(_summary(errors, warnings, config, valid=valid, strict=strict))
     return "\n".join(lines) + "\n"
 
 
+def _fit(head: str, tail: str) -> str:
+    """`head` (where and what) and `tail` (the fix) within what GitHub keeps of a
+    message: a long one keeps the start of each, the fix at least half of the room."""
+    if _units(head + tail) <= ANNOTATION_CHARS:
+        return head + tail
+    head = _clip(head, max(ANNOTATION_CHARS - _units(tail), ANNOTATION_CHARS // 2))
+    return head + _clip(tail, ANNOTATION_CHARS - _units(head))
+
+
+def _clip(text: str, room: int) -> str:
+    if _units(text) <= room:
+        return text
+    kept = text.encode("utf-16-le")[: 2 * (room - 1)].decode("utf-16-le", errors="ignore")
+    return kept + CLIPPED
+
+
+def _units(text: str) -> int:
+    """The length of `text` as .NET counts it (a character past U+FFFF counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _data(text: str) -> str:
-    return visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _escape(visible(text))
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

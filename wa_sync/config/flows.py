@@ -8,7 +8,7 @@ that names the flow, because it would record a step this customer never goes thr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from wa_sync.config.yamlfile import YamlDoc
@@ -38,8 +38,11 @@ WHAT = {
 }
 
 
-def read_onboarding(doc: YamlDoc, default: Flow) -> tuple[Onboarding, list[Problem]]:
-    """The customer's onboarding record and the keys in it that its flow has no use for."""
+def read_onboarding(
+    doc: YamlDoc, default: Flow, today: date | None = None
+) -> tuple[Onboarding, list[Problem]]:
+    """The customer's onboarding record and the keys in it that its flow has no use for.
+    `today`: UTC's date (default: the clock), for a signup_date in the future."""
     data: Mapping[str, Any] = doc.data.get("onboarding", {})
     flow = Flow(data["flow"]) if "flow" in data else default
     onboarding = Onboarding(
@@ -55,14 +58,18 @@ def read_onboarding(doc: YamlDoc, default: Flow) -> tuple[Onboarding, list[Probl
     )
     problems = _other_flow_keys(doc, flow, given="flow" in data)
     if flow is Flow.EMBEDDED_SIGNUP and onboarding.signup_date:
-        problems += _signup_date(doc, onboarding.signup_date)
+        problems += _signup_date(doc, onboarding.signup_date, today or datetime.now(UTC).date())
     return onboarding, problems
 
 
-def _signup_date(doc: YamlDoc, text: str) -> list[Problem]:
-    """The schema's pattern lets 2026-02-30 through: Meta's weekly count needs a real day."""
+def _signup_date(doc: YamlDoc, text: str, today: date) -> list[Problem]:
+    """The schema's pattern lets 2026-02-30 through: Meta's weekly count needs a real day,
+    and one that has come. A day in the future is a typo (2027 for 2026) that would
+    take the signup out of its week, and so out of the count of Meta's limit (limits.py)
+    and of `status`. The latest day anywhere is UTC's next: UTC+14 (Kiribati) is a day
+    ahead, so a signup recorded there today is no typo."""
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:  # "day is out of range for month", "year 0 is out of range"
         return [
             doc.problem(
@@ -70,6 +77,16 @@ def _signup_date(doc: YamlDoc, text: str) -> list[Problem]:
                 f"{text!r} is not a day of the calendar ({exc})",
                 "write the day the customer completed Embedded Signup as YYYY-MM-DD, "
                 'for example "2026-11-30"',
+            )
+        ]
+    if day > today + timedelta(days=1):
+        return [
+            doc.problem(
+                "onboarding.signup_date",
+                f"{text!r} is in the future (today is {today.isoformat()} in UTC): "
+                "signup_date is the day the customer completed Embedded Signup",
+                "write the day they completed it, as YYYY-MM-DD; until they have, leave "
+                "signup_date out",
             )
         ]
     return []

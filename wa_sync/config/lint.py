@@ -9,12 +9,12 @@ in `NOT_ENFORCED`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 
+from wa_sync.config.attribution import for_customers
 from wa_sync.config.rules._common import attributing, remembering
 from wa_sync.errors import Problem
-from wa_sync.model import Config, Customer, Template
+from wa_sync.model import Config
 
 Rule = Callable[[Config], Iterable[Problem]]
 RULES: list[Rule] = []
@@ -63,49 +63,7 @@ def lint_config(config: Config) -> list[Problem]:
     """Every WhatsApp policy problem in `config`, errors and warnings."""
     with remembering(), attributing() as origins:
         found = [problem for check in RULES for problem in check(config)]
-    return _for_customers(config, found, origins)
-
-
-def _for_customers(
-    config: Config, problems: list[Problem], origins: Mapping[int, tuple[Problem, Template]]
-) -> list[Problem]:
-    """A problem in a library template is located in the library file. When every
-    customer's rendering of that localization has it, it is the library's own and is
-    reported once as it is; when only some have it (their `with:` values cause it, say
-    a long business name), it names those customers, or out of a thousand renderings
-    nobody could tell whose is at fault."""
-    if not origins:  # no problem in a library-rendered template (the usual case)
-        return problems
-    users: dict[int, list[Customer]] = {}  # id(rendered template) -> its customers
-    everyone: dict[tuple[str, str], set[str]] = {}  # (library, language) -> customer ids
-    for customer in config.customers:
-        for template in customer.templates:
-            if template.library:
-                users.setdefault(id(template), []).append(customer)
-                everyone.setdefault((template.library, template.language), set()).add(customer.id)
-    having: dict[Problem, set[str]] = {}  # the same problem, from whose renderings
-    for problem, template in origins.values():
-        having.setdefault(problem, set()).update(c.id for c in users.get(id(template), ()))
-    attributed = []
-    for problem in problems:
-        origin = origins.get(id(problem))
-        if origin is None:
-            attributed.append(problem)
-            continue
-        template = origin[1]
-        if having[problem] >= everyone.get((template.library, template.language), set()):
-            attributed.append(problem)
-        else:
-            whose = _rendered_for(users.get(id(template), []))
-            attributed.append(replace(problem, message=f"{problem.message} ({whose})"))
-    return attributed
-
-
-def _rendered_for(customers: Sequence[Customer]) -> str:
-    named = ", ".join(f"{c.id} ({c.where.file})" for c in customers[:3])
-    more = f" and {len(customers) - 3} more" if len(customers) > 3 else ""
-    plural = "s" if len(customers) > 1 else ""
-    return f"as rendered with the `with:` values of customer{plural} {named}{more}"
+    return for_customers(config, found, origins)
 
 
 # Importing the rule modules registers their rules.

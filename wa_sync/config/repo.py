@@ -13,15 +13,16 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from wa_sync.config.attribution import Renderings, render_problems
 from wa_sync.config.files import unread_folder
 from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
     LIBRARY_NAME,
     Library,
     Renderer,
-    RenderError,
     build_template,
     check_params,
     load_library,
@@ -110,6 +111,7 @@ class _Loader:
     problems: list[Problem] = field(default_factory=list)
     libraries: dict[str, Library | None] = field(default_factory=dict)
     renderer: Renderer = field(default_factory=Renderer)
+    renderings: Renderings = field(default_factory=Renderings)
     phones: dict[str, _Declared] = field(default_factory=dict)
     account_sids: dict[str, _Declared] = field(default_factory=dict)
     library_files: dict[str, str] = field(default_factory=dict)
@@ -128,6 +130,7 @@ class _Loader:
                 customer = self._customer(stem, relative)
                 if customer is not None:
                     customers.append(customer)
+        self.problems += render_problems(self.renderings, self.renderer)
         return Config(root=str(self.root), isv=isv, settings=settings, customers=tuple(customers))
 
     # --- files -----------------------------------------------------------------------------
@@ -212,14 +215,14 @@ class _Loader:
         if doc is None:
             return None
         data = doc.data
-        before = len(self.problems)
+        before, failed = len(self.problems), len(self.renderings.failures)
         self._account_sid(cid, doc)
         senders = tuple(self._sender(cid, doc, i, s) for i, s in enumerate(data.get("senders", ())))
-        templates = self._templates(cid, doc)
+        templates, uses = self._templates(cid, doc)
         onboarding, wrong_flow = read_onboarding(doc, self.flow)
         self.problems += wrong_flow
-        if any(p.is_error for p in self.problems[before:]):
-            return None
+        if any(p.is_error for p in self.problems[before:]) or self.renderings.failures[failed:]:
+            return None  # a template that cannot be rendered is reported once all are read
         return Customer(
             id=cid,
             name=data["name"],
@@ -233,6 +236,7 @@ class _Loader:
             templates=templates,
             where=Location(relative),
             lines=doc.lines,
+            uses=MappingProxyType(uses),
         )
 
     def _account_sid(self, cid: str, doc: YamlDoc) -> None:
@@ -288,9 +292,13 @@ class _Loader:
             lines=freeze(relative_lines(doc, path)),
         )
 
-    def _templates(self, cid: str, doc: YamlDoc) -> tuple[Template, ...]:
+    def _templates(
+        self, cid: str, doc: YamlDoc
+    ) -> tuple[tuple[Template, ...], dict[tuple[str, str], str]]:
+        """The customer's templates, and the `use:` entry of each library rendering."""
         declared: dict[tuple[str, str], _Declared] = {}
         templates: list[Template] = []
+        uses: dict[tuple[str, str], str] = {}
         for index, entry in enumerate(doc.data.get("templates", ())):
             path = join("templates", index)
             if "use" in entry:
@@ -319,7 +327,9 @@ class _Loader:
                     self.problems.append(_duplicate(doc, path, template, first))
                     continue
                 templates.append(template)
-        return tuple(templates)
+                if template.library:
+                    uses[(template.library, template.language)] = path
+        return tuple(templates), uses
 
     def _use(self, cid: str, doc: YamlDoc, path: str, entry: Mapping[str, Any]) -> list[Template]:
         name = entry["use"]
@@ -357,18 +367,10 @@ class _Loader:
         self.problems += problems
         if problems:
             return []
-        try:
-            return list(self.renderer.render(library, given, languages))
-        except RenderError as exc:
-            self.problems.append(
-                library.doc.problem(
-                    exc.path,
-                    f"{exc} (rendering it for customer {cid!r}, {doc.where(path)})",
-                    "check the ${{ ... }} and {% ... %} of this text: the filters and tests "
-                    "it uses, their arguments, and what it prints",
-                )
-            )
-            return []
+        made = self.renderings.render(
+            self.renderer, library, given, languages, customer=cid, doc=doc, entry=path
+        )
+        return made or []
 
 
 def printable(name: str) -> str:

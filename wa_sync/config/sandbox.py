@@ -255,7 +255,7 @@ def render_string(template: Any, params: Mapping[str, Any], path: str = "") -> s
                 raise RenderError(path, f"renders to more than {MAX_OUTPUT_CHARS} characters")
             out.append(chunk)
     except SecurityError as exc:
-        raise RenderError(path, f"refused by the template sandbox: {exc}") from exc
+        raise RenderError(path, f"is refused by the template sandbox: {exc}") from exc
     except UndefinedError as exc:
         raise RenderError(path, f"uses an undefined value: {exc}") from exc
     except AssertionError as exc:  # how Jinja's filters check some arguments (truncate)

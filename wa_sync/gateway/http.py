@@ -42,6 +42,7 @@ BACKOFF_MAX = 20.0
 MAX_RETRY_AFTER = 60.0
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 NOT_RETRIED = "apply is stopping"
+CLOSED = "not sent: its command is over"
 RETRIED = frozenset({429, *range(500, 600)})
 # Twilio's Content API limits per account, requests a second (changelog, 2026-09-30).
 PUBLISHED_LIMITS = {"list": 20.0, "fetch": 100.0, "create": 100.0, "update": 20.0, "delete": 100.0}
@@ -73,6 +74,10 @@ class GaveUp(TransportError):
 
 class BadAnswer(TransportError):
     """An answer that is not Twilio's JSON: cut off, too slow, too large, HTML..."""
+
+
+class Closed(TransportError):
+    """A request, or a wait before one, on a closed transport (`Transport.close`)."""
 
 
 def status_text(status: int) -> str:
@@ -166,6 +171,7 @@ class Transport(TwilioHttpClient):
         # first signal is acted on within a second (or the attempt in flight), not after
         # every attempt and backoff; the lock's twin has none (its release must go on)
         self.checkpoint = checkpoint
+        self._closed = threading.Event()  # see close()
         # true once apply starts no new write (SPEC §4.8): a write in flight then finishes
         # within the request timeout, so a request Twilio asks to wait (429, a 5xx's
         # backoff) is not tried again, and fails as Twilio answered; the twin has none
@@ -187,7 +193,8 @@ class Transport(TwilioHttpClient):
     def request(self, method: str, url: str, **kw: Any) -> Response:  # as the SDK calls it
         """`params`, `data`, `headers` and `auth` as the SDK gives them; its `timeout` and
         `allow_redirects` give way to wa-sync's."""
-        self.checkpoint()
+        _attempt.request = method, url  # for Closed
+        self._checkpoint()
         method, url, auth = method.upper(), self.rewrite(url), kw.get("auth")
         account = auth[0] if auth else ""
         self._pace(account, endpoint_class(method, urlsplit(url).path))
@@ -218,6 +225,13 @@ class Transport(TwilioHttpClient):
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
 
     def close(self) -> None:
+        """No request starts and no wait goes on from now (`Closed`): a read its command
+        left behind (a signal stopped it as the read went on) ends within half a second
+        of a wait, or once its attempt in flight ends (never cut), rather than hold the
+        process's exit (which waits for a pool's threads) for Twilio's Retry-After and
+        its attempts. Apply's writes are over by then but after a stop at once; the
+        lock's twin is closed once the lock is released (TwilioGateway.close)."""
+        self._closed.set()
         self.session.close()
 
     def _wait(self, seconds: float) -> None:
@@ -228,8 +242,11 @@ class Transport(TwilioHttpClient):
             time.sleep(min(left, 0.5))
 
     def _checkpoint(self) -> None:
-        """The command's checkpoint; in the wait before a retry (Policy.sleep), also
-        `_NotRetried` once apply starts no new write."""
+        """`Closed` once closed; the command's checkpoint; in the wait before a retry
+        (Policy.sleep), also `_NotRetried` once apply starts no new write."""
+        if self._closed.is_set():
+            method, url = getattr(_attempt, "request", ("", ""))
+            raise Closed(method, url, CLOSED)
         self.checkpoint()
         if getattr(_attempt, "retrying", False) and self.stopping():
             raise _NotRetried

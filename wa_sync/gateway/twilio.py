@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType, SimpleNamespace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -355,27 +355,34 @@ class TwilioGateway:
         own connections (Transport.twin), whose requests go on whatever signal comes (the
         heartbeat, the release, a removal under way); `stoppable` on the command's, whose
         requests and waits stop for a signal it recorded (taking the lock, unlock's reads:
-        a wait of Twilio's Retry-After held them for minutes)."""
+        a wait of Twilio's Retry-After held them for minutes). Their waits, too."""
         transport = self._http
         if not stoppable:
             transport = self._lock_http = self._lock_http or self._http.twin()
         parent = self._credentials
         client = self._client(parent.username, parent.secret, parent.account_sid, transport)
-        return SyncLockStore(client, self._errors, self._create_once)
+        return SyncLockStore(client, self._errors, partial(self._create_once, via=transport))
 
     def _create_once(
-        self, send: Callable[[], T], find: Callable[[], T | None], what: str, sub: str | None = None
+        self,
+        send: Callable[[], T],
+        find: Callable[[], T | None],
+        what: str,
+        sub: str | None = None,
+        via: http.Transport | None = None,
     ) -> T:
-        """Send a POST; when its outcome is unknown, send again only if `find` finds none."""
-        lost: Counter[str] = Counter()
-        for attempt in range(1, self._http.attempts + 1):
+        """Send a POST; when its outcome is unknown, send again only if `find` finds none;
+        on the transport `via` (the lock's), by default the command's."""
+        transport, lost = via or self._http, Counter[str]()
+        for attempt in range(1, transport.attempts + 1):
             try:
                 with self._errors(what, sub):
                     return send()
             except http.OutcomeUnknown as exc:
                 _log.info("%s: %s; looking for the result before sending again", what, exc)
                 lost[exc.reason] += 1
-                self._http.sleep(min(http.BACKOFF_MAX, http.BACKOFF_FACTOR * 2**attempt))
+                with self._errors(what, sub):  # http.Closed: a write a stop at once left
+                    transport.sleep(min(http.BACKOFF_MAX, http.BACKOFF_FACTOR * 2**attempt))
                 try:
                     found = find()
                 except TwilioError as lookup:  # the POST may have been carried out

@@ -1,8 +1,13 @@
-"""Meta re-categorises approved templates (its `template_category_update`; SPEC §4.8,
-issue #19.5). The plan reports the change, old and new category and what it means for
-the price of each message, and never makes a new version for it: a resubmission would
-only be re-categorised again (notes/tech-provider.md). Declaring the new category
-accepts it; `settings.on_category_change: fail` makes `plan` exit 1 on one."""
+"""A submitted template whose category in WhatsApp differs from the declared one
+(SPEC §4.8, issue #19.5). wa-sync cannot tell who changed which side: Meta re-categorises
+approved templates (its `template_category_update`), and a person may edit `category:`
+in the file. The plan names both categories, what a message costs in each, and both
+ways out, and never makes a new version for a category alone (a resubmission of the same
+wording would only be categorised as before, notes/tech-provider.md): declaring the
+category WhatsApp holds accepts it; keeping the declared one takes a template of a new
+name (an approved template's category cannot be edited, whatsapp-rules.md LC-EDIT-CAT),
+which a change of wording makes (`<name>_v<N+1>`, plan/templates.py).
+`settings.on_category_change: fail` makes `plan` exit 1 on one."""
 
 from __future__ import annotations
 
@@ -27,19 +32,37 @@ def category_redeclared(template: Template, content: LiveContent) -> bool:
     return bool(live) and live != template.category.upper()
 
 
-def recategorised(template: Template, content: LiveContent) -> str:
+def _price(category: str) -> str:
+    return PRICING.get(category, "priced as " + category)
+
+
+def recategorised(template: Template, content: LiveContent, next_name: str) -> str:
     """What to say when the submitted `content` of `template` has a category other than
-    the declared one ("" when it has not)."""
+    the declared one ("" when it has not); `next_name` is the version a change of wording
+    would create."""
     live, declared = content.approval_category.upper(), template.category.upper()
     if not (content.approval_status.locked and live and live != declared):
         return ""
     if category_redeclared(template, content):  # the configuration's change: no note
         return ""
+    name = content.friendly_name
+    costs = (
+        f"{live} messages are {_price(live)}, {declared} ones are {_price(declared)}. "
+        "No new version is made for a category alone"
+    )
+    if content.approval_status.in_review:
+        # Meta decides the category as it approves (whatsapp-rules.md TPL-CAT-MIXED)
+        return (
+            f"{name} is in WhatsApp review as {live}, and the file declares {declared}: "
+            f"{costs}. To keep {live}, declare `category: {live}`; for {declared}, as a "
+            f"template in review cannot be changed, change the template's wording: "
+            f"{next_name} is then created and submitted as {declared}"
+        )
     return (
-        f"category changed from {declared} to {live}: {content.friendly_name} is {live} in "
-        f"WhatsApp (Meta re-categorises approved templates); messages are now "
-        f"{PRICING.get(live, 'priced as ' + live)}, where {declared} is "
-        f"{PRICING.get(declared, 'priced as ' + declared)}. No new version is made for it "
-        f"(a resubmission would be re-categorised again): declare `category: {live}` to "
-        "accept it"
+        f"{name} is {live} in WhatsApp, and the file declares {declared}: {costs}. "
+        f"If Meta re-categorised {name}, declare `category: {live}` to accept it; if "
+        f"{declared} is the one intended, as the category of an approved template cannot "
+        f"be edited in WhatsApp, change the template's wording: {next_name} is then "
+        f"created and submitted as {declared}, and {name} stays in service until "
+        f"{next_name} is approved"
     )

@@ -107,7 +107,7 @@ class NoteKind(StrEnum):
     # not declared (or superseded) and kept because prune is off: not a change (SPEC §4.8)
     UNDECLARED = "undeclared"
     PROTECTED = "protected"  # a plan would delete it, but `protect: true` keeps it
-    RECATEGORISED = "recategorised"  # Meta changed an approved template's category: drift
+    RECATEGORISED = "recategorised"  # category in WhatsApp other than declared: drift
     # Twilio did not answer for the customer's subaccount: nothing is planned for it, and
     # plan and apply exit 1 (SPEC §4.2: the others go on)
     UNREAD = "unread"

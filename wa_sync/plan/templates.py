@@ -136,9 +136,10 @@ def _template(out: Out, rollout: _Rollout, gate: Gate | None, files: Files) -> s
             _name_blocked(out, template, (Phase.APPROVAL, after, newest.sid), until, files)
         else:
             _same_content(out, template, newest, gate, files)
+            _category_note(out, rollout, newest)
         return keep
     if serving is not None and matches(serving, template):
-        _category_note(out, template, serving)  # the approved version is the declared one
+        _category_note(out, rollout, serving)  # the approved version is the declared one
         return {serving.sid}
     name, why = _replacement(rollout, newest)
     if category_redeclared(template, newest):
@@ -291,11 +292,11 @@ def _same_content(
             f"{newest.friendly_name} is {status.value} by WhatsApp (low quality "
             "rating); messages with it may not be delivered",
         )
-    _category_note(out, template, newest)
 
 
-def _category_note(out: Out, template: Template, content: LiveContent) -> None:
-    message = recategorised(template, content)
+def _category_note(out: Out, rollout: _Rollout, content: LiveContent) -> None:
+    template = rollout.template
+    message = recategorised(template, content, rollout.next_name())
     if message:
         kind = NoteKind.INFO if "category" in template.ignore else NoteKind.RECATEGORISED
         out.note(template.address, kind, message)
