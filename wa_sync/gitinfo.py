@@ -122,6 +122,15 @@ def _config_files(root: str) -> list[str]:
     return files
 
 
+def file_at(root: str, ref: str, relative: str) -> str | None:
+    """The text of `relative` (to `root`) at git revision `ref`; None when it had no
+    such file there, or git cannot say."""
+    try:
+        return _git(root, "show", "--end-of-options", f"{ref}:./{relative}")
+    except GitFailed:
+        return None
+
+
 def toplevel(path: str) -> str | None:
     """The top of the git work tree that holds `path` (or, for a path not made yet, its
     nearest existing folder); None outside one, or without git."""

@@ -261,3 +261,21 @@ def test_a_customer_file_git_ignores_is_in_scope(three, cli):  # noqa: F811
     assert plan["customers"] == ["clinic-trial"]
     assert touched == {"clinic-trial"}
     assert {c["cause"] for c in plan["changes"]} == {"config"}  # not drift: the file is new
+
+
+def test_a_deleted_file_that_adopted_its_subaccount_is_reported(three, cli, emulator):  # noqa: F811
+    """An imported customer adopts its subaccount by `account_sid`, whose FriendlyName is
+    no `wa-sync:` name: once its file was deleted no plan said a word of the subaccount,
+    its senders and templates (SPEC §4.5: a removed customer file's subaccount is
+    reported)."""
+    sid = emulator.create_subaccount("Made By Hand")["sid"]
+    assert cli("import", "shop", "--account-sid", sid).code == 0
+    commit(three.root)
+    (three.root / "customers" / "shop.yaml").unlink()
+
+    touched, plan = planned(cli, "--changed-since", "HEAD")
+    assert touched == {"shop"}
+    (note,) = plan["notes"]
+    assert sid in note["message"]
+    assert "has no customer file" in note["message"]
+    assert "customers/shop.yaml" in note["message"]
