@@ -150,7 +150,9 @@ def changed_files(root: str, base: str) -> frozenset[str] | None:
         top = _git(root, "rev-parse", "--show-toplevel").strip()
     except GitFailed:
         return None
-    changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
+    changed = _paths(  # paths from the top, whatever `diff.relative` says
+        _git(root, "diff", "-z", "--name-only", "--no-relative", "--end-of-options", base, "--")
+    )
     untracked = _git(root, "ls-files", "-z", "--others", "--full-name")  # ignored ones too
     return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 

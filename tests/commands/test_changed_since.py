@@ -279,3 +279,24 @@ def test_a_deleted_file_that_adopted_its_subaccount_is_reported(three, cli, emul
     assert sid in note["message"]
     assert "has no customer file" in note["message"]
     assert "customers/shop.yaml" in note["message"]
+
+
+@pytest.mark.parametrize("changed_since", [[], ["--changed-since", "HEAD"]], ids=["", "scoped"])
+def test_an_estate_below_the_top_of_its_repository_tells_config_from_drift(
+    repo,  # noqa: F811
+    cli,  # noqa: F811
+    changed_since,
+):
+    """The estate in a folder of its repository, and `diff.relative` set in git's
+    configuration (it makes `git diff` name files relative to that folder): the edit of
+    a customer file was told as drift, someone changing Twilio by hand."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    top = repo.root.parent
+    git(top, "init", "-q")
+    git(top, "config", "diff.relative", "true")
+    commit(top)
+    repo.edit("customers/clinic-1.yaml", lambda d: about(d, "Edited in the pull request"))
+    _touched, plan = planned(cli, *changed_since)
+    (change,) = plan["changes"]
+    assert change["cause"] == "config"
