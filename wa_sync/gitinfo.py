@@ -123,10 +123,10 @@ def _config_files(root: str) -> list[str]:
 
 
 def file_at(root: str, ref: str, relative: str) -> str | None:
-    """The text of `relative` (to `root`) at git revision `ref`; None when it had no
-    such file there, or git cannot say."""
+    """The text of `relative` (to `root`) at git revision `ref`, as committed (no textconv
+    or filter); None when it had no such file there, or git cannot say."""
     try:
-        return _git(root, "show", "--end-of-options", f"{ref}:./{relative}")
+        return _git(root, "cat-file", "blob", "--end-of-options", f"{ref}:./{relative}")
     except GitFailed:
         return None
 
