@@ -350,11 +350,14 @@ def _onboarding(live: LiveCustomer, *, flow_why: str, verified: list[str]) -> li
         else "implied: a sender is registered in the subaccount, which follows the access "
         "request's approval"
     )
+    verification = [f"  business_verification: verified  # {implied}"]
+    if verified and not online:  # the number of senders says it more plainly
+        verification = verified
     lines = [
         "onboarding:",
         f"  flow: legacy  # {flow_why}",
         f"  terms_accepted: true  # {implied}",
-        *((not online and verified) or [f"  business_verification: verified  # {implied}"]),
+        *verification,
         f"  access_request: approved  # {implied}",
     ]
     invited = any(
