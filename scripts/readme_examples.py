@@ -211,7 +211,7 @@ def scenario(ws: Workspace) -> dict[str, str]:
     out.update(import_example(ws))
     out["new"] = new_example(ws)
     out.update(environment_examples(ws))
-    out["init"] = init_example(ws)
+    out.update(init_example(ws))
     return out
 
 
@@ -299,17 +299,22 @@ def new_example(ws: Workspace) -> str:
     return block(text + f"$ head -12 customers/globex-clinics.yaml\n{head}\n")
 
 
-def init_example(ws: Workspace) -> str:
+def init_example(ws: Workspace) -> dict[str, str]:
     # a new estate, as in a folder of no repository: git looks no higher than the workspace
-    text = ws.run("init", "my-estate", env={**ws.env(), "GIT_CEILING_DIRECTORIES": str(ws.root)})
+    env = {**ws.env(), "GIT_CEILING_DIRECTORIES": str(ws.root)}
+    text = ws.run("init", "my-estate", env=env)
     listing = sorted(
         str(p.relative_to(ws.root / "my-estate"))
         for p in (ws.root / "my-estate").rglob("*")
         if p.is_file()
     )
     text += "$ cd my-estate && find . -type f | sort\n" + "".join(f"./{p}\n" for p in listing)
+    # after an upgrade, say: a workflow edited by hand, the estate's own settings
+    ws.edit("my-estate/.github/workflows/wa-sync-plan.yml", "name: wa-sync plan", "name: plan")
+    ws.edit("my-estate/wa-sync.yaml", "Example Integrations Ltd", "Globex Messaging")
+    force = ws.run("init", "my-estate", "--force", env=env)
     shutil.rmtree(ws.root / "my-estate")
-    return block(text)
+    return {"init": block(text), "init_force": block(force)}
 
 
 def environment_examples(ws: Workspace) -> dict[str, str]:

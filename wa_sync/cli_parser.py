@@ -154,7 +154,8 @@ def _init(command: Command) -> None:
         ("root", "verbose"),
         "  wa-sync init my-estate              a new directory\n"
         "  wa-sync init .                      the current, empty repository\n"
-        "  wa-sync init . --action my-org/wa-sync@v0.1.0   workflows use your fork's action",
+        "  wa-sync init . --action my-org/wa-sync@v0.1.0   workflows use your fork's action\n"
+        "  wa-sync init . --force              after an upgrade: refresh wa-sync's own files",
     )
     p.add_argument(
         "directory", nargs="?", metavar="DIR", help="where to write it (default: --root, or .)"
@@ -166,7 +167,12 @@ def _init(command: Command) -> None:
         help="the wa-sync action the workflows use, pinned to a tag or commit "
         "(default: %(default)s)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite files that exist")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files that exist; in an estate (DIR has a wa-sync.yaml) only those "
+        "wa-sync owns: schemas, workflows, pre-commit and editor settings",
+    )
 
 
 def _validate(command: Command) -> None:

@@ -15,7 +15,7 @@ import yaml
 
 from tests.gitops.test_workflows import actionlint
 from wa_sync.cli import main
-from wa_sync.commands.init import SCAFFOLD
+from wa_sync.commands.init import DEFAULT_ACTION, SCAFFOLD, estate_files
 
 SCHEMA_HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.M)
 MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)")
@@ -141,15 +141,89 @@ def test_the_readme_links_resolve(estate: Path) -> None:
 def test_init_replaces_nothing_without_force(
     estate: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    workflow = estate / ".github" / "workflows" / "wa-sync-apply.yml"
+    fresh = workflow.read_text(encoding="utf-8")
+    workflow.write_text("name: mine\n", encoding="utf-8")
     customer = estate / "customers" / "example-clinic.yaml"
     customer.write_text("name: Mine\n", encoding="utf-8")
     assert main(["init", str(estate)]) == 1
     err = capsys.readouterr().err
-    assert "already has .github/workflows/wa-sync-apply.yml" in err
-    assert "pass --force" in err
+    assert f"{estate} is a wa-sync estate already (it has wa-sync.yaml)" in err
+    assert "pass --force to refresh the files wa-sync owns" in err
+    assert workflow.read_text(encoding="utf-8") == "name: mine\n"
     assert customer.read_text(encoding="utf-8") == "name: Mine\n"
     assert main(["init", str(estate), "--force"]) == 0
-    assert customer.read_text(encoding="utf-8") != "name: Mine\n"
+    assert workflow.read_text(encoding="utf-8") == fresh
+    assert customer.read_text(encoding="utf-8") == "name: Mine\n"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _the_isvs(root: Path) -> dict[str, bytes]:
+    """The estate's data and the files the ISV makes its own, path -> bytes."""
+    paths = [root / "wa-sync.yaml", root / "README.md", root / ".gitignore"]
+    paths += [*root.glob("customers/*"), *root.glob("templates/*")]
+    return {str(p.relative_to(root)): p.read_bytes() for p in paths if p.exists()}
+
+
+def test_init_force_in_an_estate_refreshes_only_wa_syncs_files(
+    estate: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`init --force`, run to refresh the workflows after an upgrade, wrote the scaffold's
+    wa-sync.yaml and template over the ISV's, and added the two example customers, which
+    the next apply onboarded as subaccounts of the ISV's Twilio account."""
+    _edit(estate / "wa-sync.yaml", "Example Integrations Ltd", "Globex Messaging")
+    _edit(estate / "templates" / "appointment_reminder.yaml", "Hi {{1}}", "Hello {{1}}")
+    for example in estate.glob("customers/example-*.yaml"):
+        example.unlink()
+    assert main(["--root", str(estate), "new", "customer", "globex-clinics"]) == 0
+    (estate / "README.md").write_text("# Globex's WhatsApp estate\n", encoding="utf-8")
+    (estate / ".gitignore").unlink()
+    workflow = estate / ".github" / "workflows" / "wa-sync-plan.yml"
+    workflow.write_text("name: edited by hand\n", encoding="utf-8")
+    (estate / "schema" / "template.schema.json").unlink()
+    before = _the_isvs(estate)
+    capsys.readouterr()
+
+    assert main(["init", str(estate), "--force"]) == 0
+    out = capsys.readouterr().out
+
+    after = _the_isvs(estate)
+    assert after.pop(".gitignore") == estate_files(DEFAULT_ACTION)[".gitignore"].encode()
+    assert after == before  # byte for byte, and no example customer added
+    assert sorted(p.name for p in (estate / "customers").iterdir()) == ["globex-clinics.yaml"]
+    for name, text in estate_files(DEFAULT_ACTION).items():
+        if name.startswith((".github/", "schema/", ".vscode/", ".pre-commit")):
+            assert (estate / name).read_text(encoding="utf-8") == text, name
+    assert "  replaced   .github/workflows/wa-sync-plan.yml\n" in out
+    assert "  added      schema/template.schema.json\n" in out
+    assert "  added      .gitignore\n" in out
+    assert "  unchanged  .github/workflows/wa-sync-apply.yml\n" in out
+    assert "wa-sync.yaml, customers/, templates/: your estate's data" in out
+    assert "  README.md: yours to edit, written only where missing\n" in out
+    assert "example" not in out
+    assert main(["--root", str(estate), "validate"]) == 0
+    assert "Valid: 1 customer," in capsys.readouterr().out
+
+
+def test_init_force_where_there_is_no_estate_yet_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a wa-sync.yaml the directory is no estate: --force writes all of one."""
+    (tmp_path / "README.md").write_text("ours\n", encoding="utf-8")
+    (tmp_path / "customers").mkdir()
+    (tmp_path / "customers" / "example-cafe.yaml").write_text("name: x\n", encoding="utf-8")
+    assert main(["init", str(tmp_path)]) == 1
+    assert "already has README.md, customers/example-cafe.yaml" in capsys.readouterr().err
+    assert main(["init", str(tmp_path), "--force"]) == 0
+    assert f"Initialized a wa-sync estate in {tmp_path}: 14 files." in capsys.readouterr().out
+    files = estate_files(DEFAULT_ACTION)
+    for name in ("README.md", "customers/example-cafe.yaml", "wa-sync.yaml"):
+        assert (tmp_path / name).read_text(encoding="utf-8") == files[name]
 
 
 def test_init_into_an_existing_repository(tmp_path: Path) -> None:

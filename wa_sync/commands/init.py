@@ -44,6 +44,15 @@ SCAFFOLD = {
     ".github/workflows/wa-sync-apply.yml": "workflow-apply.yml",
     ".github/workflows/wa-sync-drift.yml": "workflow-drift.yml",
 }
+# In an estate already (it has SETTINGS), `--force` refreshes only the files wa-sync owns,
+# the schemas, workflows, pre-commit and editor settings, which it rewrites on each
+# release; the rest is the ISV's (docs/commands/init.md):
+SETTINGS = "wa-sync.yaml"
+# the estate's data, never written there: another example customer would be onboarded
+ESTATE_DATA = (SETTINGS, "customers/", "templates/")
+# starting points the ISV makes its own (its own ignores, its own words), written only
+# where missing
+STARTING_POINTS = ("README.md", ".gitignore")
 # the schemas of the three file kinds, where the files' `$schema` headers point
 SCHEMA_KINDS = ("wa-sync", "customer", "template")
 
@@ -59,11 +68,16 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
-    """Write every file of a new estate into `directory`; returns their paths."""
+    """Write every file of a new estate into `directory`; returns the paths written. In
+    an estate already, `--force` refreshes only the files wa-sync owns (`refresh`)."""
     files = estate_files(action)
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise UsageError(f"{directory} is not a directory: choose a new or an existing directory")
+    an_estate = os.path.lexists(root / SETTINGS)
+    refreshing = an_estate and force
+    if refreshing:
+        files = {name: text for name, text in files.items() if refreshed(root, name)}
     in_the_way = sorted(
         {str(d) for name in files for d in Path(name).parents if (root / d).is_file()}
     )
@@ -73,23 +87,79 @@ def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
             "rename it, then run init again"
         )
     existing = sorted(name for name in files if (root / name).exists())
-    if existing and not force:
-        raise UsageError(
-            f"{directory} already has {', '.join(existing)}: wa-sync init writes a new estate "
-            "and replaces nothing; pass --force to overwrite those files with fresh ones"
-        )
-    written = []
-    for name, text in files.items():
-        write_file(root / name, text, force=force, shown=Path(name))
-        written.append(root / name)
-    out.write(f"Initialized a wa-sync estate in {directory}: {len(files)} files.\n\n")
+    if (existing or an_estate) and not force:
+        raise UsageError(_replaces_nothing(directory, existing, an_estate=an_estate))
+    if refreshing:
+        written = refresh(root, files, directory=directory, action=action, out=out)
+    else:
+        for name, text in files.items():
+            write_file(root / name, text, force=force, shown=Path(name))
+        written = [root / name for name in files]
+        out.write(f"Initialized a wa-sync estate in {directory}: {len(files)} files.\n\n")
     top = toplevel(directory)
     below = top is not None and os.path.realpath(top) != os.path.realpath(directory)
     if below:
         assert top is not None
         out.write(_below_the_top(directory, top))
-    out.write(next_steps(directory, in_a_repository=below))
+    out.write(REFRESHED_STEPS if refreshing else next_steps(directory, in_a_repository=below))
     return written
+
+
+def refreshed(root: Path, name: str) -> bool:
+    """Whether `init --force` in the estate at `root` writes the scaffold's file `name`:
+    wa-sync's own files always, the ISV's starting points only where missing, the
+    estate's data never."""
+    if name.startswith(ESTATE_DATA):
+        return False
+    return name not in STARTING_POINTS or not os.path.lexists(root / name)
+
+
+def refresh(
+    root: Path, files: dict[str, str], *, directory: str, action: str, out: TextIO
+) -> list[Path]:
+    """Write those of `files` that are missing or differ in the estate at `root`, and
+    say which it replaced, added and kept."""
+    changes = {name: _change(root / name, text) for name, text in files.items()}
+    for name, change in changes.items():
+        if change != "unchanged":
+            write_file(root / name, files[name], force=change == "replaced", shown=Path(name))
+    out.write(
+        f"Refreshed wa-sync's own files in {directory}, an estate already (it has "
+        f"{SETTINGS}):\n" + "".join(f"  {change:<9}  {name}\n" for name, change in changes.items())
+    )
+    data = [name for name in ESTATE_DATA if os.path.lexists(root / name)]
+    ours = [name for name in STARTING_POINTS if name not in files]
+    out.write(
+        "Kept as they are:\n"
+        f"  {', '.join(data)}: your estate's data, which init never writes into an estate\n"
+        + (f"  {', '.join(ours)}: yours to edit, written only where missing\n" if ours else "")
+        + f"The workflows use {action} (--action OWNER/REPO@REF pins another).\n\n"
+    )
+    return [root / name for name, change in changes.items() if change != "unchanged"]
+
+
+def _change(path: Path, text: str) -> str:
+    """What writing `text` at `path` does: added, replaced or unchanged."""
+    if not os.path.lexists(path):
+        return "added"
+    try:
+        return "unchanged" if path.read_bytes() == text.encode("utf-8") else "replaced"
+    except OSError:  # a directory, say: writing it says why it cannot
+        return "replaced"
+
+
+def _replaces_nothing(directory: str, existing: list[str], *, an_estate: bool) -> str:
+    if an_estate:
+        return (
+            f"{directory} is a wa-sync estate already (it has {SETTINGS}), and wa-sync init "
+            "replaces nothing: pass --force to refresh the files wa-sync owns (schemas, "
+            f"workflows, pre-commit and editor settings); it keeps your {SETTINGS}, "
+            f"customers/, templates/, {' and '.join(STARTING_POINTS)} as they are"
+        )
+    return (
+        f"{directory} already has {', '.join(existing)}: wa-sync init writes a new estate "
+        "and replaces nothing; pass --force to overwrite those files with fresh ones"
+    )
 
 
 def _below_the_top(directory: str, top: str) -> str:
@@ -149,3 +219,11 @@ def next_steps(directory: str, *, in_a_repository: bool = False) -> str:
     ]
     numbered = "".join(f"  {i}. {step}\n" for i, step in enumerate(steps, 1))
     return f"Next steps:\n{numbered}"
+
+
+REFRESHED_STEPS = (
+    "Next steps:\n"
+    "  1. git diff: see what changed (edits of your own to a replaced file are gone: put "
+    "back those you need).\n"
+    "  2. wa-sync validate, then commit the refresh.\n"
+)
