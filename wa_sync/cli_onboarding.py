@@ -21,7 +21,9 @@ def define_verify(command: Command, every: Sequence[str]) -> None:
         "  read -s CODE; echo $CODE | wa-sync verify grachten-koffie +31205550123 -",
     )
     p.add_argument("id", metavar="ID", help="the customer id")
-    p.add_argument("phone", metavar="PHONE", help="the sender's number, +E.164")
+    p.add_argument(
+        "phone", metavar="PHONE", help="the sender's number, +E.164 (or whatsapp:+E.164)"
+    )
     p.add_argument("code", metavar="CODE", help="the code, 4 to 8 digits; - reads it from stdin")
     p.add_argument("--format", choices=("text", "json"), default="text", help=TEXT_OR_JSON)
 

@@ -76,6 +76,21 @@ def test_verify_with_the_right_code_brings_the_sender_online(pending, cli, emula
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
+def test_verify_takes_the_phone_as_the_senders_whatsapp_address(pending, cli, emulator):
+    """PHONE copied from the Twilio Console, `whatsapp:+E.164`, was refused as a sender
+    the customer does not declare."""
+    result = cli("verify", "shop", f"whatsapp:{PHONE}", "-", stdin=CODE + "\n")
+    assert result.code == 0, result.err
+    assert f"Code accepted for {PHONE}" in result.out
+    assert CODE not in result.out + result.err
+    (sender,) = senders_of(emulator, "shop")
+    assert sender["status"] == "ONLINE"
+    again = cli("verify", "shop", f"WhatsApp:{PHONE}", CODE)
+    assert again.code == 1
+    assert f"sender {PHONE} is ONLINE, not waiting for a one-time code" in again.err
+    assert CODE not in again.out + again.err
+
+
 def test_verify_with_a_wrong_code_is_a_clear_error_and_changes_nothing(pending, cli, emulator):
     result = cli("verify", "shop", PHONE, "11112222")
     assert result.code == 1

@@ -74,6 +74,7 @@ def run(
     if not CODE.match(code.reveal()):
         raise UsageError("CODE is the one-time code Meta sent by SMS or voice: 4 to 8 digits")
     check_known(root, customer_id)
+    phone = _number(phone)
     loaded = load(root, only=[customer_id], err=runtime.stderr)
     customer = loaded.config.customer(customer_id)
     assert customer is not None  # load() refused unknown ids
@@ -100,6 +101,13 @@ def run(
         emulated = gateway.emulated
     runtime.stdout.write(_report(customer_id, after, fmt, emulated))
     return 0
+
+
+def _number(phone: str) -> str:
+    """PHONE as customer files declare it, +E.164: also given as the sender's address
+    (`whatsapp:+14155550123`), the form the Twilio Console and Twilio's messages show."""
+    prefix = "whatsapp:"
+    return phone[len(prefix) :] if phone[: len(prefix)].lower() == prefix else phone
 
 
 def _declared(customer: Customer, phone: str) -> None:
