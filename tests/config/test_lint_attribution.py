@@ -36,8 +36,8 @@ def edit_library(root: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def errors(root: Path) -> list[dict]:
-    result = run_cli("validate", "--root", str(root), "--format", "json")
+def errors(root: Path, *scope: str) -> list[dict]:
+    result = run_cli("validate", "--root", str(root), "--format", "json", *scope)
     assert result.code == 1, result.output
     return json.loads(result.out)["errors"]
 
@@ -159,3 +159,41 @@ def test_a_rule_every_rendering_breaks_is_the_librarys_though_the_figures_differ
 
     (error,) = found  # the en body's (edit_library changes that one), once
     assert (error["file"], error["rule"]) == (LIBRARY, "TPL-BODY-LEN")
+
+
+def test_a_scoped_load_judges_whose_fault_it_is_on_every_customers_rendering(tmp_path):
+    """`--customer` (and `plan --changed-since`, which reads only the customer files a
+    pull request changed) loaded only that customer: its rendering was the only one, so
+    a problem its own `with:` values caused was the library's, at the library's line
+    with the library's fix."""
+    root = estate(tmp_path, customers=4)
+    give_business(root, 2, "'" + "Y" * 990 + "'")
+
+    scoped = errors(root, "--customer", "bench-00002")
+
+    assert scoped == errors(root)
+    assert {e["file"] for e in scoped} == {"customers/bench-00002.yaml"}
+    assert errors(root, "--customer", "bench-00002", "--customer", "bench-00001") == scoped
+
+
+def test_a_scoped_load_keeps_a_fault_of_the_library_itself_at_its_line(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "title: Ver\n", "title: Ver los detalles del pedido completo\n")
+
+    (error,) = errors(root, "--customer", "bench-00002")
+
+    assert error["file"] == LIBRARY
+    assert "title 'Ver los detalles del pedido completo'" in error["message"]
+
+
+def test_a_scoped_load_puts_values_others_render_with_at_their_with_line(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business * 200 }}")
+    give_business(root, 3, "'" + "W" * 999 + "'")
+
+    scoped = errors(root, "--customer", "bench-00003")
+
+    assert scoped == errors(root)
+    assert [(e["file"], e["key"]) for e in scoped if "sandbox" in e["message"]] == [
+        ("customers/bench-00003.yaml", "templates[0].with")
+    ]

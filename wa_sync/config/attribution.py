@@ -13,8 +13,10 @@ able to tell whose value is at fault.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from wa_sync.config.library import Library, Renderer, RenderError
@@ -44,6 +46,39 @@ def at_values(
 
 def _in_library(problem: Problem) -> str:
     return f"the text at {problem.where} ({problem.key})"
+
+
+# --- a load limited to some customers -------------------------------------------------------
+
+_AT_VALUES = re.compile(r"templates\[\d+\]\.with(\..*)?")  # at_values' keys
+
+
+def judged_in_estate(
+    scoped: Sequence[Problem], customers: Collection[str], estate: Callable[[], Iterable[Problem]]
+) -> list[Problem] | None:
+    """The problems of a load limited to `customers` (`--customer`; `plan --changed-since`
+    reads only the customer files that changed), those at a library's line judged on the
+    estate's renderings (`estate()`, its load's problems): whose fault one is takes every
+    customer's rendering, and the limited load has only its own, so a problem one
+    customer's values caused was the library's. The estate's problems at the lines of
+    those libraries and at the `with:` values of `customers` take their place. None when
+    no problem is at a library's line (SPEC §2: templates/, customers/)."""
+    libraries = {
+        p.where.file for p in scoped if PurePosixPath(p.where.file).parent.name == "templates"
+    }
+    if not libraries:
+        return None
+
+    def judged(problem: Problem) -> bool:
+        file = PurePosixPath(problem.where.file)
+        if problem.where.file in libraries:
+            return True
+        mine = file.parent.name == "customers" and file.stem in customers
+        return mine and _AT_VALUES.fullmatch(problem.key) is not None
+
+    told = [p for p in scoped if p.where.file not in libraries]
+    told += filter(judged, estate())
+    return list(dict.fromkeys(told)) if any(p.is_error for p in told) else None
 
 
 # --- the lint over rendered templates -------------------------------------------------------
