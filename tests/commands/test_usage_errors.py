@@ -110,3 +110,17 @@ def test_an_option_s_value_hint_shows_its_default_not_argparse_s_placeholder(
     err = capsys.readouterr().err
     assert hint in err
     assert "%(" not in err
+
+
+def test_a_misspelt_option_of_an_emulator_control_command_gets_its_own_did_you_mean(
+    capsys, tmp_path
+):
+    """The did-you-mean knew the options of the commands but not of `emulator`'s control
+    commands: `emulator approve --url U --rejct R` said "did you mean --out?", an option
+    of `plan`, and `emulator approve X --url U` offered `--out` for its own `--url`."""
+    url = "http://127.0.0.1:9"
+    argv = ["--root", str(tmp_path), "emulator", "approve", "--url", url, "--rejct", "spam"]
+    assert main(argv) == 1
+    assert "did you mean --reject?" in capsys.readouterr().err
+    assert main(["--root", str(tmp_path), "emulator", "approve", "x", "--url", url]) == 1
+    assert "did you mean" not in capsys.readouterr().err
