@@ -300,7 +300,8 @@ def new_example(ws: Workspace) -> str:
 
 
 def init_example(ws: Workspace) -> str:
-    text = ws.run("init", "my-estate")
+    # a new estate, as in a folder of no repository: git looks no higher than the workspace
+    text = ws.run("init", "my-estate", env={**ws.env(), "GIT_CEILING_DIRECTORIES": str(ws.root)})
     listing = sorted(
         str(p.relative_to(ws.root / "my-estate"))
         for p in (ws.root / "my-estate").rglob("*")

@@ -19,6 +19,7 @@ from typing import TextIO
 from wa_sync.errors import UsageError
 from wa_sync.plan.change import Cause
 from wa_sync.plan.diff import CauseOf, always_config
+from wa_sync.plan.scope import CUSTOMERS_DIR, SETTINGS_FILE, TEMPLATES_DIR
 
 GIT_TIMEOUT = 10  # seconds; a hung git must not hang a plan
 
@@ -57,8 +58,9 @@ def _paths(output: str) -> list[str]:
 
 def changed_paths(root: str, ref: str) -> frozenset[str]:
     """The paths, relative to `root`, of the files under it that differ from git
-    revision `ref`: changed, added, deleted, and not yet tracked ones. Raises a
-    UsageError when `root` is not in a git work tree or `ref` is unknown."""
+    revision `ref`: changed, added, deleted, and not yet tracked ones, and the
+    configuration files that are symbolic links to one of those. Raises a UsageError
+    when `root` is not in a git work tree or `ref` is unknown."""
     try:
         _git(root, "rev-parse", "--is-inside-work-tree")
     except GitMissing as exc:
@@ -82,10 +84,63 @@ def changed_paths(root: str, ref: str) -> frozenset[str]:
         ) from exc
     try:
         changed = _git(root, "diff", "-z", "--name-only", "--no-renames", "--relative", commit)
-        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
+        # untracked files, those `.gitignore` matches too: an ignored customer file differs
+        # from REF all the same, and a full plan reads it
+        untracked = _git(root, "ls-files", "-z", "--others")
     except GitFailed as exc:
         raise UsageError(f"--changed-since {ref}: git could not list the changes: {exc}") from exc
-    return frozenset(_paths(changed) + _paths(untracked))
+    paths = frozenset(_paths(changed) + _paths(untracked))
+    return paths | linked_to(root, paths)
+
+
+def linked_to(root: str, paths: Iterable[str]) -> frozenset[str]:
+    """The configuration files (wa-sync.yaml, customers/*.yaml, templates/*.yaml) that
+    are, or lie in a folder that is, a symbolic link to one of `paths` (relative to
+    `root`): git lists the file a link points to as changed, never the link."""
+    top = os.path.realpath(root)
+    links = {}  # relative -> real path, of the configuration files that are links
+    for relative in _config_files(root):
+        real = os.path.realpath(os.path.join(top, relative))
+        if real != os.path.join(top, relative):
+            links[relative] = real
+    if not links:  # the common case: no real path of git's list to make
+        return frozenset()
+    targets = {os.path.realpath(os.path.join(top, path)) for path in paths}
+    return frozenset(relative for relative, real in links.items() if real in targets)
+
+
+def _config_files(root: str) -> list[str]:
+    """The relative paths of the files that configure the estate, as the loader finds
+    them (wa_sync/config/repo.py)."""
+    files = [SETTINGS_FILE]
+    for folder in (CUSTOMERS_DIR, TEMPLATES_DIR):
+        try:
+            names = os.listdir(os.path.join(root, folder))
+        except OSError:  # no such folder, or not one: the loader says so
+            continue
+        files += [f"{folder}/{name}" for name in names if name.endswith(".yaml")]
+    return files
+
+
+def file_at(root: str, ref: str, relative: str) -> str | None:
+    """The text of `relative` (to `root`) at git revision `ref`, as committed (no textconv
+    or filter); None when it had no such file there, or git cannot say."""
+    try:
+        return _git(root, "cat-file", "blob", "--end-of-options", f"{ref}:./{relative}")
+    except GitFailed:
+        return None
+
+
+def toplevel(path: str) -> str | None:
+    """The top of the git work tree that holds `path` (or, for a path not made yet, its
+    nearest existing folder); None outside one, or without git."""
+    folder = os.path.abspath(path)
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    try:
+        return _git(folder, "rev-parse", "--show-toplevel").strip() or None
+    except GitFailed:
+        return None
 
 
 def changed_files(root: str, base: str) -> frozenset[str] | None:
@@ -95,8 +150,10 @@ def changed_files(root: str, base: str) -> frozenset[str] | None:
         top = _git(root, "rev-parse", "--show-toplevel").strip()
     except GitFailed:
         return None
-    changed = _paths(_git(root, "diff", "-z", "--name-only", "--end-of-options", base, "--"))
-    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--full-name")
+    changed = _paths(  # paths from the top, whatever `diff.relative` says
+        _git(root, "diff", "-z", "--name-only", "--no-relative", "--end-of-options", base, "--")
+    )
+    untracked = _git(root, "ls-files", "-z", "--others", "--full-name")  # ignored ones too
     return frozenset(os.path.realpath(os.path.join(top, p)) for p in changed + _paths(untracked))
 
 

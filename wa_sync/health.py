@@ -11,16 +11,15 @@ ONLINE = "ONLINE"
 PENDING_VERIFICATION = "PENDING_VERIFICATION"
 # Twilio or Meta is working on it: waiting, not a person's job.
 IN_PROGRESS = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING", "TWILIO_REVIEW"})
-# A person must act: the one-time code, or whatever took the sender offline.
-NEEDS_ACTION = frozenset({"OFFLINE", PENDING_VERIFICATION})
 
+INVITATION_NOT_ACCEPTED = "63020"  # the business has not accepted Twilio's invitation
 # Twilio's error codes in `offline_reasons`, in plain words (twilio.com/docs/errors/<code>).
 OFFLINE_HINTS = {
     "63101": "the WhatsApp Business Account is not shared with Twilio, is linked to another "
     "account, or the Solution ID is wrong: check the Tech Provider's Partner Solution and "
     "the WABA's sharing in the customer's Meta Business Suite",
-    "63020": "the business has not accepted Twilio's invitation: the customer accepts it in "
-    "Meta Business Suite (Business settings > Requests)",
+    INVITATION_NOT_ACCEPTED: "the business has not accepted Twilio's invitation: the customer "
+    "accepts it in Meta Business Suite (Business settings > Requests)",
     "30008": "Twilio reports an unknown error: ask Twilio support with the sender's SID",
 }
 
@@ -41,7 +40,11 @@ def offline_reasons(sender: LiveSender) -> tuple[Reason, ...]:
 
 
 def needs_action(sender: LiveSender) -> bool:
-    return sender.status in NEEDS_ACTION
+    """A person must act: the one-time code (PENDING_VERIFICATION), whatever took the
+    sender OFFLINE, or a sender left unfinished in the Twilio console (DRAFT, STUBBED):
+    every status but ONLINE and those Twilio and Meta are working on, as the plan's
+    notes tell them (plan/diff.py)."""
+    return sender.status != ONLINE and sender.status not in IN_PROGRESS
 
 
 def verify_command(customer_id: str, sender: LiveSender) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wa_sync.health import PENDING_VERIFICATION, next_step
+from wa_sync.health import INVITATION_NOT_ACCEPTED, offline_reasons
 from wa_sync.model import (
     AccessRequest,
     BusinessVerification,
@@ -17,10 +17,19 @@ from wa_sync.model import (
     Isv,
     LiveAccount,
     LiveCustomer,
+    LiveSender,
 )
 from wa_sync.plan.change import Actor
+from wa_sync.plan.gates import WABA_SETUP
 from wa_sync.signup import signup_stage
-from wa_sync.stage import ONBOARDED, Stage, inactive_fix, subaccount_stage, templates_stage
+from wa_sync.stage import (
+    ONBOARDED,
+    Stage,
+    inactive_fix,
+    sender_stage,
+    subaccount_stage,
+    templates_stage,
+)
 
 NO_ISV = Isv()
 
@@ -92,31 +101,26 @@ def _access(customer: Customer, live: LiveCustomer) -> Stage | None:
 
 def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     if not customer.waba_id:
-        return Stage(
-            6, "complete Embedded Signup so that the `waba_id` can be recorded", Actor.CUSTOMER
-        )
+        return Stage(6, WABA_SETUP, Actor.CUSTOMER)  # the plan's blocked sender says the same
     if not customer.senders:
         return Stage(6, "declare a sender in the customer file", Actor.ISV)
     live_ids = {s.sender_id: s for s in live.senders}
     missing = [s for s in customer.senders if s.sender_id not in live_ids]
     if missing:
         return Stage(6, "run `wa-sync apply` to register the sender", Actor.ISV)
-    offline = [
-        s
-        for s in live.senders
-        if s.status != "ONLINE" and s.sender_id in {d.sender_id for d in customer.senders}
+    declared = {s.sender_id for s in customer.senders}
+    registered = [
+        s for s in live.senders if s.sender_id in declared and not _awaits_invitation(customer, s)
     ]
-    if offline:
-        sender = offline[0]
-        if sender.status == PENDING_VERIFICATION:  # the one-time code (SPEC §1.1 step 4)
-            return Stage(6, next_step(customer.id, sender), Actor.CUSTOMER)
-        return Stage(
-            6,
-            f"wait for sender {sender.phone_number} to come online (status {sender.status})",
-            Actor.META,
-            waiting=True,
-        )
-    return None
+    return sender_stage(customer.id, registered, step=6, code_step=6, flow=Flow.LEGACY)
+
+
+def _awaits_invitation(customer: Customer, sender: LiveSender) -> bool:
+    """Twilio says the sender is OFFLINE because the business has not accepted Twilio's
+    invitation (63020), which is step 7, not yet recorded as done."""
+    return customer.onboarding.invitation is not Invitation.APPROVED and any(
+        r.code == INVITATION_NOT_ACCEPTED for r in offline_reasons(sender)
+    )
 
 
 def _invitation(customer: Customer, live: LiveCustomer) -> Stage | None:

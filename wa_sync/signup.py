@@ -4,11 +4,10 @@ the sender online, the templates. Pure functions of the model."""
 
 from __future__ import annotations
 
-from wa_sync.health import ONLINE, PENDING_VERIFICATION, needs_action, next_step
 from wa_sync.model import Customer, Flow, Isv, LiveCustomer
 from wa_sync.plan.change import Actor, Gate
 from wa_sync.plan.gates import signup_sender_gate
-from wa_sync.stage import ONBOARDED, Stage, subaccount_stage, templates_stage
+from wa_sync.stage import ONBOARDED, Stage, sender_stage, subaccount_stage, templates_stage
 
 FLOW = Flow.EMBEDDED_SIGNUP
 
@@ -38,14 +37,4 @@ def _sender(customer: Customer, live: LiveCustomer) -> Stage | None:
     registered = [s for s in live.senders if s.sender_id in declared]
     if len(registered) < len(declared):
         return Stage(3, "run `wa-sync apply` to register the sender", Actor.ISV, flow=FLOW)
-    for sender in registered:
-        if sender.status == PENDING_VERIFICATION:
-            return Stage(4, next_step(customer.id, sender), Actor.CUSTOMER, flow=FLOW)
-    for sender in registered:
-        if sender.status == ONLINE:
-            continue
-        action = f"{sender.phone_number}: {next_step(customer.id, sender)}"
-        if needs_action(sender):  # OFFLINE: whatever its reasons name
-            return Stage(5, action, Actor.ISV, flow=FLOW)
-        return Stage(5, action, Actor.META, waiting=True, flow=FLOW)
-    return None
+    return sender_stage(customer.id, registered, step=5, code_step=4, flow=FLOW)

@@ -4,6 +4,7 @@ the library templates they use, differ from git revision REF."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -13,6 +14,7 @@ from tests.e2e.conftest import cli, emulator, env, repo  # noqa: F401 (fixtures)
 from tests.e2e.helpers import customer_doc
 
 PROFILE = ("senders", 0, "profile")
+WORDED = "Hello {{1}}, ${{ clinic_name }} reminds you of your visit on {{2}}. Reply to confirm."
 
 
 def git(root, *args: str) -> str:
@@ -208,3 +210,93 @@ def test_without_git_installed_it_says_so(three, cli, emulator, monkeypatch, tmp
     assert "not in a git work tree" not in result.err
     assert "install git" in result.err
     assert emulator.request_log() == []
+
+
+def _link(root, relative: str, target: str) -> None:
+    """Move `relative` to `target` (inside the repository) and leave a symbolic link."""
+    link, real = root / relative, root / target
+    real.parent.mkdir(parents=True, exist_ok=True)
+    link.rename(real)
+    link.symlink_to(os.path.relpath(real, link.parent), target_is_directory=real.is_dir())
+
+
+@pytest.mark.parametrize(
+    ("linked", "target", "edited", "expected"),
+    [
+        ("customers/clinic-3.yaml", "shared/clinic-3.yaml", "shared/clinic-3.yaml", ["clinic-3"]),
+        ("customers", "estate/customers", "estate/customers/clinic-2.yaml", ["clinic-2"]),
+        (
+            "templates/appointment_reminder.yaml",
+            "shared/reminder.yaml",
+            "shared/reminder.yaml",
+            ["clinic-1", "clinic-2"],
+        ),
+    ],
+    ids=["customer-file", "customers-folder", "library-template"],
+)
+def test_an_edit_through_a_symbolic_link_is_planned(three, cli, linked, target, edited, expected):  # noqa: F811
+    """A customer file or library template may be a symbolic link to a file inside the
+    repository: git lists the file it points to as changed, not the link, and the
+    customer it configures was silently left out of the plan."""
+    _link(three.root, linked, target)
+    commit(three.root)
+    if edited == "shared/reminder.yaml":
+        three.edit(edited, lambda d: d["localizations"]["en"].update(body=WORDED))
+    else:
+        three.edit(edited, lambda d: about(d, "Edited through a link"))
+    _touched, full = planned(cli)
+    touched, plan = planned(cli, "--changed-since", "HEAD")
+    assert {c["customer"] for c in full["changes"]} == set(expected)  # what a full plan sees
+    assert plan["customers"] == expected
+    assert touched == set(expected)
+
+
+def test_a_customer_file_git_ignores_is_in_scope(three, cli):  # noqa: F811
+    """A file `.gitignore` matches still differs from REF (REF has no such file) and a
+    full plan reads it: `--changed-since` left it out, silently."""
+    (three.root / ".gitignore").write_text("customers/*-trial.yaml\n")
+    commit(three.root)
+    three.customer("clinic-trial", customer_doc(4))
+    touched, plan = planned(cli, "--changed-since", "HEAD")
+    assert plan["customers"] == ["clinic-trial"]
+    assert touched == {"clinic-trial"}
+    assert {c["cause"] for c in plan["changes"]} == {"config"}  # not drift: the file is new
+
+
+def test_a_deleted_file_that_adopted_its_subaccount_is_reported(three, cli, emulator):  # noqa: F811
+    """An imported customer adopts its subaccount by `account_sid`, whose FriendlyName is
+    no `wa-sync:` name: once its file was deleted no plan said a word of the subaccount,
+    its senders and templates (SPEC §4.5: a removed customer file's subaccount is
+    reported)."""
+    sid = emulator.create_subaccount("Made By Hand")["sid"]
+    assert cli("import", "shop", "--account-sid", sid).code == 0
+    commit(three.root)
+    (three.root / "customers" / "shop.yaml").unlink()
+
+    touched, plan = planned(cli, "--changed-since", "HEAD")
+    assert touched == {"shop"}
+    (note,) = plan["notes"]
+    assert sid in note["message"]
+    assert "has no customer file" in note["message"]
+    assert "customers/shop.yaml" in note["message"]
+
+
+@pytest.mark.parametrize("changed_since", [[], ["--changed-since", "HEAD"]], ids=["", "scoped"])
+def test_an_estate_below_the_top_of_its_repository_tells_config_from_drift(
+    repo,  # noqa: F811
+    cli,  # noqa: F811
+    changed_since,
+):
+    """The estate in a folder of its repository, and `diff.relative` set in git's
+    configuration (it makes `git diff` name files relative to that folder): the edit of
+    a customer file was told as drift, someone changing Twilio by hand."""
+    repo.customer("clinic-1", customer_doc(1))
+    assert cli("apply", "--auto-approve").code == 0
+    top = repo.root.parent
+    git(top, "init", "-q")
+    git(top, "config", "diff.relative", "true")
+    commit(top)
+    repo.edit("customers/clinic-1.yaml", lambda d: about(d, "Edited in the pull request"))
+    _touched, plan = planned(cli, *changed_since)
+    (change,) = plan["changes"]
+    assert change["cause"] == "config"

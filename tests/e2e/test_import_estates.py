@@ -128,7 +128,7 @@ def test_import_of_three_senders_records_the_business_as_verified(
     phones = ["+14155550901", "+14155550902", "+4915155550903" if own_number else "+14155550903"]
     senders = [console.sender(phone, {"name": "Made By Hand"}) for phone in phones]
     emulator.advance_clock(3600)
-    if not own_number:  # none ONLINE: live state implies no legacy step but this one
+    if not own_number:  # none ONLINE: their number says the business is verified
         for sid in senders:
             emulator.set_sender_status(sid, "OFFLINE", ["63101"])
 
@@ -500,3 +500,89 @@ def test_import_of_a_subaccount_named_for_a_customer_that_adopted_another(
         "FriendlyName but 'wa-sync:shop'), then import it\n"
     )
     assert not (repo.root / "customers" / "shop-two.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "reasons", "invitation", "step"),
+    [("OFFLINE", ["63020"], "pending", 7), ("TWILIO_REVIEW", [], "not_sent", 6)],
+    ids=["invitation-not-accepted", "in-review"],
+)
+def test_import_of_a_registered_legacy_sender_records_the_approved_access_request(
+    repo, cli, emulator, console, status, reasons, invitation, step
+):
+    """A legacy sender is registered once the access request is approved (SPEC §1 step 6):
+    one that is not ONLINE yet still implies steps 2-5, and Twilio's 63020 that the
+    invitation is out. Recorded as not done, status sent the customer back to the Terms
+    of Service, and the plan blocked every change of the sender there."""
+    sid = console.sender("+14155550901", {"name": "Made By Hand"})
+    emulator.set_sender_status(sid, status, reasons)
+
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    onboarding = repo.read("customers/shop.yaml")["onboarding"]
+    assert onboarding == {
+        "flow": "legacy",
+        "terms_accepted": True,
+        "business_verification": "verified",
+        "access_request": "approved",
+        "invitation": invitation,
+    }
+    assert cli("validate").code == 0
+    assert cli("plan", "--customer", "shop", "--detailed-exitcode").code == 0
+    (shown,) = json.loads(cli("status", "--format", "json").out)["customers"]
+    assert shown["stage"]["step"] == step, shown["stage"]
+
+    repo.edit("customers/shop.yaml", lambda d: d["senders"][0].update(profile={"about": "Hi"}))
+    plan = json.loads(cli("plan", "--format", "json").out)
+    assert [c["action"] for c in plan["changes"]] == ["update"]  # not blocked at step 2
+
+
+def test_import_refuses_to_guess_the_flow_from_an_invalid_settings_file(
+    repo, cli, emulator, console
+):
+    """wa-sync.yaml with a typo says embedded_signup: the imported file was written as
+    legacy, with a comment that the setting said legacy."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    (repo.root / "wa-sync.yaml").write_text(
+        "settings:\n  onboarding_flow: embedded_signup\n  paralelism: 4\n"
+    )
+    emulator.clear_request_log()
+    result = cli("import", "shop", "--account-sid", console.sid)
+    assert result.code == 1
+    assert "wa-sync.yaml:3:" in result.err
+    assert not (repo.root / "customers" / "shop.yaml").exists()
+    assert emulator.request_log() == []
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["", "force"])
+def test_import_refuses_a_customer_whose_file_has_the_yml_extension(
+    repo, cli, emulator, console, force
+):
+    """customers/shop.yml is shop's file under an extension wa-sync does not read: import
+    wrote shop.yaml beside it and said to run `plan`, and validate's fix (rename the .yml
+    to .yaml) then wrote over the imported file."""
+    console.sender("+14155550901", {"name": "Made By Hand"})
+    (repo.root / "customers" / "shop.yml").write_text("name: Shop\n", encoding="utf-8")
+    result = cli("import", "shop", "--account-sid", console.sid, *(["--force"] if force else []))
+    assert result.code == 1
+    assert "customers/shop.yml" in result.err
+    assert "rename it to customers/shop.yaml" in result.err
+    assert not (repo.root / "customers" / "shop.yaml").exists()
+
+
+def test_import_declares_the_display_name_in_metas_review(repo, cli, emulator, console):
+    """A rename in Meta's review is the newest word on the sender's name: imported as the
+    name in service, the plan warned that once Meta approved it the next plan would change
+    it back, and that plan did (Meta limits display-name changes, 10 in 30 days)."""
+    sid = console.sender("+14155550901", {"name": "Shop Co"})
+    emulator.set_display_name_status(sid, "PENDING_REVIEW", "Shop Company")
+
+    assert cli("import", "shop", "--account-sid", console.sid).code == 0
+    assert repo.read("customers/shop.yaml")["senders"][0]["display_name"] == "Shop Company"
+    text = (repo.root / "customers" / "shop.yaml").read_text(encoding="utf-8")
+    assert "'Shop Co' stays in service until Meta approves it" in text
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out
+    assert "changes it back" not in plan.out
+
+    emulator.set_display_name_status(sid, "APPROVED", "Shop Company")
+    assert cli("plan", "--detailed-exitcode").code == 0

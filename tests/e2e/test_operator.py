@@ -138,7 +138,7 @@ def test_status_lists_each_sender_on_its_own_row(repo, cli, emulator):
     assert lines[row][at:].startswith("+14155550001 ONLINE")
     assert lines[row + 1].strip() == "+14155559999 OFFLINE"
     assert lines[row + 1][at:].startswith("+14155559999 OFFLINE")
-    assert "next: wait for sender +14155559999 to come online (status OFFLINE)" in (
+    assert "next: +14155559999: bring it back online: Twilio reports an unknown error" in (
         details(cli("status").out, "clinic-one")
     )
 

@@ -210,3 +210,37 @@ def test_a_file_where_init_needs_a_directory_is_named_and_nothing_is_written(
     assert "already exists" not in err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert blocker.read_text() == "notes\n"
+
+
+@pytest.mark.parametrize("name", ["my estate", "estate ü $HOME", "it's-ours"])
+def test_the_first_next_step_runs_as_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """The `cd DIR && git init` step, pasted into a shell, must work for a directory whose
+    name has a space, a quote or a `$` in it."""
+    root = tmp_path / name
+    assert main(["init", str(root)]) == 0
+    (step,) = re.findall(r"1\. (cd .* && git init) \(", capsys.readouterr().out)
+    subprocess.run(["bash", "-c", step], cwd=tmp_path, check=True, capture_output=True)
+    assert (root / ".git").is_dir()
+
+
+def test_an_estate_below_the_top_of_a_repository_is_told_where_ci_must_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitHub runs only the workflows at the top of a repository, and pre-commit reads only
+    its configuration there: an estate made in a folder of an existing repository got them
+    in its own folder, where they never run, and was told that pull requests would get a
+    plan comment (and to `git init` it)."""
+    repository = tmp_path / "repository"
+    subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    assert main(["init", str(repository / "infra" / "whatsapp")]) == 0
+    out = capsys.readouterr().out
+    assert "git init" not in out
+    assert f"inside the git repository at {repository}" in out
+    assert f"{repository / '.github' / 'workflows'}" in out
+    assert "root: infra/whatsapp" in out
+
+    assert main(["init", str(tmp_path / "plain")]) == 0  # in no repository
+    assert main(["init", str(repository)]) == 0  # the top itself
+    assert "inside the git repository" not in capsys.readouterr().out

@@ -247,3 +247,35 @@ def test_a_file_where_the_folder_should_be_is_named(tmp_path: Path, kind, name, 
     assert code == 1
     assert f"{folder} is a file where a directory is needed" in err
     assert "already exists" not in err
+
+
+INVALID_SETTINGS = "settings:\n  onboarding_flow: embedded_signup\n  paralelism: 4\n"
+
+
+def test_new_customer_refuses_to_guess_the_flow_from_an_invalid_settings_file(
+    tmp_path: Path,
+) -> None:
+    """wa-sync.yaml with a typo says embedded_signup: the new file was written as legacy,
+    the default, as if the setting were legacy."""
+    (tmp_path / "wa-sync.yaml").write_text(INVALID_SETTINGS)
+    code, _out, err = run(tmp_path, "new", "customer", "shop-four")
+    assert code == 1
+    assert "wa-sync.yaml:3:" in err
+    assert "--flow" in err
+    assert not (tmp_path / "customers" / "shop-four.yaml").exists()
+    assert run(tmp_path, "new", "customer", "shop-four", "--flow", "embedded_signup")[0] == 0
+
+
+def test_new_customer_force_never_drops_an_adopted_subaccount(tmp_path: Path) -> None:
+    """A file that adopts a subaccount (`account_sid`, as `import` writes it) replaced by a
+    fresh scaffold: the next apply made a new subaccount `wa-sync:shop`, and the adopted
+    one, with the customer's senders and templates, was in no plan any more."""
+    sid = "AC" + "1" * 32
+    (tmp_path / "customers").mkdir()
+    adopted = tmp_path / "customers" / "shop.yaml"
+    adopted.write_text(f"name: Shop\naccount_sid: {sid}\n", encoding="utf-8")
+    code, _out, err = run(tmp_path, "new", "customer", "shop", "--force")
+    assert code == 1
+    assert sid in err
+    assert "account_sid" in err
+    assert adopted.read_text(encoding="utf-8") == f"name: Shop\naccount_sid: {sid}\n"

@@ -9,24 +9,25 @@ for a configuration that is not valid.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from wa_sync.commands.elsewhere import read_elsewhere
+from wa_sync.commands.files import adopted_in
 from wa_sync.config.repo import check_root, load_repo
 from wa_sync.connect import open_gateway
 from wa_sync.errors import Problem, TwilioError, UsageError, WaSyncError
 from wa_sync.gateway.base import Gateway
-from wa_sync.gitinfo import cause_from_git, changed_paths
+from wa_sync.gitinfo import cause_from_git, changed_paths, file_at
 from wa_sync.interrupts import Signals, Stop, handled
 from wa_sync.model import Config, Customer, LiveEstate, Settings
 from wa_sync.plan.build import PlanBuilder
 from wa_sync.plan.change import Plan
 from wa_sync.plan.ownership import check_ownership
-from wa_sync.plan.scope import ChangedFiles, select_customers
+from wa_sync.plan.scope import CUSTOMERS_DIR, ChangedFiles, select_customers
 from wa_sync.progress import read_with_progress
 from wa_sync.render import EMULATOR_BANNER
 from wa_sync.runtime import Runtime
@@ -52,6 +53,7 @@ class Loaded:
     # --changed-since: the revision, and the customers whose file is gone since
     base: str | None = None
     gone: tuple[str, ...] = ()
+    gone_adopted: Mapping[str, str] = field(default_factory=dict)  # id -> its account_sid
     shard: tuple[int, int] | None = None  # --shard K/N
 
     @property
@@ -86,16 +88,30 @@ def load(
     print_warnings(warnings, err)
     known = tuple(sorted({c.id for c in config.customers} | set(files)))
     scope = select_customers(known, only=only, shard=shard)
-    if changed is None:
+    if changed is None or changed_since is None:
         return Loaded(config, scope, known, shard=shard)
+    gone = select_customers(changed.gone(known), shard=shard)
     return Loaded(
         config,
         changed.select(config, scope),
         known,
         base=changed_since,
-        gone=select_customers(changed.gone(known), shard=shard),
+        gone=gone,
+        gone_adopted=_adopted_at(root, changed_since, gone),
         shard=shard,
     )
+
+
+def _adopted_at(root: str, ref: str, customer_ids: Sequence[str]) -> dict[str, str]:
+    """The subaccount each deleted customer file adopted at `ref` (its `account_sid`): one
+    the file did not name `wa-sync:<id>` is found by no name, and must be reported all
+    the same (SPEC §4.5)."""
+    found = {}
+    for customer_id in customer_ids:
+        text = file_at(root, ref, f"{CUSTOMERS_DIR}/{customer_id}.yaml")
+        if text is not None and (sid := adopted_in(text)):
+            found[customer_id] = sid
+    return found
 
 
 def _claimants(root: str, config: Config, others: set[str]) -> list[str]:
@@ -233,6 +249,7 @@ def read_and_plan(
         estate=loaded.known,
         digests=digests,
         gone=loaded.gone,
+        gone_adopted=loaded.gone_adopted,
         shard=loaded.shard,
     )
     live = read_with_progress(

@@ -1,5 +1,6 @@
-"""Writing files: those `new` and `import` make in the repository, and output the user
-names (`apply --report FILE`)."""
+"""Writing files: those `new` and `import` make in the repository (and what they read
+back of a customer file already there), and output the user names (`apply --report
+FILE`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,30 @@ import os
 import secrets
 from pathlib import Path
 
+import yaml
+
 from wa_sync.errors import UsageError
+
+
+def adopted_account(path: Path) -> str | None:
+    """The `account_sid` the customer file at `path` adopts; None when it adopts none or
+    cannot be read as YAML (`validate` says why). Never reads a FIFO or a device."""
+    if not path.is_file():
+        return None
+    try:
+        return adopted_in(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def adopted_in(text: str) -> str | None:
+    """The `account_sid` of a customer file's text, as `adopted_account`."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    sid = doc.get("account_sid") if isinstance(doc, dict) else None
+    return sid if isinstance(sid, str) and sid else None
 
 
 def write_file(target: Path, text: str, *, force: bool, shown: Path | None = None) -> None:

@@ -16,10 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wa_sync.commands.common import EMULATOR_BANNER, connect
-from wa_sync.commands.files import write_file
+from wa_sync.commands.files import adopted_account, adopted_in, write_file
 from wa_sync.commands.import_templates import (
     dump,
     left_out_lines,
@@ -34,6 +32,7 @@ from wa_sync.config.limits import NUMBERS_UNVERIFIED
 from wa_sync.config.repo import load_repo
 from wa_sync.config.settings import load_settings
 from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
+from wa_sync.health import INVITATION_NOT_ACCEPTED, offline_reasons
 from wa_sync.model import (
     ACCOUNT_SID_PATTERN,
     CUSTOMER_ID_PATTERN,
@@ -64,21 +63,8 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
 def run(
     *, root: str, customer_id: str, account_sid: str, force: bool, emulator: bool, runtime: Runtime
 ) -> int:
-    if not CUSTOMER_ID_PATTERN.match(customer_id):
-        raise UsageError(
-            f"{customer_id!r} is not a valid customer id: use 2-56 characters "
-            "a-z, 0-9 and -, starting with a letter or digit"
-        )
-    if not ACCOUNT_SID_PATTERN.match(account_sid):
-        raise UsageError(
-            f"--account-sid {account_sid!r} is not an Account SID: AC and 32 hex digits in "
-            "lower case, as Twilio writes it (copy it from the Console)"
-        )
-    if not Path(root).is_dir():
-        raise UsageError(f"--root {root}: no such directory")
-    target = Path(root) / "customers" / f"{customer_id}.yaml"
-    if (target.exists() or target.is_symlink()) and not force:
-        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    target = _target(root, customer_id, account_sid, force=force)
+    default_flow = _settings_flow(root)
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         estate = gateway.read([])
         account = _subaccount(estate, account_sid)
@@ -94,7 +80,7 @@ def run(
         live,
         now=datetime.now(UTC),
         emulated=emulated,
-        default_flow=load_settings(root).onboarding_flow,
+        default_flow=default_flow,
     )
     write_file(target, text, force=force)
     refused = _refused(root, target)
@@ -106,6 +92,44 @@ def run(
             + "\n".join(str(p) for p in refused)
         )
     return 0
+
+
+def _target(root: str, customer_id: str, account_sid: str, *, force: bool) -> Path:
+    """customers/ID.yaml, once the arguments and what is already there allow writing it."""
+    if not CUSTOMER_ID_PATTERN.match(customer_id):
+        raise UsageError(
+            f"{customer_id!r} is not a valid customer id: use 2-56 characters "
+            "a-z, 0-9 and -, starting with a letter or digit"
+        )
+    if not ACCOUNT_SID_PATTERN.match(account_sid):
+        raise UsageError(
+            f"--account-sid {account_sid!r} is not an Account SID: AC and 32 hex digits in "
+            "lower case, as Twilio writes it (copy it from the Console)"
+        )
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such directory")
+    target = Path(root) / "customers" / f"{customer_id}.yaml"
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    if target.with_suffix(".yml").exists():  # wa-sync reads no .yml: two files for one id
+        raise UsageError(
+            f"customers/{customer_id}.yml is this customer's file under an extension wa-sync "
+            f"does not read: rename it to customers/{customer_id}.yaml, then import with "
+            "--force to refresh it from the subaccount"
+        )
+    return target
+
+
+def _settings_flow(root: str) -> Flow:
+    """settings.onboarding_flow, which decides the flow where live state does not tell."""
+    try:
+        return load_settings(root).onboarding_flow
+    except ConfigInvalid as exc:
+        raise UsageError(
+            "wa-sync.yaml does not validate, and its settings.onboarding_flow decides the "
+            "customer's flow where live state does not tell: fix it first (`wa-sync "
+            f"validate`), then import:\n{exc}"
+        ) from exc
 
 
 def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:
@@ -159,10 +183,12 @@ def _refuse_managed_elsewhere(root: str, customer_id: str, account: LiveAccount)
         if path.stem == customer_id or not path.is_file():  # a FIFO would block
             continue
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             continue  # `validate` says what is wrong with it
-        adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+        if path.stem != account.customer_id and account.sid not in text:
+            continue  # it can adopt only a SID it names: most files need no parsing
+        adopted = adopted_in(text)
         if account.customer_id == path.stem and adopted not in (None, account.sid):
             raise UsageError(
                 f"subaccount {account.sid} is named {account.friendly_name!r}, the name of "
@@ -185,11 +211,7 @@ def _refuse_swapping(
     one, that subaccount would be left without a customer file, in no plan."""
     if not target.is_file():  # never read a FIFO or a device (they block or never end)
         return
-    try:
-        doc = yaml.safe_load(target.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return  # no file that names a subaccount
-    adopted = doc.get("account_sid") if isinstance(doc, dict) else None
+    adopted = adopted_account(target)
     named = [a for a in accounts if a.customer_id == customer_id and a.status != "closed"]
     managed = next((a for a in accounts if a.sid == adopted), named[0] if len(named) == 1 else None)
     if managed is None or managed.sid == account.sid:
@@ -222,11 +244,10 @@ def customer_yaml(
         f"name: {scalar(name)}  # the business's name, {source}: check it",
         *_onboarding_lines(live, default_flow),
     ]
-    body: dict[str, Any] = {}
     if live.senders:
-        body["senders"] = [_sender(s) for s in sorted(live.senders, key=lambda s: s.sender_id)]
-    if body:
-        lines.append(dump(body).rstrip())
+        senders = sorted(live.senders, key=lambda s: s.sender_id)
+        lines += _names_in_review(senders)
+        lines.append(dump({"senders": [_sender(s) for s in senders]}).rstrip())
     if newest(live):
         lines.append(
             "# Templates as Twilio holds them (the newest _vN of each name and language), "
@@ -266,8 +287,7 @@ def _onboarding_lines(live: LiveCustomer, default_flow: Flow) -> list[str]:
     verified = _verified_by_numbers(live)
     if flow is Flow.EMBEDDED_SIGNUP:
         return lines + _signup_onboarding(why, registered=registered) + verified
-    online = any(s.status == "ONLINE" for s in live.senders)
-    return lines + _onboarding(online, registered=registered, flow_why=why, verified=verified)
+    return lines + _onboarding(live, flow_why=why, verified=verified)
 
 
 def _verified_by_numbers(live: LiveCustomer) -> list[str]:
@@ -310,34 +330,74 @@ def _signup_onboarding(why: str, *, registered: bool) -> list[str]:
     return lines
 
 
-def _onboarding(online: bool, *, registered: bool, flow_why: str, verified: list[str]) -> list[str]:
-    if not online:
-        why = (
-            "a sender is registered but none is ONLINE yet"
-            if registered
-            else "no sender is registered yet"
-        )
+def _onboarding(live: LiveCustomer, *, flow_why: str, verified: list[str]) -> list[str]:
+    """The legacy flow's record. A sender registered in the subaccount means steps 2-5
+    are done (SPEC §1: the ISV registers it once the access request is approved); an
+    ONLINE one means the invitation was approved too, and Twilio's 63020 that it is out."""
+    if not live.senders:
         return [
-            f"onboarding:  # {why}: record each step as it happens",
+            "onboarding:  # no sender is registered yet: record each step as it happens",
             f"  flow: legacy  # {flow_why}",
             "  terms_accepted: false",
-            *(verified or ["  business_verification: not_started"]),
+            "  business_verification: not_started",
             "  access_request: not_submitted",
             "  invitation: not_sent",
         ]
-    implied = "implied: a sender is ONLINE in the subaccount"
-    return [
+    online = any(s.status == "ONLINE" for s in live.senders)
+    implied = (
+        "implied: a sender is ONLINE in the subaccount"
+        if online
+        else "implied: a sender is registered in the subaccount, which follows the access "
+        "request's approval"
+    )
+    verification = [f"  business_verification: verified  # {implied}"]
+    if verified and not online:  # the number of senders says it more plainly
+        verification = verified
+    lines = [
         "onboarding:",
         f"  flow: legacy  # {flow_why}",
         f"  terms_accepted: true  # {implied}",
-        f"  business_verification: verified  # {implied}",
+        *verification,
         f"  access_request: approved  # {implied}",
-        f"  invitation: approved  # {implied}",
     ]
+    invited = any(
+        r.code == INVITATION_NOT_ACCEPTED for s in live.senders for r in offline_reasons(s)
+    )
+    if online:
+        return [*lines, f"  invitation: approved  # {implied}"]
+    if invited:
+        return [
+            *lines,
+            f"  invitation: pending  # implied: Twilio reports {INVITATION_NOT_ACCEPTED}, "
+            "the business has not accepted Twilio's invitation yet",
+        ]
+    return [*lines, "  invitation: not_sent  # record it when Twilio sends the invitation"]
+
+
+def _in_review(sender: LiveSender) -> str | None:
+    """The display name in Meta's review: the newest word on the sender's name. Declared,
+    the plan waits for Meta; the name in service declared instead would be put back by
+    the plan after Meta approves the new one."""
+    if (sender.pending_display_name_status or "").upper() != "PENDING_REVIEW":
+        return None
+    return sender.pending_display_name or None
+
+
+def _names_in_review(senders: Sequence[LiveSender]) -> list[str]:
+    said = [
+        f"#   {s.phone_number}: {name!r}; {s.display_name!r} stays in service until Meta "
+        "approves it"  # repr: Twilio's text can end no comment
+        for s in senders
+        if (name := _in_review(s)) and name != s.display_name
+    ]
+    if not said:
+        return []
+    return ["# Display names in Meta's review, declared as the names to keep:", *said]
 
 
 def _sender(sender: LiveSender) -> dict[str, Any]:
-    doc: dict[str, Any] = {"phone_number": sender.phone_number, "display_name": sender.display_name}
+    name = _in_review(sender) or sender.display_name
+    doc: dict[str, Any] = {"phone_number": sender.phone_number, "display_name": name}
     profile = {k: v for k, v in thaw(sender.profile).items() if v not in (None, "", [])}
     if profile:
         doc["profile"] = profile

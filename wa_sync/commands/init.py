@@ -11,7 +11,9 @@ a daily drift check. The files come from `wa_sync/scaffold/`, installed with the
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shlex
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +21,7 @@ from typing import TextIO
 from wa_sync import SOURCE_REPOSITORY, __version__
 from wa_sync.commands.files import write_file
 from wa_sync.errors import UsageError
+from wa_sync.gitinfo import toplevel
 from wa_sync.runtime import Runtime
 from wa_sync.schemas import schema_file_text
 
@@ -80,8 +83,29 @@ def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
         write_file(root / name, text, force=force, shown=Path(name))
         written.append(root / name)
     out.write(f"Initialized a wa-sync estate in {directory}: {len(files)} files.\n\n")
-    out.write(next_steps(directory))
+    top = toplevel(directory)
+    below = top is not None and os.path.realpath(top) != os.path.realpath(directory)
+    if below:
+        assert top is not None
+        out.write(_below_the_top(directory, top))
+    out.write(next_steps(directory, in_a_repository=below))
     return written
+
+
+def _below_the_top(directory: str, top: str) -> str:
+    """GitHub runs only the workflows at the top of a repository, and pre-commit reads
+    only its configuration there: those written into `directory` never run."""
+    relative = Path(os.path.relpath(os.path.realpath(directory), os.path.realpath(top)))
+    workflows = Path(top) / ".github" / "workflows"
+    return (
+        f"Note: {directory} is inside the git repository at {top}, not at its top. GitHub runs "
+        f"only the workflows in {workflows}, and pre-commit reads only "
+        f"{Path(top) / '.pre-commit-config.yaml'}: move the three workflows of "
+        f"{Path(directory) / '.github' / 'workflows'} there and give each wa-sync step "
+        f"`root: {relative.as_posix()}` (docs/github-action.md), and give the pre-commit "
+        f"hook `--root {relative.as_posix()}` and its `files:` pattern that folder; or make "
+        f"{directory} a repository of its own.\n\n"
+    )
 
 
 def estate_files(action: str) -> dict[str, str]:
@@ -108,9 +132,14 @@ def estate_files(action: str) -> dict[str, str]:
     return files
 
 
-def next_steps(directory: str) -> str:
+def next_steps(directory: str, *, in_a_repository: bool = False) -> str:
+    first = (
+        f"cd {shlex.quote(directory)}"
+        if in_a_repository
+        else f"cd {shlex.quote(directory)} && git init (if it is not a repository yet)"
+    )
     steps = [
-        f"cd {directory} && git init (if it is not a repository yet)",
+        first,
         "Edit wa-sync.yaml (your ISV's details), then replace the example customers in "
         "customers/ with your own (wa-sync new customer ID).",
         "Check it: wa-sync validate, then wa-sync --emulator plan (no Twilio needed).",

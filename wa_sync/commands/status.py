@@ -316,9 +316,10 @@ def render(report: dict, *, verbose: bool = False) -> str:
     else:  # never "0 of 2 customers fully onboarded" for 3: what was not read is unknown
         of_read = f"{onboarded} of the {read} customers read fully onboarded; " if read else ""
         lines.append(f"{of_read}{unread} customer(s) not read from Twilio, their state unknown.")
-    acting = sum(s["needs_action"] for c in report["customers"] for s in c["senders"])
-    if acting:
-        lines.append(f"{acting} sender(s) need action (OFFLINE or PENDING_VERIFICATION).")
+    acting = [s["status"] for c in report["customers"] for s in c["senders"] if s["needs_action"]]
+    if acting:  # a DRAFT one, left unfinished in the console, named too
+        *kinds, last = sorted({*acting, "OFFLINE", "PENDING_VERIFICATION"})
+        lines.append(f"{len(acting)} sender(s) need action ({', '.join(kinds)} or {last}).")
     return visible("\n".join(lines)) + "\n"
 
 

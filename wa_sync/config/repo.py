@@ -169,11 +169,11 @@ class _Loader:
             relative = f"{directory}/{printable(entry.name)}"
             if entry.name.startswith("."):
                 continue
-            if entry.suffix == ".yml":
-                self._error(
+            if entry.suffix.lower() in (".yml", ".yaml") and entry.suffix != ".yaml":
+                self._error(  # `acme.YAML`, read on one machine, would be lost on another
                     relative,
-                    "has the extension .yml; wa-sync reads only .yaml files",
-                    f"rename it to {directory}/{entry.stem}.yaml",
+                    f"has the extension {printable(entry.suffix)}; wa-sync reads only .yaml files",
+                    f"rename it to {directory}/{printable(entry.stem)}.yaml",
                 )
             elif entry.suffix == ".yaml" and stem_ok(entry.stem, relative):
                 found[entry.stem] = relative

@@ -11,7 +11,7 @@ from wa_sync.config.characters import character_problems
 from wa_sync.config.files import YamlFileError, read_text
 from wa_sync.config.secrets import scan_credentials
 from wa_sync.config.yamlfile import YamlDoc, parse_yaml
-from wa_sync.errors import Location, Problem
+from wa_sync.errors import ConfigInvalid, Location, Problem
 from wa_sync.model import Flow, Isv, Settings, TechProvider, TechProviderStatus
 
 SETTINGS_FILE = "wa-sync.yaml"
@@ -76,12 +76,16 @@ def _settings(data: dict[str, Any]) -> Settings:
 
 
 def load_settings(root: str) -> Settings:
-    """Only wa-sync.yaml's settings, the defaults when it is absent or invalid (for a
-    command that needs a default from them, such as `new` and `import`; `load_repo`
-    reports the file's problems)."""
+    """Only wa-sync.yaml's settings, the defaults when it is absent (for a command that
+    needs a default from them, such as `new` and `import`). Raises ConfigInvalid with
+    the file's errors when it is invalid: a default taken then would pass for the
+    file's own setting (an `onboarding_flow` it sets, read past a typo elsewhere)."""
     problems: list[Problem] = []
     try:
         _isv, settings = read_settings(Path(root), problems)
     except (TypeError, ValueError):
         return Settings()
-    return Settings() if any(p.is_error for p in problems) else settings
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise ConfigInvalid(errors)
+    return settings

@@ -3,7 +3,7 @@ customer in scope, the safety threshold, the digests for the stale check."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,10 +82,12 @@ class PlanBuilder:
         estate: Sequence[str] | None = None,
         digests: bool = True,
         gone: Collection[str] = (),
+        gone_adopted: Mapping[str, str] | None = None,
         shard: tuple[int, int] | None = None,
     ):
         self.config = config
         self.gone = frozenset(gone)
+        self.gone_adopted = dict(gone_adopted or {})  # a gone customer -> its account_sid
         self.shard = shard  # `--shard K/N`: the customers were chosen by it
         self.now = datetime.now(UTC)  # one moment for every customer's diff
         self.digests = digests
@@ -205,6 +207,7 @@ class PlanBuilder:
         changes = hold_submissions(changes, moving, live.customers, self._held_gate)
         notes += moving
         notes += _orphans(self.config, live, self.scope, self.estate, self.gone, self.shard)
+        notes += _left_adopted(self.config, live, self.gone_adopted)
         check_mass_delete(
             changes,
             live.customers,
@@ -277,6 +280,28 @@ def _orphans(
         else:
             continue
         message = f"subaccount {account.sid} ({account.shown_name}) {why}"
+        notes.append(
+            Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
+        )
+    return notes
+
+
+def _left_adopted(config: Config, live: LiveEstate, gone: Mapping[str, str]) -> list[Note]:
+    """The subaccounts that deleted customer files adopted by `account_sid` (`gone`: id ->
+    SID, from `--changed-since`'s revision): found by no `wa-sync:` name, they are
+    reported here, never closed (SPEC §4.5), unless another file adopts them now."""
+    adopted = {c.account_sid for c in config.customers if c.account_sid}
+    notes = []
+    for account in live.accounts:
+        cid = next((c for c, sid in gone.items() if sid == account.sid), None)
+        if cid is None or account.sid in adopted or account.status == "closed":
+            continue
+        message = (
+            f"subaccount {account.sid} ({account.shown_name}) has no customer file: "
+            f"customers/{cid}.yaml adopted it (account_sid) and is deleted; wa-sync never "
+            "closes subaccounts: close it in the Twilio console if the customer has left, "
+            f"or restore customers/{cid}.yaml"
+        )
         notes.append(
             Note(customer=cid, address=f"customer.{cid}", kind=NoteKind.WARNING, message=message)
         )

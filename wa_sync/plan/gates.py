@@ -19,6 +19,8 @@ from wa_sync.model import (
 from wa_sync.plan.change import SIGNUP_STEPS, STEPS, Actor, Gate
 
 NO_ISV = Isv()
+# a legacy customer without `waba_id` (there is no Embedded Signup in that flow)
+WABA_SETUP = "finish WhatsApp Business Account set-up so that its ID can be recorded as `waba_id`"
 
 
 def _gate(step: int, actor: Actor, action: str) -> Gate:
@@ -63,12 +65,7 @@ def sender_gate(customer: Customer, isv: Isv = NO_ISV) -> Gate | None:
             action="correct the denied access request and submit it again",
         )
     if not customer.waba_id:
-        return _gate(
-            6,
-            Actor.CUSTOMER,
-            action="finish WhatsApp Business Account set-up so that its ID can be "
-            "recorded as `waba_id`",
-        )
+        return _gate(6, Actor.CUSTOMER, action=WABA_SETUP)
     return None
 
 
