@@ -197,3 +197,15 @@ def test_a_scoped_load_puts_values_others_render_with_at_their_with_line(tmp_pat
     assert [(e["file"], e["key"]) for e in scoped if "sandbox" in e["message"]] == [
         ("customers/bench-00003.yaml", "templates[0].with")
     ]
+
+
+def test_every_problem_of_the_library_at_one_place_is_reported(tmp_path):
+    """Two variables without a sample in one text of the library: the same rule at the
+    same place, reported once as the library's (#132), lost the second."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "    variables:\n      '1': Maria\n      '2': A-1001\n", "")
+
+    found = errors(root)
+
+    assert sorted(e["message"][:14] for e in found) == ["variable {{1}}", "variable {{2}}"]
+    assert {(e["file"], e["rule"]) for e in found} == {(LIBRARY, "VAR-SAMPLE")}

@@ -102,7 +102,8 @@ def for_customers(
     having: dict[tuple[str, Location, str], set[str]] = {}  # a rule at a place: whose
     for problem, template in origins.values():
         having.setdefault(_broken(problem), set()).update(c.id for c in users[id(template)])
-    attributed, told = [], set()
+    attributed: list[Problem] = []
+    told: dict[tuple[str, Location, str], int] = {}  # a place's library problems: whose
     for problem in problems:
         origin = origins.get(id(problem))
         if origin is None:
@@ -111,8 +112,9 @@ def for_customers(
         template, broken = origin[1], _broken(problem)
         if having[broken] < everyone[(template.library, template.language)]:
             attributed += [_lint_at_values(c, template, problem) for c in users[id(template)]]
-        elif broken not in told:  # the library's: once, though the renderings' figures
-            told.add(broken)  # differ (a body too long for every customer, by each's name)
+        elif told.setdefault(broken, id(template)) == id(template):  # the library's: as
+            # one rendering has them (a body too long for every customer is told once, by
+            # the first one's figures; two variables without a sample in one text, both)
             attributed.append(problem)
     return attributed
 
