@@ -209,3 +209,21 @@ def test_every_problem_of_the_library_at_one_place_is_reported(tmp_path):
 
     assert sorted(e["message"][:14] for e in found) == ["variable {{1}}", "variable {{2}}"]
     assert {(e["file"], e["rule"]) for e in found} == {(LIBRARY, "VAR-SAMPLE")}
+
+
+def test_a_customers_problem_beside_the_librarys_own_of_that_rule_is_the_customers(tmp_path):
+    """The library's en text lacks the sample of {{1}} (every rendering's problem) and
+    one customer's business name holds {{3}}: in en the same rule at the same place, so
+    that customer's problem there was taken for the library's, and lost."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "      '1': Maria\n", "")
+    give_business(root, 2, "'Shop {{3}}'")
+
+    found = errors(root)
+
+    told = sorted((e["file"], e["rule"], "{{3}}" in e["message"]) for e in found)
+    assert told == [
+        ("customers/bench-00002.yaml", "VAR-SAMPLE", True),  # in en, beside {{1}}'s
+        ("customers/bench-00002.yaml", "VAR-SAMPLE", True),  # in es
+        (LIBRARY, "VAR-SAMPLE", False),  # en's {{1}}
+    ]
