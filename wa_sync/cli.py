@@ -129,11 +129,7 @@ class _VisibleFormatter(logging.Formatter):
 
 def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str], err: TextIO) -> None:
     """After argparse's message: "did you mean" for an option no parser knows."""
-    known = set(parser._option_string_actions)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for command in action.choices.values():
-                known |= set(command._option_string_actions)
+    known = _options(parser)
     for word in argv:
         if word == "--":  # the end of options: what follows is no option
             return
@@ -143,6 +139,16 @@ def _suggest_option(parser: argparse.ArgumentParser, argv: Sequence[str], err: T
             if close:
                 err.write(f"wa-sync: did you mean {close[0]}?\n")
             return
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    """The options of `parser` and of its commands, theirs too (`emulator approve`)."""
+    known = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                known |= _options(command)
+    return known
 
 
 def entry_point() -> None:

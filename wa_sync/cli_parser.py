@@ -73,7 +73,8 @@ class _Parser(argparse.ArgumentParser):
         action = self._option_string_actions.get(option)
         if action is None or not action.help or action.help == argparse.SUPPRESS:
             return ""
-        hint = f"\n{option} needs a value, {action.metavar or action.dest.upper()}: {action.help}"
+        told = self._get_formatter()._expand_help(action)  # as --help: %(default)s filled
+        hint = f"\n{option} needs a value, {action.metavar or action.dest.upper()}: {told}"
         example = re.search(rf"wa-sync\b[^\n]*?{re.escape(option)}[ =][^-\s]\S*", self.epilog or "")
         if example:
             hint += f"; for example `{example[0]}`"

@@ -277,6 +277,8 @@ class EstateLock:
                 self.on_lost(f"{exc} (removed with `wa-sync unlock`, or expired)")
                 return
             except WaSyncError as exc:
+                if self._stopping.is_set():  # released or abandoned meanwhile: its
+                    return  # transport may be closed (http.Closed), and nothing is wrong
                 self.err.write(f"warning: could not renew the apply lock, trying again: {exc}\n")
                 continue
             self._watch(sent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wa_sync.cli import main
+from wa_sync.cli_parser import DEFAULT_ACTION
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,36 @@ def test_a_root_that_is_no_estate_is_refused_not_valid(command, capsys, tmp_path
     assert f"--root {tmp_path}: not a wa-sync estate" in err
     assert "wa-sync init" in err
     assert not (tmp_path / ".wa-sync").exists()  # nothing made there
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["emulator", "--port"], "PORT: the port to listen on (default: 4010)"),
+        (["init", "--action"], f"pinned to a tag or commit (default: {DEFAULT_ACTION})"),
+    ],
+    ids=["emulator-port", "init-action"],
+)
+def test_an_option_s_value_hint_shows_its_default_not_argparse_s_placeholder(
+    argv, hint, capsys, tmp_path
+):
+    """The hint quoted the option's help as written for argparse: `(default:
+    %(default)s)`, where `--help` says `(default: 4010)`."""
+    assert main(["--root", str(tmp_path), *argv]) == 1
+    err = capsys.readouterr().err
+    assert hint in err
+    assert "%(" not in err
+
+
+def test_a_misspelt_option_of_an_emulator_control_command_gets_its_own_did_you_mean(
+    capsys, tmp_path
+):
+    """The did-you-mean knew the options of the commands but not of `emulator`'s control
+    commands: `emulator approve --url U --rejct R` said "did you mean --out?", an option
+    of `plan`, and `emulator approve X --url U` offered `--out` for its own `--url`."""
+    url = "http://127.0.0.1:9"
+    argv = ["--root", str(tmp_path), "emulator", "approve", "--url", url, "--rejct", "spam"]
+    assert main(argv) == 1
+    assert "did you mean --reject?" in capsys.readouterr().err
+    assert main(["--root", str(tmp_path), "emulator", "approve", "x", "--url", url]) == 1
+    assert "did you mean" not in capsys.readouterr().err

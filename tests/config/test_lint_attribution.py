@@ -36,8 +36,8 @@ def edit_library(root: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def errors(root: Path) -> list[dict]:
-    result = run_cli("validate", "--root", str(root), "--format", "json")
+def errors(root: Path, *scope: str) -> list[dict]:
+    result = run_cli("validate", "--root", str(root), "--format", "json", *scope)
     assert result.code == 1, result.output
     return json.loads(result.out)["errors"]
 
@@ -159,3 +159,71 @@ def test_a_rule_every_rendering_breaks_is_the_librarys_though_the_figures_differ
 
     (error,) = found  # the en body's (edit_library changes that one), once
     assert (error["file"], error["rule"]) == (LIBRARY, "TPL-BODY-LEN")
+
+
+def test_a_scoped_load_judges_whose_fault_it_is_on_every_customers_rendering(tmp_path):
+    """`--customer` (and `plan --changed-since`, which reads only the customer files a
+    pull request changed) loaded only that customer: its rendering was the only one, so
+    a problem its own `with:` values caused was the library's, at the library's line
+    with the library's fix."""
+    root = estate(tmp_path, customers=4)
+    give_business(root, 2, "'" + "Y" * 990 + "'")
+
+    scoped = errors(root, "--customer", "bench-00002")
+
+    assert scoped == errors(root)
+    assert {e["file"] for e in scoped} == {"customers/bench-00002.yaml"}
+    assert errors(root, "--customer", "bench-00002", "--customer", "bench-00001") == scoped
+
+
+def test_a_scoped_load_keeps_a_fault_of_the_library_itself_at_its_line(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "title: Ver\n", "title: Ver los detalles del pedido completo\n")
+
+    (error,) = errors(root, "--customer", "bench-00002")
+
+    assert error["file"] == LIBRARY
+    assert "title 'Ver los detalles del pedido completo'" in error["message"]
+
+
+def test_a_scoped_load_puts_values_others_render_with_at_their_with_line(tmp_path):
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "${{ business }}", "${{ business * 200 }}")
+    give_business(root, 3, "'" + "W" * 999 + "'")
+
+    scoped = errors(root, "--customer", "bench-00003")
+
+    assert scoped == errors(root)
+    assert [(e["file"], e["key"]) for e in scoped if "sandbox" in e["message"]] == [
+        ("customers/bench-00003.yaml", "templates[0].with")
+    ]
+
+
+def test_every_problem_of_the_library_at_one_place_is_reported(tmp_path):
+    """Two variables without a sample in one text of the library: the same rule at the
+    same place, reported once as the library's (#132), lost the second."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "    variables:\n      '1': Maria\n      '2': A-1001\n", "")
+
+    found = errors(root)
+
+    assert sorted(e["message"][:14] for e in found) == ["variable {{1}}", "variable {{2}}"]
+    assert {(e["file"], e["rule"]) for e in found} == {(LIBRARY, "VAR-SAMPLE")}
+
+
+def test_a_customers_problem_beside_the_librarys_own_of_that_rule_is_the_customers(tmp_path):
+    """The library's en text lacks the sample of {{1}} (every rendering's problem) and
+    one customer's business name holds {{3}}: in en the same rule at the same place, so
+    that customer's problem there was taken for the library's, and lost."""
+    root = estate(tmp_path, customers=3)
+    edit_library(root, "      '1': Maria\n", "")
+    give_business(root, 2, "'Shop {{3}}'")
+
+    found = errors(root)
+
+    told = sorted((e["file"], e["rule"], "{{3}}" in e["message"]) for e in found)
+    assert told == [
+        ("customers/bench-00002.yaml", "VAR-SAMPLE", True),  # in en, beside {{1}}'s
+        ("customers/bench-00002.yaml", "VAR-SAMPLE", True),  # in es
+        (LIBRARY, "VAR-SAMPLE", False),  # en's {{1}}
+    ]

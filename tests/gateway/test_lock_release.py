@@ -18,10 +18,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.helpers import wait_for
 from tests.e2e.test_lock import hold_lock, lock_documents
 from tests.gateway.scripted import Sleeps
 from tests.gateway.test_twilio import make_gateway
+from wa_sync.credentials import ParentCredentials, Secret
 from wa_sync.emulator import Emulator
+from wa_sync.gateway.http import Transport
+from wa_sync.gateway.twilio import TwilioGateway
 from wa_sync.interrupts import Interrupted, Signals, Stop, handled
 from wa_sync.lock import EstateLock, LockBusy
 from wa_sync.lockdoc import MIN_TTL, LockChanged, this_process
@@ -203,3 +207,29 @@ def test_a_signal_anywhere_while_taking_the_lock_still_releases_it(emu):
         assert lock_documents(emu) == [], f"signalled after call {nth}: the lock was left"
     assert outcomes == {"interrupted", "held"}  # stopped while taking it, or once taken
     gateway.close()
+
+
+def test_a_renewal_waiting_out_a_retry_after_as_the_apply_ends_warns_of_nothing(emu):
+    """The lock released and the gateway closed, a renewal that Twilio had asked to wait
+    (429, `Retry-After`) ended on the closed transport (`http.Closed`), and the heartbeat
+    printed "warning: could not renew the apply lock, trying again: ... its command is
+    over" after the apply's summary: nothing was to be tried again, and nothing was wrong."""
+    credentials = ParentCredentials(
+        account_sid=emu.parent_sid, username=emu.parent_sid, secret=Secret(emu.parent_token)
+    )
+    transport = Transport(base_url=emu.url, timeout=10)  # its waits look for a close
+    gateway = TwilioGateway(credentials, http_client=transport, emulated=True)
+    err = io.StringIO()
+    lock = EstateLock(
+        gateway.lock_store(), this_process({}, ttl=MIN_TTL), timeout=0, err=err,
+        on_lost=lambda why: None,
+    )  # fmt: skip
+    with lock:
+        emu.set_faults(rate_limit_rate=1.0, retry_after=60, methods=["POST"])  # renewals
+        wait_for(lambda: any(r["status"] == 429 for r in emu.request_log()), "a renewal refused")
+    gateway.close()
+    assert lock._beat is not None
+    lock._beat.join(timeout=30)  # the renewal ends within half a second of the close
+    assert not lock._beat.is_alive()
+    assert err.getvalue() == ""
+    assert lock_documents(emu) == []

@@ -13,8 +13,10 @@ able to tell whose value is at fault.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from wa_sync.config.library import Library, Renderer, RenderError
@@ -46,6 +48,39 @@ def _in_library(problem: Problem) -> str:
     return f"the text at {problem.where} ({problem.key})"
 
 
+# --- a load limited to some customers -------------------------------------------------------
+
+_AT_VALUES = re.compile(r"templates\[\d+\]\.with(\..*)?")  # at_values' keys
+
+
+def judged_in_estate(
+    scoped: Sequence[Problem], customers: Collection[str], estate: Callable[[], Iterable[Problem]]
+) -> list[Problem] | None:
+    """The problems of a load limited to `customers` (`--customer`; `plan --changed-since`
+    reads only the customer files that changed), those at a library's line judged on the
+    estate's renderings (`estate()`, its load's problems): whose fault one is takes every
+    customer's rendering, and the limited load has only its own, so a problem one
+    customer's values caused was the library's. The estate's problems at the lines of
+    those libraries and at the `with:` values of `customers` take their place. None when
+    no problem is at a library's line (SPEC §2: templates/, customers/)."""
+    libraries = {
+        p.where.file for p in scoped if PurePosixPath(p.where.file).parent.name == "templates"
+    }
+    if not libraries:
+        return None
+
+    def judged(problem: Problem) -> bool:
+        file = PurePosixPath(problem.where.file)
+        if problem.where.file in libraries:
+            return True
+        mine = file.parent.name == "customers" and file.stem in customers
+        return mine and _AT_VALUES.fullmatch(problem.key) is not None
+
+    told = [p for p in scoped if p.where.file not in libraries]
+    told += filter(judged, estate())
+    return list(dict.fromkeys(told)) if any(p.is_error for p in told) else None
+
+
 # --- the lint over rendered templates -------------------------------------------------------
 
 
@@ -53,32 +88,43 @@ def for_customers(
     config: Config, problems: list[Problem], origins: Mapping[int, tuple[Problem, Template]]
 ) -> list[Problem]:
     """The lint's problems, each in a library template's rendering kept at the library's
-    line when every customer's rendering of that localization has it, else moved to the
-    `with:` line of each customer whose rendering has it."""
+    line when it is the library's, told as one rendering has them, else moved to the
+    `with:` line of each customer whose rendering has it. A problem is the library's when
+    every rendering of that localization has it, or each has as many of its rule at its
+    place (the same fault, with each one's figures: a body too long for every customer,
+    by each one's name); one that only some renderings have, or have beside as many as
+    the others (a value holding `{{3}}` where the library's text lacks the sample of
+    `{{1}}`), is their values'."""
     if not origins:  # no problem in a library-rendered template (the usual case)
         return problems
     users: dict[int, list[Customer]] = {}  # id(rendered template) -> its customers
-    everyone: dict[tuple[str, str], set[str]] = {}  # (library, language) -> customer ids
+    renderings: dict[tuple[str, str], set[int]] = {}  # (library, language) -> its renderings
     for customer in config.customers:
         for template in customer.templates:
             if template.library:
                 users.setdefault(id(template), []).append(customer)
-                everyone.setdefault((template.library, template.language), set()).add(customer.id)
-    having: dict[tuple[str, Location, str], set[str]] = {}  # a rule at a place: whose
+                renderings.setdefault((template.library, template.language), set()).add(
+                    id(template)
+                )
+    places: dict[tuple[str, Location, str], dict[int, set[Problem]]] = {}  # each rendering's
     for problem, template in origins.values():
-        having.setdefault(_broken(problem), set()).update(c.id for c in users[id(template)])
-    attributed, told = [], set()
+        places.setdefault(_broken(problem), {}).setdefault(id(template), set()).add(problem)
+    attributed: list[Problem] = []
+    told: dict[tuple[str, Location, str], int] = {}  # a place's library problems: whose
+    even: dict[tuple[str, Location, str], bool] = {}
     for problem in problems:
         origin = origins.get(id(problem))
         if origin is None:
             attributed.append(problem)
             continue
         template, broken = origin[1], _broken(problem)
-        if having[broken] < everyone[(template.library, template.language)]:
+        every = renderings[(template.library, template.language)]
+        if broken not in even:  # each rendering has as many problems at this place
+            even[broken] = len({len(places[broken].get(r, ())) for r in every}) == 1
+        if not (even[broken] or all(problem in places[broken].get(r, ()) for r in every)):
             attributed += [_lint_at_values(c, template, problem) for c in users[id(template)]]
-        elif broken not in told:  # the library's: once, though the renderings' figures
-            told.add(broken)  # differ (a body too long for every customer, by each's name)
-            attributed.append(problem)
+        elif told.setdefault(broken, id(template)) == id(template):  # as one rendering
+            attributed.append(problem)  # has them: the first one's figures
     return attributed
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from wa_sync.config.attribution import Renderings, render_problems
+from wa_sync.config.attribution import Renderings, judged_in_estate, render_problems
 from wa_sync.config.files import unread_folder
 from wa_sync.config.flows import read_onboarding
 from wa_sync.config.library import (
@@ -54,9 +54,26 @@ def load_repo(root: str, customers: Sequence[str] | None = None) -> tuple[Config
 
     Raises ConfigInvalid with every problem (errors and warnings) when there is any
     error. With `customers`, only those customer files (and the library templates they
-    use) are loaded; ids without a file are left for the caller to report.
+    use) are loaded; ids without a file are left for the caller to report, and a
+    problem at a library's line is judged on the whole estate (attribution.py).
     """
-    return finish_load(*load_model(root, customers))
+    config, found = load_model(root, customers)
+    try:
+        return finish_load(config, found)
+    except ConfigInvalid as invalid:
+        judged = customers and judged_in_estate(invalid.problems, customers, lambda: _all(root))
+        if not judged:
+            raise
+        raise ConfigInvalid(judged) from None
+
+
+def _all(root: str) -> tuple[Problem, ...]:
+    """The estate's problems, every customer's: for a load limited to some (load_repo)."""
+    try:
+        finish_load(*load_model(root))
+    except ConfigInvalid as invalid:
+        return invalid.problems
+    return ()
 
 
 def load_model(root: str, customers: Sequence[str] | None = None) -> tuple[Config, list[Problem]]:
