@@ -10,7 +10,22 @@ from pathlib import Path
 
 import yaml
 
-from wa_sync.errors import UsageError
+from wa_sync.config.settings import load_settings
+from wa_sync.errors import ConfigInvalid, UsageError
+from wa_sync.model import Flow
+
+
+def settings_flow(root: str, *, way_out: str) -> Flow:
+    """settings.onboarding_flow, the flow of a customer file `new` or `import` writes where
+    nothing else tells; never guessed from a wa-sync.yaml that does not validate (its
+    onboarding_flow may be the line with the typo): `way_out` ends the error's fix."""
+    try:
+        return load_settings(root).onboarding_flow
+    except ConfigInvalid as exc:
+        raise UsageError(
+            "wa-sync.yaml does not validate, and its settings.onboarding_flow decides the "
+            f"customer's flow: fix it first (`wa-sync validate`), {way_out}:\n{exc}"
+        ) from exc
 
 
 def adopted_account(path: Path) -> str | None:

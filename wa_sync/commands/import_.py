@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wa_sync.commands.common import EMULATOR_BANNER, connect
-from wa_sync.commands.files import adopted_account, adopted_in, write_file
+from wa_sync.commands.files import adopted_account, adopted_in, settings_flow, write_file
 from wa_sync.commands.import_templates import (
     dump,
     left_out_lines,
@@ -30,7 +30,6 @@ from wa_sync.commands.import_templates import (
 )
 from wa_sync.config.limits import NUMBERS_UNVERIFIED
 from wa_sync.config.repo import load_repo
-from wa_sync.config.settings import load_settings
 from wa_sync.errors import ConfigInvalid, Problem, UsageError, WaSyncError
 from wa_sync.health import INVITATION_NOT_ACCEPTED, offline_reasons
 from wa_sync.model import (
@@ -64,7 +63,7 @@ def run(
     *, root: str, customer_id: str, account_sid: str, force: bool, emulator: bool, runtime: Runtime
 ) -> int:
     target = _target(root, customer_id, account_sid, force=force)
-    default_flow = _settings_flow(root)
+    default_flow = settings_flow(root, way_out="then import")
     with connect(runtime, root=root, emulator=emulator, parallelism=1) as gateway:
         estate = gateway.read([])
         account = _subaccount(estate, account_sid)
@@ -118,18 +117,6 @@ def _target(root: str, customer_id: str, account_sid: str, *, force: bool) -> Pa
             "--force to refresh it from the subaccount"
         )
     return target
-
-
-def _settings_flow(root: str) -> Flow:
-    """settings.onboarding_flow, which decides the flow where live state does not tell."""
-    try:
-        return load_settings(root).onboarding_flow
-    except ConfigInvalid as exc:
-        raise UsageError(
-            "wa-sync.yaml does not validate, and its settings.onboarding_flow decides the "
-            "customer's flow where live state does not tell: fix it first (`wa-sync "
-            f"validate`), then import:\n{exc}"
-        ) from exc
 
 
 def _written(target: Path, live: LiveCustomer, emulated: bool, *, valid: bool) -> str:

@@ -14,9 +14,8 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from wa_sync.commands.files import adopted_account, write_file
-from wa_sync.config.settings import load_settings
-from wa_sync.errors import ConfigInvalid, UsageError
+from wa_sync.commands.files import adopted_account, settings_flow, write_file
+from wa_sync.errors import UsageError
 from wa_sync.model import CUSTOMER_ID_PATTERN, TEMPLATE_NAME_PATTERN, Flow, rollout_name_clash
 from wa_sync.runtime import Runtime
 
@@ -29,7 +28,10 @@ SCHEMA_LINE = "# yaml-language-server: $schema=../schema/{kind}.schema.json"
 def main(args: argparse.Namespace, runtime: Runtime) -> int:
     flow = Flow(args.flow) if args.flow else None
     if args.kind == "customer" and flow is None:
-        flow = ask_flow(runtime, _settings_flow(args.root))
+        flow = ask_flow(
+            runtime,
+            settings_flow(args.root, way_out="or give --flow legacy|embedded_signup"),
+        )
     run(
         kind=args.kind,
         name=args.name,
@@ -39,17 +41,6 @@ def main(args: argparse.Namespace, runtime: Runtime) -> int:
         flow=flow or Flow.LEGACY,
     )
     return 0
-
-
-def _settings_flow(root: str) -> Flow:
-    try:
-        return load_settings(root).onboarding_flow
-    except ConfigInvalid as exc:
-        raise UsageError(
-            "wa-sync.yaml does not validate, and its settings.onboarding_flow is the new "
-            "customer's flow: fix it first (`wa-sync validate`), or give --flow legacy|"
-            f"embedded_signup:\n{exc}"
-        ) from exc
 
 
 def ask_flow(runtime: Runtime, default: Flow) -> Flow:
