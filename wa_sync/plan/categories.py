@@ -11,6 +11,8 @@ which a change of wording makes (`<name>_v<N+1>`, plan/templates.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wa_sync.model import ApprovalStatus, LiveContent, Template
 
 # What a message costs in each category, per Twilio's per-message pricing since 2025-07-01
@@ -36,16 +38,16 @@ def _price(category: str) -> str:
     return PRICING.get(category, "priced as " + category)
 
 
-def recategorised(template: Template, content: LiveContent, next_name: str) -> str:
+def recategorised(template: Template, content: LiveContent, next_name: Callable[[], str]) -> str:
     """What to say when the submitted `content` of `template` has a category other than
-    the declared one ("" when it has not); `next_name` is the version a change of wording
-    would create."""
+    the declared one ("" when it has not); `next_name()` is the version a change of
+    wording would create (worked out only for a note: every template is asked)."""
     live, declared = content.approval_category.upper(), template.category.upper()
     if not (content.approval_status.locked and live and live != declared):
         return ""
     if category_redeclared(template, content):  # the configuration's change: no note
         return ""
-    name = content.friendly_name
+    name, next_version = content.friendly_name, next_name()
     costs = (
         f"{live} messages are {_price(live)}, {declared} ones are {_price(declared)}. "
         "No new version is made for a category alone"
@@ -56,13 +58,13 @@ def recategorised(template: Template, content: LiveContent, next_name: str) -> s
             f"{name} is in WhatsApp review as {live}, and the file declares {declared}: "
             f"{costs}. To keep {live}, declare `category: {live}`; for {declared}, as a "
             f"template in review cannot be changed, change the template's wording: "
-            f"{next_name} is then created and submitted as {declared}"
+            f"{next_version} is then created and submitted as {declared}"
         )
     return (
         f"{name} is {live} in WhatsApp, and the file declares {declared}: {costs}. "
         f"If Meta re-categorised {name}, declare `category: {live}` to accept it; if "
         f"{declared} is the one intended, as the category of an approved template cannot "
-        f"be edited in WhatsApp, change the template's wording: {next_name} is then "
+        f"be edited in WhatsApp, change the template's wording: {next_version} is then "
         f"created and submitted as {declared}, and {name} stays in service until "
-        f"{next_name} is approved"
+        f"{next_version} is approved"
     )

@@ -296,7 +296,7 @@ def _same_content(
 
 def _category_note(out: Out, rollout: _Rollout, content: LiveContent) -> None:
     template = rollout.template
-    message = recategorised(template, content, rollout.next_name())
+    message = recategorised(template, content, rollout.next_name)  # called if said
     if message:
         kind = NoteKind.INFO if "category" in template.ignore else NoteKind.RECATEGORISED
         out.note(template.address, kind, message)
