@@ -260,18 +260,25 @@ def test_a_signal_recorded_during_an_attempt_stops_the_retries(server, sleeps):
     assert len(server.seen) == 1
 
 
+def _ended_in_its_wait(server, send, then) -> BaseException | None:
+    """What `send()` (a request Twilio answers 429, Retry-After 60) raised once `then()`
+    ran while it waited to try again."""
+    with ThreadPoolExecutor(1) as pool:
+        request = pool.submit(send)
+        while not server.seen:
+            time.sleep(0.01)
+        then()
+        return request.exception(timeout=30)
+
+
 def test_a_signal_ends_the_wait_before_a_retry(server):
     # Retry-After 60 s, repeated: without a wait the signal ends, the request would only
     # stop after four of them
     checkpoint = Checkpoint()
     server.then(*[Reply(429, headers={"Retry-After": "60"})] * 4)
     client = Transport(base_url=server.url, attempts=4, timeout=2.0, checkpoint=checkpoint)
-    with ThreadPoolExecutor(1) as pool:
-        request = pool.submit(get, client)
-        while not server.seen:
-            time.sleep(0.01)
-        checkpoint.recorded.set()
-        assert isinstance(request.exception(timeout=30), Signalled)
+    signalled = _ended_in_its_wait(server, lambda: get(client), checkpoint.recorded.set)
+    assert isinstance(signalled, Signalled), signalled
     assert len(server.seen) == 1
 
 
@@ -281,12 +288,7 @@ def test_once_apply_stops_starting_writes_a_wait_before_a_retry_ends_the_request
     stopping = threading.Event()
     server.then(*[Reply(429, headers={"Retry-After": "60"})] * 4)
     client = Transport(base_url=server.url, attempts=4, timeout=2.0, stopping=stopping.is_set)
-    with ThreadPoolExecutor(1) as pool:
-        request = pool.submit(post, client)
-        while not server.seen:
-            time.sleep(0.01)
-        stopping.set()
-        refused = request.exception(timeout=30)
+    refused = _ended_in_its_wait(server, lambda: post(client), stopping.set)
     assert isinstance(refused, GaveUp), refused
     assert "429 Too Many Requests (not tried again: apply is stopping)" in str(refused)
     assert len(server.seen) == 1
@@ -299,12 +301,7 @@ def test_closing_the_transport_ends_a_request_left_behind_in_its_wait_before_a_r
     server.then(Reply(429, headers={"Retry-After": "60"}))
     client = Transport(base_url=server.url, attempts=4, timeout=2.0)
     twin = client.twin()
-    with ThreadPoolExecutor(1) as pool:
-        request = pool.submit(get, client)
-        while not server.seen:
-            time.sleep(0.01)
-        client.close()
-        closed = request.exception(timeout=30)
+    closed = _ended_in_its_wait(server, lambda: get(client), client.close)
     assert isinstance(closed, Closed), closed
     with pytest.raises(Closed):
         get(client)
