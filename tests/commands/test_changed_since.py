@@ -109,6 +109,30 @@ def test_nothing_changed_plans_nothing_and_reads_only_the_listing(three, cli, em
     assert len(emulator.request_log()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "told"),
+    [
+        (("--changed-since", "HEAD"), "0 of 3 customers planned"),
+        (("--customer", "clinic-2"), "1 of 3 customers planned"),
+        ((), ""),
+    ],
+    ids=["changed-since", "customer", "whole estate"],
+)
+def test_a_plan_of_some_customers_says_that_the_others_were_not_read(three, cli, args, told):  # noqa: F811
+    """`No changes. Twilio matches the configuration.` of a pull request's scoped plan was
+    said of the whole estate, of which it had read one customer, or none."""
+    result = cli("plan", *args)
+    assert result.code == 0, result.err
+    summary = result.out.strip().splitlines()[-1]
+    assert summary.startswith("No changes. Twilio matches the configuration."), summary
+    if told:
+        assert summary.endswith(f"{told}; the others were not read."), summary
+    else:
+        assert "planned" not in summary, summary
+    markdown = cli("plan", "--format", "markdown", *args).out
+    assert (told in markdown) if told else ("customers planned" not in markdown)
+
+
 def test_a_new_untracked_customer_file_is_in_scope(three, cli):  # noqa: F811
     three.customer("clinic-4", customer_doc(4))
     touched, plan = planned(cli, "--changed-since", "HEAD")

@@ -223,6 +223,7 @@ class PlanBuilder:
             config_digest=of_config,
             live_digests=digests,
             customers=tuple(self.scope),
+            estate_size=len(known),
             emulator=self.emulator,
             parent_account=live.parent_sid,
             prune=self.pruning,

@@ -131,6 +131,7 @@ class Plan:
     config_digest: str = ""
     live_digests: Mapping[str, str] = field(default_factory=dict)  # customer id -> digest
     customers: tuple[str, ...] = ()  # the customers in scope, sorted
+    estate_size: int = 0  # the customers with a file, in scope or not (0: not known)
     emulator: bool = False  # computed against the emulator, not Twilio
     parent_account: str = ""  # the parent account's SID it was computed under
     prune: bool = False  # the options it was computed with, which `apply PLANFILE` reuses
@@ -200,6 +201,7 @@ def summary_line(plan: Plan) -> str:
         them = "it" if unread == 1 else "them"
         kept += f" {unread} not read from Twilio: nothing is planned for {them}."
     kept += _inactive(plan)
+    kept += _scope(plan)
     unread += len(plan.inactive)
     if not plan.has_changes:
         blocked = len(plan.blocked)
@@ -212,6 +214,15 @@ def summary_line(plan: Plan) -> str:
         f"{n[Action.REPLACE]} to replace, {n[Action.DELETE]} to delete, "
         f"{n[Action.SUBMIT]} to submit; {n[Action.BLOCKED]} blocked.{kept}"
     )
+
+
+def _scope(plan: Plan) -> str:
+    """A plan of some customers (`--customer`, `--shard`, `--changed-since`) says so: its
+    "Twilio matches" is of those only, the others were not read."""
+    planned = len(plan.customers)
+    if not plan.estate_size or planned >= plan.estate_size:
+        return ""
+    return f" {planned} of {plan.estate_size} customers planned; the others were not read."
 
 
 def _inactive(plan: Plan) -> str:
