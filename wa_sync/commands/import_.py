@@ -347,12 +347,9 @@ def _onboarding(live: LiveCustomer, *, flow_why: str, verified: list[str]) -> li
         *verification,
         f"  access_request: approved  # {implied}",
     ]
-    invited = any(
-        r.code == INVITATION_NOT_ACCEPTED for s in live.senders for r in offline_reasons(s)
-    )
     if online:
         return [*lines, f"  invitation: approved  # {implied}"]
-    if invited:
+    if any(r.code == INVITATION_NOT_ACCEPTED for s in live.senders for r in offline_reasons(s)):
         return [
             *lines,
             f"  invitation: pending  # implied: Twilio reports {INVITATION_NOT_ACCEPTED}, "

@@ -98,8 +98,7 @@ def run(*, directory: str, action: str, force: bool, out: TextIO) -> list[Path]:
         out.write(f"Initialized a wa-sync estate in {directory}: {len(files)} files.\n\n")
     top = toplevel(directory)
     below = top is not None and os.path.realpath(top) != os.path.realpath(directory)
-    if below:
-        assert top is not None
+    if top is not None and below:
         out.write(_below_the_top(directory, top))
     out.write(REFRESHED_STEPS if refreshing else next_steps(directory, in_a_repository=below))
     return written

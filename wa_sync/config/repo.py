@@ -64,7 +64,7 @@ def load_repo(root: str, customers: Sequence[str] | None = None) -> tuple[Config
         judged = customers and judged_in_estate(invalid.problems, customers, lambda: _all(root))
         if not judged:
             raise
-        raise ConfigInvalid(judged) from None
+        raise ConfigInvalid(judged) from invalid
 
 
 def _all(root: str) -> tuple[Problem, ...]:

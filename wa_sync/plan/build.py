@@ -291,10 +291,13 @@ def _left_adopted(config: Config, live: LiveEstate, gone: Mapping[str, str]) -> 
     """The subaccounts that deleted customer files adopted by `account_sid` (`gone`: id ->
     SID, from `--changed-since`'s revision): found by no `wa-sync:` name, they are
     reported here, never closed (SPEC §4.5), unless another file adopts them now."""
+    if not gone:  # the usual case: no deleted file adopted a subaccount
+        return []
+    whose = {sid: cid for cid, sid in gone.items()}
     adopted = {c.account_sid for c in config.customers if c.account_sid}
     notes = []
     for account in live.accounts:
-        cid = next((c for c, sid in gone.items() if sid == account.sid), None)
+        cid = whose.get(account.sid)
         if cid is None or account.sid in adopted or account.status == "closed":
             continue
         message = (
